@@ -1,0 +1,53 @@
+"""Beiyang Events: the application factory. It only wires; rules live in each package's services."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask
+
+from app.config import Config, config_from_environment
+
+
+def create_app(config: Config | type[Config] | None = None) -> Flask:
+    """Build the application. `config` is a Config instance or class; by default APP_ENV picks one."""
+    if config is None:
+        config = config_from_environment()
+    elif isinstance(config, type):
+        config = config()
+
+    app = Flask(__name__, instance_relative_config=False)
+    app.config.from_object(config)
+    app.instance_path = str(_instance_path())
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
+
+    from app import api, errors, extensions_setup, i18n, layout, realtime, tasks
+    from app.accounts import views as account_views
+    from app.cli import register_cli
+
+    extensions_setup.init_app(app)
+    errors.init_app(app)
+    i18n.init_app(app)
+    tasks.init_app(app)
+    layout.init_app(app)
+    account_views.init_app(app)
+    realtime.init_app(app)
+
+    # Domain packages, listed explicitly. Each has init_app(app) to register pages, API and handlers.
+    import events
+    import judging
+    import mentoring
+
+    for package in (events, judging, mentoring):
+        package.init_app(app)
+
+    api.init_app(app)  # after the packages, so every API blueprint they declared is in the OpenAPI document
+    register_cli(app)
+    return app
+
+
+def _instance_path():
+    from app.config import INSTANCE_PATH
+
+    return INSTANCE_PATH

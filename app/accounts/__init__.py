@@ -1,0 +1,1 @@
+"""Accounts: phone sign-in with one-time codes, profiles, roles, API tokens."""

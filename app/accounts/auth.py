@@ -1,0 +1,58 @@
+"""Who is asking: the cookie session (pages) or a bearer token (API clients), resolved once by Flask-Login."""
+
+from __future__ import annotations
+
+from flask import Flask, g, request
+from flask_login import current_user
+
+from app.accounts.models import User
+from app.errors import Unauthorized
+from app.extensions import csrf, db, login_manager
+
+
+def bearer_token() -> str | None:
+    header = request.headers.get("Authorization", "")
+    if not header:
+        return None
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        from flask_babel import lazy_gettext as _l
+
+        raise Unauthorized("invalid_token", _l("This API token is unknown or revoked."))
+    return token.strip()
+
+
+def authenticate_api_request() -> None:
+    """Before every /api/ request: a bearer token, if sent, must be valid and wins over a cookie. Cookie-authenticated
+    writes need the CSRF token (X-CSRFToken header), as forms do; bearer clients do not."""
+    if not request.path.startswith("/api/"):
+        return
+    token = bearer_token()
+    if token is not None:
+        from app.accounts.services import user_for_api_token
+        from app.db_types import utcnow
+
+        user = user_for_api_token(token, now=utcnow())
+        db.session.commit()  # last_used_at
+        login_manager._update_request_context_with_user(user)
+        g.authenticated_by_token = True
+        return
+    if request.method not in ("GET", "HEAD", "OPTIONS") and current_user.is_authenticated:
+        csrf.protect()
+
+
+def init_login_manager(app: Flask) -> None:
+    login_manager.login_view = "accounts.login"
+    login_manager.session_protection = "basic"
+
+    @login_manager.user_loader
+    def load_user(user_id: str):
+        return db.session.get(User, int(user_id))
+
+    @login_manager.unauthorized_handler
+    def unauthorized():
+        from flask_babel import lazy_gettext as _l
+
+        raise Unauthorized("unauthorized", _l("Please sign in first."))
+
+    app.before_request(authenticate_api_request)

@@ -1,0 +1,119 @@
+"""Tables of accounts: users, role grants, one-time codes, API tokens, and the development SMS outbox."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import sqlalchemy as sa
+from flask_login import UserMixin
+from sqlalchemy.orm import Mapped, WriteOnlyMapped, mapped_column, relationship
+
+from app.db_types import UTCDateTime, utcnow
+from app.extensions import db
+
+PERSONAS = ("founder", "investor", "engineer", "other")
+ROLES = ("resident", "organizer", "judge", "mentor", "admin")
+SCOPE_KINDS = ("event", "competition")
+GLOBAL_SCOPE = ""
+
+
+class User(UserMixin, db.Model):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    phone: Mapped[str] = mapped_column(sa.String(20), unique=True)  # E.164, e.g. +8613812345678
+    name: Mapped[str] = mapped_column(sa.String(80), default="")
+    company: Mapped[str] = mapped_column(sa.String(120), default="")
+    title: Mapped[str] = mapped_column(sa.String(80), default="")
+    persona: Mapped[str] = mapped_column(sa.String(16), default="other")
+    interests: Mapped[list[str]] = mapped_column(sa.JSON, default=list)
+    email: Mapped[str | None] = mapped_column(sa.String(254))
+    locale: Mapped[str | None] = mapped_column(sa.String(16))
+    is_active_account: Mapped[bool] = mapped_column(default=True)
+    profile_completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    roles: Mapped[list[RoleGrant]] = relationship(
+        back_populates="user", cascade="all, delete-orphan", lazy="selectin"
+    )
+    api_tokens: WriteOnlyMapped[ApiToken] = relationship(back_populates="user", cascade="all, delete-orphan")
+
+    @property
+    def is_active(self) -> bool:  # Flask-Login
+        return self.is_active_account
+
+    @property
+    def profile_complete(self) -> bool:
+        return self.profile_completed_at is not None
+
+    @property
+    def masked_phone(self) -> str:
+        from app.accounts.phones import mask_phone
+
+        return mask_phone(self.phone)
+
+    @property
+    def display_name(self) -> str:
+        return self.name or self.masked_phone
+
+    def __repr__(self) -> str:
+        return f"<User {self.id} {self.masked_phone}>"
+
+
+class RoleGrant(db.Model):
+    """A role, global (scope "") or scoped to one event or competition ("event:12", "competition:3")."""
+
+    __tablename__ = "role_grants"
+    __table_args__ = (sa.UniqueConstraint("user_id", "role", "scope"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    role: Mapped[str] = mapped_column(sa.String(16))
+    scope: Mapped[str] = mapped_column(sa.String(40), default=GLOBAL_SCOPE)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    user: Mapped[User] = relationship(back_populates="roles")
+
+
+class OneTimeCode(db.Model):
+    """A sign-in code: only its HMAC is stored; it expires, allows a few attempts, and is consumed once."""
+
+    __tablename__ = "one_time_codes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    phone: Mapped[str] = mapped_column(sa.String(20), index=True)
+    code_hash: Mapped[str] = mapped_column(sa.String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    attempts: Mapped[int] = mapped_column(default=0)
+    consumed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    requested_from: Mapped[str | None] = mapped_column(sa.String(64))
+
+
+class ApiToken(db.Model):
+    """A bearer token for API clients (scanner devices, mobile apps). Only its SHA-256 is stored."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    prefix: Mapped[str] = mapped_column(sa.String(12))
+    name: Mapped[str] = mapped_column(sa.String(80), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    user: Mapped[User] = relationship(back_populates="api_tokens")
+
+
+class DevSmsMessage(db.Model):
+    """What the console SMS provider 'sent', shown on the development page in demo mode only."""
+
+    __tablename__ = "dev_sms_messages"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    phone: Mapped[str] = mapped_column(sa.String(20), index=True)
+    body: Mapped[str] = mapped_column(sa.Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

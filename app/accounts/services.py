@@ -1,0 +1,295 @@
+"""Rules of accounts: one-time codes, sign-in, profiles, roles, API tokens. No request objects in here."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import hmac
+import io
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
+from flask import current_app
+from flask_babel import force_locale
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+
+from app.accounts.models import GLOBAL_SCOPE, PERSONAS, ROLES, ApiToken, OneTimeCode, RoleGrant, User
+from app.accounts.phones import normalise_phone
+from app.db_types import utcnow
+from app.errors import DomainError, Unauthorized
+from app.extensions import db
+
+MAX_INTERESTS = 10
+TOKEN_PREFIX = "bye_"  # noqa: S105  (a public prefix, so leaked tokens are recognisable)
+
+
+# ---- one-time codes -------------------------------------------------------------------------------------------
+
+def _code_hash(phone: str, code: str) -> str:
+    key = current_app.config["SECRET_KEY"].encode()
+    return hmac.new(key, f"{phone}:{code}".encode(), hashlib.sha256).hexdigest()
+
+
+@dataclass(frozen=True)
+class IssuedCode:
+    phone: str
+    code: str
+    expires_at: datetime
+
+
+def request_login_code(raw_phone: str, *, now: datetime, requested_from: str | None = None,
+                       locale: str | None = None) -> IssuedCode:
+    """Create a fresh code for a phone (earlier unused codes stop working) and send it by SMS after commit."""
+    from app.accounts.tasks import send_sms
+    from app.tasks import enqueue_after_commit
+
+    phone = normalise_phone(raw_phone)
+    config = current_app.config
+    code = "".join(secrets.choice("0123456789") for _ in range(config["OTP_LENGTH"]))
+    db.session.execute(
+        sa.update(OneTimeCode)
+        .where(OneTimeCode.phone == phone, OneTimeCode.consumed_at.is_(None))
+        .values(consumed_at=now)
+    )
+    expires_at = now + timedelta(seconds=config["OTP_TTL_SECONDS"])
+    db.session.add(OneTimeCode(phone=phone, code_hash=_code_hash(phone, code), created_at=now,
+                               expires_at=expires_at, requested_from=requested_from))
+    minutes = config["OTP_TTL_SECONDS"] // 60
+    with force_locale(locale or config["BABEL_DEFAULT_LOCALE"]):
+        body = _("[Beiyang Town] Your sign-in code is %(code)s, valid for %(minutes)d minutes. "
+                 "Do not share it with anyone.", code=code, minutes=minutes)
+    enqueue_after_commit(send_sms, phone, body)
+    return IssuedCode(phone=phone, code=code, expires_at=expires_at)
+
+
+def verify_login_code(raw_phone: str, code: str, *, now: datetime) -> User:
+    """Check a code and return the user (created on first sign-in). Each try is counted in the database,
+    so parallel guesses cannot exceed the attempt limit."""
+    phone = normalise_phone(raw_phone)
+    code = (code or "").strip()
+    max_attempts = current_app.config["OTP_MAX_ATTEMPTS"]
+    otp = db.session.scalars(
+        sa.select(OneTimeCode)
+        .where(OneTimeCode.phone == phone, OneTimeCode.consumed_at.is_(None))
+        .order_by(OneTimeCode.id.desc())
+        .limit(1)
+    ).first()
+    if otp is None:
+        raise DomainError("code_invalid", _l("This code is not valid. Please ask for a new one."))
+    if otp.expires_at <= now:
+        raise DomainError("code_expired", _l("This code has expired. Please ask for a new one."))
+    counted = db.session.execute(
+        sa.update(OneTimeCode)
+        .where(OneTimeCode.id == otp.id, OneTimeCode.attempts < max_attempts, OneTimeCode.consumed_at.is_(None))
+        .values(attempts=OneTimeCode.attempts + 1)
+    ).rowcount
+    if not counted:
+        raise DomainError("too_many_attempts", _l("Too many wrong codes. Please ask for a new one."), status=429)
+    if not hmac.compare_digest(otp.code_hash, _code_hash(phone, code)):
+        # The one commit inside a service: a wrong guess must stay counted although the caller will roll back.
+        db.session.commit()
+        db.session.refresh(otp)
+        remaining = max(0, max_attempts - otp.attempts)
+        if remaining == 0:
+            raise DomainError("too_many_attempts", _l("Too many wrong codes. Please ask for a new one."), status=429)
+        raise DomainError("code_wrong", _l("Wrong code. %(remaining)d tries left.", remaining=remaining),
+                          remaining_attempts=remaining)
+    consumed = db.session.execute(
+        sa.update(OneTimeCode)
+        .where(OneTimeCode.id == otp.id, OneTimeCode.consumed_at.is_(None))
+        .values(consumed_at=now)
+    ).rowcount
+    if not consumed:  # the same code was used at the same moment by another request
+        raise DomainError("code_invalid", _l("This code is not valid. Please ask for a new one."))
+    user = get_or_create_user(phone, now=now)
+    user.last_login_at = now
+    return user
+
+
+# ---- users and profiles --------------------------------------------------------------------------------------
+
+def get_or_create_user(phone: str, *, now: datetime | None = None, name: str = "") -> User:
+    """Find a user by E.164 phone, or create one. Safe against two first sign-ins at the same moment."""
+    user = db.session.scalars(sa.select(User).where(User.phone == phone)).first()
+    if user is not None:
+        return user
+    try:
+        with db.session.begin_nested():
+            user = User(phone=phone, name=name, created_at=now or utcnow(), interests=[])
+            db.session.add(user)
+    except sa.exc.IntegrityError:
+        user = db.session.scalars(sa.select(User).where(User.phone == phone)).one()
+    return user
+
+
+def update_profile(user: User, *, name: str, company: str = "", title: str = "", persona: str = "other",
+                   interests: list[str] | None = None, email: str | None = None, now: datetime) -> User:
+    """Fill in or change the profile that every later sign-up reuses."""
+    errors = {}
+    name = (name or "").strip()
+    if not name:
+        errors["name"] = _l("Please enter your name.")
+    elif len(name) > 80:
+        errors["name"] = _l("At most %(n)d characters.", n=80)
+    if len(company or "") > 120:
+        errors["company"] = _l("At most %(n)d characters.", n=120)
+    if len(title or "") > 80:
+        errors["title"] = _l("At most %(n)d characters.", n=80)
+    if persona not in PERSONAS:
+        errors["persona"] = _l("Please choose one of the options.")
+    cleaned_interests = _clean_interests(interests or [])
+    if len(cleaned_interests) > MAX_INTERESTS:
+        errors["interests"] = _l("At most %(n)d interests.", n=MAX_INTERESTS)
+    email = (email or "").strip() or None
+    if email and ("@" not in email or len(email) > 254 or " " in email):
+        errors["email"] = _l("This is not a valid e-mail address.")
+    if errors:
+        raise DomainError("invalid_profile", _l("Please correct the highlighted fields."),
+                          fields={k: str(v) for k, v in errors.items()})
+    user.name = name
+    user.company = (company or "").strip()
+    user.title = (title or "").strip()
+    user.persona = persona
+    user.interests = cleaned_interests
+    user.email = email
+    if user.profile_completed_at is None:
+        user.profile_completed_at = now
+    return user
+
+
+def _clean_interests(raw: list[str] | str) -> list[str]:
+    if isinstance(raw, str):
+        raw = raw.replace("，", ",").replace("、", ",").split(",")
+    seen: list[str] = []
+    for item in raw:
+        tag = str(item).strip()[:30]
+        if tag and tag not in seen:
+            seen.append(tag)
+    return seen
+
+
+def set_locale(user: User, locale: str) -> None:
+    if locale not in current_app.config["LANGUAGES"]:
+        raise DomainError("invalid_locale", _l("This language is not available."))
+    user.locale = locale
+
+
+# ---- roles ---------------------------------------------------------------------------------------------------
+
+def grant_role(user: User, role: str, scope: str = GLOBAL_SCOPE) -> RoleGrant:
+    """Give `user` a role (idempotent)."""
+    if role not in ROLES:
+        raise DomainError("invalid_role", _l("Unknown role."))
+    for grant in user.roles:
+        if grant.role == role and grant.scope == scope:
+            return grant
+    grant = RoleGrant(role=role, scope=scope)
+    user.roles.append(grant)
+    return grant
+
+
+def revoke_role(user: User, role: str, scope: str = GLOBAL_SCOPE) -> None:
+    user.roles[:] = [g for g in user.roles if not (g.role == role and g.scope == scope)]
+
+
+def create_users(phones: list[str], *, name: str = "", role: str | None = None, now: datetime) -> list[User]:
+    """Create (or find) users by phone, in the order given; optionally grant a global role. All or nothing."""
+    normalised = []
+    for raw in phones:
+        try:
+            normalised.append(normalise_phone(raw))
+        except DomainError as error:
+            raise DomainError(error.code, error.message, phone=raw) from None
+    users = []
+    for phone in normalised:
+        user = get_or_create_user(phone, now=now, name=name)
+        if name and not user.name:
+            user.name = name
+        if role and role != "resident":
+            grant_role(user, role)
+        users.append(user)
+    return users
+
+
+def import_users(csv_text: str, *, now: datetime) -> list[User]:
+    """Import users from CSV with a header: phone (required), name, company, title, persona, role, email.
+    Every row is checked first; one bad row rejects the file with its line number."""
+    reader = csv.DictReader(io.StringIO(csv_text.lstrip("\ufeff")))
+    if not reader.fieldnames or "phone" not in [f.strip().lower() for f in reader.fieldnames]:
+        raise DomainError("invalid_csv", _l("The CSV needs a header row with a 'phone' column."))
+    rows = []
+    for line_no, row in enumerate(reader, start=2):
+        row = {(k or "").strip().lower(): (v or "").strip() for k, v in row.items()}
+        try:
+            phone = normalise_phone(row.get("phone", ""))
+        except DomainError:
+            raise DomainError("invalid_csv", _l("Line %(line)d: not a valid mobile number.", line=line_no)) from None
+        role = row.get("role") or None
+        if role and role not in ROLES:
+            raise DomainError("invalid_csv", _l("Line %(line)d: unknown role.", line=line_no))
+        persona = row.get("persona") or "other"
+        if persona not in PERSONAS:
+            raise DomainError("invalid_csv", _l("Line %(line)d: unknown persona.", line=line_no))
+        rows.append((phone, row, role, persona))
+    users = []
+    for phone, row, role, persona in rows:
+        user = get_or_create_user(phone, now=now)
+        for field in ("name", "company", "title", "email"):
+            if row.get(field):
+                setattr(user, field, row[field])
+        user.persona = persona
+        if role and role != "resident":
+            grant_role(user, role)
+        users.append(user)
+    return users
+
+
+def find_user_by_phone(raw_phone: str) -> User:
+    phone = normalise_phone(raw_phone)
+    user = db.session.scalars(sa.select(User).where(User.phone == phone)).first()
+    if user is None:
+        raise DomainError("unknown_user", _l("No user has this phone number."), status=404)
+    return user
+
+
+# ---- API tokens ----------------------------------------------------------------------------------------------
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def issue_api_token(user: User, *, name: str = "", now: datetime) -> str:
+    """Create a bearer token; the plain token is returned once and only its hash is kept."""
+    token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    db.session.add(ApiToken(user=user, token_hash=_token_hash(token), prefix=token[:12], name=name[:80],
+                            created_at=now))
+    return token
+
+
+def user_for_api_token(token: str, *, now: datetime) -> User:
+    """Return the active user behind a bearer token, or raise invalid_token."""
+    api_token = db.session.scalars(
+        sa.select(ApiToken).where(ApiToken.token_hash == _token_hash(token or ""), ApiToken.revoked_at.is_(None))
+    ).first()
+    if api_token is None or not api_token.user.is_active:
+        raise Unauthorized("invalid_token", _l("This API token is unknown or revoked."))
+    if api_token.last_used_at is None or now - api_token.last_used_at > timedelta(minutes=5):
+        api_token.last_used_at = now  # coarse, so a busy scanner does not write on every scan
+    return api_token.user
+
+
+def revoke_api_token(token: str, *, now: datetime) -> None:
+    db.session.execute(
+        sa.update(ApiToken)
+        .where(ApiToken.token_hash == _token_hash(token), ApiToken.revoked_at.is_(None))
+        .values(revoked_at=now)
+    )
+
+
+def revoke_all_api_tokens(user: User, *, now: datetime) -> int:
+    return db.session.execute(
+        sa.update(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None)).values(revoked_at=now)
+    ).rowcount

@@ -1,0 +1,59 @@
+"""The JSON API under /api/v1/, documented by flask-smorest from the code at /api/v1/openapi.json."""
+
+from __future__ import annotations
+
+from flask import Flask
+from flask_smorest import Api as SmorestApi
+from flask_smorest import Blueprint
+
+from app.extensions import csrf
+
+_blueprints: list[Blueprint] = []
+
+
+class Api(SmorestApi):
+    """flask-smorest, minus its own error handler: app.errors answers every error in our one format."""
+
+    def _register_error_handlers(self):
+        pass
+
+
+ERROR_SCHEMA = {
+    "type": "object",
+    "required": ["error"],
+    "properties": {
+        "error": {
+            "type": "object",
+            "required": ["code", "message"],
+            "properties": {
+                "code": {"type": "string", "example": "invalid_phone"},
+                "message": {"type": "string", "example": "这不是有效的手机号码。"},
+                "details": {"type": "object"},
+            },
+        }
+    },
+}
+
+
+def api_blueprint(name: str, import_name: str, url_prefix: str, description: str) -> Blueprint:
+    """Declare a blueprint of the public API; it is registered (and documented) by init_app."""
+    blueprint = Blueprint(name, import_name, url_prefix="/api/v1" + url_prefix, description=description)
+    _blueprints.append(blueprint)
+    return blueprint
+
+
+def init_app(app: Flask) -> None:
+    api = Api(spec_kwargs={
+        "info": {"description": "北杨小镇活动平台 Beiyang Events. Errors are "
+                                "{\"error\": {\"code\", \"message\"}}; messages follow Accept-Language."},
+    })
+    api.init_app(app)
+    api.spec.components.schemas["Error"] = ERROR_SCHEMA  # replaces flask-smorest's own error shape
+    api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer"})
+    api.spec.options["security"] = [{"bearerAuth": []}, {}]
+    for blueprint in _blueprints:
+        if blueprint.name in app.blueprints:
+            continue
+        csrf.exempt(blueprint)  # cookie writes are checked in accounts.auth; bearer clients need no CSRF
+        api.register_blueprint(blueprint)
+    app.extensions["beiyang_api"] = api

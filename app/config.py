@@ -1,0 +1,139 @@
+"""Configuration classes. Every setting comes from the environment; nothing here raises at import time."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+INSTANCE_PATH = Path(os.environ.get("INSTANCE_PATH", PROJECT_ROOT / "instance"))
+
+
+def _env_bool(name: str, default: bool) -> bool:
+    value = os.environ.get(name)
+    if value is None or value == "":
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _dev_secret_key() -> str:
+    """A secret generated once per machine and kept in instance/, so sessions survive restarts in development."""
+    path = INSTANCE_PATH / "secret_key"
+    try:
+        return path.read_text().strip()
+    except FileNotFoundError:
+        INSTANCE_PATH.mkdir(parents=True, exist_ok=True)
+        key = secrets.token_hex(32)
+        path.write_text(key)
+        path.chmod(0o600)
+        return key
+
+
+class Config:
+    """Shared defaults; subclasses differ only in what they must or must not allow."""
+
+    ENV_NAME = "base"
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
+    MAX_CONTENT_LENGTH = 1 * 1024 * 1024  # JSON bodies and forms; file uploads are links, not blobs
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    REMEMBER_COOKIE_SAMESITE = "Lax"
+    WTF_CSRF_TIME_LIMIT = None  # a phone left on a page overnight must still submit
+    BABEL_DEFAULT_LOCALE = "zh_Hans_CN"
+    BABEL_DEFAULT_TIMEZONE = "Asia/Shanghai"
+    BABEL_TRANSLATION_DIRECTORIES = str(PROJECT_ROOT / "translations")
+    LANGUAGES = {"zh_Hans_CN": "中文", "en": "English"}
+
+    API_TITLE = "Beiyang Events API"
+    API_VERSION = "v1"
+    OPENAPI_VERSION = "3.1.0"
+    OPENAPI_URL_PREFIX = "/api/v1"
+    OPENAPI_JSON_PATH = "openapi.json"
+
+    OTP_LENGTH = 6
+    OTP_TTL_SECONDS = 300
+    OTP_MAX_ATTEMPTS = 5
+    OTP_RATE_PER_PHONE = "5 per 15 minutes"
+    OTP_RATE_PER_ADDRESS = "30 per hour"
+    OTP_VERIFY_RATE_PER_ADDRESS = "60 per hour"
+    SMS_PROVIDER = "console"
+    RATELIMIT_HEADERS_ENABLED = True
+
+    def __init__(self) -> None:
+        # Read at instantiation, not import, so tests and CLI see the environment of the moment.
+        self.SECRET_KEY = os.environ.get("SECRET_KEY") or self.default_secret_key()
+        self.SQLALCHEMY_DATABASE_URI = normalise_database_url(
+            os.environ.get("DATABASE_URL") or f"sqlite:///{INSTANCE_PATH / 'beiyang.sqlite3'}"
+        )
+        self.REDIS_URL = os.environ.get("REDIS_URL") or None
+        self.PORT = int(os.environ.get("PORT", "5000"))
+        self.DEMO_MODE = _env_bool("DEMO_MODE", self.default_demo_mode())
+        self.SERVER_NAME_FOR_LINKS = os.environ.get("PUBLIC_BASE_URL", f"http://127.0.0.1:{self.PORT}")
+        self.RATELIMIT_STORAGE_URI = self.REDIS_URL or "memory://"
+        self.RATELIMIT_KEY_PREFIX = os.environ.get("RATELIMIT_KEY_PREFIX", "beiyang")
+        self.RATELIMIT_ENABLED = _env_bool("RATELIMIT_ENABLED", True)
+        self.TASK_QUEUE = os.environ.get("TASK_QUEUE") or ("redis" if self.REDIS_URL else "embedded")
+        self.TASK_QUEUE_NAME = os.environ.get("TASK_QUEUE_NAME", "beiyang")
+        self.START_EMBEDDED_WORKER = _env_bool("START_EMBEDDED_WORKER", self.TASK_QUEUE == "embedded")
+        self.SOCKETIO_CHANNEL = os.environ.get("SOCKETIO_CHANNEL", "beiyang-socketio")
+        self.SMS_PROVIDER = os.environ.get("SMS_PROVIDER", self.SMS_PROVIDER)
+        self.SESSION_COOKIE_SECURE = _env_bool("SESSION_COOKIE_SECURE", False)
+
+    def default_secret_key(self) -> str:
+        return _dev_secret_key()
+
+    def default_demo_mode(self) -> bool:
+        return True
+
+
+class DevelopmentConfig(Config):
+    ENV_NAME = "development"
+
+
+class TestingConfig(Config):
+    __test__ = False  # not a pytest test class
+    ENV_NAME = "testing"
+    TESTING = True
+    WTF_CSRF_ENABLED = True
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.TASK_QUEUE = "immediate"
+        self.START_EMBEDDED_WORKER = False
+
+    def default_secret_key(self) -> str:
+        return "test-secret-key-not-for-production"
+
+
+class ProductionConfig(Config):
+    ENV_NAME = "production"
+
+    def default_secret_key(self) -> str:
+        raise RuntimeError("SECRET_KEY must be set in production (APP_ENV=production).")
+
+    def default_demo_mode(self) -> bool:
+        return False
+
+
+CONFIGS = {
+    "development": DevelopmentConfig,
+    "testing": TestingConfig,
+    "production": ProductionConfig,
+}
+
+
+def config_from_environment() -> Config:
+    name = os.environ.get("APP_ENV", "development")
+    try:
+        return CONFIGS[name]()
+    except KeyError:
+        raise RuntimeError(f"APP_ENV must be one of {sorted(CONFIGS)}, not {name!r}") from None
+
+
+def normalise_database_url(url: str) -> str:
+    """Accept the usual postgres:// and postgresql:// spellings and use psycopg 3 for them."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url

@@ -1,0 +1,153 @@
+"""Domain errors with stable codes, and the one place that turns any error into JSON or a friendly page."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, jsonify, render_template, request
+from flask_babel import lazy_gettext as _l
+from flask_limiter.errors import RateLimitExceeded
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+log = logging.getLogger(__name__)
+
+
+class DomainError(Exception):
+    """A rule said no. `code` is stable (clients branch on it); `message` is for people, in their language."""
+
+    status = 400
+
+    def __init__(self, code: str, message, status: int | None = None, **details) -> None:
+        super().__init__(code)
+        self.code = code
+        self.message = message
+        if status is not None:
+            self.status = status
+        self.details = details
+
+
+class NotFound(DomainError):
+    status = 404
+
+
+class Forbidden(DomainError):
+    status = 403
+
+
+class Unauthorized(DomainError):
+    status = 401
+
+
+# Messages for HTTP errors that reach us from Flask, Werkzeug and the extensions.
+HTTP_MESSAGES = {
+    400: ("bad_request", _l("The request could not be understood.")),
+    401: ("unauthorized", _l("Please sign in first.")),
+    403: ("forbidden", _l("You are not allowed to do this.")),
+    404: ("not_found", _l("This page or item does not exist.")),
+    405: ("method_not_allowed", _l("This action is not allowed here.")),
+    413: ("payload_too_large", _l("What you sent is too large.")),
+    415: ("unsupported_media_type", _l("Please send JSON (Content-Type: application/json).")),
+    422: ("invalid_input", _l("Some fields are missing or invalid.")),
+    429: ("rate_limited", _l("Too many attempts. Please wait a moment and try again.")),
+    500: ("internal_error", _l("Something went wrong on our side. Nothing was changed; please try again.")),
+}
+
+
+def wants_json() -> bool:
+    if request.path.startswith("/api/"):
+        return True
+    best = request.accept_mimetypes.best_match(["text/html", "application/json"])
+    return best == "application/json" and request.accept_mimetypes[best] > request.accept_mimetypes["text/html"]
+
+
+def error_response(code: str, message, status: int, details: dict | None = None, headers: dict | None = None):
+    if wants_json():
+        body: dict = {"error": {"code": code, "message": str(message)}}
+        if details:
+            body["error"]["details"] = details
+        response = jsonify(body)
+    else:
+        response = render_template("errors/error.html", code=code, message=message, status=status), status
+        response = _as_response(response)
+    response.status_code = status
+    for key, value in (headers or {}).items():
+        response.headers[key] = value
+    return response
+
+
+def _as_response(rv):
+    from flask import make_response
+
+    return make_response(rv)
+
+
+def _handle_domain_error(error: DomainError):
+    if error.status == 401 and not wants_json():
+        from flask import redirect, url_for
+
+        return redirect(url_for("accounts.login", next=request.full_path.rstrip("?")))
+    return error_response(error.code, error.message, error.status, error.details or None)
+
+
+def _handle_csrf_error(error: CSRFError):
+    return error_response("csrf_failed", _l("Your session expired or the form is stale. Please reload and retry."), 400)
+
+
+def _handle_rate_limit(error: RateLimitExceeded):
+    code, message = HTTP_MESSAGES[429]
+    headers = {k: v for k, v in (error.get_headers() or []) if k.lower() == "retry-after"}
+    return error_response(code, message, 429, headers=headers)
+
+
+def _handle_http_exception(error: HTTPException):
+    status = error.code or 500
+    code, message = HTTP_MESSAGES.get(status, (f"http_{status}", error.name))
+    details = None
+    data = getattr(error, "data", None)  # webargs/flask-smorest put validation messages here
+    if data and isinstance(data.get("messages"), dict):
+        details = {"fields": _flatten_validation(data["messages"])}
+        if data["messages"].get("json", {}).get("_schema") == ["Invalid input type."]:
+            code, message = "invalid_json", _l("The body must be a JSON object.")
+    if status == 400 and request.path.startswith("/api/") and request.is_json and _body_is_not_json():
+        code, message = "invalid_json", _l("The body is not valid JSON.")
+    headers = {}
+    valid_methods = getattr(error, "valid_methods", None)
+    if status == 405 and valid_methods:
+        headers["Allow"] = ", ".join(valid_methods)
+    return error_response(code, message, status, details, headers)
+
+
+def _body_is_not_json() -> bool:
+    try:
+        request.get_json(force=True, silent=False, cache=True)
+    except Exception:
+        return True
+    return False
+
+
+def _flatten_validation(messages: dict) -> dict:
+    """webargs nests errors by location ({"json": {"phone": [...]}}); clients want field -> first message."""
+    flat: dict = {}
+    for location_errors in messages.values():
+        if not isinstance(location_errors, dict):
+            continue
+        for field, errors in location_errors.items():
+            flat[field] = errors[0] if isinstance(errors, list) and errors else errors
+    return flat
+
+
+def _handle_unexpected(error: Exception):
+    if isinstance(error, HTTPException):
+        return _handle_http_exception(error)
+    log.exception("unhandled error on %s %s", request.method, request.path)
+    code, message = HTTP_MESSAGES[500]
+    return error_response(code, message, 500)
+
+
+def init_app(app: Flask) -> None:
+    app.register_error_handler(DomainError, _handle_domain_error)
+    app.register_error_handler(CSRFError, _handle_csrf_error)
+    app.register_error_handler(RateLimitExceeded, _handle_rate_limit)
+    app.register_error_handler(HTTPException, _handle_http_exception)
+    app.register_error_handler(Exception, _handle_unexpected)

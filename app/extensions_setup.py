@@ -1,0 +1,48 @@
+"""Binds the extensions to an application, with the settings that depend on its configuration."""
+
+from __future__ import annotations
+
+import logging
+
+import sqlalchemy as sa
+from flask import Flask
+from sqlalchemy.engine import Engine
+
+from app.extensions import csrf, db, limiter, login_manager, migrate, socketio
+
+log = logging.getLogger(__name__)
+
+
+def init_app(app: Flask) -> None:
+    from app import after_commit  # noqa: F401  (installs the commit listeners)
+    from app.accounts import models  # noqa: F401  (registers the tables before Alembic looks)
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(_migrations_dir()), render_as_batch=True, compare_type=True)
+    csrf.init_app(app)
+    limiter.init_app(app)
+    login_manager.init_app(app)
+    socketio.init_app(
+        app,
+        message_queue=app.config.get("REDIS_URL"),
+        channel=app.config["SOCKETIO_CHANNEL"],
+        async_mode="threading",
+        manage_session=True,
+    )
+
+
+@sa.event.listens_for(Engine, "connect")
+def _sqlite_pragmas(dbapi_connection, connection_record):
+    """SQLite: WAL so readers never block the writer, foreign keys on, and wait instead of failing when busy."""
+    if type(dbapi_connection).__module__.startswith("sqlite3"):
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=10000")
+        cursor.close()
+
+
+def _migrations_dir():
+    from app.config import PROJECT_ROOT
+
+    return PROJECT_ROOT / "migrations"

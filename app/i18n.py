@@ -1,0 +1,35 @@
+"""Languages: Chinese first (zh_Hans_CN), English second. The choice is remembered per person."""
+
+from __future__ import annotations
+
+from flask import Flask, current_app, has_request_context, request, session
+from flask_login import current_user
+
+from app.extensions import babel
+
+SESSION_KEY = "lang"
+ALIASES = {"zh": "zh_Hans_CN", "zh_CN": "zh_Hans_CN", "zh-CN": "zh_Hans_CN", "zh_Hans_CN": "zh_Hans_CN",
+           "zh-Hans": "zh_Hans_CN", "en": "en", "en_US": "en", "en-US": "en"}
+
+
+def normalise_locale(value: str | None) -> str | None:
+    return ALIASES.get((value or "").strip())
+
+
+def select_locale() -> str:
+    """?lang= (one request) > the signed-in person's choice > this browser's choice > Accept-Language > Chinese.
+    Outside a request (CLI, tasks) the default applies; tasks pick a person's language with force_locale."""
+    if not has_request_context():
+        return current_app.config["BABEL_DEFAULT_LOCALE"]
+    for candidate in (request.args.get("lang"),
+                      getattr(current_user, "locale", None) if current_user and current_user.is_authenticated else None,
+                      session.get(SESSION_KEY)):
+        locale = normalise_locale(candidate)
+        if locale:
+            return locale
+    best = request.accept_languages.best_match(["zh-CN", "zh", "en"])
+    return normalise_locale(best) or current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+def init_app(app: Flask) -> None:
+    babel.init_app(app, locale_selector=select_locale)

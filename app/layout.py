@@ -1,0 +1,74 @@
+"""The shared page layout: template globals, security headers, health check, language switch."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from flask import Blueprint, Flask, current_app, jsonify, redirect, request, session, url_for
+from flask_babel import get_locale
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+
+from app.errors import DomainError
+from app.extensions import db, limiter
+
+bp = Blueprint("layout", __name__)
+
+
+@bp.get("/healthz")
+@limiter.exempt
+def healthz():
+    try:
+        db.session.execute(sa.text("SELECT 1"))
+    except Exception:
+        return jsonify({"status": "unavailable", "database": "down"}), 503
+    return jsonify({"status": "ok", "database": "up"})
+
+
+@bp.post("/lang")
+def switch_language():
+    from app.accounts.services import set_locale
+    from app.i18n import SESSION_KEY, normalise_locale
+
+    locale = normalise_locale(request.form.get("lang"))
+    if locale is None:
+        raise DomainError("invalid_locale", _l("This language is not available."))
+    session[SESSION_KEY] = locale
+    if current_user.is_authenticated:
+        set_locale(current_user, locale)
+        db.session.commit()
+    return redirect(_safe_next(request.form.get("next")) or url_for("events.index"))
+
+
+def _safe_next(target: str | None) -> str | None:
+    """Only local paths: never send someone to another site after a form."""
+    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+        return target
+    return None
+
+
+def _template_globals():
+    locale = get_locale()
+    return {
+        "current_locale": str(locale) if locale else "zh_Hans_CN",
+        "html_lang": "zh-CN" if locale and locale.language == "zh" else "en",
+        "languages": current_app.config["LANGUAGES"],
+        "demo_mode": current_app.config.get("DEMO_MODE", False),
+    }
+
+
+def _security_headers(response):
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("Referrer-Policy", "same-origin")
+    response.headers.setdefault("X-Frame-Options", "DENY")
+    return response
+
+
+def init_app(app: Flask) -> None:
+    app.register_blueprint(bp)
+    app.context_processor(_template_globals)
+    app.after_request(_security_headers)
+    app.jinja_env.globals["safe_next"] = _safe_next
+    if app.config.get("START_EMBEDDED_WORKER"):
+        from app.tasks import start_embedded_worker
+
+        app.before_request(lambda: start_embedded_worker())

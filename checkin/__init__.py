@@ -1,0 +1,1 @@
+"""Tickets, scanning, admission (with the check-in issue)."""

@@ -1,0 +1,43 @@
+"""How events read on a page: kind labels, localised titles, times in Asia/Shanghai."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from babel.dates import format_skeleton
+from flask import Flask
+from flask_babel import format_time, get_locale, get_timezone
+from flask_babel import lazy_gettext as _l
+
+KIND_LABELS = {
+    "roadshow": _l("Roadshow day"),
+    "salon": _l("Tech salon"),
+    "competition": _l("Competition"),
+    "other": _l("Event"),
+}
+
+
+def event_kind_label(kind: str) -> str:
+    return str(KIND_LABELS.get(kind, KIND_LABELS["other"]))
+
+
+def event_title(event) -> str:
+    locale = get_locale()
+    if locale is not None and locale.language == "en" and event.title_en:
+        return event.title_en
+    return event.title
+
+
+def event_when(starts_at: datetime, ends_at: datetime) -> str:
+    """'11月27日周五 14:00–17:30' in Chinese, 'Fri, Nov 27 14:00–17:30' in English; multi-day spans show both days."""
+    tz, locale = get_timezone(), get_locale()
+    start_day = format_skeleton("MMMEd", starts_at, tzinfo=tz, locale=locale)
+    end_day = format_skeleton("MMMEd", ends_at, tzinfo=tz, locale=locale)
+    start, end = format_time(starts_at, "HH:mm"), format_time(ends_at, "HH:mm")
+    if start_day == end_day:
+        return f"{start_day} {start}–{end}"
+    return f"{start_day} {start} – {end_day} {end}"
+
+
+def init_app(app: Flask) -> None:
+    app.jinja_env.globals.update(event_kind_label=event_kind_label, event_title=event_title, event_when=event_when)

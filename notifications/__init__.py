@@ -1,0 +1,1 @@
+"""Inbox, channels and delivery of messages (with the notifications issue)."""

@@ -1,0 +1,71 @@
+import pytest
+
+from app import create_app
+from app.config import Config, ProductionConfig, TestingConfig, config_from_environment, normalise_database_url
+
+
+def test_testing_config_is_applied(app):
+    assert app.config["TESTING"]
+    assert app.config["TASK_QUEUE"] == "immediate"
+
+
+def test_every_setting_comes_from_the_environment(monkeypatch):
+    monkeypatch.setenv("DATABASE_URL", "postgres://u@db.example/beiyang")
+    monkeypatch.setenv("REDIS_URL", "redis://cache:6379/2")
+    monkeypatch.setenv("SECRET_KEY", "s3cret")
+    monkeypatch.setenv("PORT", "8123")
+    config = Config()
+    assert config.SQLALCHEMY_DATABASE_URI == "postgresql+psycopg://u@db.example/beiyang"
+    assert config.REDIS_URL == "redis://cache:6379/2"
+    assert config.RATELIMIT_STORAGE_URI == "redis://cache:6379/2"
+    assert config.TASK_QUEUE == "redis"
+    assert config.SECRET_KEY == "s3cret"
+    assert config.PORT == 8123
+
+
+def test_embedded_default_needs_no_services(monkeypatch):
+    for name in ("DATABASE_URL", "REDIS_URL", "TASK_QUEUE"):
+        monkeypatch.delenv(name, raising=False)
+    config = TestingConfig()
+    assert config.SQLALCHEMY_DATABASE_URI.startswith("sqlite:///")
+    assert config.REDIS_URL is None
+    assert config.RATELIMIT_STORAGE_URI == "memory://"
+
+
+def test_production_refuses_to_start_without_a_secret_key(monkeypatch):
+    monkeypatch.delenv("SECRET_KEY", raising=False)
+    with pytest.raises(RuntimeError, match="SECRET_KEY"):
+        ProductionConfig()
+
+
+def test_production_turns_demo_mode_off(monkeypatch):
+    monkeypatch.setenv("SECRET_KEY", "x")
+    monkeypatch.delenv("DEMO_MODE", raising=False)
+    assert ProductionConfig().DEMO_MODE is False
+
+
+def test_unknown_app_env_is_a_clear_error(monkeypatch):
+    monkeypatch.setenv("APP_ENV", "staging")
+    with pytest.raises(RuntimeError, match="APP_ENV"):
+        config_from_environment()
+
+
+@pytest.mark.parametrize("url, expected", [
+    ("postgresql://a@b/c", "postgresql+psycopg://a@b/c"),
+    ("postgres://a@b/c", "postgresql+psycopg://a@b/c"),
+    ("sqlite:///x.db", "sqlite:///x.db"),
+])
+def test_database_urls_are_normalised_to_psycopg3(url, expected):
+    assert normalise_database_url(url) == expected
+
+
+def test_factory_accepts_a_config_class(database_url, monkeypatch):
+    monkeypatch.setenv("DATABASE_URL", database_url)
+    app = create_app(TestingConfig)
+    assert app.config["SQLALCHEMY_DATABASE_URI"] == database_url
+
+
+def test_healthz_answers_when_the_database_answers(client):
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.json == {"status": "ok", "database": "up"}

@@ -1,0 +1,171 @@
+"""Shared fixtures: an application on a migrated database (SQLite by default, PostgreSQL with
+TEST_DATABASE=postgres), a client, factories, and sign-in helpers."""
+
+from __future__ import annotations
+
+import contextvars
+import re
+from datetime import timedelta
+
+import pytest
+import sqlalchemy as sa
+
+from flask.testing import FlaskClient
+
+from app import create_app
+from app.config import TestingConfig
+from app.db_types import utcnow
+from app.extensions import db
+from tests import services
+
+TEST_DATABASE = __import__("os").environ.get("TEST_DATABASE", "sqlite")
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory):
+    """One database per test run, migrated once with Alembic (the same migrations production runs)."""
+    if TEST_DATABASE == "postgres":
+        problem = services.postgres_available()
+        if problem:
+            services.service_missing("PostgreSQL", problem)
+        url = services.create_postgres_database().replace("postgresql://", "postgresql+psycopg://", 1)
+    else:
+        url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite3'}"
+    migrate_database(url)
+    yield url
+    if TEST_DATABASE == "postgres":
+        services.drop_postgres_database(url.replace("postgresql+psycopg://", "postgresql://", 1))
+
+
+def migrate_database(url: str) -> None:
+    from flask_migrate import upgrade
+
+    app = create_app(make_config(url))
+    with app.app_context():
+        upgrade()
+        db.engine.dispose()
+
+
+def make_config(url: str, **overrides) -> TestingConfig:
+    config = TestingConfig()
+    config.SQLALCHEMY_DATABASE_URI = url
+    config.DEMO_MODE = True
+    config.RATELIMIT_STORAGE_URI = "memory://"
+    config.REDIS_URL = None
+    for key, value in overrides.items():
+        setattr(config, key, value)
+    return config
+
+
+@pytest.fixture
+def app_config(database_url):
+    """Override settings per test before the app is built: `app_config.OTP_MAX_ATTEMPTS = 2`."""
+    return make_config(database_url)
+
+
+@pytest.fixture
+def app(app_config):
+    app = create_app(app_config)
+    with app.app_context():
+        yield app
+        db.session.remove()
+        empty_all_tables()
+        db.engine.dispose()
+
+
+def empty_all_tables() -> None:
+    tables = [t.name for t in reversed(db.metadata.sorted_tables)]
+    with db.engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            conn.execute(sa.text("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE"))
+        else:
+            for table in tables:
+                conn.execute(sa.text(f'DELETE FROM "{table}"'))
+
+
+class IsolatedClient(FlaskClient):
+    """Each request runs in a fresh context, with its own app context, `g` and database session, as in
+    production; without this, requests would share the test's app context (and Flask-Login's cached user)."""
+
+    def open(self, *args, **kwargs):
+        return contextvars.Context().run(super().open, *args, **kwargs)
+
+
+@pytest.fixture
+def client(app):
+    app.test_client_class = IsolatedClient
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+# ---- factories -----------------------------------------------------------------------------------------------
+
+_phone_counter = iter(range(10_000_000))
+
+
+def next_phone() -> str:
+    return f"+86139{next(_phone_counter):08d}"
+
+
+@pytest.fixture
+def create_resident(app):
+    from app.accounts.models import User
+    from app.accounts.services import grant_role
+
+    def factory(*, phone: str | None = None, name: str = "测试居民", company: str = "北杨测试公司",
+                persona: str = "founder", profile: bool = True, roles: tuple = (), locale: str | None = None):
+        user = User(phone=phone or next_phone(), name=name if profile else "", company=company, persona=persona,
+                    interests=["大模型应用"], locale=locale, profile_completed_at=utcnow() if profile else None)
+        db.session.add(user)
+        for role in roles:
+            grant_role(user, *role) if isinstance(role, tuple) else grant_role(user, role)
+        db.session.commit()
+        return user
+
+    return factory
+
+
+@pytest.fixture
+def create_event(app):
+    from events.models import Event
+
+    def factory(*, title: str = "技术沙龙：测试", kind: str = "salon", status: str = "published",
+                starts_in: timedelta = timedelta(days=2), hours: float = 2, capacity: int | None = 50, **fields):
+        starts_at = utcnow() + starts_in
+        event = Event(title=title, kind=kind, status=status, starts_at=starts_at,
+                      ends_at=starts_at + timedelta(hours=hours), capacity=capacity, venue="北杨小镇", **fields)
+        db.session.add(event)
+        db.session.commit()
+        return event
+
+    return factory
+
+
+# ---- signing in ----------------------------------------------------------------------------------------------
+
+def sign_in(client, user) -> None:
+    """Give this client a signed-in session (the full phone-and-code flow has its own tests)."""
+    with client.session_transaction() as session:
+        session["_user_id"] = str(user.id)
+        session["_fresh"] = True
+
+
+def csrf_token_from(client, path: str = "/") -> str:
+    html = client.get(path).get_data(as_text=True)
+    match = re.search(r'name="csrf-token" content="([^"]+)"', html)
+    assert match, f"no CSRF token on {path}"
+    return match.group(1)
+
+
+def last_sms_code(phone: str) -> str:
+    from app.accounts.models import DevSmsMessage
+
+    message = db.session.scalars(
+        sa.select(DevSmsMessage).where(DevSmsMessage.phone == phone).order_by(DevSmsMessage.id.desc())
+    ).first()
+    assert message is not None, f"no SMS sent to {phone}"
+    return re.search(r"(\d{6})", message.body).group(1)
