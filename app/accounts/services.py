@@ -157,7 +157,17 @@ def update_profile(user: User, *, name: str, company: str = "", title: str = "",
     user.email = email
     if user.profile_completed_at is None:
         user.profile_completed_at = now
+    _tell_other_devices_after_commit(user)
     return user
+
+
+def _tell_other_devices_after_commit(user: User) -> None:
+    """Every open page and app of this person (on any server process) hears that the profile changed."""
+    from app.after_commit import run_after_commit
+    from app.realtime import emit_to_user
+
+    user_id = user.id
+    run_after_commit(lambda: emit_to_user(user_id, "profile_updated", {"user_id": user_id}))
 
 
 def _clean_interests(raw: list[str] | str) -> list[str]:
