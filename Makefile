@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 export FLASK_APP := app
 
-.PHONY: run test lint install install-dev translations db demo clean
+.PHONY: run test lint install install-dev translations translations-update db demo clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -23,6 +23,13 @@ install-dev: $(VENV)/.installed-dev translations
 
 translations: $(VENV)/.installed
 	$(BIN)/pybabel compile --use-fuzzy -d translations --statistics 2>&1 | grep -v '^compiling' || true
+
+# After adding or changing user-facing strings: extract them, then translate the new entries in
+# translations/zh_Hans_CN/LC_MESSAGES/messages.po (tests/app/test_translations.py fails until you do).
+translations-update: $(VENV)/.installed
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext --no-location --sort-output \
+		--project "Beiyang Events" -o translations/messages.pot app events judging mentoring checkin notifications
+	$(BIN)/pybabel update -i translations/messages.pot -d translations --no-fuzzy-matching
 
 db: install
 	$(BIN)/flask db upgrade

@@ -21,6 +21,8 @@ _KEY = "beiyang.after_commit"
 def run_after_commit(callback: Callable[[], object], session: Session | None = None) -> None:
     """Queue `callback` to run after the current transaction of `session` (default: db.session) commits."""
     session = session or db.session()
+    if not session.in_transaction():
+        session.begin()  # so that a rollback, too, is seen and drops the callback
     session.info.setdefault(_KEY, []).append(callback)
 
 

@@ -104,26 +104,20 @@ def _handle_http_exception(error: HTTPException):
     status = error.code or 500
     code, message = HTTP_MESSAGES.get(status, (f"http_{status}", error.name))
     details = None
-    data = getattr(error, "data", None)  # webargs/flask-smorest put validation messages here
-    if data and isinstance(data.get("messages"), dict):
-        details = {"fields": _flatten_validation(data["messages"])}
-        if data["messages"].get("json", {}).get("_schema") == ["Invalid input type."]:
+    messages = (getattr(error, "data", None) or {}).get("messages")  # webargs/flask-smorest validation errors
+    if isinstance(messages, dict):
+        json_errors = messages.get("json")
+        if json_errors == ["Invalid JSON body."]:
+            code, message = "invalid_json", _l("The body is not valid JSON.")
+        elif isinstance(json_errors, dict) and json_errors.get("_schema") == ["Invalid input type."]:
             code, message = "invalid_json", _l("The body must be a JSON object.")
-    if status == 400 and request.path.startswith("/api/") and request.is_json and _body_is_not_json():
-        code, message = "invalid_json", _l("The body is not valid JSON.")
+        else:
+            details = {"fields": _flatten_validation(messages)}
     headers = {}
     valid_methods = getattr(error, "valid_methods", None)
     if status == 405 and valid_methods:
         headers["Allow"] = ", ".join(valid_methods)
     return error_response(code, message, status, details, headers)
-
-
-def _body_is_not_json() -> bool:
-    try:
-        request.get_json(force=True, silent=False, cache=True)
-    except Exception:
-        return True
-    return False
 
 
 def _flatten_validation(messages: dict) -> dict:

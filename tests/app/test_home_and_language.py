@@ -67,3 +67,9 @@ def test_demo_pages_do_not_exist_outside_demo_mode(app_config, database_url):
     client = create_app(app_config).test_client()
     assert client.get("/dev/try").status_code == 404
     assert client.get("/dev/sms").status_code == 404
+
+
+def test_the_sms_outbox_shows_the_codes_sent_in_demo_mode(client):
+    client.post("/api/v1/auth/codes", json={"phone": "13812345678"})
+    page = client.get("/dev/sms").get_data(as_text=True)
+    assert "+8613812345678" in page and "你的登录验证码是" in page
