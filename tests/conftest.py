@@ -9,7 +9,6 @@ from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
-
 from flask.testing import FlaskClient
 
 from app import create_app

@@ -13,7 +13,8 @@ PACKAGES = ["app", "events", "judging", "mentoring", "checkin", "notifications"]
 def test_the_chinese_catalogue_translates_every_message(tmp_path):
     pot = tmp_path / "messages.pot"
     subprocess.run([str(Path(sys.executable).parent / "pybabel"), "extract", "-F", "babel.cfg",
-                    "-k", "_l", "-k", "lazy_gettext", "-o", str(pot), *PACKAGES], cwd=ROOT, check=True, capture_output=True)
+                    "-k", "_l", "-k", "lazy_gettext", "-o", str(pot), *PACKAGES],
+                   cwd=ROOT, check=True, capture_output=True)
     with pot.open("rb") as f:
         wanted = {m.id for m in read_po(f) if m.id}
     with (ROOT / "translations/zh_Hans_CN/LC_MESSAGES/messages.po").open("rb") as f:

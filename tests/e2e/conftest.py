@@ -8,6 +8,9 @@ newcomer's machine and fail under CI=true (tests/services.py). Run them with:
 
 from __future__ import annotations
 
+import logging
+import os
+import shutil
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,6 +22,10 @@ from tests import services
 HERE = Path(__file__).resolve().parent
 CHROMIUM_PROBLEM = services.chromium_available()
 PHONE_VIEWPORT = {"width": 375, "height": 812}
+
+
+def _chromium_executable() -> str | None:
+    return services.CHROMIUM if os.path.exists(services.CHROMIUM) else shutil.which("chromium")
 
 
 def _in_this_folder(item: pytest.Item) -> bool:
@@ -44,7 +51,7 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
 def browser_type_launch_args(browser_type_launch_args):
     return {
         **browser_type_launch_args,
-        "executable_path": services.CHROMIUM,
+        "executable_path": _chromium_executable(),
         "args": ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--disable-quic", "--no-first-run"],
     }
@@ -66,6 +73,9 @@ def live_server(app) -> Iterator[str]:
     test keeps the `app` fixture's context for factories and for reading the SMS outbox."""
     from werkzeug.serving import make_server
 
+    # Alembic's fileConfig (migrations/env.py, run once per session by `database_url`) disables the loggers that
+    # existed then, "app.errors" among them: without this, a 500 in the server leaves no traceback in the report.
+    logging.getLogger("app.errors").disabled = False
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, name="e2e-live-server", daemon=True)
     thread.start()
