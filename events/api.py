@@ -1,47 +1,268 @@
-"""JSON API of events."""
+"""JSON API of events and registrations (the contract mobile clients use)."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
+from flask.views import MethodView
+from flask_login import current_user
 from marshmallow import Schema, fields, validate
 
 from app.api import api_blueprint
+from app.authz import login_required
 from app.db_types import utcnow
+from app.extensions import db
 from events import services
-from events.models import EVENT_KINDS
+from events.models import EVENT_KINDS, WAITLIST_MODES
 
-blp = api_blueprint("events_api", __name__, "/events", "The town's events.")
+blp = api_blueprint("events_api", __name__, "", "Events, sign-up, the waitlist and approvals.")
+
+
+class QuestionSchema(Schema):
+    id = fields.String(required=True)
+    label = fields.String(required=True)
+    kind = fields.String(required=True, validate=validate.OneOf(services.QUESTION_KINDS))
+    required = fields.Boolean(load_default=False)
+    choices = fields.List(fields.String())
 
 
 class EventSchema(Schema):
-    id = fields.Integer()
-    kind = fields.String()
-    status = fields.String()
+    id = fields.Integer(dump_only=True)
+    kind = fields.String(validate=validate.OneOf(EVENT_KINDS))
+    status = fields.String(dump_only=True)
     title = fields.String()
     title_en = fields.String()
     summary = fields.String()
     description = fields.String()
     venue = fields.String()
-    starts_at = fields.DateTime()
+    starts_at = fields.DateTime(metadata={"description": "ISO 8601 with offset, e.g. 2026-12-03T19:00:00+08:00"})
     ends_at = fields.DateTime()
     capacity = fields.Integer(allow_none=True)
-    requires_approval = fields.Boolean()
+    approval_required = fields.Boolean(attribute="requires_approval")
+    registration_opens_at = fields.DateTime(allow_none=True)
+    registration_closes_at = fields.DateTime(allow_none=True)
+    waitlist_mode = fields.String(validate=validate.OneOf(WAITLIST_MODES))
+    offer_hours = fields.Integer()
+    lottery_draw_at = fields.DateTime(allow_none=True)
+    lottery_seed_hash = fields.String(dump_only=True, allow_none=True,
+                                      metadata={"description": "SHA-256 of the seed, published before the draw"})
+    lottery_seed = fields.String(dump_only=True, allow_none=True, metadata={"description": "revealed at the draw"})
+    questions = fields.List(fields.Nested(QuestionSchema))
+    pitch_slots_capacity = fields.Integer(allow_none=True)
+    pitch_applications_open = fields.Boolean()
+    seats_taken = fields.Integer(dump_only=True)
+    seats_left = fields.Integer(dump_only=True, allow_none=True)
+    sequence = fields.Integer(dump_only=True)
+    cancelled_reason = fields.String(dump_only=True)
+
+
+class EventCreateSchema(EventSchema):
+    status = fields.String(load_default="draft", validate=validate.OneOf(["draft", "published"]))
+    kind = fields.String(required=True, validate=validate.OneOf(EVENT_KINDS))
+    title = fields.String(required=True)
+    starts_at = fields.DateTime(required=True)
+    ends_at = fields.DateTime(required=True)
+
+
+class EventUpdateSchema(EventSchema):
+    """Any subset of the event's fields."""
 
 
 class EventQuerySchema(Schema):
     kind = fields.String(validate=validate.OneOf(EVENT_KINDS))
+    week = fields.Boolean(load_default=False, metadata={"description": "only the next 7 days"})
+    mine = fields.Boolean(load_default=False, metadata={"description": "only events I signed up for"})
 
 
-@blp.route("")
-@blp.arguments(EventQuerySchema, location="query")
-@blp.response(200, EventSchema(many=True))
-def list_events(query):
-    """Upcoming published events, soonest first."""
-    return services.upcoming_events(now=utcnow(), kind=query.get("kind"))
+class RegistrationSchema(Schema):
+    id = fields.Integer()
+    event_id = fields.Integer()
+    user_id = fields.Integer()
+    status = fields.String(metadata={"description": "confirmed, waitlisted, pending, offered, entered, "
+                                                    "cancelled, rejected, expired"})
+    waitlist_position = fields.Method("get_position", allow_none=True)
+    offer_expires_at = fields.DateTime(allow_none=True)
+    lottery_rank = fields.Integer(allow_none=True)
+    answers = fields.Dict()
+    created_at = fields.DateTime()
+
+    def get_position(self, registration):
+        return services.waitlist_position(registration)
 
 
-@blp.route("/<int:event_id>")
+class RegistrationRequestSchema(Schema):
+    answers = fields.Dict(keys=fields.String(), values=fields.Raw(), load_default=dict)
+
+
+class CancelSchema(Schema):
+    reason = fields.String(load_default="", validate=validate.Length(max=300))
+
+
+class DecisionSchema(Schema):
+    registration_ids = fields.List(fields.Integer(), required=True, validate=validate.Length(min=1, max=500))
+    decision = fields.String(required=True, validate=validate.OneOf(["approve", "reject"]))
+
+
+def _create_fields(payload: dict) -> dict:
+    if "requires_approval" in payload:
+        payload["requires_approval"] = bool(payload["requires_approval"])
+    return payload
+
+
+@blp.route("/events")
+class Events(MethodView):
+    @blp.arguments(EventQuerySchema, location="query")
+    @blp.response(200, EventSchema(many=True))
+    def get(self, query):
+        """Upcoming published events, soonest first."""
+        now = utcnow()
+        user_id = current_user.id if query["mine"] and current_user.is_authenticated else None
+        if query["mine"] and user_id is None:
+            return []
+        return services.upcoming_events(now=now, kind=query.get("kind"), user_id=user_id,
+                                        until=now + timedelta(days=7) if query["week"] else None)
+
+    @blp.arguments(EventCreateSchema)
+    @blp.response(201, EventSchema)
+    @blp.alt_response(400, schema="Error", description="invalid_event")
+    @blp.alt_response(403, schema="Error", description="forbidden (organizers only)")
+    @login_required
+    def post(self, payload):
+        """Create an event (organizers)."""
+        status = payload.pop("status")
+        event = services.create_event(current_user, now=utcnow(), status=status, **_create_fields(payload))
+        db.session.commit()
+        return event
+
+
+@blp.route("/events/<int:event_id>")
+class EventItem(MethodView):
+    @blp.response(200, EventSchema)
+    @blp.alt_response(404, schema="Error")
+    def get(self, event_id: int):
+        """One event."""
+        event = services.get_event(event_id, include_drafts=True)
+        if event.status == "draft":
+            services.authorize_organizer(current_user, event)
+        return event
+
+    @blp.arguments(EventUpdateSchema(partial=True))
+    @blp.response(200, EventSchema)
+    @blp.alt_response(400, schema="Error", description="invalid_event")
+    @login_required
+    def patch(self, payload, event_id: int):
+        """Change an event (its organizers). Moving time or place tells everyone signed up."""
+        event = services.update_event(event_id, current_user, now=utcnow(), **_create_fields(payload))
+        db.session.commit()
+        return event
+
+
+@blp.route("/events/<int:event_id>/publish", methods=["POST"])
 @blp.response(200, EventSchema)
-@blp.alt_response(404, schema="Error")
-def get_event(event_id: int):
-    """One event."""
-    return services.get_published_event(event_id)
+@login_required
+def publish_event(event_id: int):
+    """Publish a draft."""
+    event = services.publish_event(event_id, current_user, now=utcnow())
+    db.session.commit()
+    return event
+
+
+@blp.route("/events/<int:event_id>/cancel", methods=["POST"])
+@blp.arguments(CancelSchema)
+@blp.response(200, EventSchema)
+@login_required
+def cancel_event(payload, event_id: int):
+    """Cancel an event; everyone signed up is told."""
+    event = services.cancel_event(event_id, current_user, reason=payload["reason"], now=utcnow())
+    db.session.commit()
+    return event
+
+
+@blp.route("/events/<int:event_id>/lottery/draw", methods=["POST"])
+@blp.response(200, EventSchema)
+@login_required
+def draw_lottery(event_id: int):
+    """Draw the lottery now (organizers); it also runs by itself at lottery_draw_at."""
+    services.authorize_organizer(current_user, services.get_event(event_id, include_drafts=True))
+    event = services.draw_lottery(event_id, now=utcnow())
+    db.session.commit()
+    return event
+
+
+@blp.route("/events/<int:event_id>/registrations")
+class EventRegistrations(MethodView):
+    decorators = [login_required]
+
+    @blp.arguments(RegistrationRequestSchema)
+    @blp.response(201, RegistrationSchema)
+    @blp.alt_response(200, schema=RegistrationSchema, description="already signed up: the same registration")
+    @blp.alt_response(409, schema="Error", description="event_cancelled, event_past, registration_closed, "
+                                                       "registration_not_open, profile_incomplete")
+    def post(self, payload, event_id: int):
+        """Sign up in one tap: confirmed, waitlisted (with position), pending approval, or entered in a lottery."""
+        registration, created = services.register_for_event(event_id, current_user, now=utcnow(),
+                                                            answers=payload["answers"])
+        db.session.commit()
+        return registration, 201 if created else 200
+
+    @blp.response(200, RegistrationSchema(many=True))
+    def get(self, event_id: int):
+        """Everyone signed up (the event's organizers)."""
+        from events.exports import registrations_for_event
+
+        event = services.get_event(event_id, include_drafts=True)
+        services.authorize_organizer(current_user, event)
+        return registrations_for_event(event.id)
+
+
+@blp.route("/events/<int:event_id>/registrations/decisions", methods=["POST"])
+@blp.arguments(DecisionSchema)
+@blp.response(200, RegistrationSchema(many=True))
+@login_required
+def decide(payload, event_id: int):
+    """Approve or reject many sign-ups at once (organizers), in arrival order."""
+    registrations = services.decide_registrations(event_id, payload["registration_ids"], current_user,
+                                                  approve=payload["decision"] == "approve", now=utcnow())
+    db.session.commit()
+    return registrations
+
+
+@blp.route("/registrations/<int:registration_id>")
+class RegistrationItem(MethodView):
+    decorators = [login_required]
+
+    @blp.response(200, RegistrationSchema)
+    @blp.alt_response(404, schema="Error")
+    def get(self, registration_id: int):
+        """A registration (its person, or the event's organizers)."""
+        registration = services.get_registration(registration_id)
+        if registration.user_id != current_user.id:
+            services.authorize_organizer(current_user, registration.event)
+        return registration
+
+    @blp.response(200, RegistrationSchema)
+    def delete(self, registration_id: int):
+        """Cancel (or leave the waitlist). The freed seat moves to the next in line."""
+        registration = services.cancel_registration(registration_id, current_user, now=utcnow())
+        db.session.commit()
+        return registration
+
+
+@blp.route("/registrations/<int:registration_id>/accept-offer", methods=["POST"])
+@blp.response(200, RegistrationSchema)
+@login_required
+def accept_offer(registration_id: int):
+    """Take the seat offered from the waitlist, before the offer expires."""
+    registration = services.accept_offer(registration_id, current_user, now=utcnow())
+    db.session.commit()
+    return registration
+
+
+@blp.route("/me/registrations")
+@blp.response(200, RegistrationSchema(many=True))
+@login_required
+def my_registrations():
+    """My sign-ups, newest first."""
+    from events.exports import registrations_of_user
+
+    return registrations_of_user(current_user.id)

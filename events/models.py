@@ -98,6 +98,15 @@ class Event(db.Model):
         return None if self.capacity is None else max(0, self.capacity - self.seats_taken)
 
 
+class LotterySecret(db.Model):
+    """A lottery's seed, kept apart from the event (whose API shows the seed only after the draw)."""
+
+    __tablename__ = "lottery_secrets"
+
+    event_id: Mapped[int] = mapped_column(sa.ForeignKey("events.id", ondelete="CASCADE"), primary_key=True)
+    seed: Mapped[str] = mapped_column(sa.String(64))
+
+
 class Registration(db.Model):
     """One person's sign-up to one event (as audience). Unique per (event, person): a retry finds this row."""
 

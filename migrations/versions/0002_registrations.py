@@ -131,6 +131,12 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_team_members_application_id'), ['application_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_team_members_user_id'), ['user_id'], unique=False)
 
+    op.create_table('lottery_secrets',
+    sa.Column('event_id', sa.Integer(), nullable=False),
+    sa.Column('seed', sa.String(length=64), nullable=False),
+    sa.ForeignKeyConstraint(['event_id'], ['events.id'], name=op.f('fk_lottery_secrets_event_id_events'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('event_id', name=op.f('pk_lottery_secrets'))
+    )
     with op.batch_alter_table('events', schema=None) as batch_op:
         batch_op.add_column(sa.Column('registration_opens_at', app.db_types.UTCDateTime(timezone=True), nullable=True))
         batch_op.add_column(sa.Column('registration_closes_at', app.db_types.UTCDateTime(timezone=True), nullable=True))
@@ -191,6 +197,7 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_team_members_user_id'))
         batch_op.drop_index(batch_op.f('ix_team_members_application_id'))
 
+    op.drop_table('lottery_secrets')
     op.drop_table('team_members')
     with op.batch_alter_table('team_applications', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_team_applications_competition_id'))
