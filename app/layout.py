@@ -24,6 +24,13 @@ def healthz():
     return jsonify({"status": "ok", "database": "up"})
 
 
+@bp.get("/ping")
+@limiter.exempt
+def ping():
+    """The cheapest answer the server can give: benchmarks compare real endpoints against it."""
+    return "pong", 200, {"Content-Type": "text/plain"}
+
+
 @bp.post("/lang")
 def switch_language():
     from app.accounts.services import set_locale

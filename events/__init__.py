@@ -6,7 +6,20 @@ from flask import Flask
 
 
 def init_app(app: Flask) -> None:
-    from events import api, models, presentation, views  # noqa: F401
+    from events import (  # noqa: F401  (api modules declare their blueprints on import)
+        api,
+        calendar_views,
+        manage_views,
+        models,
+        pitching_api,
+        pitching_views,
+        presentation,
+        tasks,
+        teams_api,
+        teams_views,
+        views,
+    )
 
     presentation.init_app(app)
-    views.init_app(app)
+    for module in (views, manage_views, calendar_views, pitching_views, teams_views):
+        module.init_app(app)

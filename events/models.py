@@ -81,6 +81,9 @@ class Event(db.Model):
     seats_taken: Mapped[int] = mapped_column(default=0)  # confirmed + offered
     registration_seq: Mapped[int] = mapped_column(default=0)  # arrival order of sign-ups
     series_id: Mapped[int | None] = mapped_column(sa.ForeignKey("event_series.id", ondelete="SET NULL"), index=True)
+    # For an occurrence of a series: the start the series' RRULE gave it (iCalendar RECURRENCE-ID), kept when the
+    # occurrence itself is moved.
+    recurrence_id: Mapped[datetime | None] = mapped_column(UTCDateTime())
     sequence: Mapped[int] = mapped_column(default=0)  # iCalendar SEQUENCE: raised on every change people see
     cancelled_reason: Mapped[str] = mapped_column(sa.String(300), default="")
     created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))

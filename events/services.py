@@ -618,3 +618,63 @@ def draw_due_lotteries(*, now: datetime) -> int:
     for event_id in due:
         draw_lottery(event_id, now=now)
     return len(due)
+
+
+# ---- recurring series --------------------------------------------------------------------------------------------
+
+MAX_OCCURRENCES = 52
+SERIES_TIMEZONE = "Asia/Shanghai"
+
+
+def series_occurrences(rrule_text: str, first_start: datetime) -> list[datetime]:
+    """Starts of a series, expanded in Shanghai local time (so "every Thursday 19:00" stays 19:00), as UTC."""
+    from zoneinfo import ZoneInfo
+
+    from dateutil.rrule import rrulestr
+
+    tz = ZoneInfo(SERIES_TIMEZONE)
+    local_start = first_start.astimezone(tz).replace(tzinfo=None)
+    text = rrule_text.strip()
+    if text.upper().startswith("RRULE:"):
+        text = text[6:]
+    upper = text.upper()
+    if "COUNT=" not in upper and "UNTIL=" not in upper:
+        raise _invalid({"rrule": _l("A series needs an end: COUNT or UNTIL.")})
+    if not any(f"FREQ={f}" in upper for f in ("DAILY", "WEEKLY", "MONTHLY")):
+        raise _invalid({"rrule": _l("Repeat daily, weekly or monthly.")})
+    try:
+        rule = rrulestr(text, dtstart=local_start)
+        starts = []
+        for occurrence in rule:
+            starts.append(occurrence)
+            if len(starts) > MAX_OCCURRENCES:
+                break
+    except (ValueError, TypeError):
+        raise _invalid({"rrule": _l("This repeat rule is not valid.")}) from None
+    if not starts or len(starts) > MAX_OCCURRENCES:
+        raise _invalid({"rrule": _l("A series has 1 to %(n)d occurrences.", n=MAX_OCCURRENCES)})
+    return [s.replace(tzinfo=tz).astimezone(first_start.tzinfo or tz) for s in starts]
+
+
+def create_series(organizer, *, rrule: str, now: datetime, status: str = "draft", **fields):
+    """Create a recurring event once (e.g. FREQ=WEEKLY;BYDAY=TH;COUNT=8): one Event per occurrence, each with its
+    own seats and sign-ups, linked to the series (calendars show it as one RRULE)."""
+    from events.models import EventSeries
+
+    starts_at, ends_at = fields.get("starts_at"), fields.get("ends_at")
+    if not (isinstance(starts_at, datetime) and isinstance(ends_at, datetime) and starts_at.tzinfo):
+        _validate_event_fields({"waitlist_mode": "auto", "offer_hours": 12, **fields}, now=now, creating=True)
+    duration = ends_at - starts_at
+    starts = series_occurrences(rrule, starts_at)
+    series = EventSeries(title=(fields.get("title") or "").strip()[:200], rrule=rrule.strip().removeprefix("RRULE:"),
+                         created_by_id=organizer.id)
+    db.session.add(series)
+    db.session.flush()
+    events = []
+    for start in starts:
+        event = create_event(organizer, now=now, status=status,
+                             **{**fields, "starts_at": start, "ends_at": start + duration})
+        event.series_id, event.recurrence_id = series.id, start
+        events.append(event)
+    db.session.flush()
+    return series, events

@@ -260,3 +260,28 @@ def test_no_shows_are_counted_only_where_check_in_ran(create_event, residents, s
     assert services.no_show_count(person.id, now=later) == 1
     assert services.no_show_count(other.id, now=later) == 0
     assert mine.status == "confirmed"
+
+
+def test_a_weekly_salon_is_created_once_as_a_series(organizer):
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    shanghai = ZoneInfo("Asia/Shanghai")
+    first = datetime(2030, 1, 3, 19, 0, tzinfo=shanghai)  # a Thursday
+    series, events = services.create_series(
+        organizer, rrule="FREQ=WEEKLY;BYDAY=TH;COUNT=4", now=utcnow(), status="published", kind="salon",
+        title="周四技术沙龙", starts_at=first, ends_at=first + timedelta(hours=2), capacity=30)
+    db.session.commit()
+    local_starts = [e.starts_at.astimezone(shanghai) for e in events]
+    assert [s.day for s in local_starts] == [3, 10, 17, 24] and {s.hour for s in local_starts} == {19}
+    assert all(e.series_id == series.id and e.capacity == 30 and e.recurrence_id == e.starts_at for e in events)
+
+
+@pytest.mark.parametrize("rule", ["FREQ=WEEKLY;BYDAY=TH", "FREQ=SECONDLY;COUNT=3", "FREQ=WEEKLY;COUNT=500",
+                                  "nonsense"])
+def test_series_rules_must_be_sane(organizer, rule):
+    now = utcnow()
+    with pytest.raises(DomainError) as error:
+        services.create_series(organizer, rrule=rule, now=now, kind="salon", title="x",
+                               starts_at=now + timedelta(days=1), ends_at=now + timedelta(days=1, hours=2))
+    assert "rrule" in error.value.details["fields"]
