@@ -23,9 +23,11 @@ def create_app(config: Config | type[Config] | None = None) -> Flask:
     logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
 
     from app import api, errors, extensions_setup, i18n, layout, realtime, tasks
+    from app.accounts import tasks as account_tasks  # noqa: F401  (a separate worker must know every task)
     from app.accounts import views as account_views
     from app.cli import register_cli
 
+    _trust_proxy(app)
     extensions_setup.init_app(app)
     errors.init_app(app)
     i18n.init_app(app)
@@ -45,6 +47,15 @@ def create_app(config: Config | type[Config] | None = None) -> Flask:
     api.init_app(app)  # after the packages, so every API blueprint they declared is in the OpenAPI document
     register_cli(app)
     return app
+
+
+def _trust_proxy(app: Flask) -> None:
+    """Behind nginx, take the client's address and scheme from the proxy's headers (PROXY_COUNT proxies)."""
+    hops = app.config.get("PROXY_COUNT", 0)
+    if hops:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
 
 
 def _instance_path():

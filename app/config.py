@@ -10,6 +10,19 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 INSTANCE_PATH = Path(os.environ.get("INSTANCE_PATH", PROJECT_ROOT / "instance"))
 
 
+def _env_int(name: str, default: int) -> int:
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise RuntimeError(f"{name} must be a whole number, not {raw!r}") from None
+    if value < 0:
+        raise RuntimeError(f"{name} must not be negative, not {raw!r}")
+    return value
+
+
 def _env_bool(name: str, default: bool) -> bool:
     value = os.environ.get(name)
     if value is None or value == "":
@@ -67,7 +80,7 @@ class Config:
             os.environ.get("DATABASE_URL") or f"sqlite:///{INSTANCE_PATH / 'beiyang.sqlite3'}"
         )
         self.REDIS_URL = os.environ.get("REDIS_URL") or None
-        self.PORT = int(os.environ.get("PORT", "5000"))
+        self.PORT = _env_int("PORT", 5000)
         self.DEMO_MODE = _env_bool("DEMO_MODE", self.default_demo_mode())
         self.SERVER_NAME_FOR_LINKS = os.environ.get("PUBLIC_BASE_URL", f"http://127.0.0.1:{self.PORT}")
         self.RATELIMIT_STORAGE_URI = self.REDIS_URL or "memory://"
@@ -79,6 +92,7 @@ class Config:
         self.SOCKETIO_CHANNEL = os.environ.get("SOCKETIO_CHANNEL", "beiyang-socketio")
         self.SMS_PROVIDER = os.environ.get("SMS_PROVIDER", self.SMS_PROVIDER)
         self.SESSION_COOKIE_SECURE = _env_bool("SESSION_COOKIE_SECURE", False)
+        self.PROXY_COUNT = _env_int("PROXY_COUNT", 0)
 
     def default_secret_key(self) -> str:
         return _dev_secret_key()

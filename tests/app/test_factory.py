@@ -69,3 +69,37 @@ def test_healthz_answers_when_the_database_answers(client):
     response = client.get("/healthz")
     assert response.status_code == 200
     assert response.json == {"status": "ok", "database": "up"}
+
+
+def test_behind_a_proxy_the_client_address_comes_from_its_headers(app_config):
+    from flask import request
+
+    from app import create_app
+
+    app_config.PROXY_COUNT = 1
+    app = create_app(app_config)
+    app.add_url_rule("/_address", "address", lambda: f"{request.remote_addr} {request.scheme}")
+    answer = app.test_client().get("/_address", headers={"X-Forwarded-For": "203.0.113.7",
+                                                         "X-Forwarded-Proto": "https"})
+    assert answer.get_data(as_text=True) == "203.0.113.7 https"
+
+
+def test_without_a_proxy_forwarded_headers_are_ignored(app_config):
+    from flask import request
+
+    from app import create_app
+
+    app = create_app(app_config)
+    app.add_url_rule("/_address", "address", lambda: request.remote_addr)
+    answer = app.test_client().get("/_address", headers={"X-Forwarded-For": "203.0.113.7"})
+    assert answer.get_data(as_text=True) == "127.0.0.1"
+
+
+def test_a_setting_that_is_not_a_number_is_refused_clearly(monkeypatch):
+    import pytest
+
+    from app.config import DevelopmentConfig
+
+    monkeypatch.setenv("PROXY_COUNT", "one")
+    with pytest.raises(RuntimeError, match="PROXY_COUNT must be a whole number"):
+        DevelopmentConfig()
