@@ -68,7 +68,7 @@ def error_response(code: str, message, status: int, details: dict | None = None,
             body["error"]["details"] = details
         response = jsonify(body)
     else:
-        response = render_template("errors/error.html", code=code, message=message, status=status), status
+        response = render_template("errors/error.html", code=code, message=str(message), status=status), status
         response = _as_response(response)
     response.status_code = status
     for key, value in (headers or {}).items():

@@ -8,12 +8,14 @@ from flask import Flask
 def init_app(app: Flask) -> None:
     from events import (  # noqa: F401  (api modules declare their blueprints on import)
         api,
+        calendar_api,
         calendar_views,
         manage_views,
         models,
         pitching_api,
         pitching_views,
         presentation,
+        realtime,
         tasks,
         teams_api,
         teams_views,
@@ -21,5 +23,6 @@ def init_app(app: Flask) -> None:
     )
 
     presentation.init_app(app)
+    realtime.init_app(app)
     for module in (views, manage_views, calendar_views, pitching_views, teams_views):
         module.init_app(app)

@@ -162,6 +162,13 @@ def update_event(event_id: int, actor, *, now: datetime, **fields) -> Event:
     if values["capacity"] is not None and values["capacity"] < event.seats_taken:
         raise _invalid({"capacity": _l("%(n)d seats are already taken; capacity cannot be lower.",
                                        n=event.seats_taken)})
+    if changed.get("pitch_slots_capacity") is not None:  # pitching: never fewer slots than teams accepted
+        from events.pitching import accepted_count
+
+        accepted = accepted_count(event.id)  # under the event lock, as pitching decisions are
+        if changed["pitch_slots_capacity"] < accepted:
+            raise _invalid({"pitch_slots_capacity": _l(
+                "%(n)d teams are already accepted; there cannot be fewer pitch slots.", n=accepted)})
     if "waitlist_mode" in changed and (changed["waitlist_mode"] == "lottery" or event.waitlist_mode == "lottery") \
             and event.registration_seq > 0:
         raise _invalid({"waitlist_mode": _l("The lottery cannot be switched on or off after sign-ups began.")})
@@ -298,16 +305,25 @@ def _prepare_lottery(event: Event) -> None:
 
 # ---- signing up ------------------------------------------------------------------------------------------------
 
+# Counter updates keep updated_at as it is: it tells calendars when the event itself last changed.
+_KEEP_UPDATED_AT = {"updated_at": Event.updated_at}
+
+
 def _lock_event(event_id: int) -> None:
     """Serialise sign-ups and seat changes of one event: a row lock on PostgreSQL, the write lock on SQLite."""
-    db.session.execute(sa.update(Event).where(Event.id == event_id).values(registration_seq=Event.registration_seq))
+    db.session.execute(sa.update(Event).where(Event.id == event_id)
+                       .values(registration_seq=Event.registration_seq, **_KEEP_UPDATED_AT))
 
 
-def _next_seq(event_id: int) -> int:
+def _next_seq(event_id: int):
+    """Take the next arrival number, locking the event row until commit. Returns it with the settings that decide
+    a sign-up, as they are under the lock (an organizer may have just changed them)."""
     return db.session.execute(
-        sa.update(Event).where(Event.id == event_id).values(registration_seq=Event.registration_seq + 1)
-        .returning(Event.registration_seq)
-    ).scalar_one()
+        sa.update(Event).where(Event.id == event_id)
+        .values(registration_seq=Event.registration_seq + 1, **_KEEP_UPDATED_AT)
+        .returning(Event.registration_seq, Event.status, Event.waitlist_mode, Event.lottery_drawn_at,
+                   Event.requires_approval)
+    ).one()
 
 
 def _take_seat(event_id: int) -> bool:
@@ -315,14 +331,14 @@ def _take_seat(event_id: int) -> bool:
     return db.session.execute(
         sa.update(Event).where(Event.id == event_id,
                                sa.or_(Event.capacity.is_(None), Event.seats_taken < Event.capacity))
-        .values(seats_taken=Event.seats_taken + 1).execution_options(synchronize_session=False)
+        .values(seats_taken=Event.seats_taken + 1, **_KEEP_UPDATED_AT).execution_options(synchronize_session=False)
     ).rowcount == 1
 
 
 def _free_seat(event_id: int) -> None:
     db.session.execute(
         sa.update(Event).where(Event.id == event_id, Event.seats_taken > 0)
-        .values(seats_taken=Event.seats_taken - 1).execution_options(synchronize_session=False)
+        .values(seats_taken=Event.seats_taken - 1, **_KEEP_UPDATED_AT).execution_options(synchronize_session=False)
     )
 
 
@@ -388,17 +404,21 @@ def register_for_event(event_id: int, user, *, now: datetime, answers: dict | No
     check_registration_open(event, now=now)
     cleaned = validate_answers(event, answers)
 
-    seq = _next_seq(event.id)  # locks the event row until commit
+    locked = _next_seq(event.id)  # locks the event row until commit
     existing = registration_of(event.id, user.id)  # re-read under the lock: a parallel retry may have won
     if existing is not None and existing.status in ACTIVE_STATUSES:
         return existing, False
     if existing is not None and existing.status == "rejected":
         raise DomainError("registration_rejected", _l("The organizer declined your registration."), status=409)
-    db.session.refresh(event)
+    if locked.status == "cancelled":
+        raise DomainError("event_cancelled", _l("This event is cancelled."), status=409)
+    if locked.status != "published":
+        raise NotFound("event_not_found", _l("This event does not exist."))
+    seq = locked.registration_seq
 
-    if event.waitlist_mode == "lottery" and event.lottery_drawn_at is None:
+    if locked.waitlist_mode == "lottery" and locked.lottery_drawn_at is None:
         status = "entered"
-    elif event.requires_approval:
+    elif locked.requires_approval:
         status = "pending"
     elif _take_seat(event.id):
         status = "confirmed"
@@ -590,7 +610,7 @@ def draw_lottery(event_id: int, *, now: datetime) -> Event:
         sa.select(Registration).where(Registration.event_id == event.id, Registration.status == "entered")
     ).all()
     ranked = sorted(entries, key=lambda r: lottery_order_key(seed, r.id))
-    base_seq = _next_seq(event.id)
+    base_seq = _next_seq(event.id).registration_seq
     for rank, registration in enumerate(ranked, start=1):
         registration.lottery_rank = rank
         registration.waitlist_seq = base_seq + rank

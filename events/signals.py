@@ -3,6 +3,21 @@ the same transaction, so a confirmation and its message commit or fail together.
 
 Every registration signal is sent with `registration_id`, `event_id`, `user_id`; `event_changed` with `event_id`
 and `changes` (field -> (old, new)); `event_cancelled` with `event_id` and `reason`.
+
+Pitching (events/pitching.py): application signals are sent with `application_id`, `event_id`, `user_id` (the
+founder); `pitch_application_decided` adds `status` ("accepted" | "declined"), `previous_status` and `note` (the
+organizers' note, shown to the founder); `pitch_application_withdrawn` adds `previous_status`. Slot signals are sent
+only for what founders can see, i.e. while the line-up is published (assigned when it is published or when a team
+joins a published line-up; changed when its time moves; removed when it leaves a published line-up), with
+`slot_id`, `application_id`, `event_id`, `user_id`, `position`, `starts_at`, `ends_at` (aware UTC), and for
+`pitch_slot_changed` also `old_starts_at`, `old_ends_at`. `pitch_lineup_published` / `pitch_lineup_unpublished`
+are sent with `event_id`.
+
+Competition teams (events/teams.py): `team_application_submitted`, `team_application_withdrawn` and
+`team_application_decided` are sent with `application_id`, `competition_id`, `event_id` (the competition's event, or
+None), `user_id` (who acted: the member, or the organizer) and `member_user_ids` (accounts of the team's members:
+tell each of them); `team_application_decided` adds `status` ("accepted" | "declined"), `previous_status` and `note`
+(the organizers' note, shown to the team); `team_application_withdrawn` adds `previous_status`.
 """
 
 from __future__ import annotations
@@ -25,6 +40,14 @@ lottery_drawn = _signals.signal("lottery-drawn")
 event_published = _signals.signal("event-published")
 event_changed = _signals.signal("event-changed")  # time or place moved: tell everyone registered
 event_cancelled = _signals.signal("event-cancelled")
+pitch_application_submitted = _signals.signal("pitch-application-submitted")
+pitch_application_withdrawn = _signals.signal("pitch-application-withdrawn")
 pitch_application_decided = _signals.signal("pitch-application-decided")
 pitch_slot_assigned = _signals.signal("pitch-slot-assigned")
+pitch_slot_changed = _signals.signal("pitch-slot-changed")
+pitch_slot_removed = _signals.signal("pitch-slot-removed")
+pitch_lineup_published = _signals.signal("pitch-lineup-published")
+pitch_lineup_unpublished = _signals.signal("pitch-lineup-unpublished")
 team_application_decided = _signals.signal("team-application-decided")
+team_application_submitted = _signals.signal("team-application-submitted")
+team_application_withdrawn = _signals.signal("team-application-withdrawn")

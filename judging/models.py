@@ -21,6 +21,12 @@ class Competition(db.Model):
     description: Mapped[str] = mapped_column(sa.Text, default="")
     prize_pool_yuan: Mapped[int | None] = mapped_column()
     event_id: Mapped[int | None] = mapped_column(sa.ForeignKey("events.id", ondelete="SET NULL"))
+    # Tracks (赛道) teams apply to: [{"key": "ai-manufacturing", "label": "AI+制造", "label_en": "AI + manufacturing"}]
+    # ("label_en" optional). Team applications (events/teams.py) are taken while `applications_open` and, when
+    # set, before `applications_close_at`.
+    tracks: Mapped[list[dict]] = mapped_column(sa.JSON, default=list)
+    applications_open: Mapped[bool] = mapped_column(default=False)
+    applications_close_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     rounds: Mapped[list[CompetitionRound]] = relationship(

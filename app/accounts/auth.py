@@ -33,7 +33,7 @@ def authenticate_api_request() -> None:
         from app.db_types import utcnow
 
         user = user_for_api_token(token, now=utcnow())
-        db.session.commit()  # last_used_at
+        db.session.commit()  # last_used_at, when it changed
         login_manager._update_request_context_with_user(user)
         g.authenticated_by_token = True
         return

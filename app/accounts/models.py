@@ -36,8 +36,8 @@ class User(UserMixin, db.Model):
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     roles: Mapped[list[RoleGrant]] = relationship(
-        back_populates="user", cascade="all, delete-orphan", lazy="selectin"
-    )
+        back_populates="user", cascade="all, delete-orphan"
+    )  # loaded when a role is checked, not on every request
     api_tokens: WriteOnlyMapped[ApiToken] = relationship(back_populates="user", cascade="all, delete-orphan")
 
     @property

@@ -280,15 +280,22 @@ def issue_api_token(user: User, *, name: str = "", now: datetime) -> str:
 
 
 def user_for_api_token(token: str, *, now: datetime) -> User:
-    """Return the active user behind a bearer token, or raise invalid_token."""
-    api_token = db.session.scalars(
-        sa.select(ApiToken).where(ApiToken.token_hash == _token_hash(token or ""), ApiToken.revoked_at.is_(None))
+    """Return the active user behind a bearer token, or raise invalid_token. One query on the hot path."""
+    row = db.session.execute(
+        sa.select(ApiToken.id, ApiToken.last_used_at, User).join(User, User.id == ApiToken.user_id)
+        .where(ApiToken.token_hash == _token_hash(token or ""), ApiToken.revoked_at.is_(None))
     ).first()
-    if api_token is None or not api_token.user.is_active:
+    if row is None or not row.User.is_active:
         raise Unauthorized("invalid_token", _l("This API token is unknown or revoked."))
-    if api_token.last_used_at is None or now - api_token.last_used_at > timedelta(minutes=5):
-        api_token.last_used_at = now  # coarse, so a busy scanner does not write on every scan
-    return api_token.user
+    if row.last_used_at is None or now - row.last_used_at > timedelta(minutes=5):
+        _touch_token(row.id, now)  # coarse, so a busy scanner does not write on every scan
+    return row.User
+
+
+def _touch_token(token_id: int, now: datetime) -> None:
+    """Record the use (the caller commits it); a Core UPDATE, so no loaded object is expired by it."""
+    db.session.execute(sa.update(ApiToken).where(ApiToken.id == token_id).values(last_used_at=now)
+                       .execution_options(synchronize_session=False))
 
 
 def revoke_api_token(token: str, *, now: datetime) -> None:

@@ -1,0 +1,303 @@
+"""A sign-up rush: N residents hit one salon of C seats at the same moment, served the way production serves it.
+
+    .venv/bin/python bench/signup_rush.py                  # SQLite, then PostgreSQL + Redis
+    .venv/bin/python bench/signup_rush.py --database sqlite --residents 1000 --capacity 300
+
+For each database it migrates a fresh database, creates the residents (profiles complete) with API tokens and a
+published salon, starts gunicorn (one worker, threads, APP_ENV=production) and then, in the same run:
+
+1. the bare ceiling: N requests to `/ping` (the cheapest endpoint: no database), all released at once;
+2. the rush: each resident POSTs `/api/v1/events/{id}/registrations` once, all released at once;
+3. a paced rush: the same number of sign-ups to a second salon with at most K requests in flight (what a proxy's
+   connection pool in front of the app does), which shows the latency of one sign-up without the queue.
+
+It prints sign-ups per second, latency p50/p99 (from the common start signal to the response, so queueing counts),
+errors, the server's peak memory (VmHWM of the gunicorn worker plus the master) and checks the result in the
+database: exactly C confirmed, the rest waitlisted, one registration per person, arrival numbers without gaps.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+BIN = Path(sys.executable).parent
+POSTGRES_ADMIN_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+
+
+@dataclass
+class Result:
+    name: str
+    requests: int
+    seconds: float
+    latencies_ms: list[float]
+    errors: int
+    statuses: dict[int, int]
+
+    @property
+    def per_second(self) -> float:
+        return self.requests / self.seconds if self.seconds else 0.0
+
+    def percentile(self, p: float) -> float:
+        ordered = sorted(self.latencies_ms)
+        if not ordered:
+            return float("nan")
+        return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
+
+
+# ---- the deployment -------------------------------------------------------------------------------------------
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def production_env(database_url: str, redis_url: str | None, instance: Path) -> dict:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DATABASE_", "REDIS_", "TASK_", "SOCKETIO_"))}
+    env.update({"APP_ENV": "production", "SECRET_KEY": secrets.token_hex(32), "DATABASE_URL": database_url,
+                "INSTANCE_PATH": str(instance), "RATELIMIT_KEY_PREFIX": f"bench-{secrets.token_hex(4)}",
+                "TASK_QUEUE_NAME": f"bench{secrets.token_hex(4)}", "SOCKETIO_CHANNEL": f"bench-{secrets.token_hex(4)}"})
+    if redis_url:
+        env["REDIS_URL"] = redis_url
+    return env
+
+
+def prepare_data(env: dict, residents: int, capacity: int) -> tuple[list[str], list[int]]:
+    """Migrate, then create residents with tokens and two published salons, through the services."""
+    subprocess.run([str(BIN / "flask"), "--app", "app", "db", "upgrade"], cwd=ROOT, env=env, check=True,
+                   capture_output=True)
+    script = f"""
+import sys
+from app import create_app
+from app.db_types import utcnow
+from app.extensions import db
+from app.accounts.services import create_users, issue_api_token
+from events.services import create_event
+
+app = create_app()
+with app.app_context():
+    now = utcnow()
+    organizer = create_users(["+8613900000000"], name="王珂", role="organizer", now=now)[0]
+    phones = [f"+86138{{i:08d}}" for i in range({residents})]
+    users = create_users(phones, now=now)
+    for i, user in enumerate(users):
+        user.name, user.company, user.persona = f"居民{{i}}", "北杨测试公司", "founder"
+        user.profile_completed_at = now
+    tokens = [issue_api_token(user, name="bench", now=now) for user in users]
+    ids = []
+    for title in ("技术沙龙：抢座", "技术沙龙：排队"):
+        start = now + timedelta(days=3)
+        event = create_event(organizer, now=now, status="published", kind="salon", title=title, venue="北杨小镇",
+                             starts_at=start, ends_at=start + timedelta(hours=2), capacity={capacity})
+        ids.append(event.id)
+    db.session.commit()
+    print(" ".join(map(str, ids)))
+    print("\\n".join(tokens))
+"""
+    out = subprocess.run([str(BIN / "python"), "-c", script], cwd=ROOT, env=env, check=True, capture_output=True,
+                         text=True).stdout.split("\n")
+    return [line for line in out[1:] if line.startswith("bye_")], [int(x) for x in out[0].split()]
+
+
+class Server:
+    def __init__(self, env: dict, threads: int, log: Path):
+        self.port = free_port()
+        self.log = log
+        with log.open("wb") as handle:
+            self.process = subprocess.Popen(
+                [str(BIN / "gunicorn"), "-w", "1", "--threads", str(threads), "--no-control-socket",
+                 "--backlog", "2048", "-b", f"127.0.0.1:{self.port}", "app.wsgi:app"],
+                cwd=ROOT, env=env, stdout=handle, stderr=subprocess.STDOUT, start_new_session=True)
+        self.url = f"http://127.0.0.1:{self.port}"
+
+    def wait_ready(self) -> None:
+        import urllib.request
+
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                with urllib.request.urlopen(self.url + "/healthz", timeout=2) as answer:  # noqa: S310 (http only)
+                    if answer.status == 200:
+                        return
+            except OSError:
+                time.sleep(0.2)
+        raise SystemExit(f"server did not start:\n{self.log.read_text()[-3000:]}")
+
+    def peak_memory_mb(self) -> float:
+        """VmHWM (peak resident set) of the master and its worker(s)."""
+        pids = [self.process.pid]
+        children = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children")
+        if children.exists():
+            pids += [int(p) for p in children.read_text().split()]
+        total_kb = 0
+        for pid in pids:
+            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+                if line.startswith("VmHWM:"):
+                    total_kb += int(line.split()[1])
+        return total_kb / 1024
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+
+
+# ---- the load -------------------------------------------------------------------------------------------------
+
+async def fire(name: str, method: str, urls: list[str], tokens: list[str], in_flight: int | None) -> Result:
+    """Send one request per (url, token), all released by one signal; at most `in_flight` at once if given."""
+    import aiohttp
+
+    gate = asyncio.Event()
+    limit = asyncio.Semaphore(in_flight) if in_flight else None
+    latencies: list[float] = []
+    statuses: dict[int, int] = {}
+    errors = 0
+    connector = aiohttp.TCPConnector(limit=in_flight or 0, force_close=False)
+    timeout = aiohttp.ClientTimeout(total=120)
+
+    async def one(session, url: str, token: str) -> None:
+        nonlocal errors
+        await gate.wait()
+        if limit:
+            await limit.acquire()
+        try:
+            async with session.request(method, url, headers={"Authorization": f"Bearer {token}"},
+                                       json={} if method == "POST" else None) as answer:
+                await answer.read()
+                statuses[answer.status] = statuses.get(answer.status, 0) + 1
+                if answer.status >= 400:
+                    errors += 1
+        except Exception:
+            errors += 1
+        finally:
+            latencies.append((time.perf_counter() - started) * 1000)
+            if limit:
+                limit.release()
+
+    async with aiohttp.ClientSession(connector=connector, timeout=timeout) as session:
+        tasks = [asyncio.create_task(one(session, url, token)) for url, token in zip(urls, tokens, strict=True)]
+        await asyncio.sleep(0.2)  # every task is waiting at the gate
+        started = time.perf_counter()
+        gate.set()
+        await asyncio.gather(*tasks)
+        seconds = time.perf_counter() - started
+    return Result(name, len(urls), seconds, latencies, errors, statuses)
+
+
+def check_outcome(env: dict, event_id: int, residents: int, capacity: int) -> str:
+    script = f"""
+import sqlalchemy as sa
+from app import create_app
+from app.extensions import db
+from events.models import Event, Registration
+app = create_app()
+with app.app_context():
+    rows = db.session.execute(sa.select(Registration.status, Registration.waitlist_seq, Registration.user_id)
+                              .where(Registration.event_id == {event_id})).all()
+    event = db.session.get(Event, {event_id})
+    confirmed = sum(1 for r in rows if r.status == "confirmed")
+    waitlisted = sorted(r.waitlist_seq for r in rows if r.status == "waitlisted")
+    first_waiting = min(waitlisted) if waitlisted else None
+    last_confirmed = max((r.waitlist_seq for r in rows if r.status == "confirmed"), default=None)
+    ok = (confirmed == {capacity} and len(rows) == {residents} and len({{r.user_id for r in rows}}) == len(rows)
+          and sorted(r.waitlist_seq for r in rows) == list(range(1, len(rows) + 1))
+          and event.seats_taken == {capacity} and (first_waiting is None or last_confirmed < first_waiting))
+    print(("ok" if ok else "WRONG") + f": {{confirmed}} confirmed, {{len(waitlisted)}} waitlisted, "
+          f"{{len(rows)}} registrations, seats_taken={{event.seats_taken}}")
+"""
+    return subprocess.run([str(BIN / "python"), "-c", script], cwd=ROOT, env=env, check=True, capture_output=True,
+                          text=True).stdout.strip()
+
+
+def run_database(kind: str, args) -> list[tuple]:
+    rows = []
+    with tempfile.TemporaryDirectory(prefix="bench-") as tmp:
+        tmp_path = Path(tmp)
+        postgres_db = None
+        if kind == "postgres":
+            import psycopg
+
+            postgres_db = f"beiyang_bench_{secrets.token_hex(4)}"
+            with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as conn:
+                conn.execute(f'CREATE DATABASE "{postgres_db}"')
+            database_url = POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + "/" + postgres_db
+            env = production_env(database_url, REDIS_URL, tmp_path / "instance")
+        else:
+            env = production_env(f"sqlite:///{tmp_path / 'bench.sqlite3'}", None, tmp_path / "instance")
+        try:
+            print(f"[{kind}] preparing {args.residents} residents and two salons of {args.capacity} seats …",
+                  file=sys.stderr)
+            tokens, (rush_event, paced_event) = prepare_data(env, args.residents, args.capacity)
+            server = Server(env, args.threads, tmp_path / "gunicorn.log")
+            try:
+                server.wait_ready()
+                ping = asyncio.run(fire("ping", "GET", [server.url + "/ping"] * len(tokens), tokens, None))
+                rush_url = f"{server.url}/api/v1/events/{rush_event}/registrations"
+                rush = asyncio.run(fire("rush", "POST", [rush_url] * len(tokens), tokens, None))
+                paced_url = f"{server.url}/api/v1/events/{paced_event}/registrations"
+                paced = asyncio.run(fire("paced", "POST", [paced_url] * len(tokens), tokens, args.in_flight))
+                memory = server.peak_memory_mb()
+            finally:
+                server.stop()
+            outcome = check_outcome(env, rush_event, args.residents, args.capacity)
+            paced_outcome = check_outcome(env, paced_event, args.residents, args.capacity)
+            for result, check in ((ping, ""), (rush, outcome), (paced, paced_outcome)):
+                rows.append((kind, result, memory, check))
+        finally:
+            if postgres_db:
+                import psycopg
+
+                with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as conn:
+                    conn.execute(f'DROP DATABASE IF EXISTS "{postgres_db}" WITH (FORCE)')
+    return rows
+
+
+def print_table(rows: list[tuple], args) -> None:
+    print(f"\nsign-up rush: {args.residents} residents, {args.capacity} seats, gunicorn -w 1 --threads "
+          f"{args.threads}, paced = at most {args.in_flight} in flight; {os.cpu_count()} CPUs")
+    header = f"{'database':<9} {'load':<6} {'req/s':>8} {'% of ping':>9} {'p50 ms':>8} {'p99 ms':>8} " \
+             f"{'errors':>6} {'peak MB':>8}  result"
+    print(header)
+    print("-" * len(header))
+    ceilings = {kind: result.per_second for kind, result, _, _ in rows if result.name == "ping"}
+    for kind, result, memory, check in rows:
+        share = 100 * result.per_second / ceilings[kind]
+        print(f"{kind:<9} {result.name:<6} {result.per_second:>8.0f} {share:>8.0f}% {result.percentile(50):>8.0f} "
+              f"{result.percentile(99):>8.0f} {result.errors:>6} {memory:>8.0f}  {check}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--database", choices=["sqlite", "postgres", "both"], default="both")
+    parser.add_argument("--residents", type=int, default=1000)
+    parser.add_argument("--capacity", type=int, default=300)
+    parser.add_argument("--threads", type=int, default=64, help="gunicorn threads")
+    parser.add_argument("--in-flight", type=int, default=32, help="requests in flight in the paced rush")
+    args = parser.parse_args()
+    kinds = ["sqlite", "postgres"] if args.database == "both" else [args.database]
+    rows = []
+    for kind in kinds:
+        rows += run_database(kind, args)
+    print_table(rows, args)
+
+
+if __name__ == "__main__":
+    main()

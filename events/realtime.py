@@ -1,0 +1,162 @@
+"""Live registrations for organizers: a page of an event's organizers joins the room `event:<id>:organizers`
+(authorised with events.services.authorize_organizer, like every other organizer request) and hears
+`registration_changed` whenever someone signs up, cancels, is approved, rejected, promoted, offered a seat or drawn.
+
+The registration signals (events/signals.py) are sent inside the service's transaction. Here they are only
+collected; once that transaction COMMITS (app.after_commit), each event's changed registrations are read back as
+committed, with the event's counts, and emitted: {event_id, registration_id, status, counts, seats_taken,
+capacity}. A rolled-back sign-up is never announced. Several changes in one transaction (a bulk approval, a lottery
+draw, a cancellation that promotes the next person) are read in one query each and sent in arrival order.
+Emits go through the Socket.IO message queue when one is configured, so organizers connected to another process
+hear them too. Clients re-fetch over HTTP after a reconnect: a missed message costs nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import sqlalchemy as sa
+from flask import Flask, current_app
+from flask_login import current_user
+from flask_socketio import emit, join_room, leave_room
+from sqlalchemy import event as sa_event
+from sqlalchemy.orm import Session
+
+from app.errors import DomainError, NotFound
+from app.extensions import db, socketio
+from events import signals
+from events.models import REGISTRATION_STATUSES, Event, Registration
+
+log = logging.getLogger(__name__)
+
+JOIN_EVENT = "join_event_organizers"
+LEAVE_EVENT = "leave_event_organizers"
+CHANGED_EVENT = "registration_changed"
+_PENDING_KEY = "events.realtime.changed"  # session.info: {event_id: [registration ids]} of this transaction
+
+REGISTRATION_SIGNALS = (
+    signals.registration_confirmed, signals.registration_waitlisted, signals.registration_pending,
+    signals.registration_entered_lottery, signals.registration_approved, signals.registration_rejected,
+    signals.registration_promoted, signals.registration_offered, signals.registration_offer_expired,
+    signals.registration_cancelled,
+)
+
+
+def organizers_room(event_id: int) -> str:
+    return f"event:{int(event_id)}:organizers"
+
+
+# ---- joining the room ---------------------------------------------------------------------------------------------
+
+def _event_id_from(data) -> int:
+    value = data.get("event_id") if isinstance(data, dict) else data
+    try:
+        event_id = int(value)
+    except (TypeError, ValueError):
+        raise NotFound("event_not_found", "event_id") from None
+    if event_id <= 0:
+        raise NotFound("event_not_found", "event_id")
+    return event_id
+
+
+def on_join(data=None):
+    """Join the organizers' room of one event. The acknowledgement says whether it worked: {"ok": true, "room",
+    "counts"} or {"ok": false, "code", "message"} (also sent as an "error" event, as every refused handler does)."""
+    from events import services
+
+    try:
+        event = services.get_event(_event_id_from(data), include_drafts=True)
+        services.authorize_organizer(current_user, event)
+    except DomainError as error:
+        payload = {"code": error.code, "message": str(error.message)}
+        emit("error", payload)
+        return {"ok": False, **payload}
+    room = organizers_room(event.id)
+    join_room(room)
+    return {"ok": True, "room": room, "event_id": event.id, **_snapshot(event.id)}
+
+
+def on_leave(data=None):
+    try:
+        leave_room(organizers_room(_event_id_from(data)))
+    except DomainError:
+        pass
+    return {"ok": True}
+
+
+def _snapshot(event_id: int) -> dict:
+    from events import services
+
+    counts = dict.fromkeys(REGISTRATION_STATUSES, 0)
+    counts.update(services.registration_counts(event_id))
+    seats = db.session.execute(sa.select(Event.seats_taken, Event.capacity).where(Event.id == event_id)).one()
+    return {"counts": counts, "seats_taken": seats.seats_taken, "capacity": seats.capacity}
+
+
+# ---- announcing changes after commit -------------------------------------------------------------------------------
+
+def _on_registration_signal(sender, *, registration_id: int, event_id: int, **_extra) -> None:
+    from app.after_commit import run_after_commit
+
+    session = db.session()
+    pending = session.info.get(_PENDING_KEY)
+    if pending is None:
+        pending = session.info[_PENDING_KEY] = {}
+        app = current_app._get_current_object()
+        # In a thread of its own: the request's connection goes back to the pool first, so a rush never needs two
+        # connections per request (which exhausted the pool under 200 parallel sign-ups).
+        run_after_commit(lambda: socketio.start_background_task(_announce_in_app, app, session, pending), session)
+    changed = pending.setdefault(event_id, [])
+    if registration_id not in changed:
+        changed.append(registration_id)
+
+
+def _announce_in_app(app: Flask, session: Session, pending: dict) -> None:
+    with app.app_context():
+        try:
+            _announce(session, pending)
+        except Exception:
+            log.exception("could not announce registration changes")
+
+
+def _announce(session: Session, pending: dict) -> None:
+    """After COMMIT: the session cannot run SQL now, so read the committed state on a connection of its own."""
+    if session.info.get(_PENDING_KEY) is pending:
+        session.info.pop(_PENDING_KEY, None)
+    if not pending:
+        return
+    messages = []
+    with db.engine.connect() as connection:
+        for event_id, registration_ids in pending.items():
+            statuses = dict(connection.execute(
+                sa.select(Registration.id, Registration.status).where(Registration.id.in_(registration_ids))).all())
+            counts = dict.fromkeys(REGISTRATION_STATUSES, 0)
+            counts.update(connection.execute(
+                sa.select(Registration.status, sa.func.count()).where(Registration.event_id == event_id)
+                .group_by(Registration.status)).all())
+            seats = connection.execute(
+                sa.select(Event.seats_taken, Event.capacity).where(Event.id == event_id)).first()
+            for registration_id in registration_ids:
+                if registration_id in statuses:
+                    messages.append((event_id, {
+                        "event_id": event_id, "registration_id": registration_id,
+                        "status": statuses[registration_id], "counts": counts,
+                        "seats_taken": seats.seats_taken if seats else None,
+                        "capacity": seats.capacity if seats else None}))
+    for event_id, payload in messages:
+        socketio.emit(CHANGED_EVENT, payload, to=organizers_room(event_id))
+
+
+@sa_event.listens_for(Session, "after_rollback")
+@sa_event.listens_for(Session, "after_soft_rollback")
+def _forget_on_rollback(session: Session, *args) -> None:
+    """Nothing rolled back is announced; the next transaction collects afresh (app.after_commit drops the
+    callback at the same moment)."""
+    session.info.pop(_PENDING_KEY, None)
+
+
+def init_app(app: Flask) -> None:
+    socketio.on_event(JOIN_EVENT, on_join)
+    socketio.on_event(LEAVE_EVENT, on_leave)
+    for signal in REGISTRATION_SIGNALS:
+        signal.connect(_on_registration_signal)  # blinker keeps one connection per receiver, however many apps
