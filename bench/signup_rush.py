@@ -81,7 +81,7 @@ def prepare_data(env: dict, residents: int, capacity: int) -> tuple[list[str], l
     subprocess.run([str(BIN / "flask"), "--app", "app", "db", "upgrade"], cwd=ROOT, env=env, check=True,
                    capture_output=True)
     script = f"""
-import sys
+from datetime import timedelta
 from app import create_app
 from app.db_types import utcnow
 from app.extensions import db
