@@ -3,12 +3,12 @@
 `registration_changed` whenever someone signs up, cancels, is approved, rejected, promoted, offered a seat or drawn.
 
 The registration signals (events/signals.py) are sent inside the service's transaction. Here they are only
-collected; once that transaction COMMITS (app.after_commit), each event's changed registrations are read back as
-committed, with the event's counts, and emitted: {event_id, registration_id, status, counts, seats_taken,
-capacity}. A rolled-back sign-up is never announced. Several changes in one transaction (a bulk approval, a lottery
-draw, a cancellation that promotes the next person) are read in one query each and sent in arrival order.
-Emits go through the Socket.IO message queue when one is configured, so organizers connected to another process
-hear them too. Clients re-fetch over HTTP after a reconnect: a missed message costs nothing.
+collected; once that transaction has COMMITTED (app.after_commit) and ended, each event's changed registrations are
+read back with the event's counts and emitted: {event_id, registration_id, status, counts}. A rolled-back sign-up
+is never announced. Several changes in one transaction (a bulk approval, a lottery draw, a cancellation that
+promotes the next person) cost two queries per event and are sent in arrival order. Emits go through the Socket.IO
+message queue when one is configured, so organizers connected to another process hear them too. Clients re-fetch
+over HTTP after a reconnect: a missed message costs nothing.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from __future__ import annotations
 import logging
 
 import sqlalchemy as sa
-from flask import Flask, current_app
+from flask import Flask
 from flask_login import current_user
 from flask_socketio import emit, join_room, leave_room
 from sqlalchemy import event as sa_event
@@ -32,7 +32,8 @@ log = logging.getLogger(__name__)
 JOIN_EVENT = "join_event_organizers"
 LEAVE_EVENT = "leave_event_organizers"
 CHANGED_EVENT = "registration_changed"
-_PENDING_KEY = "events.realtime.changed"  # session.info: {event_id: [registration ids]} of this transaction
+_PENDING_KEY = "events.realtime.changed"  # session.info: {event_id: [registration ids]} changed in this transaction
+_COMMITTED_KEY = "events.realtime.committed"  # ... and those committed, to announce when the transaction ends
 
 REGISTRATION_SIGNALS = (
     signals.registration_confirmed, signals.registration_waitlisted, signals.registration_pending,
@@ -96,53 +97,57 @@ def _snapshot(event_id: int) -> dict:
 # ---- announcing changes after commit -------------------------------------------------------------------------------
 
 def _on_registration_signal(sender, *, registration_id: int, event_id: int, **_extra) -> None:
+    """Collect what changed in this transaction; the first change books the after-commit step."""
     from app.after_commit import run_after_commit
 
     session = db.session()
     pending = session.info.get(_PENDING_KEY)
     if pending is None:
         pending = session.info[_PENDING_KEY] = {}
-        app = current_app._get_current_object()
-        # In a thread of its own: the request's connection goes back to the pool first, so a rush never needs two
-        # connections per request (which exhausted the pool under 200 parallel sign-ups).
-        run_after_commit(lambda: socketio.start_background_task(_announce_in_app, app, session, pending), session)
+        run_after_commit(lambda: _committed(session, pending), session)
     changed = pending.setdefault(event_id, [])
     if registration_id not in changed:
         changed.append(registration_id)
 
 
-def _announce_in_app(app: Flask, session: Session, pending: dict) -> None:
-    with app.app_context():
-        try:
-            _announce(session, pending)
-        except Exception:
-            log.exception("could not announce registration changes")
-
-
-def _announce(session: Session, pending: dict) -> None:
-    """After COMMIT: the session cannot run SQL now, so read the committed state on a connection of its own."""
+def _committed(session: Session, pending: dict) -> None:
+    """COMMIT succeeded: keep the changes for the end of the transaction (see _after_transaction_end)."""
     if session.info.get(_PENDING_KEY) is pending:
-        session.info.pop(_PENDING_KEY, None)
-    if not pending:
+        session.info.pop(_PENDING_KEY)
+    committed = session.info.setdefault(_COMMITTED_KEY, {})
+    for event_id, registration_ids in pending.items():
+        known = committed.setdefault(event_id, [])
+        known.extend(i for i in registration_ids if i not in known)
+
+
+@sa_event.listens_for(Session, "after_transaction_end")
+def _after_transaction_end(session: Session, transaction) -> None:
+    """Read and send once the committed transaction has ended and given its connection back to the pool. Reading
+    earlier (in after_commit) would take a second pooled connection while the first is still held: under a sign-up
+    rush every request thread then waits for the pool, a deadlock. Reading before COMMIT would lengthen the time
+    the event's row lock is held, which every sign-up waits for. Here it costs no lock and one connection."""
+    if transaction.parent is not None or not session.info.get(_COMMITTED_KEY):
         return
+    committed = session.info.pop(_COMMITTED_KEY)
+    try:
+        _announce(session.get_bind(mapper=Registration), committed)
+    except Exception:  # the data is committed; a lost broadcast only delays a page (it re-fetches on reconnect)
+        log.exception("announcing registration changes failed")
+
+
+def _announce(bind, committed: dict) -> None:
     messages = []
-    with db.engine.connect() as connection:
-        for event_id, registration_ids in pending.items():
+    with bind.connect() as connection:
+        for event_id, registration_ids in committed.items():
             statuses = dict(connection.execute(
                 sa.select(Registration.id, Registration.status).where(Registration.id.in_(registration_ids))).all())
             counts = dict.fromkeys(REGISTRATION_STATUSES, 0)
             counts.update(connection.execute(
                 sa.select(Registration.status, sa.func.count()).where(Registration.event_id == event_id)
                 .group_by(Registration.status)).all())
-            seats = connection.execute(
-                sa.select(Event.seats_taken, Event.capacity).where(Event.id == event_id)).first()
-            for registration_id in registration_ids:
-                if registration_id in statuses:
-                    messages.append((event_id, {
-                        "event_id": event_id, "registration_id": registration_id,
-                        "status": statuses[registration_id], "counts": counts,
-                        "seats_taken": seats.seats_taken if seats else None,
-                        "capacity": seats.capacity if seats else None}))
+            messages.extend((event_id, {"event_id": event_id, "registration_id": registration_id,
+                                        "status": statuses[registration_id], "counts": counts})
+                            for registration_id in registration_ids if registration_id in statuses)
     for event_id, payload in messages:
         socketio.emit(CHANGED_EVENT, payload, to=organizers_room(event_id))
 
@@ -153,6 +158,7 @@ def _forget_on_rollback(session: Session, *args) -> None:
     """Nothing rolled back is announced; the next transaction collects afresh (app.after_commit drops the
     callback at the same moment)."""
     session.info.pop(_PENDING_KEY, None)
+    session.info.pop(_COMMITTED_KEY, None)
 
 
 def init_app(app: Flask) -> None:
