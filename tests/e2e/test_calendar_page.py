@@ -16,17 +16,9 @@ from app.db_types import utcnow
 from app.extensions import db
 from events import services
 from tests.e2e.test_sign_in_flow import assert_fits_phone
-from tests.events.test_calendar import calendar_translations, check_rfc5545, forget_loaded_translations  # noqa: F401
+from tests.events.test_calendar import check_rfc5545
 
 pytestmark = pytest.mark.browser
-
-
-@pytest.fixture
-def app_config(app_config, calendar_translations):  # noqa: F811
-    app_config.BABEL_TRANSLATION_DIRECTORIES = calendar_translations
-    forget_loaded_translations()
-    yield app_config
-    forget_loaded_translations()
 
 
 def fetch(url: str) -> tuple[int, bytes]:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import io
 import re
 from datetime import datetime, timedelta
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -19,23 +20,9 @@ from events import services
 from events.models import Event, Registration
 from tests.e2e.test_sign_in_flow import assert_fits_phone
 from tests.e2e.test_signup_flow import signed_in_phone
-from tests.events.test_manage_pages import forget_loaded_translations, translations_with_all_incoming
 
 pytestmark = pytest.mark.browser
 SHANGHAI = ZoneInfo("Asia/Shanghai")
-
-
-@pytest.fixture(scope="session")
-def manage_translations(tmp_path_factory):
-    return translations_with_all_incoming(tmp_path_factory.mktemp("translations") / "translations")
-
-
-@pytest.fixture
-def app_config(app_config, manage_translations):
-    app_config.BABEL_TRANSLATION_DIRECTORIES = manage_translations
-    forget_loaded_translations()
-    yield app_config
-    forget_loaded_translations()
 
 
 def sign_up_now(event_id: int, user, **answers) -> Registration:
@@ -141,7 +128,7 @@ def test_an_organizer_creates_a_salon_sees_sign_ups_live_approves_them_and_expor
     # ---- exports: they download and open, Chinese intact
     with phone.expect_download() as csv_download:
         phone.get_by_test_id("export-csv").tap()
-    body = open(csv_download.value.path(), "rb").read()  # noqa: SIM115
+    body = Path(csv_download.value.path()).read_bytes()
     assert body.startswith(b"\xef\xbb\xbf")  # the BOM that makes Excel and WPS read UTF-8
     text = body.decode("utf-8-sig")
     assert text.splitlines()[0].startswith("序号,姓名,手机号码,公司") and "你在做什么项目？" in text
@@ -152,7 +139,7 @@ def test_an_organizer_creates_a_salon_sees_sign_ups_live_approves_them_and_expor
 
     with phone.expect_download() as xlsx_download:
         phone.get_by_test_id("export-xlsx").tap()
-    sheet = load_workbook(io.BytesIO(open(xlsx_download.value.path(), "rb").read())).active  # noqa: SIM115
+    sheet = load_workbook(io.BytesIO(Path(xlsx_download.value.path()).read_bytes())).active
     values = list(sheet.values)
     assert values[0][1] == "姓名" and {values[1][1], values[2][1]} == {"林晓舟", "赵一鸣"}
     assert re.search(r"\.xlsx$", xlsx_download.value.suggested_filename)

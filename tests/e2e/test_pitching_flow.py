@@ -15,24 +15,10 @@ from playwright.sync_api import Browser, Page, expect
 from app.extensions import db
 from events.models import PitchApplication, PitchSlot
 from tests.e2e.test_sign_in_flow import assert_fits_phone
-from tests.events.test_pitching import forget_loaded_translations, translations_with_incoming
 
 pytestmark = pytest.mark.browser
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
-
-
-@pytest.fixture(scope="session")
-def pitching_translations(tmp_path_factory):
-    return translations_with_incoming(tmp_path_factory.mktemp("translations") / "translations")
-
-
-@pytest.fixture
-def app_config(app_config, pitching_translations):
-    app_config.BABEL_TRANSLATION_DIRECTORIES = pitching_translations
-    forget_loaded_translations()
-    yield app_config
-    forget_loaded_translations()
 
 
 def signed_in_phone(browser: Browser, app, live_server: str, user, browser_context_args) -> Page:

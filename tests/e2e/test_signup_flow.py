@@ -14,7 +14,6 @@ from playwright.sync_api import Browser, Page, expect
 from app.extensions import db
 from events.models import Registration
 from tests.e2e.test_sign_in_flow import assert_fits_phone, code_from_outbox
-from tests.events.test_signup_pages import forget_loaded_translations, translations_with_incoming
 
 pytestmark = pytest.mark.browser
 
@@ -23,19 +22,6 @@ QUESTIONS = [
      "choices": ["大模型应用", "AI 基础设施", "具身智能"]},
     {"id": "intro", "label": "一句话介绍你的项目", "kind": "text", "required": False},
 ]
-
-
-@pytest.fixture(scope="session")
-def signup_translations(tmp_path_factory):
-    return translations_with_incoming(tmp_path_factory.mktemp("translations") / "translations")
-
-
-@pytest.fixture
-def app_config(app_config, signup_translations):
-    app_config.BABEL_TRANSLATION_DIRECTORIES = signup_translations
-    forget_loaded_translations()
-    yield app_config
-    forget_loaded_translations()
 
 
 def signed_in_phone(browser: Browser, app, live_server: str, user, browser_context_args) -> Page:

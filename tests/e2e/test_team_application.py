@@ -16,22 +16,9 @@ from app.extensions import db
 from events.models import TeamApplication
 from judging.models import Competition
 from tests.e2e.test_sign_in_flow import assert_fits_phone
-from tests.events.test_teams import TRACKS, forget_loaded_translations, translations_with_incoming
+from tests.events.test_teams import TRACKS
 
 pytestmark = pytest.mark.browser
-
-
-@pytest.fixture(scope="session")
-def teams_translations(tmp_path_factory):
-    return translations_with_incoming(tmp_path_factory.mktemp("translations") / "translations")
-
-
-@pytest.fixture
-def app_config(app_config, teams_translations):
-    app_config.BABEL_TRANSLATION_DIRECTORIES = teams_translations
-    forget_loaded_translations()
-    yield app_config
-    forget_loaded_translations()
 
 
 def signed_in_phone(browser: Browser, app, live_server: str, user, browser_context_args) -> Page:

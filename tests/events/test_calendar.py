@@ -5,9 +5,7 @@ PostgreSQL (TEST_DATABASE=postgres)."""
 
 from __future__ import annotations
 
-import json
 import re
-import shutil
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlsplit
@@ -22,50 +20,7 @@ from events.models import PitchApplication, PitchSlot
 from tests.conftest import csrf_token_from, sign_in
 
 ROOT = Path(__file__).resolve().parents[2]
-INCOMING = ROOT / "translations" / "incoming" / "calendar.json"
 SHANGHAI = "Asia/Shanghai"
-
-
-# ---- the Chinese catalogue with this module's strings (until the lead merges them into messages.po) ------------------
-
-def translations_with_calendar(target: Path) -> str:
-    from babel.messages.mofile import write_mo
-    from babel.messages.pofile import read_po
-
-    source = ROOT / "translations"
-    if not INCOMING.exists():
-        return str(source)
-    shutil.copytree(source, target, ignore=shutil.ignore_patterns("incoming", "*.pot"))
-    po_path = target / "zh_Hans_CN" / "LC_MESSAGES" / "messages.po"
-    with po_path.open("rb") as f:
-        catalog = read_po(f, locale="zh_Hans_CN")
-    for msgid, text in json.loads(INCOMING.read_text(encoding="utf-8")).items():
-        if msgid not in catalog or not catalog[msgid].string:
-            catalog.add(msgid, text)
-    with po_path.with_suffix(".mo").open("wb") as f:
-        write_mo(f, catalog, use_fuzzy=True)
-    return str(target)
-
-
-def forget_loaded_translations() -> None:
-    from app.extensions import babel
-
-    domain = vars(babel).get("domain_instance")
-    if domain is not None:
-        domain.cache.clear()
-
-
-@pytest.fixture(scope="session")
-def calendar_translations(tmp_path_factory):
-    return translations_with_calendar(tmp_path_factory.mktemp("translations") / "translations")
-
-
-@pytest.fixture
-def app_config(app_config, calendar_translations):
-    app_config.BABEL_TRANSLATION_DIRECTORIES = calendar_translations
-    forget_loaded_translations()
-    yield app_config
-    forget_loaded_translations()
 
 
 # ---- helpers ---------------------------------------------------------------------------------------------------------

@@ -6,9 +6,7 @@ from __future__ import annotations
 
 import contextvars
 import io
-import json
 import re
-import shutil
 from datetime import UTC, datetime, timedelta
 from html import unescape
 from pathlib import Path
@@ -34,52 +32,6 @@ QUESTIONS = [
 ]
 
 
-# ---- the Chinese catalogue, with the strings waiting in translations/incoming until they are merged ---------------
-
-def translations_with_all_incoming(target: Path) -> str:
-    """translations/ plus every translations/incoming/*.json (new msgids wait there until the lead merges them
-    into messages.po); without incoming files the real catalogue is used as it is."""
-    from babel.messages.mofile import write_mo
-    from babel.messages.pofile import read_po
-
-    source = ROOT / "translations"
-    incoming = sorted((source / "incoming").glob("*.json")) if (source / "incoming").exists() else []
-    if not incoming:
-        return str(source)
-    shutil.copytree(source, target, ignore=shutil.ignore_patterns("incoming", "*.pot"))
-    po_path = target / "zh_Hans_CN" / "LC_MESSAGES" / "messages.po"
-    with po_path.open("rb") as f:
-        catalog = read_po(f, locale="zh_Hans_CN")
-    for path in incoming:
-        for msgid, text in json.loads(path.read_text(encoding="utf-8")).items():
-            if msgid not in catalog or not catalog[msgid].string:
-                catalog.add(msgid, text)
-    with po_path.with_suffix(".mo").open("wb") as f:
-        write_mo(f, catalog, use_fuzzy=True)
-    return str(target)
-
-
-def forget_loaded_translations():
-    from app.extensions import babel
-
-    domain = vars(babel).get("domain_instance")
-    if domain is not None:
-        domain.cache.clear()
-
-
-@pytest.fixture(scope="session")
-def manage_translations(tmp_path_factory):
-    return translations_with_all_incoming(tmp_path_factory.mktemp("translations") / "translations")
-
-
-@pytest.fixture
-def app_config(app_config, manage_translations):
-    app_config.BABEL_TRANSLATION_DIRECTORIES = manage_translations
-    forget_loaded_translations()
-    yield app_config
-    forget_loaded_translations()
-
-
 # ---- helpers ---------------------------------------------------------------------------------------------------------
 
 def text_of(html: str) -> str:
@@ -93,8 +45,8 @@ def page(client, path: str) -> str:
     return response.get_data(as_text=True)
 
 
-def post(client, path: str, data: dict | None = None, *, token_from: str = "/manage"):  # noqa: S107
-    return client.post(path, data={"csrf_token": csrf_token_from(client, token_from), **(data or {})})
+def post(client, path: str, data: dict | None = None, *, csrf_page: str = "/manage"):
+    return client.post(path, data={"csrf_token": csrf_token_from(client, csrf_page), **(data or {})})
 
 
 def field_error(html: str, name: str) -> str | None:
@@ -174,7 +126,7 @@ def salon(create_event, organizer):
     return make
 
 
-# ---- who may come in ----------------------------------------------------------------------------------------------------  # noqa: E501
+# ---- who may come in -------------------------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("path", ["/manage", "/manage/events/new", "/manage/events/{id}",
                                   "/manage/events/{id}/edit", "/manage/events/{id}/registrations",
@@ -232,7 +184,7 @@ def test_my_events_has_drafts_upcoming_and_past_with_counts(client, create_event
     assert draft.id and "新建活动" in html
 
 
-# ---- creating an event ------------------------------------------------------------------------------------------------  # noqa: E501
+# ---- creating an event -----------------------------------------------------------------------------------------------
 
 def test_an_organizer_creates_a_draft_in_shanghai_time_then_publishes_it(client, organizer, captured):
     sign_in(client, organizer)
@@ -240,7 +192,7 @@ def test_an_organizer_creates_a_draft_in_shanghai_time_then_publishes_it(client,
     response = post(client, "/manage/events/new", event_form(starts_at=local(start),
                                                             ends_at=local(start + timedelta(hours=2, minutes=30)),
                                                             requires_approval="1", draft="1"),
-                    token_from="/manage/events/new")
+                    csrf_page="/manage/events/new")
     assert response.status_code == 302
     event = db.session.scalars(sa.select(Event)).one()
     assert response.headers["Location"].endswith(f"/manage/events/{event.id}")
@@ -258,7 +210,7 @@ def test_an_organizer_creates_a_draft_in_shanghai_time_then_publishes_it(client,
 
 def test_save_and_publish_at_once(client, organizer):
     sign_in(client, organizer)
-    post(client, "/manage/events/new", event_form(publish="1"), token_from="/manage/events/new")
+    post(client, "/manage/events/new", event_form(publish="1"), csrf_page="/manage/events/new")
     assert db.session.scalars(sa.select(Event.status)).one() == "published"
 
 
@@ -267,7 +219,7 @@ def test_mistakes_come_back_in_chinese_next_to_their_fields_with_everything_type
     start = next_weekday_at(3, 19)
     typed = event_form(title="", venue="<b>模速空间</b>", summary="x" * 301, starts_at=local(start),
                        ends_at=local(start - timedelta(hours=1)), capacity="三十", description="第一行\n<script>")
-    response = post(client, "/manage/events/new", {**typed, "draft": "1"}, token_from="/manage/events/new")
+    response = post(client, "/manage/events/new", {**typed, "draft": "1"}, csrf_page="/manage/events/new")
     html = response.get_data(as_text=True)
     assert response.status_code == 400
     assert field_error(html, "capacity") == "请填写整数；不限人数请留空。"
@@ -278,7 +230,7 @@ def test_mistakes_come_back_in_chinese_next_to_their_fields_with_everything_type
 
     # the form's own check passes now; the service's rules come back per field
     response = post(client, "/manage/events/new", {**typed, "capacity": "30", "draft": "1"},
-                    token_from="/manage/events/new")
+                    csrf_page="/manage/events/new")
     html = response.get_data(as_text=True)
     assert response.status_code == 400
     assert "请修改标出的字段。" in html
@@ -292,16 +244,16 @@ def test_mistakes_come_back_in_chinese_next_to_their_fields_with_everything_type
 def test_a_lottery_needs_a_draw_time_and_an_offer_window_needs_hours(client, organizer):
     sign_in(client, organizer)
     html = post(client, "/manage/events/new", event_form(waitlist_mode="lottery", draft="1"),
-                token_from="/manage/events/new").get_data(as_text=True)
+                csrf_page="/manage/events/new").get_data(as_text=True)
     assert field_error(html, "lottery_draw_at")
     html = post(client, "/manage/events/new", event_form(waitlist_mode="offer", offer_hours="500", draft="1"),
-                token_from="/manage/events/new").get_data(as_text=True)
+                csrf_page="/manage/events/new").get_data(as_text=True)
     assert field_error(html, "offer_hours")
 
     start = next_weekday_at(3, 19)
     post(client, "/manage/events/new", event_form(waitlist_mode="lottery", lottery_draw_at=local(start - timedelta(
         days=1)), starts_at=local(start), ends_at=local(start + timedelta(hours=2)), draft="1"),
-        token_from="/manage/events/new")
+        csrf_page="/manage/events/new")
     event = db.session.scalars(sa.select(Event)).one()
     assert event.waitlist_mode == "lottery" and event.lottery_draw_at == (start - timedelta(days=1)).astimezone(UTC)
     assert event.lottery_seed_hash
@@ -316,16 +268,16 @@ def test_the_questions_editor_keeps_ids_and_checks_each_row(client, organizer):
             "q-2-id": "", "q-2-label": "", "q-2-kind": "text"}
     # one more row, nothing saved, nothing lost
     html = post(client, "/manage/events/new", event_form(**rows, add_question="1"),
-                token_from="/manage/events/new").get_data(as_text=True)
+                csrf_page="/manage/events/new").get_data(as_text=True)
     assert html.count("data-question-row") == 4 and input_value(html, "q-0-label") == "你关注哪个方向？"
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Event)) == 0
 
     bad = {**rows, "q-1-kind": "choice"}
     html = post(client, "/manage/events/new", event_form(**bad, draft="1"),
-                token_from="/manage/events/new").get_data(as_text=True)
+                csrf_page="/manage/events/new").get_data(as_text=True)
     assert "选择题需要提供选项。" in html and input_value(html, "q-1-label") == "BP 链接"
 
-    post(client, "/manage/events/new", event_form(**rows, draft="1"), token_from="/manage/events/new")
+    post(client, "/manage/events/new", event_form(**rows, draft="1"), csrf_page="/manage/events/new")
     event = db.session.scalars(sa.select(Event)).one()
     assert event.questions == [
         {"id": "q1", "label": "你关注哪个方向？", "kind": "choice", "required": True,
@@ -340,7 +292,7 @@ def test_the_questions_editor_keeps_ids_and_checks_each_row(client, organizer):
         **{"q-0-id": "q1", "q-0-label": "你关注哪个方向？（可改）", "q-0-kind": "choice", "q-0-required": "1",
            "q-0-choices": "大模型应用\nAI 基础设施", "q-1-id": "q2", "q-1-label": "BP 链接", "q-1-kind": "url",
            "q-1-remove": "1", "q-2-id": "", "q-2-label": "团队几个人？", "q-2-kind": "text"}),
-        token_from=f"/manage/events/{event.id}/edit")
+        csrf_page=f"/manage/events/{event.id}/edit")
     assert response.status_code == 302
     assert [(q["id"], q["label"]) for q in reload(event).questions] == [("q1", "你关注哪个方向？（可改）"),
                                                                          ("q3", "团队几个人？")]
@@ -353,7 +305,7 @@ def test_a_weekly_series_is_created_once_from_weekday_time_and_weeks(client, org
                       repeat_weekday="TH", repeat_weeks="4",
                       registration_opens_at=local(start - timedelta(days=7)),
                       registration_closes_at=local(start - timedelta(hours=2)), publish="1")
-    response = post(client, "/manage/events/new", form, token_from="/manage/events/new")
+    response = post(client, "/manage/events/new", form, csrf_page="/manage/events/new")
     assert response.status_code == 302
     events = db.session.scalars(sa.select(Event).order_by(Event.starts_at)).all()
     assert len(events) == 4 and len({e.series_id for e in events}) == 1 and events[0].series_id
@@ -367,7 +319,7 @@ def test_a_weekly_series_is_created_once_from_weekday_time_and_weeks(client, org
         assert event.status == "published" and event.recurrence_id is not None
     assert "每周一场，共 4 场" in page(client, response.headers["Location"])
 
-    bad = post(client, "/manage/events/new", {**form, "repeat_weeks": "99"}, token_from="/manage/events/new")
+    bad = post(client, "/manage/events/new", {**form, "repeat_weeks": "99"}, csrf_page="/manage/events/new")
     assert bad.status_code == 400 and field_error(bad.get_data(as_text=True), "repeat_weeks") == "请填写 2 到 52 周。"
 
 
@@ -392,7 +344,7 @@ def test_moving_a_published_event_tells_everyone_signed_up(client, organizer, sa
     response = post(client, f"/manage/events/{event.id}/edit", event_form(
         title=event.title, venue="北杨小镇会客厅", starts_at=local(new_start),
         ends_at=local(new_start + timedelta(hours=2)), sequence=input_value(form, "sequence")),
-        token_from=f"/manage/events/{event.id}/edit")
+        csrf_page=f"/manage/events/{event.id}/edit")
     assert response.status_code == 302
     changes = captured["event_changed"][0]["changes"]
     assert set(changes) == {"starts_at", "ends_at", "venue"} and changes["venue"] == ("北杨小镇", "北杨小镇会客厅")
@@ -412,14 +364,14 @@ def test_raising_capacity_moves_the_waitlist_up_and_lowering_below_seats_is_refu
 
     response = post(client, f"/manage/events/{event.id}/edit",
                     {**base, "capacity": "2", "sequence": input_value(form, "sequence")},
-                    token_from=f"/manage/events/{event.id}/edit")
+                    csrf_page=f"/manage/events/{event.id}/edit")
     assert response.status_code == 302
     assert statuses(event) == ["confirmed", "confirmed", "waitlisted"]
 
     form = page(client, f"/manage/events/{event.id}/edit")
     response = post(client, f"/manage/events/{event.id}/edit",
                     {**base, "capacity": "1", "venue": "改了地点", "sequence": input_value(form, "sequence")},
-                    token_from=f"/manage/events/{event.id}/edit")
+                    csrf_page=f"/manage/events/{event.id}/edit")
     html = response.get_data(as_text=True)
     assert response.status_code == 400
     assert field_error(html, "capacity") == "已有 2 个席位被占用，容量不能再低于此数。"
@@ -435,14 +387,14 @@ def test_a_stale_form_does_not_undo_another_organizers_change(client, organizer,
 
     typed = event_form(title="我改的标题", venue="北杨小镇", starts_at=local(event.starts_at),
                        ends_at=local(event.ends_at), sequence=input_value(form, "sequence"))
-    response = post(client, f"/manage/events/{event.id}/edit", typed, token_from=f"/manage/events/{event.id}/edit")
+    response = post(client, f"/manage/events/{event.id}/edit", typed, csrf_page=f"/manage/events/{event.id}/edit")
     html = response.get_data(as_text=True)
     assert response.status_code == 409 and "其他人修改了这个活动" in html
     assert input_value(html, "title") == "我改的标题"
     assert reload(event).venue == "另一位组织者改的地点" and reload(event).title == "技术沙龙：RAG 落地实践"
     # a second save, having seen the warning, goes through
     assert post(client, f"/manage/events/{event.id}/edit", {**typed, "sequence": input_value(html, "sequence")},
-                token_from=f"/manage/events/{event.id}/edit").status_code == 302
+                csrf_page=f"/manage/events/{event.id}/edit").status_code == 302
     assert reload(event).title == "我改的标题"
 
 
@@ -457,13 +409,13 @@ def test_cancelling_asks_for_a_reason_and_a_confirmation_then_tells_everyone(cli
     assert "已有 3 人报名" in text_of(page(client, f"/manage/events/{event.id}/cancel"))
 
     path = f"/manage/events/{event.id}/cancel"
-    response = post(client, path, {"reason": "", "confirm": "yes"}, token_from=path)
+    response = post(client, path, {"reason": "", "confirm": "yes"}, csrf_page=path)
     assert response.status_code == 400 and "请写明取消原因" in response.get_data(as_text=True)
-    response = post(client, path, {"reason": "嘉宾临时生病"}, token_from=path)
+    response = post(client, path, {"reason": "嘉宾临时生病"}, csrf_page=path)
     assert response.status_code == 400 and "嘉宾临时生病" in response.get_data(as_text=True)
     assert reload(event).status == "published" and "event_cancelled" not in captured
 
-    response = post(client, path, {"reason": "嘉宾临时生病", "confirm": "yes"}, token_from=path)
+    response = post(client, path, {"reason": "嘉宾临时生病", "confirm": "yes"}, csrf_page=path)
     assert response.status_code == 302
     event = reload(event)
     assert event.status == "cancelled" and event.cancelled_reason == "嘉宾临时生病"
@@ -474,7 +426,7 @@ def test_cancelling_asks_for_a_reason_and_a_confirmation_then_tells_everyone(cli
     assert client.get(f"/manage/events/{event.id}/edit").status_code == 302
 
 
-# ---- registrations -----------------------------------------------------------------------------------------------------  # noqa: E501
+# ---- registrations ---------------------------------------------------------------------------------------------------
 
 def test_the_list_shows_people_answers_positions_and_no_shows(client, organizer, salon, create_resident, sign_up):
     event = salon(capacity=1, questions=QUESTIONS)
@@ -523,28 +475,28 @@ def test_bulk_approval_in_arrival_order_and_all_or_nothing(client, organizer, sa
 
     # approve three (submitted out of order): the two earliest get the seats, the third waits
     response = post(client, path, {"decision": "approve", "registration_ids": [regs[2].id, regs[0].id, regs[1].id]},
-                    token_from=path)
+                    csrf_page=path)
     assert response.status_code == 302
     assert statuses(event) == ["confirmed", "confirmed", "waitlisted", "pending"]
     assert "已通过 3 人：2 人获得名额，1 人进入候补。" in page(client, response.headers["Location"])
 
     # approving one that is no longer pending changes nothing at all
     response = post(client, path, {"decision": "approve", "registration_ids": [regs[3].id, regs[0].id]},
-                    token_from=path)
+                    csrf_page=path)
     assert response.status_code == 409 and "本次未做任何更改" in response.get_data(as_text=True)
     assert statuses(event) == ["confirmed", "confirmed", "waitlisted", "pending"]
-    assert re.search(r'value="%d" checked' % regs[3].id, response.get_data(as_text=True))  # selection kept  # noqa: UP031
+    assert re.search(rf'value="{regs[3].id}" checked', response.get_data(as_text=True))  # selection kept
 
     # rejecting a confirmed person gives the seat to the first waiting
     response = post(client, path + "?status=confirmed", {"decision": "reject", "registration_ids": [regs[0].id]},
-                    token_from=path)
+                    csrf_page=path)
     assert response.status_code == 302 and response.headers["Location"].endswith("status=confirmed")
     assert statuses(event) == ["rejected", "confirmed", "confirmed", "pending"]
     assert [c["registration_id"] for c in captured["registration_promoted"]] == [regs[2].id]
 
-    assert post(client, path, {"decision": "approve"}, token_from=path).status_code == 400
+    assert post(client, path, {"decision": "approve"}, csrf_page=path).status_code == 400
     assert post(client, path, {"decision": "maybe", "registration_ids": [regs[3].id]},
-                token_from=path).status_code == 400
+                csrf_page=path).status_code == 400
 
 
 def test_another_events_registrations_cannot_be_decided_here(client, organizer, salon, residents, sign_up):
@@ -553,7 +505,7 @@ def test_another_events_registrations_cannot_be_decided_here(client, organizer, 
     foreign = sign_up(other, person)
     sign_in(client, organizer)
     path = f"/manage/events/{event.id}/registrations"
-    response = post(client, path, {"decision": "approve", "registration_ids": [foreign.id]}, token_from=path)
+    response = post(client, path, {"decision": "approve", "registration_ids": [foreign.id]}, csrf_page=path)
     assert response.status_code in (404, 409)
     assert statuses(other) == ["pending"]
 
@@ -606,7 +558,7 @@ def test_xlsx_export_loads_with_openpyxl(client, organizer, salon, create_reside
     assert values[1][1] == "赵一鸣" and values[1][3] == "深言科技" and "AI 基础设施" in values[1]
 
 
-# ---- live updates over Socket.IO ----------------------------------------------------------------------------------------  # noqa: E501
+# ---- live updates over Socket.IO -------------------------------------------------------------------------------------
 
 def received(sio, name, wait=1.0):
     """Announcements are sent from a background thread after commit: wait a moment for them."""
@@ -695,7 +647,7 @@ def test_a_bulk_approval_is_announced_once_per_registration(app, client, organiz
     assert join(watcher, event.id)["ok"]
     watcher.get_received()
     path = f"/manage/events/{event.id}/registrations"
-    post(client, path, {"decision": "approve", "registration_ids": [r.id for r in regs]}, token_from=path)
+    post(client, path, {"decision": "approve", "registration_ids": [r.id for r in regs]}, csrf_page=path)
     moves = received(watcher, "registration_changed")
     assert [(m["registration_id"], m["status"]) for m in moves] == [(r.id, "confirmed") for r in regs]
     assert moves[-1]["counts"]["confirmed"] == 3 and moves[-1]["counts"]["pending"] == 0

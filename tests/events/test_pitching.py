@@ -3,8 +3,6 @@ concurrency), build and publish the line-up. Services, the JSON API and the page
 
 from __future__ import annotations
 
-import json
-import shutil
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -40,49 +38,6 @@ VALID = {
 
 
 # ---- the Chinese catalogue, with this module's strings until they are merged into the .po ---------------------------
-
-def translations_with_incoming(target: Path) -> str:
-    """translations/ plus translations/incoming/pitching.json (new msgids wait there until the lead merges them into
-    messages.po); once merged, the real catalogue is used as it is."""
-    from babel.messages.mofile import write_mo
-    from babel.messages.pofile import read_po
-
-    source = ROOT / "translations"
-    incoming = source / "incoming" / "pitching.json"
-    if not incoming.exists():
-        return str(source)
-    shutil.copytree(source, target, ignore=shutil.ignore_patterns("incoming", "*.pot"))
-    po_path = target / "zh_Hans_CN" / "LC_MESSAGES" / "messages.po"
-    with po_path.open("rb") as f:
-        catalog = read_po(f, locale="zh_Hans_CN")
-    for msgid, text in json.loads(incoming.read_text(encoding="utf-8")).items():
-        if msgid not in catalog or not catalog[msgid].string:
-            catalog.add(msgid, text)
-    with po_path.with_suffix(".mo").open("wb") as f:
-        write_mo(f, catalog, use_fuzzy=True)
-    return str(target)
-
-
-@pytest.fixture(scope="session")
-def pitching_translations(tmp_path_factory):
-    return translations_with_incoming(tmp_path_factory.mktemp("translations") / "translations")
-
-
-def forget_loaded_translations():
-    """Flask-Babel caches catalogues on the one Babel object, across apps: start and end with a clean cache."""
-    from app.extensions import babel
-
-    domain = vars(babel).get("domain_instance")  # a cached_property: absent until first used
-    if domain is not None:
-        domain.cache.clear()
-
-
-@pytest.fixture
-def app_config(app_config, pitching_translations):
-    app_config.BABEL_TRANSLATION_DIRECTORIES = pitching_translations
-    forget_loaded_translations()
-    yield app_config
-    forget_loaded_translations()
 
 
 @pytest.fixture

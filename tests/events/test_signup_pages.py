@@ -4,9 +4,7 @@ POST-redirect-GET; SQLite and PostgreSQL (TEST_DATABASE=postgres)."""
 
 from __future__ import annotations
 
-import json
 import re
-import shutil
 from datetime import UTC, datetime, timedelta
 from html import unescape
 from pathlib import Path
@@ -21,7 +19,6 @@ from events.models import Registration
 from tests.conftest import csrf_token_from, sign_in
 
 ROOT = Path(__file__).resolve().parents[2]
-INCOMING = ROOT / "translations" / "incoming" / "signup-pages.json"
 
 QUESTIONS = [
     {"id": "track", "label": "你关注哪个方向？", "kind": "choice", "required": True,
@@ -29,51 +26,6 @@ QUESTIONS = [
     {"id": "intro", "label": "一句话介绍你的项目", "kind": "text", "required": False},
     {"id": "deck", "label": "BP 链接", "kind": "url", "required": False},
 ]
-
-
-# ---- the Chinese catalogue, with this module's strings until they are merged into the .po ---------------------------
-
-def translations_with_incoming(target: Path) -> str:
-    """translations/ plus translations/incoming/signup-pages.json (new msgids wait there until the lead merges them
-    into messages.po); once merged and the file is gone, the real catalogue is used as it is."""
-    from babel.messages.mofile import write_mo
-    from babel.messages.pofile import read_po
-
-    source = ROOT / "translations"
-    if not INCOMING.exists():
-        return str(source)
-    shutil.copytree(source, target, ignore=shutil.ignore_patterns("incoming", "*.pot"))
-    po_path = target / "zh_Hans_CN" / "LC_MESSAGES" / "messages.po"
-    with po_path.open("rb") as f:
-        catalog = read_po(f, locale="zh_Hans_CN")
-    for msgid, text in json.loads(INCOMING.read_text(encoding="utf-8")).items():
-        if msgid not in catalog or not catalog[msgid].string:
-            catalog.add(msgid, text)
-    with po_path.with_suffix(".mo").open("wb") as f:
-        write_mo(f, catalog, use_fuzzy=True)
-    return str(target)
-
-
-def forget_loaded_translations():
-    """Flask-Babel caches catalogues on the one Babel object, across apps: start and end with a clean cache."""
-    from app.extensions import babel
-
-    domain = vars(babel).get("domain_instance")
-    if domain is not None:
-        domain.cache.clear()
-
-
-@pytest.fixture(scope="session")
-def signup_translations(tmp_path_factory):
-    return translations_with_incoming(tmp_path_factory.mktemp("translations") / "translations")
-
-
-@pytest.fixture
-def app_config(app_config, signup_translations):
-    app_config.BABEL_TRANSLATION_DIRECTORIES = signup_translations
-    forget_loaded_translations()
-    yield app_config
-    forget_loaded_translations()
 
 
 # ---- helpers ---------------------------------------------------------------------------------------------------------

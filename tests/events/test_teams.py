@@ -6,9 +6,7 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 import re
-import shutil
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -40,56 +38,6 @@ TRACKS = [{"key": "ai-manufacturing", "label": "AI+制造", "label_en": "AI + ma
 
 TEAMMATE_PHONE = "+8613912340001"
 SECOND_TEAMMATE_PHONE = "+8613912340002"
-
-
-# ---- the Chinese catalogue, with the strings still waiting in translations/incoming/ ------------------------------
-
-def translations_with_incoming(target: Path) -> str:
-    """translations/ plus every translations/incoming/*.json (new msgids wait there until the lead merges them)."""
-    from babel.messages.mofile import write_mo
-    from babel.messages.pofile import read_po
-
-    source = ROOT / "translations"
-    incoming = sorted((source / "incoming").glob("*.json"))
-    if not incoming:
-        return str(source)
-    shutil.copytree(source, target, ignore=shutil.ignore_patterns("incoming", "*.pot"))
-    po_path = target / "zh_Hans_CN" / "LC_MESSAGES" / "messages.po"
-    with po_path.open("rb") as f:
-        catalog = read_po(f, locale="zh_Hans_CN")
-    for path in incoming:
-        try:
-            entries = json.loads(path.read_text(encoding="utf-8"))
-        except ValueError:  # someone else's file being written
-            continue
-        for msgid, text in entries.items():
-            if msgid not in catalog or not catalog[msgid].string:
-                catalog.add(msgid, text)
-    with po_path.with_suffix(".mo").open("wb") as f:
-        write_mo(f, catalog, use_fuzzy=True)
-    return str(target)
-
-
-def forget_loaded_translations():
-    """Flask-Babel caches catalogues on the one Babel object, across apps: start and end with a clean cache."""
-    from app.extensions import babel
-
-    domain = vars(babel).get("domain_instance")
-    if domain is not None:
-        domain.cache.clear()
-
-
-@pytest.fixture(scope="session")
-def teams_translations(tmp_path_factory):
-    return translations_with_incoming(tmp_path_factory.mktemp("translations") / "translations")
-
-
-@pytest.fixture
-def app_config(app_config, teams_translations):
-    app_config.BABEL_TRANSLATION_DIRECTORIES = teams_translations
-    forget_loaded_translations()
-    yield app_config
-    forget_loaded_translations()
 
 
 # ---- factories ---------------------------------------------------------------------------------------------------
