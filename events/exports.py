@@ -12,6 +12,7 @@ from openpyxl import Workbook
 from openpyxl.utils import get_column_letter
 
 from app.accounts.models import User
+from app.accounts.phones import format_phone
 from app.extensions import db
 from events.models import Event, Registration
 
@@ -43,7 +44,8 @@ def export_rows(event: Event, *, labels: dict, status_labels: dict, tz) -> tuple
         sa.select(User).join(Registration, Registration.user_id == User.id).where(Registration.event_id == event.id))}
     for registration in registrations_for_event(event.id):
         user = users[registration.user_id]
-        rows.append([registration.waitlist_seq, user.name, user.phone, user.company, user.title, user.persona,
+        rows.append([registration.waitlist_seq, user.name, format_phone(user.phone), user.company, user.title,
+                     user.persona,
                      status_labels.get(registration.status, registration.status),
                      _local(registration.created_at, tz), _local(registration.checked_in_at, tz)]
                     + [registration.answers.get(q["id"], "") for q in questions])
@@ -54,8 +56,9 @@ def _local(value: datetime | None, tz) -> str:
     return value.astimezone(tz).strftime("%Y-%m-%d %H:%M") if value else ""
 
 
-def _safe_cell(value):
-    """Text that Excel would run as a formula (=, +, -, @) is kept as text."""
+def _safe_csv_cell(value):
+    """In a CSV, text that Excel or WPS would run as a formula (=, +, -, @) gets a leading apostrophe (OWASP's
+    advice: a CSV cell has no way to say "this is text")."""
     if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
         return "'" + value
     return value
@@ -66,8 +69,17 @@ def to_csv(header: list[str], rows: list[list]) -> bytes:
     writer = csv.writer(buffer)
     writer.writerow(header)
     for row in rows:
-        writer.writerow([_safe_cell(v) for v in row])
+        writer.writerow([_safe_csv_cell(v) for v in row])
     return ("\ufeff" + buffer.getvalue()).encode("utf-8")
+
+
+def _keep_text_as_text(sheet) -> None:
+    """An XLSX cell says what it holds: openpyxl makes "=..." a formula, so such text is typed back to text and
+    shows exactly as the person wrote it, with nothing run."""
+    for row in sheet.iter_rows(min_row=2):
+        for cell in row:
+            if cell.data_type == "f":
+                cell.data_type = "s"
 
 
 def to_xlsx(header: list[str], rows: list[list], *, sheet_title: str) -> bytes:
@@ -76,7 +88,8 @@ def to_xlsx(header: list[str], rows: list[list], *, sheet_title: str) -> bytes:
     sheet.title = sheet_title[:31] or "Sheet1"
     sheet.append(header)
     for row in rows:
-        sheet.append([_safe_cell(v) for v in row])
+        sheet.append(row)
+    _keep_text_as_text(sheet)
     for index, title in enumerate(header, start=1):
         width = max([len(str(title))] + [len(str(r[index - 1])) for r in rows[:200]]) + 4
         sheet.column_dimensions[get_column_letter(index)].width = min(width * 1.6, 60)

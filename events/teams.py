@@ -38,7 +38,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import selectinload
 
 from app.accounts.models import User
-from app.accounts.phones import mask_phone, normalise_phone
+from app.accounts.phones import format_phone, mask_phone, normalise_phone
 from app.errors import DomainError, NotFound, Unauthorized
 from app.extensions import db
 from events import signals
@@ -828,6 +828,6 @@ def export_rows(competition, applications: list[TeamApplication], *, labels: dic
                 application.review_note, application.created_at.astimezone(tz).strftime("%Y-%m-%d %H:%M")]
         for member in sorted(application.members, key=lambda m: (not m.is_lead, m.id)):
             has_account = bool(member.user_id) or member.phone in accounts
-            rows.append(team + [member.name, member.phone, member.role, yes if member.is_lead else no,
+            rows.append(team + [member.name, format_phone(member.phone), member.role, yes if member.is_lead else no,
                                 yes if has_account else no])
     return header, rows

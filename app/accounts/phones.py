@@ -37,5 +37,17 @@ def mask_phone(e164: str) -> str:
     return f"{e164[:3]}****{e164[-4:]}"
 
 
+def format_phone(e164: str) -> str:
+    """How people write a number in a list: 138 0013 8000 for Chinese numbers, +852 9123 4567 for others. (Also
+    keeps spreadsheets from reading the number as a figure: 8.61E+12.)"""
+    try:
+        number = phonenumbers.parse(e164)
+    except phonenumbers.NumberParseException:
+        return e164
+    if number.country_code == 86:
+        return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL)
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+
+
 def phone_last4(e164: str) -> str:
     return e164[-4:]

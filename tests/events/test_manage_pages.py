@@ -538,7 +538,9 @@ def test_csv_export_opens_in_excel_and_wps_with_chinese_intact(client, organizer
     text = body.decode("utf-8-sig")
     header, row = text.splitlines()[:2]
     assert header.startswith("序号,姓名,手机号码,公司") and "你关注哪个方向？" in header
-    assert "林晓舟" in row and person.phone in row and "创业者" in row and "已确认" in row and "大模型应用" in row
+    assert "林晓舟" in row and "创业者" in row and "已确认" in row and "大模型应用" in row
+    national = person.phone[3:]
+    assert f"{national[:3]} {national[3:7]} {national[7:]}" in row  # as people write it; not a figure in Excel
     assert "'=HYPERLINK" in row  # a formula is kept as text
 
 
@@ -546,7 +548,10 @@ def test_xlsx_export_loads_with_openpyxl(client, organizer, salon, create_reside
     from openpyxl import load_workbook
 
     event = salon(questions=QUESTIONS)
-    sign_up(event, create_resident(name="赵一鸣", company="深言科技"), answers={"track": "AI 基础设施"})
+    person = create_resident(name="赵一鸣", company="深言科技")
+    person.title = '=HYPERLINK("http://evil.example")'
+    db.session.commit()
+    sign_up(event, person, answers={"track": "AI 基础设施"})
     sign_in(client, organizer)
     response = client.get(f"/manage/events/{event.id}/registrations.xlsx")
     assert response.status_code == 200
@@ -556,6 +561,9 @@ def test_xlsx_export_loads_with_openpyxl(client, organizer, salon, create_reside
     values = list(sheet.values)
     assert values[0][:4] == ("序号", "姓名", "手机号码", "公司") and values[0][-2:] == ("你关注哪个方向？", "BP 链接")
     assert values[1][1] == "赵一鸣" and values[1][3] == "深言科技" and "AI 基础设施" in values[1]
+    assert values[1][2] == f"{person.phone[3:6]} {person.phone[6:10]} {person.phone[10:]}"
+    title = sheet.cell(row=2, column=5)
+    assert title.value == '=HYPERLINK("http://evil.example")' and title.data_type == "s"  # text, exactly, not run
 
 
 # ---- live updates over Socket.IO -------------------------------------------------------------------------------------
