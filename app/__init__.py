@@ -37,11 +37,12 @@ def create_app(config: Config | type[Config] | None = None) -> Flask:
     realtime.init_app(app)
 
     # Domain packages, listed explicitly. Each has init_app(app) to register pages, API and handlers.
+    import checkin
     import events
     import judging
     import mentoring
 
-    for package in (events, judging, mentoring):
+    for package in (events, checkin, judging, mentoring):
         package.init_app(app)
 
     api.init_app(app)  # after the packages, so every API blueprint they declared is in the OpenAPI document

@@ -1,1 +1,9 @@
-"""Tickets, scanning, admission (with the check-in issue)."""
+"""Tickets (signed tokens, QR images), scanning, exactly-once admission, offline sync."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+
+def init_app(app: Flask) -> None:
+    from checkin import api, models  # noqa: F401  (api modules declare their blueprints on import)

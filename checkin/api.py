@@ -1,0 +1,88 @@
+"""JSON API of check-in: the contract scanner devices and the ticket page use (described in the OpenAPI document)."""
+
+from __future__ import annotations
+
+from flask import Response, url_for
+from flask_login import current_user
+from marshmallow import Schema, fields
+
+from app.api import api_blueprint
+from app.authz import login_required
+from app.db_types import utcnow
+from app.extensions import db
+from checkin import services
+
+blp = api_blueprint("checkin_api", __name__, "",
+                    "Check-in: QR tickets (Ed25519-signed tokens), scanning with exactly-once admission, offline "
+                    "scanners (public key, ticket list, sync of queued scans).")
+
+# A ticket changes when it is re-issued or cancelled: the page and its images must always be fetched afresh
+# (the ticket page's service worker keeps its own copy for offline use).
+PRIVATE_NO_CACHE = "private, no-cache"
+
+
+class TicketSchema(Schema):
+    registration_id = fields.Integer()
+    event_id = fields.Integer()
+    version = fields.Integer(metadata={"description": "raised when the ticket is re-issued or cancelled"})
+    token = fields.String(metadata={"description": "what the QR code carries: base64url, 103 characters"})
+    qr_svg_url = fields.String()
+    qr_png_url = fields.String()
+
+
+def _ticket_payload(registration, token: str) -> dict:
+    return {"registration_id": registration.id, "event_id": registration.event_id, "version": registration.version,
+            "token": token,
+            "qr_svg_url": url_for("checkin_api.ticket_svg", registration_id=registration.id, v=registration.version),
+            "qr_png_url": url_for("checkin_api.ticket_png", registration_id=registration.id, v=registration.version)}
+
+
+@blp.route("/registrations/<int:registration_id>/ticket")
+@blp.response(200, TicketSchema)
+@blp.alt_response(403, schema="Error", description="not the owner nor an organizer of the event")
+@blp.alt_response(404, schema="Error", description="registration_not_found")
+@blp.alt_response(409, schema="Error", description="no_ticket (not confirmed), event_cancelled")
+@login_required
+def ticket(registration_id: int):
+    """The ticket of a confirmed registration (its owner, or an organizer of the event): the signed token and
+    where its QR code is, as SVG and PNG. The images decode to exactly `token`."""
+    registration, token = services.ticket_for(registration_id, current_user, now=utcnow())
+    db.session.commit()  # the event's key pair may just have been created
+    return _ticket_payload(registration, token)
+
+
+@blp.route("/registrations/<int:registration_id>/ticket/reissue", methods=["POST"])
+@blp.response(200, TicketSchema)
+@blp.alt_response(409, schema="Error", description="no_ticket, event_cancelled")
+@login_required
+def reissue(registration_id: int):
+    """Replace the ticket (its owner, or an organizer): the old QR code stops working at every door."""
+    registration, token = services.reissue_ticket(registration_id, current_user, now=utcnow())
+    db.session.commit()
+    return _ticket_payload(registration, token)
+
+
+def _image(body, mimetype: str) -> Response:
+    response = Response(body, mimetype=mimetype)
+    response.headers["Cache-Control"] = PRIVATE_NO_CACHE
+    return response
+
+
+@blp.route("/registrations/<int:registration_id>/ticket.png")
+@blp.doc(responses={"200": {"description": "the QR code", "content": {"image/png": {}}}})
+@login_required
+def ticket_png(registration_id: int):
+    """The ticket's QR code as PNG (owner or organizer)."""
+    _, token = services.ticket_for(registration_id, current_user, now=utcnow())
+    db.session.commit()
+    return _image(services.qr_png(token), "image/png")
+
+
+@blp.route("/registrations/<int:registration_id>/ticket.svg")
+@blp.doc(responses={"200": {"description": "the QR code", "content": {"image/svg+xml": {}}}})
+@login_required
+def ticket_svg(registration_id: int):
+    """The ticket's QR code as SVG (owner or organizer)."""
+    _, token = services.ticket_for(registration_id, current_user, now=utcnow())
+    db.session.commit()
+    return _image(services.qr_svg(token), "image/svg+xml")
