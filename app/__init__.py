@@ -41,8 +41,9 @@ def create_app(config: Config | type[Config] | None = None) -> Flask:
     import events
     import judging
     import mentoring
+    import notifications
 
-    for package in (events, checkin, judging, mentoring):
+    for package in (events, checkin, judging, mentoring, notifications):
         package.init_app(app)
 
     api.init_app(app)  # after the packages, so every API blueprint they declared is in the OpenAPI document

@@ -1,1 +1,65 @@
-"""Inbox, channels and delivery of messages (with the notifications issue)."""
+"""Inbox, channels and delivery of messages (issue 7). Subscribes to the other packages' signals; nobody imports
+notifications."""
+
+from __future__ import annotations
+
+import os
+
+from flask import Flask
+
+ENV_SETTINGS = {
+    # name: (environment variable, default, type)
+    "NOTIFICATIONS_VAPID_PRIVATE_KEY": ("VAPID_PRIVATE_KEY", "", str),  # PEM or base64url raw key
+    "NOTIFICATIONS_VAPID_PUBLIC_KEY": ("VAPID_PUBLIC_KEY", "", str),  # base64url uncompressed point
+    "NOTIFICATIONS_VAPID_SUBJECT": ("VAPID_SUBJECT", "mailto:ops@beiyang.local", str),
+    "NOTIFICATIONS_SMTP_HOST": ("SMTP_HOST", "", str),  # empty: e-mails go to the log (embedded default)
+    "NOTIFICATIONS_SMTP_PORT": ("SMTP_PORT", "25", int),
+    "NOTIFICATIONS_SMTP_USER": ("SMTP_USER", "", str),
+    "NOTIFICATIONS_SMTP_PASSWORD": ("SMTP_PASSWORD", "", str),
+    "NOTIFICATIONS_SMTP_STARTTLS": ("SMTP_STARTTLS", "", bool),
+    "NOTIFICATIONS_MAIL_FROM": ("MAIL_FROM", "noreply@beiyang.local", str),
+    "NOTIFICATIONS_LEASE_SECONDS": ("NOTIFICATIONS_LEASE_SECONDS", "120", int),
+    "NOTIFICATIONS_MAX_ATTEMPTS": ("NOTIFICATIONS_MAX_ATTEMPTS", "8", int),
+    "NOTIFICATIONS_RETRY_BASE_SECONDS": ("NOTIFICATIONS_RETRY_BASE_SECONDS", "30", int),
+    "NOTIFICATIONS_BATCH": ("NOTIFICATIONS_BATCH", "200", int),
+    "NOTIFICATIONS_SEND_CONCURRENCY": ("NOTIFICATIONS_SEND_CONCURRENCY", "32", int),
+    "NOTIFICATIONS_FANOUT_CHUNK": ("NOTIFICATIONS_FANOUT_CHUNK", "1000", int),
+    "NOTIFICATIONS_PUSH_TTL": ("NOTIFICATIONS_PUSH_TTL", "86400", int),
+}
+
+
+def _configure(app: Flask) -> None:
+    """Settings from the environment, unless the config object already set them (tests do)."""
+    for name, (variable, default, kind) in ENV_SETTINGS.items():
+        if name in app.config:
+            continue
+        raw = os.environ.get(variable, default)
+        if kind is bool:
+            app.config[name] = str(raw).strip().lower() in {"1", "true", "yes", "on"}
+        elif kind is int:
+            app.config[name] = int(raw)
+        else:
+            app.config[name] = raw
+
+
+def init_app(app: Flask) -> None:
+    from sqlalchemy import event as sa_event
+    from sqlalchemy.orm import Session
+
+    from notifications import (  # noqa: F401  (api modules declare their blueprints on import; tasks register)
+        api,
+        cli,
+        models,
+        receivers,
+        services,
+        tasks,
+        views,
+    )
+
+    _configure(app)
+    receivers.connect()
+    views.init_app(app)
+    cli.init_app(app)
+    if not sa_event.contains(Session, "after_rollback", services.forget_on_rollback):
+        sa_event.listen(Session, "after_rollback", services.forget_on_rollback)
+        sa_event.listen(Session, "after_soft_rollback", services.forget_on_rollback)

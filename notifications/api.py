@@ -1,0 +1,1 @@
+"""JSON API of the inbox, push subscriptions and preferences (filled in step by step)."""

@@ -1,0 +1,9 @@
+"""`flask --app app notifications ...`."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+
+def init_app(app: Flask) -> None:
+    pass

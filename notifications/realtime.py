@@ -1,0 +1,28 @@
+"""Live arrival: a new message appears at once on every open page of its recipient (the personal room
+`user:<id>` that app.realtime joins on connect). Called after COMMIT only; the payload is the message itself, so no
+query runs here. Pages re-fetch the inbox and the unread count over HTTP after a reconnect: a missed emit costs
+nothing."""
+
+from __future__ import annotations
+
+import logging
+
+from app.realtime import emit_to_user
+
+log = logging.getLogger(__name__)
+
+NEW_EVENT = "notification"
+READ_EVENT = "notifications_read"
+
+
+def announce(created: list[dict]) -> None:
+    for payload in created:
+        try:
+            emit_to_user(payload["user_id"], NEW_EVENT, payload)
+        except Exception:  # committed already; the page catches up on its next fetch
+            log.exception("live notification to user %s failed", payload.get("user_id"))
+
+
+def tell_read(user_id: int) -> None:
+    """The person read messages on one device: their other pages refresh their badge."""
+    emit_to_user(user_id, READ_EVENT, {"user_id": user_id})

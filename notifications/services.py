@@ -1,0 +1,328 @@
+"""The rules of notifications: who gets which message, in which language, on which channels and when; the inbox;
+preferences and quiet hours; claiming due deliveries for workers.
+
+No Flask request objects in here. Functions take the session's ids and `now`; they flush, the caller commits.
+Messages are written inside the caller's transaction (the signal handlers run inside the domain service's
+transaction), so a message exists exactly when the change that promised it does. Side effects (the live Socket.IO
+message, the delivery job) are booked with app.after_commit and dropped on rollback."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+from flask import current_app
+from flask_babel import force_locale
+from flask_babel import lazy_gettext as _l
+
+from app.after_commit import run_after_commit
+from app.errors import DomainError, NotFound
+from app.extensions import db
+from notifications.models import (
+    CATEGORIES,
+    CHANNELS,
+    PREFERENCE_CHANNELS,
+    TRANSACTIONAL_CATEGORIES,
+    Delivery,
+    Notification,
+    NotificationSettings,
+    Preference,
+    PushSubscription,
+)
+
+DEFAULT_LOCALE = "zh_Hans_CN"
+HELD_IN_QUIET_HOURS = ("webpush", "sms", "wechat")  # channels that make a phone buzz; e-mail and the inbox wait anyway
+_SESSION_KEY = "notifications.created"  # session.info: messages created in this transaction, told after commit
+
+
+# ---- writing messages ----------------------------------------------------------------------------------------------
+
+@dataclass
+class Draft:
+    """What a message says, rendered once per recipient under that person's language (`render` is called inside
+    force_locale, so its _() strings and dates come out in the right language)."""
+
+    kind: str
+    category: str
+    render: Callable[[str], tuple[str, str]]  # locale -> (title, body)
+    dedupe_key: str
+    link: str = ""
+    urgent: bool = False
+    transactional: bool | None = None  # default: by category
+    event_id: int | None = None
+    announcement_id: int | None = None
+    extra_channels: tuple[str, ...] = field(default_factory=tuple)
+
+
+def locale_of(user) -> str:
+    from app.i18n import normalise_locale
+
+    return normalise_locale(getattr(user, "locale", None)) or DEFAULT_LOCALE
+
+
+def render_in(locale: str, render: Callable[[str], tuple[str, str]]) -> tuple[str, str]:
+    with force_locale(locale):
+        title, body = render(locale)
+    return str(title)[:200], str(body)
+
+
+def notify(user_id: int, draft: Draft, *, now: datetime) -> Notification | None:
+    """Write `draft` to one person's inbox with its pending deliveries, in the current transaction. Returns None when
+    the same message (same dedupe key) is already there, or when the person turned this category off entirely."""
+    from app.accounts.models import User
+
+    if draft.category not in CATEGORIES:
+        raise DomainError("unknown_category", _l("Unknown message category."))
+    user = db.session.get(User, user_id)
+    if user is None or not user.is_active_account:
+        return None
+    existing = db.session.scalar(sa.select(Notification.id).where(
+        Notification.user_id == user_id, Notification.dedupe_key == draft.dedupe_key))
+    if existing is not None:
+        return None
+    transactional = draft.category in TRANSACTIONAL_CATEGORIES if draft.transactional is None else draft.transactional
+    prefs = preferences_of(user_id)
+    if not transactional and not prefs[(draft.category, "inbox")]:
+        return None
+    locale = locale_of(user)
+    title, body = render_in(locale, draft.render)
+    notification = Notification(
+        user_id=user_id, category=draft.category, kind=draft.kind, transactional=transactional, urgent=draft.urgent,
+        title=title, body=body, link=draft.link, locale=locale, dedupe_key=draft.dedupe_key,
+        event_id=draft.event_id, announcement_id=draft.announcement_id, created_at=now)
+    db.session.add(notification)
+    db.session.flush()
+    for channel, due in plan_deliveries(user, notification, prefs=prefs, settings=settings_of(user_id), now=now):
+        db.session.add(Delivery(notification_id=notification.id, channel=channel, next_attempt_at=due,
+                                created_at=now))
+    db.session.flush()
+    _tell_after_commit(notification)
+    return notification
+
+
+def plan_deliveries(user, notification: Notification, *, prefs: dict, settings: NotificationSettings,
+                    now: datetime, has_push: bool | None = None) -> list[tuple[str, datetime]]:
+    """The channels this message goes out on, and when: a channel the person enabled and can be reached on; SMS
+    only for urgent messages to someone without a push subscription (it costs money and wakes people); anything
+    non-urgent that would make a phone buzz waits for the end of quiet hours."""
+    if has_push is None:
+        has_push = db.session.scalar(
+            sa.select(sa.func.count()).select_from(PushSubscription).where(PushSubscription.user_id == user.id)) > 0
+    reachable = {
+        "webpush": has_push,
+        "email": bool(user.email),
+        "sms": bool(user.phone) and notification.urgent and not has_push,
+        "wechat": bool(settings.wechat_openid),
+    }
+    held_until = None if notification.urgent else quiet_hours_end(settings, now)
+    planned = []
+    for channel in CHANNELS:
+        if not reachable[channel] or not prefs[(notification.category, channel)]:
+            continue
+        due = held_until if held_until and channel in HELD_IN_QUIET_HOURS else now
+        planned.append((channel, due))
+    return planned
+
+
+def _tell_after_commit(notification: Notification) -> None:
+    """Book, once per transaction, the live message to each recipient's open pages and the job that delivers what
+    is due now. Both run only after COMMIT; on ROLLBACK app.after_commit drops them."""
+    session = db.session()
+    created = session.info.get(_SESSION_KEY)
+    if created is None:
+        created = session.info[_SESSION_KEY] = []
+        run_after_commit(lambda: _committed(session, created), session)
+    created.append(live_payload(notification))
+
+
+def live_payload(notification: Notification) -> dict:
+    return {"id": notification.id, "user_id": notification.user_id, "category": notification.category,
+            "kind": notification.kind, "title": notification.title, "body": notification.body,
+            "link": notification.link, "urgent": notification.urgent,
+            "created_at": notification.created_at.isoformat()}
+
+
+def _committed(session, created: list[dict]) -> None:
+    if session.info.get(_SESSION_KEY) is created:
+        session.info.pop(_SESSION_KEY)
+    from notifications import realtime, tasks
+
+    realtime.announce(created)
+    tasks.deliver_soon([payload["id"] for payload in created])
+
+
+def forget_on_rollback(session, *args) -> None:
+    session.info.pop(_SESSION_KEY, None)
+
+
+# ---- the inbox -----------------------------------------------------------------------------------------------------
+
+def inbox(user_id: int, *, unread_only: bool = False, before_id: int | None = None, limit: int = 30
+          ) -> list[Notification]:
+    """One person's messages, newest first; page with `before_id` (the smallest id of the previous page)."""
+    query = sa.select(Notification).where(Notification.user_id == user_id)
+    if unread_only:
+        query = query.where(Notification.read_at.is_(None))
+    if before_id:
+        query = query.where(Notification.id < before_id)
+    return list(db.session.scalars(query.order_by(Notification.id.desc()).limit(max(1, min(limit, 100)))))
+
+
+def unread_count(user_id: int) -> int:
+    return db.session.scalar(sa.select(sa.func.count()).select_from(Notification).where(
+        Notification.user_id == user_id, Notification.read_at.is_(None)))
+
+
+def get_own_notification(notification_id: int, user_id: int) -> Notification:
+    """A message of this person; someone else's answers exactly like one that does not exist."""
+    notification = db.session.get(Notification, notification_id)
+    if notification is None or notification.user_id != user_id:
+        raise NotFound("notification_not_found", _l("This message does not exist."))
+    return notification
+
+
+def mark_read(user_id: int, notification_ids: Iterable[int] | None = None, *, now: datetime) -> int:
+    """Mark some (or, with None, all) of a person's messages read. Only their own; already-read ones keep their
+    first read time. Returns how many changed."""
+    query = sa.update(Notification).where(Notification.user_id == user_id, Notification.read_at.is_(None))
+    if notification_ids is not None:
+        ids = [int(i) for i in notification_ids]
+        if not ids:
+            return 0
+        query = query.where(Notification.id.in_(ids))
+    changed = db.session.execute(query.values(read_at=now).execution_options(synchronize_session=False)).rowcount
+    if changed:
+        from notifications import realtime
+
+        count_user = user_id
+        run_after_commit(lambda: realtime.tell_read(count_user))
+    return changed
+
+
+# ---- preferences and quiet hours -----------------------------------------------------------------------------------
+
+def default_enabled(category: str, channel: str) -> bool:
+    """Everything on, except SMS outside transactional categories (it costs money, so only what must arrive)."""
+    if channel == "sms":
+        return category in TRANSACTIONAL_CATEGORIES
+    return True
+
+
+def preferences_of(user_id: int) -> dict[tuple[str, str], bool]:
+    prefs = {(c, ch): default_enabled(c, ch) for c in CATEGORIES for ch in PREFERENCE_CHANNELS}
+    for row in db.session.execute(sa.select(Preference.category, Preference.channel, Preference.enabled)
+                                  .where(Preference.user_id == user_id)):
+        if (row.category, row.channel) in prefs:
+            prefs[(row.category, row.channel)] = row.enabled
+    for category in TRANSACTIONAL_CATEGORIES:
+        prefs[(category, "inbox")] = True  # can be moved to the inbox, never switched off
+    return prefs
+
+
+def settings_of(user_id: int) -> NotificationSettings:
+    """The person's settings row, or an unsaved one with the defaults (22:00–08:00 Asia/Shanghai)."""
+    settings = db.session.get(NotificationSettings, user_id)
+    if settings is None:
+        settings = NotificationSettings(user_id=user_id, quiet_hours_enabled=True, quiet_start_minute=22 * 60,
+                                        quiet_end_minute=8 * 60, timezone="Asia/Shanghai")
+    return settings
+
+
+def quiet_hours_end(settings: NotificationSettings, now: datetime) -> datetime | None:
+    """When `now` falls in the person's quiet hours, the moment they end (UTC); otherwise None."""
+    if not settings.quiet_hours_enabled:
+        return None
+    start, end = settings.quiet_start_minute, settings.quiet_end_minute
+    if start == end:
+        return None
+    tz = ZoneInfo(settings.timezone or "Asia/Shanghai")
+    local = now.astimezone(tz)
+    minute = local.hour * 60 + local.minute
+    inside = (start <= minute or minute < end) if start > end else (start <= minute < end)
+    if not inside:
+        return None
+    ends = datetime.combine(local.date(), datetime.min.time(), tzinfo=tz) + timedelta(minutes=end)
+    if ends <= local:
+        ends += timedelta(days=1)
+    return ends.astimezone(UTC)
+
+
+# ---- claiming deliveries (workers) ---------------------------------------------------------------------------------
+
+def claim_due_deliveries(*, now: datetime, limit: int, lease_seconds: int,
+                         ids: Iterable[int] | None = None) -> tuple[str, list[Delivery]]:
+    """Claim up to `limit` due deliveries for this worker: one conditional UPDATE moves their `next_attempt_at` to
+    the end of a lease and counts the attempt. Two workers never claim the same row (SQLite serialises writers;
+    PostgreSQL skips rows another worker has locked and re-checks the condition on the rows it updates), and a
+    worker killed mid-way loses its claims when the lease ends. The caller commits before sending."""
+    token = secrets.token_hex(16)
+    due = sa.select(Delivery.id).where(Delivery.status == "pending", Delivery.next_attempt_at <= now)
+    if ids is not None:
+        due = due.where(Delivery.id.in_(list(ids)))
+    due = due.order_by(Delivery.next_attempt_at, Delivery.id).limit(limit)
+    if db.session.get_bind().dialect.name == "postgresql":
+        due = due.with_for_update(skip_locked=True)
+    db.session.execute(
+        sa.update(Delivery)
+        .where(Delivery.id.in_(due.scalar_subquery()), Delivery.status == "pending", Delivery.next_attempt_at <= now)
+        .values(next_attempt_at=now + timedelta(seconds=lease_seconds), attempts=Delivery.attempts + 1,
+                claim_token=token)
+        .execution_options(synchronize_session=False))
+    claimed = list(db.session.scalars(sa.select(Delivery).where(Delivery.claim_token == token,
+                                                                Delivery.status == "pending")
+                                      .order_by(Delivery.id)))
+    return token, claimed
+
+
+def backoff_seconds(attempts: int) -> int:
+    """After the n-th failed attempt: 30 s, 1 min, 2 min, 4 min ... at most an hour."""
+    base = current_app.config.get("NOTIFICATIONS_RETRY_BASE_SECONDS", 30)
+    return int(min(base * 2 ** max(0, attempts - 1), 3600))
+
+
+def finish_delivery(delivery_id: int, token: str, *, status: str, now: datetime, error: str = "",
+                    retry_after: int | None = None) -> bool:
+    """Record the outcome of a claimed attempt; only the claim's holder may (a worker whose lease ran out and whose
+    row was claimed again changes nothing). `status` "retry" schedules the next attempt with backoff, or fails the
+    delivery after NOTIFICATIONS_MAX_ATTEMPTS."""
+    values: dict = {"last_error": error[:500]}
+    if status == "retry":
+        delivery = db.session.get(Delivery, delivery_id)
+        if delivery is None:
+            return False
+        if delivery.attempts >= current_app.config.get("NOTIFICATIONS_MAX_ATTEMPTS", 8):
+            values.update(status="failed", claim_token=None)
+        else:
+            values.update(next_attempt_at=now + timedelta(seconds=max(retry_after or 0,
+                                                                      backoff_seconds(delivery.attempts))))
+    else:
+        values.update(status=status, claim_token=None)
+        if status == "sent":
+            values["sent_at"] = now
+    changed = db.session.execute(
+        sa.update(Delivery).where(Delivery.id == delivery_id, Delivery.claim_token == token,
+                                  Delivery.status == "pending")
+        .values(**values).execution_options(synchronize_session=False)).rowcount
+    return bool(changed)
+
+
+def add_sms_fallback(notification_id: int, *, now: datetime) -> None:
+    """An urgent, transactional message whose push could not be delivered (no working subscription) goes by SMS,
+    if the person keeps SMS on for that category."""
+    from app.accounts.models import User
+
+    notification = db.session.get(Notification, notification_id)
+    if notification is None or not (notification.urgent and notification.transactional):
+        return
+    user = db.session.get(User, notification.user_id)
+    if user is None or not user.phone or not preferences_of(user.id)[(notification.category, "sms")]:
+        return
+    exists = db.session.scalar(sa.select(Delivery.id).where(Delivery.notification_id == notification_id,
+                                                            Delivery.channel == "sms"))
+    if exists is None:
+        db.session.add(Delivery(notification_id=notification_id, channel="sms", next_attempt_at=now, created_at=now))
+        db.session.flush()
