@@ -323,7 +323,8 @@ def _slot_vevent(slot: PitchSlot, links: Links) -> icalendar.Event:
     if cancelled:
         lines.insert(0, _("This event is cancelled."))
     return _vevent(uid=f"pitch-slot-{slot.id}@{UID_DOMAIN}", summary=summary, start=slot.starts_at,
-                   end=slot.ends_at, sequence=event.sequence, modified=max(event.updated_at, application.updated_at),
+                   end=slot.ends_at, sequence=event.sequence + slot.sequence,
+                   modified=max(t for t in (event.updated_at, application.updated_at, slot.updated_at) if t),
                    cancelled=cancelled, location=event.venue, url=links.event(event.id),
                    description="\n\n".join(line for line in lines if line))
 

@@ -176,6 +176,9 @@ class PitchSlot(db.Model):
     starts_at: Mapped[datetime] = mapped_column(UTCDateTime())
     ends_at: Mapped[datetime] = mapped_column(UTCDateTime())
     published: Mapped[bool] = mapped_column(default=False)
+    # Raised when the slot's time moves; its calendar entry's SEQUENCE is the event's plus this (both only rise).
+    sequence: Mapped[int] = mapped_column(default=0)
+    updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
 
     application: Mapped[PitchApplication] = relationship()
 

@@ -606,6 +606,7 @@ def _apply(event: Event, plans: list[SlotPlan]) -> list[PitchSlot]:
         else:
             if (slot.starts_at, slot.ends_at) != (plan.starts_at, plan.ends_at):
                 change.changed.append((slot, slot.starts_at, slot.ends_at))
+                slot.sequence += 1
             slot.position, slot.starts_at, slot.ends_at = position, plan.starts_at, plan.ends_at
         result.append(slot)
     db.session.flush()

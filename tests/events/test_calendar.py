@@ -396,6 +396,27 @@ def test_my_feed_has_my_active_sign_ups_and_my_published_pitch_slot_and_nothing_
     assert f"pitch-slot-{unpublished.id}@beiyang-events" not in shown
 
 
+def test_a_moved_pitch_slot_raises_its_sequence_so_calendar_apps_take_the_new_time(
+        client, create_resident, pitch_slot, organizer):
+    from events import pitching
+
+    me = create_resident()
+    slot = pitch_slot(me)
+    path = feed_path(me)
+    db.session.commit()
+    uid_of_slot = f"pitch-slot-{slot.id}@beiyang-events"
+    before = vevents(feed(client, path))[uid_of_slot]
+
+    later = slot.starts_at + timedelta(minutes=30)
+    pitching.set_lineup(slot.event_id, organizer, now=utcnow(),
+                        slots=[pitching.SlotPlan(slot.application_id, later, later + timedelta(minutes=10))])
+    db.session.commit()
+    after = vevents(feed(client, path))[uid_of_slot]
+    assert after["SEQUENCE"] > before["SEQUENCE"]
+    assert after.decoded("DTSTART") == later.replace(microsecond=0)
+    assert after.decoded("LAST-MODIFIED") >= before.decoded("LAST-MODIFIED")
+
+
 def test_my_feed_shows_a_cancelled_event_as_cancelled(client, create_event, create_resident, sign_up, organizer,
                                                       pitch_slot):
     me = create_resident()
