@@ -63,6 +63,11 @@ def _template_globals():
     }
 
 
+def organizes_events(user) -> bool:
+    """Whether the "Manage" tab is shown: any organizer grant, global or for one event (admin counts)."""
+    return any(grant.role in ("organizer", "admin") for grant in user.roles)
+
+
 def _security_headers(response):
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     response.headers.setdefault("Referrer-Policy", "same-origin")
@@ -75,6 +80,7 @@ def init_app(app: Flask) -> None:
     app.context_processor(_template_globals)
     app.after_request(_security_headers)
     app.jinja_env.globals["safe_next"] = _safe_next
+    app.jinja_env.globals["organizes_events"] = organizes_events
     if app.config.get("START_EMBEDDED_WORKER"):
         from app.tasks import start_embedded_worker
 

@@ -73,3 +73,24 @@ def test_the_sms_outbox_shows_the_codes_sent_in_demo_mode(client):
     client.post("/api/v1/auth/codes", json={"phone": "13812345678"})
     page = client.get("/dev/sms").get_data(as_text=True)
     assert "+8613812345678" in page and "你的登录验证码是" in page
+
+
+def _tabs(page: str) -> list[str]:
+    import re
+
+    subnav = re.search(r'<nav class="subnav".*?</nav>', page, flags=re.S)
+    return re.findall(r">([^<>]+)</a>", subnav.group(0)) if subnav else []
+
+
+def test_the_section_tabs_follow_who_is_signed_in(client, create_resident, create_event):
+    event = create_event()
+    assert _tabs(client.get("/").get_data(as_text=True)) == []  # a visitor sees only "Sign in"
+
+    sign_in(client, create_resident())
+    page = client.get("/me/events").get_data(as_text=True)
+    assert _tabs(page) == ["活动", "我的活动", "我的日历"]
+    assert '<a href="/me/events" aria-current="page">' in page
+
+    client.post("/auth/logout", data={"csrf_token": csrf_token_from(client)})
+    sign_in(client, create_resident(roles=(("organizer", f"event:{event.id}"),)))
+    assert _tabs(client.get("/").get_data(as_text=True)) == ["活动", "我的活动", "我的日历", "管理"]
