@@ -1,0 +1,415 @@
+"""The matching engine: fit scores, the optimal assignment, a greedy baseline and the stable (deferred acceptance)
+mode. Pure Python + NumPy + OR-Tools; no Flask, no database, so services, the benchmark and tests call the same code.
+
+A founder and a mentor have a fit score: an integer of points (docs/matching.md explains it). The optimal matching
+maximises the sum of fit scores over the chosen pairs, under
+
+- each mentor's capacity (how many founders they take this cycle),
+- at most `per_founder` mentors for each founder (1 by default),
+- forbidden pairs (conflicts of interest, and mentors a founder asked to avoid) never chosen,
+- pinned pairs always chosen (a clear `MatchingError` when pins cannot all hold).
+
+It is solved exactly as a min-cost flow (source -> founder -> mentor -> sink, with a zero-cost founder -> sink arc so
+that a founder may stay unmatched) by OR-Tools' network simplex in C++: a 2,000 x 300 cycle takes well under a second.
+"""
+
+from __future__ import annotations
+
+import heapq
+from collections.abc import Hashable, Iterable, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+Id = Hashable
+INELIGIBLE = -1  # in a score matrix: this pair may not be matched (and is never proposed)
+
+
+# ---- the inputs --------------------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Founder:
+    """A founder's request. `needs` are ranked, the most important first; `weight` is the priority-group weight
+    (1.0 for everyone; e.g. 1.5 for competition finalists); `prefer` / `avoid` are mentor ids."""
+
+    id: Id
+    needs: tuple[str, ...] = ()
+    industry: str = ""
+    stage: str = ""
+    languages: frozenset[str] = frozenset()
+    prefer: frozenset = frozenset()
+    avoid: frozenset = frozenset()
+    weight: float = 1.0
+
+
+@dataclass(frozen=True)
+class Mentor:
+    """A mentor's profile for one cycle. `ranking` (optional, stable mode only): founder ids this mentor ranked,
+    best first; founders not in it come after, by fit."""
+
+    id: Id
+    expertise: frozenset[str] = frozenset()
+    industries: frozenset[str] = frozenset()
+    stages: frozenset[str] = frozenset()
+    languages: frozenset[str] = frozenset()
+    capacity: int = 1
+    ranking: tuple = ()
+
+
+@dataclass(frozen=True)
+class Weights:
+    """Points of each part of the fit score (before the priority weight multiplies the sum)."""
+
+    expertise: int = 60  # times the share of the founder's needs (weighted by rank) that the mentor covers
+    industry: int = 15
+    stage: int = 10
+    preferred: int = 15
+
+
+DEFAULT_WEIGHTS = Weights()
+
+
+@dataclass(frozen=True)
+class Fit:
+    """A pair's score and why: `needs` the founder's needs this mentor covers (in the founder's order)."""
+
+    score: int
+    needs: tuple[str, ...]
+    coverage: float
+    industry: bool
+    stage: bool
+    preferred: bool
+    weight: float
+
+    def reasons(self) -> dict:
+        return {"needs": list(self.needs), "coverage": round(self.coverage, 3), "industry": self.industry,
+                "stage": self.stage, "preferred": self.preferred, "priority_weight": self.weight}
+
+
+class MatchingError(Exception):
+    """Input that cannot be matched as asked. `code` is stable; `details` says which ids are at fault."""
+
+    def __init__(self, code: str, message: str, **details) -> None:
+        super().__init__(f"{code}: {message}")
+        self.code = code
+        self.message = message
+        self.details = details
+
+
+@dataclass
+class Matching:
+    """The result: chosen pairs (founder id, mentor id) with their scores, in founder then score order."""
+
+    pairs: list[tuple[Id, Id]]
+    scores: dict[tuple[Id, Id], int]
+    pinned: set[tuple[Id, Id]] = field(default_factory=set)
+
+    @property
+    def total(self) -> int:
+        return sum(self.scores[pair] for pair in self.pairs)
+
+    def mentors_of(self, founder_id: Id) -> list[Id]:
+        return [m for f, m in self.pairs if f == founder_id]
+
+    def founders_of(self, mentor_id: Id) -> list[Id]:
+        return [f for f, m in self.pairs if m == mentor_id]
+
+
+# ---- the fit score -------------------------------------------------------------------------------------------------
+
+def need_weights(count: int) -> list[int]:
+    """Rank weights of `count` ranked needs: the first counts `count`, the last 1 (their sum is count(count+1)/2)."""
+    return list(range(count, 0, -1))
+
+
+def languages_compatible(founder: Founder, mentor: Mentor) -> bool:
+    """They can talk: either side left languages empty, or they share one."""
+    return not founder.languages or not mentor.languages or bool(founder.languages & mentor.languages)
+
+
+def fit(founder: Founder, mentor: Mentor, weights: Weights = DEFAULT_WEIGHTS) -> Fit | None:
+    """The fit of one pair, with its reasons; None when the pair is not eligible (the founder avoids this mentor,
+    they share no language, or nothing fits: score 0). The reference for `score_matrix`."""
+    if mentor.id in founder.avoid or not languages_compatible(founder, mentor):
+        return None
+    rank_weights = need_weights(len(founder.needs))
+    covered = tuple(n for n in founder.needs if n in mentor.expertise)
+    numerator = sum(w for n, w in zip(founder.needs, rank_weights, strict=True) if n in mentor.expertise)
+    denominator = sum(rank_weights) or 1
+    industry = bool(founder.industry) and founder.industry in mentor.industries
+    stage = bool(founder.stage) and founder.stage in mentor.stages
+    preferred = mentor.id in founder.prefer
+    raw = weights.expertise * numerator / denominator + weights.industry * industry + weights.stage * stage \
+        + weights.preferred * preferred
+    score = int(round(raw * founder.weight))
+    if score <= 0:
+        return None
+    return Fit(score=score, needs=covered, coverage=numerator / denominator, industry=industry, stage=stage,
+               preferred=preferred, weight=founder.weight)
+
+
+def score_matrix(founders: Sequence[Founder], mentors: Sequence[Mentor],
+                 weights: Weights = DEFAULT_WEIGHTS) -> np.ndarray:
+    """Fit scores of every pair at once (founders x mentors, int64; INELIGIBLE where `fit` would say None), computed
+    with the same arithmetic as `fit` so both always agree (tests check it)."""
+    n_f, n_m = len(founders), len(mentors)
+    if n_f == 0 or n_m == 0:
+        return np.zeros((n_f, n_m), dtype=np.int64)
+    mentor_index = {m.id: j for j, m in enumerate(mentors)}
+
+    tags = _vocabulary(t for f in founders for t in f.needs)
+    need_rank = np.zeros((n_f, len(tags)), dtype=np.int64)  # rank weight of each need
+    denominator = np.ones(n_f, dtype=np.int64)
+    for i, f in enumerate(founders):
+        for need, w in zip(f.needs, need_weights(len(f.needs)), strict=True):
+            need_rank[i, tags[need]] += w  # a repeated need counts twice, as in `fit`
+        denominator[i] = sum(need_weights(len(f.needs))) or 1
+    expertise = _membership(mentors, lambda m: m.expertise, tags)
+    numerator = need_rank @ expertise.T  # integer: exact
+
+    industries = _vocabulary(f.industry for f in founders if f.industry)
+    industry = _one_hot(founders, lambda f: f.industry, industries) @ _membership(
+        mentors, lambda m: m.industries, industries).T
+    stages = _vocabulary(f.stage for f in founders if f.stage)
+    stage = _one_hot(founders, lambda f: f.stage, stages) @ _membership(mentors, lambda m: m.stages, stages).T
+
+    preferred = np.zeros((n_f, n_m), dtype=np.int64)
+    eligible = np.ones((n_f, n_m), dtype=bool)
+    for i, f in enumerate(founders):
+        for mentor_id in f.prefer:
+            if mentor_id in mentor_index:
+                preferred[i, mentor_index[mentor_id]] = 1
+        for mentor_id in f.avoid:
+            if mentor_id in mentor_index:
+                eligible[i, mentor_index[mentor_id]] = False
+
+    languages = _vocabulary(lang for x in (*founders, *mentors) for lang in x.languages)
+    f_lang = _membership(founders, lambda f: f.languages, languages)
+    m_lang = _membership(mentors, lambda m: m.languages, languages)
+    talk = (f_lang @ m_lang.T > 0) | (f_lang.sum(axis=1) == 0)[:, None] | (m_lang.sum(axis=1) == 0)[None, :]
+    eligible &= talk
+
+    raw = weights.expertise * numerator / denominator[:, None] + weights.industry * industry \
+        + weights.stage * stage + weights.preferred * preferred
+    priority = np.array([f.weight for f in founders], dtype=np.float64)
+    scores = np.rint(raw * priority[:, None]).astype(np.int64)
+    scores[~eligible | (scores <= 0)] = INELIGIBLE
+    return scores
+
+
+def _vocabulary(values: Iterable[str]) -> dict[str, int]:
+    return {v: i for i, v in enumerate(dict.fromkeys(values))}
+
+
+def _membership(items, get, vocabulary: dict[str, int]) -> np.ndarray:
+    matrix = np.zeros((len(items), len(vocabulary)), dtype=np.int64)
+    for i, item in enumerate(items):
+        for value in get(item):
+            if value in vocabulary:
+                matrix[i, vocabulary[value]] = 1
+    return matrix
+
+
+def _one_hot(items, get, vocabulary: dict[str, int]) -> np.ndarray:
+    return _membership(items, lambda item: (get(item),) if get(item) else (), vocabulary)
+
+
+# ---- checking the input ------------------------------------------------------------------------------------------
+
+@dataclass
+class _Prepared:
+    founders: Sequence[Founder]
+    mentors: Sequence[Mentor]
+    scores: np.ndarray  # INELIGIBLE where the pair may not be chosen by the solver (forbidden, pinned, unfit)
+    pinned: list[tuple[int, int]]  # (founder index, mentor index)
+    pinned_scores: dict[tuple[int, int], int]
+    founder_room: np.ndarray  # how many more mentors each founder may get, after pins
+    mentor_room: np.ndarray  # how many more founders each mentor may take, after pins
+
+
+def _prepare(founders: Sequence[Founder], mentors: Sequence[Mentor], *, per_founder: int, pins: Iterable,
+             forbidden: Iterable, weights: Weights, scores: np.ndarray | None) -> _Prepared:
+    if per_founder < 1:
+        raise MatchingError("invalid_per_founder", "Each founder must be allowed at least one mentor.")
+    f_index = _index(founders, "founder")
+    m_index = _index(mentors, "mentor")
+    bad_capacity = [m.id for m in mentors if m.capacity < 0]
+    if bad_capacity:
+        raise MatchingError("invalid_capacity", "A mentor's capacity cannot be negative.", mentor_ids=bad_capacity)
+    if scores is None:
+        scores = score_matrix(founders, mentors, weights)
+    scores = scores.copy()
+
+    forbidden_idx = set()
+    for f_id, m_id in forbidden:
+        if f_id in f_index and m_id in m_index:  # a conflict with someone not in this cycle changes nothing
+            forbidden_idx.add((f_index[f_id], m_index[m_id]))
+    pinned = []
+    unknown = [(f, m) for f, m in pins if f not in f_index or m not in m_index]
+    if unknown:
+        raise MatchingError("pin_unknown", "A pinned founder or mentor is not in this cycle.", pairs=unknown)
+    for f_id, m_id in dict.fromkeys(pins):
+        pinned.append((f_index[f_id], m_index[m_id]))
+    conflicts = [(founders[i].id, mentors[j].id) for i, j in pinned if (i, j) in forbidden_idx]
+    if conflicts:
+        raise MatchingError("pin_forbidden", "A pair is both pinned and forbidden.", pairs=conflicts)
+
+    founder_room = np.full(len(founders), per_founder, dtype=np.int64)
+    mentor_room = np.array([m.capacity for m in mentors], dtype=np.int64)
+    for i, j in pinned:
+        founder_room[i] -= 1
+        mentor_room[j] -= 1
+    over_mentors = [mentors[j].id for j in np.nonzero(mentor_room < 0)[0]]
+    if over_mentors:
+        raise MatchingError("pins_over_capacity", "More pins than a mentor's capacity.", mentor_ids=over_mentors)
+    over_founders = [founders[i].id for i in np.nonzero(founder_room < 0)[0]]
+    if over_founders:
+        raise MatchingError("pins_over_founder_limit", "More pinned mentors than a founder may have.",
+                            founder_ids=over_founders)
+
+    # A pinned pair keeps its score (0 if it would not be eligible: the organizers decided it anyway).
+    pinned_scores = {(i, j): max(0, int(scores[i, j])) for i, j in pinned}
+    for i, j in (*forbidden_idx, *pinned):
+        scores[i, j] = INELIGIBLE
+    return _Prepared(founders, mentors, scores, pinned, pinned_scores, founder_room, mentor_room)
+
+
+def _index(items: Sequence, kind: str) -> dict:
+    index = {item.id: i for i, item in enumerate(items)}
+    if len(index) != len(items):
+        raise MatchingError(f"duplicate_{kind}", f"A {kind} appears twice in the cycle.")
+    return index
+
+
+def _result(prepared: _Prepared, chosen: Iterable[tuple[int, int]]) -> Matching:
+    founders, mentors = prepared.founders, prepared.mentors
+    scores = {(founders[i].id, mentors[j].id): s for (i, j), s in prepared.pinned_scores.items()}
+    pinned = set(scores)
+    for i, j in chosen:
+        scores[(founders[i].id, mentors[j].id)] = int(prepared.scores[i, j])
+    f_order = {f.id: i for i, f in enumerate(founders)}
+    pairs = sorted(scores, key=lambda pair: (f_order[pair[0]], -scores[pair]))
+    return Matching(pairs=pairs, scores=scores, pinned=pinned)
+
+
+# ---- the three ways to match -----------------------------------------------------------------------------------------
+
+def match_optimal(founders: Sequence[Founder], mentors: Sequence[Mentor], *, per_founder: int = 1,
+                  pins: Iterable = (), forbidden: Iterable = (), weights: Weights = DEFAULT_WEIGHTS,
+                  scores: np.ndarray | None = None) -> Matching:
+    """The matching with the highest total fit under capacities, the per-founder limit, pins and forbidden pairs
+    (a min-cost flow solved exactly by OR-Tools). `scores` may be passed when already computed."""
+    from ortools.graph.python import min_cost_flow
+
+    p = _prepare(founders, mentors, per_founder=per_founder, pins=pins, forbidden=forbidden, weights=weights,
+                 scores=scores)
+    n_f, n_m = len(founders), len(mentors)
+    f_idx, m_idx = np.nonzero(p.scores > 0)
+    f_idx, m_idx = f_idx[p.founder_room[f_idx] > 0], m_idx[p.founder_room[f_idx] > 0]
+    if len(f_idx) == 0:
+        return _result(p, [])
+    source, sink = n_f + n_m, n_f + n_m + 1
+    founders_nodes, mentor_nodes = np.arange(n_f), n_f + np.arange(n_m)
+    tails = np.concatenate([np.full(n_f, source), f_idx, mentor_nodes, founders_nodes])
+    heads = np.concatenate([founders_nodes, n_f + m_idx, np.full(n_m, sink), np.full(n_f, sink)])
+    capacities = np.concatenate([p.founder_room, np.ones(len(f_idx), dtype=np.int64), p.mentor_room,
+                                 p.founder_room])  # the last: a founder may stay unmatched, at no cost
+    costs = np.concatenate([np.zeros(n_f, dtype=np.int64), -p.scores[f_idx, m_idx], np.zeros(n_m, dtype=np.int64),
+                            np.zeros(n_f, dtype=np.int64)])
+    flow = min_cost_flow.SimpleMinCostFlow()
+    arcs = flow.add_arcs_with_capacity_and_unit_cost(tails, heads, capacities, costs)
+    supply = int(p.founder_room.sum())
+    flow.set_nodes_supplies(np.array([source, sink]), np.array([supply, -supply]))
+    status = flow.solve()
+    if status != flow.OPTIMAL:  # cannot happen: the bypass arcs make every instance feasible
+        raise MatchingError("solver_failed", f"The solver stopped with status {status}.")
+    used = flow.flows(arcs[n_f:n_f + len(f_idx)]) > 0
+    return _result(p, zip(f_idx[used].tolist(), m_idx[used].tolist(), strict=True))
+
+
+def match_greedy(founders: Sequence[Founder], mentors: Sequence[Mentor], *, per_founder: int = 1,
+                 pins: Iterable = (), forbidden: Iterable = (), weights: Weights = DEFAULT_WEIGHTS,
+                 scores: np.ndarray | None = None) -> Matching:
+    """The baseline: pins first, then the best remaining pair while capacities allow. Fast, not optimal."""
+    p = _prepare(founders, mentors, per_founder=per_founder, pins=pins, forbidden=forbidden, weights=weights,
+                 scores=scores)
+    f_idx, m_idx = np.nonzero(p.scores > 0)
+    order = np.lexsort((m_idx, f_idx, -p.scores[f_idx, m_idx]))  # best first; ties by founder, then mentor
+    founder_room, mentor_room = p.founder_room.copy(), p.mentor_room.copy()
+    chosen = []
+    for i, j in zip(f_idx[order].tolist(), m_idx[order].tolist(), strict=True):
+        if founder_room[i] > 0 and mentor_room[j] > 0:
+            founder_room[i] -= 1
+            mentor_room[j] -= 1
+            chosen.append((i, j))
+    return _result(p, chosen)
+
+
+def match_stable(founders: Sequence[Founder], mentors: Sequence[Mentor], *, per_founder: int = 1,
+                 pins: Iterable = (), forbidden: Iterable = (), weights: Weights = DEFAULT_WEIGHTS,
+                 scores: np.ndarray | None = None) -> Matching:
+    """Deferred acceptance, founders proposing: no founder and mentor both prefer each other to what they got.
+
+    Founders rank eligible mentors by fit (which includes their own needs and "prefer" list); mentors rank founders
+    by their own `ranking` first, then by fit (which includes the priority weight). Pins are placed first and take
+    their room; forbidden and unfit pairs are never proposed."""
+    p = _prepare(founders, mentors, per_founder=per_founder, pins=pins, forbidden=forbidden, weights=weights,
+                 scores=scores)
+    founder_prefs = founder_preferences(p.scores)
+    mentor_rank = mentor_ranks(p.founders, p.mentors, p.scores)
+    next_choice = [0] * len(founders)
+    held: list[list[tuple[int, int]]] = [[] for _ in mentors]  # per mentor: heap of (-rank, founder): worst on top
+    holding = [0] * len(founders)  # how many mentors currently hold each founder
+    free = [i for i in range(len(founders)) if p.founder_room[i] > 0]
+    while free:
+        i = free.pop()
+        while holding[i] < p.founder_room[i] and next_choice[i] < len(founder_prefs[i]):
+            j = founder_prefs[i][next_choice[i]]
+            next_choice[i] += 1
+            if p.mentor_room[j] <= 0:
+                continue
+            rank = mentor_rank[j][i]
+            heap = held[j]
+            if len(heap) < p.mentor_room[j]:
+                heapq.heappush(heap, (-rank, i))
+                holding[i] += 1
+            elif -heap[0][0] > rank:  # the mentor likes this founder better than the worst one held
+                _, dropped = heapq.heapreplace(heap, (-rank, i))
+                holding[i] += 1
+                holding[dropped] -= 1
+                free.append(dropped)
+    chosen = [(i, j) for j, heap in enumerate(held) for _, i in heap]
+    return _result(p, chosen)
+
+
+def founder_preferences(scores: np.ndarray) -> list[list[int]]:
+    """Each founder's eligible mentors, best fit first (ties: lower index first)."""
+    prefs = []
+    for row in scores:
+        eligible = np.nonzero(row > 0)[0]
+        prefs.append(eligible[np.lexsort((eligible, -row[eligible]))].tolist())
+    return prefs
+
+
+def mentor_ranks(founders: Sequence[Founder], mentors: Sequence[Mentor], scores: np.ndarray) -> list[dict[int, int]]:
+    """For each mentor, founder index -> rank (0 best): their own `ranking` first, then by fit, then by index."""
+    f_index = {f.id: i for i, f in enumerate(founders)}
+    ranks = []
+    for j, mentor in enumerate(mentors):
+        column = scores[:, j]
+        eligible = np.nonzero(column > 0)[0]
+        by_fit = eligible[np.lexsort((eligible, -column[eligible]))].tolist()
+        explicit = [f_index[f] for f in mentor.ranking if f in f_index]
+        order = list(dict.fromkeys([*explicit, *by_fit]))
+        ranks.append({i: r for r, i in enumerate(order)})
+    return ranks
+
+
+MODES = {"optimal": match_optimal, "stable": match_stable, "greedy": match_greedy}
+
+
+def match(mode: str, founders: Sequence[Founder], mentors: Sequence[Mentor], **options) -> Matching:
+    """Match in `mode` ("optimal", "stable" or "greedy")."""
+    if mode not in MODES:
+        raise MatchingError("invalid_mode", "Choose optimal, stable or greedy.")
+    return MODES[mode](founders, mentors, **options)
