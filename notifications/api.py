@@ -1,1 +1,166 @@
-"""JSON API of the inbox, push subscriptions and preferences (filled in step by step)."""
+"""JSON API of the inbox (list, unread count, mark read) and of this browser's push subscription. A person only
+ever sees and changes their own messages: another person's message answers 404, like one that does not exist."""
+
+from __future__ import annotations
+
+from flask import current_app
+from flask.views import MethodView
+from flask_login import current_user
+from marshmallow import Schema, fields, validate
+
+from app.api import api_blueprint
+from app.authz import login_required
+from app.db_types import utcnow
+from app.extensions import db
+from notifications import services
+
+blp = api_blueprint("notifications_api", __name__, "/notifications",
+                    "The inbox (消息中心): messages, unread count, read state; Web Push subscriptions.")
+
+
+class NotificationSchema(Schema):
+    id = fields.Integer()
+    category = fields.String(metadata={"description": "registrations, reminders, schedule, results, mentoring, "
+                                                      "announcements"})
+    kind = fields.String(metadata={"description": "registration_confirmed, event_changed, announcement ..."})
+    title = fields.String()
+    body = fields.String()
+    link = fields.String(metadata={"description": "path on this site of what the message is about"})
+    urgent = fields.Boolean()
+    transactional = fields.Boolean()
+    created_at = fields.DateTime()
+    read_at = fields.DateTime(allow_none=True)
+
+
+class InboxQuerySchema(Schema):
+    unread = fields.Boolean(load_default=False, metadata={"description": "only unread messages"})
+    before_id = fields.Integer(load_default=None, metadata={"description": "page: ids below this one"})
+    limit = fields.Integer(load_default=30, validate=validate.Range(min=1, max=100))
+
+
+class InboxSchema(Schema):
+    items = fields.List(fields.Nested(NotificationSchema))
+    unread_count = fields.Integer()
+    next_before_id = fields.Integer(allow_none=True)
+
+
+class UnreadSchema(Schema):
+    unread_count = fields.Integer()
+
+
+class MarkReadSchema(Schema):
+    ids = fields.List(fields.Integer(), validate=validate.Length(max=500),
+                      metadata={"description": "messages to mark read; omit with all=true"})
+    all = fields.Boolean(load_default=False)
+
+
+class MarkedSchema(Schema):
+    changed = fields.Integer()
+    unread_count = fields.Integer()
+
+
+class PushKeysSchema(Schema):
+    p256dh = fields.String(required=True)
+    auth = fields.String(required=True)
+
+
+class PushSubscriptionSchema(Schema):
+    endpoint = fields.String(required=True, validate=validate.Length(max=1000))
+    keys = fields.Nested(PushKeysSchema, required=True)
+    expirationTime = fields.Raw(allow_none=True, load_default=None)  # noqa: N815  (the browser's own field name)
+
+
+class PushEndpointSchema(Schema):
+    endpoint = fields.String(required=True)
+
+
+class PushConfigSchema(Schema):
+    public_key = fields.String(metadata={"description": "VAPID public key (applicationServerKey), base64url"})
+    enabled = fields.Boolean()
+
+
+@blp.route("")
+@blp.arguments(InboxQuerySchema, location="query")
+@blp.response(200, InboxSchema)
+@login_required
+def list_notifications(query):
+    """My messages, newest first (page with before_id)."""
+    items = services.inbox(current_user.id, unread_only=query["unread"], before_id=query["before_id"],
+                           limit=query["limit"])
+    return {"items": items, "unread_count": services.unread_count(current_user.id),
+            "next_before_id": items[-1].id if len(items) == query["limit"] else None}
+
+
+@blp.route("/unread-count")
+@blp.response(200, UnreadSchema)
+@login_required
+def unread_count():
+    """How many of my messages are unread (the badge)."""
+    return {"unread_count": services.unread_count(current_user.id)}
+
+
+@blp.route("/read", methods=["POST"])
+@blp.arguments(MarkReadSchema)
+@blp.response(200, MarkedSchema)
+@login_required
+def mark_read(payload):
+    """Mark some of my messages read ({"ids": [...]}) or all of them ({"all": true})."""
+    ids = None if payload["all"] else payload.get("ids") or []
+    changed = services.mark_read(current_user.id, ids, now=utcnow())
+    db.session.commit()
+    return {"changed": changed, "unread_count": services.unread_count(current_user.id)}
+
+
+@blp.route("/<int:notification_id>")
+@blp.response(200, NotificationSchema)
+@blp.alt_response(404, schema="Error", description="notification_not_found (also for another person's)")
+@login_required
+def get_notification(notification_id: int):
+    """One of my messages."""
+    return services.get_own_notification(notification_id, current_user.id)
+
+
+@blp.route("/<int:notification_id>/read", methods=["POST"])
+@blp.response(200, NotificationSchema)
+@blp.alt_response(404, schema="Error", description="notification_not_found")
+@login_required
+def mark_one_read(notification_id: int):
+    """Mark one of my messages read."""
+    notification = services.get_own_notification(notification_id, current_user.id)
+    services.mark_read(current_user.id, [notification.id], now=utcnow())
+    db.session.commit()
+    db.session.refresh(notification)
+    return notification
+
+
+@blp.route("/push/config")
+@blp.response(200, PushConfigSchema)
+def push_config():
+    """The VAPID public key a browser subscribes with (PushManager.subscribe applicationServerKey)."""
+    key = current_app.config.get("NOTIFICATIONS_VAPID_PUBLIC_KEY", "")
+    return {"public_key": key, "enabled": bool(key and current_app.config.get("NOTIFICATIONS_VAPID_PRIVATE_KEY"))}
+
+
+@blp.route("/push/subscriptions")
+class PushSubscriptions(MethodView):
+    decorators = [login_required]
+
+    @blp.arguments(PushSubscriptionSchema)
+    @blp.response(201, PushEndpointSchema)
+    @blp.alt_response(400, schema="Error", description="invalid_subscription")
+    def post(self, payload):
+        """Subscribe this browser to my pushes (the body is PushSubscription.toJSON())."""
+        from flask import request
+
+        subscription = services.subscribe_device(
+            current_user.id, endpoint=payload["endpoint"], p256dh=payload["keys"]["p256dh"],
+            auth=payload["keys"]["auth"], user_agent=request.headers.get("User-Agent", ""), now=utcnow())
+        db.session.commit()
+        return {"endpoint": subscription.endpoint}
+
+    @blp.arguments(PushEndpointSchema)
+    @blp.response(204)
+    def delete(self, payload):
+        """Unsubscribe this browser (only my own subscription)."""
+        services.unsubscribe_device(current_user.id, payload["endpoint"])
+        db.session.commit()

@@ -326,3 +326,83 @@ def add_sms_fallback(notification_id: int, *, now: datetime) -> None:
     if exists is None:
         db.session.add(Delivery(notification_id=notification_id, channel="sms", next_attempt_at=now, created_at=now))
         db.session.flush()
+
+
+# ---- push subscriptions --------------------------------------------------------------------------------------------
+
+def _b64url_bytes(value: str) -> bytes | None:
+    import base64
+    import binascii
+
+    try:
+        return base64.urlsafe_b64decode(value + "=" * (-len(value) % 4))
+    except (binascii.Error, ValueError):
+        return None
+
+
+def validate_subscription(endpoint: str, p256dh: str, auth: str, *, allow_insecure: bool = False) -> dict:
+    """A browser's PushSubscription.toJSON(): an https endpoint, a P-256 public key (65 bytes, uncompressed) and a
+    16-byte auth secret, all base64url. Anything else is refused with the field that is wrong."""
+    from urllib.parse import urlsplit
+
+    errors = {}
+    endpoint = (endpoint or "").strip()
+    parts = urlsplit(endpoint)
+    local = parts.hostname in ("127.0.0.1", "localhost", "::1")
+    if len(endpoint) > 1000 or not parts.hostname or not (
+            parts.scheme == "https" or (allow_insecure and parts.scheme == "http" and local)):
+        errors["endpoint"] = _l("Not a push service address.")
+    key = _b64url_bytes((p256dh or "").strip())
+    if key is None or len(key) != 65 or key[0] != 4:
+        errors["keys.p256dh"] = _l("Not a P-256 public key.")
+    secret = _b64url_bytes((auth or "").strip())
+    if secret is None or len(secret) != 16:
+        errors["keys.auth"] = _l("Not a 16-byte auth secret.")
+    if errors:
+        raise DomainError("invalid_subscription", _l("This push subscription is not valid."),
+                          fields={k: str(v) for k, v in errors.items()})
+    return {"endpoint": endpoint, "p256dh": p256dh.strip(), "auth": auth.strip()}
+
+
+def subscribe_device(user_id: int, *, endpoint: str, p256dh: str, auth: str, user_agent: str = "",
+                     now: datetime) -> PushSubscription:
+    """Keep this browser's subscription for the signed-in person. The endpoint identifies one browser: when another
+    account subscribed it before (a shared phone), it now belongs to whoever is signed in on it; nobody can attach
+    a device to an account other than their own, since `user_id` is always the caller."""
+    allow_insecure = current_app.config.get("NOTIFICATIONS_ALLOW_INSECURE_PUSH", False)
+    cleaned = validate_subscription(endpoint, p256dh, auth, allow_insecure=allow_insecure)
+    subscription = db.session.scalar(sa.select(PushSubscription).where(
+        PushSubscription.endpoint == cleaned["endpoint"]))
+    if subscription is None:
+        subscription = PushSubscription(endpoint=cleaned["endpoint"], created_at=now)
+        db.session.add(subscription)
+    subscription.user_id = user_id
+    subscription.p256dh, subscription.auth = cleaned["p256dh"], cleaned["auth"]
+    subscription.user_agent = (user_agent or "")[:300]
+    db.session.flush()
+    return subscription
+
+
+def unsubscribe_device(user_id: int, endpoint: str) -> bool:
+    """Forget this browser's subscription, if it is the caller's."""
+    return bool(db.session.execute(sa.delete(PushSubscription).where(
+        PushSubscription.user_id == user_id, PushSubscription.endpoint == (endpoint or "").strip())).rowcount)
+
+
+def set_preference(user_id: int, category: str, channel: str, enabled: bool) -> None:
+    """Switch one (category, channel) on or off. The inbox of a transactional category cannot be switched off:
+    such messages can be moved to the inbox (every other channel off), never lost."""
+    if category not in CATEGORIES:
+        raise DomainError("unknown_category", _l("Unknown message category."))
+    if channel not in PREFERENCE_CHANNELS:
+        raise DomainError("unknown_channel", _l("Unknown channel."))
+    if channel == "inbox" and category in TRANSACTIONAL_CATEGORIES and not enabled:
+        raise DomainError("transactional_inbox", _l("Messages about your own registrations and events always stay "
+                                                   "in your inbox."), status=409)
+    row = db.session.scalar(sa.select(Preference).where(Preference.user_id == user_id, Preference.category == category,
+                                                        Preference.channel == channel))
+    if row is None:
+        db.session.add(Preference(user_id=user_id, category=category, channel=channel, enabled=bool(enabled)))
+    else:
+        row.enabled = bool(enabled)
+    db.session.flush()

@@ -1,9 +1,94 @@
-"""Pages of notifications."""
+"""Pages of notifications: the inbox (消息中心) with read/unread and deep links, the unread badge in the top bar,
+and the one-click unsubscribe link of e-mails. Thin: every rule is in notifications/services.py."""
 
 from __future__ import annotations
 
-from flask import Flask
+from flask import Blueprint, Flask, abort, redirect, render_template, request, url_for
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+
+from app.authz import login_required
+from app.db_types import utcnow
+from app.extensions import db
+from notifications import services
+
+bp = Blueprint("notifications", __name__, template_folder="templates")
+
+CATEGORY_LABELS = {
+    "registrations": _l("My registrations and tickets"),
+    "reminders": _l("Reminders"),
+    "schedule": _l("Schedule changes"),
+    "results": _l("Results and decisions"),
+    "mentoring": _l("Mentor matches"),
+    "announcements": _l("Town announcements"),
+}
+
+
+def category_label(category: str) -> str:
+    return str(CATEGORY_LABELS.get(category, category))
+
+
+@bp.get("/notifications")
+@login_required
+def inbox():
+    unread_only = request.args.get("unread") in ("1", "true", "on")
+    before_id = request.args.get("before", type=int)
+    items = services.inbox(current_user.id, unread_only=unread_only, before_id=before_id, limit=30)
+    return render_template("notifications/inbox.html", items=items, unread_only=unread_only,
+                           next_before=items[-1].id if len(items) == 30 else None,
+                           unread=services.unread_count(current_user.id))
+
+
+@bp.post("/notifications/<int:notification_id>/open")
+@login_required
+def open_message(notification_id: int):
+    """Follow a message's deep link, marking it read on the way."""
+    notification = services.get_own_notification(notification_id, current_user.id)
+    services.mark_read(current_user.id, [notification.id], now=utcnow())
+    db.session.commit()
+    link = notification.link if notification.link.startswith("/") and not notification.link.startswith("//") \
+        else url_for("notifications.inbox")
+    return redirect(link)
+
+
+@bp.post("/notifications/read-all")
+@login_required
+def read_all():
+    services.mark_read(current_user.id, None, now=utcnow())
+    db.session.commit()
+    return redirect(url_for("notifications.inbox"))
+
+
+@bp.route("/notifications/unsubscribe/<token>", methods=["GET", "POST"])
+def unsubscribe(token: str):
+    """One click from an e-mail (RFC 8058: mail clients POST here without a session). A GET shows a confirmation
+    button, so that link scanners that fetch every URL change nothing."""
+    from notifications.unsubscribe import read_unsubscribe_token
+
+    found = read_unsubscribe_token(token)
+    if found is None:
+        abort(404)
+    user_id, category = found
+    if request.method == "POST":
+        services.set_preference(user_id, category, "email", False)
+        db.session.commit()
+        return render_template("notifications/unsubscribed.html", category=category_label(category), done=True)
+    return render_template("notifications/unsubscribed.html", category=category_label(category), done=False,
+                           token=token)
+
+
+def _unread_badge() -> dict:
+    def unread_badge() -> int:
+        if not current_user.is_authenticated:
+            return 0
+        return services.unread_count(current_user.id)
+
+    return {"notifications_unread": unread_badge, "notification_category_label": category_label}
 
 
 def init_app(app: Flask) -> None:
-    pass
+    from app.extensions import csrf
+
+    app.register_blueprint(bp)
+    app.context_processor(_unread_badge)
+    csrf.exempt("notifications.views.unsubscribe")  # the token is the proof; mail clients POST without a session
