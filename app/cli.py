@@ -57,7 +57,7 @@ def import_users_command(file):
 
 @users_cli.command("grant")
 @click.argument("phone")
-@click.argument("role", type=click.Choice(["organizer", "judge", "mentor", "admin"]))
+@click.argument("role", type=click.Choice(["organizer", "judge", "mentor", "admin", "steward", "supervisor"]))
 @click.option("--event", "event_id", type=int, help="Scope the role to one event.")
 @click.option("--competition", "competition_id", type=int, help="Scope the role to one competition.")
 def grant_command(phone, role, event_id, competition_id):

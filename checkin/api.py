@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Response, url_for
 from flask_login import current_user
-from marshmallow import Schema, fields
+from marshmallow import Schema, fields, validate
 
 from app.api import api_blueprint
 from app.authz import login_required
@@ -86,3 +86,82 @@ def ticket_svg(registration_id: int):
     _, token = services.ticket_for(registration_id, current_user, now=utcnow())
     db.session.commit()
     return _image(services.qr_svg(token), "image/svg+xml")
+
+
+# ---- scanning ------------------------------------------------------------------------------------------------------
+
+SCAN_ID_DESCRIPTION = "chosen by the scanner for this scan (a UUID): the same scan_id again returns the first answer"
+
+
+class CheckinRequestSchema(Schema):
+    token = fields.String(required=True, validate=validate.Length(max=4096),
+                          metadata={"description": "what the camera read"})
+    gate = fields.String(required=True, validate=validate.Length(min=1, max=services.MAX_GATE),
+                         metadata={"example": "A"})
+    scan_id = fields.String(required=True, validate=validate.Regexp(r"^[A-Za-z0-9._:-]{1,64}\Z"),
+                            metadata={"description": SCAN_ID_DESCRIPTION})
+    device = fields.String(load_default="", validate=validate.Length(max=services.MAX_DEVICE))
+    direction = fields.String(load_default="in", validate=validate.OneOf(["in", "out"]),
+                              metadata={"description": "out: leaving (events that allow re-entry)"})
+
+
+class AttendeeSchema(Schema):
+    registration_id = fields.Integer()
+    name = fields.String()
+    phone = fields.String(metadata={"description": "masked: 138****5678"})
+    ticket_type = fields.String(metadata={"description": "standard | walk_in"})
+
+
+class CheckinResultSchema(Schema):
+    result = fields.String(metadata={"description": "admitted | already_admitted | invalid | revoked | wrong_event "
+                                                    "| not_open | exited | not_inside"})
+    reason = fields.String(metadata={"description": "why not admitted: old_version, cancelled, not_yet_open, "
+                                                    "closed, signature, malformed, ..."})
+    scan_id = fields.String()
+    replayed = fields.Boolean(metadata={"description": "this scan_id was seen before: its first answer"})
+    attendee = fields.Nested(AttendeeSchema, allow_none=True)
+    first_admitted_at = fields.String(allow_none=True)
+    gate = fields.String(metadata={"description": "where the person was first admitted (else this scan's gate)"})
+    scanned_gate = fields.String()
+    inside = fields.Boolean(allow_none=True)
+
+
+class ManualAdmissionSchema(Schema):
+    registration_id = fields.Integer(required=True)
+    gate = fields.String(required=True, validate=validate.Length(min=1, max=services.MAX_GATE))
+    scan_id = fields.String(required=True, validate=validate.Regexp(r"^[A-Za-z0-9._:-]{1,64}\Z"),
+                            metadata={"description": SCAN_ID_DESCRIPTION})
+    device = fields.String(load_default="", validate=validate.Length(max=services.MAX_DEVICE))
+    override = fields.Boolean(load_default=False,
+                              metadata={"description": "admit despite a refusal (cancelled, doors closed)"})
+    reason = fields.String(load_default="", validate=validate.Length(max=services.MAX_REASON),
+                           metadata={"description": "required with override; logged"})
+
+
+@blp.route("/events/<int:event_id>/checkins", methods=["POST"])
+@blp.arguments(CheckinRequestSchema)
+@blp.response(200, CheckinResultSchema)
+@blp.alt_response(403, schema="Error", description="not a steward, supervisor or organizer of this event")
+@blp.alt_response(409, schema="Error", description="scan_id_reused (the same scan_id with another token)")
+@blp.alt_response(422, schema="Error", description="invalid_input / invalid_scan")
+@login_required
+def check_in(payload, event_id: int):
+    """Scan a ticket at a gate: exactly-once admission decided by the database. Every answer is 200 with a
+    result; a refused ticket is not an HTTP error."""
+    outcome = services.admit_ticket(event_id, current_user, now=utcnow(), **payload)
+    db.session.commit()
+    return services.outcome_payload(outcome)
+
+
+@blp.route("/events/<int:event_id>/checkins/manual", methods=["POST"])
+@blp.arguments(ManualAdmissionSchema)
+@blp.response(200, CheckinResultSchema)
+@blp.alt_response(403, schema="Error", description="supervisor_only")
+@blp.alt_response(422, schema="Error", description="reason_required")
+@login_required
+def check_in_manually(payload, event_id: int):
+    """A supervisor admits someone found by search (a dead phone), or overrides a refusal with a logged reason."""
+    registration_id = payload.pop("registration_id")
+    outcome = services.admit_registration(event_id, registration_id, current_user, now=utcnow(), **payload)
+    db.session.commit()
+    return services.outcome_payload(outcome)

@@ -1,27 +1,41 @@
-"""Rules of check-in: tickets (signed tokens and QR images), and admission at the door.
+"""Rules of check-in: tickets (signed tokens and QR images), door roles, and admission at the door.
 
 Services take plain arguments, the acting user and `now`; they flush, callers commit once. Every decision that
-must never be wrong is taken by the database: an event's key pair is created with INSERT ... ON CONFLICT DO
-NOTHING (two first tickets at once share one key).
+must never be wrong is taken by the database, on SQLite and PostgreSQL alike:
+- an event's key pair is created with INSERT ... ON CONFLICT DO NOTHING (two first tickets at once share one key);
+- a scan claims its scan id with INSERT ... ON CONFLICT (event, scan_id) DO NOTHING: a retry (or a retry racing
+  the original) finds the first answer and counts nothing twice;
+- a ticket admits once: the admission row (primary key: the registration) is inserted with ON CONFLICT DO NOTHING,
+  and only the scan whose insert happened says "admitted"; with re-entry, in/out flip with conditional UPDATEs.
+Refused scans are logged too, with their reason (as pretix does), so organizers see what happened at the door.
 """
 
 from __future__ import annotations
 
 import io
-from datetime import datetime
+import re
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 
-from app.errors import DomainError, Forbidden
+from app.authz import authorize, has_role, scope_key
+from app.errors import DomainError, Forbidden, NotFound
 from app.extensions import db
 from checkin import tokens
-from checkin.models import CheckinConfig
+from checkin.models import Admission, CheckinConfig, Scan, WalkIn
 from events import services as event_services
 from events.models import Event, Registration
 
 TICKET_STATUSES = ("confirmed",)  # only a held seat has a ticket
+DOORS_CLOSE_AFTER_END = timedelta(hours=6)
+SCAN_ID_PATTERN = re.compile(r"[A-Za-z0-9._:-]{1,64}")
+MAX_GATE = 40
+MAX_DEVICE = 80
+MAX_REASON = 300
+MAX_TOKEN = 2000  # what a camera read; longer is not a ticket of ours, and is not kept
 
 
 # ---- database helpers --------------------------------------------------------------------------------------------
@@ -134,9 +148,272 @@ def qr_svg(token: str) -> str:
     return code.make_image().to_string(encoding="unicode")
 
 
+# ---- door roles --------------------------------------------------------------------------------------------------
+
 def event_of(event_id: int) -> Event:
     return event_services.get_event(event_id, include_drafts=True)
 
 
+def door_role(user, event: Event) -> str:
+    """"supervisor" (organizers of the event count as supervisors: scan, search, admit by hand, override) or
+    "steward" (scan only). Anyone else: 401 when not signed in, 403 otherwise."""
+    scope = scope_key("event", event.id)
+    if has_role(user, "organizer", scope) or has_role(user, "supervisor", scope):
+        return "supervisor"
+    if has_role(user, "steward", scope):
+        return "steward"
+    authorize(user, "steward", scope)  # raises the right error
+    raise _forbidden()
+
+
+def require_supervisor(user, event: Event) -> None:
+    if door_role(user, event) != "supervisor":
+        raise Forbidden("supervisor_only", _l("Only a supervisor can do this; stewards scan tickets."))
+
+
 def _forbidden() -> Forbidden:
     return Forbidden("forbidden", _l("You are not allowed to do this."))
+
+
+# ---- admission -----------------------------------------------------------------------------------------------------
+
+@dataclass
+class ScanOutcome:
+    """What a scan answered. `replayed`: the same scan id was seen before; this is its first answer."""
+
+    scan: Scan
+    registration: Registration | None
+    admission: Admission | None
+    replayed: bool = False
+
+    @property
+    def result(self) -> str:
+        return self.scan.result
+
+
+@dataclass
+class _Verdict:
+    result: str | None  # None: admissible so far (the database decides admitted / already admitted)
+    registration: Registration | None = None
+    reason: str = ""
+
+
+def _clean_scan_input(*, scan_id, gate, device, direction) -> tuple[str, str, str]:
+    errors = {}
+    if not isinstance(scan_id, str) or not SCAN_ID_PATTERN.fullmatch(scan_id):
+        errors["scan_id"] = _l("1 to 64 letters, digits or . _ : - (a UUID is good).")
+    gate = (gate or "").strip() if isinstance(gate, str) else None
+    if not gate or len(gate) > MAX_GATE:
+        errors["gate"] = _l("Name the gate (at most %(n)d characters).", n=MAX_GATE)
+    device = (device or "").strip() if isinstance(device, str) or device is None else None
+    if device is None or len(device) > MAX_DEVICE:
+        errors["device"] = _l("At most %(n)d characters.", n=MAX_DEVICE)
+    if direction not in ("in", "out"):
+        errors["direction"] = _l("Choose in or out.")
+    if errors:
+        raise DomainError("invalid_scan", _l("Please correct the highlighted fields."), status=422,
+                          fields={k: str(v) for k, v in errors.items()})
+    return scan_id, gate, device
+
+
+def _doors_open(event: Event, config: CheckinConfig, at: datetime) -> tuple[bool, str]:
+    opens = event.starts_at - timedelta(minutes=config.opens_minutes_before)
+    if at < opens:
+        return False, "not_yet_open"
+    if at > event.ends_at + DOORS_CLOSE_AFTER_END:
+        return False, "closed"
+    return True, ""
+
+
+def verdict_for_token(event: Event, config: CheckinConfig | None, token) -> _Verdict:
+    """Check a scanned token without touching any row: invalid, wrong_event, revoked, or admissible."""
+    if not isinstance(token, str) or len(token) > MAX_TOKEN:
+        return _Verdict("invalid", reason="malformed")
+    try:
+        claims, payload, signature = tokens.read_claims(token.strip())
+    except tokens.MalformedToken:
+        return _Verdict("invalid", reason="malformed")
+    if claims.event_id != event.id:
+        # Say "another event" only when that event's key really signed it: a forged token learns nothing.
+        other_key = public_key_of(claims.event_id)
+        if other_key and tokens.signature_valid(tokens.load_public_key(other_key), payload, signature):
+            return _Verdict("wrong_event", reason=f"event:{claims.event_id}")
+        return _Verdict("invalid", reason="signature")
+    if config is None or not tokens.signature_valid(tokens.load_public_key(config.public_key), payload, signature):
+        return _Verdict("invalid", reason="signature")
+    registration = db.session.get(Registration, claims.registration_id)
+    if registration is None or registration.event_id != event.id:
+        return _Verdict("invalid", reason="unknown_registration")
+    if event.status == "cancelled":
+        return _Verdict("revoked", registration, "event_cancelled")
+    if registration.status not in TICKET_STATUSES:
+        return _Verdict("revoked", registration, registration.status)
+    if registration.version != claims.version:
+        return _Verdict("revoked", registration, "old_version")
+    return _Verdict(None, registration)
+
+
+def _verdict_for_registration(event: Event, registration: Registration, *, override: bool) -> _Verdict:
+    if event.status == "cancelled" and not override:
+        return _Verdict("revoked", registration, "event_cancelled")
+    if registration.status not in TICKET_STATUSES and not override:
+        return _Verdict("revoked", registration, registration.status)
+    return _Verdict(None, registration)
+
+
+def _find_scan(event_id: int, scan_id: str) -> Scan | None:
+    return db.session.scalars(
+        sa.select(Scan).where(Scan.event_id == event_id, Scan.scan_id == scan_id)
+        .execution_options(populate_existing=True)
+    ).first()
+
+
+def _replay(existing: Scan, digest: str) -> ScanOutcome:
+    if existing.token_digest != digest:
+        raise DomainError("scan_id_reused", _l("This scan id was already used for another ticket."), status=409)
+    registration = db.session.get(Registration, existing.registration_id) if existing.registration_id else None
+    admission = db.session.get(Admission, existing.registration_id) if existing.registration_id else None
+    return ScanOutcome(existing, registration, admission, replayed=True)
+
+
+def _record(event: Event, config: CheckinConfig | None, verdict: _Verdict, actor, *, scan_id: str, digest: str,
+            gate: str, device: str, direction: str, mode: str, scanned_at: datetime, now: datetime,
+            reason: str = "", offline_result: str | None = None, ignore_window: bool = False) -> ScanOutcome:
+    """Claim the scan id, then let the database decide admission; log the answer in the scan's row."""
+    registration = verdict.registration
+    if verdict.result is None and config is not None and not ignore_window:
+        is_open, why = _doors_open(event, config, scanned_at)
+        if not is_open:
+            verdict = _Verdict("not_open", registration, why)
+    scan_pk = db.session.execute(
+        _insert(Scan).values(
+            event_id=event.id, scan_id=scan_id, registration_id=registration.id if registration else None,
+            token_digest=digest, gate=gate, device=device, direction=direction, mode=mode,
+            result=verdict.result or "pending", reason=(reason or verdict.reason)[:MAX_REASON],
+            offline_result=offline_result, conflict=False, actor_id=getattr(actor, "id", None),
+            scanned_at=scanned_at, received_at=now)
+        .on_conflict_do_nothing(index_elements=["event_id", "scan_id"]).returning(Scan.id)
+    ).scalar()
+    if scan_pk is None:  # the same scan id arrived twice at once: the other one answered; answer the same
+        existing = _find_scan(event.id, scan_id)
+        return _replay(existing, digest)
+
+    result = verdict.result
+    if result is None:
+        result = _admit_or_exit(event, config, registration, scan_pk=scan_pk, gate=gate, direction=direction,
+                                at=scanned_at)
+        db.session.execute(sa.update(Scan).where(Scan.id == scan_pk).values(result=result)
+                           .execution_options(synchronize_session=False))
+    scan = db.session.get(Scan, scan_pk, populate_existing=True)
+    admission = db.session.get(Admission, registration.id, populate_existing=True) if registration else None
+    return ScanOutcome(scan, registration, admission)
+
+
+def _admit_or_exit(event: Event, config: CheckinConfig | None, registration: Registration, *, scan_pk: int,
+                   gate: str, direction: str, at: datetime) -> str:
+    """The one place where a person comes in (or goes out). Decided by the database: whoever inserts the
+    admission row admitted the person; re-entry flips `inside` only from the other state."""
+    reentry = bool(config and config.allow_reentry)
+    if direction == "out":
+        if not reentry:
+            return "not_inside"
+        moved = db.session.execute(
+            sa.update(Admission).where(Admission.registration_id == registration.id, Admission.inside.is_(True))
+            .values(inside=False, last_moved_at=at).execution_options(synchronize_session=False)
+        ).rowcount
+        return "exited" if moved else "not_inside"
+    inserted = db.session.execute(
+        _insert(Admission).values(registration_id=registration.id, event_id=event.id, first_admitted_at=at,
+                                  gate=gate, first_scan_id=scan_pk, inside=True, entries=1, last_moved_at=at)
+        .on_conflict_do_nothing(index_elements=["registration_id"]).returning(Admission.registration_id)
+    ).scalar()
+    if inserted is not None:
+        db.session.execute(
+            sa.update(Registration).where(Registration.id == registration.id, Registration.checked_in_at.is_(None))
+            .values(checked_in_at=at).execution_options(synchronize_session=False)
+        )
+        return "admitted"
+    if reentry:
+        moved = db.session.execute(
+            sa.update(Admission).where(Admission.registration_id == registration.id, Admission.inside.is_(False))
+            .values(inside=True, entries=Admission.entries + 1, last_moved_at=at)
+            .execution_options(synchronize_session=False)
+        ).rowcount
+        if moved:
+            return "admitted"
+    return "already_admitted"
+
+
+def admit_ticket(event_id: int, actor, *, token, gate, scan_id, now: datetime, device: str = "",
+                 direction: str = "in") -> ScanOutcome:
+    """A scanned ticket at a gate of this event (stewards, supervisors, organizers of the event). Answers
+    admitted, already_admitted (with when and where the first admission was), invalid, revoked, wrong_event or
+    not_open; every answer is logged. The same scan id again returns the first answer and counts nothing."""
+    event = event_of(event_id)
+    door_role(actor, event)
+    scan_id, gate, device = _clean_scan_input(scan_id=scan_id, gate=gate, device=device, direction=direction)
+    digest = tokens.token_digest(token if isinstance(token, str) else repr(token))
+    existing = _find_scan(event.id, scan_id)
+    if existing is not None:
+        return _replay(existing, digest)
+    config = config_for(event.id)
+    verdict = verdict_for_token(event, config, token)
+    return _record(event, config, verdict, actor, scan_id=scan_id, digest=digest, gate=gate, device=device,
+                   direction=direction, mode="online", scanned_at=now, now=now)
+
+
+def admit_registration(event_id: int, registration_id: int, actor, *, gate, scan_id, now: datetime,
+                       device: str = "", reason: str = "", override: bool = False) -> ScanOutcome:
+    """A supervisor admits someone found by name or phone (their phone is dead). With `override` (and a reason,
+    which is logged) a supervisor admits even a cancelled registration or outside the door hours; a ticket still
+    admits only once."""
+    event = event_of(event_id)
+    require_supervisor(actor, event)
+    scan_id, gate, device = _clean_scan_input(scan_id=scan_id, gate=gate, device=device, direction="in")
+    reason = (reason or "").strip() if isinstance(reason, str) else ""
+    if override and len(reason) < 2:
+        raise DomainError("reason_required", _l("Say why you override (it is logged)."), status=422,
+                          fields={"reason": str(_l("Please give a reason."))})
+    digest = tokens.token_digest(f"registration:{int(registration_id)}")
+    existing = _find_scan(event.id, scan_id)
+    if existing is not None:
+        return _replay(existing, digest)
+    registration = db.session.get(Registration, registration_id)
+    if registration is None or registration.event_id != event.id:
+        raise NotFound("registration_not_found", _l("This registration does not exist."))
+    config = ensure_config(event.id, now=now)
+    verdict = _verdict_for_registration(event, registration, override=override)
+    return _record(event, config, verdict, actor, scan_id=scan_id, digest=digest, gate=gate, device=device,
+                   direction="in", mode="override" if override else "manual", scanned_at=now, now=now,
+                   reason=reason[:MAX_REASON], ignore_window=override)
+
+
+# ---- answers -------------------------------------------------------------------------------------------------------
+
+def ticket_type(registration: Registration) -> str:
+    walk_in = db.session.scalar(sa.select(WalkIn.registration_id).where(WalkIn.registration_id == registration.id))
+    return "walk_in" if walk_in else "standard"
+
+
+def attendee_of(registration: Registration) -> dict:
+    """What the door may see: name, masked phone, ticket type. Never the full phone."""
+    user = registration.user
+    return {"registration_id": registration.id, "name": user.display_name, "phone": user.masked_phone,
+            "ticket_type": ticket_type(registration)}
+
+
+def outcome_payload(outcome: ScanOutcome) -> dict:
+    """The API's answer to a scan. Invalid and wrong-event scans say nothing about any person."""
+    scan, registration, admission = outcome.scan, outcome.registration, outcome.admission
+    shows_person = registration is not None and scan.result not in ("invalid", "wrong_event")
+    return {
+        "result": scan.result,
+        "reason": scan.reason if scan.result not in ("admitted",) else "",
+        "scan_id": scan.scan_id,
+        "replayed": outcome.replayed,
+        "attendee": attendee_of(registration) if shows_person else None,
+        "first_admitted_at": admission.first_admitted_at.isoformat() if admission and shows_person else None,
+        "gate": (admission.gate if admission and shows_person else scan.gate),
+        "scanned_gate": scan.gate,
+        "inside": admission.inside if admission and shows_person else None,
+    }

@@ -32,7 +32,7 @@ _PAYLOAD = struct.Struct(">BIII")
 SIGNATURE_LENGTH = 64
 TOKEN_BYTES = _PAYLOAD.size + SIGNATURE_LENGTH
 TOKEN_LENGTH = (TOKEN_BYTES * 4 + 2) // 3  # base64url without padding: 103 characters
-MAX_ID = 2**32 - 1
+MAX_ID = 2**31 - 1  # ids are 32-bit signed integers in the database: larger claims are not ours
 _SEAL_INFO = b"beiyang-events checkin ticket keys v1"
 
 
@@ -124,6 +124,8 @@ def read_claims(token: str) -> tuple[TicketClaims, bytes, bytes]:
     fmt, event_id, registration_id, version = _PAYLOAD.unpack(payload)
     if fmt != FORMAT:
         raise MalformedToken("unknown format")
+    if max(event_id, registration_id, version) > MAX_ID:
+        raise MalformedToken("out of range")
     return TicketClaims(event_id, registration_id, version), payload, signature
 
 

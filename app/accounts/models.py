@@ -12,7 +12,8 @@ from app.db_types import UTCDateTime, utcnow
 from app.extensions import db
 
 PERSONAS = ("founder", "investor", "engineer", "other")
-ROLES = ("resident", "organizer", "judge", "mentor", "admin")
+# steward and supervisor are door roles of check-in (scoped to an event: scan only / also search and override)
+ROLES = ("resident", "organizer", "judge", "mentor", "admin", "steward", "supervisor")
 SCOPE_KINDS = ("event", "competition")
 GLOBAL_SCOPE = ""
 

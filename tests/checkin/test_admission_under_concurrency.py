@@ -1,0 +1,81 @@
+"""Exactly-once admission, over real HTTP from real threads, on SQLite and (TEST_DATABASE=postgres) PostgreSQL: ten
+scanners submit the same ticket at the same instant: one admitted, nine already admitted. Ten retries of one scan
+id at once: one answer, one log row."""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+
+import requests
+import sqlalchemy as sa
+
+from app.accounts.services import issue_api_token
+from app.db_types import utcnow
+from app.extensions import db
+from checkin.models import Admission, Scan
+from tests.live_server import live_server
+
+SCANNERS = 10
+
+
+def fire_together(url: str, bodies: list[dict], bearer: list[str]) -> list[tuple[int, dict]]:
+    barrier = threading.Barrier(len(bodies))
+
+    def send(job):
+        body, token = job
+        session = requests.Session()
+        barrier.wait(timeout=30)
+        response = session.post(url, json=body, headers={"Authorization": f"Bearer {token}"}, timeout=60)
+        return response.status_code, response.json()
+
+    with ThreadPoolExecutor(max_workers=len(bodies)) as pool:
+        return list(pool.map(send, zip(bodies, bearer, strict=True)))
+
+
+def door_team(event, steward, n):
+    people = [steward(event, name=f"志愿者{i}") for i in range(n)]
+    tokens = [issue_api_token(p, name=f"gate {i}", now=utcnow()) for i, p in enumerate(people)]
+    db.session.commit()
+    return tokens
+
+
+def test_ten_scanners_one_ticket_one_admission(app, door_event, confirmed, token_of, steward):
+    event = door_event()
+    registration = confirmed(event)
+    ticket = token_of(registration)
+    bearer = door_team(event, steward, SCANNERS)
+    gates = "ABCDEFGHIJ"
+    bodies = [{"token": ticket, "gate": gates[i], "scan_id": str(uuid.uuid4())} for i in range(SCANNERS)]
+    with live_server(app) as base:
+        answers = fire_together(f"{base}/api/v1/events/{event.id}/checkins", bodies, bearer)
+
+    assert [status for status, _ in answers] == [200] * SCANNERS, answers
+    results = sorted(body["result"] for _, body in answers)
+    assert results == ["admitted"] + ["already_admitted"] * (SCANNERS - 1)
+    winner = next(body for _, body in answers if body["result"] == "admitted")
+    assert {body["gate"] for _, body in answers} == {winner["gate"]}  # everyone names the first gate
+    assert {body["first_admitted_at"] for _, body in answers} == {winner["first_admitted_at"]}
+
+    db.session.rollback()
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Admission)) == 1
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Scan).where(Scan.event_id == event.id)) \
+        == SCANNERS
+
+
+def test_ten_retries_of_one_scan_at_once_give_one_answer_and_one_log_row(app, door_event, confirmed, token_of,
+                                                                         steward):
+    event = door_event()
+    ticket = token_of(confirmed(event))
+    bearer = door_team(event, steward, 1) * SCANNERS
+    scan_id = str(uuid.uuid4())
+    bodies = [{"token": ticket, "gate": "A", "scan_id": scan_id}] * SCANNERS
+    with live_server(app) as base:
+        answers = fire_together(f"{base}/api/v1/events/{event.id}/checkins", bodies, bearer)
+
+    assert [status for status, _ in answers] == [200] * SCANNERS, answers
+    assert {body["result"] for _, body in answers} == {"admitted"}
+    assert sum(not body["replayed"] for _, body in answers) == 1
+    db.session.rollback()
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Scan).where(Scan.event_id == event.id)) == 1
