@@ -4,4 +4,4 @@ from flask import Flask
 
 
 def init_app(app: Flask) -> None:
-    from . import models  # noqa: F401
+    from . import api, models  # noqa: F401  (the api module declares its blueprint on import)

@@ -32,7 +32,7 @@ LANGUAGES = ["zh", "en"]
 FAST = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
-# ---- strategies -----------------------------------------------------------------------------------------------------
+# ---- strategies --------------------------------------------------------------------------------------------------
 
 def subsets(values, max_size=None):
     if not values:
@@ -113,7 +113,7 @@ def assert_feasible(result: Matching, founders, mentors, forbidden, per_founder,
                 assert pair_fit is not None and result.scores[(f.id, m_id)] == pair_fit.score
 
 
-# ---- the fit score --------------------------------------------------------------------------------------------------
+# ---- the fit score -----------------------------------------------------------------------------------------------
 
 @FAST
 @given(instances(max_founders=6, max_mentors=4))
@@ -145,7 +145,7 @@ def test_avoided_mentors_and_mentors_without_a_common_language_are_never_eligibl
     assert fit(Founder(id=1, needs=("fundraising",), languages=frozenset({"zh", "en"})), mentor).score == 60
 
 
-# ---- the optimal matching -------------------------------------------------------------------------------------------
+# ---- the optimal matching ----------------------------------------------------------------------------------------
 
 @settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(instances())
@@ -228,7 +228,7 @@ def test_a_pinned_pair_is_kept_even_when_it_would_not_be_eligible():
     assert result.pairs == [(1, "a")] and result.scores[(1, "a")] == 0
 
 
-# ---- the stable mode ------------------------------------------------------------------------------------------------
+# ---- the stable mode ---------------------------------------------------------------------------------------------
 
 def blocking_pairs(result: Matching, founders, mentors, forbidden, per_founder, pins=()):
     """Pairs (not matched, allowed) where the founder has room or prefers this mentor to a current (unpinned) one,

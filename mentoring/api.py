@@ -1,0 +1,300 @@
+"""JSON API of mentoring: mentor profiles, cycles, requests, pins and forbidden pairs, priority groups, running and
+publishing the matching, and mentors' answers. Thin: mentoring.services holds every rule."""
+
+from __future__ import annotations
+
+from flask.views import MethodView
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from marshmallow import Schema, fields, validate
+
+from app.api import api_blueprint
+from app.authz import has_role, login_required
+from app.db_types import utcnow
+from app.errors import NotFound
+from app.extensions import db
+from mentoring import services
+from mentoring.models import MATCHING_MODES, RULE_KINDS
+
+blp = api_blueprint("mentoring_api", __name__, "/mentoring",
+                    "Mentor matching: profiles, cycles, founders' requests, the matching and mentors' answers.")
+
+
+class MentorProfileSchema(Schema):
+    user_id = fields.Integer(dump_only=True)
+    name = fields.Function(lambda p: p.user.display_name if p.user else "", dump_only=True)
+    company = fields.Function(lambda p: p.user.company if p.user else "", dump_only=True)
+    bio = fields.String(load_default="")
+    expertise = fields.List(fields.String(), required=True,
+                            metadata={"description": "codes: " + ", ".join(services.EXPERTISE)})
+    industries = fields.List(fields.String(), load_default=list)
+    stages = fields.List(fields.String(), load_default=list,
+                         metadata={"description": "codes: " + ", ".join(services.STAGES)})
+    languages = fields.List(fields.String(), load_default=list, metadata={"description": "zh, en"})
+    capacity = fields.Integer(required=True, metadata={"description": "founders per cycle, 1-20"})
+
+
+class CycleSchema(Schema):
+    id = fields.Integer(dump_only=True)
+    name = fields.String(required=True)
+    description = fields.String(load_default="")
+    status = fields.String(dump_only=True, metadata={"description": "open, proposed, published, closed"})
+    mode = fields.String(load_default="optimal", validate=validate.OneOf(MATCHING_MODES))
+    per_founder = fields.Integer(load_default=1, metadata={"description": "mentors each founder may get"})
+    last_run_at = fields.DateTime(dump_only=True, allow_none=True)
+    total_score = fields.Integer(dump_only=True, allow_none=True)
+    greedy_score = fields.Integer(dump_only=True, allow_none=True,
+                                  metadata={"description": "the greedy baseline's total, for comparison"})
+    published_at = fields.DateTime(dump_only=True, allow_none=True)
+
+
+class RequestSchema(Schema):
+    id = fields.Integer(dump_only=True)
+    cycle_id = fields.Integer(dump_only=True)
+    founder_id = fields.Integer(dump_only=True)
+    needs = fields.List(fields.String(), required=True, metadata={"description": "ranked, most important first"})
+    industry = fields.String(required=True)
+    stage = fields.String(required=True)
+    description = fields.String(load_default="")
+    languages = fields.List(fields.String(), load_default=list)
+    prefer_ids = fields.List(fields.Integer(), load_default=list, metadata={"description": "mentors' user ids"})
+    avoid_ids = fields.List(fields.Integer(), load_default=list)
+    created_at = fields.DateTime(dump_only=True)
+
+
+class RuleSchema(Schema):
+    id = fields.Integer(dump_only=True)
+    founder_id = fields.Integer(required=True)
+    mentor_id = fields.Integer(required=True)
+    kind = fields.String(required=True, validate=validate.OneOf(RULE_KINDS))
+    reason = fields.String(load_default="")
+
+
+class PriorityGroupSchema(Schema):
+    id = fields.Integer(dump_only=True)
+    name = fields.String(required=True)
+    weight = fields.Float(required=True, metadata={"description": "multiplies the fit of its founders, e.g. 1.5"})
+    founder_ids = fields.List(fields.Integer(), attribute="member_ids", load_default=list)
+
+
+class RunSchema(Schema):
+    mode = fields.String(validate=validate.OneOf(MATCHING_MODES), metadata={"description": "default: the cycle's"})
+
+
+class MatchSchema(Schema):
+    id = fields.Integer()
+    cycle_id = fields.Integer()
+    founder_id = fields.Integer()
+    mentor_id = fields.Integer()
+    founder_name = fields.Function(lambda m: m.founder.display_name)
+    mentor_name = fields.Function(lambda m: m.mentor.display_name)
+    status = fields.String(metadata={"description": "proposed, offered, accepted, declined"})
+    score = fields.Integer()
+    pinned = fields.Boolean()
+    reasons = fields.Dict(metadata={"description": "needs covered, coverage, industry, stage, preferred, "
+                                                   "priority_weight, pinned"})
+
+
+class ProposalSchema(Schema):
+    cycle = fields.Nested(CycleSchema)
+    matches = fields.List(fields.Nested(MatchSchema))
+    unmatched_founder_ids = fields.Function(lambda p: [r.founder_id for r in p["unmatched"]])
+
+
+class AnswerSchema(Schema):
+    reason = fields.String(load_default="", validate=validate.Length(max=300))
+
+
+@blp.route("/profile")
+class MyMentorProfile(MethodView):
+    decorators = [login_required]
+
+    @blp.response(200, MentorProfileSchema)
+    @blp.alt_response(404, schema="Error", description="profile_not_found")
+    def get(self):
+        """My mentor profile."""
+        profile = services.mentor_profile_of(current_user.id)
+        if profile is None:
+            raise NotFound("profile_not_found", _l("You have no mentor profile yet."))
+        return profile
+
+    @blp.arguments(MentorProfileSchema)
+    @blp.response(200, MentorProfileSchema)
+    @blp.alt_response(400, schema="Error", description="invalid_profile")
+    @blp.alt_response(403, schema="Error", description="forbidden (mentors only)")
+    def put(self, payload):
+        """Create or change my mentor profile (mentors)."""
+        profile = services.save_mentor_profile(current_user, **payload)
+        db.session.commit()
+        return profile
+
+
+@blp.route("/mentors")
+@blp.response(200, MentorProfileSchema(many=True))
+@login_required
+def list_mentors():
+    """Every mentor (to prefer or avoid in a request)."""
+    return services.list_mentors()
+
+
+@blp.route("/cycles")
+class Cycles(MethodView):
+    decorators = [login_required]
+
+    @blp.response(200, CycleSchema(many=True))
+    def get(self):
+        """Cycles: every one for organizers, those taking requests for everyone else."""
+        return services.list_cycles() if has_role(current_user, "organizer") else services.open_cycles()
+
+    @blp.arguments(CycleSchema)
+    @blp.response(201, CycleSchema)
+    @blp.alt_response(400, schema="Error", description="invalid_cycle")
+    def post(self, payload):
+        """Open a matching cycle (organizers)."""
+        cycle = services.create_cycle(current_user, now=utcnow(), **payload)
+        db.session.commit()
+        return cycle
+
+
+@blp.route("/cycles/<int:cycle_id>")
+@blp.response(200, CycleSchema)
+@blp.alt_response(404, schema="Error")
+@login_required
+def get_cycle(cycle_id: int):
+    """One cycle."""
+    return services.get_cycle(cycle_id)
+
+
+@blp.route("/cycles/<int:cycle_id>/requests")
+class CycleRequests(MethodView):
+    decorators = [login_required]
+
+    @blp.arguments(RequestSchema)
+    @blp.response(201, RequestSchema)
+    @blp.alt_response(400, schema="Error", description="invalid_request")
+    @blp.alt_response(409, schema="Error", description="already_requested, cycle_closed")
+    def post(self, payload, cycle_id: int):
+        """Ask for mentoring in this cycle (once)."""
+        request = services.submit_request(cycle_id, current_user, now=utcnow(), **payload)
+        db.session.commit()
+        return request
+
+    @blp.response(200, RequestSchema(many=True))
+    def get(self, cycle_id: int):
+        """Every request of the cycle (organizers)."""
+        return services.requests_of_cycle(cycle_id, current_user)
+
+
+@blp.route("/cycles/<int:cycle_id>/rules")
+class CycleRules(MethodView):
+    decorators = [login_required]
+
+    @blp.arguments(RuleSchema)
+    @blp.response(201, RuleSchema)
+    @blp.alt_response(400, schema="Error", description="invalid_rule")
+    @blp.alt_response(409, schema="Error", description="cycle_published")
+    def post(self, payload, cycle_id: int):
+        """Pin a pair (always matched) or forbid it (never), organizers."""
+        rule = services.set_pair_rule(cycle_id, current_user, now=utcnow(), **payload)
+        db.session.commit()
+        return rule
+
+    @blp.response(200, RuleSchema(many=True))
+    def get(self, cycle_id: int):
+        """Pins and forbidden pairs (organizers)."""
+        services.require_organizer(current_user)
+        return services.rules_of_cycle(cycle_id)
+
+
+@blp.route("/cycles/<int:cycle_id>/rules/<int:rule_id>", methods=["DELETE"])
+@blp.response(204)
+@login_required
+def delete_rule(cycle_id: int, rule_id: int):
+    """Remove a pin or a forbidden pair (organizers)."""
+    services.delete_pair_rule(cycle_id, rule_id, current_user)
+    db.session.commit()
+
+
+@blp.route("/cycles/<int:cycle_id>/priority-groups", methods=["POST"])
+@blp.arguments(PriorityGroupSchema)
+@blp.response(200, PriorityGroupSchema)
+@blp.alt_response(400, schema="Error", description="invalid_group")
+@login_required
+def set_priority_group(payload, cycle_id: int):
+    """Create or change a priority group (by name): its founders' fit is multiplied by its weight."""
+    group = services.set_priority_group(cycle_id, current_user, name=payload["name"], weight=payload["weight"],
+                                        founder_ids=payload["member_ids"])
+    db.session.commit()
+    return group
+
+
+@blp.route("/cycles/<int:cycle_id>/run", methods=["POST"])
+@blp.arguments(RunSchema)
+@blp.response(200, ProposalSchema)
+@blp.alt_response(409, schema="Error", description="no_requests, no_mentors, pins_over_capacity, "
+                                                   "pins_over_founder_limit, pin_forbidden, cycle_published")
+@login_required
+def run_matching(payload, cycle_id: int):
+    """Run (or run again) the matching; answers the proposal with each pair's score and reasons (organizers)."""
+    services.run_matching(cycle_id, current_user, mode=payload.get("mode"), now=utcnow())
+    db.session.commit()
+    return services.proposal(cycle_id, current_user)
+
+
+@blp.route("/cycles/<int:cycle_id>/proposal")
+@blp.response(200, ProposalSchema)
+@login_required
+def get_proposal(cycle_id: int):
+    """The cycle's matches and the founders left without a mentor (organizers)."""
+    return services.proposal(cycle_id, current_user)
+
+
+@blp.route("/cycles/<int:cycle_id>/publish", methods=["POST"])
+@blp.response(200, CycleSchema)
+@blp.alt_response(409, schema="Error", description="not_proposed, empty_proposal, cycle_published")
+@login_required
+def publish(cycle_id: int):
+    """Publish the proposal: mentors are asked to accept or decline (organizers)."""
+    cycle = services.publish_cycle(cycle_id, current_user, now=utcnow())
+    db.session.commit()
+    return cycle
+
+
+@blp.route("/matches/mine")
+@blp.response(200, MatchSchema(many=True))
+@login_required
+def my_matches():
+    """My own matches: as a founder, my mentors; as a mentor, my mentees (and offers to answer)."""
+    return services.my_matches(current_user) + services.my_mentees(current_user)
+
+
+@blp.route("/matches/<int:match_id>")
+@blp.response(200, MatchSchema)
+@blp.alt_response(404, schema="Error", description="match_not_found (also for people it does not concern)")
+@login_required
+def get_match(match_id: int):
+    """One match (its founder and mentor once published; organizers)."""
+    return services.visible_match(match_id, current_user)
+
+
+@blp.route("/matches/<int:match_id>/accept", methods=["POST"])
+@blp.response(200, MatchSchema)
+@blp.alt_response(409, schema="Error", description="already_answered")
+@login_required
+def accept(match_id: int):
+    """Accept a match (its mentor)."""
+    match = services.respond_to_match(match_id, current_user, accept=True, now=utcnow())
+    db.session.commit()
+    return match
+
+
+@blp.route("/matches/<int:match_id>/decline", methods=["POST"])
+@blp.arguments(AnswerSchema)
+@blp.response(200, MatchSchema)
+@blp.alt_response(409, schema="Error", description="already_answered")
+@login_required
+def decline(payload, match_id: int):
+    """Decline a match (its mentor); the founder is offered the next best mentor with room."""
+    match = services.respond_to_match(match_id, current_user, accept=False, reason=payload["reason"], now=utcnow())
+    db.session.commit()
+    return match
