@@ -165,3 +165,130 @@ def check_in_manually(payload, event_id: int):
     outcome = services.admit_registration(event_id, registration_id, current_user, now=utcnow(), **payload)
     db.session.commit()
     return services.outcome_payload(outcome)
+
+
+# ---- offline scanners ----------------------------------------------------------------------------------------------
+
+class OfflineTicketSchema(Schema):
+    registration_id = fields.Integer()
+    version = fields.Integer(metadata={"description": "a token with another version is revoked"})
+    name = fields.String()
+    phone = fields.String(metadata={"description": "masked"})
+    ticket_type = fields.String()
+    admitted = fields.Boolean()
+    inside = fields.Boolean()
+
+
+class OfflineKitSchema(Schema):
+    event_id = fields.Integer()
+    public_key = fields.String(metadata={"description": "Ed25519, the 32 raw bytes in base64url"})
+    key_type = fields.String()
+    token_format = fields.String()
+    allow_reentry = fields.Boolean()
+    doors_open_at = fields.String()
+    doors_close_at = fields.String()
+    role = fields.String(metadata={"description": "steward | supervisor"})
+    generated_at = fields.String()
+    tickets = fields.List(fields.Nested(OfflineTicketSchema))
+
+
+class QueuedScanSchema(Schema):
+    scan_id = fields.String(required=True, validate=validate.Regexp(r"^[A-Za-z0-9._:-]{1,64}\Z"))
+    token = fields.String(required=True, validate=validate.Length(max=4096))
+    gate = fields.String(required=True, validate=validate.Length(min=1, max=services.MAX_GATE))
+    scanned_at = fields.AwareDateTime(required=True, metadata={"description": "when it was scanned (ISO 8601 with "
+                                                                            "offset), by the device's clock"})
+    direction = fields.String(load_default="in", validate=validate.OneOf(["in", "out"]))
+    offline_result = fields.String(load_default="admitted", metadata={"description": "what the scanner showed"})
+
+
+class SyncRequestSchema(Schema):
+    device = fields.String(load_default="", validate=validate.Length(max=services.MAX_DEVICE))
+    scans = fields.List(fields.Nested(QueuedScanSchema), required=True,
+                        validate=validate.Length(min=1, max=services.MAX_SYNC_BATCH))
+
+
+class SyncResultSchema(CheckinResultSchema):
+    error = fields.Dict(allow_none=True, metadata={"description": "{code, message} when this one scan was refused "
+                                                                 "(e.g. scan_id_reused); the others still count"})
+
+
+class SyncResponseSchema(Schema):
+    results = fields.List(fields.Nested(SyncResultSchema), metadata={"description": "in the order sent"})
+
+
+class CountersSchema(Schema):
+    event_id = fields.Integer()
+    expected = fields.Integer()
+    admitted = fields.Integer()
+    inside = fields.Integer()
+    gates = fields.Dict(keys=fields.String(), values=fields.Integer())
+    conflicts = fields.Integer()
+
+
+@blp.route("/events/<int:event_id>/checkin/offline-kit")
+@blp.response(200, OfflineKitSchema)
+@blp.alt_response(403, schema="Error")
+@login_required
+def offline_kit(event_id: int):
+    """What a scanner downloads to keep working offline: the event's public key and the valid tickets (minimal
+    fields). Door team of the event only."""
+    kit = services.offline_kit(event_id, current_user, now=utcnow())
+    db.session.commit()  # the key pair may just have been created
+    response = jsonify_no_store(kit)
+    return response
+
+
+def jsonify_no_store(body: dict):
+    from flask import jsonify
+
+    response = jsonify(body)
+    response.headers["Cache-Control"] = "no-store"  # names of attendees: never kept by a proxy
+    return response
+
+
+@blp.route("/events/<int:event_id>/checkins/sync", methods=["POST"])
+@blp.arguments(SyncRequestSchema)
+@blp.response(200, SyncResponseSchema)
+@blp.alt_response(403, schema="Error")
+@login_required
+def sync(payload, event_id: int):
+    """Upload scans queued while offline. They are applied in the order they happened (scanned_at), each in its
+    own transaction, through the same exactly-once admission as online scans; a scan id already synced answers
+    as before. A ticket admitted at two gates offline: both scans are kept, the first wins, the conflict shows."""
+    from app.errors import DomainError
+
+    scans = payload["scans"]
+    results: list[dict | None] = [None] * len(scans)
+    now = utcnow()
+    for index in services.sync_order(scans):
+        item = scans[index]
+        try:
+            outcome = services.record_offline_scan(event_id, current_user, now=now, device=payload["device"],
+                                                   **item)
+            db.session.commit()
+            results[index] = {**services.outcome_payload(outcome), "error": None}
+        except DomainError as error:
+            db.session.rollback()
+            if error.status in (401, 403, 404):
+                raise
+            results[index] = {"scan_id": item["scan_id"], "result": None,
+                              "error": {"code": error.code, "message": str(error.message)}}
+    return {"results": results}
+
+
+@blp.route("/events/<int:event_id>/checkins/conflicts")
+@blp.response(200)
+@blp.alt_response(403, schema="Error", description="supervisor_only")
+@login_required
+def conflicts(event_id: int):
+    """Tickets admitted twice by offline scanners: every scan of each, and which one won (the first)."""
+    return {"conflicts": services.conflicts(event_id, current_user)}
+
+
+@blp.route("/events/<int:event_id>/checkins/counters")
+@blp.response(200, CountersSchema)
+@login_required
+def counters(event_id: int):
+    """Admitted / expected, inside now, per gate: what every scanner shows (and re-fetches after a reconnect)."""
+    return services.door_counters(event_id, current_user)

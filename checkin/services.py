@@ -25,7 +25,7 @@ from app.authz import authorize, has_role, scope_key
 from app.errors import DomainError, Forbidden, NotFound
 from app.extensions import db
 from checkin import tokens
-from checkin.models import Admission, CheckinConfig, Scan, WalkIn
+from checkin.models import SCAN_RESULTS, Admission, CheckinConfig, Scan, WalkIn
 from events import services as event_services
 from events.models import Event, Registration
 
@@ -301,7 +301,7 @@ def _record(event: Event, config: CheckinConfig | None, verdict: _Verdict, actor
     result = verdict.result
     if result is None:
         result = _admit_or_exit(event, config, registration, scan_pk=scan_pk, gate=gate, direction=direction,
-                                at=scanned_at)
+                                at=scanned_at, offline_admitted=mode == "offline" and offline_result == "admitted")
         db.session.execute(sa.update(Scan).where(Scan.id == scan_pk).values(result=result)
                            .execution_options(synchronize_session=False))
     scan = db.session.get(Scan, scan_pk, populate_existing=True)
@@ -310,9 +310,11 @@ def _record(event: Event, config: CheckinConfig | None, verdict: _Verdict, actor
 
 
 def _admit_or_exit(event: Event, config: CheckinConfig | None, registration: Registration, *, scan_pk: int,
-                   gate: str, direction: str, at: datetime) -> str:
+                   gate: str, direction: str, at: datetime, offline_admitted: bool = False) -> str:
     """The one place where a person comes in (or goes out). Decided by the database: whoever inserts the
-    admission row admitted the person; re-entry flips `inside` only from the other state."""
+    admission row admitted the person; re-entry flips `inside` only from the other state. An offline scan that
+    the scanner already let through (`offline_admitted`) may turn out to be a second admission of the ticket: both
+    scans are kept and marked as a conflict, and the earlier one (by scanned_at) is the admission."""
     reentry = bool(config and config.allow_reentry)
     if direction == "out":
         if not reentry:
@@ -328,10 +330,7 @@ def _admit_or_exit(event: Event, config: CheckinConfig | None, registration: Reg
         .on_conflict_do_nothing(index_elements=["registration_id"]).returning(Admission.registration_id)
     ).scalar()
     if inserted is not None:
-        db.session.execute(
-            sa.update(Registration).where(Registration.id == registration.id, Registration.checked_in_at.is_(None))
-            .values(checked_in_at=at).execution_options(synchronize_session=False)
-        )
+        _note_checked_in(registration.id, at)
         return "admitted"
     if reentry:
         moved = db.session.execute(
@@ -341,7 +340,54 @@ def _admit_or_exit(event: Event, config: CheckinConfig | None, registration: Reg
         ).rowcount
         if moved:
             return "admitted"
+    if offline_admitted:
+        return _settle_double_admission(registration, scan_pk=scan_pk, gate=gate, at=at)
     return "already_admitted"
+
+
+def _settle_double_admission(registration: Registration, *, scan_pk: int, gate: str, at: datetime) -> str:
+    """Two scanners both let one ticket in (at least one offline). Both scans are flagged; the earlier one is the
+    admission. Moving the admission is a compare-and-set on (first_scan_id, first_admitted_at), so two syncs
+    settling the same ticket at once cannot both win."""
+    for _ in range(5):
+        current = db.session.execute(
+            sa.select(Admission.first_scan_id, Admission.first_admitted_at)
+            .where(Admission.registration_id == registration.id)
+        ).one()
+        if current.first_admitted_at <= at:
+            _flag_conflict(scan_pk, current.first_scan_id)
+            return "already_admitted"
+        moved = db.session.execute(
+            sa.update(Admission).where(Admission.registration_id == registration.id,
+                                       Admission.first_admitted_at == current.first_admitted_at,
+                                       _same_scan(current.first_scan_id))
+            .values(first_admitted_at=at, gate=gate, first_scan_id=scan_pk)
+            .execution_options(synchronize_session=False)
+        ).rowcount
+        if moved:
+            _flag_conflict(scan_pk, current.first_scan_id)
+            _note_checked_in(registration.id, at)
+            return "admitted"
+    raise DomainError("busy", _l("Please try again."), status=503)
+
+
+def _same_scan(scan_pk: int | None):
+    return Admission.first_scan_id.is_(None) if scan_pk is None else Admission.first_scan_id == scan_pk
+
+
+def _flag_conflict(*scan_pks: int | None) -> None:
+    ids = [pk for pk in scan_pks if pk is not None]
+    db.session.execute(sa.update(Scan).where(Scan.id.in_(ids)).values(conflict=True)
+                       .execution_options(synchronize_session=False))
+
+
+def _note_checked_in(registration_id: int, at: datetime) -> None:
+    """events' own column: when the person first came in (the earliest admission, offline scans included)."""
+    db.session.execute(
+        sa.update(Registration).where(Registration.id == registration_id,
+                                      sa.or_(Registration.checked_in_at.is_(None), Registration.checked_in_at > at))
+        .values(checked_in_at=at).execution_options(synchronize_session=False)
+    )
 
 
 def admit_ticket(event_id: int, actor, *, token, gate, scan_id, now: datetime, device: str = "",
@@ -386,6 +432,128 @@ def admit_registration(event_id: int, registration_id: int, actor, *, gate, scan
     return _record(event, config, verdict, actor, scan_id=scan_id, digest=digest, gate=gate, device=device,
                    direction="in", mode="override" if override else "manual", scanned_at=now, now=now,
                    reason=reason[:MAX_REASON], ignore_window=override)
+
+
+# ---- offline scanners ----------------------------------------------------------------------------------------------
+
+MAX_SYNC_BATCH = 500
+CLOCK_SKEW = timedelta(minutes=5)
+
+
+def offline_kit(event_id: int, actor, *, now: datetime) -> dict:
+    """What a scanner needs to keep working without a network: the event's public key, the door hours, and the
+    valid tickets with just enough to show on the green screen and to search (name, masked phone, type). The
+    private key never leaves the server. Stewards, supervisors and organizers of the event."""
+    event = event_of(event_id)
+    role = door_role(actor, event)
+    config = ensure_config(event.id, now=now)
+    rows = db.session.execute(
+        sa.select(Registration.id, Registration.version, Registration.user_id, Admission.registration_id,
+                  Admission.inside, WalkIn.registration_id)
+        .outerjoin(Admission, Admission.registration_id == Registration.id)
+        .outerjoin(WalkIn, WalkIn.registration_id == Registration.id)
+        .where(Registration.event_id == event.id, Registration.status.in_(TICKET_STATUSES))
+        .order_by(Registration.id)
+    ).all()
+    from app.accounts.models import User
+
+    users = {u.id: u for u in db.session.scalars(
+        sa.select(User).where(User.id.in_({row[2] for row in rows})))} if rows else {}
+    tickets = [{"registration_id": rid, "version": version, "name": users[uid].display_name,
+                "phone": users[uid].masked_phone, "ticket_type": "walk_in" if walk_in else "standard",
+                "admitted": admitted is not None, "inside": bool(inside) if admitted is not None else False}
+               for rid, version, uid, admitted, inside, walk_in in rows]
+    opens = event.starts_at - timedelta(minutes=config.opens_minutes_before)
+    return {"event_id": event.id, "public_key": config.public_key, "key_type": "Ed25519",
+            "token_format": "base64url(payload 13 bytes: format=1, event_id, registration_id, version as u8 u32 u32 "
+                            "u32 big-endian | Ed25519 signature 64 bytes)",
+            "allow_reentry": config.allow_reentry, "doors_open_at": opens.isoformat(),
+            "doors_close_at": (event.ends_at + DOORS_CLOSE_AFTER_END).isoformat(), "role": role,
+            "generated_at": now.isoformat(), "tickets": tickets}
+
+
+def record_offline_scan(event_id: int, actor, *, token, gate, scan_id, scanned_at: datetime, now: datetime,
+                        device: str = "", direction: str = "in", offline_result: str = "admitted") -> ScanOutcome:
+    """One scan a scanner made while offline, synced later. It goes through the same checks and the same
+    exactly-once admission as an online scan, at the time it happened (the device's clock; a time in the future
+    is taken as now). If the scanner let the person in and the ticket had been admitted elsewhere, both scans are
+    kept and flagged as a conflict; the earlier one is the admission."""
+    event = event_of(event_id)
+    door_role(actor, event)
+    scan_id, gate, device = _clean_scan_input(scan_id=scan_id, gate=gate, device=device, direction=direction)
+    if scanned_at.tzinfo is None:
+        raise DomainError("invalid_scan", _l("Please correct the highlighted fields."), status=422,
+                          fields={"scanned_at": str(_l("Give the time with its offset."))})
+    reason = ""
+    if scanned_at > now + CLOCK_SKEW:
+        scanned_at, reason = now, "device_clock_ahead"
+    digest = tokens.token_digest(token if isinstance(token, str) else repr(token))
+    existing = _find_scan(event.id, scan_id)
+    if existing is not None:
+        return _replay(existing, digest)
+    config = config_for(event.id)
+    verdict = verdict_for_token(event, config, token)
+    offline_result = offline_result if offline_result in SCAN_RESULTS else "admitted"
+    if direction == "in" and offline_result != "admitted" and verdict.result is None:
+        # The scanner turned the person away (its list was older, say): log what happened at the door, admit nobody.
+        verdict = _Verdict(offline_result, verdict.registration, "refused_offline")
+    return _record(event, config, verdict, actor, scan_id=scan_id, digest=digest, gate=gate, device=device,
+                   direction=direction, mode="offline", scanned_at=scanned_at, now=now, reason=reason,
+                   offline_result=offline_result)
+
+
+def sync_order(scans: list[dict]) -> list[int]:
+    """The order in which to apply a batch of queued scans: by scanned_at (the first admission wins), stable."""
+    return sorted(range(len(scans)), key=lambda i: scans[i]["scanned_at"])
+
+
+def conflicts(event_id: int, actor) -> list[dict]:
+    """Tickets admitted twice (offline scanners at two gates): every scan of each, and which one is the
+    admission. For supervisors and organizers."""
+    event = event_of(event_id)
+    require_supervisor(actor, event)
+    flagged = db.session.scalars(
+        sa.select(Scan).where(Scan.event_id == event.id, Scan.conflict.is_(True))
+        .order_by(Scan.registration_id, Scan.scanned_at, Scan.id)
+    ).all()
+    grouped: dict[int, list[Scan]] = {}
+    for scan in flagged:
+        grouped.setdefault(scan.registration_id, []).append(scan)
+    answer = []
+    for registration_id, scans in grouped.items():
+        registration = db.session.get(Registration, registration_id)
+        admission = db.session.get(Admission, registration_id)
+        answer.append({"attendee": attendee_of(registration),
+                       "first_admitted_at": admission.first_admitted_at.isoformat() if admission else None,
+                       "scans": [{"scan_id": s.scan_id, "gate": s.gate, "device": s.device, "mode": s.mode,
+                                  "scanned_at": s.scanned_at.isoformat(), "received_at": s.received_at.isoformat(),
+                                  "result": s.result, "offline_result": s.offline_result,
+                                  "won": bool(admission and admission.first_scan_id == s.id)} for s in scans]})
+    return answer
+
+
+# ---- numbers -------------------------------------------------------------------------------------------------------
+
+def counters(event_id: int) -> dict:
+    """Live numbers of the door: expected (confirmed tickets), admitted, inside now, admitted per gate (where
+    each person first came in), conflicts. Read-only; used after commit for the Socket.IO broadcast too."""
+    expected = db.session.scalar(sa.select(sa.func.count()).select_from(Registration).where(
+        Registration.event_id == event_id, Registration.status.in_(TICKET_STATUSES)))
+    gates = dict(db.session.execute(
+        sa.select(Admission.gate, sa.func.count()).where(Admission.event_id == event_id).group_by(Admission.gate)
+    ).all())
+    inside = db.session.scalar(sa.select(sa.func.count()).select_from(Admission).where(
+        Admission.event_id == event_id, Admission.inside.is_(True)))
+    conflicted = db.session.scalar(sa.select(sa.func.count(sa.distinct(Scan.registration_id))).where(
+        Scan.event_id == event_id, Scan.conflict.is_(True)))
+    return {"event_id": event_id, "expected": expected, "admitted": sum(gates.values()), "inside": inside,
+            "gates": dict(sorted(gates.items())), "conflicts": conflicted}
+
+
+def door_counters(event_id: int, actor) -> dict:
+    event = event_of(event_id)
+    door_role(actor, event)
+    return counters(event.id)
 
 
 # ---- answers -------------------------------------------------------------------------------------------------------

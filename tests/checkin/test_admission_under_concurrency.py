@@ -79,3 +79,30 @@ def test_ten_retries_of_one_scan_at_once_give_one_answer_and_one_log_row(app, do
     assert sum(not body["replayed"] for _, body in answers) == 1
     db.session.rollback()
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Scan).where(Scan.event_id == event.id)) == 1
+
+
+def test_offline_scanners_syncing_one_ticket_at_once_leave_the_earliest_admission(app, door_event, confirmed,
+                                                                                  token_of, steward):
+    from datetime import timedelta
+
+    event = door_event()
+    registration = confirmed(event)
+    ticket = token_of(registration)
+    devices = 6
+    bearer = door_team(event, steward, devices)
+    base_time = utcnow() - timedelta(minutes=20)
+    bodies = [{"device": f"phone-{i}", "scans": [{"scan_id": f"offline-{i}", "token": ticket, "gate": "ABCDEF"[i],
+                                                  "scanned_at": (base_time + timedelta(seconds=10 * (devices - i)))
+                                                  .isoformat()}]}
+              for i in range(devices)]
+    with live_server(app) as base:
+        answers = fire_together(f"{base}/api/v1/events/{event.id}/checkins/sync", bodies, bearer)
+    assert [status for status, _ in answers] == [200] * devices, answers
+
+    db.session.rollback()
+    admission = db.session.get(Admission, registration.id)
+    earliest = base_time + timedelta(seconds=10)  # device 5
+    assert admission.first_admitted_at == earliest and admission.gate == "F"
+    scans = db.session.scalars(sa.select(Scan).where(Scan.event_id == event.id)).all()
+    assert len(scans) == devices and all(s.conflict for s in scans)
+    assert admission.first_scan_id == next(s.id for s in scans if s.scan_id == "offline-5")
