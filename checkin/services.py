@@ -304,6 +304,10 @@ def _record(event: Event, config: CheckinConfig | None, verdict: _Verdict, actor
                                 at=scanned_at, offline_admitted=mode == "offline" and offline_result == "admitted")
         db.session.execute(sa.update(Scan).where(Scan.id == scan_pk).values(result=result)
                            .execution_options(synchronize_session=False))
+    if result in ("admitted", "exited") or mode == "offline":
+        from checkin.realtime import counters_changed
+
+        counters_changed(event.id)  # every scanner's counters move, once this transaction has committed
     scan = db.session.get(Scan, scan_pk, populate_existing=True)
     admission = db.session.get(Admission, registration.id, populate_existing=True) if registration else None
     return ScanOutcome(scan, registration, admission)
@@ -534,17 +538,19 @@ def conflicts(event_id: int, actor) -> list[dict]:
 
 # ---- numbers -------------------------------------------------------------------------------------------------------
 
-def counters(event_id: int) -> dict:
+def counters(event_id: int, connection=None) -> dict:
     """Live numbers of the door: expected (confirmed tickets), admitted, inside now, admitted per gate (where
-    each person first came in), conflicts. Read-only; used after commit for the Socket.IO broadcast too."""
-    expected = db.session.scalar(sa.select(sa.func.count()).select_from(Registration).where(
+    each person first came in), conflicts. Read-only; `connection` lets the after-commit broadcast read them
+    without the request's session."""
+    reader = connection if connection is not None else db.session
+    expected = reader.scalar(sa.select(sa.func.count()).select_from(Registration).where(
         Registration.event_id == event_id, Registration.status.in_(TICKET_STATUSES)))
-    gates = dict(db.session.execute(
+    gates = dict(reader.execute(
         sa.select(Admission.gate, sa.func.count()).where(Admission.event_id == event_id).group_by(Admission.gate)
     ).all())
-    inside = db.session.scalar(sa.select(sa.func.count()).select_from(Admission).where(
+    inside = reader.scalar(sa.select(sa.func.count()).select_from(Admission).where(
         Admission.event_id == event_id, Admission.inside.is_(True)))
-    conflicted = db.session.scalar(sa.select(sa.func.count(sa.distinct(Scan.registration_id))).where(
+    conflicted = reader.scalar(sa.select(sa.func.count(sa.distinct(Scan.registration_id))).where(
         Scan.event_id == event_id, Scan.conflict.is_(True)))
     return {"event_id": event_id, "expected": expected, "admitted": sum(gates.values()), "inside": inside,
             "gates": dict(sorted(gates.items())), "conflicts": conflicted}
