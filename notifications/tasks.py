@@ -51,23 +51,43 @@ def process_due_deliveries() -> int:
 
 @huey.periodic_task(crontab(minute="*"), name="notifications.every_minute")
 def every_minute() -> None:
+    resume_announcements()
     process_due_deliveries()
-    from notifications.announcements import resume_unfinished_announcements
 
-    resume_unfinished_announcements()
+
+@task()
+def fan_out_announcement(announcement_id: int) -> int:
+    """Write every recipient's inbox row, chunk after chunk (each chunk commits with its cursor)."""
+    from notifications.announcements import fan_out
+
+    return fan_out(announcement_id)
+
+
+@task()
+def resume_announcements() -> int:
+    """Fan-outs that a dead worker left unfinished go on from their cursor."""
+    from notifications.announcements import unfinished_announcement_ids
+
+    ids = unfinished_announcement_ids()
+    for announcement_id in ids:
+        fan_out_announcement(announcement_id)
+    return len(ids)
+
+
+@task()
+def resume_after_start() -> None:
+    resume_announcements()
+    process_due_deliveries()
 
 
 @huey.on_startup()
 def _resume_after_start() -> None:
     """A restarted worker (after a crash or a SIGKILL) picks up unfinished fan-outs and due deliveries at once.
-    Once per process: on_startup runs in every worker thread."""
+    Once per process: on_startup runs in every worker thread, outside any app context (hence the task)."""
     if _started.is_set():
         return
     _started.set()
-    from notifications.announcements import resume_unfinished_announcements_now
-
-    resume_unfinished_announcements_now()
-    process_due_deliveries()
+    resume_after_start()
 
 
 def schedule_next_run(*, now: datetime | None = None) -> None:
@@ -93,7 +113,7 @@ def drain(*, ids: list[int] | None = None, now_fn=utcnow, max_batches: int = 10_
         db.session.commit()  # the claim (the lease) holds while we send
         if not claimed:
             return sent
-        sent += send_batch(token, outgoing)
+        sent += send_batch(token, outgoing, now_fn=now_fn)
     return sent
 
 
@@ -136,7 +156,7 @@ def build_outgoing(deliveries: list[Delivery]) -> list[Outgoing]:
     return result
 
 
-def send_batch(token: str, outgoing: list[Outgoing]) -> int:
+def send_batch(token: str, outgoing: list[Outgoing], *, now_fn=utcnow) -> int:
     """Send in threads (many requests in flight), then record every outcome in one transaction."""
     app = current_app._get_current_object()
     config = dict(app.config)
@@ -148,9 +168,9 @@ def send_batch(token: str, outgoing: list[Outgoing]) -> int:
                     raise Skip("no push subscription")
                 return "sent", sender_for(item.channel, config)(item, config) or Outcome(), "", None
             except TemporaryFailure as error:
-                return "retry", None, str(error), error.retry_after
+                return "retry", getattr(error, "outcome", None), str(error), error.retry_after
             except PermanentFailure as error:
-                return "failed", None, str(error), None
+                return "failed", getattr(error, "outcome", None), str(error), None
             except Skip as error:
                 return "skipped", None, str(error), None
             except Exception as error:  # a bug or an unexpected answer: retry with backoff, keep the reason
@@ -164,7 +184,7 @@ def send_batch(token: str, outgoing: list[Outgoing]) -> int:
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="notify") as pool:
             results = list(pool.map(send_one, outgoing))
 
-    now = utcnow()
+    now = now_fn()
     sent = 0
     fallbacks = []
     for item, (status, outcome, error, retry_after) in zip(outgoing, results, strict=True):

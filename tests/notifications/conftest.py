@@ -28,3 +28,38 @@ def messages_of(user_id):
     db.session.expire_all()
     return list(db.session.scalars(sa.select(Notification).where(Notification.user_id == user_id)
                                    .order_by(Notification.id)))
+
+
+@pytest.fixture(scope="session")
+def vapid_keys():
+    from notifications.channels.webpush import generate_vapid_keys
+
+    return generate_vapid_keys()
+
+
+@pytest.fixture
+def app_config(database_url, vapid_keys):
+    """Web Push configured, and push endpoints on 127.0.0.1 accepted (the tests' own push service)."""
+    from tests.conftest import make_config
+
+    private, public = vapid_keys
+    return make_config(database_url, NOTIFICATIONS_VAPID_PRIVATE_KEY=private, NOTIFICATIONS_VAPID_PUBLIC_KEY=public,
+                       NOTIFICATIONS_VAPID_SUBJECT="mailto:ops@beiyang.test", NOTIFICATIONS_ALLOW_INSECURE_PUSH=True,
+                       SERVER_NAME_FOR_LINKS="https://events.beiyang.test")
+
+
+def quiet_hours_off(user_id):
+    """Tests must not depend on the hour they run at: no quiet hours for this person."""
+    from notifications.models import NotificationSettings
+
+    db.session.merge(NotificationSettings(user_id=user_id, quiet_hours_enabled=False))
+    db.session.commit()
+
+
+def subscribe(user, keys, endpoint):
+    from notifications.services import subscribe_device
+
+    quiet_hours_off(user.id)
+    subscription = subscribe_device(user.id, endpoint=endpoint, p256dh=keys.p256dh, auth=keys.auth, now=utcnow())
+    db.session.commit()
+    return subscription

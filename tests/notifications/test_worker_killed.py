@@ -1,0 +1,113 @@
+"""Kill the worker (SIGKILL) in the middle of an announcement to many residents, start it again: every resident
+ends with exactly one inbox message, and every push is delivered (at least once: the payload's id lets the service
+worker drop a repeat). Real processes: `flask --app app worker` on the test's database, a push service on 127.0.0.1
+answering after 50 ms."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from app.db_types import utcnow
+from app.extensions import db
+from notifications import announcements, tasks
+from notifications.models import Announcement, Delivery, Notification, NotificationSettings, PushSubscription
+from tests.notifications.pushservice import BrowserKeys, PushService
+
+pytestmark = pytest.mark.integration
+RESIDENTS = 150
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def start_worker(database_url, instance, vapid_keys, log):
+    env = {**os.environ, "APP_ENV": "development", "DATABASE_URL": database_url, "INSTANCE_PATH": str(instance),
+           "TASK_QUEUE": "embedded", "SECRET_KEY": "test-secret-key-not-for-production", "DEMO_MODE": "0",
+           "VAPID_PRIVATE_KEY": vapid_keys[0], "VAPID_PUBLIC_KEY": vapid_keys[1],
+           "PUBLIC_BASE_URL": "https://events.beiyang.test", "NOTIFICATIONS_LEASE_SECONDS": "3",
+           "NOTIFICATIONS_FANOUT_CHUNK": "20", "NOTIFICATIONS_BATCH": "10", "NOTIFICATIONS_SEND_CONCURRENCY": "4"}
+    env.pop("REDIS_URL", None)
+    return subprocess.Popen([sys.executable, "-m", "flask", "--app", "app", "worker", "--workers", "2"], cwd=ROOT,
+                            env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+
+
+def count(query):
+    db.session.expire_all()
+    value = db.session.scalar(query)
+    db.session.rollback()  # no snapshot held while the worker writes
+    return value
+
+
+def wait_for(condition, timeout, what, log_path):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        time.sleep(0.2)
+    raise AssertionError(f"timed out waiting for {what}\n--- worker log ---\n{log_path.read_text()[-4000:]}")
+
+
+def test_a_killed_worker_loses_no_message_and_doubles_none(app, database_url, organizer, create_resident,
+                                                           vapid_keys, tmp_path, monkeypatch):
+    from app.accounts.models import User
+
+    now = utcnow()
+    users = [User(phone=f"+8613700{i:06d}", name=f"居民{i}", profile_completed_at=now) for i in range(RESIDENTS)]
+    db.session.add_all(users)
+    db.session.flush()
+    keys = {user.id: BrowserKeys() for user in users}
+    with PushService(delay=0.05) as push:
+        for user in users:
+            db.session.add(NotificationSettings(user_id=user.id, quiet_hours_enabled=False))
+            db.session.add(PushSubscription(user_id=user.id, endpoint=push.endpoint(f"u{user.id}"),
+                                            p256dh=keys[user.id].p256dh, auth=keys[user.id].auth))
+        db.session.commit()
+        monkeypatch.setattr(tasks, "fan_out_announcement", lambda announcement_id: None)  # the worker does it
+        announcement = announcements.create_announcement(organizer, segment={"kind": "all"}, title="小镇公告",
+                                                         body="明早 8 点消防演练。", now=utcnow())
+        db.session.commit()
+        announcement_id = announcement.id
+        webpush_done = (sa.select(sa.func.count()).select_from(Delivery).join(Notification)
+                        .where(Notification.announcement_id == announcement_id, Delivery.channel == "webpush",
+                               Delivery.status == "sent"))
+
+        log_path = tmp_path / "worker.log"
+        with log_path.open("ab") as log:
+            worker = start_worker(database_url, tmp_path / "instance", vapid_keys, log)
+            try:
+                wait_for(lambda: len(push.received) >= 30, 60, "the first pushes", log_path)
+                os.killpg(worker.pid, signal.SIGKILL)
+                worker.wait(timeout=10)
+            finally:
+                if worker.poll() is None:
+                    os.killpg(worker.pid, signal.SIGKILL)
+            rows_at_kill = count(sa.select(sa.func.count()).select_from(Notification)
+                                 .where(Notification.announcement_id == announcement_id))
+            sent_at_kill = count(webpush_done)
+            assert sent_at_kill < RESIDENTS, "the worker finished before it was killed: nothing was tested"
+
+            worker = start_worker(database_url, tmp_path / "instance", vapid_keys, log)
+            try:
+                wait_for(lambda: count(webpush_done) == RESIDENTS, 120, "every push after the restart", log_path)
+            finally:
+                os.killpg(worker.pid, signal.SIGKILL)
+                worker.wait(timeout=10)
+
+    db.session.expire_all()
+    assert db.session.get(Announcement, announcement_id).status == "sent"
+    per_person = dict(db.session.execute(
+        sa.select(Notification.user_id, sa.func.count()).where(Notification.announcement_id == announcement_id)
+        .group_by(Notification.user_id)).all())
+    assert per_person == {user_id: 1 for user_id in [organizer.id] + [u.id for u in users]}  # exactly one each
+    message_of = dict(db.session.execute(sa.select(Notification.user_id, Notification.id).where(
+        Notification.announcement_id == announcement_id)).all())
+    for user in users:
+        received = push.bodies_for(f"u{user.id}")
+        assert received, f"resident {user.id} got no push"
+        assert {keys[user.id].decrypt(r["body"])["id"] for r in received} == {message_of[user.id]}
+    repeats = len(push.received) - RESIDENTS
+    print(f"rows at kill {rows_at_kill}, pushes sent at kill {sent_at_kill}, repeated pushes {repeats}")
