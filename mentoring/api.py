@@ -13,7 +13,7 @@ from app.authz import has_role, login_required
 from app.db_types import utcnow
 from app.errors import NotFound
 from app.extensions import db
-from mentoring import services
+from mentoring import office_hours, services
 from mentoring.models import MATCHING_MODES, RULE_KINDS
 
 blp = api_blueprint("mentoring_api", __name__, "/mentoring",
@@ -298,3 +298,98 @@ def decline(payload, match_id: int):
     match = services.respond_to_match(match_id, current_user, accept=False, reason=payload["reason"], now=utcnow())
     db.session.commit()
     return match
+
+
+# ---- office hours ------------------------------------------------------------------------------------------------
+
+class AvailabilitySchema(Schema):
+    id = fields.Integer(dump_only=True)
+    weekday = fields.Integer(required=True, metadata={"description": "0 = Monday"})
+    start = fields.String(required=True, load_only=True, metadata={"description": "HH:MM, Shanghai time"})
+    end = fields.String(required=True, load_only=True)
+    slot_minutes = fields.Integer(load_default=30)
+    location = fields.String(load_default="")
+
+
+class SlotSchema(Schema):
+    id = fields.Integer()
+    mentor_id = fields.Integer()
+    starts_at = fields.DateTime()
+    ends_at = fields.DateTime()
+    location = fields.String()
+
+
+class BookingSchema(Schema):
+    id = fields.Integer(dump_only=True)
+    slot = fields.Nested(SlotSchema, dump_only=True)
+    founder_id = fields.Integer(dump_only=True)
+    mentor_id = fields.Integer(dump_only=True)
+    status = fields.String(dump_only=True, metadata={"description": "booked, cancelled"})
+    topic = fields.String(load_default="", validate=validate.Length(max=300))
+
+
+class MoveSchema(Schema):
+    slot_id = fields.Integer(required=True)
+
+
+@blp.route("/availability", methods=["POST"])
+@blp.arguments(AvailabilitySchema)
+@blp.response(201, AvailabilitySchema)
+@blp.alt_response(400, schema="Error", description="invalid_availability")
+@login_required
+def add_availability(payload):
+    """Add a weekly office-hours range (mentors); its slots for the next weeks are created."""
+    availability = office_hours.add_availability(current_user, now=utcnow(), **payload)
+    db.session.commit()
+    return availability
+
+
+@blp.route("/mentors/<int:mentor_id>/slots")
+@blp.response(200, SlotSchema(many=True))
+@blp.alt_response(404, schema="Error", description="not_matched")
+@login_required
+def mentor_slots(mentor_id: int):
+    """My mentor's free slots (only for a founder whose match with this mentor is accepted)."""
+    return office_hours.slots_for_founder(mentor_id, current_user, now=utcnow())
+
+
+@blp.route("/slots/<int:slot_id>/book", methods=["POST"])
+@blp.arguments(BookingSchema)
+@blp.response(201, BookingSchema)
+@blp.alt_response(409, schema="Error", description="slot_taken, slot_past")
+@login_required
+def book(payload, slot_id: int):
+    """Book one of my mentor's slots."""
+    booking = office_hours.book_slot(slot_id, current_user, topic=payload["topic"], now=utcnow())
+    db.session.commit()
+    return booking
+
+
+@blp.route("/bookings/mine")
+@blp.response(200, BookingSchema(many=True))
+@login_required
+def my_bookings():
+    """My office hours, as founder or mentor."""
+    return office_hours.bookings_of(current_user)
+
+
+@blp.route("/bookings/<int:booking_id>/cancel", methods=["POST"])
+@blp.response(200, BookingSchema)
+@login_required
+def cancel_booking(booking_id: int):
+    """Cancel a booking (its founder or mentor); the slot is free again."""
+    booking = office_hours.cancel_booking(booking_id, current_user, now=utcnow())
+    db.session.commit()
+    return booking
+
+
+@blp.route("/bookings/<int:booking_id>/move", methods=["POST"])
+@blp.arguments(MoveSchema)
+@blp.response(201, BookingSchema)
+@blp.alt_response(409, schema="Error", description="slot_taken, slot_past")
+@login_required
+def move_booking(payload, booking_id: int):
+    """Move my booking to another slot of the same mentor (the old one is freed only if the new one is mine)."""
+    booking = office_hours.move_booking(booking_id, current_user, new_slot_id=payload["slot_id"], now=utcnow())
+    db.session.commit()
+    return booking
