@@ -178,7 +178,25 @@ def private_feed(user: User, *, now: datetime, links: Links) -> bytes:
         calendar.add_component(component)
     for slot in pitch_slots_of_person(user.id, now=now):
         calendar.add_component(_slot_vevent(slot, links))
+    for provider in PRIVATE_FEED_PROVIDERS:  # other packages' own items (mentoring: office hours)
+        for component in provider(user, now=now, links=links):
+            calendar.add_component(component)
     return _finish(calendar)
+
+
+# Other packages add a person's own items to the private feed without this module knowing them: a provider is
+# called as provider(user, now=, links=) and returns VEVENTs (built with `vevent` below, so they look alike).
+PRIVATE_FEED_PROVIDERS: list = []
+
+
+def register_private_feed_provider(provider) -> None:
+    if provider not in PRIVATE_FEED_PROVIDERS:
+        PRIVATE_FEED_PROVIDERS.append(provider)
+
+
+def vevent(**fields) -> icalendar.Event:
+    """A VEVENT in this feed's shape (times in Shanghai, reminders, stable bytes); see _vevent for the fields."""
+    return _vevent(**fields)
 
 
 def download_filename(event: Event) -> str:

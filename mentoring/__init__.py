@@ -7,3 +7,8 @@ def init_app(app: Flask) -> None:
     from . import api, models, views  # noqa: F401  (the api module declares its blueprint on import)
 
     views.init_app(app)
+    from events.calendar import register_private_feed_provider
+
+    from .calendar import office_hour_components
+
+    register_private_feed_provider(office_hour_components)

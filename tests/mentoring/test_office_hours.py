@@ -126,3 +126,31 @@ def test_founders_racing_for_one_slot_over_http_get_it_exactly_once(app, matched
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Booking)) == 1
     winner = next(body for status, body in results if status == 201)
     assert db.session.get(OfficeHourSlot, slot_id).booked_by_id == winner["founder_id"]
+
+
+def test_both_see_the_booking_in_their_private_calendar_and_a_cancellation_too(client, matched, create_resident):
+    from events.calendar import calendar_token
+
+    mentor, [founder] = matched()
+    stranger = create_resident()
+    slot = office_hours.open_slots(mentor.id, now=utcnow())[0]
+    booking = office_hours.book_slot(slot.id, founder, topic="A 轮融资材料", now=utcnow())
+    tokens = {p.id: calendar_token(p) for p in (mentor, founder, stranger)}
+    db.session.commit()
+    uid = f"UID:office-hour-{booking.id}@beiyang-events"
+
+    def feed(person):
+        answer = client.get(f"/calendar/{tokens[person.id]}.ics")
+        assert answer.status_code == 200
+        return answer.get_data(as_text=True).replace("\r\n ", "")
+
+    assert uid in feed(founder) and "约谈导师" in feed(founder)
+    assert uid in feed(mentor) and "创业者0" in feed(mentor)
+    assert uid not in feed(stranger)
+    office_hours.cancel_booking(booking.id, founder, now=utcnow())
+    db.session.commit()
+    import icalendar
+
+    [event] = [c for c in icalendar.Calendar.from_ical(feed(mentor)).walk("VEVENT")
+               if str(c["UID"]) == uid.removeprefix("UID:")]
+    assert str(event["STATUS"]) == "CANCELLED" and int(event["SEQUENCE"]) == 1
