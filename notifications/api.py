@@ -164,3 +164,38 @@ class PushSubscriptions(MethodView):
         """Unsubscribe this browser (only my own subscription)."""
         services.unsubscribe_device(current_user.id, payload["endpoint"])
         db.session.commit()
+
+
+class QuietHoursSchema(Schema):
+    enabled = fields.Boolean(load_default=True)
+    start = fields.String(load_default="22:00", metadata={"description": "HH:MM, Asia/Shanghai"})
+    end = fields.String(load_default="08:00")
+    timezone = fields.String(dump_only=True)
+
+
+class PreferencesSchema(Schema):
+    channels = fields.Dict(keys=fields.String(), values=fields.Dict(keys=fields.String(), values=fields.Boolean()),
+                           metadata={"description": "{category: {inbox|webpush|email|sms|wechat: on}}"})
+    transactional = fields.List(fields.String(), dump_only=True,
+                                metadata={"description": "categories whose inbox cannot be switched off"})
+    quiet_hours = fields.Nested(QuietHoursSchema)
+
+
+@blp.route("/preferences")
+class Preferences(MethodView):
+    decorators = [login_required]
+
+    @blp.response(200, PreferencesSchema)
+    def get(self):
+        """My channels per category, and my quiet hours (non-urgent pushes wait until they end)."""
+        return services.preferences_view(current_user.id)
+
+    @blp.arguments(PreferencesSchema)
+    @blp.response(200, PreferencesSchema)
+    @blp.alt_response(409, schema="Error", description="transactional_inbox")
+    def put(self, payload):
+        """Change some of my choices (only what is given changes)."""
+        services.update_preferences(current_user.id, channels=payload.get("channels"),
+                                    quiet_hours=payload.get("quiet_hours"))
+        db.session.commit()
+        return services.preferences_view(current_user.id)

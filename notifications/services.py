@@ -406,3 +406,58 @@ def set_preference(user_id: int, category: str, channel: str, enabled: bool) -> 
     else:
         row.enabled = bool(enabled)
     db.session.flush()
+
+
+def _parse_clock(value: str) -> int | None:
+    try:
+        hours, minutes = str(value).strip().split(":")
+        hours, minutes = int(hours), int(minutes)
+    except (ValueError, AttributeError):
+        return None
+    if not (0 <= hours < 24 and 0 <= minutes < 60):
+        return None
+    return hours * 60 + minutes
+
+
+def clock(minutes: int) -> str:
+    return f"{minutes // 60:02d}:{minutes % 60:02d}"
+
+
+def update_preferences(user_id: int, *, channels: dict | None = None, quiet_hours: dict | None = None) -> None:
+    """Save a person's choices at once: `channels` {category: {channel: bool}} (only what is given changes) and
+    `quiet_hours` {"enabled": bool, "start": "22:00", "end": "08:00"}. All or nothing: one bad value refuses all."""
+    for category, by_channel in (channels or {}).items():
+        if category not in CATEGORIES:
+            raise DomainError("unknown_category", _l("Unknown message category."))
+        for channel, enabled in (by_channel or {}).items():
+            if channel not in PREFERENCE_CHANNELS:
+                raise DomainError("unknown_channel", _l("Unknown channel."))
+            if channel == "inbox" and category in TRANSACTIONAL_CATEGORIES and not enabled:
+                raise DomainError("transactional_inbox", _l(
+                    "Messages about your own registrations and events always stay in your inbox."), status=409)
+    settings = None
+    if quiet_hours is not None:
+        start, end = _parse_clock(quiet_hours.get("start", "22:00")), _parse_clock(quiet_hours.get("end", "08:00"))
+        if start is None or end is None:
+            raise DomainError("invalid_quiet_hours", _l("Quiet hours are times like 22:00."))
+        settings = db.session.get(NotificationSettings, user_id) or NotificationSettings(user_id=user_id)
+        settings.quiet_hours_enabled = bool(quiet_hours.get("enabled", True))
+        settings.quiet_start_minute, settings.quiet_end_minute = start, end
+        settings.timezone = settings.timezone or "Asia/Shanghai"
+        db.session.add(settings)
+    for category, by_channel in (channels or {}).items():
+        for channel, enabled in (by_channel or {}).items():
+            set_preference(user_id, category, channel, bool(enabled))
+    db.session.flush()
+
+
+def preferences_view(user_id: int) -> dict:
+    """What the settings page and the API show."""
+    prefs = preferences_of(user_id)
+    settings = settings_of(user_id)
+    return {
+        "channels": {c: {ch: prefs[(c, ch)] for ch in PREFERENCE_CHANNELS} for c in CATEGORIES},
+        "transactional": list(TRANSACTIONAL_CATEGORIES),
+        "quiet_hours": {"enabled": settings.quiet_hours_enabled, "start": clock(settings.quiet_start_minute),
+                        "end": clock(settings.quiet_end_minute), "timezone": settings.timezone or "Asia/Shanghai"},
+    }

@@ -3,7 +3,9 @@ and the one-click unsubscribe link of e-mails. Thin: every rule is in notificati
 
 from __future__ import annotations
 
-from flask import Blueprint, Flask, abort, redirect, render_template, request, url_for
+import json
+
+from flask import Blueprint, Flask, abort, flash, redirect, render_template, request, url_for
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
@@ -59,6 +61,35 @@ def read_all():
     return redirect(url_for("notifications.inbox"))
 
 
+CHANNEL_LABELS = {
+    "inbox": _l("Inbox"),
+    "webpush": _l("Push"),
+    "email": _l("E-mail"),
+    "sms": _l("SMS"),
+    "wechat": _l("WeChat"),
+}
+
+
+@bp.route("/notifications/settings", methods=["GET", "POST"])
+@login_required
+def preferences():
+    """Channels per category (transactional ones can be moved to the inbox, never switched off) and quiet hours."""
+    from notifications.models import CATEGORIES, PREFERENCE_CHANNELS, TRANSACTIONAL_CATEGORIES
+
+    if request.method == "POST":
+        channels = {c: {ch: f"{c}.{ch}" in request.form for ch in PREFERENCE_CHANNELS} for c in CATEGORIES}
+        for category in TRANSACTIONAL_CATEGORIES:
+            channels[category]["inbox"] = True
+        services.update_preferences(current_user.id, channels=channels, quiet_hours={
+            "enabled": "quiet_enabled" in request.form, "start": request.form.get("quiet_start", "22:00"),
+            "end": request.form.get("quiet_end", "08:00")})
+        db.session.commit()
+        flash(_l("Your notification settings are saved."), "success")
+        return redirect(url_for("notifications.preferences"))
+    return render_template("notifications/preferences.html", view=services.preferences_view(current_user.id),
+                           channel_labels=CHANNEL_LABELS)
+
+
 @bp.route("/notifications/unsubscribe/<token>", methods=["GET", "POST"])
 def unsubscribe(token: str):
     """One click from an e-mail (RFC 8058: mail clients POST here without a session). A GET shows a confirmation
@@ -77,6 +108,36 @@ def unsubscribe(token: str):
                            token=token)
 
 
+@bp.get("/sw.js")
+def service_worker():
+    """The site's service worker (scope /): it imports each package's part (SERVICE_WORKER_SCRIPTS; the push part
+    is static/js/push-sw.js). Served from the root so that its scope covers every page; never cached long, so an
+    update reaches browsers at their next visit."""
+    from flask import current_app
+
+    scripts = current_app.config.get("SERVICE_WORKER_SCRIPTS") or []
+    body = "\n".join(f"importScripts({json.dumps(url_for('static', filename=path))});" for path in scripts)
+    response = current_app.response_class(body + "\n", mimetype="text/javascript")
+    response.headers["Cache-Control"] = "no-cache"
+    response.headers["Service-Worker-Allowed"] = "/"
+    return response
+
+
+@bp.get("/manifest.webmanifest")
+def manifest():
+    """The installable app (PWA): name, icons, start at the events list, standalone."""
+    from flask import jsonify
+
+    response = jsonify({
+        "name": str(_l("Beiyang Events")), "short_name": "北杨小镇", "lang": "zh-CN", "start_url": "/",
+        "scope": "/", "display": "standalone", "background_color": "#ffffff", "theme_color": "#0b5cab",
+        "icons": [{"src": url_for("static", filename=f"icons/icon-{n}.png"), "sizes": f"{n}x{n}",
+                   "type": "image/png", "purpose": "any maskable"} for n in (192, 512)],
+    })
+    response.mimetype = "application/manifest+json"
+    return response
+
+
 def _unread_badge() -> dict:
     def unread_badge() -> int:
         if not current_user.is_authenticated:
@@ -89,6 +150,9 @@ def _unread_badge() -> dict:
 def init_app(app: Flask) -> None:
     from app.extensions import csrf
 
+    app.config.setdefault("SERVICE_WORKER_SCRIPTS", [])
+    if "js/push-sw.js" not in app.config["SERVICE_WORKER_SCRIPTS"]:
+        app.config["SERVICE_WORKER_SCRIPTS"].append("js/push-sw.js")
     app.register_blueprint(bp)
     app.context_processor(_unread_badge)
     csrf.exempt("notifications.views.unsubscribe")  # the token is the proof; mail clients POST without a session
