@@ -6,6 +6,7 @@ from flask import Flask
 
 
 def init_app(app: Flask) -> None:
-    from checkin import api, models, realtime  # noqa: F401  (api modules declare their blueprints on import)
+    from checkin import api, models, realtime, views  # noqa: F401  (api modules declare their blueprints on import)
 
     realtime.init_app(app)
+    views.init_app(app)

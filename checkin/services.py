@@ -556,6 +556,52 @@ def counters(event_id: int, connection=None) -> dict:
             "gates": dict(sorted(gates.items())), "conflicts": conflicted}
 
 
+def attendance(event_id: int) -> dict:
+    """After the event: who came and who did not (confirmed tickets never admitted), by name."""
+    from app.accounts.models import User
+
+    rows = db.session.execute(
+        sa.select(Registration.id, User.name, User.phone, Admission.first_admitted_at, Admission.gate)
+        .join(User, User.id == Registration.user_id)
+        .outerjoin(Admission, Admission.registration_id == Registration.id)
+        .where(Registration.event_id == event_id, Registration.status.in_(TICKET_STATUSES))
+        .order_by(Admission.first_admitted_at.is_(None), Admission.first_admitted_at, User.name)
+    ).all()
+    from app.accounts.phones import mask_phone
+
+    came = [{"registration_id": r.id, "name": r.name, "phone": mask_phone(r.phone), "at": r.first_admitted_at,
+             "gate": r.gate} for r in rows if r.first_admitted_at is not None]
+    absent = [{"registration_id": r.id, "name": r.name, "phone": mask_phone(r.phone)} for r in rows
+              if r.first_admitted_at is None]
+    total = len(rows)
+    return {"expected": total, "came": came, "no_shows": absent,
+            "rate": round(100 * len(came) / total) if total else 0}
+
+
+def scan_log(event_id: int, *, limit: int | None = 50) -> list[dict]:
+    """The check-in log, newest first: who, when, which gate and device, online or offline, what it answered."""
+    from sqlalchemy.orm import aliased
+
+    from app.accounts.models import User
+
+    person = aliased(User)
+    actor = aliased(User)
+    query = (sa.select(Scan, person.name, person.phone, actor.name)
+             .outerjoin(Registration, Registration.id == Scan.registration_id)
+             .outerjoin(person, person.id == Registration.user_id)
+             .outerjoin(actor, actor.id == Scan.actor_id)
+             .where(Scan.event_id == event_id).order_by(Scan.received_at.desc(), Scan.id.desc()))
+    if limit:
+        query = query.limit(limit)
+    from app.accounts.phones import mask_phone
+
+    return [{"scanned_at": scan.scanned_at, "received_at": scan.received_at, "name": name or "",
+             "phone": mask_phone(phone) if phone else "", "gate": scan.gate, "device": scan.device,
+             "mode": scan.mode, "direction": scan.direction, "result": scan.result, "reason": scan.reason,
+             "by": by or "", "conflict": scan.conflict, "scan_id": scan.scan_id}
+            for scan, name, phone, by in db.session.execute(query).all()]
+
+
 def door_counters(event_id: int, actor) -> dict:
     event = event_of(event_id)
     door_role(actor, event)

@@ -1,0 +1,281 @@
+/* The scanner of one gate (checkin/templates/checkin/scanner.html).
+   Online: each code goes to POST /api/v1/events/<id>/checkins, the database decides.
+   Offline (switched by itself when a request fails, back when one succeeds): the code is verified here with the
+   event's Ed25519 public key (WebCrypto) against the ticket list downloaded when the page opened, the answer is
+   shown at once, and the scan is queued (localStorage) and synced to /checkins/sync when the network returns.
+   Counters move live through Socket.IO (room of the event); after a reconnect they are re-fetched over HTTP. */
+(function () {
+  "use strict";
+  var root = document.querySelector("[data-testid=scanner]");
+  if (!root || !root.dataset.gate) return;
+  var EVENT = Number(root.dataset.event), GATE = root.dataset.gate, ROLE = root.dataset.role;
+  var API = "/api/v1/events/" + EVENT;
+  var S = JSON.parse(document.getElementById("checkin-strings").textContent);
+  var CSRF = (document.querySelector("meta[name=csrf-token]") || {}).content;
+  var DEVICE_KEY = "checkin.device", QUEUE_KEY = "checkin.queue." + EVENT, KIT_KEY = "checkin.kit." + EVENT;
+  var ADMITTED_KEY = "checkin.admitted." + EVENT;
+  var REQUEST_TIMEOUT = 4000, SYNC_EVERY = 5000;
+
+  var device = localStorage.getItem(DEVICE_KEY);
+  if (!device) { device = "web-" + uuid().slice(0, 8); localStorage.setItem(DEVICE_KEY, device); }
+  var online = true, kit = load(KIT_KEY), queue = load(QUEUE_KEY) || [], localAdmitted = load(ADMITTED_KEY) || {};
+  var publicKey = null, lastCode = null, lastAt = 0, syncing = false;
+
+  function $(id) { return document.querySelector("[data-testid=" + id + "]"); }
+  function load(key) { try { return JSON.parse(localStorage.getItem(key)); } catch (e) { return null; } }
+  function save(key, value) { localStorage.setItem(key, JSON.stringify(value)); }
+  function uuid() {
+    if (window.crypto && crypto.randomUUID) return crypto.randomUUID();
+    return "xxxxxxxx-xxxx-4xxx-yxxx-xxxxxxxxxxxx".replace(/[xy]/g, function (c) {
+      var r = Math.random() * 16 | 0; return (c === "x" ? r : (r & 3 | 8)).toString(16);
+    });
+  }
+
+  function request(method, url, body) {
+    var controller = window.AbortController ? new AbortController() : null;
+    var timer = controller && setTimeout(function () { controller.abort(); }, REQUEST_TIMEOUT);
+    return fetch(url, {
+      method: method, credentials: "same-origin", signal: controller && controller.signal,
+      headers: { "Content-Type": "application/json", "Accept": "application/json", "X-CSRFToken": CSRF },
+      body: body ? JSON.stringify(body) : undefined
+    }).then(function (response) {
+      clearTimeout(timer);
+      if (response.status >= 500) throw new Error("server " + response.status);
+      return response.json().then(function (data) { return { status: response.status, data: data }; });
+    }, function (error) { clearTimeout(timer); throw error; });
+  }
+
+  // ---- mode -----------------------------------------------------------------------------------------------------
+  function setOnline(value) {
+    online = value;
+    var badge = $("mode");
+    badge.dataset.mode = value ? "online" : "offline";
+    badge.textContent = value ? S.online : S.offline;
+    badge.classList.toggle("offline", !value);
+  }
+  function showQueue() { $("queued").textContent = String(queue.length); }
+
+  // ---- the answer, in full screen ---------------------------------------------------------------------------------
+  var overlay = $("result"), hideTimer = null;
+  function show(answer) {
+    var ok = answer.result === "admitted" || answer.result === "exited";
+    overlay.className = "scan-result " + (ok ? "ok" : "refused");
+    overlay.dataset.result = answer.result;
+    overlay.dataset.mode = answer.offline ? "offline" : "online";
+    $("verdict").textContent = S[answer.result] || answer.result;
+    var who = answer.attendee;
+    $("who").textContent = who ? who.name + " · " + who.phone + " · " + (S["type_" + who.ticket_type] || "") : "";
+    var detail = "";
+    if (answer.result === "already_admitted" && answer.first_admitted_at) {
+      var when = new Date(answer.first_admitted_at);
+      detail = S.first_admitted.replace("{when}", pad(when.getHours()) + ":" + pad(when.getMinutes()))
+        .replace("{gate}", answer.gate || "");
+    }
+    $("detail").textContent = detail;
+    overlay.hidden = false;
+    if (navigator.vibrate) navigator.vibrate(ok ? 80 : [200, 100, 200]);
+    clearTimeout(hideTimer);
+    hideTimer = setTimeout(function () { overlay.hidden = true; }, ok ? 2500 : 5000);
+  }
+  function pad(n) { return (n < 10 ? "0" : "") + n; }
+  overlay.addEventListener("click", function () { overlay.hidden = true; });
+
+  // ---- scanning ---------------------------------------------------------------------------------------------------
+  function handle(code) {
+    code = (code || "").trim();
+    if (!code) return;
+    var now = Date.now();
+    if (code === lastCode && now - lastAt < 3000) return;  // the camera sees the same code many times a second
+    lastCode = code; lastAt = now;
+    var scan = { scan_id: uuid(), token: code, gate: GATE, device: device };
+    if (!online) { offlineScan(scan); return; }
+    request("POST", API + "/checkins", scan).then(function (reply) {
+      setOnline(true);
+      if (reply.status === 200) { rememberAdmitted(reply.data); show(reply.data); }
+      else show({ result: "invalid" });
+    }).catch(function () { setOnline(false); offlineScan(scan); });
+  }
+
+  function rememberAdmitted(answer) {
+    if (answer.attendee && (answer.result === "admitted" || answer.result === "already_admitted")) {
+      localAdmitted[answer.attendee.registration_id] = answer.first_admitted_at || new Date().toISOString();
+      save(ADMITTED_KEY, localAdmitted);
+    }
+  }
+
+  // ---- offline ----------------------------------------------------------------------------------------------------
+  function b64urlBytes(text) {
+    if (!/^[A-Za-z0-9_-]+$/.test(text)) return null;
+    var b64 = text.replace(/-/g, "+").replace(/_/g, "/");
+    while (b64.length % 4) b64 += "=";
+    try {
+      var raw = atob(b64), bytes = new Uint8Array(raw.length);
+      for (var i = 0; i < raw.length; i++) bytes[i] = raw.charCodeAt(i);
+      return bytes;
+    } catch (e) { return null; }
+  }
+
+  function importKey() {
+    if (publicKey || !kit) return Promise.resolve(publicKey);
+    if (!(window.crypto && crypto.subtle)) return Promise.resolve(null);
+    return crypto.subtle.importKey("raw", b64urlBytes(kit.public_key), { name: "Ed25519" }, false, ["verify"])
+      .then(function (key) { publicKey = key; return key; }, function () { return null; });
+  }
+
+  function verifyOffline(code) {
+    // -> Promise of {result, ticket}
+    var bytes = code.length === 103 ? b64urlBytes(code) : null;
+    if (!bytes || bytes.length !== 77 || bytes[0] !== 1) return Promise.resolve({ result: "invalid" });
+    var view = new DataView(bytes.buffer);
+    var eventId = view.getUint32(1), registrationId = view.getUint32(5), version = view.getUint32(9);
+    return importKey().then(function (key) {
+      if (!key) return { result: "cannot_verify" };
+      return crypto.subtle.verify({ name: "Ed25519" }, key, bytes.slice(13), bytes.slice(0, 13)).then(function (ok) {
+        if (!ok) return { result: "invalid" };
+        if (eventId !== EVENT) return { result: "wrong_event" };
+        var ticket = (kit.tickets || []).filter(function (t) { return t.registration_id === registrationId; })[0];
+        if (!ticket || ticket.version !== version) return { result: "revoked", ticket: ticket };
+        var now = new Date();
+        if (now < new Date(kit.doors_open_at) || now > new Date(kit.doors_close_at)) return { result: "not_open", ticket: ticket };
+        if (localAdmitted[registrationId] || ticket.admitted) {
+          return { result: "already_admitted", ticket: ticket, at: localAdmitted[registrationId] || null };
+        }
+        return { result: "admitted", ticket: ticket };
+      });
+    });
+  }
+
+  function offlineScan(scan) {
+    verifyOffline(scan.token).then(function (verdict) {
+      if (verdict.result === "cannot_verify") { show({ result: "invalid" }); note(S.cannot_verify); return; }
+      var t = verdict.ticket;
+      show({ result: verdict.result, offline: true, first_admitted_at: verdict.at, gate: "",
+             attendee: t ? { registration_id: t.registration_id, name: t.name, phone: t.phone, ticket_type: t.ticket_type } : null });
+      if (verdict.result === "admitted") {
+        localAdmitted[t.registration_id] = new Date().toISOString();
+        save(ADMITTED_KEY, localAdmitted);
+        bump();
+      }
+      queue.push({ scan_id: scan.scan_id, token: scan.token, gate: GATE, scanned_at: new Date().toISOString(),
+                   offline_result: verdict.result === "admitted" ? "admitted" : verdict.result });
+      save(QUEUE_KEY, queue);
+      showQueue();
+    });
+  }
+
+  function bump() {  // offline: count our own admissions until the server's numbers come back
+    var admitted = $("admitted"), here = $("gate-count");
+    admitted.textContent = String((Number(admitted.textContent) || 0) + 1);
+    here.textContent = String((Number(here.textContent) || 0) + 1);
+  }
+
+  function sync() {
+    if (syncing) return;
+    var batch = queue.slice(0, 200);
+    var probe = batch.length ? request("POST", API + "/checkins/sync", { device: device, scans: batch })
+                             : (online ? null : request("GET", API + "/checkins/counters"));
+    if (!probe) return;
+    syncing = true;
+    probe.then(function (reply) {
+      syncing = false;
+      setOnline(true);
+      if (batch.length && reply.status === 200) {
+        var done = {};
+        batch.forEach(function (s) { done[s.scan_id] = true; });
+        queue = queue.filter(function (s) { return !done[s.scan_id]; });
+        save(QUEUE_KEY, queue);
+        showQueue();
+        refreshCounters();
+      } else if (!batch.length && reply.status === 200) {
+        showCounters(reply.data);
+      }
+    }).catch(function () { syncing = false; setOnline(false); });
+  }
+
+  function note(text) { var el = $("camera-note"); el.textContent = text; el.hidden = false; }
+
+  // ---- counters ---------------------------------------------------------------------------------------------------
+  function showCounters(c) {
+    if (!c || c.event_id !== EVENT) return;
+    $("admitted").textContent = String(c.admitted);
+    $("expected").textContent = String(c.expected);
+    $("gate-count").textContent = String((c.gates || {})[GATE] || 0);
+  }
+  function refreshCounters() {
+    return request("GET", API + "/checkins/counters").then(function (reply) {
+      if (reply.status === 200) showCounters(reply.data);
+    }).catch(function () {});
+  }
+  function refreshKit() {
+    return request("GET", API + "/checkin/offline-kit").then(function (reply) {
+      if (reply.status !== 200) return;
+      kit = reply.data; publicKey = null;
+      save(KIT_KEY, kit);
+      root.dataset.kit = "ready";
+    }).catch(function () { setOnline(false); if (kit) root.dataset.kit = "ready"; });
+  }
+  function liveCounters() {
+    if (!window.io) return;
+    var socket = window.io({ reconnectionDelayMax: 10000 });
+    socket.on("connect", function () {
+      socket.emit("join_checkin", { event_id: EVENT }, function (ack) { if (ack && ack.ok) showCounters(ack.counters); });
+    });
+    socket.on("checkin_counters", showCounters);
+  }
+
+  // ---- supervisors: search and admit by hand ----------------------------------------------------------------------
+  var searchForm = $("search-form");
+  if (searchForm && ROLE === "supervisor") {
+    searchForm.addEventListener("submit", function (e) {
+      e.preventDefault();
+      var q = searchForm.q.value.trim().toLowerCase(), list = $("search-results");
+      list.innerHTML = "";
+      if (!q || !kit) return;
+      var found = (kit.tickets || []).filter(function (t) {
+        return t.name.toLowerCase().indexOf(q) !== -1 || (/^\d{4}$/.test(q) && t.phone.slice(-4) === q);
+      }).slice(0, 20);
+      if (!found.length) { var li = document.createElement("li"); li.textContent = S.no_match; list.appendChild(li); }
+      found.forEach(function (t) {
+        var li = document.createElement("li"), label = document.createElement("span"), button = document.createElement("button");
+        label.textContent = t.name + " · " + t.phone;
+        button.className = "button small"; button.textContent = S.admit; button.type = "button";
+        button.setAttribute("data-testid", "admit-" + t.registration_id);
+        button.addEventListener("click", function () {
+          request("POST", API + "/checkins/manual", { registration_id: t.registration_id, gate: GATE, scan_id: uuid(),
+                                                     device: device }).then(function (reply) {
+            setOnline(true);
+            if (reply.status === 200) { rememberAdmitted(reply.data); show(reply.data); }
+          }).catch(function () { setOnline(false); show({ result: "invalid" }); note(S.cannot_verify); });
+        });
+        li.appendChild(label); li.appendChild(button); list.appendChild(li);
+      });
+    });
+  }
+
+  // ---- wiring -----------------------------------------------------------------------------------------------------
+  var manual = $("manual-form");
+  manual.addEventListener("submit", function (e) {
+    e.preventDefault();
+    var code = manual.token.value;
+    manual.token.value = "";
+    lastCode = null;  // typed on purpose: always check it
+    handle(code);
+  });
+
+  function startCamera() {
+    if (!window.QrScanner) { note(S.camera_failed); return; }
+    window.QrScanner.WORKER_PATH = root.dataset.worker;
+    var scanner = new window.QrScanner($("camera"), function (result) { handle(result && result.data ? result.data : result); },
+                                       { returnDetailedScanResult: true, preferredCamera: "environment", maxScansPerSecond: 10 });
+    scanner.start().then(function () { root.dataset.camera = "on"; }, function () { note(S.camera_failed); });
+  }
+
+  setOnline(navigator.onLine !== false);
+  showQueue();
+  window.addEventListener("online", sync);
+  window.addEventListener("offline", function () { setOnline(false); });
+  refreshKit().then(refreshCounters);
+  liveCounters();
+  startCamera();
+  setInterval(sync, SYNC_EVERY);
+})();

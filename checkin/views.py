@@ -1,0 +1,162 @@
+"""Pages of check-in: "my ticket" (a big QR code that keeps working offline, through a service worker scoped to
+/tickets/), the scanner of an event's gate for phones, and the organizers' check-in summary with the log's export.
+
+Thin: every rule is in checkin/services.py; the scanner page is driven by app/static/checkin-scanner.js over the
+JSON API (api.py) and the Socket.IO room of the event (realtime.py)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from urllib.parse import quote
+from zoneinfo import ZoneInfo
+
+from flask import Blueprint, Flask, Response, render_template, request, send_file, url_for
+from flask_babel import get_timezone
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+
+from app.authz import login_required
+from app.db_types import utcnow
+from app.extensions import db
+from checkin import services
+
+bp = Blueprint("checkin", __name__, template_folder="templates")
+
+STATIC = Path(__file__).resolve().parent.parent / "app" / "static"
+DEFAULT_GATES = ("A", "B", "C")
+
+RESULT_LABELS = {
+    "admitted": _l("Admitted"),
+    "already_admitted": _l("Already admitted"),
+    "invalid": _l("Not a valid ticket"),
+    "revoked": _l("Ticket cancelled or replaced"),
+    "wrong_event": _l("Ticket for another event"),
+    "not_open": _l("Check-in is not open"),
+    "exited": _l("Left the venue"),
+    "not_inside": _l("Not inside"),
+}
+TICKET_TYPE_LABELS = {"standard": _l("Attendee"), "walk_in": _l("Walk-in")}
+MODE_LABELS = {"online": _l("Scan"), "offline": _l("Offline scan"), "manual": _l("Manual"),
+               "override": _l("Override"), "walk_in": _l("Walk-in")}
+
+
+@bp.get("/tickets/<int:registration_id>")
+@login_required
+def my_ticket(registration_id: int):
+    """The ticket: a QR code as large as the screen allows, what, when, where and who, and add-to-calendar."""
+    registration, token = services.ticket_for(registration_id, current_user, now=utcnow())
+    db.session.commit()
+    response = Response(render_template(
+        "checkin/ticket.html", registration=registration, event=registration.event, token=token,
+        qr_svg=services.qr_svg(token), ticket_type=str(TICKET_TYPE_LABELS[services.ticket_type(registration)])))
+    response.headers["Cache-Control"] = "private, no-cache"
+    return response
+
+
+@bp.get("/tickets/sw.js")
+def ticket_service_worker():
+    """The tickets' service worker, served under /tickets/ so that it may control the ticket pages."""
+    response = send_file(STATIC / "checkin-sw.js", mimetype="text/javascript", max_age=0)
+    response.headers["Cache-Control"] = "no-cache"
+    return response
+
+
+@bp.get("/events/<int:event_id>/scan")
+@login_required
+def scanner(event_id: int):
+    """The scanner of one gate, for phones: the camera, answers in full screen, counters, search (supervisors),
+    and offline mode by itself when the network fails."""
+    event = services.event_of(event_id)
+    role = services.door_role(current_user, event)
+    gate = (request.args.get("gate") or "").strip()[: services.MAX_GATE]
+    strings = {key: str(label) for key, label in RESULT_LABELS.items()}
+    strings.update({f"type_{k}": str(v) for k, v in TICKET_TYPE_LABELS.items()})
+    strings.update({
+        "online": _("Online"), "offline": _("Offline"), "queued": _("waiting to sync"),
+        "first_admitted": _("First admitted %(when)s at gate %(gate)s", when="{when}", gate="{gate}"),
+        "cannot_verify": _("This phone cannot check tickets offline; reconnect to scan."),
+        "no_match": _("Nobody found."), "admit": _("Admit"), "camera_failed": _("The camera is not available; "
+                                                                               "paste or type the ticket code."),
+        "tap_to_continue": _("Tap to continue"),
+    })
+    return render_template("checkin/scanner.html", event=event, gate=gate, role=role, gates=DEFAULT_GATES,
+                           strings=strings)
+
+
+# ---- organizers: summary, log, exports -----------------------------------------------------------------------------
+
+def _zone() -> ZoneInfo:
+    return ZoneInfo(str(get_timezone()))
+
+
+def _local(value) -> str:
+    return value.astimezone(_zone()).strftime("%Y-%m-%d %H:%M:%S") if value else ""
+
+
+@bp.get("/events/<int:event_id>/checkin")
+@login_required
+def summary(event_id: int):
+    """Attendance and no-shows, conflicts, the latest scans, exports (supervisors and organizers)."""
+    event = services.event_of(event_id)
+    services.require_supervisor(current_user, event)
+    attendance = services.attendance(event.id)
+    return render_template("checkin/summary.html", event=event, counters=services.counters(event.id),
+                           attendance=attendance, conflicts=services.conflicts(event.id, current_user),
+                           log=services.scan_log(event.id, limit=50), result_labels=RESULT_LABELS,
+                           mode_labels=MODE_LABELS, local=_local)
+
+
+LOG_COLUMNS = {"scanned_at": _l("Scanned at"), "received_at": _l("Received at"), "name": _l("Name"),
+               "phone": _l("Mobile number"), "gate": _l("Gate"), "device": _l("Device"), "mode": _l("How"),
+               "direction": _l("In / out"), "result": _l("Result"), "reason": _l("Reason"), "by": _l("By"),
+               "conflict": _l("Conflict")}
+
+
+def _log_table(event) -> tuple[list[str], list[list]]:
+    header = [str(label) for label in LOG_COLUMNS.values()]
+    rows = []
+    for entry in services.scan_log(event.id, limit=None):
+        rows.append([_local(entry["scanned_at"]), _local(entry["received_at"]), entry["name"], entry["phone"],
+                     entry["gate"], entry["device"], str(MODE_LABELS.get(entry["mode"], entry["mode"])),
+                     entry["direction"], str(RESULT_LABELS.get(entry["result"], entry["result"])), entry["reason"],
+                     entry["by"], _("yes") if entry["conflict"] else ""])
+    return header, rows
+
+
+def _download(body: bytes, event, extension: str, mimetype: str) -> Response:
+    readable = f"{event.title}-{_('check-in log')}.{extension}".replace("/", "-").replace("\\", "-")
+    response = Response(body, mimetype=mimetype)
+    response.headers["Content-Disposition"] = (
+        f"attachment; filename=\"event-{event.id}-checkins.{extension}\"; filename*=UTF-8''{quote(readable, safe='')}")
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.get("/events/<int:event_id>/checkins.csv")
+@login_required
+def export_csv(event_id: int):
+    from events import exports
+
+    event = services.event_of(event_id)
+    services.require_supervisor(current_user, event)
+    return _download(exports.to_csv(*_log_table(event)), event, "csv", "text/csv; charset=utf-8")
+
+
+@bp.get("/events/<int:event_id>/checkins.xlsx")
+@login_required
+def export_xlsx(event_id: int):
+    from events import exports
+
+    event = services.event_of(event_id)
+    services.require_supervisor(current_user, event)
+    header, rows = _log_table(event)
+    return _download(exports.to_xlsx(header, rows, sheet_title=_("Check-in log")), event, "xlsx",
+                     "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+
+
+def init_app(app: Flask) -> None:
+    app.register_blueprint(bp)
+    app.jinja_env.globals.update(checkin_ticket_url=lambda registration_id: url_for(
+        "checkin.my_ticket", registration_id=registration_id))
+

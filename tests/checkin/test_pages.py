@@ -1,0 +1,74 @@
+"""Pages: my ticket (QR inline, event, time, place, name, add to calendar), the scanner for door roles only, and the
+organizers' summary with attendance, no-shows, conflicts and the check-in log as CSV / XLSX."""
+
+from __future__ import annotations
+
+import io
+import re
+
+import zxingcpp
+from openpyxl import load_workbook
+
+from tests.checkin.test_tickets import rasterize_svg
+from tests.conftest import sign_in
+
+
+def test_my_ticket_page_shows_a_qr_that_decodes_to_the_token(client, door_event, confirmed):
+    event = door_event(title="模速路演日")
+    event.venue = "模速空间 3 楼"
+    from app.extensions import db
+
+    db.session.commit()
+    registration = confirmed(event, name="林晓舟")
+    sign_in(client, registration.user)
+    response = client.get(f"/tickets/{registration.id}")
+    assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    token = re.search(r'data-token="([^"]+)"', html).group(1)
+    svg = re.search(r"(<svg.*?</svg>)", html, re.S).group(1)
+    assert [r.text for r in zxingcpp.read_barcodes(rasterize_svg(svg))] == [token]
+    for text in ("模速路演日", "模速空间 3 楼", "林晓舟", f"/events/{event.id}.ics", "/tickets/sw.js"):
+        assert text in html
+    assert client.get("/tickets/sw.js").status_code == 200
+
+
+def test_someone_elses_ticket_page_is_403(client, door_event, confirmed, create_resident):
+    registration = confirmed(door_event())
+    sign_in(client, create_resident(name="路人"))
+    assert client.get(f"/tickets/{registration.id}").status_code == 403
+
+
+def test_the_scanner_page_is_for_the_door_team(client, door_event, steward, create_resident):
+    event = door_event()
+    sign_in(client, steward(event))
+    html = client.get(f"/events/{event.id}/scan").get_data(as_text=True)
+    assert 'data-testid="gate-A"' in html
+    html = client.get(f"/events/{event.id}/scan?gate=B").get_data(as_text=True)
+    assert 'data-gate="B"' in html and 'data-role="steward"' in html and "search-form" not in html
+    assert "vendor/qr-scanner/qr-scanner.umd.min.js" in html
+    sign_in(client, create_resident(name="路人"))
+    assert client.get(f"/events/{event.id}/scan?gate=B").status_code == 403
+
+
+def test_the_summary_shows_attendance_and_exports_the_log(client, door_event, confirmed, token_of, supervisor, scan,
+                                                          steward):
+    event = door_event()
+    came = confirmed(event, name="来了的人")
+    confirmed(event, name="没来的人")
+    scan.as_(steward(event))
+    scan(event, token_of(came), gate="A")
+    scan(event, "garbage", gate="B")
+
+    sign_in(client, steward(event, name="另一位志愿者"))
+    assert client.get(f"/events/{event.id}/checkin").status_code == 403  # stewards only scan
+
+    sign_in(client, supervisor(event))
+    html = client.get(f"/events/{event.id}/checkin").get_data(as_text=True)
+    assert re.search(r'data-testid="admitted">1<', html) and re.search(r'data-testid="no-shows">1<', html)
+    assert "没来的人" in html and "来了的人" in html
+
+    csv_body = client.get(f"/events/{event.id}/checkins.csv").get_data().decode("utf-8-sig")
+    assert csv_body.count("\n") == 3 and "来了的人" in csv_body
+    workbook = load_workbook(io.BytesIO(client.get(f"/events/{event.id}/checkins.xlsx").data))
+    rows = list(workbook.active.iter_rows(values_only=True))
+    assert len(rows) == 3 and any("来了的人" in (cell or "") for cell in rows[2] + rows[1])
