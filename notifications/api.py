@@ -199,3 +199,50 @@ class Preferences(MethodView):
                                     quiet_hours=payload.get("quiet_hours"))
         db.session.commit()
         return services.preferences_view(current_user.id)
+
+
+class WebhookSchema(Schema):
+    id = fields.Integer(dump_only=True)
+    kind = fields.String(required=True, validate=validate.OneOf(["wecom", "dingtalk", "feishu"]))
+    url = fields.String(required=True, metadata={"description": "the robot's webhook address (HTTPS, the "
+                                                                "platform's own host)"})
+    secret = fields.String(load_only=True, load_default="", metadata={"description": "DingTalk 加签 / Feishu "
+                                                                                     "签名校验 secret"})
+    last_status = fields.String(dump_only=True)
+    created_at = fields.DateTime(dump_only=True)
+
+
+@blp.route("/events/<int:event_id>/webhooks")
+class EventWebhooks(MethodView):
+    decorators = [login_required]
+
+    @blp.response(200, WebhookSchema(many=True))
+    def get(self, event_id: int):
+        """The group robots (WeCom, DingTalk, Feishu) that this event's organizers get alerts in."""
+        from events import services as events
+        from notifications.webhooks import webhooks_of
+
+        events.authorize_organizer(current_user, events.get_event(event_id, include_drafts=True))
+        return webhooks_of(event_id)
+
+    @blp.arguments(WebhookSchema)
+    @blp.response(201, WebhookSchema)
+    @blp.alt_response(400, schema="Error", description="invalid_webhook_url")
+    def post(self, payload, event_id: int):
+        """Connect a group robot to this event (organizers)."""
+        from notifications.webhooks import add_webhook
+
+        webhook = add_webhook(event_id, current_user, now=utcnow(), **payload)
+        db.session.commit()
+        return webhook
+
+
+@blp.route("/webhooks/<int:webhook_id>", methods=["DELETE"])
+@blp.response(204)
+@login_required
+def delete_webhook(webhook_id: int):
+    """Disconnect a group robot."""
+    from notifications.webhooks import remove_webhook
+
+    remove_webhook(webhook_id, current_user)
+    db.session.commit()

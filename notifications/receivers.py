@@ -13,8 +13,13 @@ from events.models import ACTIVE_STATUSES, Event, PitchApplication, Registration
 from notifications import messages
 from notifications.services import notify
 
+ALERTED_SIGNALS = ("registration-confirmed", "registration-waitlisted", "registration-pending",
+                   "registration-cancelled")
+
 
 def on_registration(sender, *, registration_id: int, event_id: int, user_id: int, signal_name: str, **extra):
+    if signal_name in ALERTED_SIGNALS:
+        _alert_organizers_after_commit(event_id, registration_id, signal_name)
     kind = messages.KINDS_BY_SIGNAL.get(signal_name)
     if kind is None:
         return
@@ -25,6 +30,18 @@ def on_registration(sender, *, registration_id: int, event_id: int, user_id: int
     draft = messages.registration_draft(kind, registration, event, outcome=extra.get("outcome"))
     if draft is not None:
         notify(user_id, draft, now=utcnow())
+
+
+def _alert_organizers_after_commit(event_id: int, registration_id: int, signal_name: str) -> None:
+    """Organizers who connected a group robot hear of sign-ups and cancellations (a job, after commit)."""
+    from app.after_commit import run_after_commit
+    from notifications.models import OrganizerWebhook
+
+    if db.session.scalar(sa.select(OrganizerWebhook.id).where(OrganizerWebhook.event_id == event_id).limit(1)) is None:
+        return
+    from notifications import tasks
+
+    run_after_commit(lambda: tasks.alert_organizers(event_id, registration_id, signal_name))
 
 
 def _registrants(event_id: int) -> list[int]:
@@ -94,7 +111,7 @@ def connect() -> None:
     """Subscribe once per process (blinker's signals are global; many apps in tests share them)."""
     if _RECEIVERS:
         return
-    for name in messages.KINDS_BY_SIGNAL:
+    for name in dict.fromkeys([*messages.KINDS_BY_SIGNAL, *ALERTED_SIGNALS]):
         signal = signals._signals[name]
         receiver = _named(signal)
         _RECEIVERS.append(receiver)

@@ -90,6 +90,28 @@ def _resume_after_start() -> None:
     resume_after_start()
 
 
+@task(retries=2, retry_delay=60)
+def alert_organizers(event_id: int, registration_id: int, signal_name: str) -> dict:
+    """Tell the event's group robots about a sign-up or a cancellation (in the town's default language)."""
+    from flask_babel import gettext as _
+
+    from events.models import Event, Registration
+    from notifications.webhooks import alert_event_organizers
+
+    event, registration = db.session.get(Event, event_id), db.session.get(Registration, registration_id)
+    if event is None or registration is None:
+        return {}
+    person = registration.user
+    heads = {"registration-confirmed": _("New sign-up (confirmed): %(title)s", title=event.title),
+             "registration-waitlisted": _("New sign-up (waitlist): %(title)s", title=event.title),
+             "registration-pending": _("New sign-up to approve: %(title)s", title=event.title),
+             "registration-cancelled": _("Cancelled: %(title)s", title=event.title)}
+    who = " · ".join(part for part in (person.display_name, person.company) if part)
+    seats = (_("%(taken)d of %(capacity)d seats taken", taken=event.seats_taken, capacity=event.capacity)
+             if event.capacity is not None else _("%(taken)d seats taken", taken=event.seats_taken))
+    return alert_event_organizers(event_id, heads[signal_name], f"{who}\n{seats}")
+
+
 def schedule_next_run(*, now: datetime | None = None) -> None:
     if huey.immediate:
         return  # tests drive time themselves
