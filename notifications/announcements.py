@@ -308,3 +308,18 @@ def announcement_stats(announcement_id: int) -> dict:
             .group_by(Delivery.channel, Delivery.last_error).order_by(sa.func.count().desc())):
         channels[channel]["reasons"][reason or "?"] = count
     return {"recipients": recipients, "read": read, "channels": channels}
+
+
+def visible_announcements(actor, *, limit: int = 50) -> list[Announcement]:
+    """Global organizers see every announcement; an event's organizers those of their events."""
+    from app.authz import has_role
+    from app.errors import Forbidden
+
+    query = sa.select(Announcement).order_by(Announcement.id.desc()).limit(limit)
+    if not has_role(actor, "organizer"):
+        event_ids = [int(g.scope.split(":", 1)[1]) for g in actor.roles
+                     if g.role == "organizer" and g.scope.startswith("event:")]
+        if not event_ids:
+            raise Forbidden("forbidden", _l("You are not allowed to do this."))
+        query = query.where(Announcement.event_id.in_(event_ids))
+    return list(db.session.scalars(query))

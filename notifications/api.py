@@ -246,3 +246,69 @@ def delete_webhook(webhook_id: int):
 
     remove_webhook(webhook_id, current_user)
     db.session.commit()
+
+
+class SegmentSchema(Schema):
+    kind = fields.String(required=True, validate=validate.OneOf(["all", "registrants", "checked_in", "no_show",
+                                                                 "interest", "company"]))
+    event_id = fields.Integer()
+    tag = fields.String()
+    company = fields.String()
+
+
+class AnnouncementSchema(Schema):
+    id = fields.Integer(dump_only=True)
+    segment = fields.Nested(SegmentSchema, required=True)
+    title = fields.String(required=True)
+    body = fields.String(load_default="")
+    title_en = fields.String(load_default="")
+    body_en = fields.String(load_default="")
+    link = fields.String(load_default="", metadata={"description": "a path on this site, e.g. /events/12"})
+    urgent = fields.Boolean(load_default=False, metadata={"description": "goes out even in quiet hours"})
+    status = fields.String(dump_only=True, metadata={"description": "sending (fan-out running) or sent"})
+    recipients = fields.Integer(dump_only=True)
+    created_at = fields.DateTime(dump_only=True)
+    stats = fields.Dict(dump_only=True, metadata={"description": "{recipients, read, channels: {channel: {sent, "
+                                                                 "pending, failed, skipped, reasons}}}"})
+
+
+@blp.route("/announcements")
+class Announcements(MethodView):
+    decorators = [login_required]
+
+    @blp.response(200, AnnouncementSchema(many=True))
+    def get(self):
+        """Announcements I may see (organizers): newest first, with their reach."""
+        from notifications import announcements
+
+        items = announcements.visible_announcements(current_user)
+        for item in items:
+            item.stats = announcements.announcement_stats(item.id)
+        return items
+
+    @blp.arguments(AnnouncementSchema)
+    @blp.response(201, AnnouncementSchema)
+    @blp.alt_response(409, schema="Error", description="empty_segment")
+    @blp.alt_response(403, schema="Error", description="forbidden")
+    def post(self, payload):
+        """Send an announcement to a segment; the inbox rows are written by a background job after this answer."""
+        from notifications import announcements
+
+        announcement = announcements.create_announcement(current_user, now=utcnow(), **payload)
+        db.session.commit()
+        db.session.refresh(announcement)
+        announcement.stats = announcements.announcement_stats(announcement.id)
+        return announcement
+
+
+@blp.route("/announcements/<int:announcement_id>")
+@blp.response(200, AnnouncementSchema)
+@blp.alt_response(404, schema="Error", description="announcement_not_found")
+@login_required
+def get_announcement(announcement_id: int):
+    """One announcement with its reach per channel (sent, failed and why, pending) and how many read it."""
+    from notifications import announcements
+
+    announcement = announcements.get_announcement(announcement_id, current_user)
+    announcement.stats = announcements.announcement_stats(announcement.id)
+    return announcement

@@ -90,6 +90,59 @@ def preferences():
                            channel_labels=CHANNEL_LABELS)
 
 
+SEGMENT_LABELS = {
+    "all": _l("All residents"),
+    "registrants": _l("Everyone signed up for an event"),
+    "checked_in": _l("Checked-in attendees of an event"),
+    "no_show": _l("No-shows of an event"),
+    "interest": _l("Residents interested in a topic"),
+    "company": _l("Residents of one company"),
+}
+
+
+@bp.route("/notifications/announcements", methods=["GET", "POST"])
+@login_required
+def announcements_page():
+    """Organizers write to a segment of residents and see each announcement's reach."""
+    from app.errors import DomainError
+    from notifications import announcements
+
+    items = announcements.visible_announcements(current_user)
+    form, error, fields = {}, None, {}
+    if request.method == "POST":
+        form = request.form.to_dict()
+        segment = {"kind": form.get("segment", ""), "event_id": form.get("event_id") or None,
+                   "tag": form.get("tag", ""), "company": form.get("company", "")}
+        try:
+            announcement = announcements.create_announcement(
+                current_user, segment=segment, title=form.get("title", ""), body=form.get("body", ""),
+                title_en=form.get("title_en", ""), body_en=form.get("body_en", ""), link=form.get("link", ""),
+                urgent="urgent" in form, now=utcnow())
+            db.session.commit()
+        except DomainError as refused:
+            db.session.rollback()
+            if refused.status in (401, 403):
+                raise
+            error, fields = str(refused.message), refused.details.get("fields", {})
+        else:
+            flash(_l("The announcement is on its way."), "success")
+            return redirect(url_for("notifications.announcement_page", announcement_id=announcement.id))
+    stats = {a.id: announcements.announcement_stats(a.id) for a in items}
+    return render_template("notifications/announcements.html", items=items, stats=stats, form=form, error=error,
+                           fields=fields, segment_labels=SEGMENT_LABELS), (400 if error else 200)
+
+
+@bp.get("/notifications/announcements/<int:announcement_id>")
+@login_required
+def announcement_page(announcement_id: int):
+    from notifications import announcements
+
+    announcement = announcements.get_announcement(announcement_id, current_user)
+    return render_template("notifications/announcement.html", announcement=announcement,
+                           stats=announcements.announcement_stats(announcement.id), segment_labels=SEGMENT_LABELS,
+                           channel_labels=CHANNEL_LABELS)
+
+
 @bp.route("/notifications/unsubscribe/<token>", methods=["GET", "POST"])
 def unsubscribe(token: str):
     """One click from an e-mail (RFC 8058: mail clients POST here without a session). A GET shows a confirmation
