@@ -3,17 +3,20 @@
 `registration_changed` whenever someone signs up, cancels, is approved, rejected, promoted, offered a seat or drawn.
 
 The registration signals (events/signals.py) are sent inside the service's transaction. Here they are only
-collected; once that transaction has COMMITTED (app.after_commit) and ended, each event's changed registrations are
-read back with the event's counts and emitted: {event_id, registration_id, status, counts}. A rolled-back sign-up
-is never announced. Several changes in one transaction (a bulk approval, a lottery draw, a cancellation that
-promotes the next person) cost two queries per event and are sent in arrival order. Emits go through the Socket.IO
-message queue when one is configured, so organizers connected to another process hear them too. Clients re-fetch
-over HTTP after a reconnect: a missed message costs nothing.
+collected; once that transaction has COMMITTED and ended (app.after_commit), the changes wait a moment
+(ANNOUNCE_DELAY_SECONDS) so that everything committed meanwhile in this process goes out together: each event's
+changed registrations are read back with the event's counts and emitted, one message per registration, in arrival
+order: {event_id, registration_id, status, counts}. Under a rush of hundreds of sign-ups a second this costs two
+queries per event per batch instead of two per sign-up, and the organizer's page is not flooded. A rolled-back
+sign-up is never announced. Emits go through the Socket.IO message queue when one is configured, so organizers
+connected to another process hear them too. Clients re-fetch over HTTP after a reconnect: a missed message costs
+nothing.
 """
 
 from __future__ import annotations
 
 import logging
+import threading
 
 import sqlalchemy as sa
 from flask import Flask
@@ -33,7 +36,10 @@ JOIN_EVENT = "join_event_organizers"
 LEAVE_EVENT = "leave_event_organizers"
 CHANGED_EVENT = "registration_changed"
 _PENDING_KEY = "events.realtime.changed"  # session.info: {event_id: [registration ids]} changed in this transaction
-_COMMITTED_KEY = "events.realtime.committed"  # ... and those committed, to announce when the transaction ends
+ANNOUNCE_DELAY_SECONDS = 0.1
+
+_batches: dict[object, dict[int, list[int]]] = {}  # database (engine) -> {event_id: [registration ids]} to announce
+_batches_lock = threading.Lock()
 
 REGISTRATION_SIGNALS = (
     signals.registration_confirmed, signals.registration_waitlisted, signals.registration_pending,
@@ -111,26 +117,28 @@ def _on_registration_signal(sender, *, registration_id: int, event_id: int, **_e
 
 
 def _committed(session: Session, pending: dict) -> None:
-    """COMMIT succeeded: keep the changes for the end of the transaction (see _after_transaction_end)."""
+    """COMMIT succeeded and the transaction has ended (app.after_commit): add the changes to this database's batch.
+    The batch is read in a thread of its own a moment later (reading before COMMIT would lengthen the time the
+    event's row lock is held, which every sign-up waits for)."""
     if session.info.get(_PENDING_KEY) is pending:
         session.info.pop(_PENDING_KEY)
-    committed = session.info.setdefault(_COMMITTED_KEY, {})
-    for event_id, registration_ids in pending.items():
-        known = committed.setdefault(event_id, [])
-        known.extend(i for i in registration_ids if i not in known)
+    bind = session.get_bind(mapper=Registration)
+    with _batches_lock:
+        first = bind not in _batches
+        batch = _batches.setdefault(bind, {})
+        for event_id, registration_ids in pending.items():
+            known = batch.setdefault(event_id, [])
+            known.extend(i for i in registration_ids if i not in known)
+    if first:
+        socketio.start_background_task(_announce_batch, bind)
 
 
-@sa_event.listens_for(Session, "after_transaction_end")
-def _after_transaction_end(session: Session, transaction) -> None:
-    """Read and send once the committed transaction has ended and given its connection back to the pool. Reading
-    earlier (in after_commit) would take a second pooled connection while the first is still held: under a sign-up
-    rush every request thread then waits for the pool, a deadlock. Reading before COMMIT would lengthen the time
-    the event's row lock is held, which every sign-up waits for. Here it costs no lock and one connection."""
-    if transaction.parent is not None or not session.info.get(_COMMITTED_KEY):
-        return
-    committed = session.info.pop(_COMMITTED_KEY)
+def _announce_batch(bind) -> None:
+    socketio.sleep(ANNOUNCE_DELAY_SECONDS)
+    with _batches_lock:
+        batch = _batches.pop(bind, {})
     try:
-        _announce(session.get_bind(mapper=Registration), committed)
+        _announce(bind, batch)
     except Exception:  # the data is committed; a lost broadcast only delays a page (it re-fetches on reconnect)
         log.exception("announcing registration changes failed")
 
@@ -158,7 +166,6 @@ def _forget_on_rollback(session: Session, *args) -> None:
     """Nothing rolled back is announced; the next transaction collects afresh (app.after_commit drops the
     callback at the same moment)."""
     session.info.pop(_PENDING_KEY, None)
-    session.info.pop(_COMMITTED_KEY, None)
 
 
 def init_app(app: Flask) -> None:
