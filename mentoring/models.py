@@ -185,6 +185,7 @@ class Booking(db.Model):
     status: Mapped[str] = mapped_column(sa.String(16), default="booked")
     topic: Mapped[str] = mapped_column(sa.String(300), default="")
     sequence: Mapped[int] = mapped_column(default=0)  # iCalendar SEQUENCE
+    reminded_at: Mapped[datetime | None] = mapped_column(UTCDateTime())  # claimed once by the reminder task
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
 
@@ -207,3 +208,96 @@ class Feedback(db.Model):
     comment: Mapped[str] = mapped_column(sa.String(1000), default="")
     shared: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class MentorRanking(db.Model):
+    """A mentor's own ranking of the founders who asked in a cycle (best first), used by the stable mode; founders
+    left out come after, by fit."""
+
+    __tablename__ = "mentoring_rankings"
+    __table_args__ = (sa.UniqueConstraint("cycle_id", "mentor_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    cycle_id: Mapped[int] = mapped_column(sa.ForeignKey("mentoring_cycles.id", ondelete="CASCADE"), index=True)
+    mentor_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"))
+    founder_ids: Mapped[list[int]] = mapped_column(sa.JSON, default=list)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+
+
+# ---- investor meetings on roadshow days --------------------------------------------------------------------------
+
+MEETING_PLAN_STATUSES = ("open", "scheduled", "published")
+
+
+class MeetingPlan(db.Model):
+    """The 1:1 meetings of a roadshow day after the pitches: a window cut into slots (15 minutes), and the tables or
+    rooms where they happen. Investors and pitching founders mark whom they want to meet until it is scheduled."""
+
+    __tablename__ = "roadshow_meeting_plans"
+    __table_args__ = (sa.CheckConstraint("starts_at < ends_at", name="window_not_empty"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int] = mapped_column(sa.ForeignKey("events.id", ondelete="CASCADE"), unique=True)
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    ends_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    slot_minutes: Mapped[int] = mapped_column(default=15)
+    tables: Mapped[list[str]] = mapped_column(sa.JSON, default=list)
+    status: Mapped[str] = mapped_column(sa.String(16), default="open")
+    version: Mapped[int] = mapped_column(default=0)  # bumped under the plan's lock by every (re)scheduling
+    total_score: Mapped[int | None] = mapped_column()
+    created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+
+
+class MeetingWish(db.Model):
+    """One person (investor or pitching founder) wants to meet another at a roadshow day."""
+
+    __tablename__ = "roadshow_meeting_wishes"
+    __table_args__ = (sa.UniqueConstraint("event_id", "from_id", "to_id"),
+                      sa.CheckConstraint("from_id <> to_id", name="not_self"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int] = mapped_column(sa.ForeignKey("events.id", ondelete="CASCADE"), index=True)
+    from_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"))
+    to_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class MeetingAvailability(db.Model):
+    """When a person can meet on the day (within the plan's window); no row means the whole window."""
+
+    __tablename__ = "roadshow_meeting_availability"
+    __table_args__ = (sa.UniqueConstraint("event_id", "user_id"),
+                      sa.CheckConstraint("available_from < available_until", name="range_not_empty"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int] = mapped_column(sa.ForeignKey("events.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"))
+    available_from: Mapped[datetime] = mapped_column(UTCDateTime())
+    available_until: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class RoadshowMeeting(db.Model):
+    """A scheduled 1:1 meeting. The unique constraints make double booking impossible in the database: nobody (investor
+    or founder) and no table has two meetings starting at the same time, and slots never overlap (one grid)."""
+
+    __tablename__ = "roadshow_meetings"
+    __table_args__ = (sa.UniqueConstraint("event_id", "investor_id", "starts_at"),
+                      sa.UniqueConstraint("event_id", "founder_id", "starts_at"),
+                      sa.UniqueConstraint("event_id", "table", "starts_at"),
+                      sa.UniqueConstraint("event_id", "investor_id", "founder_id"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int] = mapped_column(sa.ForeignKey("events.id", ondelete="CASCADE"), index=True)
+    investor_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    founder_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    table: Mapped[str] = mapped_column(sa.String(40))
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    ends_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    score: Mapped[int] = mapped_column(default=0)
+    mutual: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    investor = relationship("User", foreign_keys=[investor_id])
+    founder = relationship("User", foreign_keys=[founder_id])
