@@ -4,7 +4,7 @@ from flask import Flask
 
 
 def init_app(app: Flask) -> None:
-    from . import api, models, views  # noqa: F401  (the api module declares its blueprint on import)
+    from . import api, models, tasks, views  # noqa: F401  (api declares its blueprint on import; tasks register)
 
     views.init_app(app)
     from events.calendar import register_private_feed_provider

@@ -393,3 +393,90 @@ def move_booking(payload, booking_id: int):
     booking = office_hours.move_booking(booking_id, current_user, new_slot_id=payload["slot_id"], now=utcnow())
     db.session.commit()
     return booking
+
+
+# ---- feedback after a meeting ------------------------------------------------------------------------------------
+
+class FeedbackSchema(Schema):
+    id = fields.Integer(dump_only=True)
+    booking_id = fields.Integer(dump_only=True)
+    author_id = fields.Integer(dump_only=True)
+    rating = fields.Integer(required=True, metadata={"description": "1 to 5"})
+    comment = fields.String(load_default="", validate=validate.Length(max=1000))
+    shared = fields.Boolean(load_default=False,
+                            metadata={"description": "the other side may read it (organizers always can)"})
+    created_at = fields.DateTime(dump_only=True)
+
+
+class BookingFeedbackSchema(Schema):
+    mine = fields.Nested(FeedbackSchema, allow_none=True)
+    theirs = fields.Nested(FeedbackSchema, allow_none=True,
+                           metadata={"description": "the other side's, only when they chose to share it"})
+
+
+class FeedbackItemSchema(Schema):
+    feedback = fields.Nested(FeedbackSchema)
+    cycle_id = fields.Integer()
+    author_role = fields.String(metadata={"description": "founder or mentor"})
+    founder_id = fields.Function(lambda item: item["booking"].founder_id)
+    mentor_id = fields.Function(lambda item: item["booking"].mentor_id)
+    starts_at = fields.Function(lambda item: item["booking"].slot.starts_at.isoformat())
+
+
+class FeedbackSummarySchema(Schema):
+    mentor_id = fields.Integer()
+    cycle_id = fields.Integer()
+    meetings = fields.Integer(metadata={"description": "meetings with at least one piece of feedback"})
+    founder_ratings = fields.Integer()
+    founder_average = fields.Float(allow_none=True, metadata={"description": "founders' average rating"})
+    mentor_ratings = fields.Integer()
+    mentor_average = fields.Float(allow_none=True)
+
+
+class FeedbackReportSchema(Schema):
+    items = fields.List(fields.Nested(FeedbackItemSchema))
+    per_mentor = fields.List(fields.Nested(FeedbackSummarySchema))
+    per_cycle = fields.List(fields.Nested(FeedbackSummarySchema))
+
+
+class FeedbackQuerySchema(Schema):
+    cycle_id = fields.Integer(load_default=None)
+
+
+@blp.route("/bookings/<int:booking_id>/feedback")
+class BookingFeedback(MethodView):
+    decorators = [login_required]
+
+    @blp.response(200, BookingFeedbackSchema)
+    @blp.alt_response(404, schema="Error", description="booking_not_found")
+    def get(self, booking_id: int):
+        """My feedback on a meeting, and the other side's if they shared it."""
+        return office_hours.feedback_on_booking(booking_id, current_user)
+
+    @blp.arguments(FeedbackSchema)
+    @blp.response(200, FeedbackSchema)
+    @blp.alt_response(400, schema="Error", description="invalid_feedback")
+    @blp.alt_response(409, schema="Error", description="meeting_not_held, booking_cancelled")
+    def put(self, payload, booking_id: int):
+        """Give (or change) my short feedback after a meeting (its founder or mentor)."""
+        feedback = office_hours.give_feedback(booking_id, current_user, now=utcnow(), **payload)
+        db.session.commit()
+        return feedback
+
+
+@blp.route("/bookings/to-rate")
+@blp.response(200, BookingSchema(many=True))
+@login_required
+def bookings_to_rate():
+    """My meetings of the last 30 days still waiting for my feedback."""
+    return office_hours.meetings_to_rate(current_user, now=utcnow())
+
+
+@blp.route("/feedback")
+@blp.arguments(FeedbackQuerySchema, location="query")
+@blp.response(200, FeedbackReportSchema)
+@blp.alt_response(403, schema="Error", description="forbidden (organizers only)")
+@login_required
+def feedback_report(query):
+    """Every piece of feedback with summaries per mentor and per cycle (organizers)."""
+    return office_hours.feedback_report(current_user, cycle_id=query["cycle_id"])

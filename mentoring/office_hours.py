@@ -19,7 +19,7 @@ from app.authz import authorize
 from app.errors import DomainError, NotFound
 from app.extensions import db
 from mentoring import signals
-from mentoring.models import Availability, Booking, MentorMatch, OfficeHourSlot
+from mentoring.models import Availability, Booking, Feedback, MentorMatch, OfficeHourSlot
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 SLOT_LENGTHS = (15, 20, 30, 45, 60)
@@ -189,3 +189,140 @@ def bookings_of(user, *, now: datetime | None = None) -> list[Booking]:
     if now is not None:
         query = query.where(OfficeHourSlot.ends_at >= now)
     return list(db.session.scalars(query.order_by(OfficeHourSlot.starts_at, Booking.id)))
+
+
+# ---- reminders ---------------------------------------------------------------------------------------------------
+
+REMINDER_AHEAD = timedelta(hours=24)
+
+
+def send_due_reminders(*, now: datetime) -> int:
+    """Remind both people of each booked meeting starting within the next 24 hours, once: each booking is claimed
+    by a conditional UPDATE of `reminded_at`, so two workers never remind twice. Sends `office_hour_reminder`
+    (notifications subscribes); returns how many bookings were reminded."""
+    due = list(db.session.execute(
+        sa.select(Booking.id).join(OfficeHourSlot, OfficeHourSlot.id == Booking.slot_id)
+        .where(Booking.status == "booked", Booking.reminded_at.is_(None), OfficeHourSlot.starts_at > now,
+               OfficeHourSlot.starts_at <= now + REMINDER_AHEAD).order_by(OfficeHourSlot.starts_at)).scalars())
+    sent = 0
+    for booking_id in due:
+        claimed = db.session.execute(
+            sa.update(Booking).where(Booking.id == booking_id, Booking.reminded_at.is_(None),
+                                     Booking.status == "booked")
+            .values(reminded_at=now).execution_options(synchronize_session=False)).rowcount
+        if not claimed:
+            continue
+        booking = db.session.get(Booking, booking_id)
+        slot = booking.slot
+        signals.office_hour_reminder.send(None, booking_id=booking.id, slot_id=slot.id,
+                                          founder_id=booking.founder_id, mentor_id=booking.mentor_id,
+                                          starts_at=slot.starts_at, ends_at=slot.ends_at, location=slot.location)
+        sent += 1
+    db.session.flush()
+    return sent
+
+
+# ---- feedback after a meeting ------------------------------------------------------------------------------------
+
+MAX_COMMENT = 1000
+
+
+def give_feedback(booking_id: int, author, *, rating: int, comment: str = "", shared: bool = False,
+                  now: datetime) -> Feedback:
+    """The founder or the mentor of a meeting that has begun gives short feedback (1-5 stars, a comment) once; giving
+    it again changes it. Organizers always see it; the other side only when `shared` (the author agreed)."""
+    booking = get_booking(booking_id, author)
+    if booking.status != "booked":
+        raise DomainError("booking_cancelled", _l("This meeting was cancelled; there is nothing to rate."),
+                          status=409)
+    if booking.slot.starts_at > now:
+        raise DomainError("meeting_not_held", _l("You can give feedback once the meeting has taken place."),
+                          status=409)
+    errors = {}
+    if not isinstance(rating, int) or isinstance(rating, bool) or not 1 <= rating <= 5:
+        errors["rating"] = _l("Choose 1 to 5 stars.")
+    if len(comment or "") > MAX_COMMENT:
+        errors["comment"] = _l("At most %(n)d characters.", n=MAX_COMMENT)
+    if errors:
+        raise DomainError("invalid_feedback", _l("Please correct the highlighted fields."),
+                          fields={k: str(v) for k, v in errors.items()})
+    values = {"rating": rating, "comment": (comment or "").strip(), "shared": bool(shared)}
+    feedback = _feedback_of(booking.id, author.id)
+    if feedback is None:
+        try:
+            with db.session.begin_nested():  # two taps at once: the unique constraint keeps one row
+                feedback = Feedback(booking_id=booking.id, author_id=author.id, created_at=now, **values)
+                db.session.add(feedback)
+        except sa.exc.IntegrityError:
+            feedback = _feedback_of(booking.id, author.id)
+    for key, value in values.items():
+        setattr(feedback, key, value)
+    db.session.flush()
+    signals.feedback_given.send(None, feedback_id=feedback.id, booking_id=booking.id, author_id=author.id,
+                                founder_id=booking.founder_id, mentor_id=booking.mentor_id)
+    return feedback
+
+
+def _feedback_of(booking_id: int, author_id: int) -> Feedback | None:
+    return db.session.scalars(sa.select(Feedback).where(Feedback.booking_id == booking_id,
+                                                        Feedback.author_id == author_id)).first()
+
+
+def feedback_on_booking(booking_id: int, user) -> dict:
+    """What this person may read about one meeting: their own feedback, and the other side's only if shared."""
+    booking = get_booking(booking_id, user)
+    rows = list(db.session.scalars(sa.select(Feedback).where(Feedback.booking_id == booking.id)))
+    mine = next((f for f in rows if f.author_id == user.id), None)
+    theirs = next((f for f in rows if f.author_id != user.id and f.shared), None)
+    return {"booking": booking, "mine": mine, "theirs": theirs}
+
+
+def meetings_to_rate(user, *, now: datetime) -> list[Booking]:
+    """Meetings this person had (booked, begun in the last 30 days) and has not given feedback on yet."""
+    rated = sa.select(Feedback.booking_id).where(Feedback.author_id == user.id)
+    return list(db.session.scalars(
+        sa.select(Booking).join(OfficeHourSlot, OfficeHourSlot.id == Booking.slot_id)
+        .where(sa.or_(Booking.founder_id == user.id, Booking.mentor_id == user.id), Booking.status == "booked",
+               OfficeHourSlot.starts_at <= now, OfficeHourSlot.starts_at > now - timedelta(days=30),
+               Booking.id.not_in(rated))
+        .order_by(OfficeHourSlot.starts_at.desc())))
+
+
+def feedback_report(actor, *, cycle_id: int | None = None) -> dict:
+    """Organizers: every piece of feedback (of one cycle, or all), with per mentor and per cycle summaries (meetings
+    held, ratings by founders and by mentors)."""
+    authorize(actor, "organizer")
+    query = (sa.select(Feedback, Booking, MentorMatch.cycle_id)
+             .join(Booking, Booking.id == Feedback.booking_id)
+             .join(MentorMatch, MentorMatch.id == Booking.match_id)
+             .order_by(Feedback.created_at.desc(), Feedback.id.desc()))
+    if cycle_id is not None:
+        query = query.where(MentorMatch.cycle_id == cycle_id)
+    rows = db.session.execute(query).all()
+    per_mentor: dict[int, dict] = {}
+    per_cycle: dict[int, dict] = {}
+    items = []
+    for feedback, booking, cycle in rows:
+        by_founder = feedback.author_id == booking.founder_id
+        for bucket in (per_mentor.setdefault(booking.mentor_id, _summary(mentor_id=booking.mentor_id)),
+                       per_cycle.setdefault(cycle, _summary(cycle_id=cycle))):
+            bucket["meetings"].add(booking.id)
+            side = "from_founders" if by_founder else "from_mentors"
+            bucket[side].append(feedback.rating)
+        items.append({"feedback": feedback, "booking": booking, "cycle_id": cycle,
+                      "author_role": "founder" if by_founder else "mentor"})
+    return {"items": items, "per_mentor": [_finish_summary(s) for s in per_mentor.values()],
+            "per_cycle": [_finish_summary(s) for s in per_cycle.values()]}
+
+
+def _summary(**key) -> dict:
+    return {**key, "meetings": set(), "from_founders": [], "from_mentors": []}
+
+
+def _finish_summary(summary: dict) -> dict:
+    def average(values):
+        return round(sum(values) / len(values), 2) if values else None
+
+    return {**summary, "meetings": len(summary["meetings"]), "founder_ratings": len(summary["from_founders"]),
+            "founder_average": average(summary.pop("from_founders")),
+            "mentor_ratings": len(summary["from_mentors"]), "mentor_average": average(summary.pop("from_mentors"))}

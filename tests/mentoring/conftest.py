@@ -1,7 +1,11 @@
+from zoneinfo import ZoneInfo
+
 import pytest
 
 from app.db_types import utcnow
 from app.extensions import db
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 
 @pytest.fixture
@@ -55,7 +59,8 @@ def received():
     from mentoring import signals
 
     log = []
-    names = ("mentor_matched", "match_accepted", "match_declined", "office_hour_booked", "office_hour_cancelled")
+    names = ("mentor_matched", "match_accepted", "match_declined", "office_hour_booked", "office_hour_cancelled",
+             "office_hour_reminder", "feedback_given", "roadshow_meetings_published")
     handlers = []
     for name in names:
         def handler(sender, _name=name, **kwargs):
@@ -65,3 +70,28 @@ def received():
     yield log
     for name, handler in handlers:
         getattr(signals, name).disconnect(handler)
+
+
+@pytest.fixture
+def matched(organizer, create_cycle, create_mentor, create_resident, ask):
+    """A mentor (capacity n) with n founders whose matches are accepted."""
+    from mentoring import office_hours, services
+
+    def make(n=1):
+        cycle = create_cycle()
+        mentor = create_mentor("约谈导师", capacity=n)
+        founders = [create_resident(name=f"创业者{i}") for i in range(n)]
+        for founder in founders:
+            ask(cycle, founder)
+        services.run_matching(cycle.id, organizer, now=utcnow())
+        services.publish_cycle(cycle.id, organizer, now=utcnow())
+        for match in services.my_mentees(mentor):
+            services.respond_to_match(match.id, mentor, accept=True, now=utcnow())
+        tomorrow = (utcnow().astimezone(SHANGHAI).weekday() + 1) % 7
+        office_hours.add_availability(mentor, weekday=tomorrow,
+                                      start="14:00", end="16:00", slot_minutes=30, location="模速空间 3F",
+                                      now=utcnow())
+        db.session.commit()
+        return mentor, founders
+
+    return make

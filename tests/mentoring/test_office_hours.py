@@ -15,34 +15,11 @@ from app.accounts.services import issue_api_token
 from app.db_types import utcnow
 from app.errors import DomainError
 from app.extensions import db
-from mentoring import office_hours, services
+from mentoring import office_hours
 from mentoring.models import Booking, OfficeHourSlot
 from tests.live_server import live_server
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
-
-
-@pytest.fixture
-def matched(organizer, create_cycle, create_mentor, create_resident, ask):
-    """A mentor (capacity n) with n founders whose matches are accepted."""
-
-    def make(n=1):
-        cycle = create_cycle()
-        mentor = create_mentor("约谈导师", capacity=n)
-        founders = [create_resident(name=f"创业者{i}") for i in range(n)]
-        for founder in founders:
-            ask(cycle, founder)
-        services.run_matching(cycle.id, organizer, now=utcnow())
-        services.publish_cycle(cycle.id, organizer, now=utcnow())
-        for match in services.my_mentees(mentor):
-            services.respond_to_match(match.id, mentor, accept=True, now=utcnow())
-        office_hours.add_availability(mentor, weekday=(utcnow().astimezone(SHANGHAI).weekday() + 1) % 7,
-                                      start="14:00", end="16:00", slot_minutes=30, location="模速空间 3F",
-                                      now=utcnow())
-        db.session.commit()
-        return mentor, founders
-
-    return make
 
 
 def error_of(call, *args, **kwargs) -> DomainError:
