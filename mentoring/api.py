@@ -260,6 +260,47 @@ def publish(cycle_id: int):
     return cycle
 
 
+class RankingSchema(Schema):
+    founder_ids = fields.List(fields.Integer(), required=True,
+                              metadata={"description": "founders who asked in the cycle, best first"})
+
+
+class RankableRequestSchema(Schema):
+    founder_id = fields.Integer()
+    founder_name = fields.Function(lambda r: r.founder.display_name)
+    company = fields.Function(lambda r: r.founder.company or "")
+    needs = fields.List(fields.String())
+    industry = fields.String()
+    stage = fields.String()
+    description = fields.String()
+
+
+class RankingViewSchema(RankingSchema):
+    requests = fields.List(fields.Nested(RankableRequestSchema), dump_only=True)
+
+
+@blp.route("/cycles/<int:cycle_id>/ranking")
+class MyRanking(MethodView):
+    decorators = [login_required]
+
+    @blp.response(200, RankingViewSchema)
+    @blp.alt_response(409, schema="Error", description="cycle_published, profile_missing")
+    def get(self, cycle_id: int):
+        """My ranking of this cycle's founders and their requests (mentors; used by the stable mode)."""
+        requests = services.requests_to_rank(cycle_id, current_user)
+        return {"founder_ids": services.ranking_of(cycle_id, current_user.id), "requests": requests}
+
+    @blp.arguments(RankingSchema)
+    @blp.response(200, RankingSchema)
+    @blp.alt_response(400, schema="Error", description="invalid_ranking")
+    @blp.alt_response(409, schema="Error", description="cycle_published, profile_missing")
+    def put(self, payload, cycle_id: int):
+        """Rank founders of this cycle, best first (mentors); those left out come after, by fit."""
+        ids = services.set_ranking(cycle_id, current_user, founder_ids=payload["founder_ids"], now=utcnow())
+        db.session.commit()
+        return {"founder_ids": ids}
+
+
 @blp.route("/matches/mine")
 @blp.response(200, MatchSchema(many=True))
 @login_required

@@ -27,6 +27,7 @@ from mentoring.models import (
     MentoringRequest,
     MentorMatch,
     MentorProfile,
+    MentorRanking,
     PairRule,
     PriorityGroup,
 )
@@ -329,15 +330,19 @@ def _founder_inputs(cycle_id: int) -> tuple[list[MentoringRequest], list[matchin
     return requests, founders
 
 
-def _mentor_inputs(room: dict[int, int] | None = None) -> list[matching.Mentor]:
-    """Mentors with a profile; capacity is the profile's, or `room` (what is left) when given."""
+def _mentor_inputs(room: dict[int, int] | None = None, *, cycle_id: int | None = None) -> list[matching.Mentor]:
+    """Mentors with a profile; capacity is the profile's, or `room` (what is left) when given; with `cycle_id`, each
+    mentor's own ranking of that cycle's founders (stable mode)."""
+    rankings = {} if cycle_id is None else {r.mentor_id: tuple(r.founder_ids) for r in db.session.scalars(
+        sa.select(MentorRanking).where(MentorRanking.cycle_id == cycle_id))}
     mentors = []
     for p in list_mentors():
         capacity = p.capacity if room is None else room.get(p.user_id, p.capacity)
         mentors.append(matching.Mentor(id=p.user_id, expertise=frozenset(p.expertise),
                                        industries=frozenset(p.industries), stages=frozenset(normalise_tag(s)
                                                                                           for s in p.stages),
-                                       languages=frozenset(p.languages), capacity=capacity))
+                                       languages=frozenset(p.languages), capacity=capacity,
+                                       ranking=rankings.get(p.user_id, ())))
     return mentors
 
 
@@ -355,7 +360,7 @@ def run_matching(cycle_id: int, actor, *, mode: str | None = None, now: datetime
     requests, founders = _founder_inputs(cycle_id)
     if not requests:
         raise DomainError("no_requests", _l("No founder has asked for mentoring in this cycle yet."), status=409)
-    mentors = _mentor_inputs()
+    mentors = _mentor_inputs(cycle_id=cycle_id)
     if not any(m.capacity > 0 for m in mentors):
         raise DomainError("no_mentors", _l("No mentor has room in this cycle."), status=409)
     rules = rules_of_cycle(cycle_id)
@@ -522,6 +527,55 @@ def _offer_next_best(cycle: MentoringCycle, founder_id: int, *, now: datetime) -
     db.session.add(replacement)
     db.session.flush()
     return replacement
+
+
+# ---- mentors' own ranking of founders (stable mode) ----------------------------------------------------------
+
+def requests_to_rank(cycle_id: int, mentor) -> list[MentoringRequest]:
+    """The requests of a cycle still being matched, for a mentor with a profile to rank (what each founder needs,
+    their industry, stage and description); nobody else but organizers reads them."""
+    _require_ranking_mentor(mentor)
+    cycle = get_cycle(cycle_id)
+    if cycle.status not in ("open", "proposed"):
+        raise DomainError("cycle_published", _l("This cycle is already published; its matching cannot change."),
+                          status=409)
+    return list(db.session.scalars(sa.select(MentoringRequest).where(MentoringRequest.cycle_id == cycle_id)
+                                   .order_by(MentoringRequest.id)))
+
+
+def ranking_of(cycle_id: int, mentor_id: int) -> list[int]:
+    ranking = db.session.scalars(sa.select(MentorRanking).where(MentorRanking.cycle_id == cycle_id,
+                                                                MentorRanking.mentor_id == mentor_id)).first()
+    return list(ranking.founder_ids) if ranking else []
+
+
+def set_ranking(cycle_id: int, mentor, *, founder_ids, now: datetime) -> list[int]:
+    """A mentor ranks founders who asked in a cycle, best first (those left out come after, by fit). Used by the
+    stable mode; replaces the mentor's earlier ranking. Refused once the cycle is published."""
+    requests = requests_to_rank(cycle_id, mentor)
+    asked = {r.founder_id for r in requests}
+    try:
+        ids = [int(x) for x in founder_ids or ()]
+    except (TypeError, ValueError):
+        ids = None
+    if ids is None or len(ids) != len(set(ids)) or not set(ids) <= asked:
+        raise _invalid("invalid_ranking", {"founder_ids": _l("Rank founders who asked in this cycle, each once.")})
+    cycle = _lock_cycle(cycle_id)  # serialised with runs: a run sees a ranking whole or not at all
+    _require_not_published(cycle)
+    ranking = db.session.scalars(sa.select(MentorRanking).where(MentorRanking.cycle_id == cycle_id,
+                                                                MentorRanking.mentor_id == mentor.id)).first()
+    if ranking is None:
+        ranking = MentorRanking(cycle_id=cycle_id, mentor_id=mentor.id)
+        db.session.add(ranking)
+    ranking.founder_ids, ranking.updated_at = ids, now
+    db.session.flush()
+    return ids
+
+
+def _require_ranking_mentor(mentor) -> None:
+    authorize(mentor, "mentor")
+    if mentor_profile_of(mentor.id) is None:
+        raise DomainError("profile_missing", _l("Create your mentor profile first."), status=409)
 
 
 # ---- what each person sees ---------------------------------------------------------------------------------------
