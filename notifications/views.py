@@ -108,7 +108,7 @@ def announcements_page():
     from notifications import announcements
 
     items = announcements.visible_announcements(current_user)
-    form, error, fields = {}, None, {}
+    form, error, error_code, fields = {}, None, None, {}
     if request.method == "POST":
         form = request.form.to_dict()
         segment = {"kind": form.get("segment", ""), "event_id": form.get("event_id") or None,
@@ -123,13 +123,13 @@ def announcements_page():
             db.session.rollback()
             if refused.status in (401, 403):
                 raise
-            error, fields = str(refused.message), refused.details.get("fields", {})
+            error, error_code, fields = str(refused.message), refused.code, refused.details.get("fields", {})
         else:
             flash(_l("The announcement is on its way."), "success")
             return redirect(url_for("notifications.announcement_page", announcement_id=announcement.id))
     stats = {a.id: announcements.announcement_stats(a.id) for a in items}
     return render_template("notifications/announcements.html", items=items, stats=stats, form=form, error=error,
-                           fields=fields, segment_labels=SEGMENT_LABELS), (400 if error else 200)
+                           error_code=error_code, fields=fields, segment_labels=SEGMENT_LABELS), (400 if error else 200)
 
 
 @bp.get("/notifications/announcements/<int:announcement_id>")

@@ -57,7 +57,7 @@ def test_the_page_sends_to_a_segment_and_explains_an_empty_one(client, organizer
     token = csrf_token_from(client, "/notifications/announcements")
     empty = client.post("/notifications/announcements", data={
         "csrf_token": token, "segment": "registrants", "event_id": str(event.id), "title": "入场须知"})
-    assert empty.status_code == 400 and "Nobody is in this group" in empty.get_data(as_text=True)
+    assert empty.status_code == 400 and 'data-error-code="empty_segment"' in empty.get_data(as_text=True)
     sent = client.post("/notifications/announcements", data={
         "csrf_token": token, "segment": "company", "company": "模速科技", "title": "企业服务日"})
     assert sent.status_code == 302
