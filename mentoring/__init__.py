@@ -4,11 +4,12 @@ from flask import Flask
 
 
 def init_app(app: Flask) -> None:
-    from . import api, models, tasks, views  # noqa: F401  (api declares its blueprint on import; tasks register)
+    from . import api, meetings_api, meetings_views, models, tasks, views  # noqa: F401  (modules declare routes)
 
     views.init_app(app)
     from events.calendar import register_private_feed_provider
 
-    from .calendar import office_hour_components
+    from .calendar import office_hour_components, roadshow_meeting_components
 
     register_private_feed_provider(office_hour_components)
+    register_private_feed_provider(roadshow_meeting_components)

@@ -6,8 +6,9 @@ apps remove it."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
+import icalendar
 from flask_babel import gettext as _
 
 from events import calendar as feed
@@ -32,3 +33,42 @@ def office_hour_components(user, *, now: datetime, links: feed.Links) -> list:
             end=slot.ends_at, sequence=booking.sequence, modified=booking.updated_at, cancelled=cancelled,
             location=slot.location, url=f"{links.base_url.rstrip('/')}/mentoring/", description=booking.topic))
     return components
+
+
+def roadshow_meeting_components(user, *, now: datetime, links: feed.Links) -> list:
+    """A person's published 1:1 meetings of roadshow days: UID `roadshow-meeting-<id>@...`."""
+    from mentoring.meetings import my_meetings, project_names
+
+    components = []
+    names: dict[int, dict[int, str]] = {}
+    for meeting in my_meetings(user):
+        if meeting.ends_at < now - PAST_WINDOW:
+            continue
+        projects = names.setdefault(meeting.event_id, project_names(meeting.event_id))
+        if meeting.founder_id == user.id:
+            summary = _("Meeting with investor %(name)s · table %(table)s", name=meeting.investor.display_name,
+                        table=meeting.table)
+        else:
+            project = projects.get(meeting.founder_id) or meeting.founder.display_name
+            summary = _("Meeting with %(project)s · table %(table)s", project=project, table=meeting.table)
+        components.append(feed.vevent(
+            uid=f"roadshow-meeting-{meeting.id}@{feed.UID_DOMAIN}", summary=summary, start=meeting.starts_at,
+            end=meeting.ends_at, sequence=0, modified=meeting.created_at, cancelled=False, location=meeting.table,
+            url=f"{links.base_url.rstrip('/')}/mentoring/roadshow/{meeting.event_id}/meetings",
+            description=_("1:1 meeting after the roadshow pitches")))
+    return components
+
+
+def schedule_document(user, event_id: int, *, now: datetime, links: feed.Links) -> bytes:
+    """One person's meetings of one roadshow day as an .ics file (the same VEVENTs as in their feed)."""
+    components = [c for c in roadshow_meeting_components(user, now=now, links=links)
+                  if str(c["URL"]).endswith(f"/roadshow/{event_id}/meetings")]
+    calendar = icalendar.Calendar.new(prodid=feed.PRODID, calscale="GREGORIAN", name=_("My roadshow meetings"))
+    calendar.pop("UID", None)  # keep the bytes stable (see events.calendar)
+    calendar.add("X-WR-TIMEZONE", feed.TIMEZONE)
+    calendar.add_component(icalendar.Timezone.from_tzid(feed.TIMEZONE, first_date=date(2000, 1, 1),
+                                                        last_date=date(2100, 1, 1)))
+    for component in components:
+        calendar.add_component(component)
+    calendar.validate()
+    return calendar.to_ical()

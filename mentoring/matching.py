@@ -413,3 +413,72 @@ def match(mode: str, founders: Sequence[Founder], mentors: Sequence[Mentor], **o
     if mode not in MODES:
         raise MatchingError("invalid_mode", "Choose optimal, stable or greedy.")
     return MODES[mode](founders, mentors, **options)
+
+
+# ---- 1:1 meetings on a roadshow day --------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Meeting:
+    investor: Id
+    founder: Id
+    slot: int  # index of the time slot
+    table: int  # index of the table or room
+    score: int
+
+
+def schedule_meetings(wanted: dict[tuple[Id, Id], int], *, slots: int, tables: int,
+                      available: dict[Id, set[int]] | None = None) -> list[Meeting]:
+    """A schedule of 1:1 meetings: `wanted` maps (investor, founder) to how much the pair wants to meet (> 0);
+    `slots` time slots of one length, `tables` places; `available` gives a person's usable slot indices (everyone
+    else: every slot). Nobody is ever in two meetings of one slot, a table holds one meeting per slot, a pair meets
+    at most once, and only in slots both can make.
+
+    Slot by slot, the same engine as mentor matching picks the pairs: an optimal assignment (min-cost flow) of the
+    pairs still waiting, weighted by how much they want to meet and then by urgency (a pair with fewer slots left
+    that both can make, a person with more meetings waiting than slots left), so that the scarce are not crowded
+    out; a slot with fewer tables than chosen pairs keeps the best ones. An investor keeps their
+    table from one slot to the next when it is free (founders walk, investors stay)."""
+    available = available or {}
+
+    def can(person, slot) -> bool:
+        return person not in available or slot in available[person]
+
+    remaining = {pair: score for pair, score in wanted.items() if score > 0 and pair[0] != pair[1]}
+    meetings: list[Meeting] = []
+    seat_of: dict[Id, int] = {}
+    for slot in range(slots):
+        if tables <= 0 or not remaining:
+            break
+        pairs = [p for p in remaining if can(p[0], slot) and can(p[1], slot)]
+        if not pairs:
+            continue
+        investors = list(dict.fromkeys(p[0] for p in pairs))
+        founders = list(dict.fromkeys(p[1] for p in pairs))
+        i_index = {x: i for i, x in enumerate(investors)}
+        f_index = {x: j for j, x in enumerate(founders)}
+        left = {p: sum(1 for s in range(slot, slots) if can(p[0], s) and can(p[1], s)) for p in pairs}
+        need: dict[Id, int] = {}
+        for investor, founder in remaining:
+            need[investor] = need.get(investor, 0) + 1
+            need[founder] = need.get(founder, 0) + 1
+        room = {x: sum(1 for s in range(slot, slots) if can(x, s)) for x in (*investors, *founders)}
+        scores = np.full((len(investors), len(founders)), INELIGIBLE, dtype=np.int64)
+        for pair in pairs:
+            # how much they want it first; among equals, the most urgent: a pair with one chance left, or a person
+            # with more meetings waiting than slots left, goes before those who can still wait
+            urgency = max(1 / left[pair], *(need[x] / room[x] for x in pair))
+            scores[i_index[pair[0]], f_index[pair[1]]] = remaining[pair] * 10_000 + min(9_999, int(1000 * urgency))
+        result = match_optimal([Founder(id=x) for x in investors], [Mentor(id=x, capacity=1) for x in founders],
+                               scores=scores)
+        chosen = sorted(result.pairs, key=lambda p: (-result.scores[p], str(p)))[:tables]
+        free = list(range(tables))
+        placed = []
+        for investor, founder in sorted(chosen, key=lambda p: seat_of.get(p[0], tables)):
+            table = seat_of.get(investor)
+            if table not in free:
+                table = free[0]
+            free.remove(table)
+            seat_of[investor] = table
+            placed.append(Meeting(investor, founder, slot, table, remaining.pop((investor, founder))))
+        meetings.extend(sorted(placed, key=lambda m: m.table))
+    return meetings
