@@ -7,7 +7,7 @@ from flask_login import current_user
 
 from app.accounts.models import User
 from app.errors import Unauthorized
-from app.extensions import csrf, db, login_manager
+from app.extensions import commit_keeping_loaded, csrf, db, login_manager
 
 
 def bearer_token() -> str | None:
@@ -33,7 +33,7 @@ def authenticate_api_request() -> None:
         from app.db_types import utcnow
 
         user = user_for_api_token(token, now=utcnow())
-        db.session.commit()  # last_used_at, when it changed
+        commit_keeping_loaded()  # last_used_at, when it changed (a Core UPDATE: the loaded user is as committed)
         login_manager._update_request_context_with_user(user)
         g.authenticated_by_token = True
         return
