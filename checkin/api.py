@@ -167,6 +167,82 @@ def check_in_manually(payload, event_id: int):
     return services.outcome_payload(outcome)
 
 
+class WalkInSchema(Schema):
+    phone = fields.String(required=True, validate=validate.Length(min=1, max=32),
+                          metadata={"description": "mobile number (11 digits is taken as +86)"})
+    name = fields.String(load_default="", validate=validate.Length(max=services.MAX_NAME))
+    gate = fields.String(required=True, validate=validate.Length(min=1, max=services.MAX_GATE))
+    scan_id = fields.String(required=True, validate=validate.Regexp(r"^[A-Za-z0-9._:-]{1,64}\Z"),
+                            metadata={"description": SCAN_ID_DESCRIPTION})
+    device = fields.String(load_default="", validate=validate.Length(max=services.MAX_DEVICE))
+
+
+@blp.route("/events/<int:event_id>/checkins/walk-ins", methods=["POST"])
+@blp.arguments(WalkInSchema)
+@blp.response(200, CheckinResultSchema)
+@blp.alt_response(403, schema="Error", description="supervisor_only")
+@blp.alt_response(409, schema="Error", description="event_full, not_open, event_cancelled, registration_rejected")
+@blp.alt_response(422, schema="Error", description="invalid_walk_in (phone, name)")
+@login_required
+def walk_in(payload, event_id: int):
+    """A supervisor registers someone at the door (if a seat remains, decided by the database) and admits them at
+    once: result "admitted" with ticket type walk_in. Someone who already has a ticket is admitted as usual."""
+    outcome = services.register_walk_in(event_id, current_user, now=utcnow(), **payload)
+    db.session.commit()
+    return services.outcome_payload(outcome)
+
+
+class DoorSettingsSchema(Schema):
+    allow_reentry = fields.Boolean(metadata={"description": "scan out and in again; shows who is inside now"})
+    opens_minutes_before = fields.Integer(validate=validate.Range(min=0, max=services.MAX_OPENS_BEFORE),
+                                          metadata={"description": "the doors open this long before the start"})
+
+
+def _settings_payload(config) -> dict:
+    return {"allow_reentry": config.allow_reentry, "opens_minutes_before": config.opens_minutes_before}
+
+
+@blp.route("/events/<int:event_id>/checkin/settings")
+@blp.response(200, DoorSettingsSchema)
+@blp.alt_response(403, schema="Error")
+@login_required
+def door_settings(event_id: int):
+    """The door settings of an event (its door team)."""
+    config = services.door_settings(event_id, current_user, now=utcnow())
+    db.session.commit()
+    return _settings_payload(config)
+
+
+@blp.route("/events/<int:event_id>/checkin/settings", methods=["PATCH"])
+@blp.arguments(DoorSettingsSchema)
+@blp.response(200, DoorSettingsSchema)
+@blp.alt_response(403, schema="Error", description="organizers of the event only")
+@login_required
+def change_door_settings(payload, event_id: int):
+    """Organizers switch re-entry on or off and set when the doors open."""
+    config = services.update_door_settings(event_id, current_user, now=utcnow(), **payload)
+    db.session.commit()
+    return _settings_payload(config)
+
+
+class InsideSchema(Schema):
+    registration_id = fields.Integer()
+    name = fields.String()
+    phone = fields.String(metadata={"description": "masked"})
+    since = fields.String(metadata={"description": "when they last came in"})
+    entries = fields.Integer()
+    gate = fields.String(metadata={"description": "where they first came in"})
+
+
+@blp.route("/events/<int:event_id>/checkins/inside")
+@blp.response(200, InsideSchema(many=True))
+@blp.alt_response(403, schema="Error", description="supervisor_only")
+@login_required
+def inside(event_id: int):
+    """Who is inside now (admitted, not scanned out): supervisors and organizers."""
+    return services.inside_now(event_id, current_user)
+
+
 # ---- offline scanners ----------------------------------------------------------------------------------------------
 
 class OfflineTicketSchema(Schema):

@@ -438,6 +438,111 @@ def admit_registration(event_id: int, registration_id: int, actor, *, gate, scan
                    reason=reason[:MAX_REASON], ignore_window=override)
 
 
+# ---- walk-ins -------------------------------------------------------------------------------------------------------
+
+MAX_NAME = 80
+
+
+def register_walk_in(event_id: int, actor, *, phone, name, gate, scan_id, now: datetime,
+                     device: str = "") -> ScanOutcome:
+    """A supervisor registers someone at the door, while the doors are open, if a seat remains (decided by the
+    database, as for any sign-up: events.services.register_at_the_door), and admits them at once. The person is
+    found by mobile number (an account is made for a new number, named as given). The registration's ticket type
+    is "walk-in". The same scan id again returns the first answer; someone who already holds a ticket is simply
+    admitted (or told they already came in)."""
+    from app.accounts.phones import normalise_phone
+    from app.accounts.services import get_or_create_user
+
+    event = event_of(event_id)
+    require_supervisor(actor, event)
+    scan_id, gate, device = _clean_scan_input(scan_id=scan_id, gate=gate, device=device, direction="in")
+    name = (name or "").strip() if isinstance(name, str) else ""
+    try:
+        phone = normalise_phone(phone if isinstance(phone, str) else "")
+    except DomainError as error:
+        raise DomainError("invalid_walk_in", _l("Please correct the highlighted fields."), status=422,
+                          fields={"phone": str(error.message)}) from None
+    if len(name) > MAX_NAME:
+        raise DomainError("invalid_walk_in", _l("Please correct the highlighted fields."), status=422,
+                          fields={"name": str(_l("At most %(n)d characters.", n=MAX_NAME))})
+    digest = tokens.token_digest(f"walk_in:{phone}")
+    existing = _find_scan(event.id, scan_id)
+    if existing is not None:
+        return _replay(existing, digest)
+    config = ensure_config(event.id, now=now)
+    is_open, why = _doors_open(event, config, now)
+    if not is_open:
+        raise DomainError("not_open", _l("Check-in is not open."), status=409, reason=why)
+    person = get_or_create_user(phone, now=now, name=name)
+    if not person.name and name:
+        person.name = name
+    registration, newly_confirmed = event_services.register_at_the_door(event.id, person, now=now)
+    if newly_confirmed:
+        db.session.execute(
+            _insert(WalkIn).values(registration_id=registration.id, event_id=event.id,
+                                   created_by_id=getattr(actor, "id", None), created_at=now)
+            .on_conflict_do_nothing(index_elements=["registration_id"])
+        )
+    return _record(event, config, _Verdict(None, registration), actor, scan_id=scan_id, digest=digest, gate=gate,
+                   device=device, direction="in", mode="walk_in" if newly_confirmed else "manual", scanned_at=now,
+                   now=now)
+
+
+# ---- door settings -------------------------------------------------------------------------------------------------
+
+MAX_OPENS_BEFORE = 24 * 60
+
+
+def door_settings(event_id: int, actor, *, now: datetime) -> CheckinConfig:
+    event = event_of(event_id)
+    door_role(actor, event)
+    return ensure_config(event.id, now=now)
+
+
+def update_door_settings(event_id: int, actor, *, now: datetime, allow_reentry: bool | None = None,
+                         opens_minutes_before: int | None = None) -> CheckinConfig:
+    """Organizers of the event switch re-entry (scan out, scan in again) on or off and say how long before the
+    start the doors open. Scans already made keep their answers; people inside stay inside."""
+    event = event_of(event_id)
+    event_services.authorize_organizer(actor, event)
+    config = ensure_config(event.id, now=now)
+    errors = {}
+    if allow_reentry is not None and not isinstance(allow_reentry, bool):
+        errors["allow_reentry"] = _l("Choose yes or no.")
+    if opens_minutes_before is not None and (isinstance(opens_minutes_before, bool)
+                                             or not isinstance(opens_minutes_before, int)
+                                             or not 0 <= opens_minutes_before <= MAX_OPENS_BEFORE):
+        errors["opens_minutes_before"] = _l("Between 0 and %(n)d minutes.", n=MAX_OPENS_BEFORE)
+    if errors:
+        raise DomainError("invalid_settings", _l("Please correct the highlighted fields."), status=422,
+                          fields={k: str(v) for k, v in errors.items()})
+    if allow_reentry is not None:
+        config.allow_reentry = allow_reentry
+    if opens_minutes_before is not None:
+        config.opens_minutes_before = opens_minutes_before
+    db.session.flush()
+    return config
+
+
+def inside_now(event_id: int, actor) -> list[dict]:
+    """Who is inside now (admitted and not scanned out), latest arrivals first. Supervisors and organizers."""
+    from app.accounts.models import User
+
+    event = event_of(event_id)
+    require_supervisor(actor, event)
+    rows = db.session.execute(
+        sa.select(Registration.id, User.name, User.phone, Admission.last_moved_at, Admission.entries, Admission.gate)
+        .join(Registration, Registration.id == Admission.registration_id)
+        .join(User, User.id == Registration.user_id)
+        .where(Admission.event_id == event.id, Admission.inside.is_(True))
+        .order_by(Admission.last_moved_at.desc(), Registration.id)
+    ).all()
+    from app.accounts.phones import mask_phone
+
+    return [{"registration_id": r.id, "name": r.name or mask_phone(r.phone), "phone": mask_phone(r.phone),
+             "since": r.last_moved_at.isoformat(), "entries": r.entries, "gate": r.gate} for r in rows]
+
+
 # ---- offline scanners ----------------------------------------------------------------------------------------------
 
 MAX_SYNC_BATCH = 500

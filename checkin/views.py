@@ -10,7 +10,7 @@ from pathlib import Path
 from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, Flask, Response, render_template, request, send_file, url_for
+from flask import Blueprint, Flask, Response, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import get_timezone
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -69,6 +69,8 @@ def scanner(event_id: int):
     and offline mode by itself when the network fails."""
     event = services.event_of(event_id)
     role = services.door_role(current_user, event)
+    config = services.ensure_config(event.id, now=utcnow())
+    db.session.commit()  # the key pair may just have been created
     gate = (request.args.get("gate") or "").strip()[: services.MAX_GATE]
     strings = {key: str(label) for key, label in RESULT_LABELS.items()}
     strings.update({f"type_{k}": str(v) for k, v in TICKET_TYPE_LABELS.items()})
@@ -79,9 +81,11 @@ def scanner(event_id: int):
         "no_match": _("Nobody found."), "admit": _("Admit"), "camera_failed": _("The camera is not available; "
                                                                                "paste or type the ticket code."),
         "tap_to_continue": _("Tap to continue"),
+        "walk_in_failed": _("Could not register: %(why)s", why="{why}"), "nobody_inside": _("Nobody is inside."),
+        "since": _("since %(time)s", time="{time}"),
     })
     return render_template("checkin/scanner.html", event=event, gate=gate, role=role, gates=DEFAULT_GATES,
-                           strings=strings)
+                           strings=strings, allow_reentry=config.allow_reentry)
 
 
 # ---- organizers: summary, log, exports -----------------------------------------------------------------------------
@@ -97,14 +101,33 @@ def _local(value) -> str:
 @bp.get("/events/<int:event_id>/checkin")
 @login_required
 def summary(event_id: int):
-    """Attendance and no-shows, conflicts, the latest scans, exports (supervisors and organizers)."""
+    """Attendance and no-shows, conflicts, the latest scans, exports (supervisors and organizers); door settings
+    for organizers."""
+    from app.authz import has_role, scope_key
+
     event = services.event_of(event_id)
     services.require_supervisor(current_user, event)
+    config = services.ensure_config(event.id, now=utcnow())
+    db.session.commit()
     attendance = services.attendance(event.id)
     return render_template("checkin/summary.html", event=event, counters=services.counters(event.id),
                            attendance=attendance, conflicts=services.conflicts(event.id, current_user),
                            log=services.scan_log(event.id, limit=50), result_labels=RESULT_LABELS,
-                           mode_labels=MODE_LABELS, local=_local)
+                           mode_labels=MODE_LABELS, local=_local, config=config,
+                           can_change_settings=has_role(current_user, "organizer", scope_key("event", event.id)))
+
+
+@bp.post("/events/<int:event_id>/checkin/settings")
+@login_required
+def change_settings(event_id: int):
+    """Organizers: re-entry on or off, and when the doors open (a form on the summary page)."""
+    minutes = request.form.get("opens_minutes_before", "")
+    services.update_door_settings(event_id, current_user, now=utcnow(),
+                                  allow_reentry=request.form.get("allow_reentry") == "yes",
+                                  opens_minutes_before=int(minutes) if minutes.isdigit() else -1)
+    db.session.commit()
+    flash(_("Door settings saved."), "success")
+    return redirect(url_for("checkin.summary", event_id=event_id))
 
 
 LOG_COLUMNS = {"scanned_at": _l("Scanned at"), "received_at": _l("Received at"), "name": _l("Name"),
@@ -124,11 +147,12 @@ def _log_table(event) -> tuple[list[str], list[list]]:
     return header, rows
 
 
-def _download(body: bytes, event, extension: str, mimetype: str) -> Response:
-    readable = f"{event.title}-{_('check-in log')}.{extension}".replace("/", "-").replace("\\", "-")
+def _download(body: bytes, event, extension: str, mimetype: str, what: str = "checkins") -> Response:
+    label = _("attendance") if what == "attendance" else _("check-in log")
+    readable = f"{event.title}-{label}.{extension}".replace("/", "-").replace("\\", "-")
     response = Response(body, mimetype=mimetype)
     response.headers["Content-Disposition"] = (
-        f"attachment; filename=\"event-{event.id}-checkins.{extension}\"; filename*=UTF-8''{quote(readable, safe='')}")
+        f"attachment; filename=\"event-{event.id}-{what}.{extension}\"; filename*=UTF-8''{quote(readable, safe='')}")
     response.headers["Cache-Control"] = "no-store"
     return response
 
@@ -153,6 +177,31 @@ def export_xlsx(event_id: int):
     header, rows = _log_table(event)
     return _download(exports.to_xlsx(header, rows, sheet_title=_("Check-in log")), event, "xlsx",
                      "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+
+
+ATTENDANCE_COLUMNS = (_l("Name"), _l("Mobile number"), _l("Attendance"), _l("First admitted at"), _l("Gate"))
+
+
+def _attendance_table(event) -> tuple[list[str], list[list]]:
+    attendance = services.attendance(event.id)
+    rows = [[p["name"], p["phone"], _("came"), _local(p["at"]), p["gate"]] for p in attendance["came"]]
+    rows += [[p["name"], p["phone"], _("no-show"), "", ""] for p in attendance["no_shows"]]
+    return [str(label) for label in ATTENDANCE_COLUMNS], rows
+
+
+@bp.get("/events/<int:event_id>/attendance.<any(csv, xlsx):extension>")
+@login_required
+def export_attendance(event_id: int, extension: str):
+    """Who came and who did not (no-shows), as CSV or Excel (supervisors and organizers)."""
+    from events import exports
+
+    event = services.event_of(event_id)
+    services.require_supervisor(current_user, event)
+    header, rows = _attendance_table(event)
+    if extension == "csv":
+        return _download(exports.to_csv(header, rows), event, "csv", "text/csv; charset=utf-8", what="attendance")
+    return _download(exports.to_xlsx(header, rows, sheet_title=_("Attendance")), event, "xlsx",
+                     "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", what="attendance")
 
 
 def init_app(app: Flask) -> None:

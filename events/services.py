@@ -441,6 +441,45 @@ def register_for_event(event_id: int, user, *, now: datetime, answers: dict | No
     return registration, True
 
 
+def register_at_the_door(event_id: int, user, *, now: datetime) -> tuple[Registration, bool]:
+    """A walk-in: the door team signs `user` up on the spot, also after the start (no questions, no approval, no
+    lottery), if a seat is free. Returns (registration, newly_confirmed). Someone who already holds a confirmed
+    seat keeps it (newly_confirmed False); an offered seat is confirmed; anyone else takes one seat with the same
+    conditional UPDATE as a sign-up, under the event lock, or gets event_full. Who may do this and when the doors
+    are open are check-in's rules (checkin.services.register_walk_in)."""
+    event = get_event(event_id)
+    if event.status == "cancelled":
+        raise DomainError("event_cancelled", _l("This event is cancelled."), status=409)
+    locked = _next_seq(event.id)  # locks the event row until commit
+    if locked.status == "cancelled":
+        raise DomainError("event_cancelled", _l("This event is cancelled."), status=409)
+    if locked.status != "published":
+        raise NotFound("event_not_found", _l("This event does not exist."))
+    registration = registration_of(event.id, user.id)
+    if registration is not None:
+        db.session.refresh(registration)  # as it is under the lock (a parallel walk-in of the same person)
+        if registration.status == "confirmed":
+            return registration, False
+        if registration.status == "rejected":
+            raise DomainError("registration_rejected", _l("The organizer declined this registration."), status=409)
+    if (registration is None or registration.status != "offered") and not _take_seat(event.id):
+        raise DomainError("event_full", _l("No seats are left."), status=409)
+    if registration is None:
+        registration = Registration(event_id=event.id, user_id=user.id, waitlist_seq=locked.registration_seq,
+                                    answers={}, created_at=now)
+    elif registration.status not in ACTIVE_STATUSES:
+        registration.version += 1  # a cancelled ticket stays cancelled; the new one has its own version
+        registration.waitlist_seq = locked.registration_seq
+    registration.status = "confirmed"
+    registration.confirmed_at = now
+    registration.cancelled_at = None
+    registration.offer_expires_at = None
+    db.session.add(registration)
+    db.session.flush()
+    _send(signals.registration_confirmed, registration)
+    return registration, True
+
+
 def status_signal(status: str):
     return {"confirmed": signals.registration_confirmed, "waitlisted": signals.registration_waitlisted,
             "pending": signals.registration_pending, "entered": signals.registration_entered_lottery}[status]

@@ -9,6 +9,7 @@
   var root = document.querySelector("[data-testid=scanner]");
   if (!root || !root.dataset.gate) return;
   var EVENT = Number(root.dataset.event), GATE = root.dataset.gate, ROLE = root.dataset.role;
+  var REENTRY = root.dataset.reentry === "yes", direction = "in";
   var API = "/api/v1/events/" + EVENT;
   var S = JSON.parse(document.getElementById("checkin-strings").textContent);
   var CSRF = (document.querySelector("meta[name=csrf-token]") || {}).content;
@@ -87,7 +88,7 @@
     var now = Date.now();
     if (code === lastCode && now - lastAt < 3000) return;  // the camera sees the same code many times a second
     lastCode = code; lastAt = now;
-    var scan = { scan_id: uuid(), token: code, gate: GATE, device: device };
+    var scan = { scan_id: uuid(), token: code, gate: GATE, device: device, direction: direction };
     if (!online) { offlineScan(scan); return; }
     request("POST", API + "/checkins", scan).then(function (reply) {
       setOnline(true);
@@ -137,7 +138,8 @@
         if (!ticket || ticket.version !== version) return { result: "revoked", ticket: ticket };
         var now = new Date();
         if (now < new Date(kit.doors_open_at) || now > new Date(kit.doors_close_at)) return { result: "not_open", ticket: ticket };
-        if (localAdmitted[registrationId] || ticket.admitted) {
+        if (direction === "out") return { result: "exited", ticket: ticket };
+        if (localAdmitted[registrationId] || (ticket.admitted && ticket.inside !== false)) {
           return { result: "already_admitted", ticket: ticket, at: localAdmitted[registrationId] || null };
         }
         return { result: "admitted", ticket: ticket };
@@ -155,8 +157,13 @@
         localAdmitted[t.registration_id] = new Date().toISOString();
         save(ADMITTED_KEY, localAdmitted);
         bump();
+      } else if (verdict.result === "exited") {  // out: the next scan in lets them back
+        delete localAdmitted[t.registration_id];
+        t.admitted = true; t.inside = false;
+        save(ADMITTED_KEY, localAdmitted); save(KIT_KEY, kit);
       }
       queue.push({ scan_id: scan.scan_id, token: scan.token, gate: GATE, scanned_at: new Date().toISOString(),
+                   direction: scan.direction || "in",
                    offline_result: verdict.result === "admitted" ? "admitted" : verdict.result });
       save(QUEUE_KEY, queue);
       showQueue();
@@ -200,6 +207,8 @@
     $("admitted").textContent = String(c.admitted);
     $("expected").textContent = String(c.expected);
     $("gate-count").textContent = String((c.gates || {})[GATE] || 0);
+    if ($("inside")) $("inside").textContent = String(c.inside);
+    if (insidePanel && insidePanel.open) refreshInside();
   }
   function refreshCounters() {
     return request("GET", API + "/checkins/counters").then(function (reply) {
@@ -251,6 +260,58 @@
       });
     });
   }
+
+  // ---- re-entry: in or out ----------------------------------------------------------------------------------------
+  Array.prototype.forEach.call(document.querySelectorAll("[data-direction]"), function (button) {
+    button.addEventListener("click", function () {
+      direction = button.dataset.direction;
+      lastCode = null;
+      Array.prototype.forEach.call(document.querySelectorAll("[data-direction]"), function (other) {
+        var on = other === button;
+        other.setAttribute("aria-pressed", on ? "true" : "false");
+        other.classList.toggle("secondary", !on);
+      });
+      root.dataset.direction = direction;
+    });
+  });
+
+  // ---- supervisors: walk-ins and who is inside ---------------------------------------------------------------------
+  var walkIn = $("walk-in-form");
+  if (walkIn) {
+    walkIn.addEventListener("submit", function (e) {
+      e.preventDefault();
+      var body = { phone: walkIn.phone.value, name: walkIn.name.value, gate: GATE, scan_id: uuid(), device: device };
+      var noteEl = $("walk-in-note");
+      noteEl.hidden = true;
+      request("POST", API + "/checkins/walk-ins", body).then(function (reply) {
+        setOnline(true);
+        if (reply.status === 200) {
+          walkIn.reset();
+          rememberAdmitted(reply.data); show(reply.data); refreshKit();
+        } else {
+          var error = reply.data && reply.data.error, fields = (error && error.details && error.details.fields) || {};
+          var why = [error ? error.message : ""].concat(Object.keys(fields).map(function (k) { return fields[k]; }));
+          noteEl.textContent = S.walk_in_failed.replace("{why}", why.join(" "));
+          noteEl.hidden = false;
+        }
+      }).catch(function () { setOnline(false); noteEl.textContent = S.cannot_verify; noteEl.hidden = false; });
+    });
+  }
+  var insidePanel = $("inside-panel");
+  function refreshInside() {
+    return request("GET", API + "/checkins/inside").then(function (reply) {
+      if (reply.status !== 200) return;
+      var list = $("inside-list");
+      list.innerHTML = "";
+      if (!reply.data.length) { var empty = document.createElement("li"); empty.textContent = S.nobody_inside; list.appendChild(empty); }
+      reply.data.forEach(function (p) {
+        var li = document.createElement("li"), when = new Date(p.since);
+        li.textContent = p.name + " · " + p.phone + " · " + S.since.replace("{time}", pad(when.getHours()) + ":" + pad(when.getMinutes()));
+        list.appendChild(li);
+      });
+    }).catch(function () {});
+  }
+  if (insidePanel) insidePanel.addEventListener("toggle", function () { if (insidePanel.open) refreshInside(); });
 
   // ---- wiring -----------------------------------------------------------------------------------------------------
   var manual = $("manual-form");

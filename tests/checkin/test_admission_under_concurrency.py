@@ -106,3 +106,25 @@ def test_offline_scanners_syncing_one_ticket_at_once_leave_the_earliest_admissio
     scans = db.session.scalars(sa.select(Scan).where(Scan.event_id == event.id)).all()
     assert len(scans) == devices and all(s.conflict for s in scans)
     assert admission.first_scan_id == next(s.id for s in scans if s.scan_id == "offline-5")
+
+
+def test_twelve_walk_ins_at_once_fill_five_seats_and_no_more(app, door_event, supervisor):
+    from events.models import Event, Registration
+
+    event = door_event(capacity=5)
+    people = [supervisor(event, name=f"主管{i}") for i in range(12)]
+    bearer = [issue_api_token(p, name="door", now=utcnow()) for p in people]
+    db.session.commit()
+    bodies = [{"phone": f"1391234{i:04d}", "name": f"来宾{i}", "gate": "ABC"[i % 3], "scan_id": str(uuid.uuid4())}
+              for i in range(12)]
+    with live_server(app) as base:
+        answers = fire_together(f"{base}/api/v1/events/{event.id}/checkins/walk-ins", bodies, bearer)
+
+    admitted = [body for status, body in answers if status == 200 and body["result"] == "admitted"]
+    full = [body for status, body in answers if status == 409 and body["error"]["code"] == "event_full"]
+    assert len(admitted) == 5 and len(full) == 7, answers
+    db.session.rollback()
+    assert db.session.get(Event, event.id).seats_taken == 5
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Registration)
+                             .where(Registration.status == "confirmed")) == 5
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Admission)) == 5

@@ -72,3 +72,49 @@ def test_the_summary_shows_attendance_and_exports_the_log(client, door_event, co
     workbook = load_workbook(io.BytesIO(client.get(f"/events/{event.id}/checkins.xlsx").data))
     rows = list(workbook.active.iter_rows(values_only=True))
     assert len(rows) == 3 and any("来了的人" in (cell or "") for cell in rows[2] + rows[1])
+
+
+def test_supervisors_get_walk_ins_and_who_is_inside_and_organizers_switch_reentry(
+        client, door_event, supervisor, create_resident):
+    from app.accounts.services import grant_role
+    from app.extensions import db
+    from checkin.services import config_for
+
+    event = door_event()
+    sign_in(client, supervisor(event))
+    html = client.get(f"/events/{event.id}/scan?gate=A").get_data(as_text=True)
+    assert 'data-testid="walk-in-form"' in html and 'data-testid="inside-panel"' in html
+    assert 'data-reentry="no"' in html and "direction-out" not in html
+    summary = client.get(f"/events/{event.id}/checkin").get_data(as_text=True)
+    assert "door-settings" not in summary  # supervisors run the door; organizers set it up
+
+    organizer = create_resident(name="王珂")
+    grant_role(organizer, "organizer", f"event:{event.id}")
+    db.session.commit()
+    sign_in(client, organizer)
+    summary = client.get(f"/events/{event.id}/checkin").get_data(as_text=True)
+    csrf = re.search(r'name="csrf_token" value="([^"]+)"', summary).group(1)
+    response = client.post(f"/events/{event.id}/checkin/settings",
+                           data={"csrf_token": csrf, "allow_reentry": "yes", "opens_minutes_before": "45"})
+    assert response.status_code == 302
+    db.session.expire_all()
+    config = config_for(event.id)
+    assert config.allow_reentry and config.opens_minutes_before == 45
+    html = client.get(f"/events/{event.id}/scan?gate=A").get_data(as_text=True)
+    assert 'data-reentry="yes"' in html and 'data-testid="direction-out"' in html and 'data-testid="inside"' in html
+
+
+def test_attendance_and_no_shows_export_as_csv_and_xlsx(client, door_event, confirmed, token_of, supervisor, scan,
+                                                        steward):
+    event = door_event()
+    came = confirmed(event, name="来了的人")
+    confirmed(event, name="没来的人")
+    scan.as_(steward(event))
+    scan(event, token_of(came), gate="B")
+    sign_in(client, supervisor(event))
+    response = client.get(f"/events/{event.id}/attendance.csv")
+    assert response.status_code == 200 and "attendance.csv" in response.headers["Content-Disposition"]
+    lines = response.get_data().decode("utf-8-sig").strip().splitlines()
+    assert len(lines) == 3 and "来了的人" in lines[1] and ",B" in lines[1] and "没来的人" in lines[2]
+    workbook = load_workbook(io.BytesIO(client.get(f"/events/{event.id}/attendance.xlsx").data))
+    assert [row[0] for row in workbook.active.iter_rows(values_only=True)][1:] == ["来了的人", "没来的人"]
