@@ -4,7 +4,15 @@ from flask import Flask
 
 
 def init_app(app: Flask) -> None:
-    from . import api, meetings_api, meetings_views, models, tasks, views  # noqa: F401  (modules declare routes)
+    from . import (  # noqa: F401  (these modules declare their routes and tasks on import)
+        api,
+        meetings_api,
+        meetings_views,
+        models,
+        office_hours_views,
+        tasks,
+        views,
+    )
 
     views.init_app(app)
     from events.calendar import register_private_feed_provider

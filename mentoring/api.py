@@ -13,7 +13,7 @@ from app.authz import has_role, login_required
 from app.db_types import utcnow
 from app.errors import NotFound
 from app.extensions import db
-from mentoring import office_hours, services
+from mentoring import office_hours, services, suggestions
 from mentoring.models import MATCHING_MODES, RULE_KINDS
 
 blp = api_blueprint("mentoring_api", __name__, "/mentoring",
@@ -521,3 +521,55 @@ def bookings_to_rate():
 def feedback_report(query):
     """Every piece of feedback with summaries per mentor and per cycle (organizers)."""
     return office_hours.feedback_report(current_user, cycle_id=query["cycle_id"])
+
+
+# ---- from judging to mentoring -----------------------------------------------------------------------------------
+
+class SuggestedMentorSchema(Schema):
+    mentor_id = fields.Integer()
+    name = fields.String()
+    company = fields.String()
+    covers = fields.List(fields.String(), metadata={"description": "the team's weak points this mentor covers"})
+    expertise = fields.List(fields.String(), metadata={"description": "the mentor's expertise that covers them"})
+    score = fields.Integer()
+    room = fields.Integer(metadata={"description": "places left in the current cycle"})
+
+
+class TeamSuggestionsSchema(Schema):
+    team_id = fields.Integer(metadata={"description": "the team application's id"})
+    weak_points = fields.List(fields.String())
+    mentors = fields.List(fields.Nested(SuggestedMentorSchema))
+    uncovered = fields.List(fields.String(), metadata={"description": "weak points no mentor covers"})
+
+
+class WeakPointsSchema(Schema):
+    weak_points = fields.Dict(keys=fields.String(), values=fields.List(fields.String()), required=True,
+                              metadata={"description": "{team application id: [fundraising, go-to-market, tech, "
+                                                       "team, legal]}, most important first"})
+    limit = fields.Integer(load_default=3, validate=validate.Range(min=1, max=10))
+
+
+@blp.route("/suggestions")
+class Suggestions(MethodView):
+    decorators = [login_required]
+
+    @blp.response(200, TeamSuggestionsSchema(many=True))
+    @blp.alt_response(403, schema="Error", description="forbidden (organizers only)")
+    def get(self):
+        """Mentors for every team's weak points as tagged by the judges (organizers)."""
+        return suggestions.suggestions_for_organizers(current_user)
+
+    @blp.arguments(WeakPointsSchema)
+    @blp.response(200, TeamSuggestionsSchema(many=True))
+    @blp.alt_response(400, schema="Error", description="invalid_weak_points")
+    def post(self, payload):
+        """Mentors whose expertise covers the given weak points of each team (organizers)."""
+        return suggestions.suggestions_for_organizers(current_user, payload["weak_points"], limit=payload["limit"])
+
+
+@blp.route("/suggestions/mine")
+@blp.response(200, TeamSuggestionsSchema(many=True))
+@login_required
+def my_suggestions():
+    """Mentors suggested for my own teams' weak points (team members)."""
+    return suggestions.suggestions_for_member(current_user)

@@ -51,6 +51,12 @@ def _require_organizer(user, event_id: int) -> None:
         raise Forbidden("forbidden", _l("Only the organizers of this roadshow day can do this."))
 
 
+def upcoming_roadshows(*, now: datetime) -> list[Event]:
+    """Published roadshow days not over yet (where investor meetings may happen), soonest first."""
+    return list(db.session.scalars(sa.select(Event).where(Event.kind == "roadshow", Event.status == "published",
+                                                          Event.ends_at > now).order_by(Event.starts_at).limit(5)))
+
+
 def get_plan(event_id: int) -> MeetingPlan | None:
     return db.session.scalars(sa.select(MeetingPlan).where(MeetingPlan.event_id == event_id)).first()
 

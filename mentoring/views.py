@@ -29,14 +29,19 @@ def _choices(labels: dict) -> list[tuple[str, str]]:
 @bp.get("/")
 @login_required
 def index():
+    from mentoring import meetings, office_hours
+
     user = _user()
     organizer = has_role(user, "organizer")
+    now = utcnow()
     return render_template(
         "mentoring/index.html", organizer=organizer, is_mentor=has_role(user, "mentor"),
         cycles=services.list_cycles() if organizer else [], open_cycles=services.open_cycles(),
         my_requests={c.id: services.request_of(c.id, user.id) for c in services.open_cycles()},
         matches=services.my_matches(user), mentees=services.my_mentees(user),
-        profile=services.mentor_profile_of(user.id))
+        profile=services.mentor_profile_of(user.id), now=now,
+        bookings=[b for b in office_hours.bookings_of(user, now=now) if b.status == "booked"],
+        to_rate=office_hours.meetings_to_rate(user, now=now), roadshows=meetings.upcoming_roadshows(now=now))
 
 
 # ---- mentors -----------------------------------------------------------------------------------------------------
