@@ -91,3 +91,9 @@ def test_a_mentor_ranks_the_founders_of_a_stable_cycle(client, create_cycle, cre
     assert 'data-testid="ranking-form"' in client.get(page).get_data(as_text=True)
     post(client, page, {f"rank-{a.id}": "2", f"rank-{b.id}": "1"}, page)
     assert services.ranking_of(cycle.id, mentor.id) == [b.id, a.id]
+
+
+def test_the_mentors_tab_is_in_the_section_tabs_and_marked_on_mentoring_pages(client, create_resident):
+    sign_in(client, create_resident())
+    html = client.get("/mentoring/").get_data(as_text=True)
+    assert '<a href="/mentoring/" aria-current="page">导师</a>' in html
