@@ -4,4 +4,6 @@ from flask import Flask
 
 
 def init_app(app: Flask) -> None:
-    from . import models  # noqa: F401
+    from judging import models, realtime  # noqa: F401
+
+    realtime.init_app(app)

@@ -1,0 +1,247 @@
+"""Live judging over Socket.IO: three rooms per round, each joined through the same checks as the HTTP API.
+
+- `round:<id>:judges`  (the round's judges and its organizers) hears `stage`: the team on stage, the phase, its
+  server start and end and the server's clock, and each team's scoring state. Never a score.
+- `round:<id>:console` (organizers) hears `console`: per team, which judges have submitted, who has not, who is
+  recused (not the scores: the console may be on a shared screen).
+- `round:<id>:leaderboard` (anyone signed in who is not a judge of the round; organizers always) hears
+  `leaderboard`: the audience's view (live, or only the ranks revealed so far), the same as the big screen reads.
+
+Services call `stage_changed` / `scores_changed` inside their transaction; nothing is sent before COMMIT and nothing
+of a rolled-back transaction (app.after_commit). Once the transaction has ended, the rounds that changed in this
+process during a short moment (ANNOUNCE_DELAY_SECONDS) are read back once each, in a background task with its own
+session (the request's connection is already back in the pool), and emitted through the Socket.IO message queue
+when one is configured, so clients of every process hear them. Clients re-read the state over HTTP after a
+reconnect: a missed message costs nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+
+from flask import Flask, current_app
+from flask_login import current_user
+from flask_socketio import emit, join_room, leave_room
+from sqlalchemy import event as sa_event
+from sqlalchemy.orm import Session
+
+from app.errors import DomainError, Forbidden, NotFound
+from app.extensions import db, socketio
+
+log = logging.getLogger(__name__)
+
+JOIN_JUDGES, JOIN_CONSOLE, JOIN_LEADERBOARD = "join_round_judges", "join_round_console", "join_round_leaderboard"
+LEAVE = "leave_round"
+STAGE, CONSOLE, LEADERBOARD = "stage", "console", "leaderboard"
+ANNOUNCE_DELAY_SECONDS = 0.01
+_PENDING_KEY = "judging.realtime.changed"
+
+_batches: dict[object, dict[int, set[str]]] = {}  # app -> {round_id: {"stage", "scores"}}
+_batches_lock = threading.Lock()
+_idle = threading.Condition(_batches_lock)
+_running = 0  # announcers started and not finished
+
+
+def judges_room(round_id: int) -> str:
+    return f"round:{int(round_id)}:judges"
+
+
+def console_room(round_id: int) -> str:
+    return f"round:{int(round_id)}:console"
+
+
+def leaderboard_room(round_id: int) -> str:
+    return f"round:{int(round_id)}:leaderboard"
+
+
+# ---- joining --------------------------------------------------------------------------------------------------------
+
+def _round_from(data):
+    from judging import services
+
+    value = data.get("round_id") if isinstance(data, dict) else data
+    try:
+        round_id = int(value)
+    except (TypeError, ValueError):
+        raise NotFound("round_not_found", "round_id") from None
+    return services.get_round(round_id)
+
+
+def _refused(error: DomainError) -> dict:
+    payload = {"code": error.code, "message": str(error.message)}
+    emit("error", payload)
+    return {"ok": False, **payload}
+
+
+def on_join_judges(data=None):
+    """Judges of the round and its organizers. Ack: {"ok": true, "room", "stage"}."""
+    from app.db_types import utcnow
+    from judging import services
+
+    try:
+        round_ = _round_from(data)
+        if not services.is_organizer(current_user, round_):
+            services.require_judge(round_, current_user)
+    except DomainError as error:
+        return _refused(error)
+    join_room(judges_room(round_.id))
+    return {"ok": True, "room": judges_room(round_.id), "stage": stage_payload(round_, now=utcnow())}
+
+
+def on_join_console(data=None):
+    """Organizers of the round's competition. Ack: {"ok": true, "room", "console"}."""
+    from app.db_types import utcnow
+    from judging import services
+
+    try:
+        round_ = _round_from(data)
+        services.authorize_organizer(current_user, round_)
+    except DomainError as error:
+        return _refused(error)
+    join_room(console_room(round_.id))
+    return {"ok": True, "room": console_room(round_.id), "console": console_payload(round_, now=utcnow())}
+
+
+def on_join_leaderboard(data=None):
+    """Anyone signed in, except the round's judges (they must not see others' scores); organizers always.
+    Ack: {"ok": true, "room", "leaderboard"} (the audience's view)."""
+    from app.authz import authorize
+    from app.db_types import utcnow
+    from judging import services
+
+    try:
+        round_ = _round_from(data)
+        authorize(current_user, "resident")
+        if services.judge_of(round_.id, current_user) and not services.is_organizer(current_user, round_):
+            raise Forbidden("judges_no_leaderboard", "Judges do not see the leaderboard during the round.")
+    except DomainError as error:
+        return _refused(error)
+    join_room(leaderboard_room(round_.id))
+    return {"ok": True, "room": leaderboard_room(round_.id),
+            "leaderboard": services.leaderboard(round_.id, None, now=utcnow())}
+
+
+def on_leave(data=None):
+    value = data.get("round_id") if isinstance(data, dict) else data
+    try:
+        round_id = int(value)
+    except (TypeError, ValueError):
+        return {"ok": True}
+    for room in (judges_room(round_id), console_room(round_id), leaderboard_room(round_id)):
+        leave_room(room)
+    return {"ok": True}
+
+
+# ---- payloads -------------------------------------------------------------------------------------------------------
+
+def stage_payload(round_, *, now) -> dict:
+    from judging import services
+
+    payload = services.stage_state(round_, now=now)
+    payload["teams_scoring"] = {str(t.id): t.scoring_state for t in services.teams_of(round_.id)}
+    return payload
+
+
+def console_payload(round_, *, now) -> dict:
+    from judging import services
+
+    return services.console_data(round_, now=now)
+
+
+# ---- announcing after commit ---------------------------------------------------------------------------------------
+
+def stage_changed(round_id: int) -> None:
+    """Called inside a service's transaction: the stage (or a team's scoring state) of this round changed."""
+    _collect(round_id, "stage")
+
+
+def scores_changed(round_id: int) -> None:
+    """Called inside a service's transaction: scores (or what the leaderboard shows) of this round changed."""
+    _collect(round_id, "scores")
+
+
+def _collect(round_id: int, kind: str) -> None:
+    from app.after_commit import run_after_commit
+
+    session = db.session()
+    pending = session.info.get(_PENDING_KEY)
+    if pending is None:
+        pending = session.info[_PENDING_KEY] = {}
+        app = current_app._get_current_object()
+        run_after_commit(lambda: _committed(app, session, pending), session)
+    pending.setdefault(round_id, set()).add(kind)
+
+
+def _committed(app, session: Session, pending: dict) -> None:
+    if session.info.get(_PENDING_KEY) is pending:
+        session.info.pop(_PENDING_KEY)
+    global _running
+    with _batches_lock:
+        first = app not in _batches
+        batch = _batches.setdefault(app, {})
+        for round_id, kinds in pending.items():
+            batch.setdefault(round_id, set()).update(kinds)
+        if first:
+            _running += 1
+    if first:
+        socketio.start_background_task(_announce_batch, app)
+
+
+def _announce_batch(app) -> None:
+    global _running
+    try:
+        socketio.sleep(ANNOUNCE_DELAY_SECONDS)
+        with _batches_lock:
+            batch = _batches.pop(app, {})
+        if batch:
+            with app.app_context():
+                try:
+                    _announce(batch)
+                finally:
+                    db.session.remove()
+    except Exception:  # the change is committed; a lost broadcast only delays a screen (clients re-fetch)
+        log.exception("announcing judging changes failed")
+    finally:
+        with _idle:
+            _running -= 1
+            _idle.notify_all()
+
+
+def wait_until_announced(timeout: float = 5.0) -> bool:
+    """Block until every committed change of this process has been announced (tests, benchmarks, shutdown)."""
+    with _idle:
+        return _idle.wait_for(lambda: _running == 0, timeout=timeout)
+
+
+def _announce(batch: dict[int, set[str]]) -> None:
+    from app.db_types import utcnow
+    from judging import services
+
+    now = utcnow()
+    messages = []
+    for round_id, kinds in sorted(batch.items()):
+        try:
+            round_ = services.get_round(round_id)
+        except DomainError:
+            continue
+        if "stage" in kinds:
+            messages.append((STAGE, stage_payload(round_, now=now), judges_room(round_id)))
+        messages.append((CONSOLE, console_payload(round_, now=now), console_room(round_id)))
+        messages.append((LEADERBOARD, services.leaderboard(round_id, None, now=now), leaderboard_room(round_id)))
+    db.session.rollback()  # give the connection back before emitting
+    for event, payload, room in messages:
+        socketio.emit(event, payload, to=room)
+
+
+@sa_event.listens_for(Session, "after_rollback")
+@sa_event.listens_for(Session, "after_soft_rollback")
+def _forget_on_rollback(session: Session, *args) -> None:
+    session.info.pop(_PENDING_KEY, None)
+
+
+def init_app(app: Flask) -> None:
+    socketio.on_event(JOIN_JUDGES, on_join_judges)
+    socketio.on_event(JOIN_CONSOLE, on_join_console)
+    socketio.on_event(JOIN_LEADERBOARD, on_join_leaderboard)
+    socketio.on_event(LEAVE, on_leave)

@@ -1,0 +1,20 @@
+"""Signals of judging, for whoever must hear them (notifications subscribes; judging imports nobody). Services send
+them inside the transaction, with ids and plain values, so a subscriber's rows commit or fail with the change.
+
+- `judge_invited`: `competition_id`, `round_id`, `judge_id`, `user_id` (the judge), `invite_path` (the one-time
+  sign-in link, relative to the site: /judging/invite/<token>), `expires_at` (aware UTC), `is_shadow`.
+- `results_published`: `competition_id`, `round_id`, `round_name`, `teams`: [{"application_id", "rank" (None
+  when unranked), "score", "member_user_ids"}], best first.
+- `team_advanced`: `competition_id`, `round_id` (from), `to_round_id`, `to_round_name`, `application_id`,
+  `member_user_ids`, `how` ("top_n" | "manual").
+"""
+
+from __future__ import annotations
+
+from blinker import Namespace
+
+_signals = Namespace()
+
+judge_invited = _signals.signal("judge-invited")
+results_published = _signals.signal("results-published")
+team_advanced = _signals.signal("team-advanced")
