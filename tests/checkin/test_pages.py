@@ -118,3 +118,25 @@ def test_attendance_and_no_shows_export_as_csv_and_xlsx(client, door_event, conf
     assert len(lines) == 3 and "来了的人" in lines[1] and ",B" in lines[1] and "没来的人" in lines[2]
     workbook = load_workbook(io.BytesIO(client.get(f"/events/{event.id}/attendance.xlsx").data))
     assert [row[0] for row in workbook.active.iter_rows(values_only=True)][1:] == ["来了的人", "没来的人"]
+
+
+def test_confirmed_people_find_my_ticket_on_the_event_page_and_in_my_events(client, create_event, confirmed,
+                                                                           create_resident):
+    from app.extensions import db
+    from events.models import Registration
+
+    event = create_event(title="技术沙龙：票", capacity=1)
+    registration = confirmed(event, name="有座位的人")
+    waiting = create_resident(name="候补的人")
+    db.session.add(Registration(event_id=event.id, user_id=waiting.id, status="waitlisted", waitlist_seq=2))
+    db.session.commit()
+    ticket_link = f'href="/tickets/{registration.id}"'
+    my_events = "/me/events"
+
+    sign_in(client, registration.user)
+    assert ticket_link in client.get(f"/events/{event.id}").get_data(as_text=True)
+    assert ticket_link in client.get(my_events).get_data(as_text=True)
+
+    sign_in(client, waiting)
+    assert "/tickets/" not in client.get(f"/events/{event.id}").get_data(as_text=True)
+    assert "/tickets/" not in client.get(my_events).get_data(as_text=True)
