@@ -96,11 +96,13 @@ def notify(user_id: int, draft: Draft, *, now: datetime) -> Notification | None:
         event_id=draft.event_id, announcement_id=draft.announcement_id, created_at=now)
     db.session.add(notification)
     db.session.flush()
+    due_now = False
     for channel, due in plan_deliveries(user, notification, prefs=prefs, settings=settings_of(user_id), now=now):
         db.session.add(Delivery(notification_id=notification.id, channel=channel, next_attempt_at=due,
                                 created_at=now))
+        due_now = due_now or due <= now
     db.session.flush()
-    _tell_after_commit(notification)
+    _tell_after_commit(notification, deliver_now=due_now)
     return notification
 
 
@@ -128,15 +130,16 @@ def plan_deliveries(user, notification: Notification, *, prefs: dict, settings: 
     return planned
 
 
-def _tell_after_commit(notification: Notification) -> None:
+def _tell_after_commit(notification: Notification, *, deliver_now: bool) -> None:
     """Book, once per transaction, the live message to each recipient's open pages and the job that delivers what
-    is due now. Both run only after COMMIT; on ROLLBACK app.after_commit drops them."""
+    is due now (only when something is: an inbox-only message needs no job, which spares a queue write per sign-up
+    in a rush). Both run only after COMMIT; on ROLLBACK app.after_commit drops them."""
     session = db.session()
     created = session.info.get(_SESSION_KEY)
     if created is None:
         created = session.info[_SESSION_KEY] = []
         run_after_commit(lambda: _committed(session, created), session)
-    created.append(live_payload(notification))
+    created.append({**live_payload(notification), "deliver_now": deliver_now})
 
 
 def live_payload(notification: Notification) -> dict:
@@ -151,8 +154,8 @@ def _committed(session, created: list[dict]) -> None:
         session.info.pop(_SESSION_KEY)
     from notifications import realtime, tasks
 
-    realtime.announce(created)
-    tasks.deliver_soon([payload["id"] for payload in created])
+    realtime.announce([{k: v for k, v in payload.items() if k != "deliver_now"} for payload in created])
+    tasks.deliver_soon([payload["id"] for payload in created if payload["deliver_now"]])
 
 
 def forget_on_rollback(session, *args) -> None:
