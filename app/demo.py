@@ -239,4 +239,7 @@ def seed_demo(*, now: datetime, force: bool = False) -> bool:
                                          stages=stages, languages=["zh", "en"], capacity=capacity))
         grant_role(user, "mentor")
     db.session.flush()
+    from mentoring.demo import seed_mentoring
+
+    seed_mentoring(people, organizer, events["roadshow"], now=now)
     return True
