@@ -21,3 +21,6 @@ def init_app(app: Flask) -> None:
 
     register_private_feed_provider(office_hour_components)
     register_private_feed_provider(roadshow_meeting_components)
+    from .suggestions import judging_weak_points, register_weak_points_provider
+
+    register_weak_points_provider(judging_weak_points)  # from judging to mentoring: judges' weak-point tags

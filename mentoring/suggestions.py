@@ -2,10 +2,10 @@
 legal) become mentor suggestions, mentors whose expertise covers them.
 
 The interface, on mentoring's side: `suggest_mentors({team application id: [weak-point tags]})` answers, for each
-team, the mentors who cover its weak points, best first. Judging does not need to import mentoring, nor mentoring
-judging: the judging package registers a provider (`register_weak_points_provider(fn)`, fn() -> {application id:
-[tags, most often tagged first]}) from its init_app, and these pages and API read it; organizers can also ask for any
-tags by hand.
+team, the mentors who cover its weak points, best first. Where the tags come from is a provider,
+`fn(for_teams: bool) -> {application id: [tags, most often tagged first]}` (`for_teams`: only what the team itself may
+see); `judging_weak_points` below reads the judging tables (judges' scorecards) and is registered by mentoring's
+init_app; organizers can also ask for any tags by hand.
 """
 
 from __future__ import annotations
@@ -43,16 +43,40 @@ _providers: list = []
 
 
 def register_weak_points_provider(provider) -> None:
-    """Judging calls this once: provider() -> {team application id: [weak-point tags, most often tagged first]}."""
+    """provider(for_teams=bool) -> {team application id: [weak-point tags, most often tagged first]}."""
     if provider not in _providers:
         _providers.append(provider)
 
 
-def weak_points_from_judging() -> dict[int, list[str]]:
+def judging_weak_points(*, for_teams: bool) -> dict[int, list[str]]:
+    """Weak points judges tagged on their scorecards, per team application, the most often tagged first (ties in
+    the judging package's order). Shadow judges and recused judges do not count. For the teams themselves, only
+    rounds whose results are published (before that, judges' notes are for organizers)."""
+    from judging.models import WEAK_POINT_TAGS, CompetitionRound, Judge, Recusal, RoundTeam, Scorecard
+
+    recused = sa.select(Recusal.id).where(Recusal.judge_id == Scorecard.judge_id,
+                                          Recusal.round_team_id == Scorecard.round_team_id).exists()
+    query = (sa.select(RoundTeam.application_id, Scorecard.tags)
+             .join(RoundTeam, RoundTeam.id == Scorecard.round_team_id)
+             .join(Judge, Judge.id == Scorecard.judge_id)
+             .where(Judge.is_shadow.is_(False), ~recused))
+    if for_teams:
+        query = query.join(CompetitionRound, CompetitionRound.id == Scorecard.round_id).where(
+            CompetitionRound.state == "published")
+    counts: dict[int, dict[str, int]] = {}
+    for application_id, tags in db.session.execute(query):
+        for tag in tags or ():
+            counts.setdefault(application_id, {})
+            counts[application_id][tag] = counts[application_id].get(tag, 0) + 1
+    order = {tag: i for i, tag in enumerate(WEAK_POINT_TAGS)}
+    return {team: sorted(tags, key=lambda t: (-tags[t], order.get(t, len(order)), t)) for team, tags in counts.items()}
+
+
+def weak_points_from_judging(*, for_teams: bool = False) -> dict[int, list[str]]:
     """Every team's weak points as tagged by judges (empty when no provider is registered)."""
     merged: dict[int, list[str]] = {}
     for provider in _providers:
-        for team_id, tags in (provider() or {}).items():
+        for team_id, tags in (provider(for_teams=for_teams) or {}).items():
             merged.setdefault(int(team_id), [])
             merged[int(team_id)] += [t for t in tags if t not in merged[int(team_id)]]
     return merged
@@ -162,7 +186,7 @@ def suggestions_for_member(user, *, limit: int = DEFAULT_LIMIT) -> list[TeamSugg
 
     authorize(user, "resident")
     mine = {a.id for a in applications_of_user(user)}
-    tagged = weak_points_from_judging()
+    tagged = weak_points_from_judging(for_teams=True)
     return suggest_mentors({team: tags for team, tags in tagged.items() if team in mine and tags}, limit=limit)
 
 

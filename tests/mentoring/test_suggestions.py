@@ -25,7 +25,7 @@ def mentors(create_mentor):
 def judged(app):
     """A provider standing in for the judging package: {team application id: [tags]}."""
     tagged = {}
-    provider = lambda: dict(tagged)  # noqa: E731
+    provider = lambda for_teams: dict(tagged)  # noqa: E731
     suggestions.register_weak_points_provider(provider)
     yield tagged
     suggestions._providers.remove(provider)
@@ -87,3 +87,40 @@ def test_organizers_see_every_tagged_team_and_members_only_their_own(mentors, ju
     sign_in(client, organizer)
     page = client.get(f"/mentoring/suggestions?team_id={theirs.id}&weak=tech").get_data(as_text=True)
     assert "技术导师" in page
+
+
+def test_judges_tags_from_the_judging_tables_become_suggestions(mentors, organizer, create_resident):
+    """The real connection: judges' scorecards (shadow and recused judges left out); teams see their own once the
+    round's results are published."""
+    from judging.models import Competition, CompetitionRound, Judge, Recusal, RoundTeam, Scorecard
+
+    competition = Competition(name="港科大百万元奖金创业大赛")
+    db.session.add(competition)
+    db.session.flush()
+    round_ = CompetitionRound(competition_id=competition.id, kind="semifinal", name="复赛", state="closed")
+    member = create_resident(name="队员")
+    team = TeamApplication(competition_id=competition.id, team_name="星河队", project_name="星河", status="accepted")
+    team.members = [TeamMember(user_id=member.id, name="队员", phone=member.phone, is_lead=True)]
+    db.session.add_all([round_, team])
+    db.session.flush()
+    in_round = RoundTeam(round_id=round_.id, application_id=team.id)
+    db.session.add(in_round)
+    db.session.flush()
+    judges = [Judge(round_id=round_.id, user_id=create_resident(name=f"评委{i}").id, is_shadow=i == 3)
+              for i in range(5)]
+    db.session.add_all(judges)
+    db.session.flush()
+    tags = [["legal", "tech"], ["legal"], ["tech", "legal"], ["team"], ["team"]]  # judge 3 shadow, judge 4 recused
+    for judge, judge_tags in zip(judges, tags, strict=True):
+        db.session.add(Scorecard(round_id=round_.id, judge_id=judge.id, round_team_id=in_round.id, tags=judge_tags))
+    db.session.add(Recusal(round_id=round_.id, judge_id=judges[4].id, round_team_id=in_round.id, reason="同公司"))
+    db.session.commit()
+
+    assert suggestions.judging_weak_points(for_teams=False) == {team.id: ["legal", "tech"]}
+    [result] = suggestions.suggestions_for_organizers(organizer)
+    assert result.team_id == team.id and [s.name for s in result.mentors] == ["融资导师", "技术导师"]
+    assert suggestions.suggestions_for_member(member) == []  # not yet published: judges' notes stay with organizers
+    round_.state = "published"
+    db.session.commit()
+    [mine] = suggestions.suggestions_for_member(member)
+    assert mine.weak_points == ["legal", "tech"]
