@@ -4,6 +4,6 @@ from flask import Flask
 
 
 def init_app(app: Flask) -> None:
-    from judging import models, realtime  # noqa: F401
+    from judging import api, models, realtime  # noqa: F401  (api declares its blueprint on import)
 
     realtime.init_app(app)
