@@ -4,6 +4,7 @@ from flask import Flask
 
 
 def init_app(app: Flask) -> None:
-    from judging import api, models, realtime  # noqa: F401  (api declares its blueprint on import)
+    from judging import api, models, realtime, views  # noqa: F401  (api declares its blueprint on import)
 
     realtime.init_app(app)
+    views.init_app(app)

@@ -1,0 +1,164 @@
+"""Pages of judging: the judge's invitation link (signs them in on that device), the judge's phone page, the
+organizers' console, the big-screen leaderboard, the fairness view, and the results' export (XLSX) and printable
+signature page.
+
+Thin: every rule is in judging/services.py; the live pages are driven by app/static/js/judging-*.js over the JSON
+API (api.py) and the rounds' Socket.IO rooms (realtime.py)."""
+
+from __future__ import annotations
+
+import io
+from urllib.parse import quote
+
+from flask import Blueprint, Flask, Response, redirect, render_template, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_user
+
+from app.accounts.models import User
+from app.authz import login_required
+from app.db_types import utcnow
+from app.errors import DomainError
+from app.extensions import db
+from judging import services
+from judging.models import Judge
+
+bp = Blueprint("judging", __name__, template_folder="templates")
+
+
+@bp.get("/judging/invite/<token>")
+def invitation(token: str):
+    """A judge's invitation link: it signs them in on this device (once) and opens their round."""
+    try:
+        judge, user = services.redeem_invitation(token, now=utcnow())
+    except DomainError as error:
+        db.session.rollback()
+        if error.code == "invite_used" and current_user.is_authenticated:
+            judge = db.session.scalars(db.select(Judge).where(
+                Judge.invite_token_hash == services._token_hash(token))).first()
+            if judge is not None and judge.user_id == current_user.id:  # the same judge, opening it again
+                return redirect(url_for("judging.judge_page", round_id=judge.round_id))
+        return render_template("judging/invite_problem.html", code=error.code, message=str(error.message)), \
+            error.status
+    db.session.commit()
+    login_user(db.session.get(User, user.id), remember=True)
+    return redirect(url_for("judging.judge_page", round_id=judge.round_id))
+
+
+@bp.get("/judging/rounds/<int:round_id>/judge")
+@login_required
+def judge_page(round_id: int):
+    """The judge's phone page: the team on stage (live) or their list (online), big score controls, drafts kept on
+    the phone as they type, unsent scores queued while offline, their own progress."""
+    round_ = services.get_round(round_id)
+    judge = services.require_judge(round_, current_user)
+    return render_template("judging/judge.html", round=round_, judge=judge,
+                           competition=services.competition_of(round_))
+
+
+@bp.get("/judging/rounds/<int:round_id>/console")
+@login_required
+def console_page(round_id: int):
+    """The organizers' console: now pitching, pitch and Q&A timers, who has submitted, close/reopen, reveal."""
+    round_ = services.get_round(round_id)
+    services.authorize_organizer(current_user, round_)
+    return render_template("judging/console.html", round=round_, competition=services.competition_of(round_),
+                           rounds=services.competition_of(round_).rounds)
+
+
+@bp.get("/judging/rounds/<int:round_id>/screen")
+@login_required
+def screen_page(round_id: int):
+    """The big screen (1920x1080): the audience's leaderboard, live or revealed rank by rank."""
+    round_ = services.get_round(round_id)
+    if services.judge_of(round_.id, current_user) and not services.is_organizer(current_user, round_):
+        services.authorize_organizer(current_user, round_)  # judges do not see scores during the round
+    return render_template("judging/screen.html", round=round_, competition=services.competition_of(round_))
+
+
+@bp.get("/judging/rounds/<int:round_id>/fairness")
+@login_required
+def fairness_page(round_id: int):
+    """Organizers: each judge's mean, spread and agreement, and the orderings each rule would change."""
+    view = services.fairness_view(round_id, current_user)
+    return render_template("judging/fairness.html", view=view, round=services.get_round(round_id))
+
+
+def _sheet_rows(round_):
+    """Per judge: their scores of every team; and the totals (the published or current ranking)."""
+    criteria = round_.criteria
+    teams = services.teams_of(round_.id)
+    applications = services.applications_by_id(t.application_id for t in teams)
+    judges = services.judges_of(round_.id)
+    users = {u.id: u for u in db.session.scalars(db.select(User).where(User.id.in_([j.user_id for j in judges])))}
+    recused = {(r.judge_id, r.round_team_id) for r in services.recusals_of(round_.id)}
+    sheets = []
+    for judge in judges:
+        cards = services.own_scorecards(judge)
+        rows = []
+        for team in teams:
+            card = cards.get(team.id)
+            values = {s.criterion_id: s.value for s in card.scores} if card else {}
+            rows.append({"team": applications[team.application_id].team_name, "recused": (judge.id, team.id) in recused,
+                         "scores": [values.get(c.id) for c in criteria], "comment": card.comment if card else "",
+                         "revision": card.revision if card else 0})
+        sheets.append({"judge": judge, "name": users[judge.user_id].display_name, "rows": rows})
+    return criteria, sheets, services.results_table(round_)
+
+
+def _authorized_round(round_id: int):
+    round_ = services.get_round(round_id)
+    services.authorize_organizer(current_user, round_)
+    return round_
+
+
+@bp.get("/judging/rounds/<int:round_id>/results.xlsx")
+@login_required
+def export_xlsx(round_id: int):
+    """Each judge's score sheet and the totals, as an Excel workbook."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+
+    round_ = _authorized_round(round_id)
+    criteria, sheets, totals = _sheet_rows(round_)
+    workbook = Workbook()
+    summary = workbook.active
+    summary.title = _("Totals")[:31]
+    summary.append([_("Rank"), _("Team"), _("Track"), _("Score"), _("Judges counted")]
+                   + [c.label for c in criteria])
+    for row in totals:
+        summary.append([row["rank"], row["team_name"], row["track"], row["score"], row["judges_counted"]]
+                       + [row["criterion_means"].get(c.key) for c in criteria])
+    summary.append([])
+    summary.append([services.aggregation_rule_text(round_)])
+    for cell in summary[1]:
+        cell.font = Font(bold=True)
+    for sheet in sheets:
+        ws = workbook.create_sheet(f"{sheet['judge'].id}-{sheet['name']}"[:31])
+        ws.append([_("Team")] + [f"{c.label} ({c.weight}%)" for c in criteria] + [_("Comment"), _("Revision")])
+        for row in sheet["rows"]:
+            if row["recused"]:
+                ws.append([row["team"], _("Recused")])
+                continue
+            ws.append([row["team"]] + row["scores"] + [row["comment"], row["revision"]])
+        ws.append([])
+        ws.append([_("Signature"), "", _("Date")])
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    name = f"{round_.name}-results.xlsx"
+    return Response(buffer.getvalue(), headers={
+        "Content-Type": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        "Content-Disposition": f"attachment; filename=results.xlsx; filename*=UTF-8''{quote(name)}"})
+
+
+@bp.get("/judging/rounds/<int:round_id>/print")
+@login_required
+def print_page(round_id: int):
+    """A printable page: the totals and each judge's score sheet with a line for their signature."""
+    round_ = _authorized_round(round_id)
+    criteria, sheets, totals = _sheet_rows(round_)
+    return render_template("judging/print.html", round=round_, criteria=criteria, sheets=sheets, totals=totals,
+                           rule=services.aggregation_rule_text(round_), competition=services.competition_of(round_))
+
+
+def init_app(app: Flask) -> None:
+    app.register_blueprint(bp)
