@@ -197,7 +197,7 @@ def fan_out_chunk(announcement_id: int, *, now: datetime) -> tuple[bool, int]:
             "body": (announcement.body_en or announcement.body) if english else announcement.body,
             "link": announcement.link, "locale": locale, "dedupe_key": dedupe_key, "event_id": announcement.event_id,
             "announcement_id": announcement.id, "created_at": now})
-    inserted = _insert_ignoring_duplicates(rows)
+    inserted = services.insert_ignoring_duplicates(rows)
 
     by_user = {user.id: user for user in users}
     deliveries = []
@@ -246,21 +246,6 @@ def _after_chunk(ids: list[int], payloads: list[dict]) -> None:
     realtime.announce(payloads)
     if ids:
         tasks.deliver_notifications(ids)
-
-
-def _insert_ignoring_duplicates(rows: list[dict]) -> list[tuple[int, int]]:
-    """INSERT ... ON CONFLICT (user_id, dedupe_key) DO NOTHING RETURNING id, user_id: rows a previous, killed run
-    already committed are skipped, never doubled."""
-    if not rows:
-        return []
-    dialect = db.session.get_bind().dialect.name
-    if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    statement = insert(Notification).values(rows).on_conflict_do_nothing(
-        index_elements=["user_id", "dedupe_key"]).returning(Notification.id, Notification.user_id)
-    return [(row.id, row.user_id) for row in db.session.execute(statement)]
 
 
 def _announcement_preferences(user_ids: list[int]):

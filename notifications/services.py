@@ -70,40 +70,131 @@ def render_in(locale: str, render: Callable[[str], tuple[str, str]]) -> tuple[st
     return str(title)[:200], str(body)
 
 
-def notify(user_id: int, draft: Draft, *, now: datetime) -> Notification | None:
-    """Write `draft` to one person's inbox with its pending deliveries, in the current transaction. Returns None when
-    the same message (same dedupe key) is already there, or when the person turned this category off entirely."""
-    from app.accounts.models import User
+def notify(user_id: int, draft: Draft, *, now: datetime) -> int | None:
+    """Write `draft` to one person's inbox with its pending deliveries, in the current transaction. Returns the new
+    message's id, or None when the same message (same dedupe key) is already there, or when the person turned this
+    category off entirely (or the account is closed).
 
+    This runs inside every sign-up's transaction while the event's row is locked, so it costs one SELECT (the
+    person, their settings, their choices for this category, whether they have a push subscription), one INSERT ...
+    ON CONFLICT DO NOTHING of the message (a repeat, even from a concurrent transaction, is silently not written) and,
+    only when the message goes out on a channel, one INSERT of its deliveries."""
+    written = notify_many([user_id], draft, now=now)
+    return written[0] if written else None
+
+
+def notify_many(user_ids: Iterable[int], draft: Draft, *, now: datetime) -> list[int]:
+    """Write `draft` to each person's inbox (in their language) with its deliveries, in the current transaction, in
+    a constant number of statements whatever the number of people. Safe to repeat and to run in several workers at
+    once: a person who already has this message (same dedupe key) is skipped by the database's unique key. Returns
+    the ids of the messages written."""
     if draft.category not in CATEGORIES:
         raise DomainError("unknown_category", _l("Unknown message category."))
-    user = db.session.get(User, user_id)
-    if user is None or not user.is_active_account:
-        return None
-    existing = db.session.scalar(sa.select(Notification.id).where(
-        Notification.user_id == user_id, Notification.dedupe_key == draft.dedupe_key))
-    if existing is not None:
-        return None
+    user_ids = sorted({int(i) for i in user_ids})
+    if not user_ids:
+        return []
     transactional = draft.category in TRANSACTIONAL_CATEGORIES if draft.transactional is None else draft.transactional
-    prefs = preferences_of(user_id)
-    if not transactional and not prefs[(draft.category, "inbox")]:
-        return None
-    locale = locale_of(user)
-    title, body = render_in(locale, draft.render)
-    notification = Notification(
-        user_id=user_id, category=draft.category, kind=draft.kind, transactional=transactional, urgent=draft.urgent,
-        title=title, body=body, link=draft.link, locale=locale, dedupe_key=draft.dedupe_key,
-        event_id=draft.event_id, announcement_id=draft.announcement_id, created_at=now)
-    db.session.add(notification)
-    db.session.flush()
-    due_now = False
-    for channel, due in plan_deliveries(user, notification, prefs=prefs, settings=settings_of(user_id), now=now):
-        db.session.add(Delivery(notification_id=notification.id, channel=channel, next_attempt_at=due,
-                                created_at=now))
-        due_now = due_now or due <= now
-    db.session.flush()
-    _tell_after_commit(notification, deliver_now=due_now)
-    return notification
+    people = {row.id: row for row in db.session.execute(recipients_query(user_ids, draft.category))}
+    rendered: dict[str, tuple[str, str]] = {}
+    rows = []
+    for user_id in user_ids:
+        person = people.get(user_id)
+        if person is None or not person.is_active_account:
+            continue
+        if not transactional and not _chosen(person, "inbox", draft.category):
+            continue
+        locale = locale_of(person)
+        if locale not in rendered:
+            rendered[locale] = render_in(locale, draft.render)
+        title, body = rendered[locale]
+        rows.append({"user_id": user_id, "category": draft.category, "kind": draft.kind,
+                     "transactional": transactional, "urgent": draft.urgent, "title": title, "body": body,
+                     "link": draft.link, "locale": locale, "dedupe_key": draft.dedupe_key, "event_id": draft.event_id,
+                     "announcement_id": draft.announcement_id, "created_at": now})
+    inserted = insert_ignoring_duplicates(rows)
+    if not inserted:
+        return []
+    probe = _Probe(draft.category, draft.urgent)
+    deliveries, due_now = [], set()
+    for notification_id, user_id in inserted:
+        person = people[user_id]
+        prefs = {(draft.category, channel): _chosen(person, channel, draft.category) for channel in CHANNELS}
+        for channel, due in plan_deliveries(person, probe, prefs=prefs, settings=_settings_from(person), now=now,
+                                            has_push=bool(person.has_push)):
+            deliveries.append({"notification_id": notification_id, "channel": channel, "status": "pending",
+                               "attempts": 0, "next_attempt_at": due, "last_error": "", "created_at": now})
+            if due <= now:
+                due_now.add(notification_id)
+    if deliveries:
+        db.session.execute(sa.insert(Delivery), deliveries)
+    by_user = {row["user_id"]: row for row in rows}
+    for notification_id, user_id in inserted:
+        row = by_user[user_id]
+        _tell_after_commit({"id": notification_id, "user_id": user_id, "category": row["category"],
+                            "kind": row["kind"], "title": row["title"], "body": row["body"], "link": row["link"],
+                            "urgent": row["urgent"], "created_at": now.isoformat()},
+                           deliver_now=notification_id in due_now)
+    return [notification_id for notification_id, _ in inserted]
+
+
+def recipients_query(user_ids: list[int], category: str):
+    """One SELECT for everything the writing of a message needs about its recipients: the account, the settings row
+    (outer-joined: most people have none), whether they have a push subscription, and their choice (or NULL: the
+    default) for each channel of this category."""
+    from app.accounts.models import User
+
+    def choice(channel: str):
+        return (sa.select(Preference.enabled).where(Preference.user_id == User.id, Preference.category == category,
+                                                    Preference.channel == channel)
+                .scalar_subquery().label(f"pref_{channel}"))
+
+    has_push = sa.exists().where(PushSubscription.user_id == User.id).label("has_push")
+    return (sa.select(User.id, User.is_active_account, User.locale, User.email, User.phone,
+                      NotificationSettings.user_id.label("settings_user_id"), NotificationSettings.quiet_hours_enabled,
+                      NotificationSettings.quiet_start_minute, NotificationSettings.quiet_end_minute,
+                      NotificationSettings.timezone, NotificationSettings.wechat_openid, has_push,
+                      *[choice(channel) for channel in PREFERENCE_CHANNELS])
+            .outerjoin(NotificationSettings, NotificationSettings.user_id == User.id)
+            .where(User.id.in_(user_ids)))
+
+
+def _chosen(person, channel: str, category: str) -> bool:
+    if channel == "inbox" and category in TRANSACTIONAL_CATEGORIES:
+        return True
+    value = getattr(person, f"pref_{channel}")
+    return default_enabled(category, channel) if value is None else bool(value)
+
+
+def _settings_from(person) -> NotificationSettings:
+    if person.settings_user_id is None:
+        return NotificationSettings(user_id=person.id, quiet_hours_enabled=True, quiet_start_minute=22 * 60,
+                                    quiet_end_minute=8 * 60, timezone="Asia/Shanghai")
+    return NotificationSettings(user_id=person.id, quiet_hours_enabled=person.quiet_hours_enabled,
+                                quiet_start_minute=person.quiet_start_minute, quiet_end_minute=person.quiet_end_minute,
+                                timezone=person.timezone, wechat_openid=person.wechat_openid)
+
+
+@dataclass
+class _Probe:
+    """What plan_deliveries needs of a message before it exists."""
+
+    category: str
+    urgent: bool
+
+
+def insert_ignoring_duplicates(rows: list[dict]) -> list[tuple[int, int]]:
+    """INSERT ... ON CONFLICT (user_id, dedupe_key) DO NOTHING RETURNING id, user_id: a message someone already has
+    (an earlier run, a killed worker's committed chunk, a concurrent worker) is skipped, never doubled, and never
+    fails the transaction."""
+    if not rows:
+        return []
+    if db.session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    statement = insert(Notification).values(rows).on_conflict_do_nothing(
+        index_elements=["user_id", "dedupe_key"]).returning(Notification.id, Notification.user_id)
+    return [(row.id, row.user_id) for row in db.session.execute(statement)]
 
 
 def plan_deliveries(user, notification: Notification, *, prefs: dict, settings: NotificationSettings,
@@ -130,7 +221,7 @@ def plan_deliveries(user, notification: Notification, *, prefs: dict, settings: 
     return planned
 
 
-def _tell_after_commit(notification: Notification, *, deliver_now: bool) -> None:
+def _tell_after_commit(payload: dict, *, deliver_now: bool) -> None:
     """Book, once per transaction, the live message to each recipient's open pages and the job that delivers what
     is due now (only when something is: an inbox-only message needs no job, which spares a queue write per sign-up
     in a rush). Both run only after COMMIT; on ROLLBACK app.after_commit drops them."""
@@ -139,7 +230,7 @@ def _tell_after_commit(notification: Notification, *, deliver_now: bool) -> None
     if created is None:
         created = session.info[_SESSION_KEY] = []
         run_after_commit(lambda: _committed(session, created), session)
-    created.append({**live_payload(notification), "deliver_now": deliver_now})
+    created.append({**payload, "deliver_now": deliver_now})
 
 
 def live_payload(notification: Notification) -> dict:
