@@ -21,6 +21,7 @@ import logging
 import threading
 
 from flask import Flask, current_app
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_socketio import emit, join_room, leave_room
 from sqlalchemy import event as sa_event
@@ -114,7 +115,7 @@ def on_join_leaderboard(data=None):
         round_ = _round_from(data)
         authorize(current_user, "resident")
         if services.judge_of(round_.id, current_user) and not services.is_organizer(current_user, round_):
-            raise Forbidden("judges_no_leaderboard", "Judges do not see the leaderboard during the round.")
+            raise Forbidden("judges_no_leaderboard", _l("Judges do not see the leaderboard during the round."))
     except DomainError as error:
         return _refused(error)
     join_room(leaderboard_room(round_.id))
