@@ -176,3 +176,157 @@ def team_decided_draft(application_id: int, team_name: str, status: str, previou
 
     return Draft(kind="team_decided", category="results", render=render, transactional=True,
                  link=f"/teams/{application_id}", dedupe_key=f"team:{application_id}:{previous or ''}:{status}")
+
+
+# ---- reminders -----------------------------------------------------------------------------------------------------
+
+def event_reminder_draft(event, label: str) -> Draft:
+    """A day (`24h`) or an hour (`1h`) before an event, to everyone holding a confirmed seat. The key carries the
+    start time, so an event that moves is reminded of again at its new time."""
+
+    def render(locale: str) -> tuple[str, str]:
+        title = event_title(event, locale)
+        head = (_("Tomorrow: %(title)s", title=title) if label == "24h"
+                else _("Starting in an hour: %(title)s", title=title))
+        return head, _("%(where)s. Your ticket is in My events.", where=_where(event))
+
+    stamp = int(event.starts_at.timestamp())
+    return Draft(kind=f"event_reminder_{label}", category="reminders", render=render, link=event_link(event.id),
+                 dedupe_key=f"reminder:event:{event.id}:{label}:{stamp}", urgent=label == "1h", event_id=event.id)
+
+
+def office_hour_reminder_draft(*, booking_id: int, label: str, other_name: str, starts_at: datetime,
+                               location: str) -> Draft:
+    def render(locale: str) -> tuple[str, str]:
+        head = (_("Office hour tomorrow with %(name)s", name=other_name) if label == "24h"
+                else _("Office hour in an hour with %(name)s", name=other_name))
+        return head, " · ".join(part for part in (when(starts_at), location) if part)
+
+    return Draft(kind=f"office_hour_reminder_{label}", category="reminders", render=render,
+                 link="/mentoring/office-hours", urgent=label == "1h",
+                 dedupe_key=f"reminder:booking:{booking_id}:{label}:{int(starts_at.timestamp())}")
+
+
+# ---- mentoring -----------------------------------------------------------------------------------------------------
+
+def mentor_matched_draft(match_id: int, founder_name: str) -> Draft:
+    """To the mentor: a founder was matched with them and waits for their answer."""
+
+    def render(locale: str) -> tuple[str, str]:
+        return (_("A founder to mentor: %(name)s", name=founder_name),
+                _("Please accept or decline the match in Mentoring."))
+
+    return Draft(kind="mentor_matched", category="mentoring", render=render, link="/mentoring/",
+                 dedupe_key=f"match:{match_id}:proposed")
+
+
+def match_accepted_draft(match_id: int, mentor_id: int, mentor_name: str) -> Draft:
+    def render(locale: str) -> tuple[str, str]:
+        return (_("%(name)s is your mentor", name=mentor_name),
+                _("Your mentor accepted the match. Book an office hour when it suits you."))
+
+    return Draft(kind="match_accepted", category="mentoring", render=render, transactional=True,
+                 link=f"/mentoring/mentors/{int(mentor_id)}/book", dedupe_key=f"match:{match_id}:accepted")
+
+
+def match_declined_draft(match_id: int, *, next_offered: bool) -> Draft:
+    """To the founder; who declined and why stays with the organizers."""
+
+    def render(locale: str) -> tuple[str, str]:
+        if next_offered:
+            return (_("Your mentor match changed"),
+                    _("The proposed mentor could not take you on; we asked the next best mentor for you."))
+        return (_("Your mentor match changed"),
+                _("The proposed mentor could not take you on, and no other mentor has room right now. The "
+                  "organizers will be in touch."))
+
+    return Draft(kind="match_declined", category="mentoring", render=render, transactional=True, link="/mentoring/",
+                 dedupe_key=f"match:{match_id}:declined")
+
+
+def office_hour_booked_draft(*, booking_id: int, for_mentor: bool, other_name: str, starts_at: datetime,
+                             moved: bool) -> Draft:
+    def render(locale: str) -> tuple[str, str]:
+        if for_mentor:
+            head = (_("Office hour moved by %(name)s", name=other_name) if moved
+                    else _("Office hour booked by %(name)s", name=other_name))
+        else:
+            head = _("Office hour booked with %(name)s", name=other_name)
+        return head, when(starts_at)
+
+    side = "mentor" if for_mentor else "founder"
+    return Draft(kind="office_hour_booked", category="mentoring", render=render, transactional=True,
+                 link="/mentoring/office-hours", dedupe_key=f"booking:{booking_id}:booked:{side}")
+
+
+def office_hour_cancelled_draft(*, booking_id: int, other_name: str, starts_at: datetime) -> Draft:
+    def render(locale: str) -> tuple[str, str]:
+        return (_("Office hour cancelled by %(name)s", name=other_name),
+                _("The meeting on %(when)s will not take place.", when=when(starts_at)))
+
+    return Draft(kind="office_hour_cancelled", category="mentoring", render=render, transactional=True,
+                 urgent=True, link="/mentoring/office-hours", dedupe_key=f"booking:{booking_id}:cancelled")
+
+
+def feedback_given_draft(*, feedback_id: int, booking_id: int, author_name: str) -> Draft:
+    def render(locale: str) -> tuple[str, str]:
+        return (_("%(name)s shared feedback on your office hour", name=author_name),
+                _("Read it in Mentoring."))
+
+    return Draft(kind="feedback_given", category="mentoring", render=render,
+                 link=f"/mentoring/bookings/{int(booking_id)}/feedback", dedupe_key=f"feedback:{feedback_id}")
+
+
+def roadshow_meetings_draft(event, meeting_ids) -> Draft:
+    stamp = max(meeting_ids) if meeting_ids else 0
+
+    def render(locale: str) -> tuple[str, str]:
+        return (_("Your investor meetings: %(title)s", title=event_title(event, locale)),
+                _("The one-to-one meetings after the pitches are out: see whom you meet, when and at which table."))
+
+    return Draft(kind="roadshow_meetings", category="mentoring", render=render, transactional=True,
+                 link=f"/mentoring/roadshow/{event.id}/meetings", event_id=event.id,
+                 dedupe_key=f"roadshow:{event.id}:meetings:{stamp}")
+
+
+# ---- judging -------------------------------------------------------------------------------------------------------
+
+def judge_invited_draft(*, judge_id: int, competition_name: str, round_name: str, invite_path: str,
+                        expires_at: datetime | None, is_shadow: bool) -> Draft:
+    """The one-time sign-in link is the message's deep link; a new link (re-issued) is a new message."""
+    import hashlib
+
+    def render(locale: str) -> tuple[str, str]:
+        head = (_("Invitation to shadow-judge: %(round)s", round=round_name) if is_shadow
+                else _("Invitation to judge: %(round)s", round=round_name))
+        body = _("%(competition)s. Open the link on your phone to score; it works once.",
+                 competition=competition_name)
+        if expires_at is not None:
+            body += " " + _("Valid until %(when)s.", when=when(expires_at))
+        return head, body
+
+    digest = hashlib.sha256(invite_path.encode()).hexdigest()[:16]
+    return Draft(kind="judge_invited", category="results", render=render, transactional=True, link=invite_path,
+                 dedupe_key=f"judge:{judge_id}:invited:{digest}")
+
+
+def results_published_draft(*, round_id: int, round_name: str, application_id: int, team_name: str,
+                            rank: int | None) -> Draft:
+    def render(locale: str) -> tuple[str, str]:
+        head = _("Results are out: %(round)s", round=round_name)
+        if rank is not None:
+            return head, _("%(team)s ranked number %(rank)d.", team=team_name, rank=rank)
+        return head, _("The results of %(team)s are on the team's page.", team=team_name)
+
+    return Draft(kind="results_published", category="results", render=render,
+                 link=f"/teams/{int(application_id)}",
+                 dedupe_key=f"results:{round_id}:{application_id}:{'' if rank is None else rank}")
+
+
+def team_advanced_draft(*, to_round_id: int, to_round_name: str, application_id: int, team_name: str) -> Draft:
+    def render(locale: str) -> tuple[str, str]:
+        return (_("Your team advances: %(round)s", round=to_round_name),
+                _("%(team)s goes on to %(round)s. Congratulations!", team=team_name, round=to_round_name))
+
+    return Draft(kind="team_advanced", category="results", render=render, transactional=True,
+                 link=f"/teams/{int(application_id)}", dedupe_key=f"advanced:{to_round_id}:{application_id}")

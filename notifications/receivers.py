@@ -10,8 +10,10 @@ from app.db_types import utcnow
 from app.extensions import db
 from events import signals
 from events.models import ACTIVE_STATUSES, Event, PitchApplication, Registration, TeamApplication
+from judging import signals as judging_signals
+from mentoring import signals as mentoring_signals
 from notifications import messages
-from notifications.services import notify
+from notifications.services import notify, notify_many
 
 ALERTED_SIGNALS = ("registration-confirmed", "registration-waitlisted", "registration-pending",
                    "registration-cancelled")
@@ -51,18 +53,12 @@ def _registrants(event_id: int) -> list[int]:
 
 def on_event_changed(sender, *, event_id: int, changes: dict, **_extra):
     event = db.session.get(Event, event_id)
-    draft = messages.event_changed_draft(event, changes)
-    now = utcnow()
-    for user_id in _registrants(event_id):
-        notify(user_id, draft, now=now)
+    notify_many(_registrants(event_id), messages.event_changed_draft(event, changes), now=utcnow())
 
 
 def on_event_cancelled(sender, *, event_id: int, reason: str = "", **_extra):
     event = db.session.get(Event, event_id)
-    draft = messages.event_cancelled_draft(event, reason)
-    now = utcnow()
-    for user_id in _registrants(event_id):
-        notify(user_id, draft, now=now)
+    notify_many(_registrants(event_id), messages.event_cancelled_draft(event, reason), now=utcnow())
 
 
 def on_pitch_decided(sender, *, application_id: int, event_id: int, user_id: int, status: str,
@@ -88,9 +84,126 @@ def on_team_decided(sender, *, application_id: int, member_user_ids, status: str
     application = db.session.get(TeamApplication, application_id)
     draft = messages.team_decided_draft(application_id, application.team_name if application else "", status,
                                         previous_status, note or "")
+    notify_many(member_user_ids or (), draft, now=utcnow())
+
+
+# ---- mentoring (mentoring/signals.py) ------------------------------------------------------------------------------
+
+def _name_of(user_id: int | None) -> str:
+    from app.accounts.models import User
+
+    user = db.session.get(User, user_id) if user_id else None
+    return user.display_name if user is not None else ""
+
+
+def on_mentor_matched(sender, *, match_id: int, founder_id: int, mentor_id: int, **_extra):
+    notify(mentor_id, messages.mentor_matched_draft(match_id, _name_of(founder_id)), now=utcnow())
+
+
+def on_match_accepted(sender, *, match_id: int, founder_id: int, mentor_id: int, **_extra):
+    notify(founder_id, messages.match_accepted_draft(match_id, mentor_id, _name_of(mentor_id)), now=utcnow())
+
+
+def on_match_declined(sender, *, match_id: int, founder_id: int, next_match_id=None, **_extra):
+    notify(founder_id, messages.match_declined_draft(match_id, next_offered=next_match_id is not None), now=utcnow())
+
+
+def on_office_hour_booked(sender, *, booking_id: int, founder_id: int, mentor_id: int, starts_at,
+                          moved_from_booking_id=None, **_extra):
+    now, moved = utcnow(), moved_from_booking_id is not None
+    notify(mentor_id, messages.office_hour_booked_draft(booking_id=booking_id, for_mentor=True,
+                                                        other_name=_name_of(founder_id), starts_at=starts_at,
+                                                        moved=moved), now=now)
+    notify(founder_id, messages.office_hour_booked_draft(booking_id=booking_id, for_mentor=False,
+                                                         other_name=_name_of(mentor_id), starts_at=starts_at,
+                                                         moved=moved), now=now)
+
+
+def on_office_hour_cancelled(sender, *, booking_id: int, founder_id: int, mentor_id: int, starts_at,
+                             cancelled_by_id=None, moved: bool = False, **_extra):
+    if moved:
+        return  # the booking of the new slot tells the mentor ("moved"); nothing was lost
+    by = cancelled_by_id if cancelled_by_id in (founder_id, mentor_id) else None  # else an organizer
+    recipients = [mentor_id if by == founder_id else founder_id] if by else [founder_id, mentor_id]
     now = utcnow()
-    for user_id in sorted(set(member_user_ids or ())):
-        notify(user_id, draft, now=now)
+    for user_id in recipients:
+        name = _name_of(by) if by else _organizers_name(user_id)
+        notify(user_id, messages.office_hour_cancelled_draft(booking_id=booking_id, other_name=name,
+                                                             starts_at=starts_at), now=now)
+
+
+def _organizers_name(user_id: int) -> str:
+    """"the organizers" in the recipient's language (the draft is rendered in it; this name is passed in)."""
+    from flask_babel import force_locale
+    from flask_babel import gettext as _
+
+    from app.accounts.models import User
+    from notifications.services import locale_of
+
+    with force_locale(locale_of(db.session.get(User, user_id))):
+        return _("the organizers")
+
+
+def on_office_hour_reminder(sender, *, booking_id: int, founder_id: int, mentor_id: int, starts_at,
+                            location: str = "", **_extra):
+    now = utcnow()
+    for user_id, other_id in ((founder_id, mentor_id), (mentor_id, founder_id)):
+        notify(user_id, messages.office_hour_reminder_draft(booking_id=booking_id, label="24h",
+                                                            other_name=_name_of(other_id), starts_at=starts_at,
+                                                            location=location or ""), now=now)
+
+
+def on_feedback_given(sender, *, feedback_id: int, booking_id: int, author_id: int, founder_id: int,
+                      mentor_id: int, **_extra):
+    """The other side hears of feedback only when its author shared it with them."""
+    from mentoring.models import Feedback
+
+    feedback = db.session.get(Feedback, feedback_id)
+    if feedback is None or not feedback.shared:
+        return
+    other = mentor_id if author_id == founder_id else founder_id
+    notify(other, messages.feedback_given_draft(feedback_id=feedback_id, booking_id=booking_id,
+                                                author_name=_name_of(author_id)), now=utcnow())
+
+
+def on_roadshow_meetings_published(sender, *, event_id: int, person_ids, meeting_ids=(), **_extra):
+    event = db.session.get(Event, event_id)
+    if event is not None:
+        notify_many(person_ids or (), messages.roadshow_meetings_draft(event, list(meeting_ids or ())), now=utcnow())
+
+
+# ---- judging (judging/signals.py) ----------------------------------------------------------------------------------
+
+def on_judge_invited(sender, *, competition_id: int, round_id: int, judge_id: int, user_id: int, invite_path: str,
+                     expires_at=None, is_shadow: bool = False, **_extra):
+    from judging.models import Competition, CompetitionRound
+
+    competition, round_ = db.session.get(Competition, competition_id), db.session.get(CompetitionRound, round_id)
+    notify(user_id, messages.judge_invited_draft(
+        judge_id=judge_id, competition_name=competition.name if competition else "",
+        round_name=round_.name if round_ else "", invite_path=invite_path, expires_at=expires_at,
+        is_shadow=bool(is_shadow)), now=utcnow())
+
+
+def _team_name(application_id: int) -> str:
+    application = db.session.get(TeamApplication, application_id)
+    return application.team_name if application is not None else ""
+
+
+def on_results_published(sender, *, round_id: int, round_name: str, teams, **_extra):
+    now = utcnow()
+    for team in teams or ():
+        draft = messages.results_published_draft(round_id=round_id, round_name=round_name,
+                                                 application_id=team["application_id"],
+                                                 team_name=_team_name(team["application_id"]), rank=team.get("rank"))
+        notify_many(team.get("member_user_ids") or (), draft, now=now)
+
+
+def on_team_advanced(sender, *, to_round_id: int, to_round_name: str, application_id: int, member_user_ids,
+                     **_extra):
+    notify_many(member_user_ids or (), messages.team_advanced_draft(
+        to_round_id=to_round_id, to_round_name=to_round_name, application_id=application_id,
+        team_name=_team_name(application_id)), now=utcnow())
 
 
 def _named(signal):
@@ -124,6 +237,17 @@ def connect() -> None:
         (signals.pitch_slot_changed, _slot_receiver("pitch_slot_changed")),
         (signals.pitch_slot_removed, _slot_receiver("pitch_slot_removed")),
         (signals.team_application_decided, on_team_decided),
+        (mentoring_signals.mentor_matched, on_mentor_matched),
+        (mentoring_signals.match_accepted, on_match_accepted),
+        (mentoring_signals.match_declined, on_match_declined),
+        (mentoring_signals.office_hour_booked, on_office_hour_booked),
+        (mentoring_signals.office_hour_cancelled, on_office_hour_cancelled),
+        (mentoring_signals.office_hour_reminder, on_office_hour_reminder),
+        (mentoring_signals.feedback_given, on_feedback_given),
+        (mentoring_signals.roadshow_meetings_published, on_roadshow_meetings_published),
+        (judging_signals.judge_invited, on_judge_invited),
+        (judging_signals.results_published, on_results_published),
+        (judging_signals.team_advanced, on_team_advanced),
     ]
     for signal, receiver in pairs:
         _RECEIVERS.append(receiver)

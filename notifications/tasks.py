@@ -52,7 +52,17 @@ def process_due_deliveries() -> int:
 @huey.periodic_task(crontab(minute="*"), name="notifications.every_minute")
 def every_minute() -> None:
     resume_announcements()
+    send_reminders()
     process_due_deliveries()
+
+
+@task()
+def send_reminders() -> int:
+    """Reminders before events and office hours (idempotent: safe when several workers sweep at once)."""
+    from notifications import reminders
+
+    now = utcnow()
+    return reminders.send_event_reminders(now=now) + reminders.send_office_hour_reminders(now=now)
 
 
 @task()
