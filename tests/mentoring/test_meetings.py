@@ -277,3 +277,40 @@ def test_the_meetings_page_on_a_phone_from_set_up_to_my_schedule(client, roadsho
     sign_in(client, founders[0])
     mine = client.get(page).get_data(as_text=True)
     assert 'data-testid="my-meetings"' in mine and "投资人0" in mine and "A1" in mine
+
+
+def test_organizers_building_the_schedule_at_once_get_one_whole_schedule(app, roadshow, organizer):
+    """The plan's lock serialises rebuilds: both answers are whole schedules, the table ends up with one of them."""
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    import requests
+
+    from tests.live_server import live_server
+
+    event, founders, investors = roadshow
+    set_up(event, organizer)
+    for investor in investors:
+        for founder in founders[:3]:
+            meetings.set_wish(event.id, investor, target_id=founder.id, wanted=True, now=utcnow())
+    token = issue_api_token(organizer, now=utcnow())
+    db.session.commit()
+    event_id = event.id
+    db.session.rollback()  # hold no lock the server's threads could wait on
+    barrier = threading.Barrier(4)
+
+    def build(base):
+        barrier.wait(timeout=30)
+        answer = requests.post(f"{base}/api/v1/mentoring/roadshow/{event_id}/schedule",
+                               headers={"Authorization": f"Bearer {token}"}, timeout=60)
+        return answer.status_code, answer.json()
+
+    with live_server(app) as base, ThreadPoolExecutor(max_workers=4) as pool:
+        results = list(pool.map(lambda _: build(base), range(4)))
+    assert [status for status, _ in results] == [200] * 4, results
+    db.session.expire_all()
+    rows = meetings.meetings_of_event(event_id)
+    assert len(rows) == len(results[0][1]["meetings"])
+    for key in ("investor_id", "founder_id", "table"):
+        counts = Counter((getattr(m, key), m.starts_at) for m in rows)
+        assert max(counts.values()) == 1
