@@ -149,8 +149,9 @@ def check_in(payload, event_id: int):
     """Scan a ticket at a gate: exactly-once admission decided by the database. Every answer is 200 with a
     result; a refused ticket is not an HTTP error."""
     outcome = services.admit_ticket(event_id, current_user, now=utcnow(), **payload)
+    answer = services.outcome_payload(outcome)  # before COMMIT, which would expire what it reads
     db.session.commit()
-    return services.outcome_payload(outcome)
+    return answer
 
 
 @blp.route("/events/<int:event_id>/checkins/manual", methods=["POST"])
@@ -163,8 +164,9 @@ def check_in_manually(payload, event_id: int):
     """A supervisor admits someone found by search (a dead phone), or overrides a refusal with a logged reason."""
     registration_id = payload.pop("registration_id")
     outcome = services.admit_registration(event_id, registration_id, current_user, now=utcnow(), **payload)
+    answer = services.outcome_payload(outcome)  # before COMMIT, which would expire what it reads
     db.session.commit()
-    return services.outcome_payload(outcome)
+    return answer
 
 
 class WalkInSchema(Schema):
@@ -188,8 +190,9 @@ def walk_in(payload, event_id: int):
     """A supervisor registers someone at the door (if a seat remains, decided by the database) and admits them at
     once: result "admitted" with ticket type walk_in. Someone who already has a ticket is admitted as usual."""
     outcome = services.register_walk_in(event_id, current_user, now=utcnow(), **payload)
+    answer = services.outcome_payload(outcome)  # before COMMIT, which would expire what it reads
     db.session.commit()
-    return services.outcome_payload(outcome)
+    return answer
 
 
 class DoorSettingsSchema(Schema):

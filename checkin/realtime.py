@@ -11,8 +11,10 @@ re-fetch /api/v1/events/<id>/checkins/counters after a reconnect, so a missed me
 from __future__ import annotations
 
 import logging
+import threading
+import time
 
-from flask import Flask
+from flask import Flask, current_app
 from flask_login import current_user
 from flask_socketio import emit, join_room, leave_room
 from sqlalchemy import event as sa_event
@@ -93,14 +95,53 @@ def _after_transaction_end(session: Session, transaction) -> None:
     if transaction.parent is not None or not session.info.get(_COMMITTED_KEY):
         return
     committed = session.info.pop(_COMMITTED_KEY)
+    app = current_app._get_current_object()
+    interval = app.config.get("CHECKIN_COUNTERS_INTERVAL", 0.0 if app.testing else 0.25)
+    for event_id in sorted(committed):
+        _announce_soon(app, event_id, interval)
+
+
+# At 9 a.m. a gate admits several people a second: reading and sending the counters after every scan would cost
+# more than the scan. Each process announces an event's counters at once when it has not done so for `interval`
+# seconds, otherwise once more at the end of that interval (so the last change is always sent), never more often.
+_throttle_lock = threading.Lock()
+_last_announced: dict[int, float] = {}
+_scheduled: set[int] = set()
+
+
+def _announce_soon(app, event_id: int, interval: float) -> None:
+    now = time.monotonic()
+    with _throttle_lock:
+        if event_id in _scheduled:
+            return  # a trailing announcement is on its way and will read the numbers as they are then
+        wait = _last_announced.get(event_id, float("-inf")) + interval - now
+        if wait <= 0:
+            _last_announced[event_id] = now
+        else:
+            _scheduled.add(event_id)
+    if wait <= 0:
+        _announce(app, event_id)
+    else:
+        timer = threading.Timer(wait, _announce_later, (app, event_id))
+        timer.daemon = True
+        timer.start()
+
+
+def _announce_later(app, event_id: int) -> None:
+    with _throttle_lock:
+        _scheduled.discard(event_id)
+        _last_announced[event_id] = time.monotonic()
+    with app.app_context():
+        _announce(app, event_id)
+
+
+def _announce(app, event_id: int) -> None:
     try:
         from checkin import services
-        from checkin.models import Admission
 
-        with session.get_bind(mapper=Admission).connect() as connection:
-            numbers = [services.counters(event_id, connection) for event_id in sorted(committed)]
-        for payload in numbers:
-            socketio.emit(COUNTERS, payload, to=checkin_room(payload["event_id"]))
+        with db.engine.connect() as connection:
+            payload = services.counters(event_id, connection)
+        socketio.emit(COUNTERS, payload, to=checkin_room(event_id))
     except Exception:  # the scan is committed; a lost broadcast only delays a counter (clients re-fetch)
         log.exception("announcing check-in counters failed")
 

@@ -14,12 +14,15 @@ from __future__ import annotations
 
 import io
 import re
+import threading
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from flask import current_app
 from flask_babel import lazy_gettext as _l
+from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from app.authz import authorize, has_role, scope_key
 from app.errors import DomainError, Forbidden, NotFound
@@ -39,6 +42,30 @@ MAX_TOKEN = 2000  # what a camera read; longer is not a ticket of ours, and is n
 
 
 # ---- database helpers --------------------------------------------------------------------------------------------
+
+# SQLite has one writer at a time, and a thread that finds it busy polls with growing sleeps (up to 100 ms each):
+# in a rush at the doors the slowest scans then wait for seconds while the database idles between polls. Within one
+# process, scans queue for the write on a lock instead, held from their first write until their transaction ends.
+# (PostgreSQL needs none of this: its row locks queue fairly.)
+_SQLITE_WRITER = threading.Lock()
+_HOLDS_WRITER = "checkin.sqlite_writer"
+
+
+def _queue_for_sqlite_writer() -> None:
+    session = db.session()
+    if session.info.get(_HOLDS_WRITER) or session.get_bind().dialect.name != "sqlite":
+        return
+    if session.connection().connection.dbapi_connection.in_transaction:
+        return  # this transaction already writes (a token's last use): waiting now could wait for a waiter of ours
+    _SQLITE_WRITER.acquire()
+    session.info[_HOLDS_WRITER] = True
+
+
+@sa.event.listens_for(Session, "after_transaction_end")
+def _release_sqlite_writer(session: Session, transaction) -> None:
+    if transaction.parent is None and session.info.pop(_HOLDS_WRITER, False):
+        _SQLITE_WRITER.release()
+
 
 def _insert(model):
     """INSERT for this database's dialect, with on_conflict_do_nothing (SQLite and PostgreSQL both have it)."""
@@ -241,7 +268,7 @@ def verdict_for_token(event: Event, config: CheckinConfig | None, token) -> _Ver
         return _Verdict("invalid", reason="signature")
     if config is None or not tokens.signature_valid(tokens.load_public_key(config.public_key), payload, signature):
         return _Verdict("invalid", reason="signature")
-    registration = db.session.get(Registration, claims.registration_id)
+    registration = db.session.get(Registration, claims.registration_id, options=[joinedload(Registration.user)])
     if registration is None or registration.event_id != event.id:
         return _Verdict("invalid", reason="unknown_registration")
     if event.status == "cancelled":
@@ -285,18 +312,21 @@ def _record(event: Event, config: CheckinConfig | None, verdict: _Verdict, actor
         is_open, why = _doors_open(event, config, scanned_at)
         if not is_open:
             verdict = _Verdict("not_open", registration, why)
-    scan_pk = db.session.execute(
+    _queue_for_sqlite_writer()
+    scan = db.session.scalars(
         _insert(Scan).values(
             event_id=event.id, scan_id=scan_id, registration_id=registration.id if registration else None,
             token_digest=digest, gate=gate, device=device, direction=direction, mode=mode,
             result=verdict.result or "pending", reason=(reason or verdict.reason)[:MAX_REASON],
             offline_result=offline_result, conflict=False, actor_id=getattr(actor, "id", None),
             scanned_at=scanned_at, received_at=now)
-        .on_conflict_do_nothing(index_elements=["event_id", "scan_id"]).returning(Scan.id)
-    ).scalar()
-    if scan_pk is None:  # the same scan id arrived twice at once: the other one answered; answer the same
+        .on_conflict_do_nothing(index_elements=["event_id", "scan_id"]).returning(Scan),
+        execution_options={"populate_existing": True},
+    ).first()
+    if scan is None:  # the same scan id was seen before (a retry, or a retry racing the original): its answer
         existing = _find_scan(event.id, scan_id)
         return _replay(existing, digest)
+    scan_pk = scan.id
 
     result = verdict.result
     if result is None:
@@ -304,11 +334,14 @@ def _record(event: Event, config: CheckinConfig | None, verdict: _Verdict, actor
                                 at=scanned_at, offline_admitted=mode == "offline" and offline_result == "admitted")
         db.session.execute(sa.update(Scan).where(Scan.id == scan_pk).values(result=result)
                            .execution_options(synchronize_session=False))
+        if mode == "offline":
+            db.session.refresh(scan)  # a double admission flags the scan as a conflict
+        else:
+            set_committed_value(scan, "result", result)
     if result in ("admitted", "exited") or mode == "offline":
         from checkin.realtime import counters_changed
 
         counters_changed(event.id)  # every scanner's counters move, once this transaction has committed
-    scan = db.session.get(Scan, scan_pk, populate_existing=True)
     admission = db.session.get(Admission, registration.id, populate_existing=True) if registration else None
     return ScanOutcome(scan, registration, admission)
 
@@ -403,9 +436,7 @@ def admit_ticket(event_id: int, actor, *, token, gate, scan_id, now: datetime, d
     door_role(actor, event)
     scan_id, gate, device = _clean_scan_input(scan_id=scan_id, gate=gate, device=device, direction=direction)
     digest = tokens.token_digest(token if isinstance(token, str) else repr(token))
-    existing = _find_scan(event.id, scan_id)
-    if existing is not None:
-        return _replay(existing, digest)
+    # No read of the scan id first: the scan's INSERT ... ON CONFLICT finds a retry (and answers as the first time).
     config = config_for(event.id)
     verdict = verdict_for_token(event, config, token)
     return _record(event, config, verdict, actor, scan_id=scan_id, digest=digest, gate=gate, device=device,
@@ -648,15 +679,18 @@ def counters(event_id: int, connection=None) -> dict:
     each person first came in), conflicts. Read-only; `connection` lets the after-commit broadcast read them
     without the request's session."""
     reader = connection if connection is not None else db.session
-    expected = reader.scalar(sa.select(sa.func.count()).select_from(Registration).where(
-        Registration.event_id == event_id, Registration.status.in_(TICKET_STATUSES)))
-    gates = dict(reader.execute(
-        sa.select(Admission.gate, sa.func.count()).where(Admission.event_id == event_id).group_by(Admission.gate)
-    ).all())
-    inside = reader.scalar(sa.select(sa.func.count()).select_from(Admission).where(
-        Admission.event_id == event_id, Admission.inside.is_(True)))
-    conflicted = reader.scalar(sa.select(sa.func.count(sa.distinct(Scan.registration_id))).where(
-        Scan.event_id == event_id, Scan.conflict.is_(True)))
+    expected, conflicted = reader.execute(sa.select(
+        sa.select(sa.func.count()).select_from(Registration).where(
+            Registration.event_id == event_id, Registration.status.in_(TICKET_STATUSES)).scalar_subquery(),
+        sa.select(sa.func.count(sa.distinct(Scan.registration_id))).where(
+            Scan.event_id == event_id, Scan.conflict.is_(True)).scalar_subquery(),
+    )).one()
+    by_gate = reader.execute(
+        sa.select(Admission.gate, sa.func.count(), sa.func.sum(sa.case((Admission.inside.is_(True), 1), else_=0)))
+        .where(Admission.event_id == event_id).group_by(Admission.gate)
+    ).all()
+    gates = {gate: n for gate, n, _ in by_gate}
+    inside = sum(int(i or 0) for _, _, i in by_gate)
     return {"event_id": event_id, "expected": expected, "admitted": sum(gates.values()), "inside": inside,
             "gates": dict(sorted(gates.items())), "conflicts": conflicted}
 
