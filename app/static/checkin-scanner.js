@@ -20,7 +20,7 @@
   var device = localStorage.getItem(DEVICE_KEY);
   if (!device) { device = "web-" + uuid().slice(0, 8); localStorage.setItem(DEVICE_KEY, device); }
   var online = true, kit = load(KIT_KEY), queue = load(QUEUE_KEY) || [], localAdmitted = load(ADMITTED_KEY) || {};
-  var publicKey = null, lastCode = null, lastAt = 0, syncing = false;
+  var verifier = null, lastCode = null, lastAt = 0, syncing = false;
 
   function $(id) { return document.querySelector("[data-testid=" + id + "]"); }
   function load(key) { try { return JSON.parse(localStorage.getItem(key)); } catch (e) { return null; } }
@@ -116,11 +116,25 @@
     } catch (e) { return null; }
   }
 
-  function importKey() {
-    if (publicKey || !kit) return Promise.resolve(publicKey);
-    if (!(window.crypto && crypto.subtle)) return Promise.resolve(null);
-    return crypto.subtle.importKey("raw", b64urlBytes(kit.public_key), { name: "Ed25519" }, false, ["verify"])
-      .then(function (key) { publicKey = key; return key; }, function () { return null; });
+  // -> Promise of function(signature, message) -> Promise of true/false, or of null when this phone cannot verify.
+  // WebCrypto's own Ed25519 where the browser has it (Chromium 137+, Safari 17+); otherwise the vendored
+  // @noble/ed25519 (an ES module, loaded only then), which needs WebCrypto's SHA-512 (any secure page has it).
+  function getVerifier() {
+    if (verifier || !kit) return Promise.resolve(verifier);
+    var keyBytes = b64urlBytes(kit.public_key);
+    if (!(window.crypto && crypto.subtle) || !keyBytes) return Promise.resolve(null);
+    return crypto.subtle.importKey("raw", keyBytes, { name: "Ed25519" }, false, ["verify"]).then(function (key) {
+      root.dataset.verifier = "webcrypto";
+      return function (signature, message) { return crypto.subtle.verify({ name: "Ed25519" }, key, signature, message); };
+    }).catch(function () {
+      var load = new Function("url", "return import(url)");  // a browser without import() still runs the rest
+      return load(root.dataset.noble).then(function (ed) {
+        root.dataset.verifier = "noble";
+        return function (signature, message) {
+          return ed.verifyAsync(signature, message, keyBytes).catch(function () { return false; });
+        };
+      });
+    }).then(function (fn) { verifier = fn; return fn; }, function () { return null; });
   }
 
   function verifyOffline(code) {
@@ -129,9 +143,9 @@
     if (!bytes || bytes.length !== 77 || bytes[0] !== 1) return Promise.resolve({ result: "invalid" });
     var view = new DataView(bytes.buffer);
     var eventId = view.getUint32(1), registrationId = view.getUint32(5), version = view.getUint32(9);
-    return importKey().then(function (key) {
-      if (!key) return { result: "cannot_verify" };
-      return crypto.subtle.verify({ name: "Ed25519" }, key, bytes.slice(13), bytes.slice(0, 13)).then(function (ok) {
+    return getVerifier().then(function (verify) {
+      if (!verify) return { result: "cannot_verify" };
+      return verify(bytes.slice(13), bytes.slice(0, 13)).then(function (ok) {
         if (!ok) return { result: "invalid" };
         if (eventId !== EVENT) return { result: "wrong_event" };
         var ticket = (kit.tickets || []).filter(function (t) { return t.registration_id === registrationId; })[0];
@@ -218,9 +232,10 @@
   function refreshKit() {
     return request("GET", API + "/checkin/offline-kit").then(function (reply) {
       if (reply.status !== 200) return;
-      kit = reply.data; publicKey = null;
+      kit = reply.data; verifier = null;
       save(KIT_KEY, kit);
       root.dataset.kit = "ready";
+      getVerifier();  // now, while online: the fallback library cannot be fetched once the network is gone
     }).catch(function () { setOnline(false); if (kit) root.dataset.kit = "ready"; });
   }
   function liveCounters() {
