@@ -242,4 +242,7 @@ def seed_demo(*, now: datetime, force: bool = False) -> bool:
     from mentoring.demo import seed_mentoring
 
     seed_mentoring(people, organizer, events["roadshow"], now=now)
+    from checkin.demo import seed_checkin
+
+    seed_checkin(people, organizer, events, now=now)
     return True
