@@ -77,6 +77,34 @@
     if (navigator.vibrate) navigator.vibrate(ok ? 80 : [200, 100, 200]);
     clearTimeout(hideTimer);
     hideTimer = setTimeout(function () { overlay.hidden = true; }, ok ? 2500 : 5000);
+    offerOverride(answer);
+  }
+
+  // Supervisors may let in a refused ticket (cancelled, replaced, doors not open) with a reason, which is logged.
+  // A ticket already admitted stays refused: an override never admits anyone twice.
+  var overrideForm = $("override-form");
+  function offerOverride(answer) {
+    if (!overrideForm) return;
+    var can = ROLE === "supervisor" && !answer.offline && answer.attendee &&
+              (answer.result === "revoked" || answer.result === "not_open");
+    overrideForm.hidden = !can;
+    if (!can) return;
+    overrideForm.dataset.registration = String(answer.attendee.registration_id);
+    overrideForm.reason.value = "";
+    clearTimeout(hideTimer);  // stays until answered or tapped away
+  }
+  if (overrideForm) {
+    overrideForm.addEventListener("click", function (e) { e.stopPropagation(); });
+    overrideForm.addEventListener("submit", function (e) {
+      e.preventDefault();
+      request("POST", API + "/checkins/manual", { registration_id: Number(overrideForm.dataset.registration), gate: GATE,
+                                                 scan_id: uuid(), device: device, override: true,
+                                                 reason: overrideForm.reason.value }).then(function (reply) {
+        setOnline(true);
+        if (reply.status === 200) { rememberAdmitted(reply.data); show(reply.data); }
+        else $("detail").textContent = ((reply.data && reply.data.error) || {}).message || "";
+      }).catch(function () { setOnline(false); note(S.cannot_verify); });
+    });
   }
   function pad(n) { return (n < 10 ? "0" : "") + n; }
   overlay.addEventListener("click", function () { overlay.hidden = true; });

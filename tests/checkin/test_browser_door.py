@@ -141,3 +141,35 @@ def test_walk_ins_and_re_entry_at_the_door(app, browser, server, door_event, con
     result.tap()
     expect(page.get_by_test_id("inside")).to_have_text("2")
     expect(page.get_by_test_id("inside-list")).to_contain_text("林晓舟")
+
+
+def test_a_supervisor_lets_in_a_cancelled_ticket_with_a_logged_reason(app, browser, server, door_event,  # noqa: F811
+                                                                       confirmed, token_of, supervisor):
+    from playwright.sync_api import expect
+
+    from app.db_types import utcnow
+    from checkin.models import Scan
+    from events.services import cancel_registration
+
+    event = door_event()
+    registration = confirmed(event, name="取消了的嘉宾")
+    token = token_of(registration)
+    cancel_registration(registration.id, registration.user, now=utcnow())
+    db.session.commit()
+    chief = supervisor(event)
+    db.session.rollback()
+
+    page = phone_as(browser, app, server, chief).new_page()
+    page.goto(f"{server}/events/{event.id}/scan?gate=A")
+    expect(page.locator("[data-testid=scanner]")).to_have_attribute("data-kit", "ready")
+    enter(page, token)
+    result = page.get_by_test_id("result")
+    expect(result).to_have_attribute("data-result", "revoked")
+    expect(page.get_by_test_id("override-form")).to_be_visible()
+    page.get_by_test_id("override-reason").fill("主办方临时邀请的嘉宾")
+    page.get_by_test_id("override").tap()
+    expect(result).to_have_attribute("data-result", "admitted")
+    expect(page.get_by_test_id("override-form")).to_be_hidden()
+    override = db.session.scalars(sa.select(Scan).where(Scan.mode == "override")).one()
+    assert override.result == "admitted" and override.reason == "主办方临时邀请的嘉宾" and override.actor_id == chief.id
+    db.session.rollback()
