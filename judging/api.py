@@ -119,6 +119,65 @@ def invite_judge(payload, round_id: int):
             "invite_url": request.host_url.rstrip("/") + services.invite_path(token)}
 
 
+@blp.route("/rounds/<int:round_id>/judges/<int:judge_id>/invitation", methods=["POST"])
+@blp.response(201, description="{id, user_id, is_shadow, invite_url} (a new link; the old one stops working)")
+@blp.alt_response(404, schema="Error", description="judge_not_found")
+@login_required
+def resend_invitation(round_id: int, judge_id: int):
+    """Re-send a judge's invitation (organizers): a new one-time link, sent again through judge_invited."""
+    judge, token = services.reissue_invitation(judge_id, current_user, now=utcnow(), round_id=round_id)
+    db.session.commit()
+    return {"id": judge.id, "user_id": judge.user_id, "is_shadow": judge.is_shadow,
+            "invite_url": request.host_url.rstrip("/") + services.invite_path(token)}
+
+
+class CriteriaSchema(Schema):
+    criteria = fields.List(fields.Raw(), required=True, metadata={
+        "description": "[{key, label, label_en, description, weight (percent; they add up to 100), min, max, step}]"})
+
+
+@blp.route("/rounds/<int:round_id>/criteria", methods=["PUT"])
+@blp.arguments(CriteriaSchema)
+@blp.response(200, description="{criteria: [{id, key, label, label_en, description, weight, min, max, step}]}")
+@blp.alt_response(409, schema="Error", description="scoring_started (the round has opened), scores_exist")
+@blp.alt_response(422, schema="Error", description="invalid_criteria (details.fields: criteria.<i>.<field>)")
+@login_required
+def set_criteria(payload, round_id: int):
+    """Replace a round's criteria (organizers), only before scoring began (while the round is a draft)."""
+    criteria = services.set_criteria(round_id, current_user, payload["criteria"], now=utcnow())
+    db.session.commit()
+    return {"criteria": [services.criterion_brief(c) for c in criteria]}
+
+
+class TeamsAddSchema(Schema):
+    application_ids = fields.List(fields.Integer(), load_default=None, allow_none=True, metadata={
+        "description": "accepted team applications of the competition; leave out for all accepted ones"})
+
+
+@blp.route("/rounds/<int:round_id>/teams", methods=["POST"])
+@blp.arguments(TeamsAddSchema)
+@blp.response(201, description="{added: [{id, application_id, position}]}")
+@blp.alt_response(409, schema="Error", description="team_not_accepted")
+@login_required
+def add_teams(payload, round_id: int):
+    """Put accepted teams in a round (organizers), after the teams already there."""
+    added = services.add_teams(round_id, current_user, payload["application_ids"], now=utcnow(), how="manual")
+    db.session.commit()
+    return {"added": [{"id": t.id, "application_id": t.application_id, "position": t.position} for t in added]}
+
+
+@blp.route("/rounds/<int:round_id>/teams/<int:round_team_id>", methods=["DELETE"])
+@blp.response(204)
+@blp.alt_response(404, schema="Error", description="team_not_in_round")
+@blp.alt_response(409, schema="Error", description="scores_exist (a team with scores stays)")
+@login_required
+def remove_team(round_id: int, round_team_id: int):
+    """Take a team out of a round (organizers), only before anyone scored it."""
+    services.remove_team(round_id, round_team_id, current_user, now=utcnow())
+    db.session.commit()
+    return "", 204
+
+
 # ---- a judge's round and scores ------------------------------------------------------------------------------------
 
 @blp.route("/rounds/<int:round_id>/judge")
@@ -198,6 +257,17 @@ def declare_recusal(payload, round_id: int):
                                        judge_id=payload["judge_id"], reason=payload["reason"])
     db.session.commit()
     return {"judge_id": recusal.judge_id, "round_team_id": recusal.round_team_id, "reason": recusal.reason}
+
+
+@blp.route("/rounds/<int:round_id>/judges/<int:judge_id>/recusals/<int:round_team_id>", methods=["DELETE"])
+@blp.response(204)
+@blp.alt_response(404, schema="Error", description="recusal_not_found, team_not_in_round")
+@login_required
+def withdraw_recusal(round_id: int, judge_id: int, round_team_id: int):
+    """Lift a recusal declared by mistake (organizers only; audited): the judge may then score the team."""
+    services.withdraw_recusal(round_id, round_team_id, judge_id, current_user, now=utcnow())
+    db.session.commit()
+    return "", 204
 
 
 # ---- organizers' controls ------------------------------------------------------------------------------------------

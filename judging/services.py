@@ -219,10 +219,16 @@ def _on_step(value: float, low: float, step: float) -> bool:
 
 
 def set_criteria(round_id: int, organizer, items, *, now: datetime) -> list[Criterion]:
-    """Replace a round's criteria (only before any score was given: scores are kept against their criteria)."""
+    """Replace a round's criteria, only before scoring began: while the round is a draft (scores are kept against
+    their criteria). The round's row is taken first, so opening the round waits for the change or refuses it
+    comes after (scoring_started, 409)."""
     round_ = get_round(round_id)
     authorize_organizer(organizer, round_)
     cleaned = validate_criteria(items)
+    _lock_round(round_.id)
+    if round_.state != "draft":
+        raise DomainError("scoring_started", _l("Scoring of this round has begun; its criteria cannot change."),
+                          status=409)
     if db.session.scalar(sa.select(sa.func.count()).select_from(Scorecard).where(Scorecard.round_id == round_.id)):
         raise DomainError("scores_exist", _l("Judges have already scored this round; its criteria cannot change."),
                           status=409)
@@ -285,15 +291,17 @@ def add_judge(round_id: int, organizer, *, phone: str, name: str = "", shadow: b
     return judge, token
 
 
-def reissue_invitation(judge_id: int, organizer, *, now: datetime) -> tuple[Judge, str]:
-    """A new link for a judge (the old one stops working)."""
-    judge = db.session.get(Judge, judge_id)
-    if judge is None:
+def reissue_invitation(judge_id: int, organizer, *, now: datetime, round_id: int | None = None) -> tuple[Judge, str]:
+    """Re-send a judge's invitation: a new link (the old one stops working, used or not), sent again through
+    judge_invited. `round_id`, when given, must be the judge's round."""
+    judge = db.session.get(Judge, judge_id) if isinstance(judge_id, int) else None
+    if judge is None or (round_id is not None and judge.round_id != round_id):
         raise NotFound("judge_not_found", _l("This judge does not exist."))
     round_ = get_round(judge.round_id)
     authorize_organizer(organizer, round_)
     token = _new_invitation(judge, now=now)
     db.session.flush()
+    _audit(round_.id, organizer, "invitation_resent", now=now, judge_id=judge.id)
     signals.judge_invited.send(None, competition_id=round_.competition_id, round_id=round_.id, judge_id=judge.id,
                                user_id=judge.user_id, invite_path=invite_path(token),
                                expires_at=judge.invite_expires_at, is_shadow=judge.is_shadow)
@@ -363,10 +371,14 @@ def add_teams(round_id: int, organizer, application_ids: list[int] | None = None
 
 
 def remove_team(round_id: int, round_team_id: int, organizer, *, now: datetime) -> None:
-    """Take a team out of a round before anyone scored it."""
+    """Take a team out of a round before anyone scored it (team_has_scores, 409, after). The team's row is taken
+    first (closing its scoring), so a score in flight is waited for and seen, and one arriving later finds the
+    team gone: a score is never deleted with its team."""
     round_ = get_round(round_id)
     authorize_organizer(organizer, round_)
     team = round_team(round_, round_team_id)
+    db.session.execute(sa.update(RoundTeam).where(RoundTeam.id == team.id).values(scoring_state="closed")
+                       .execution_options(synchronize_session=False))
     if db.session.scalar(sa.select(sa.func.count()).select_from(Scorecard).where(Scorecard.round_team_id == team.id)):
         raise DomainError("scores_exist", _l("This team has scores; it cannot leave the round."), status=409)
     if round_.current_team_id == team.id:
@@ -536,19 +548,56 @@ def set_stage(round_id: int, organizer, *, round_team_id: int | None, phase: str
     return round_
 
 
+def stage_timeline(round_: CompetitionRound) -> list[dict]:
+    """The phases of the team on stage as they follow each other on their own: a pitch of pitch_seconds, then Q&A
+    of qa_seconds, then scoring (no end), from the moment the organizer started the phase. Every screen derives the
+    current phase from this and the server's clock (no background thread, nothing to lose in a restart): each
+    entry is {"phase", "starts_at", "ends_at"} (aware datetimes; None: no end)."""
+    phase, started = round_.stage_phase, round_.phase_started_at
+    if phase == "idle" or started is None:
+        return []
+    durations = {"pitch": round_.pitch_seconds, "qa": round_.qa_seconds}
+    order = ("pitch", "qa", "scoring")
+    timeline = []
+    for name in order[order.index(phase):]:
+        seconds = durations.get(name)
+        if not seconds:  # scoring, or a phase without a timer: it lasts until the organizer moves on
+            timeline.append({"phase": name, "starts_at": started, "ends_at": None})
+            break
+        ends = started + timedelta(seconds=seconds)
+        timeline.append({"phase": name, "starts_at": started, "ends_at": ends})
+        started = ends
+    return timeline
+
+
+def current_phase(round_: CompetitionRound, *, now: datetime) -> dict:
+    """The phase on stage at `now` (pitch moves to Q&A, Q&A to scoring, by themselves when their time is up)."""
+    timeline = stage_timeline(round_)
+    if not timeline:
+        return {"phase": round_.stage_phase, "starts_at": round_.phase_started_at, "ends_at": None}
+    for entry in timeline:
+        if entry["ends_at"] is None or now < entry["ends_at"]:
+            return entry
+    return timeline[-1]
+
+
 def stage_state(round_: CompetitionRound, *, now: datetime) -> dict:
-    """What every screen shows of the stage: the team, the phase, its server start and end, and the server's now
-    (clients compute their clock offset from it, so all countdowns agree)."""
-    duration = {"pitch": round_.pitch_seconds, "qa": round_.qa_seconds}.get(round_.stage_phase)
-    ends_at = round_.phase_started_at + timedelta(seconds=duration) if duration and round_.phase_started_at else None
+    """What every screen shows of the stage: the team, the phase now (derived from when the organizer started it
+    and the round's durations, so pitch becomes Q&A by itself), its server start and end, the whole timeline, and
+    the server's now (clients compute their clock offset from it, so all countdowns agree)."""
+    entry = current_phase(round_, now=now)
+    ends_at = entry["ends_at"]
+    duration = int((ends_at - entry["starts_at"]).total_seconds()) if ends_at and entry["starts_at"] else None
     team = db.session.get(RoundTeam, round_.current_team_id) if round_.current_team_id else None
     application = db.session.get(TeamApplication, team.application_id) if team else None
     return {
         "round_id": round_.id, "state": round_.state, "mode": round_.mode, "version": round_.stage_version,
-        "phase": round_.stage_phase,
+        "phase": entry["phase"], "phase_set": round_.stage_phase,
         "current_team": _team_brief(team, application) if team else None,
-        "phase_started_at": _iso(round_.phase_started_at), "phase_ends_at": _iso(ends_at),
+        "phase_started_at": _iso(entry["starts_at"]), "phase_ends_at": _iso(ends_at),
         "phase_seconds": duration, "server_now": _iso(now),
+        "timeline": [{"phase": e["phase"], "starts_at": _iso(e["starts_at"]), "ends_at": _iso(e["ends_at"])}
+                     for e in stage_timeline(round_)],
     }
 
 
@@ -591,11 +640,16 @@ def declare_recusal(round_id: int, round_team_id: int, actor, *, now: datetime, 
 
 
 def withdraw_recusal(round_id: int, round_team_id: int, judge_id: int, organizer, *, now: datetime) -> None:
-    """Only an organizer lifts a recusal (declared by mistake); audited."""
+    """Only an organizer lifts a recusal (declared by mistake); audited. recusal_not_found (404) when there is
+    none. The judge may then score the team (while its scoring is open)."""
     round_ = get_round(round_id)
     authorize_organizer(organizer, round_)
     team = round_team(round_, round_team_id)
-    db.session.execute(sa.delete(Recusal).where(Recusal.judge_id == judge_id, Recusal.round_team_id == team.id))
+    removed = db.session.execute(sa.delete(Recusal).where(Recusal.round_id == round_.id, Recusal.judge_id == judge_id,
+                                                          Recusal.round_team_id == team.id)
+                                 .execution_options(synchronize_session=False)).rowcount
+    if not removed:
+        raise NotFound("recusal_not_found", _l("This judge has no conflict of interest declared with this team."))
     _audit(round_.id, organizer, "recusal_withdrawn", round_team_id=team.id, now=now, judge_id=judge_id)
     _bump_stage(round_, now=now)
 
@@ -712,7 +766,8 @@ def submit_score(round_id: int, user, *, round_team_id, submission_id, base_revi
         sa.update(RoundTeam).where(RoundTeam.id == team.id, RoundTeam.scoring_state == "open")
         .values(scoring_state=RoundTeam.scoring_state).execution_options(synchronize_session=False)).rowcount
     if not locked:
-        db.session.refresh(team)
+        if db.session.get(RoundTeam, team.id, populate_existing=True) is None:  # removed from the round meanwhile
+            raise NotFound("team_not_in_round", _l("This team is not in this round."))
         existing = _find_submission(judge.id, submission_id)
         if existing is not None:
             return _replay(existing, digest)
@@ -1047,6 +1102,42 @@ def team_feedback(round_id: int, application_id: int, user) -> dict:
             tags[tag] = tags.get(tag, 0) + 1
     return {"rank": row["rank"], "score": row["score"], "criterion_means": row["criterion_means"],
             "comments": [c.comment for c in counted if c.comment], "tags": tags, "advanced": row["advanced"]}
+
+
+def my_rounds(user) -> dict:
+    """Where a signed-in person meets judging: the rounds they judge, the rounds they organize, and their teams'
+    rounds (with results once published)."""
+    from app.authz import authorize
+
+    authorize(user, "resident")
+    judging = [(get_round(j.round_id), j) for j in db.session.scalars(
+        sa.select(Judge).where(Judge.user_id == user.id).order_by(Judge.round_id))]
+    organizing = []
+    for competition in db.session.scalars(sa.select(Competition).order_by(Competition.id)):
+        if team_services.is_competition_organizer(user, competition):
+            organizing.append(competition)
+    teams = []
+    for application in team_services.applications_of_user(user):
+        rounds = db.session.scalars(sa.select(CompetitionRound).join(RoundTeam, RoundTeam.round_id ==
+                                                                     CompetitionRound.id)
+                                    .where(RoundTeam.application_id == application.id)
+                                    .order_by(CompetitionRound.position)).all()
+        if rounds:
+            teams.append((application, list(rounds)))
+    return {"judging": judging, "organizing": organizing, "teams": teams}
+
+
+def team_results(round_id: int, application_id: int, user) -> dict:
+    """The page a team sees once the round's results are published: team_feedback plus the round, the team's
+    name, the criteria (with their weights) and the rule the ranking used. Before publication: results_not_published
+    (409); anyone but the team's members and the organizers: 404."""
+    feedback = team_feedback(round_id, application_id, user)
+    round_ = get_round(round_id)
+    application = team_services.get_application(application_id)
+    ranked = sum(1 for r in compute_results(round_) if r.rank is not None)
+    return {**feedback, "round": round_, "application": application, "criteria": list(round_.criteria),
+            "rule": aggregation_rule_text(round_), "ranked": ranked,
+            "tags_sorted": sorted(feedback["tags"].items(), key=lambda item: (-item[1], item[0]))}
 
 
 # ---- advancing -----------------------------------------------------------------------------------------------------

@@ -25,6 +25,30 @@ from judging.models import Judge
 bp = Blueprint("judging", __name__, template_folder="templates")
 
 
+@bp.get("/judging/")
+@login_required
+def index():
+    """Where a person meets judging: the rounds they judge (their phone page), the rounds they organize (console,
+    big screen) and their team's rounds, with the results once published."""
+    mine = services.my_rounds(current_user)
+    return render_template("judging/index.html", **mine)
+
+
+@bp.get("/judging/rounds/<int:round_id>/teams/<int:application_id>/results")
+@login_required
+def team_results_page(round_id: int, application_id: int):
+    """A team's results once the round is published: rank, score, each criterion's mean, the judges' comments
+    and weak-point tags (no judge's name). Before that, the page says when it is not published yet."""
+    try:
+        view = services.team_results(round_id, application_id, current_user)
+    except DomainError as error:
+        if error.code != "results_not_published":
+            raise
+        return render_template("judging/results_pending.html", round=services.get_round(round_id),
+                               message=str(error.message)), 409
+    return render_template("judging/results.html", view=view, round=view["round"])
+
+
 @bp.get("/judging/invite/<token>")
 def invitation(token: str):
     """A judge's invitation link: it signs them in on this device (once) and opens their round."""

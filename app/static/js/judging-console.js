@@ -34,12 +34,25 @@
       if (payload.stage.current_team && payload.stage.current_team.id === team.id) tr.className = "current";
       var judges = team.judges.map(function (j) {
         var who = payload.judges.filter(function (x) { return x.id === j.judge_id; })[0];
-        return "<span class='console-judge " + j.status + "' title='" + T[j.status] + "'>" + (who ? who.name : j.judge_id) + "</span>";
+        return "<span class='console-judge " + j.status + "' data-judge='" + j.judge_id + "' title='" + T[j.status] + "'>" + (who ? escape(who.name) : j.judge_id) + "</span>";
       }).join(" ");
-      tr.innerHTML = "<td>" + team.position + "</td><td class='name'></td><td>" + judges + "</td>" +
+      tr.innerHTML = "<td>" + team.position + "</td><td class='name'></td><td class='judges'>" + judges + "</td>" +
         "<td data-testid='count-" + team.id + "'>" + team.submitted + " / " + team.expected + "</td><td class='actions'></td>";
       tr.querySelector(".name").textContent = team.team_name;
+      tr.querySelectorAll(".console-judge.recused").forEach(function (chip) {  // lift a recusal declared by mistake
+        var lift = button(T.lift, "lift-" + team.id + "-" + chip.dataset.judge, function () {
+          if (window.confirm(T.confirm_lift)) del("/judges/" + chip.dataset.judge + "/recusals/" + team.id);
+        });
+        lift.className = "link small";
+        chip.after(lift);
+      });
       var actions = tr.querySelector(".actions");
+      if (team.submitted === 0 && team.judges.every(function (j) { return j.status !== "submitted"; }) &&
+          payload.round.state !== "published" && !(payload.stage.current_team && payload.stage.current_team.id === team.id)) {
+        actions.appendChild(button(T.remove, "remove-" + team.id, function () {
+          if (window.confirm(T.confirm_remove)) del("/teams/" + team.id);
+        }));
+      }
       if (payload.round.mode === "live" && payload.round.state === "open") {
         actions.appendChild(button(T.on_stage, "stage-" + team.id, function () { post("/stage", { round_team_id: team.id, phase: "pitch" }); }));
       }
@@ -53,7 +66,33 @@
       }
       body.appendChild(tr);
     });
+    var judges = $("judges");
+    judges.innerHTML = "";
+    payload.judges.forEach(function (j) {
+      var li = document.createElement("li");
+      li.setAttribute("data-testid", "judge-" + j.id);
+      li.innerHTML = "<span class='name'></span> <span class='small muted'></span> ";
+      li.querySelector(".name").textContent = j.name + (j.is_shadow ? " · " + T.shadow : "");
+      li.querySelector(".muted").textContent = j.invitation_used ? T.link_used : T.link_unused;
+      li.appendChild(button(T.resend, "resend-" + j.id, function () {
+        request("POST", "/judges/" + j.id + "/invitation").then(function (answer) {
+          if (answer && answer.invite_url) { var out = $("invite-link"); out.hidden = false; out.textContent = answer.invite_url; }
+          refresh();
+        });
+      }));
+      judges.appendChild(li);
+    });
   }
+  function escape(text) { var d = document.createElement("div"); d.textContent = text; return d.innerHTML; }
+  function request(method, path, body) {
+    return fetch(BASE + path, { method: method, credentials: "same-origin",
+      headers: { "Content-Type": "application/json", "Accept": "application/json", "X-CSRFToken": CSRF },
+      body: method === "DELETE" ? undefined : JSON.stringify(body || {}) }).then(function (r) {
+        if (r.status === 204) return {};
+        return r.json().then(function (j) { if (!r.ok) { window.alert((j.error || {}).message || r.status); } return j; });
+      });
+  }
+  function del(path) { return request("DELETE", path).then(refresh); }
   function button(text, testid, onclick) {
     var b = document.createElement("button");
     b.type = "button"; b.className = "button small"; b.textContent = text;
@@ -72,8 +111,16 @@
   $("publish").addEventListener("click", function () { if (window.confirm(T.confirm_publish)) post("/publish"); });
   setInterval(function () {
     var s = data && data.stage;
-    if (!s || !s.phase_ends_at) { $("timer").textContent = "--:--"; return; }
-    var left = Math.max(0, Math.round((Date.parse(s.phase_ends_at) - (Date.now() + offset)) / 1000));
+    if (!s) { $("timer").textContent = "--:--"; return; }
+    var now = Date.now() + offset, timeline = s.timeline || [], entry = { phase: s.phase, ends_at: null };
+    for (var i = 0; i < timeline.length; i++) {  // pitch becomes Q&A, then scoring, by the server's timeline
+      entry = timeline[i];
+      if (!entry.ends_at || now < Date.parse(entry.ends_at)) break;
+    }
+    $("phase").textContent = T[entry.phase] || entry.phase;
+    $("phase").dataset.phase = entry.phase;
+    if (!entry.ends_at) { $("timer").textContent = "--:--"; return; }
+    var left = Math.max(0, Math.round((Date.parse(entry.ends_at) - now) / 1000));
     $("timer").textContent = Math.floor(left / 60) + ":" + ("0" + (left % 60)).slice(-2);
   }, 250);
   refresh();

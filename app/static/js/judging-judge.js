@@ -75,9 +75,23 @@
     $("waiting").hidden = !!stage.current_team || state.round.state !== "open";
   }
 
+  /* The phase now, from the server's timeline (pitch, then Q&A, then scoring) and the server's clock: every phone
+     moves from pitch to Q&A at the same moment without a message. */
+  function phaseNow() {
+    var now = Date.now() + clockOffset, timeline = (stage && stage.timeline) || [];
+    for (var i = 0; i < timeline.length; i++) {
+      if (!timeline[i].ends_at || now < Date.parse(timeline[i].ends_at)) return timeline[i];
+    }
+    return timeline.length ? timeline[timeline.length - 1] : { phase: stage ? stage.phase : "idle", ends_at: null };
+  }
+
   function tick() {
-    if (!stage || !stage.phase_ends_at) { $("timer").textContent = "--:--"; return; }
-    var left = Math.max(0, Math.round((Date.parse(stage.phase_ends_at) - (Date.now() + clockOffset)) / 1000));
+    if (!stage) { $("timer").textContent = "--:--"; return; }
+    var entry = phaseNow();
+    if (LIVE && !$("stage").hidden) $("phase").textContent = T[entry.phase] || entry.phase;
+    $("stage").dataset.phase = entry.phase;
+    if (!entry.ends_at) { $("timer").textContent = "--:--"; return; }
+    var left = Math.max(0, Math.round((Date.parse(entry.ends_at) - (Date.now() + clockOffset)) / 1000));
     $("timer").textContent = Math.floor(left / 60) + ":" + ("0" + (left % 60)).slice(-2);
     $("timer").classList.toggle("judge-timer-low", left <= 60);
   }
