@@ -9,6 +9,8 @@ with their signed tickets, and S stewards (each with a bearer token, as a scanne
 worker, threads, APP_ENV=production), and then, in the same run:
 
 1. the bare ceiling: S clients each sending GET `/ping` (no database) one after the other, T requests in all;
+   and, for scale, the cheapest authorised call of the door API (GET .../checkin/settings: bearer token, event,
+   door role, settings; no write), the floor under which no scan can go in this stack;
 2. the rush: S scanners, spread over G gates, each POSTing `/api/v1/events/{id}/checkins` for its share of the
    tickets, one scan after the other (a scanner waits for the green screen before the next person). A share of the
    tickets (--doubles) is also scanned at the same moment by a scanner at another gate: two doors racing on one
@@ -147,8 +149,8 @@ async def run_scanners(name: str, base: str, queues: list[list[dict]], bearer: l
         for scan in queue:
             began = time.perf_counter()
             try:
-                if path is None:
-                    async with session.get(f"{base}/ping", headers=headers) as answer:
+                if path is None or scan.get("get"):
+                    async with session.get(f"{base}{scan.get('get', '/ping')}", headers=headers) as answer:
                         await answer.read()
                         status, body = answer.status, None
                 else:
@@ -250,6 +252,8 @@ def run_database(kind: str, args) -> list[tuple]:
                 server.wait_ready()
                 path = f"/api/v1/events/{event_id}/checkins"
                 ping, _ = asyncio.run(run_scanners("ping", server.url, ping_queues, bearer, path=None))
+                floor_queues = [[{"get": f"/api/v1/events/{event_id}/checkin/settings"}] * len(q) for q in queues]
+                floor, _ = asyncio.run(run_scanners("floor", server.url, floor_queues, bearer, path=None))
                 rush, answers = asyncio.run(run_scanners("rush", server.url, queues, bearer, path=path))
                 retry, replies = asyncio.run(run_scanners("retry", server.url, retry_queues, bearer, path=path))
                 paced = None
@@ -265,7 +269,7 @@ def run_database(kind: str, args) -> list[tuple]:
                        if status == 200 and body["replayed"] and body["result"] == first[scan["scan_id"]]["result"])
             retry_check = ("ok" if same == len(replies) else "WRONG") + f": {same}/{len(replies)} same answer"
             outcome = check_database(env, event_id, args.tickets, scans)
-            rows += [(kind, ping, memory, ""),
+            rows += [(kind, ping, memory, ""), (kind, floor, memory, "authorised read, no write"),
                      (kind, rush, memory, check_answers(answers, args.tickets) + "; db " + outcome),
                      (kind, retry, memory, retry_check)]
             if paced:

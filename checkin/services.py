@@ -277,6 +277,7 @@ def verdict_for_token(event: Event, config: CheckinConfig | None, token) -> _Ver
         return _Verdict("revoked", registration, registration.status)
     if registration.version != claims.version:
         return _Verdict("revoked", registration, "old_version")
+    ticket_type(registration)  # read now, before the scan queues to write
     return _Verdict(None, registration)
 
 
@@ -514,6 +515,7 @@ def register_walk_in(event_id: int, actor, *, phone, name, gate, scan_id, now: d
                                    created_by_id=getattr(actor, "id", None), created_at=now)
             .on_conflict_do_nothing(index_elements=["registration_id"])
         )
+        db.session.info.setdefault(_TICKET_TYPES, {})[registration.id] = "walk_in"
     return _record(event, config, _Verdict(None, registration), actor, scan_id=scan_id, digest=digest, gate=gate,
                    device=device, direction="in", mode="walk_in" if newly_confirmed else "manual", scanned_at=now,
                    now=now)
@@ -749,9 +751,18 @@ def door_counters(event_id: int, actor) -> dict:
 
 # ---- answers -------------------------------------------------------------------------------------------------------
 
+_TICKET_TYPES = "checkin.ticket_types"
+
+
 def ticket_type(registration: Registration) -> str:
-    walk_in = db.session.scalar(sa.select(WalkIn.registration_id).where(WalkIn.registration_id == registration.id))
-    return "walk_in" if walk_in else "standard"
+    """standard or walk_in, remembered for the session (register_walk_in records a new walk-in there too), so a
+    scan reads it before it queues to write, not while it holds the database."""
+    known = db.session.info.setdefault(_TICKET_TYPES, {})
+    if registration.id not in known:
+        walk_in = db.session.scalar(sa.select(WalkIn.registration_id)
+                                    .where(WalkIn.registration_id == registration.id))
+        known[registration.id] = "walk_in" if walk_in else "standard"
+    return known[registration.id]
 
 
 def attendee_of(registration: Registration) -> dict:
