@@ -236,7 +236,7 @@ def submit_score(payload, round_id: int):
     body = {"round_team_id": submission.round_team_id, "submission_id": submission.submission_id,
             "revision": submission.revision, "replayed": outcome.replayed, **{
                 k: submission.values.get(k) for k in ("scores", "comment", "tags")},
-            "progress": services.judge_view(round_id, current_user, now=utcnow())["progress"]}
+            "progress": services.judge_progress(services.judge_of(round_id, current_user))}
     return body, 200 if outcome.replayed else 201
 
 

@@ -834,6 +834,17 @@ def own_scorecards(judge: Judge) -> dict[int, Scorecard]:
         sa.select(Scorecard).where(Scorecard.judge_id == judge.id).execution_options(populate_existing=True))}
 
 
+def judge_progress(judge: Judge) -> dict:
+    """A judge's own progress in their round: teams scored of the teams they are to score (not recused); two
+    counting queries, for the answer to every submission."""
+    recused = sa.select(Recusal.round_team_id).where(Recusal.judge_id == judge.id)
+    total = db.session.scalar(sa.select(sa.func.count()).select_from(RoundTeam).where(
+        RoundTeam.round_id == judge.round_id, RoundTeam.id.not_in(recused)))
+    scored = db.session.scalar(sa.select(sa.func.count()).select_from(Scorecard).where(
+        Scorecard.judge_id == judge.id, Scorecard.round_team_id.not_in(recused)))
+    return {"scored": scored, "total": total}
+
+
 def score_history(round_id: int, organizer, round_team_id: int | None = None) -> list[Submission]:
     """The audit trail of scores (organizers): every accepted submission with what it replaced, oldest first."""
     round_ = get_round(round_id)

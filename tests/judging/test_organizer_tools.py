@@ -270,3 +270,18 @@ def test_the_judging_home_shows_each_person_their_part(client, make_competition,
     sign_in(client, create_resident())
     assert 'data-testid="nothing"' in client.get("/judging/").get_data(as_text=True)
     assert client.get(f"/judging/rounds/{prelim.id}/console").status_code == 403
+
+
+def test_the_answer_to_a_score_counts_progress_like_the_judges_view(make_competition, organizer, judge_users,
+                                                                     score):
+    _, prelim, _, _ = make_competition(teams=4)
+    services.open_round(prelim.id, organizer, now=utcnow())
+    db.session.commit()
+    user = judge_users(prelim)[0]
+    teams = services.teams_of(prelim.id)
+    services.declare_recusal(prelim.id, teams[3].id, user, now=utcnow())
+    db.session.commit()
+    score(prelim, user, teams[0], 7)
+    judge = services.judge_of(prelim.id, user)
+    assert services.judge_progress(judge) == services.judge_view(prelim.id, user, now=utcnow())["progress"] == {
+        "scored": 1, "total": 3}
