@@ -230,6 +230,9 @@ def seed_demo(*, now: datetime, force: bool = False) -> bool:
     _seed_teams(competition, people, now)
     grant_role(people["+8613800000012"], "organizer", scope_key("competition", competition.id))
     grant_role(people["+8613800000003"], "judge", scope_key("competition", competition.id))
+    from judging.demo import seed_judging
+
+    seed_judging(competition, people, organizer, now=now)
 
     for phone, (bio, expertise, industries, stages, capacity) in MENTORS.items():
         user = people[phone]

@@ -162,10 +162,15 @@ def scores_changed(round_id: int) -> None:
     _collect(round_id, "scores")
 
 
+QUIET_KEY = "judging.realtime.quiet"  # set in a session's info: its changes are not announced (demo seeding)
+
+
 def _collect(round_id: int, kind: str) -> None:
     from app.after_commit import run_after_commit
 
     session = db.session()
+    if session.info.get(QUIET_KEY):
+        return
     pending = session.info.get(_PENDING_KEY)
     if pending is None:
         pending = session.info[_PENDING_KEY] = {}
