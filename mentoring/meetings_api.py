@@ -8,7 +8,7 @@ from marshmallow import Schema, fields, validate
 
 from app.authz import login_required
 from app.db_types import utcnow
-from app.extensions import db
+from app.extensions import commit_keeping_loaded, db
 from mentoring import meetings
 from mentoring.api import blp
 
@@ -138,7 +138,7 @@ def get_schedule(event_id: int):
 def build_schedule(event_id: int):
     """Build (or rebuild) the schedule from everyone's wishes and availability (organizers)."""
     result = meetings.schedule(event_id, current_user, now=utcnow())
-    db.session.commit()
+    commit_keeping_loaded()  # answer with the schedule as built: a parallel rebuild may replace it at once
     return result
 
 
