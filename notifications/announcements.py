@@ -9,7 +9,7 @@ a repeated chunk harmless: every resident ends with exactly one inbox message.""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from flask import current_app
@@ -148,17 +148,46 @@ def unfinished_announcement_ids() -> list[int]:
 
 
 def fan_out(announcement_id: int) -> int:
-    """Write the inbox rows of every remaining recipient, chunk by chunk. Returns how many rows this run wrote."""
+    """Write the inbox rows of every remaining recipient, chunk by chunk. Returns how many rows this run wrote (0 when
+    another worker holds the fan-out: two workers on one announcement would only race for the same chunks)."""
+    lease = timedelta(seconds=current_app.config.get("NOTIFICATIONS_LEASE_SECONDS", 120))
+    if not take_fanout_lease(announcement_id, now=utcnow(), lease=lease):
+        return 0
     written = 0
     while True:
-        done, count = fan_out_chunk(announcement_id, now=utcnow())
+        now = utcnow()
+        done, count = fan_out_chunk(announcement_id, now=now, lease_until=now + lease)
         written += count
         if done:
             return written
 
 
-def fan_out_chunk(announcement_id: int, *, now: datetime) -> tuple[bool, int]:
-    """One chunk in one transaction. Returns (finished, rows written)."""
+def take_fanout_lease(announcement_id: int, *, now: datetime, lease: timedelta) -> bool:
+    """One worker fans an announcement out at a time: a conditional UPDATE takes the lease when nobody holds it or
+    the holder's ran out (a killed worker's); the holder renews it with each chunk. Correctness does not depend on
+    it (the cursor's compare-and-set and the unique key do that); it spares the other workers for deliveries."""
+    taken = db.session.execute(
+        sa.update(Announcement).where(
+            Announcement.id == announcement_id, Announcement.status == "sending",
+            sa.or_(Announcement.fanout_lease_until.is_(None), Announcement.fanout_lease_until <= now))
+        .values(fanout_lease_until=now + lease).execution_options(synchronize_session=False)).rowcount
+    db.session.commit()
+    return bool(taken)
+
+
+def fanout_busy_until(announcement_id: int, *, now: datetime) -> datetime | None:
+    """When another worker's lease on an unfinished fan-out ends (None: finished, or nobody holds it)."""
+    row = db.session.execute(sa.select(Announcement.status, Announcement.fanout_lease_until)
+                             .where(Announcement.id == announcement_id)).first()
+    db.session.rollback()
+    if row is None or row.status != "sending" or row.fanout_lease_until is None or row.fanout_lease_until <= now:
+        return None
+    return row.fanout_lease_until
+
+
+def fan_out_chunk(announcement_id: int, *, now: datetime, lease_until: datetime | None = None) -> tuple[bool, int]:
+    """One chunk in one transaction (renewing the fan-out lease to `lease_until` when given). Returns (finished, rows
+    written)."""
     from app.accounts.models import User
 
     chunk = current_app.config.get("NOTIFICATIONS_FANOUT_CHUNK", 1000)
@@ -173,7 +202,8 @@ def fan_out_chunk(announcement_id: int, *, now: datetime) -> tuple[bool, int]:
         moved = db.session.execute(
             sa.update(Announcement).where(Announcement.id == announcement_id, Announcement.status == "sending",
                                           Announcement.cursor == cursor)
-            .values(status="sent", finished_at=now).execution_options(synchronize_session=False)).rowcount
+            .values(status="sent", finished_at=now, fanout_lease_until=None)
+            .execution_options(synchronize_session=False)).rowcount
         db.session.commit()
         return True, 0
 
@@ -215,7 +245,8 @@ def fan_out_chunk(announcement_id: int, *, now: datetime) -> tuple[bool, int]:
     moved = db.session.execute(
         sa.update(Announcement).where(Announcement.id == announcement_id, Announcement.cursor == cursor,
                                       Announcement.status == "sending")
-        .values(cursor=user_ids[-1], recipients=Announcement.recipients + len(inserted))
+        .values(cursor=user_ids[-1], recipients=Announcement.recipients + len(inserted),
+                **({"fanout_lease_until": lease_until} if lease_until else {}))
         .execution_options(synchronize_session=False)).rowcount
     if not moved:  # another worker did this chunk meanwhile: ours is a duplicate, drop it
         db.session.rollback()

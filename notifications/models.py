@@ -25,6 +25,8 @@ DELIVERY_STATUSES = ("pending", "sent", "failed", "skipped")
 SEGMENT_KINDS = ("all", "registrants", "checked_in", "no_show", "interest", "company")
 ANNOUNCEMENT_STATUSES = ("sending", "sent")
 WEBHOOK_KINDS = ("wecom", "dingtalk", "feishu")
+WEBHOOK_ALERTS = ("registration-confirmed", "registration-waitlisted", "registration-pending",
+                  "registration-cancelled")
 
 
 class Notification(db.Model):
@@ -143,6 +145,9 @@ class Announcement(db.Model):
     urgent: Mapped[bool] = mapped_column(default=False)
     status: Mapped[str] = mapped_column(sa.String(16), default="sending")
     cursor: Mapped[int] = mapped_column(default=0)
+    # One worker fans out at a time: it takes this lease with a conditional UPDATE and renews it with each chunk; a
+    # killed worker's lease runs out and the next sweep goes on from the cursor.
+    fanout_lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
     recipients: Mapped[int] = mapped_column(default=0)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
@@ -161,3 +166,30 @@ class OrganizerWebhook(db.Model):
     created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     last_status: Mapped[str] = mapped_column(sa.String(200), default="")
+
+
+class WebhookDelivery(db.Model):
+    """One alert to one group robot, written in the sign-up's own transaction (so it exists exactly when the sign-up
+    does) and delivered like residents' messages: claimed with a lease, retried with backoff, failed with its reason
+    after NOTIFICATIONS_MAX_ATTEMPTS. The text is composed when it is sent (the seats taken at that moment), so the
+    sign-up itself pays one INSERT ... SELECT and nothing else."""
+
+    __tablename__ = "webhook_deliveries"
+    __table_args__ = (
+        sa.UniqueConstraint("webhook_id", "dedupe_key"),
+        sa.Index("ix_webhook_deliveries_due", "status", "next_attempt_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    webhook_id: Mapped[int] = mapped_column(sa.ForeignKey("organizer_webhooks.id", ondelete="CASCADE"), index=True)
+    event_id: Mapped[int] = mapped_column(sa.ForeignKey("events.id", ondelete="CASCADE"))
+    registration_id: Mapped[int | None] = mapped_column(sa.ForeignKey("registrations.id", ondelete="SET NULL"))
+    signal: Mapped[str] = mapped_column(sa.String(40))
+    dedupe_key: Mapped[str] = mapped_column(sa.String(120))
+    status: Mapped[str] = mapped_column(sa.String(16), default="pending")
+    attempts: Mapped[int] = mapped_column(default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    claim_token: Mapped[str | None] = mapped_column(sa.String(32), index=True)
+    last_error: Mapped[str] = mapped_column(sa.String(500), default="")
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

@@ -13,19 +13,19 @@ from events.models import ACTIVE_STATUSES, Event, PitchApplication, Registration
 from judging import signals as judging_signals
 from mentoring import signals as mentoring_signals
 from notifications import messages
+from notifications.models import WEBHOOK_ALERTS
 from notifications.services import notify, notify_many
 
-ALERTED_SIGNALS = ("registration-confirmed", "registration-waitlisted", "registration-pending",
-                   "registration-cancelled")
+ALERTED_SIGNALS = WEBHOOK_ALERTS
 
 
 def on_registration(sender, *, registration_id: int, event_id: int, user_id: int, signal_name: str, **extra):
-    if signal_name in ALERTED_SIGNALS:
-        _alert_organizers_after_commit(event_id, registration_id, signal_name)
+    registration = db.session.get(Registration, registration_id)  # in the session already: no query
+    if signal_name in WEBHOOK_ALERTS:
+        _alert_organizers(event_id, registration, signal_name)
     kind = messages.KINDS_BY_SIGNAL.get(signal_name)
     if kind is None:
         return
-    registration = db.session.get(Registration, registration_id)
     event = db.session.get(Event, event_id)
     if registration is None or event is None:
         return
@@ -34,16 +34,19 @@ def on_registration(sender, *, registration_id: int, event_id: int, user_id: int
         notify(user_id, draft, now=utcnow())
 
 
-def _alert_organizers_after_commit(event_id: int, registration_id: int, signal_name: str) -> None:
-    """Organizers who connected a group robot hear of sign-ups and cancellations (a job, after commit)."""
+def _alert_organizers(event_id: int, registration, signal_name: str) -> None:
+    """Organizers who connected a group robot hear of sign-ups and cancellations: one alert row per robot, written
+    in this transaction (one INSERT ... SELECT, which writes nothing for an event without robots), then posted by
+    the worker after the commit."""
     from app.after_commit import run_after_commit
-    from notifications.models import OrganizerWebhook
+    from notifications import tasks, webhooks
 
-    if db.session.scalar(sa.select(OrganizerWebhook.id).where(OrganizerWebhook.event_id == event_id).limit(1)) is None:
+    if registration is None:
         return
-    from notifications import tasks
-
-    run_after_commit(lambda: tasks.alert_organizers(event_id, registration_id, signal_name))
+    key = f"registration:{registration.id}:{signal_name}:{registration.version}:{registration.waitlist_seq}"
+    if webhooks.queue_alerts(event_id, registration_id=registration.id, signal=signal_name, dedupe_key=key,
+                             now=utcnow()):
+        run_after_commit(lambda: tasks.deliver_webhook_alerts())
 
 
 def _registrants(event_id: int) -> list[int]:

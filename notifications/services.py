@@ -347,28 +347,28 @@ def quiet_hours_end(settings: NotificationSettings, now: datetime) -> datetime |
 
 # ---- claiming deliveries (workers) ---------------------------------------------------------------------------------
 
-def claim_due_deliveries(*, now: datetime, limit: int, lease_seconds: int,
-                         ids: Iterable[int] | None = None) -> tuple[str, list[Delivery]]:
+def claim_due_deliveries(*, now: datetime, limit: int, lease_seconds: int, ids: Iterable[int] | None = None,
+                         model=Delivery) -> tuple[str, list]:
     """Claim up to `limit` due deliveries for this worker: one conditional UPDATE moves their `next_attempt_at` to
     the end of a lease and counts the attempt. Two workers never claim the same row (SQLite serialises writers;
     PostgreSQL skips rows another worker has locked and re-checks the condition on the rows it updates), and a
-    worker killed mid-way loses its claims when the lease ends. The caller commits before sending."""
+    worker killed mid-way loses its claims when the lease ends. The caller commits before sending. `model` is
+    Delivery (residents' messages) or WebhookDelivery (organizers' robots): the same columns, the same rule."""
     token = secrets.token_hex(16)
-    due = sa.select(Delivery.id).where(Delivery.status == "pending", Delivery.next_attempt_at <= now)
+    due = sa.select(model.id).where(model.status == "pending", model.next_attempt_at <= now)
     if ids is not None:
-        due = due.where(Delivery.id.in_(list(ids)))
-    due = due.order_by(Delivery.next_attempt_at, Delivery.id).limit(limit)
+        due = due.where(model.id.in_(list(ids)))
+    due = due.order_by(model.next_attempt_at, model.id).limit(limit)
     if db.session.get_bind().dialect.name == "postgresql":
         due = due.with_for_update(skip_locked=True)
     db.session.execute(
-        sa.update(Delivery)
-        .where(Delivery.id.in_(due.scalar_subquery()), Delivery.status == "pending", Delivery.next_attempt_at <= now)
-        .values(next_attempt_at=now + timedelta(seconds=lease_seconds), attempts=Delivery.attempts + 1,
+        sa.update(model)
+        .where(model.id.in_(due.scalar_subquery()), model.status == "pending", model.next_attempt_at <= now)
+        .values(next_attempt_at=now + timedelta(seconds=lease_seconds), attempts=model.attempts + 1,
                 claim_token=token)
         .execution_options(synchronize_session=False))
-    claimed = list(db.session.scalars(sa.select(Delivery).where(Delivery.claim_token == token,
-                                                                Delivery.status == "pending")
-                                      .order_by(Delivery.id)))
+    claimed = list(db.session.scalars(sa.select(model).where(model.claim_token == token, model.status == "pending")
+                                      .order_by(model.id)))
     return token, claimed
 
 
@@ -379,13 +379,13 @@ def backoff_seconds(attempts: int) -> int:
 
 
 def finish_delivery(delivery_id: int, token: str, *, status: str, now: datetime, error: str = "",
-                    retry_after: int | None = None) -> bool:
+                    retry_after: int | None = None, model=Delivery) -> bool:
     """Record the outcome of a claimed attempt; only the claim's holder may (a worker whose lease ran out and whose
     row was claimed again changes nothing). `status` "retry" schedules the next attempt with backoff, or fails the
     delivery after NOTIFICATIONS_MAX_ATTEMPTS."""
     values: dict = {"last_error": error[:500]}
     if status == "retry":
-        delivery = db.session.get(Delivery, delivery_id)
+        delivery = db.session.get(model, delivery_id)
         if delivery is None:
             return False
         if delivery.attempts >= current_app.config.get("NOTIFICATIONS_MAX_ATTEMPTS", 8):
@@ -398,8 +398,7 @@ def finish_delivery(delivery_id: int, token: str, *, status: str, now: datetime,
         if status == "sent":
             values["sent_at"] = now
     changed = db.session.execute(
-        sa.update(Delivery).where(Delivery.id == delivery_id, Delivery.claim_token == token,
-                                  Delivery.status == "pending")
+        sa.update(model).where(model.id == delivery_id, model.claim_token == token, model.status == "pending")
         .values(**values).execution_options(synchronize_session=False)).rowcount
     return bool(changed)
 
@@ -555,3 +554,4 @@ def preferences_view(user_id: int) -> dict:
         "quiet_hours": {"enabled": settings.quiet_hours_enabled, "start": clock(settings.quiet_start_minute),
                         "end": clock(settings.quiet_end_minute), "timezone": settings.timezone or "Asia/Shanghai"},
     }
+

@@ -44,7 +44,9 @@ def deliver_notifications(notification_ids: list[int]) -> int:
 @task()
 def process_due_deliveries() -> int:
     """Send everything due; then book a run for the next retry that falls due within the next minutes."""
-    sent = drain()
+    from notifications.webhooks import deliver_due_alerts
+
+    sent = drain() + deliver_due_alerts(now_fn=utcnow)
     schedule_next_run()
     return sent
 
@@ -68,9 +70,13 @@ def send_reminders() -> int:
 @task()
 def fan_out_announcement(announcement_id: int) -> int:
     """Write every recipient's inbox row, chunk after chunk (each chunk commits with its cursor)."""
-    from notifications.announcements import fan_out
+    from notifications.announcements import fan_out, fanout_busy_until
 
-    return fan_out(announcement_id)
+    written = fan_out(announcement_id)
+    busy_until = None if huey.immediate else fanout_busy_until(announcement_id, now=utcnow())
+    if busy_until is not None:  # another worker holds it; if that one died, take over when its lease ends
+        fan_out_announcement.schedule((announcement_id,), delay=(busy_until - utcnow()).total_seconds() + 0.5)
+    return written
 
 
 @task()
@@ -100,33 +106,23 @@ def _resume_after_start() -> None:
     resume_after_start()
 
 
-@task(retries=2, retry_delay=60)
-def alert_organizers(event_id: int, registration_id: int, signal_name: str) -> dict:
-    """Tell the event's group robots about a sign-up or a cancellation (in the town's default language)."""
-    from flask_babel import gettext as _
+@task()
+def deliver_webhook_alerts() -> int:
+    """Post the organizers' robot alerts that are due (rows written with the sign-ups; retried with backoff)."""
+    from notifications.webhooks import deliver_due_alerts
 
-    from events.models import Event, Registration
-    from notifications.webhooks import alert_event_organizers
-
-    event, registration = db.session.get(Event, event_id), db.session.get(Registration, registration_id)
-    if event is None or registration is None:
-        return {}
-    person = registration.user
-    heads = {"registration-confirmed": _("New sign-up (confirmed): %(title)s", title=event.title),
-             "registration-waitlisted": _("New sign-up (waitlist): %(title)s", title=event.title),
-             "registration-pending": _("New sign-up to approve: %(title)s", title=event.title),
-             "registration-cancelled": _("Cancelled: %(title)s", title=event.title)}
-    who = " · ".join(part for part in (person.display_name, person.company) if part)
-    seats = (_("%(taken)d of %(capacity)d seats taken", taken=event.seats_taken, capacity=event.capacity)
-             if event.capacity is not None else _("%(taken)d seats taken", taken=event.seats_taken))
-    return alert_event_organizers(event_id, heads[signal_name], f"{who}\n{seats}")
+    return deliver_due_alerts(now_fn=utcnow)
 
 
 def schedule_next_run(*, now: datetime | None = None) -> None:
     if huey.immediate:
         return  # tests drive time themselves
     now = now or utcnow()
-    soonest = db.session.scalar(sa.select(sa.func.min(Delivery.next_attempt_at)).where(Delivery.status == "pending"))
+    from notifications.models import WebhookDelivery
+
+    soonest = min((moment for moment in (
+        db.session.scalar(sa.select(sa.func.min(model.next_attempt_at)).where(model.status == "pending"))
+        for model in (Delivery, WebhookDelivery)) if moment is not None), default=None)
     if soonest is not None and soonest <= now + timedelta(minutes=2):
         delay = max(1.0, (soonest - now).total_seconds() + 0.5)
         process_due_deliveries.schedule(delay=delay)

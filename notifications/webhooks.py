@@ -3,7 +3,11 @@
 A robot's address is accepted only on that platform's own host, over HTTPS, at its documented path, so nobody can
 make the server call an internal address. DingTalk robots with 加签 sign `timestamp + "\\n" + secret` (HMAC-SHA256,
 Base64, URL-encoded into the query); Feishu robots with 签名校验 sign with `timestamp + "\\n" + secret` as the HMAC
-key over an empty message and send timestamp and sign in the body. Alerts are posted by a job after the commit."""
+key over an empty message and send timestamp and sign in the body.
+
+Alerts are rows (`webhook_deliveries`), one per robot, written in the sign-up's own transaction by one INSERT ...
+SELECT, and delivered like residents' messages: claimed with a lease, retried with backoff when the robot is
+unreachable, overloaded or rate-limits us, failed with the robot's reason otherwise or after the last attempt."""
 
 from __future__ import annotations
 
@@ -21,7 +25,7 @@ from flask_babel import lazy_gettext as _l
 
 from app.errors import DomainError, NotFound
 from app.extensions import db
-from notifications.models import WEBHOOK_KINDS, OrganizerWebhook
+from notifications.models import WEBHOOK_KINDS, OrganizerWebhook, WebhookDelivery
 
 ROBOTS = {
     "wecom": ({"qyapi.weixin.qq.com"}, "/cgi-bin/webhook/send", "key"),
@@ -115,18 +119,32 @@ def _network_url(url: str) -> str:
     return base.rstrip("/") + parts.path + (f"?{parts.query}" if parts.query else "")
 
 
+# Answers that mean "later": WeCom 45009 (API frequency), DingTalk 130101 (sending too fast), 410100 (flow control),
+# Feishu 9499 with HTTP 429 / 11232 (frequency limited), any "system busy" -1.
+RATE_LIMIT_CODES = {-1, 45009, 130101, 410100, 11232}
+
+
 def post_alert(webhook: OrganizerWebhook, title: str, text: str) -> str:
     """Send one alert; returns "" when the robot accepted it, or the reason it did not."""
+    return post_alert_with_outcome(webhook, title, text)[0]
+
+
+def post_alert_with_outcome(webhook: OrganizerWebhook, title: str, text: str) -> tuple[str, bool]:
+    """(reason or "", whether trying again later can help)."""
     url, body = build_request(webhook.kind, webhook.url, webhook.secret, title, text)
     try:
         response = requests.post(_network_url(url), json=body, timeout=10)
+    except requests.RequestException as error:
+        return f"unreachable: {type(error).__name__}", True
+    try:
         answer = response.json()
-    except (requests.RequestException, ValueError) as error:
-        return f"unreachable: {type(error).__name__}"
+    except ValueError:
+        return f"{response.status_code} not JSON", response.status_code >= 500 or response.status_code == 429
     code = answer.get("code", answer.get("StatusCode")) if webhook.kind == "feishu" else answer.get("errcode")
     if response.status_code == 200 and code == 0:
-        return ""
-    return f"{response.status_code} {code} {answer.get('msg') or answer.get('errmsg') or ''}".strip()[:200]
+        return "", False
+    reason = f"{response.status_code} {code} {answer.get('msg') or answer.get('errmsg') or ''}".strip()[:200]
+    return reason, response.status_code >= 500 or response.status_code == 429 or code in RATE_LIMIT_CODES
 
 
 def alert_event_organizers(event_id: int, title: str, text: str) -> dict[int, str]:
@@ -138,3 +156,90 @@ def alert_event_organizers(event_id: int, title: str, text: str) -> dict[int, st
         outcomes[webhook.id] = outcome
     db.session.commit()
     return outcomes
+
+
+# ---- alerts as delivery rows ---------------------------------------------------------------------------------------
+
+def queue_alerts(event_id: int, *, registration_id: int, signal: str, dedupe_key: str, now: datetime) -> int:
+    """In the change's own transaction: one pending alert per robot of the event, in one INSERT ... SELECT (nothing
+    is written, and nothing else is asked, when the event has no robot). A repeat of the same alert is skipped by
+    the unique (robot, dedupe key). Returns how many were written."""
+    from app.db_types import UTCDateTime
+
+    if db.session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    columns = ["webhook_id", "event_id", "registration_id", "signal", "dedupe_key", "status", "attempts",
+               "next_attempt_at", "last_error", "created_at"]
+    rows = sa.select(OrganizerWebhook.id, sa.literal(event_id), sa.literal(registration_id), sa.literal(signal),
+                     sa.literal(dedupe_key), sa.literal("pending"), sa.literal(0), sa.literal(now, UTCDateTime()),
+                     sa.literal(""), sa.literal(now, UTCDateTime())).where(OrganizerWebhook.event_id == event_id)
+    statement = insert(WebhookDelivery).from_select(columns, rows).on_conflict_do_nothing(
+        index_elements=["webhook_id", "dedupe_key"])
+    return db.session.execute(statement).rowcount or 0
+
+
+def compose_alert(event_id: int, registration_id: int | None, signal: str) -> tuple[str, str] | None:
+    """The alert's title and text, in the town's default language, with the seats taken when it is sent."""
+    from flask_babel import gettext as _
+
+    from events.models import Event, Registration
+
+    event = db.session.get(Event, event_id)
+    registration = db.session.get(Registration, registration_id) if registration_id else None
+    if event is None or registration is None:
+        return None
+    person = registration.user
+    heads = {"registration-confirmed": _("New sign-up (confirmed): %(title)s", title=event.title),
+             "registration-waitlisted": _("New sign-up (waitlist): %(title)s", title=event.title),
+             "registration-pending": _("New sign-up to approve: %(title)s", title=event.title),
+             "registration-cancelled": _("Cancelled: %(title)s", title=event.title)}
+    who = " · ".join(part for part in (person.display_name, person.company) if part)
+    seats = (_("%(taken)d of %(capacity)d seats taken", taken=event.seats_taken, capacity=event.capacity)
+             if event.capacity is not None else _("%(taken)d seats taken", taken=event.seats_taken))
+    return heads[signal], f"{who}\n{seats}"
+
+
+def deliver_due_alerts(*, now_fn, ids: list[int] | None = None, max_batches: int = 1000) -> int:
+    """Claim due alerts (a lease, as for residents' messages), post them, record each outcome; until none is due.
+    Returns how many robots accepted theirs."""
+    from notifications import services
+
+    config = current_app.config
+    batch, lease = config.get("NOTIFICATIONS_BATCH", 200), config.get("NOTIFICATIONS_LEASE_SECONDS", 120)
+    sent = 0
+    for _ in range(max_batches):
+        now = now_fn()
+        token, claimed = services.claim_due_deliveries(now=now, limit=batch, lease_seconds=lease, ids=ids,
+                                                       model=WebhookDelivery)
+        work = []
+        for delivery in claimed:
+            webhook = db.session.get(OrganizerWebhook, delivery.webhook_id)
+            text = compose_alert(delivery.event_id, delivery.registration_id, delivery.signal)
+            work.append((delivery.id, webhook, text))
+        db.session.commit()  # the lease holds while we post
+        if not claimed:
+            return sent
+        for delivery_id, webhook, text in work:
+            if webhook is None or text is None:
+                status, reason, temporary = "skipped", "nothing to send", False
+            else:
+                reason, temporary = post_alert_with_outcome(webhook, *text)
+                status = "sent" if not reason else ("retry" if temporary else "failed")
+                webhook.last_status = reason or "ok"
+            if services.finish_delivery(delivery_id, token, status=status, now=now_fn(), error=reason,
+                                        model=WebhookDelivery) and status == "sent":
+                sent += 1
+        db.session.commit()
+    return sent
+
+
+def alert_status(event_id: int) -> dict[int, dict]:
+    """Per robot of the event: how many alerts were sent, are pending, failed (with the last reason)."""
+    result: dict[int, dict] = {}
+    for webhook_id, status, count in db.session.execute(
+            sa.select(WebhookDelivery.webhook_id, WebhookDelivery.status, sa.func.count())
+            .where(WebhookDelivery.event_id == event_id).group_by(WebhookDelivery.webhook_id, WebhookDelivery.status)):
+        result.setdefault(webhook_id, {"sent": 0, "pending": 0, "failed": 0, "skipped": 0})[status] = count
+    return result

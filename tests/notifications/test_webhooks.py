@@ -131,3 +131,71 @@ def test_only_the_events_organizers_manage_its_robots(app, client, organizer, cr
                       json={"kind": "wecom", "url": "https://10.0.0.1/cgi-bin/webhook/send?key=x"})
     assert bad.status_code == 400 and bad.get_json()["error"]["code"] == "invalid_webhook_url"
     assert client.delete(f"/api/v1/notifications/webhooks/{listed[0]['id']}", headers=csrf).status_code == 204
+
+
+# ---- alerts as delivery rows: written with the sign-up, retried with backoff, failed with the robot's reason --------
+
+def alert_rows(event_id):
+    import sqlalchemy as sa
+
+    from notifications.models import WebhookDelivery
+
+    db.session.expire_all()
+    return list(db.session.scalars(sa.select(WebhookDelivery).where(WebhookDelivery.event_id == event_id)
+                                   .order_by(WebhookDelivery.id)))
+
+
+def test_an_alert_is_a_row_written_with_the_sign_up_and_gone_with_its_rollback(app, organizer, create_event,
+                                                                               create_resident, monkeypatch):
+    from events import services as events
+    from notifications import tasks
+
+    posted = []
+    monkeypatch.setattr(tasks, "deliver_webhook_alerts", lambda: posted.append(1))
+    event = create_event(created_by_id=organizer.id)
+    webhooks.add_webhook(event.id, organizer, kind="wecom", url=WECOM, now=utcnow())
+    webhooks.add_webhook(event.id, organizer, kind="feishu", url=FEISHU, now=utcnow())
+    db.session.commit()
+    events.register_for_event(event.id, create_resident(), now=utcnow())
+    db.session.rollback()
+    assert alert_rows(event.id) == [] and posted == []
+    events.register_for_event(event.id, create_resident(), now=utcnow())
+    db.session.commit()
+    rows = alert_rows(event.id)
+    assert [(r.signal, r.status) for r in rows] == [("registration-confirmed", "pending")] * 2 and posted == [1]
+
+
+def test_an_unreachable_or_busy_robot_is_retried_with_backoff_until_it_answers(app, robots, organizer, create_event,
+                                                                                 create_resident, sign_up):
+    from datetime import timedelta
+
+    event = create_event(created_by_id=organizer.id, title="技术沙龙：重试")
+    webhooks.add_webhook(event.id, organizer, kind="wecom", url=WECOM, now=utcnow())
+    db.session.commit()
+    app.config["NOTIFICATIONS_WEBHOOK_TEST_HOSTS"] = {"qyapi.weixin.qq.com": "http://127.0.0.1:9"}  # nobody there
+    sign_up(event, create_resident(name="韩梅梅"))
+    [row] = alert_rows(event.id)
+    assert row.status == "pending" and row.attempts == 1 and row.last_error.startswith("unreachable")
+    first_retry = row.next_attempt_at
+
+    app.config["NOTIFICATIONS_WEBHOOK_TEST_HOSTS"] = {"qyapi.weixin.qq.com": robots.base}
+    assert webhooks.deliver_due_alerts(now_fn=utcnow) == 0  # not due yet: nothing is posted early
+    assert robots.requests == []
+    assert webhooks.deliver_due_alerts(now_fn=lambda: first_retry + timedelta(seconds=1)) == 1
+    [row] = alert_rows(event.id)
+    assert row.status == "sent" and row.attempts == 2
+    assert "韩梅梅" in json.loads(robots.requests[0]["body"])["markdown"]["content"]
+
+
+def test_a_robot_that_refuses_the_alert_fails_it_with_its_reason_and_nothing_is_sent_twice(
+        app, robots, organizer, create_event, create_resident, sign_up):
+    event = create_event(created_by_id=organizer.id)
+    webhooks.add_webhook(event.id, organizer, kind="dingtalk", url=DINGTALK, secret="SECwrong", now=utcnow())
+    db.session.commit()
+    person = create_resident()
+    sign_up(event, person)
+    sign_up(event, person)  # a double tap: the same registration, no second alert
+    [row] = alert_rows(event.id)
+    assert row.status == "failed" and "310000" in row.last_error
+    assert webhooks.alert_status(event.id) == {row.webhook_id: {"sent": 0, "pending": 0, "failed": 1, "skipped": 0}}
+    assert len(robots.requests) == 1

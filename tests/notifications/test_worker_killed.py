@@ -1,7 +1,8 @@
-"""Kill the worker (SIGKILL) in the middle of an announcement to many residents, start it again: every resident
-ends with exactly one inbox message, and every push is delivered (at least once: the payload's id lets the service
-worker drop a repeat). Real processes: `flask --app app worker` on the test's database, a push service on 127.0.0.1
-answering after 50 ms."""
+"""Kill the worker (SIGKILL) in the middle of an announcement's fan-out to many residents, start it again: every
+resident ends with exactly one inbox message, and every push is delivered (at least once: the payload's id lets the
+service worker drop a repeat). Real processes: `flask --app app worker` on the test's database, a push service on
+127.0.0.1 answering after 50 ms; 1,000 residents in chunks of 5, so that the kill lands while inbox rows are still
+being written and the first deliveries are claimed (leased) and in flight."""
 
 import os
 import signal
@@ -20,7 +21,7 @@ from notifications.models import Announcement, Delivery, Notification, Notificat
 from tests.notifications.pushservice import BrowserKeys, PushService
 
 pytestmark = pytest.mark.integration
-RESIDENTS = 150
+RESIDENTS = 1000
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -28,8 +29,8 @@ def start_worker(database_url, instance, vapid_keys, log):
     env = {**os.environ, "APP_ENV": "development", "DATABASE_URL": database_url, "INSTANCE_PATH": str(instance),
            "TASK_QUEUE": "embedded", "SECRET_KEY": "test-secret-key-not-for-production", "DEMO_MODE": "0",
            "VAPID_PRIVATE_KEY": vapid_keys[0], "VAPID_PUBLIC_KEY": vapid_keys[1],
-           "PUBLIC_BASE_URL": "https://events.beiyang.test", "NOTIFICATIONS_LEASE_SECONDS": "3",
-           "NOTIFICATIONS_FANOUT_CHUNK": "20", "NOTIFICATIONS_BATCH": "10", "NOTIFICATIONS_SEND_CONCURRENCY": "4"}
+           "PUBLIC_BASE_URL": "https://events.beiyang.test", "NOTIFICATIONS_LEASE_SECONDS": "10",
+           "NOTIFICATIONS_FANOUT_CHUNK": "5", "NOTIFICATIONS_BATCH": "10", "NOTIFICATIONS_SEND_CONCURRENCY": "4"}
     env.pop("REDIS_URL", None)
     return subprocess.Popen([sys.executable, "-m", "flask", "--app", "app", "worker", "--workers", "2"], cwd=ROOT,
                             env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
@@ -42,12 +43,12 @@ def count(query):
     return value
 
 
-def wait_for(condition, timeout, what, log_path):
+def wait_for(condition, timeout, what, log_path, every=0.2):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if condition():
             return
-        time.sleep(0.2)
+        time.sleep(every)
     raise AssertionError(f"timed out waiting for {what}\n--- worker log ---\n{log_path.read_text()[-4000:]}")
 
 
@@ -79,16 +80,24 @@ def test_a_killed_worker_loses_no_message_and_doubles_none(app, database_url, or
         with log_path.open("ab") as log:
             worker = start_worker(database_url, tmp_path / "instance", vapid_keys, log)
             try:
-                wait_for(lambda: len(push.received) >= 30, 60, "the first pushes", log_path)
+                written = (sa.select(sa.func.count()).select_from(Notification)
+                           .where(Notification.announcement_id == announcement_id))
+                claimed = (sa.select(sa.func.count()).select_from(Delivery).join(Notification)
+                           .where(Notification.announcement_id == announcement_id, Delivery.attempts > 0))
+                wait_for(lambda: count(written) >= 50 and count(claimed) >= 1, 60,
+                         "the fan-out under way and the first pushes", log_path, every=0.02)
                 os.killpg(worker.pid, signal.SIGKILL)
                 worker.wait(timeout=10)
             finally:
                 if worker.poll() is None:
                     os.killpg(worker.pid, signal.SIGKILL)
-            rows_at_kill = count(sa.select(sa.func.count()).select_from(Notification)
-                                 .where(Notification.announcement_id == announcement_id))
+            rows_at_kill = count(written)
             sent_at_kill = count(webpush_done)
-            assert sent_at_kill < RESIDENTS, "the worker finished before it was killed: nothing was tested"
+            claimed_at_kill = count(claimed)
+            cursor_at_kill = count(sa.select(Announcement.cursor).where(Announcement.id == announcement_id))
+            assert 0 < rows_at_kill < RESIDENTS + 1, "the kill did not land in the middle of the fan-out"
+            assert count(sa.select(Announcement.status).where(Announcement.id == announcement_id)) == "sending"
+            assert sent_at_kill < rows_at_kill
 
             worker = start_worker(database_url, tmp_path / "instance", vapid_keys, log)
             try:
@@ -110,4 +119,5 @@ def test_a_killed_worker_loses_no_message_and_doubles_none(app, database_url, or
         assert received, f"resident {user.id} got no push"
         assert {keys[user.id].decrypt(r["body"])["id"] for r in received} == {message_of[user.id]}
     repeats = len(push.received) - RESIDENTS
-    print(f"rows at kill {rows_at_kill}, pushes sent at kill {sent_at_kill}, repeated pushes {repeats}")
+    print(f"inbox rows at kill {rows_at_kill} of {RESIDENTS + 1} (cursor {cursor_at_kill}), pushes sent at kill "
+          f"{sent_at_kill}, deliveries claimed at kill {claimed_at_kill}, repeated pushes {repeats}")
