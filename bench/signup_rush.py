@@ -24,8 +24,6 @@ import argparse
 import asyncio
 import os
 import secrets
-import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -35,9 +33,16 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-BIN = Path(sys.executable).parent
-POSTGRES_ADMIN_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
-REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+
+from bench.harness import (  # noqa: E402,F401  (after the path is set; re-exported for bench/checkin_rush.py)
+    BIN,
+    POSTGRES_ADMIN_URL,
+    REDIS_URL,
+    Server,
+    free_port,
+    percentile,
+    production_env,
+)
 
 
 @dataclass
@@ -54,29 +59,10 @@ class Result:
         return self.requests / self.seconds if self.seconds else 0.0
 
     def percentile(self, p: float) -> float:
-        ordered = sorted(self.latencies_ms)
-        if not ordered:
-            return float("nan")
-        return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
+        return percentile(self.latencies_ms, p)
 
 
 # ---- the deployment -------------------------------------------------------------------------------------------
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def production_env(database_url: str, redis_url: str | None, instance: Path) -> dict:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("DATABASE_", "REDIS_", "TASK_", "SOCKETIO_"))}
-    env.update({"APP_ENV": "production", "SECRET_KEY": secrets.token_hex(32), "DATABASE_URL": database_url,
-                "INSTANCE_PATH": str(instance), "RATELIMIT_KEY_PREFIX": f"bench-{secrets.token_hex(4)}",
-                "TASK_QUEUE_NAME": f"bench{secrets.token_hex(4)}", "SOCKETIO_CHANNEL": f"bench-{secrets.token_hex(4)}"})
-    if redis_url:
-        env["REDIS_URL"] = redis_url
-    return env
-
 
 def prepare_data(env: dict, residents: int, capacity: int) -> tuple[list[str], list[int]]:
     """Migrate, then create residents with tokens and two published salons, through the services."""
@@ -113,52 +99,6 @@ with app.app_context():
     out = subprocess.run([str(BIN / "python"), "-c", script], cwd=ROOT, env=env, check=True, capture_output=True,
                          text=True).stdout.split("\n")
     return [line for line in out[1:] if line.startswith("bye_")], [int(x) for x in out[0].split()]
-
-
-class Server:
-    def __init__(self, env: dict, threads: int, log: Path):
-        self.port = free_port()
-        self.log = log
-        with log.open("wb") as handle:
-            self.process = subprocess.Popen(
-                [str(BIN / "gunicorn"), "-w", "1", "--threads", str(threads), "--no-control-socket",
-                 "--backlog", "2048", "-b", f"127.0.0.1:{self.port}", "app.wsgi:app"],
-                cwd=ROOT, env=env, stdout=handle, stderr=subprocess.STDOUT, start_new_session=True)
-        self.url = f"http://127.0.0.1:{self.port}"
-
-    def wait_ready(self) -> None:
-        import urllib.request
-
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                with urllib.request.urlopen(self.url + "/healthz", timeout=2) as answer:  # noqa: S310 (http only)
-                    if answer.status == 200:
-                        return
-            except OSError:
-                time.sleep(0.2)
-        raise SystemExit(f"server did not start:\n{self.log.read_text()[-3000:]}")
-
-    def peak_memory_mb(self) -> float:
-        """VmHWM (peak resident set) of the master and its worker(s)."""
-        pids = [self.process.pid]
-        children = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children")
-        if children.exists():
-            pids += [int(p) for p in children.read_text().split()]
-        total_kb = 0
-        for pid in pids:
-            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-                if line.startswith("VmHWM:"):
-                    total_kb += int(line.split()[1])
-        return total_kb / 1024
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGTERM)
-            try:
-                self.process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.process.pid, signal.SIGKILL)
 
 
 # ---- the load -------------------------------------------------------------------------------------------------

@@ -40,6 +40,10 @@ _PENDING_KEY = "judging.realtime.changed"
 
 _batches: dict[object, dict[int, set[str]]] = {}  # app -> {round_id: {"stage", "scores"}}
 _batches_lock = threading.Lock()
+# One announcer of a process reads and emits at a time: a batch read later is emitted later, so a screen never gets
+# an older leaderboard after a newer one from the same process. Across processes, payloads carry the time their
+# read began (`updated_at`, `server_now`), and screens drop one older than what they show.
+_announcing = threading.Lock()
 _idle = threading.Condition(_batches_lock)
 _running = 0  # announcers started and not finished
 
@@ -198,14 +202,15 @@ def _announce_batch(app) -> None:
     global _running
     try:
         socketio.sleep(ANNOUNCE_DELAY_SECONDS)
-        with _batches_lock:
-            batch = _batches.pop(app, {})
-        if batch:
-            with app.app_context():
-                try:
-                    _announce(batch)
-                finally:
-                    db.session.remove()
+        with _announcing:
+            with _batches_lock:
+                batch = _batches.pop(app, {})
+            if batch:
+                with app.app_context():
+                    try:
+                        _announce(batch)
+                    finally:
+                        db.session.remove()
     except Exception:  # the change is committed; a lost broadcast only delays a screen (clients re-fetch)
         log.exception("announcing judging changes failed")
     finally:

@@ -20,7 +20,11 @@
   function refresh() {
     return fetch(root.dataset.api, { credentials: "same-origin" }).then(function (r) { return r.json(); }).then(show);
   }
+  var shownAt = 0;  // the server's read time of what is shown: an older payload arriving later is dropped
   function show(payload) {
+    var at = Date.parse(payload.stage.server_now) || 0;
+    if (at < shownAt) return;
+    shownAt = at;
     data = payload;
     offset = Date.parse(payload.stage.server_now) - Date.now();
     $("round-state").textContent = T.states[payload.round.state] || payload.round.state;

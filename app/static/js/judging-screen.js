@@ -7,7 +7,11 @@
   var T = JSON.parse(document.getElementById("judging-i18n").textContent);
   var $ = function (id) { return root.querySelector("[data-testid=" + id + "]"); };
   var seen = {};
+  var shownAt = 0;  // when the board on screen was read by the server: an older one arriving later is dropped
   function show(board) {
+    var at = Date.parse(board.updated_at) || 0;
+    if (at < shownAt) return;
+    shownAt = at;
     var list = $("rows");
     list.innerHTML = "";
     board.rows.forEach(function (row) {

@@ -1,0 +1,107 @@
+"""What the benchmarks share: the production-shaped environment, a gunicorn instance (start, wait for /healthz, peak
+memory, stop), a free port, throwaway PostgreSQL databases, and percentiles."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+BIN = Path(sys.executable).parent
+POSTGRES_ADMIN_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+
+
+def percentile(values, p: float) -> float:
+    """The p-th percentile by nearest rank on the sorted values (NaN when there are none)."""
+    ordered = sorted(values)
+    if not ordered:
+        return float("nan")
+    return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def production_env(database_url: str, redis_url: str | None, instance: Path) -> dict:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DATABASE_", "REDIS_", "TASK_", "SOCKETIO_"))}
+    env.update({"APP_ENV": "production", "SECRET_KEY": secrets.token_hex(32), "DATABASE_URL": database_url,
+                "INSTANCE_PATH": str(instance), "RATELIMIT_KEY_PREFIX": f"bench-{secrets.token_hex(4)}",
+                "TASK_QUEUE_NAME": f"bench{secrets.token_hex(4)}", "SOCKETIO_CHANNEL": f"bench-{secrets.token_hex(4)}"})
+    if redis_url:
+        env["REDIS_URL"] = redis_url
+    return env
+
+
+def create_postgres_database(prefix: str = "beiyang_bench") -> tuple[str, str]:
+    """A new, empty PostgreSQL database: (its name, its URL)."""
+    import psycopg
+
+    name = f"{prefix}_{secrets.token_hex(4)}"
+    with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    return name, POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + "/" + name
+
+
+def drop_postgres_database(name: str) -> None:
+    import psycopg
+
+    with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+class Server:
+    """One gunicorn instance (one threaded worker, production settings from `env`) in its own process group."""
+
+    def __init__(self, env: dict, threads: int, log: Path):
+        self.port = free_port()
+        self.log = log
+        with log.open("wb") as handle:
+            self.process = subprocess.Popen(
+                [str(BIN / "gunicorn"), "-w", "1", "--threads", str(threads), "--no-control-socket",
+                 "--backlog", "2048", "-b", f"127.0.0.1:{self.port}", "app.wsgi:app"],
+                cwd=ROOT, env=env, stdout=handle, stderr=subprocess.STDOUT, start_new_session=True)
+        self.url = f"http://127.0.0.1:{self.port}"
+
+    def wait_ready(self) -> None:
+        import urllib.request
+
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                with urllib.request.urlopen(self.url + "/healthz", timeout=2) as answer:  # noqa: S310 (http only)
+                    if answer.status == 200:
+                        return
+            except OSError:
+                time.sleep(0.2)
+        raise SystemExit(f"server did not start:\n{self.log.read_text()[-3000:]}")
+
+    def peak_memory_mb(self) -> float:
+        """VmHWM (peak resident set) of the master and its worker(s)."""
+        pids = [self.process.pid]
+        children = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children")
+        if children.exists():
+            pids += [int(p) for p in children.read_text().split()]
+        total_kb = 0
+        for pid in pids:
+            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+                if line.startswith("VmHWM:"):
+                    total_kb += int(line.split()[1])
+        return total_kb / 1024
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
