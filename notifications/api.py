@@ -74,6 +74,22 @@ class PushEndpointSchema(Schema):
     endpoint = fields.String(required=True)
 
 
+class OldPushKeysSchema(Schema):
+    auth = fields.String(required=True)
+    p256dh = fields.String(load_default="")
+
+
+class OldPushSubscriptionSchema(Schema):
+    endpoint = fields.String(required=True, validate=validate.Length(max=1000))
+    keys = fields.Nested(OldPushKeysSchema, required=True)
+    expirationTime = fields.Raw(allow_none=True, load_default=None)  # noqa: N815
+
+
+class ResubscribeSchema(Schema):
+    old = fields.Nested(OldPushSubscriptionSchema, required=True)
+    new = fields.Nested(PushSubscriptionSchema, required=True)
+
+
 class PushConfigSchema(Schema):
     public_key = fields.String(metadata={"description": "VAPID public key (applicationServerKey), base64url"})
     enabled = fields.Boolean()
@@ -164,6 +180,21 @@ class PushSubscriptions(MethodView):
         """Unsubscribe this browser (only my own subscription)."""
         services.unsubscribe_device(current_user.id, payload["endpoint"])
         db.session.commit()
+
+
+@blp.route("/push/resubscribe", methods=["POST"])
+@blp.arguments(ResubscribeSchema)
+@blp.response(200, PushEndpointSchema)
+@blp.alt_response(404, schema="Error", description="subscription_not_found (unknown endpoint or wrong auth secret)")
+def resubscribe(payload):
+    """The service worker's `pushsubscriptionchange`: replace the old subscription (proved by its auth secret) with
+    the new one, for the same person. Sent without cookies; no sign-in needed."""
+    subscription = services.resubscribe_device(
+        old_endpoint=payload["old"]["endpoint"], old_auth=payload["old"]["keys"]["auth"],
+        endpoint=payload["new"]["endpoint"], p256dh=payload["new"]["keys"]["p256dh"],
+        auth=payload["new"]["keys"]["auth"], now=utcnow())
+    db.session.commit()
+    return {"endpoint": subscription.endpoint}
 
 
 class QuietHoursSchema(Schema):

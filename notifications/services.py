@@ -555,3 +555,74 @@ def preferences_view(user_id: int) -> dict:
                         "end": clock(settings.quiet_end_minute), "timezone": settings.timezone or "Asia/Shanghai"},
     }
 
+
+
+# ---- WeChat -------------------------------------------------------------------------------------------------------
+
+def wechat_configured() -> bool:
+    config = current_app.config
+    return bool(config.get("WECHAT_APP_ID") and config.get("WECHAT_APP_SECRET"))
+
+
+def link_wechat(user_id: int, code: str) -> str:
+    """Bind the WeChat account that came back from the official account's authorisation (its one-time `code`) to
+    this person: WeChat messages then reach them. One WeChat account belongs to one person here: a phone that
+    linked it to another account before moves it to this one. Returns the openid."""
+    from notifications.channels.wechat import OAuthRefused, openid_for_code
+
+    if not wechat_configured():
+        raise DomainError("wechat_not_configured", _l("WeChat is not set up on this site."), status=409)
+    if not (code or "").strip() or len(code) > 200:
+        raise DomainError("wechat_refused", _l("WeChat did not confirm your account. Please try again."))
+    try:
+        openid = openid_for_code(dict(current_app.config), code.strip())
+    except OAuthRefused as error:
+        current_app.logger.info("WeChat authorisation refused: %s", error)
+        raise DomainError("wechat_refused", _l("WeChat did not confirm your account. Please try again.")) from None
+    db.session.execute(sa.update(NotificationSettings).where(NotificationSettings.wechat_openid == openid,
+                                                             NotificationSettings.user_id != user_id)
+                       .values(wechat_openid=None).execution_options(synchronize_session=False))
+    settings = db.session.get(NotificationSettings, user_id) or NotificationSettings(user_id=user_id)
+    settings.wechat_openid = openid
+    db.session.add(settings)
+    db.session.flush()
+    return openid
+
+
+def unlink_wechat(user_id: int) -> None:
+    settings = db.session.get(NotificationSettings, user_id)
+    if settings is not None:
+        settings.wechat_openid = None
+        db.session.flush()
+
+
+def wechat_linked(user_id: int) -> bool:
+    return bool(db.session.scalar(sa.select(NotificationSettings.wechat_openid)
+                                  .where(NotificationSettings.user_id == user_id)))
+
+
+def resubscribe_device(*, old_endpoint: str, old_auth: str, endpoint: str, p256dh: str, auth: str,
+                       now: datetime) -> PushSubscription:
+    """The browser's push service replaced a subscription (the service worker's `pushsubscriptionchange`): move the
+    old one's owner to the new one. No session is needed (a service worker has no CSRF token, and the person may
+    be signed out); the proof is the old subscription's auth secret, which only that browser and we know."""
+    import hmac
+
+    old = db.session.scalar(sa.select(PushSubscription).where(
+        PushSubscription.endpoint == (old_endpoint or "").strip()))
+    if old is None or not hmac.compare_digest(old.auth.encode(), (old_auth or "").strip().encode()):
+        raise NotFound("subscription_not_found", _l("This push subscription is unknown."))
+    allow_insecure = current_app.config.get("NOTIFICATIONS_ALLOW_INSECURE_PUSH", False)
+    cleaned = validate_subscription(endpoint, p256dh, auth, allow_insecure=allow_insecure)
+    taken = db.session.scalar(sa.select(PushSubscription).where(PushSubscription.endpoint == cleaned["endpoint"],
+                                                                PushSubscription.id != old.id))
+    if taken is not None:
+        if taken.user_id != old.user_id:
+            raise DomainError("subscription_taken", _l("This push subscription belongs to someone else."),
+                              status=409)
+        db.session.delete(taken)
+        db.session.flush()
+    old.endpoint, old.p256dh, old.auth = cleaned["endpoint"], cleaned["p256dh"], cleaned["auth"]
+    old.created_at = now
+    db.session.flush()
+    return old

@@ -90,6 +90,67 @@ def preferences():
                            channel_labels=CHANNEL_LABELS)
 
 
+_WECHAT_STATE = "notifications.wechat_state"
+
+
+@bp.get("/notifications/wechat")
+@login_required
+def wechat():
+    """Link this account to the person's WeChat (the town's official account), so messages can reach them there."""
+    return render_template("notifications/wechat.html", configured=services.wechat_configured(),
+                           linked=services.wechat_linked(current_user.id))
+
+
+@bp.post("/notifications/wechat/link")
+@login_required
+def wechat_link():
+    """Off to WeChat's authorisation page, with a one-time `state` kept in this session (no other site can finish
+    a link into this account)."""
+    import secrets
+
+    from flask import current_app, session
+
+    from notifications.channels.wechat import authorize_url
+
+    if not services.wechat_configured():
+        abort(404)
+    state = session[_WECHAT_STATE] = secrets.token_urlsafe(16)
+    callback = url_for("notifications.wechat_callback", _external=True)
+    return redirect(authorize_url(dict(current_app.config), redirect_uri=callback, state=state))
+
+
+@bp.get("/notifications/wechat/callback")
+@login_required
+def wechat_callback():
+    """WeChat comes back here with `code` and our `state`: the state must be this session's, once."""
+    from flask import session
+
+    from app.errors import DomainError
+
+    expected = session.pop(_WECHAT_STATE, None)
+    if not expected or request.args.get("state") != expected:
+        flash(_l("This WeChat link has expired. Please start again."), "error")
+        return redirect(url_for("notifications.wechat")), 303
+    try:
+        services.link_wechat(current_user.id, request.args.get("code", ""))
+        db.session.commit()
+    except DomainError as refused:
+        db.session.rollback()
+        flash(str(refused.message), "error")
+    else:
+        flash(_l("Your WeChat is linked: messages you choose will reach you there."), "success")
+    return redirect(url_for("notifications.wechat")), 303
+
+
+@bp.post("/notifications/wechat/unlink")
+@login_required
+def wechat_unlink():
+    services.unlink_wechat(current_user.id)
+    db.session.commit()
+    flash(_l("Your WeChat is no longer linked."), "success")
+    return redirect(url_for("notifications.wechat"))
+
+
 SEGMENT_LABELS = {
     "all": _l("All residents"),
     "registrants": _l("Everyone signed up for an event"),

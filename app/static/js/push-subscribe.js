@@ -20,6 +20,20 @@
     .then(function (config) {
       if (!config.enabled) { return; }
       box.hidden = false;
+      // Already subscribed on this device: send the current subscription again (it may have been replaced while
+      // no page was open and the service worker could not prove the old one).
+      if (window.Notification && Notification.permission === "granted") {
+        navigator.serviceWorker.getRegistration("/").then(function (registration) {
+          return registration && registration.pushManager.getSubscription();
+        }).then(function (subscription) {
+          if (!subscription) { return; }
+          fetch("/api/v1/notifications/push/subscriptions", {
+            method: "POST", credentials: "same-origin",
+            headers: { "Content-Type": "application/json", "X-CSRFToken": csrf },
+            body: JSON.stringify(subscription.toJSON())
+          });
+        }).catch(function () {});
+      }
       button.addEventListener("click", function () {
         button.disabled = true;
         navigator.serviceWorker.register("/sw.js", { scope: "/" })

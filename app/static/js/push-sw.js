@@ -27,6 +27,41 @@
     );
   });
 
+  function keyBytes(base64url) {
+    var padded = (base64url + "===".slice((base64url.length + 3) % 4)).replace(/-/g, "+").replace(/_/g, "/");
+    var raw = atob(padded);
+    var bytes = new Uint8Array(raw.length);
+    for (var i = 0; i < raw.length; i++) { bytes[i] = raw.charCodeAt(i); }
+    return bytes;
+  }
+
+  /* The push service replaced this browser's subscription (it expired or was rotated): subscribe again if the
+     browser did not already, and tell the server, proving the old one with its auth secret (no cookie, no CSRF:
+     a service worker has neither). Without the old subscription there is nothing to prove: the next visit of the
+     settings page sends the current one with the person's session (push-subscribe.js). */
+  function resubscribe(oldSubscription, newSubscription) {
+    var fresh = newSubscription ? Promise.resolve(newSubscription) :
+      fetch("/api/v1/notifications/push/config", { credentials: "omit" })
+        .then(function (r) { return r.json(); })
+        .then(function (config) {
+          var key = (oldSubscription && oldSubscription.options && oldSubscription.options.applicationServerKey) ||
+                    keyBytes(config.public_key);
+          return self.registration.pushManager.subscribe({ userVisibleOnly: true, applicationServerKey: key });
+        });
+    return fresh.then(function (subscription) {
+      if (!oldSubscription || !subscription) { return null; }
+      return fetch("/api/v1/notifications/push/resubscribe", {
+        method: "POST", credentials: "omit", headers: { "Content-Type": "application/json" },
+        body: JSON.stringify({ old: oldSubscription.toJSON(), "new": subscription.toJSON() })
+      });
+    });
+  }
+  self.beiyangPush = { resubscribe: resubscribe };
+
+  self.addEventListener("pushsubscriptionchange", function (event) {
+    event.waitUntil(resubscribe(event.oldSubscription, event.newSubscription));
+  });
+
   self.addEventListener("notificationclick", function (event) {
     event.notification.close();
     var url = (event.notification.data && event.notification.data.url) || "/notifications";
