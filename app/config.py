@@ -79,6 +79,9 @@ class Config:
         self.SQLALCHEMY_DATABASE_URI = normalise_database_url(
             os.environ.get("DATABASE_URL") or f"sqlite:///{INSTANCE_PATH / 'beiyang.sqlite3'}"
         )
+        # A server connection can drop (a restart, a proxy's idle timeout): test it before use. A SQLite file
+        # cannot, and the test would cost a statement on every request.
+        self.SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": not self.SQLALCHEMY_DATABASE_URI.startswith("sqlite")}
         self.REDIS_URL = os.environ.get("REDIS_URL") or None
         self.PORT = _env_int("PORT", 5000)
         self.DEMO_MODE = _env_bool("DEMO_MODE", self.default_demo_mode())
