@@ -88,9 +88,9 @@ def test_the_section_tabs_follow_who_is_signed_in(client, create_resident, creat
 
     sign_in(client, create_resident())
     page = client.get("/me/events").get_data(as_text=True)
-    assert _tabs(page) == ["活动", "我的活动", "我的日历", "导师"]
+    assert _tabs(page) == ["活动", "我的活动", "我的日历", "导师", "创业大赛"]
     assert '<a href="/me/events" aria-current="page">' in page
 
     client.post("/auth/logout", data={"csrf_token": csrf_token_from(client)})
     sign_in(client, create_resident(roles=(("organizer", f"event:{event.id}"),)))
-    assert _tabs(client.get("/").get_data(as_text=True)) == ["活动", "我的活动", "我的日历", "导师", "管理"]
+    assert _tabs(client.get("/").get_data(as_text=True)) == ["活动", "我的活动", "我的日历", "导师", "创业大赛", "管理"]
