@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import logging
 
-from app.realtime import emit_to_user
+from app.extensions import socketio
+from app.realtime import emit_to_user, user_room
 
 log = logging.getLogger(__name__)
 
@@ -26,3 +27,15 @@ def announce(created: list[dict]) -> None:
 def tell_read(user_id: int) -> None:
     """The person read messages on one device: their other pages refresh their badge."""
     emit_to_user(user_id, READ_EVENT, {"user_id": user_id})
+
+
+def announce_to_many(user_ids: list[int], payload: dict) -> None:
+    """One message to many people's open pages at once (an announcement's chunk): one emit addressed to all their
+    personal rooms, not one per person (a thousand Redis publishes per chunk cost more than writing the rows). The
+    payload is the same for all, so it carries the announcement, not each person's message id."""
+    if not user_ids:
+        return
+    try:
+        socketio.emit(NEW_EVENT, payload, to=[user_room(user_id) for user_id in user_ids])
+    except Exception:  # committed already; the pages catch up on their next fetch
+        log.exception("live announcement to %d people failed", len(user_ids))

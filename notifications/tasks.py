@@ -41,6 +41,29 @@ def deliver_notifications(notification_ids: list[int]) -> int:
     return drain(ids=ids) if ids else 0
 
 
+@task(retries=2, retry_delay=5)
+def announce_chunk(notification_ids: list[int]) -> int:
+    """One chunk of an announcement, after its commit: the live message to each recipient's open pages, then its
+    deliveries. A job of its own, so that the fan-out only writes rows and other workers do this meanwhile."""
+    from notifications import realtime
+
+    rows = db.session.execute(sa.select(Notification.user_id, Notification.locale, Notification.announcement_id,
+                                        Notification.title, Notification.body, Notification.link,
+                                        Notification.urgent, Notification.created_at)
+                              .where(Notification.id.in_(notification_ids))).all()
+    db.session.rollback()
+    by_text: dict[tuple, list[int]] = {}
+    for row in rows:  # one emit per language: everyone reading the same text shares it
+        by_text.setdefault((row.announcement_id, row.title, row.body, row.link, row.urgent, row.created_at),
+                           []).append(row.user_id)
+    for (announcement_id, title, body, link, urgent, created_at), user_ids in by_text.items():
+        realtime.announce_to_many(user_ids, {
+            "id": None, "announcement_id": announcement_id, "category": "announcements", "kind": "announcement",
+            "title": title, "body": body, "link": link, "urgent": urgent, "created_at": created_at.isoformat()})
+    ids = list(db.session.scalars(sa.select(Delivery.id).where(Delivery.notification_id.in_(notification_ids))))
+    return drain(ids=ids) if ids else 0
+
+
 @task()
 def process_due_deliveries() -> int:
     """Send everything due; then book a run for the next retry that falls due within the next minutes."""

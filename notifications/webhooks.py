@@ -175,9 +175,10 @@ def queue_alerts(event_id: int, *, registration_id: int, signal: str, dedupe_key
     rows = sa.select(OrganizerWebhook.id, sa.literal(event_id), sa.literal(registration_id), sa.literal(signal),
                      sa.literal(dedupe_key), sa.literal("pending"), sa.literal(0), sa.literal(now, UTCDateTime()),
                      sa.literal(""), sa.literal(now, UTCDateTime())).where(OrganizerWebhook.event_id == event_id)
-    statement = insert(WebhookDelivery).from_select(columns, rows).on_conflict_do_nothing(
-        index_elements=["webhook_id", "dedupe_key"])
-    return db.session.execute(statement).rowcount or 0
+    table = WebhookDelivery.__table__
+    statement = insert(table).from_select(columns, rows).on_conflict_do_nothing(
+        index_elements=["webhook_id", "dedupe_key"]).returning(table.c.id)
+    return len(db.session.execute(statement).all())  # RETURNING: rowcount is not reliable for INSERT ... SELECT
 
 
 def compose_alert(event_id: int, registration_id: int | None, signal: str) -> tuple[str, str] | None:

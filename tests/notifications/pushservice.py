@@ -66,6 +66,8 @@ class PushService:
                 pass
 
         class Server(ThreadingHTTPServer):
+            request_queue_size = 256  # the default 5 drops connections under many senders (SYN retried in 1 s, 3 s …)
+
             def handle_error(self, request, client_address):
                 pass  # a killed client's dropped keep-alive connection is expected here
 

@@ -69,3 +69,30 @@ def test_a_refused_sign_up_sends_nothing_live(app, create_event, create_resident
             assert not mine.arrived.wait(0.5) and mine.messages == []
         finally:
             mine.client.disconnect()
+
+
+def test_an_announcement_reaches_each_recipients_open_page_once_in_their_language(app, create_resident):
+    """One emit per chunk and language, addressed to every recipient's room: each open page hears it once, in its
+    person's language; someone outside the segment hears nothing."""
+    from notifications import announcements
+
+    organizer = create_resident(name="组织者", roles=["organizer"], company="主办方")
+    chinese, english = create_resident(company="模速科技"), create_resident(company="模速科技", locale="en")
+    outsider = create_resident(company="别的公司")
+    tokens = [issue_api_token(person, now=utcnow()) for person in (chinese, english, outsider)]
+    db.session.commit()
+    with live_server(app) as base:
+        listeners = [Listener(base, token) for token in tokens]
+        try:
+            announcements.create_announcement(organizer, segment={"kind": "company", "company": "模速科技"},
+                                              title="模速空间停电通知", title_en="Power cut at ModelSpeed",
+                                              body="周六 9:00-12:00", now=utcnow())
+            db.session.commit()
+            assert listeners[0].arrived.wait(TIMEOUT) and listeners[1].arrived.wait(TIMEOUT)
+            assert [m["title"] for m in listeners[0].messages] == ["模速空间停电通知"]
+            assert [m["title"] for m in listeners[1].messages] == ["Power cut at ModelSpeed"]
+            assert listeners[0].messages[0]["kind"] == "announcement" and listeners[0].messages[0]["announcement_id"]
+            assert not listeners[2].arrived.wait(0.5)
+        finally:
+            for listener in listeners:
+                listener.client.disconnect()

@@ -55,12 +55,14 @@ def count_notify_statements(monkeypatch, event, person) -> tuple[int, int]:
 
 def test_a_confirmation_costs_two_statements(monkeypatch, create_event, create_resident):
     """One SELECT (the person, their settings, their choices for the category, whether they have a push
-    subscription) and one INSERT ... ON CONFLICT DO NOTHING of the message; no delivery row for an inbox-only one."""
+    subscription) and one INSERT ... ON CONFLICT DO NOTHING of the message; no delivery row for an inbox-only one.
+    And nothing after the commit: no job for an inbox-only message, none for an event without robots."""
     event = create_event()
     person = create_resident()
     in_notify, whole = count_notify_statements(monkeypatch, event, person)
     print(f"notify: {in_notify} statements; whole sign-up: {whole}")
     assert in_notify == 2
+    assert whole == 10
     assert [m.kind for m in messages_of(person.id)] == ["registration_confirmed"]
 
 
