@@ -235,13 +235,6 @@ def _tell_after_commit(payload: dict, *, deliver_now: bool) -> None:
     created.append({**payload, "deliver_now": deliver_now})
 
 
-def live_payload(notification: Notification) -> dict:
-    return {"id": notification.id, "user_id": notification.user_id, "category": notification.category,
-            "kind": notification.kind, "title": notification.title, "body": notification.body,
-            "link": notification.link, "urgent": notification.urgent,
-            "created_at": notification.created_at.isoformat()}
-
-
 def _committed(session, created: list[dict]) -> None:
     if session.info.get(_SESSION_KEY) is created:
         session.info.pop(_SESSION_KEY)
