@@ -20,8 +20,9 @@ from flask_socketio import emit, join_room, leave_room
 from sqlalchemy import event as sa_event
 from sqlalchemy.orm import Session
 
-from app.errors import DomainError, NotFound
+from app.errors import DomainError
 from app.extensions import db, socketio
+from events.realtime import event_id_from
 
 log = logging.getLogger(__name__)
 
@@ -36,24 +37,13 @@ def checkin_room(event_id: int) -> str:
     return f"event:{int(event_id)}:checkin"
 
 
-def _event_id_from(data) -> int:
-    value = data.get("event_id") if isinstance(data, dict) else data
-    try:
-        event_id = int(value)
-    except (TypeError, ValueError):
-        raise NotFound("event_not_found", "event_id") from None
-    if event_id <= 0:
-        raise NotFound("event_not_found", "event_id")
-    return event_id
-
-
 def on_join(data=None):
     """Join the door room of one event. Acknowledged with {"ok": true, "room", "counters"} or {"ok": false, "code",
     "message"} (also sent as an "error" event)."""
     from checkin import services
 
     try:
-        event = services.event_of(_event_id_from(data))
+        event = services.event_of(event_id_from(data))
         services.door_role(current_user, event)
     except DomainError as error:
         payload = {"code": error.code, "message": str(error.message)}
@@ -66,7 +56,7 @@ def on_join(data=None):
 
 def on_leave(data=None):
     try:
-        leave_room(checkin_room(_event_id_from(data)))
+        leave_room(checkin_room(event_id_from(data)))
     except DomainError:
         pass
     return {"ok": True}

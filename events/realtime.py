@@ -55,7 +55,8 @@ def organizers_room(event_id: int) -> str:
 
 # ---- joining the room ---------------------------------------------------------------------------------------------
 
-def _event_id_from(data) -> int:
+def event_id_from(data) -> int:
+    """The event a Socket.IO join/leave names ({"event_id": 5} or 5); event_not_found for anything else."""
     value = data.get("event_id") if isinstance(data, dict) else data
     try:
         event_id = int(value)
@@ -72,7 +73,7 @@ def on_join(data=None):
     from events import services
 
     try:
-        event = services.get_event(_event_id_from(data), include_drafts=True)
+        event = services.get_event(event_id_from(data), include_drafts=True)
         services.authorize_organizer(current_user, event)
     except DomainError as error:
         payload = {"code": error.code, "message": str(error.message)}
@@ -85,7 +86,7 @@ def on_join(data=None):
 
 def on_leave(data=None):
     try:
-        leave_room(organizers_room(_event_id_from(data)))
+        leave_room(organizers_room(event_id_from(data)))
     except DomainError:
         pass
     return {"ok": True}
