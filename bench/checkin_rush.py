@@ -33,7 +33,6 @@ import argparse
 import asyncio
 import os
 import random
-import secrets
 import subprocess
 import sys
 import tempfile
@@ -44,14 +43,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.signup_rush import (  # noqa: E402  (after the path is set)
-    BIN,
-    POSTGRES_ADMIN_URL,
-    REDIS_URL,
-    Result,
-    Server,
-    production_env,
-)
+from bench.harness import BIN, Server, production_database  # noqa: E402  (after the path is set)
+from bench.signup_rush import Result  # noqa: E402
 
 
 def prepare_data(env: dict, tickets: int, scanners: int) -> tuple[list[int], list[str], list[list[str]]]:
@@ -226,18 +219,7 @@ def run_database(kind: str, args) -> list[tuple]:
     rows = []
     with tempfile.TemporaryDirectory(prefix="bench-") as tmp:
         tmp_path = Path(tmp)
-        postgres_db = None
-        if kind == "postgres":
-            import psycopg
-
-            postgres_db = f"beiyang_bench_{secrets.token_hex(4)}"
-            with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as conn:
-                conn.execute(f'CREATE DATABASE "{postgres_db}"')
-            database_url = POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + "/" + postgres_db
-            env = production_env(database_url, REDIS_URL, tmp_path / "instance")
-        else:
-            env = production_env(f"sqlite:///{tmp_path / 'bench.sqlite3'}", None, tmp_path / "instance")
-        try:
+        with production_database(kind, tmp_path) as env:
             print(f"[{kind}] preparing {args.tickets} tickets and {args.scanners} scanners …", file=sys.stderr)
             (event_id, paced_event_id), bearer, (tokens, paced_tokens) = prepare_data(env, args.tickets,
                                                                                       args.scanners)
@@ -276,12 +258,6 @@ def run_database(kind: str, args) -> list[tuple]:
                 paced_outcome = check_database(env, paced_event_id, args.tickets, args.tickets)
                 rows.append((kind, paced, memory, check_answers(paced_answers, args.tickets) + "; db "
                              + paced_outcome))
-        finally:
-            if postgres_db:
-                import psycopg
-
-                with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as conn:
-                    conn.execute(f'DROP DATABASE IF EXISTS "{postgres_db}" WITH (FORCE)')
     return rows
 
 

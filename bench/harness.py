@@ -3,6 +3,7 @@ memory, stop), a free port, throwaway PostgreSQL databases, and percentiles."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
 import signal
@@ -57,6 +58,20 @@ def drop_postgres_database(name: str) -> None:
 
     with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@contextlib.contextmanager
+def production_database(kind: str, tmp_path: Path):
+    """The environment of a production server on a fresh database: a SQLite file in `tmp_path`, or a new PostgreSQL
+    database (with Redis), dropped afterwards."""
+    if kind != "postgres":
+        yield production_env(f"sqlite:///{tmp_path / 'bench.sqlite3'}", None, tmp_path / "instance")
+        return
+    name, url = create_postgres_database()
+    try:
+        yield production_env(url, REDIS_URL, tmp_path / "instance")
+    finally:
+        drop_postgres_database(name)
 
 
 class Server:

@@ -23,7 +23,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import secrets
 import subprocess
 import sys
 import tempfile
@@ -34,15 +33,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.harness import (  # noqa: E402,F401  (after the path is set; re-exported for bench/checkin_rush.py)
-    BIN,
-    POSTGRES_ADMIN_URL,
-    REDIS_URL,
-    Server,
-    free_port,
-    percentile,
-    production_env,
-)
+from bench.harness import BIN, Server, percentile, production_database  # noqa: E402  (after the path is set)
 
 
 @dataclass
@@ -173,18 +164,7 @@ def run_database(kind: str, args) -> list[tuple]:
     rows = []
     with tempfile.TemporaryDirectory(prefix="bench-") as tmp:
         tmp_path = Path(tmp)
-        postgres_db = None
-        if kind == "postgres":
-            import psycopg
-
-            postgres_db = f"beiyang_bench_{secrets.token_hex(4)}"
-            with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as conn:
-                conn.execute(f'CREATE DATABASE "{postgres_db}"')
-            database_url = POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + "/" + postgres_db
-            env = production_env(database_url, REDIS_URL, tmp_path / "instance")
-        else:
-            env = production_env(f"sqlite:///{tmp_path / 'bench.sqlite3'}", None, tmp_path / "instance")
-        try:
+        with production_database(kind, tmp_path) as env:
             print(f"[{kind}] preparing {args.residents} residents and two salons of {args.capacity} seats …",
                   file=sys.stderr)
             tokens, (rush_event, paced_event) = prepare_data(env, args.residents, args.capacity)
@@ -205,12 +185,6 @@ def run_database(kind: str, args) -> list[tuple]:
             paced_outcome = check_outcome(env, paced_event, args.residents, args.capacity)
             for result, check in ((ping, ""), (opened, ""), (rush, outcome), (paced, paced_outcome)):
                 rows.append((kind, result, memory, check))
-        finally:
-            if postgres_db:
-                import psycopg
-
-                with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as conn:
-                    conn.execute(f'DROP DATABASE IF EXISTS "{postgres_db}" WITH (FORCE)')
     return rows
 
 
