@@ -22,14 +22,11 @@ from app.errors import DomainError, NotFound
 from app.extensions import db
 from notifications import services
 from notifications.models import (
-    CHANNELS,
     SEGMENT_KINDS,
     Announcement,
     Delivery,
     Notification,
-    NotificationSettings,
     Preference,
-    PushSubscription,
 )
 
 EVENT_SEGMENTS = ("registrants", "checked_in", "no_show")
@@ -186,70 +183,64 @@ def fanout_busy_until(announcement_id: int, *, now: datetime) -> datetime | None
 
 
 def fan_out_chunk(announcement_id: int, *, now: datetime, lease_until: datetime | None = None) -> tuple[bool, int]:
-    """One chunk in one transaction (renewing the fan-out lease to `lease_until` when given). Returns (finished, rows
-    written)."""
+    """One chunk in one transaction (renewing the fan-out lease to `lease_until` when given): the inbox rows in one
+    INSERT ... SELECT, their deliveries in another (services.insert_planned_deliveries), the cursor moved. Nothing
+    per resident goes through Python. Returns (finished, rows written)."""
     from app.accounts.models import User
 
-    chunk = current_app.config.get("NOTIFICATIONS_FANOUT_CHUNK", 1000)
+    chunk = current_app.config.get("NOTIFICATIONS_FANOUT_CHUNK", 5000)
     announcement = db.session.get(Announcement, announcement_id)
     if announcement is None or announcement.status != "sending":
         db.session.rollback()
         return True, 0
     cursor = announcement.cursor
-    user_ids = list(db.session.scalars(segment_query(announcement.segment).where(User.id > cursor)
-                                       .order_by(User.id).limit(chunk)))
-    if not user_ids:
-        moved = db.session.execute(
+    window = (segment_query(announcement.segment).where(User.id > cursor).order_by(User.id).limit(chunk)
+              .subquery("window"))
+    last = db.session.scalar(sa.select(sa.func.max(window.c.id)))
+    if last is None:
+        db.session.execute(
             sa.update(Announcement).where(Announcement.id == announcement_id, Announcement.status == "sending",
                                           Announcement.cursor == cursor)
             .values(status="sent", finished_at=now, fanout_lease_until=None)
-            .execution_options(synchronize_session=False)).rowcount
+            .execution_options(synchronize_session=False))
         db.session.commit()
         return True, 0
 
-    last = user_ids[-1]
     in_chunk = segment_query(announcement.segment).where(User.id > cursor, User.id <= last)
     inserted = _insert_chunk(announcement, in_chunk, now=now)
-    by_user = {user.id: user for user in db.session.execute(
-        in_chunk.with_only_columns(User.id, User.locale, User.email, User.phone))}
-    _, prefs_by_user = _announcement_preferences(cursor, last)
-    settings = {s.user_id: s for s in db.session.scalars(sa.select(NotificationSettings).where(
-        NotificationSettings.user_id > cursor, NotificationSettings.user_id <= last))}
-    with_push = set(db.session.scalars(sa.select(PushSubscription.user_id).where(
-        PushSubscription.user_id > cursor, PushSubscription.user_id <= last).distinct()))
-    deliveries = []
-    probe = Notification(category="announcements", urgent=announcement.urgent)
-    for notification_id, user_id in inserted:
-        user = by_user[user_id]
-        person = _Contact(user_id, user.email, user.phone)
-        for channel, due in services.plan_deliveries(
-                person, probe, prefs=prefs_by_user(user_id), settings=settings.get(user_id) or
-                services.default_settings(user_id), now=now, has_push=user_id in with_push):
-            deliveries.append({"notification_id": notification_id, "channel": channel, "status": "pending",
-                               "attempts": 0, "next_attempt_at": due, "last_error": "", "created_at": now})
-    if deliveries:
-        db.session.execute(sa.insert(Delivery), deliveries)
+    deliveries = 0
+    if inserted:
+        deliveries = services.insert_planned_deliveries(
+            in_chunk, category="announcements", urgent=bool(announcement.urgent),
+            dedupe_key=_dedupe_key(announcement_id), now=now)
     moved = db.session.execute(
         sa.update(Announcement).where(Announcement.id == announcement_id, Announcement.cursor == cursor,
                                       Announcement.status == "sending")
-        .values(cursor=last, recipients=Announcement.recipients + len(inserted),
+        .values(cursor=last, recipients=Announcement.recipients + inserted,
                 **({"fanout_lease_until": lease_until} if lease_until else {}))
         .execution_options(synchronize_session=False)).rowcount
     if not moved:  # another worker did this chunk meanwhile: ours is a duplicate, drop it
         db.session.rollback()
         return False, 0
-    ids = [notification_id for notification_id, _ in inserted]
-    if ids:
+    if inserted:
         from notifications import tasks
 
-        run_after_commit(lambda: tasks.announce_chunk(ids))  # live messages and deliveries: another worker's job
+        # live messages and deliveries: other workers' jobs, so that this one only writes rows
+        run_after_commit(lambda: tasks.announce_range(announcement_id, cursor, last, deliveries))
     db.session.commit()
-    return False, len(inserted)
+    return False, inserted
 
 
-class _Contact:
-    def __init__(self, user_id: int, email: str | None, phone: str | None):
-        self.id, self.email, self.phone = user_id, email, phone
+def _dedupe_key(announcement_id: int) -> str:
+    return f"announcement:{announcement_id}"
+
+
+def chunk_messages(announcement_id: int, after_user_id: int, last_user_id: int):
+    """SELECT of the announcement's inbox rows for the residents with ids in (after_user_id, last_user_id] (by the
+    unique key (user, dedupe key), so it reads only that chunk's rows)."""
+    return sa.select(Notification).where(
+        Notification.dedupe_key == _dedupe_key(announcement_id), Notification.user_id > after_user_id,
+        Notification.user_id <= last_user_id, Notification.announcement_id == announcement_id)
 
 
 def _text_in(announcement: Announcement, locale: str) -> tuple[str, str]:
@@ -259,10 +250,10 @@ def _text_in(announcement: Announcement, locale: str) -> tuple[str, str]:
     return announcement.title, announcement.body
 
 
-def _insert_chunk(announcement: Announcement, in_chunk, *, now: datetime) -> list[tuple[int, int]]:
+def _insert_chunk(announcement: Announcement, in_chunk, *, now: datetime) -> int:
     """The chunk's inbox rows in one INSERT ... SELECT from the residents (nothing built row by row in Python),
     skipping people who switched announcements off in their inbox, and ON CONFLICT DO NOTHING: a row a killed
-    worker already committed is not doubled. Returns (notification id, user id) of the rows written."""
+    worker already committed is not doubled. Returns how many rows were written."""
     from app.accounts.models import User
     from app.db_types import UTCDateTime
     from app.i18n import ALIASES
@@ -278,7 +269,7 @@ def _insert_chunk(announcement: Announcement, in_chunk, *, now: datetime) -> lis
         "title": sa.case((english, sa.literal(en_title)), else_=sa.literal(zh_title)),
         "body": sa.case((english, sa.literal(en_body)), else_=sa.literal(zh_body)),
         "link": sa.literal(announcement.link), "locale": sa.case((english, "en"), else_=services.DEFAULT_LOCALE),
-        "dedupe_key": sa.literal(f"announcement:{announcement.id}"),
+        "dedupe_key": sa.literal(_dedupe_key(announcement.id)),
         "event_id": sa.literal(announcement.event_id, sa.Integer()),
         "announcement_id": sa.literal(announcement.id), "created_at": sa.literal(now, UTCDateTime()),
         "read_at": sa.null(),
@@ -288,28 +279,9 @@ def _insert_chunk(announcement: Announcement, in_chunk, *, now: datetime) -> lis
         from sqlalchemy.dialects.postgresql import insert
     else:
         from sqlalchemy.dialects.sqlite import insert
-    table = Notification.__table__
-    statement = insert(table).from_select(list(columns), rows).on_conflict_do_nothing(
-        index_elements=["user_id", "dedupe_key"]).returning(table.c.id, table.c.user_id)
-    return [(row.id, row.user_id) for row in db.session.execute(statement)]
-
-
-def _announcement_preferences(after_id: int, last_id: int):
-    """Who switched announcements off entirely, and each person's channel choices (defaults where no row), for the
-    people with ids in (after_id, last_id]."""
-    rows = db.session.execute(sa.select(Preference.user_id, Preference.channel, Preference.enabled).where(
-        Preference.user_id > after_id, Preference.user_id <= last_id, Preference.category == "announcements")).all()
-    chosen: dict[int, dict[str, bool]] = {}
-    for row in rows:
-        chosen.setdefault(row.user_id, {})[row.channel] = row.enabled
-    off_inbox = {user_id for user_id, channels in chosen.items() if channels.get("inbox") is False}
-
-    def prefs_of(user_id: int) -> dict:
-        mine = chosen.get(user_id, {})
-        return {("announcements", channel): mine.get(channel, services.default_enabled("announcements", channel))
-                for channel in CHANNELS}
-
-    return off_inbox, prefs_of
+    statement = insert(Notification.__table__).from_select(list(columns), rows).on_conflict_do_nothing(
+        index_elements=["user_id", "dedupe_key"])
+    return db.session.execute(statement.execution_options(preserve_rowcount=True)).rowcount
 
 
 # ---- what organizers see -------------------------------------------------------------------------------------------

@@ -42,26 +42,66 @@ def deliver_notifications(notification_ids: list[int]) -> int:
 
 
 @task(retries=2, retry_delay=5)
-def announce_chunk(notification_ids: list[int]) -> int:
-    """One chunk of an announcement, after its commit: the live message to each recipient's open pages, then its
-    deliveries. A job of its own, so that the fan-out only writes rows and other workers do this meanwhile."""
-    from notifications import realtime
+def announce_range(announcement_id: int, after_user_id: int, last_user_id: int, deliveries: int) -> int:
+    """One chunk of an announcement (the residents with ids in (after_user_id, last_user_id]), after its commit: the
+    live message to each recipient's open pages, then its `deliveries`. A job of its own, so that the fan-out only
+    writes rows and other workers do this meanwhile; and the sending is shared: besides draining here, one more
+    job per batch (up to NOTIFICATIONS_PARALLEL_DRAINS) lets the other idle workers claim batches at once."""
+    from notifications.announcements import chunk_messages
 
-    rows = db.session.execute(sa.select(Notification.user_id, Notification.locale, Notification.announcement_id,
-                                        Notification.title, Notification.body, Notification.link,
-                                        Notification.urgent, Notification.created_at)
+    messages = chunk_messages(announcement_id, after_user_id, last_user_id).subquery()
+    texts = {(row.locale, row.created_at): row for row in db.session.execute(  # one per language (and write)
+        sa.select(messages.c.locale, messages.c.created_at, messages.c.announcement_id, messages.c.title,
+                  messages.c.body, messages.c.link, messages.c.urgent).distinct())}
+    by_text: dict[tuple, list[int]] = {}
+    for user_id, locale, created_at in db.session.execute(
+            sa.select(messages.c.user_id, messages.c.locale, messages.c.created_at)):
+        by_text.setdefault(_live_key(texts[(locale, created_at)]), []).append(user_id)
+    db.session.rollback()
+    _announce_live(by_text)
+    if not deliveries:
+        return 0
+    helpers = min(-(-deliveries // current_app.config.get("NOTIFICATIONS_BATCH", 200)),
+                  current_app.config.get("NOTIFICATIONS_PARALLEL_DRAINS", 8)) - 1
+    for _ in range(max(0, helpers)):
+        drain_due()
+    return drain()
+
+
+@task(retries=2, retry_delay=5)
+def drain_due() -> int:
+    """Send whatever is due (claimed a batch at a time: any number of these run side by side)."""
+    return drain()
+
+
+@task(retries=2, retry_delay=5)
+def announce_chunk(notification_ids: list[int]) -> int:
+    """An announcement's chunk by message ids (jobs queued before announce_range replaced it)."""
+    rows = db.session.execute(sa.select(Notification.user_id, Notification.announcement_id, Notification.title,
+                                        Notification.body, Notification.link, Notification.urgent,
+                                        Notification.created_at)
                               .where(Notification.id.in_(notification_ids))).all()
     db.session.rollback()
     by_text: dict[tuple, list[int]] = {}
-    for row in rows:  # one emit per language: everyone reading the same text shares it
-        by_text.setdefault((row.announcement_id, row.title, row.body, row.link, row.urgent, row.created_at),
-                           []).append(row.user_id)
+    for row in rows:
+        by_text.setdefault(_live_key(row), []).append(row.user_id)
+    _announce_live(by_text)
+    ids = list(db.session.scalars(sa.select(Delivery.id).where(Delivery.notification_id.in_(notification_ids))))
+    return drain(ids=ids) if ids else 0
+
+
+def _live_key(row) -> tuple:
+    return row.announcement_id, row.title, row.body, row.link, row.urgent, row.created_at
+
+
+def _announce_live(by_text: dict[tuple, list[int]]) -> None:
+    """One emit per language: everyone reading the same text shares it."""
+    from notifications import realtime
+
     for (announcement_id, title, body, link, urgent, created_at), user_ids in by_text.items():
         realtime.announce_to_many(user_ids, {
             "id": None, "announcement_id": announcement_id, "category": "announcements", "kind": "announcement",
             "title": title, "body": body, "link": link, "urgent": urgent, "created_at": created_at.isoformat()})
-    ids = list(db.session.scalars(sa.select(Delivery.id).where(Delivery.notification_id.in_(notification_ids))))
-    return drain(ids=ids) if ids else 0
 
 
 @task()
@@ -169,85 +209,110 @@ def drain(*, ids: list[int] | None = None, now_fn=utcnow, max_batches: int = 10_
 
 
 def build_outgoing(deliveries: list[Delivery]) -> list[Outgoing]:
-    """Plain data for the senders, read in a few queries for the whole batch."""
+    """Plain data for the senders, read in two queries for the whole batch (the messages with their people's
+    contacts, and the push subscriptions when a push is among them)."""
     from app.accounts.models import User
 
     if not deliveries:
         return []
-    notifications = {n.id: n for n in db.session.scalars(
-        sa.select(Notification).where(Notification.id.in_({d.notification_id for d in deliveries})))}
-    user_ids = {n.user_id for n in notifications.values()}
-    users = {u.id: u for u in db.session.scalars(sa.select(User).where(User.id.in_(user_ids)))}
-    openids = dict(db.session.execute(sa.select(NotificationSettings.user_id, NotificationSettings.wechat_openid)
-                                      .where(NotificationSettings.user_id.in_(user_ids))).all())
+    rows = {row.id: row for row in db.session.execute(
+        sa.select(Notification.id, Notification.user_id, Notification.category, Notification.kind,
+                  Notification.urgent, Notification.locale, Notification.title, Notification.body, Notification.link,
+                  Notification.dedupe_key, User.id.label("person"), User.phone, User.email,
+                  NotificationSettings.wechat_openid)
+        .outerjoin(User, User.id == Notification.user_id)
+        .outerjoin(NotificationSettings, NotificationSettings.user_id == Notification.user_id)
+        .where(Notification.id.in_({d.notification_id for d in deliveries})))}
     subscriptions: dict[int, list[dict]] = {}
     if any(d.channel == "webpush" for d in deliveries):
-        for sub in db.session.scalars(sa.select(PushSubscription).where(PushSubscription.user_id.in_(user_ids))
-                                      .order_by(PushSubscription.id)):
+        for sub in db.session.execute(
+                sa.select(PushSubscription.id, PushSubscription.user_id, PushSubscription.endpoint,
+                          PushSubscription.p256dh, PushSubscription.auth)
+                .where(PushSubscription.user_id.in_({row.user_id for row in rows.values()}))
+                .order_by(PushSubscription.id)):
             subscriptions.setdefault(sub.user_id, []).append(
                 {"id": sub.id, "endpoint": sub.endpoint, "p256dh": sub.p256dh, "auth": sub.auth})
     base = current_app.config.get("SERVER_NAME_FOR_LINKS", "").rstrip("/")
     result = []
     for delivery in deliveries:
-        notification = notifications[delivery.notification_id]
-        user = users.get(notification.user_id)
+        row = rows[delivery.notification_id]
         unsubscribe = ""
-        if delivery.channel == "email" and notification.category == "announcements" and user is not None:
+        if delivery.channel == "email" and row.category == "announcements" and row.person is not None:
             from notifications.unsubscribe import unsubscribe_url
 
-            unsubscribe = unsubscribe_url(user.id, "announcements", base)
+            unsubscribe = unsubscribe_url(row.person, "announcements", base)
         result.append(Outgoing(
-            delivery_id=delivery.id, notification_id=notification.id, user_id=notification.user_id,
-            channel=delivery.channel, category=notification.category, kind=notification.kind,
-            urgent=notification.urgent, locale=notification.locale, title=notification.title, body=notification.body,
-            url=(base + notification.link) if notification.link.startswith("/") else notification.link,
-            dedupe_key=notification.dedupe_key, phone=user.phone if user else "", email=(user.email or "") if user
-            else "", wechat_openid=openids.get(notification.user_id) or "", unsubscribe_url=unsubscribe,
-            subscriptions=subscriptions.get(notification.user_id, [])))
+            delivery_id=delivery.id, notification_id=row.id, user_id=row.user_id, channel=delivery.channel,
+            category=row.category, kind=row.kind, urgent=row.urgent, locale=row.locale, title=row.title,
+            body=row.body, url=(base + row.link) if row.link.startswith("/") else row.link,
+            dedupe_key=row.dedupe_key, phone=row.phone or "", email=row.email or "",
+            wechat_openid=row.wechat_openid or "", unsubscribe_url=unsubscribe,
+            subscriptions=subscriptions.get(row.user_id, [])))
     return result
 
 
+def _classify(call) -> tuple[str, Outcome | None, str, int | None]:
+    """(status, outcome, error, retry_after) of one sending: `call` returns the outcome or raises."""
+    try:
+        result = call()
+        if isinstance(result, BaseException):
+            raise result
+        return "sent", result or Outcome(), "", None
+    except TemporaryFailure as error:
+        return "retry", getattr(error, "outcome", None), str(error), error.retry_after
+    except PermanentFailure as error:
+        return "failed", getattr(error, "outcome", None), str(error), None
+    except Skip as error:
+        return "skipped", None, str(error), None
+    except Exception as error:  # a bug or an unexpected answer: retry with backoff, keep the reason
+        log.exception("sending a delivery failed")
+        return "retry", None, f"{type(error).__name__}: {error}", None
+
+
 def send_batch(token: str, outgoing: list[Outgoing], *, now_fn=utcnow) -> int:
-    """Send in threads (many requests in flight), then record every outcome in one transaction."""
+    """Send the batch (pushes side by side from this process's push loop, other channels in threads), then record
+    every outcome in one transaction, in bulk."""
+    from notifications.channels import webpush
+
     app = current_app._get_current_object()
     config = dict(app.config)
+    pushes = [item for item in outgoing if item.channel == "webpush" and item.subscriptions]
+    pushing = webpush.send_many(pushes, config) if pushes else None
+    others = [item for item in outgoing if not (item.channel == "webpush" and item.subscriptions)]
 
     def send_one(item: Outgoing):
         with app.app_context():
-            try:
-                if item.channel == "webpush" and not item.subscriptions:
+            def call():
+                if item.channel == "webpush":
                     raise Skip("no push subscription")
-                return "sent", sender_for(item.channel, config)(item, config) or Outcome(), "", None
-            except TemporaryFailure as error:
-                return "retry", getattr(error, "outcome", None), str(error), error.retry_after
-            except PermanentFailure as error:
-                return "failed", getattr(error, "outcome", None), str(error), None
-            except Skip as error:
-                return "skipped", None, str(error), None
-            except Exception as error:  # a bug or an unexpected answer: retry with backoff, keep the reason
-                log.exception("sending delivery %s failed", item.delivery_id)
-                return "retry", None, f"{type(error).__name__}: {error}", None
+                return sender_for(item.channel, config)(item, config)
+            return _classify(call)
 
-    workers = max(1, min(len(outgoing), config.get("NOTIFICATIONS_SEND_CONCURRENCY", 32)))
+    results: dict[int, tuple] = {}
+    workers = max(1, min(len(others), config.get("NOTIFICATIONS_SEND_CONCURRENCY", 32)))
     if workers == 1:
-        results = [send_one(item) for item in outgoing]
-    else:
+        results.update((item.delivery_id, send_one(item)) for item in others)
+    elif others:
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="notify") as pool:
-            results = list(pool.map(send_one, outgoing))
+            results.update(zip((item.delivery_id for item in others), pool.map(send_one, others), strict=True))
+    if pushing is not None:
+        for item, result in zip(pushes, pushing.result(), strict=True):
+            results[item.delivery_id] = _classify(lambda result=result: result)
 
     now = now_fn()
-    sent = 0
-    fallbacks = []
-    for item, (status, outcome, error, retry_after) in zip(outgoing, results, strict=True):
+    finished, fallbacks, gone, delivered = [], [], [], []
+    for item in outgoing:
+        status, outcome, error, retry_after = results[item.delivery_id]
         if outcome is not None:
-            _forget_gone_subscriptions(outcome, now=now)
+            gone += outcome.gone_subscription_ids
+            delivered += outcome.delivered_subscription_ids
             if item.channel == "webpush" and outcome.gone_subscription_ids and not outcome.delivered_subscription_ids:
                 status, error = "failed", "subscription gone (404/410)"
         if status in ("failed", "skipped") and item.channel == "webpush" and item.urgent:
             fallbacks.append(item.notification_id)
-        if services.finish_delivery(item.delivery_id, token, status=status, now=now, error=error,
-                                    retry_after=retry_after) and status == "sent":
-            sent += 1
+        finished.append((item.delivery_id, status, error, retry_after))
+    _forget_gone_subscriptions(Outcome(gone_subscription_ids=gone, delivered_subscription_ids=delivered), now=now)
+    sent = len(services.finish_deliveries(token, finished, now=now))
     for notification_id in fallbacks:
         services.add_sms_fallback(notification_id, now=now)
     db.session.commit()

@@ -1,27 +1,40 @@
-"""Web Push (RFC 8030) with message encryption (RFC 8291, aes128gcm) and VAPID (RFC 8292), through pywebpush.
+"""Web Push (RFC 8030) with message encryption (RFC 8291, aes128gcm) and VAPID (RFC 8292).
 
 One delivery goes to every subscription of the person. A push service's 404/410 means the subscription is gone:
 it is removed. 429 and 5xx are temporary (Retry-After is honoured). Payloads stay under the push services' 4 KB
 limit: the body is shortened, never the message failed. The service worker shows one notification per message id
-(the `tag`), so a repeated push after a retry replaces instead of doubling."""
+(the `tag`), so a repeated push after a retry replaces instead of doubling.
+
+Sending is waiting on the network, so each worker process keeps many pushes in flight from one asyncio loop (a
+thread of its own) with one aiohttp session: keep-alive connections per push service, at most
+NOTIFICATIONS_PUSH_CONNECTIONS at once. Per push only what must differ is computed: the payload, its encryption
+(an ephemeral key per message, as pywebpush does it, through http_ece); the VAPID header is signed once per push
+service and reused."""
 
 from __future__ import annotations
 
+import asyncio
+import base64
 import json
+import os
 import threading
 import time
+from collections.abc import Sequence
+from concurrent.futures import Future
 from urllib.parse import urlsplit
 
-import requests
+import aiohttp
+import http_ece
+from cryptography.hazmat.primitives.asymmetric import ec
 from py_vapid import Vapid
-from pywebpush import WebPushException, webpush
 
 from notifications.channels import Outcome, Outgoing, PermanentFailure, TemporaryFailure
 
 MAX_PLAINTEXT = 3000  # bytes of JSON; 4096 minus the aes128gcm header, tag and padding, with room to spare
-_local = threading.local()
 _vapid_cache: dict[str, tuple[float, dict]] = {}
 _vapid_lock = threading.Lock()
+_pusher_lock = threading.Lock()
+_pusher: _Pusher | None = None
 
 
 def payload_for(outgoing: Outgoing) -> str:
@@ -41,20 +54,6 @@ def payload_for(outgoing: Outgoing) -> str:
     return encoded()
 
 
-def _session() -> requests.Session:
-    """One keep-alive session per sender thread. requests would re-read the proxy variables (scanning the whole
-    environment) and ~/.netrc for every request, a sixth of a push's CPU time (bench/notifications_fanout.py): read
-    the proxies once instead (HTTPS_PROXY / HTTP_PROXY are honoured; NO_PROXY is not consulted for pushes)."""
-    session = getattr(_local, "session", None)
-    if session is None:
-        import urllib.request
-
-        session = _local.session = requests.Session()
-        session.trust_env = False
-        session.proxies.update({k: v for k, v in urllib.request.getproxies().items() if k in ("http", "https")})
-    return session
-
-
 def _vapid_headers(private_key: str, subject: str, endpoint: str) -> dict:
     """Signed once per push service origin and reused for an hour (the token is valid for 12)."""
     parts = urlsplit(endpoint)
@@ -71,37 +70,104 @@ def _vapid_headers(private_key: str, subject: str, endpoint: str) -> dict:
     return dict(headers)
 
 
-def send_webpush(outgoing: Outgoing, config: dict) -> Outcome:
-    private_key = config.get("NOTIFICATIONS_VAPID_PRIVATE_KEY")
-    if not private_key:
-        raise TemporaryFailure("web push is not configured (VAPID_PRIVATE_KEY)", retry_after=3600)
-    data = payload_for(outgoing)
+def _unb64(value: str) -> bytes:
+    return base64.urlsafe_b64decode(value + "=" * (-len(value) % 4))
+
+
+def encrypt(data: bytes, p256dh: str, auth: str) -> bytes:
+    """RFC 8291 (aes128gcm) for one subscription: an ephemeral P-256 key per message, as pywebpush does it."""
+    receiver = _unb64(p256dh)
+    if len(receiver) != 65 or receiver[0] != 4:
+        raise ValueError("invalid p256dh key in the subscription")
+    return http_ece.encrypt(data, private_key=ec.generate_private_key(ec.SECP256R1()), dh=receiver,
+                            auth_secret=_unb64(auth), version="aes128gcm")
+
+
+class _Pusher:
+    """This process's asyncio loop (its own daemon thread) and aiohttp session. Threads hand it whole batches."""
+
+    def __init__(self, connections: int):
+        self.pid = os.getpid()
+        self.loop = asyncio.new_event_loop()
+        self.connections = connections
+        ready = threading.Event()
+        threading.Thread(target=self._run, args=(ready,), name="webpush-sender", daemon=True).start()
+        ready.wait()
+
+    def _run(self, ready: threading.Event) -> None:
+        import urllib.request
+
+        asyncio.set_event_loop(self.loop)
+        # proxies read once (HTTPS_PROXY / HTTP_PROXY honoured; NO_PROXY is not consulted for pushes)
+        self.proxies = {k: v for k, v in urllib.request.getproxies().items() if k in ("http", "https")}
+
+        async def open_session() -> aiohttp.ClientSession:
+            return aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=self.connections, ttl_dns_cache=300),
+                                         trust_env=False, auto_decompress=False)
+
+        self.session = self.loop.run_until_complete(open_session())
+        ready.set()
+        self.loop.run_forever()
+
+    def submit(self, items: Sequence[Outgoing], config: dict) -> Future:
+        """A future of one result per item: its Outcome, or the exception its sending raised."""
+        return asyncio.run_coroutine_threadsafe(self._send_all(list(items), config), self.loop)
+
+    async def _send_all(self, items: list[Outgoing], config: dict) -> list:
+        return await asyncio.gather(*(self._send(item, config) for item in items), return_exceptions=True)
+
+    async def _send(self, outgoing: Outgoing, config: dict) -> Outcome:
+        private_key = config.get("NOTIFICATIONS_VAPID_PRIVATE_KEY")
+        if not private_key:
+            raise TemporaryFailure("web push is not configured (VAPID_PRIVATE_KEY)", retry_after=3600)
+        subject = config.get("NOTIFICATIONS_VAPID_SUBJECT", "mailto:ops@beiyang.local")
+        ttl = str(config.get("NOTIFICATIONS_PUSH_TTL", 86400))
+        seconds = config.get("NOTIFICATIONS_SEND_TIMEOUT", 10)
+        timeout = aiohttp.ClientTimeout(total=None, sock_connect=seconds, sock_read=seconds)
+        data = payload_for(outgoing).encode()
+        answers: list[tuple[int, int | None, str]] = []  # (subscription id, status or None, reason / Retry-After)
+        for sub in outgoing.subscriptions:
+            headers = _vapid_headers(private_key, subject, sub["endpoint"])
+            headers.update({"TTL": ttl, "Content-Encoding": "aes128gcm",
+                            "Urgency": "high" if outgoing.urgent else "normal",
+                            # a newer push of the same message replaces a queued one
+                            "Topic": f"n{outgoing.notification_id}"})
+            try:
+                body = encrypt(data, sub["p256dh"], sub["auth"])
+            except (PermanentFailure, ValueError, TypeError):
+                answers.append((sub["id"], 0, "invalid subscription keys"))
+                continue
+            try:
+                async with self.session.post(sub["endpoint"], data=body, headers=headers, timeout=timeout,
+                                             allow_redirects=False,
+                                             proxy=self.proxies.get(urlsplit(sub["endpoint"]).scheme)) as answer:
+                    await answer.read()
+                    answers.append((sub["id"], answer.status, answer.headers.get("Retry-After", "")))
+            except (aiohttp.ClientError, TimeoutError, OSError) as error:
+                answers.append((sub["id"], None, type(error).__name__))
+        return outcome_of(answers)
+
+
+def outcome_of(answers: list[tuple[int, int | None, str]]) -> Outcome:
+    """The delivery's result from each subscription's answer (status None: unreachable, 0: not sendable): delivered
+    if any took it (2xx up to 202); gone ones noted; otherwise a temporary failure (unreachable, 429, 5xx) to retry,
+    or a permanent one."""
     outcome = Outcome()
     temporary: list[tuple[str, int | None]] = []
     permanent: list[str] = []
-    for sub in outgoing.subscriptions:
-        headers = _vapid_headers(private_key, config.get("NOTIFICATIONS_VAPID_SUBJECT", "mailto:ops@beiyang.local"),
-                                 sub["endpoint"])
-        headers["Urgency"] = "high" if outgoing.urgent else "normal"
-        headers["Topic"] = f"n{outgoing.notification_id}"  # a newer push of the same message replaces a queued one
-        try:
-            webpush({"endpoint": sub["endpoint"], "keys": {"p256dh": sub["p256dh"], "auth": sub["auth"]}},
-                    data=data, ttl=config.get("NOTIFICATIONS_PUSH_TTL", 86400), headers=headers,
-                    timeout=config.get("NOTIFICATIONS_SEND_TIMEOUT", 10), requests_session=_session())
-            outcome.delivered_subscription_ids.append(sub["id"])
-        except WebPushException as error:
-            status = getattr(error.response, "status_code", None)
-            if status in (404, 410):
-                outcome.gone_subscription_ids.append(sub["id"])
-            elif status == 429 or (status is not None and status >= 500):
-                retry = error.response.headers.get("Retry-After", "") if error.response is not None else ""
-                temporary.append((f"push service answered {status}", int(retry) if retry.isdigit() else None))
-            elif status is None:
-                temporary.append((f"push failed: {error}", None))
-            else:
-                permanent.append(f"push service answered {status}")
-        except requests.RequestException as error:
-            temporary.append((f"push service unreachable: {type(error).__name__}", None))
+    for subscription_id, status, detail in answers:
+        if status is None:
+            temporary.append((f"push service unreachable: {detail}", None))
+        elif status == 0:
+            permanent.append(detail)
+        elif 200 <= status <= 202:
+            outcome.delivered_subscription_ids.append(subscription_id)
+        elif status in (404, 410):
+            outcome.gone_subscription_ids.append(subscription_id)
+        elif status == 429 or status >= 500:
+            temporary.append((f"push service answered {status}", int(detail) if detail.isdigit() else None))
+        else:
+            permanent.append(f"push service answered {status}")
     if temporary and not outcome.delivered_subscription_ids:
         reason, retry_after = temporary[0]
         raise _with_outcome(TemporaryFailure(reason, retry_after=retry_after), outcome)
@@ -110,6 +176,27 @@ def send_webpush(outgoing: Outgoing, config: dict) -> Outcome:
             return outcome
         raise _with_outcome(PermanentFailure(permanent[0]), outcome)
     return outcome
+
+
+def pusher(config: dict) -> _Pusher:
+    """This process's sender (a new one after a fork: a loop's thread does not survive it)."""
+    global _pusher
+    with _pusher_lock:
+        if _pusher is None or _pusher.pid != os.getpid():
+            _pusher = _Pusher(config.get("NOTIFICATIONS_PUSH_CONNECTIONS", 128))
+        return _pusher
+
+
+def send_many(items: Sequence[Outgoing], config: dict) -> Future:
+    """Send these pushes side by side; a future of one result per item (an Outcome or the exception raised)."""
+    return pusher(config).submit(items, config)
+
+
+def send_webpush(outgoing: Outgoing, config: dict) -> Outcome:
+    result = send_many([outgoing], config).result()[0]
+    if isinstance(result, BaseException):
+        raise result
+    return result
 
 
 def _with_outcome(error: Exception, outcome: Outcome) -> Exception:
