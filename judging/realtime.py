@@ -231,18 +231,29 @@ def _announce(batch: dict[int, set[str]]) -> None:
 
     now = utcnow()
     messages = []
-    for round_id, kinds in sorted(batch.items()):
-        try:
-            round_ = services.get_round(round_id)
-        except DomainError:
-            continue
-        if "stage" in kinds:
-            messages.append((STAGE, stage_payload(round_, now=now), judges_room(round_id)))
-        messages.append((CONSOLE, console_payload(round_, now=now), console_room(round_id)))
-        messages.append((LEADERBOARD, services.leaderboard(round_id, None, now=now), leaderboard_room(round_id)))
+    with services.one_snapshot():
+        for round_id, kinds in sorted(batch.items()):
+            messages += _messages_of(round_id, kinds, now=now)
     db.session.rollback()  # give the connection back before emitting
     for event, payload, room in messages:
         socketio.emit(event, payload, to=room)
+
+
+def _messages_of(round_id: int, kinds: set[str], *, now) -> list[tuple[str, dict, str]]:
+    """(event, payload, room) of what changed in a round: the stage when it moved, and always its console and
+    leaderboard."""
+    from judging import services
+
+    try:
+        round_ = services.get_round(round_id)
+    except DomainError:
+        return []
+    messages = []
+    if "stage" in kinds:
+        messages.append((STAGE, stage_payload(round_, now=now), judges_room(round_id)))
+    messages.append((CONSOLE, console_payload(round_, now=now), console_room(round_id)))
+    messages.append((LEADERBOARD, services.leaderboard(round_id, None, now=now), leaderboard_room(round_id)))
+    return messages
 
 
 @sa_event.listens_for(Session, "after_rollback")

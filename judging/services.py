@@ -19,6 +19,8 @@ actions are kept in judging_audit.
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import hashlib
 import json
 import math
@@ -136,24 +138,51 @@ def round_team(round_: CompetitionRound, round_team_id) -> RoundTeam:
     return team
 
 
+_snapshot: contextvars.ContextVar[dict | None] = contextvars.ContextVar("judging_snapshot", default=None)
+
+
+@contextlib.contextmanager
+def one_snapshot():
+    """Within this block, a round's teams, judges, recusals and applications are read once and reused: for building
+    several views of the same moment (the live announcer sends the console and the leaderboard of one read).
+    Only for code that changes nothing inside the block."""
+    token = _snapshot.set({})
+    try:
+        yield
+    finally:
+        _snapshot.reset(token)
+
+
+def _read_once(key: tuple, read):
+    cache = _snapshot.get()
+    if cache is None:
+        return read()
+    if key not in cache:
+        cache[key] = read()
+    return cache[key]
+
+
 def teams_of(round_id: int) -> list[RoundTeam]:
-    return list(db.session.scalars(sa.select(RoundTeam).where(RoundTeam.round_id == round_id)
-                                   .order_by(RoundTeam.position, RoundTeam.id)))
+    return _read_once(("teams", round_id), lambda: list(db.session.scalars(
+        sa.select(RoundTeam).where(RoundTeam.round_id == round_id).order_by(RoundTeam.position, RoundTeam.id))))
 
 
 def judges_of(round_id: int) -> list[Judge]:
-    return list(db.session.scalars(sa.select(Judge).where(Judge.round_id == round_id).order_by(Judge.id)))
+    return _read_once(("judges", round_id), lambda: list(db.session.scalars(
+        sa.select(Judge).where(Judge.round_id == round_id).order_by(Judge.id))))
 
 
 def applications_by_id(ids) -> dict[int, TeamApplication]:
-    ids = list(ids)
+    ids = sorted(set(ids))
     if not ids:
         return {}
-    return {a.id: a for a in db.session.scalars(sa.select(TeamApplication).where(TeamApplication.id.in_(ids)))}
+    return _read_once(("applications", tuple(ids)), lambda: {a.id: a for a in db.session.scalars(
+        sa.select(TeamApplication).where(TeamApplication.id.in_(ids)))})
 
 
 def recusals_of(round_id: int) -> list[Recusal]:
-    return list(db.session.scalars(sa.select(Recusal).where(Recusal.round_id == round_id)))
+    return _read_once(("recusals", round_id), lambda: list(db.session.scalars(
+        sa.select(Recusal).where(Recusal.round_id == round_id))))
 
 
 # ---- criteria --------------------------------------------------------------------------------------------------
@@ -761,47 +790,69 @@ def submit_score(round_id: int, user, *, round_team_id, submission_id, base_revi
     if existing is not None:
         return _replay(existing, digest)
 
-    # Take the team's row while its scoring is open: closing it waits for us, and we see a close that came first.
+    # Take the team's row while its scoring is open and this judge is not recused from it: closing it waits for us,
+    # and we see a close that came first. Everything after this statement is a few round trips: a team's judges
+    # queue on this row.
+    not_recused = ~sa.exists().where(Recusal.judge_id == judge.id, Recusal.round_team_id == team.id)
     locked = db.session.execute(
-        sa.update(RoundTeam).where(RoundTeam.id == team.id, RoundTeam.scoring_state == "open")
+        sa.update(RoundTeam).where(RoundTeam.id == team.id, RoundTeam.scoring_state == "open", not_recused)
         .values(scoring_state=RoundTeam.scoring_state).execution_options(synchronize_session=False)).rowcount
     if not locked:
-        if db.session.get(RoundTeam, team.id, populate_existing=True) is None:  # removed from the round meanwhile
-            raise NotFound("team_not_in_round", _l("This team is not in this round."))
-        existing = _find_submission(judge.id, submission_id)
-        if existing is not None:
-            return _replay(existing, digest)
-        db.session.refresh(round_)
-        if round_.state == "draft":
-            raise DomainError("round_not_open", _l("Scoring of this round has not started."), status=409)
-        if team.scoring_state == "pending":
-            raise DomainError("team_not_on_stage", _l("This team has not been on stage yet."), status=409)
-        raise DomainError("scoring_closed", _l("Scoring of this team is closed. Ask the organizers to reopen it."),
-                          status=409)
-    if is_recused(judge.id, team.id):
-        raise DomainError("recused", _l("You declared a conflict of interest with this team."), status=409)
-    inserted = db.session.execute(
-        _insert(Submission).values(round_id=round_.id, judge_id=judge.id, round_team_id=team.id,
-                                   submission_id=submission_id, digest=digest, revision=0,
-                                   values={"scores": cleaned, "comment": comment, "tags": tags,
-                                           "base_revision": base_revision},
-                                   previous=None, created_at=now)
-        .on_conflict_do_nothing(index_elements=["judge_id", "submission_id"]).returning(Submission.id)
-    ).scalar()
-    if inserted is None:  # the same submission arrived twice at once: the other one answered; answer the same
-        return _replay(_find_submission(judge.id, submission_id), digest)
-
-    criteria = {c.key: c for c in round_.criteria}
-    keys_by_id = {c.id: c.key for c in round_.criteria}
+        return _refuse_or_replay(round_, team, judge, submission_id, digest)
     card = db.session.scalars(sa.select(Scorecard).where(Scorecard.judge_id == judge.id,
                                                          Scorecard.round_team_id == team.id)
                               .execution_options(populate_existing=True)).first()
     current = card.revision if card is not None else 0
     if base_revision != current:
+        existing = _find_submission(judge.id, submission_id)  # this very submission, committed meanwhile
+        if existing is not None:
+            return _replay(existing, digest)
         raise DomainError("stale_revision", _l("Your scores of this team changed on another device. Reload to see "
                                                "the latest before changing them."), status=409,
                           current_revision=current)
-    previous = _card_values(card, keys_by_id) if card is not None else None
+    keys_by_id = {c.id: c.key for c in round_.criteria}
+    submission = db.session.scalars(
+        _insert(Submission).values(round_id=round_.id, judge_id=judge.id, round_team_id=team.id,
+                                   submission_id=submission_id, digest=digest, revision=current + 1,
+                                   values={"scores": cleaned, "comment": comment, "tags": tags,
+                                           "base_revision": base_revision},
+                                   previous=_card_values(card, keys_by_id) if card is not None else None,
+                                   created_at=now)
+        .on_conflict_do_nothing(index_elements=["judge_id", "submission_id"]).returning(Submission)).first()
+    if submission is None:  # the same submission arrived twice at once: the other one answered; answer the same
+        return _replay(_find_submission(judge.id, submission_id), digest)
+    card = _write_scorecard(round_, judge, team, card, cleaned, comment=comment, tags=tags, now=now)
+    from judging.realtime import scores_changed
+
+    scores_changed(round_.id)
+    return ScoreOutcome(card, submission)
+
+
+def _refuse_or_replay(round_: CompetitionRound, team: RoundTeam, judge: Judge, submission_id: str,
+                      digest: str) -> ScoreOutcome:
+    """Why the team's row could not be taken for this judge (its scoring is not open, or the judge is recused),
+    unless this very submission was committed meanwhile: then its first answer."""
+    if db.session.get(RoundTeam, team.id, populate_existing=True) is None:  # removed from the round meanwhile
+        raise NotFound("team_not_in_round", _l("This team is not in this round."))
+    existing = _find_submission(judge.id, submission_id)
+    if existing is not None:
+        return _replay(existing, digest)
+    if is_recused(judge.id, team.id):
+        raise DomainError("recused", _l("You declared a conflict of interest with this team."), status=409)
+    db.session.refresh(round_)
+    if round_.state == "draft":
+        raise DomainError("round_not_open", _l("Scoring of this round has not started."), status=409)
+    if team.scoring_state == "pending":
+        raise DomainError("team_not_on_stage", _l("This team has not been on stage yet."), status=409)
+    raise DomainError("scoring_closed", _l("Scoring of this team is closed. Ask the organizers to reopen it."),
+                      status=409)
+
+
+def _write_scorecard(round_: CompetitionRound, judge: Judge, team: RoundTeam, card: Scorecard | None,
+                     cleaned: dict[str, float], *, comment: str, tags: list[str], now: datetime) -> Scorecard:
+    """The judge's scorecard of the team at its next revision, with these scores (the caller holds the team's row
+    and checked the revision)."""
+    criterion_ids = {c.key: c.id for c in round_.criteria}
     if card is None:
         card = Scorecard(round_id=round_.id, judge_id=judge.id, round_team_id=team.id, revision=1, comment=comment,
                          tags=tags, submitted_at=now, updated_at=now)
@@ -809,23 +860,17 @@ def submit_score(round_id: int, user, *, round_team_id, submission_id, base_revi
         db.session.flush()
     else:
         moved = db.session.execute(
-            sa.update(Scorecard).where(Scorecard.id == card.id, Scorecard.revision == base_revision)
-            .values(revision=base_revision + 1, comment=comment, tags=tags, updated_at=now)
+            sa.update(Scorecard).where(Scorecard.id == card.id, Scorecard.revision == card.revision)
+            .values(revision=card.revision + 1, comment=comment, tags=tags, updated_at=now)
             .execution_options(synchronize_session=False)).rowcount
         if not moved:
             raise DomainError("stale_revision", _l("Your scores of this team changed on another device. Reload to "
                                                    "see the latest before changing them."), status=409)
         db.session.execute(sa.delete(Score).where(Score.scorecard_id == card.id))
-    db.session.execute(sa.insert(Score), [{"scorecard_id": card.id, "criterion_id": criteria[key].id, "value": value}
+    db.session.execute(sa.insert(Score), [{"scorecard_id": card.id, "criterion_id": criterion_ids[key], "value": value}
                                           for key, value in cleaned.items()])
-    db.session.execute(sa.update(Submission).where(Submission.id == inserted)
-                       .values(revision=base_revision + 1, previous=previous)
-                       .execution_options(synchronize_session=False))
-    db.session.refresh(card)
-    from judging.realtime import scores_changed
-
-    scores_changed(round_.id)
-    return ScoreOutcome(card, db.session.get(Submission, inserted, populate_existing=True))
+    db.session.expire(card)  # read again when used: revision, comment and scores as written here
+    return card
 
 
 def own_scorecards(judge: Judge) -> dict[int, Scorecard]:
@@ -835,14 +880,15 @@ def own_scorecards(judge: Judge) -> dict[int, Scorecard]:
 
 
 def judge_progress(judge: Judge) -> dict:
-    """A judge's own progress in their round: teams scored of the teams they are to score (not recused); two
-    counting queries, for the answer to every submission."""
+    """A judge's own progress in their round: teams scored of the teams they are to score (not recused); one
+    statement, for the answer to every submission."""
     recused = sa.select(Recusal.round_team_id).where(Recusal.judge_id == judge.id)
-    total = db.session.scalar(sa.select(sa.func.count()).select_from(RoundTeam).where(
-        RoundTeam.round_id == judge.round_id, RoundTeam.id.not_in(recused)))
-    scored = db.session.scalar(sa.select(sa.func.count()).select_from(Scorecard).where(
-        Scorecard.judge_id == judge.id, Scorecard.round_team_id.not_in(recused)))
-    return {"scored": scored, "total": total}
+    total = sa.select(sa.func.count()).select_from(RoundTeam).where(
+        RoundTeam.round_id == judge.round_id, RoundTeam.id.not_in(recused)).scalar_subquery()
+    scored = sa.select(sa.func.count()).select_from(Scorecard).where(
+        Scorecard.judge_id == judge.id, Scorecard.round_team_id.not_in(recused)).scalar_subquery()
+    row = db.session.execute(sa.select(scored.label("scored"), total.label("total"))).one()
+    return {"scored": row.scored, "total": row.total}
 
 
 def score_history(round_id: int, organizer, round_team_id: int | None = None) -> list[Submission]:
