@@ -26,9 +26,23 @@ def init_app(app: Flask) -> None:
         app,
         message_queue=app.config.get("REDIS_URL"),
         channel=app.config["SOCKETIO_CHANNEL"],
-        async_mode="threading",
+        async_mode=socketio_async_mode(),
         manage_session=True,
     )
+
+
+def socketio_async_mode() -> str:
+    """"gevent" when the server runs on gevent (gunicorn -k gevent patched the standard library before loading the
+    app), else "threading" (the embedded server, tests, gunicorn's threaded worker). Never guessed from what is
+    installed: Flask-SocketIO would pick gevent whenever it can be imported, even in a threaded server."""
+    import sys
+
+    if "gevent" in sys.modules:
+        from gevent import monkey
+
+        if monkey.is_module_patched("socket"):
+            return "gevent"
+    return "threading"
 
 
 @sa.event.listens_for(Engine, "connect")

@@ -80,9 +80,11 @@ class Server:
     def __init__(self, env: dict, threads: int, log: Path):
         self.port = free_port()
         self.log = log
+        worker = (["-k", "gevent", "--worker-connections", str(max(threads, 1000))]
+                  if os.environ.get("BENCH_WORKER") == "gevent" else ["--threads", str(threads)])
         with log.open("wb") as handle:
             self.process = subprocess.Popen(
-                [str(BIN / "gunicorn"), "-w", "1", "--threads", str(threads), "--no-control-socket",
+                [str(BIN / "gunicorn"), "-w", "1", *worker, "--no-control-socket",
                  "--backlog", "2048", "-b", f"127.0.0.1:{self.port}", "app.wsgi:app"],
                 cwd=ROOT, env=env, stdout=handle, stderr=subprocess.STDOUT, start_new_session=True)
         self.url = f"http://127.0.0.1:{self.port}"

@@ -85,12 +85,15 @@ def flask(env: dict, *args: str) -> str:
     return result.stdout
 
 
-def start_server(name: str, env: dict, log_dir: Path) -> Server:
+WORKERS = {"threads": ["--threads", "50"], "gevent": ["-k", "gevent", "--worker-connections", "1000"]}
+
+
+def start_server(name: str, env: dict, log_dir: Path, worker: str = "threads") -> Server:
     port = free_port()
     log_path = log_dir / f"gunicorn-{name}.log"
     with log_path.open("wb") as log:
         process = subprocess.Popen(
-            [str(BIN / "gunicorn"), "-w", "1", "--threads", "50", "--no-control-socket", "--graceful-timeout", "5",
+            [str(BIN / "gunicorn"), "-w", "1", *WORKERS[worker], "--no-control-socket", "--graceful-timeout", "5",
              "-b", f"{HOST}:{port}", "app.wsgi:app"],
             cwd=PROJECT_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
             start_new_session=True,  # its own process group, so master and worker are stopped together
@@ -166,11 +169,16 @@ def delete_run_keys(run_id: str) -> None:
         client.close()
 
 
-@pytest.fixture
-def deployment(tmp_path):
+@pytest.fixture(params=["threads", "gevent"])
+def deployment(request, tmp_path):
+    """Both ways docs/deploy.md serves the app: gunicorn's threaded worker, and its gevent worker (PostgreSQL
+    deployments; SQLite's locks would block every greenlet of the process)."""
     problem = services.redis_available()
     if problem:
         services.service_missing("Redis", problem)
+    worker = request.param
+    if worker == "gevent" and services.postgres_available() is not None:
+        services.service_missing("PostgreSQL", "the gevent worker is served on PostgreSQL only")
 
     postgres_url = None
     if services.postgres_available() is None:
@@ -202,7 +210,7 @@ def deployment(tmp_path):
         deployment.tokens = dict(zip((PHONE, OTHER_PHONE), tokens, strict=True))
 
         for name in ("A", "B"):
-            deployment.servers.append(start_server(name, env, tmp_path))  # appended at once: the finally stops it
+            deployment.servers.append(start_server(name, env, tmp_path, worker))  # appended at once: the finally stops it
         for server in deployment.servers:
             wait_until_healthy(server)
         yield deployment
