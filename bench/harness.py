@@ -75,16 +75,18 @@ def production_database(kind: str, tmp_path: Path):
 
 
 class Server:
-    """One gunicorn instance (one threaded worker, production settings from `env`) in its own process group."""
+    """One gunicorn instance (one worker, production settings from `env`) in its own process group."""
 
-    def __init__(self, env: dict, threads: int, log: Path):
+    def __init__(self, env: dict, threads: int, log: Path, worker: str = "threads"):
+        """`worker`: "threads" (gunicorn's threaded worker with `threads` threads) or "gevent" (its gevent worker,
+        `threads` or at least 1,000 connections), as docs/deploy.md describes both."""
         self.port = free_port()
         self.log = log
-        worker = (["-k", "gevent", "--worker-connections", str(max(threads, 1000))]
-                  if os.environ.get("BENCH_WORKER") == "gevent" else ["--threads", str(threads)])
+        worker_args = (["-k", "gevent", "--worker-connections", str(max(threads, 1000))] if worker == "gevent"
+                       else ["--threads", str(threads)])
         with log.open("wb") as handle:
             self.process = subprocess.Popen(
-                [str(BIN / "gunicorn"), "-w", "1", *worker, "--no-control-socket",
+                [str(BIN / "gunicorn"), "-w", "1", *worker_args, "--no-control-socket",
                  "--backlog", "2048", "-b", f"127.0.0.1:{self.port}", "app.wsgi:app"],
                 cwd=ROOT, env=env, stdout=handle, stderr=subprocess.STDOUT, start_new_session=True)
         self.url = f"http://127.0.0.1:{self.port}"

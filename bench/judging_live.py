@@ -3,10 +3,11 @@ served the way production serves it.
 
     .venv/bin/python bench/judging_live.py                          # one instance, then two sharing Redis
     .venv/bin/python bench/judging_live.py --clients 500 --teams 10 --shape two
+    .venv/bin/python bench/judging_live.py --worker threads         # gunicorn's threaded worker instead of gevent
 
 For each shape it migrates a fresh PostgreSQL database, creates a competition whose live final is open with a live
 leaderboard, T teams, 7 judges and C residents (each with a bearer token), starts gunicorn (APP_ENV=production,
-one threaded worker per instance; "one": a single instance; "two": two instances sharing Redis as the Socket.IO
+one gevent worker per instance, as docs/deploy.md serves live screens; "one": a single instance; "two": two instances sharing Redis as the Socket.IO
 message queue, clients split between them, judges' requests alternating), connects the C clients over websockets
 and joins them to the leaderboard room (round:<id>:leaderboard), and then, in the same run:
 
@@ -327,7 +328,7 @@ def run_shape(shape: str, args) -> list[Row]:
                   f"screens …", file=sys.stderr)
             data = prepare_data(env, args.clients, args.teams)
             threads = args.clients // instances + 64
-            servers = [Server(env, threads, tmp_path / f"gunicorn-{i}.log") for i in range(instances)]
+            servers = [Server(env, threads, tmp_path / f"gunicorn-{i}.log", args.worker) for i in range(instances)]
             for server in servers:
                 server.wait_ready()
             load_before = os.getloadavg()[0]
@@ -389,7 +390,7 @@ async def measure_with(shape: str, env: dict, servers: list[Server], data: dict,
 
 def print_table(rows: list[Row], args) -> None:
     print(f"\njudging live: {args.clients} leaderboard screens (Socket.IO, websocket), {JUDGES} judges submitting "
-          f"at once for each of {args.teams} teams; PostgreSQL + Redis; gunicorn -w 1 threaded per instance; "
+          f"at once for each of {args.teams} teams; PostgreSQL + Redis; gunicorn -w 1 ({args.worker}) per instance; "
           f"{os.cpu_count()} CPUs; clients in one asyncio process on the same machine")
     header = f"{'shape':<6} {'measure':<40} {'samples':>8} {'p50 ms':>8} {'p99 ms':>8} {'max ms':>8} " \
              f"{'missed':>6} {'peak MB':>8}  note"
@@ -404,6 +405,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--shape", choices=["one", "two", "both"], default="both")
     parser.add_argument("--clients", type=int, default=500)
+    parser.add_argument("--worker", choices=["gevent", "threads"], default="gevent",
+                        help="gunicorn worker (docs/deploy.md: gevent for the instances serving live screens)")
     parser.add_argument("--teams", type=int, default=10)
     parser.add_argument("--baseline", type=int, default=20, help="baseline messages")
     parser.add_argument("--spread", type=float, default=1.5,
