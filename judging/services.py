@@ -790,14 +790,7 @@ def submit_score(round_id: int, user, *, round_team_id, submission_id, base_revi
     if existing is not None:
         return _replay(existing, digest)
 
-    # Take the team's row while its scoring is open and this judge is not recused from it: closing it waits for us,
-    # and we see a close that came first. Everything after this statement is a few round trips: a team's judges
-    # queue on this row.
-    not_recused = ~sa.exists().where(Recusal.judge_id == judge.id, Recusal.round_team_id == team.id)
-    locked = db.session.execute(
-        sa.update(RoundTeam).where(RoundTeam.id == team.id, RoundTeam.scoring_state == "open", not_recused)
-        .values(scoring_state=RoundTeam.scoring_state).execution_options(synchronize_session=False)).rowcount
-    if not locked:
+    if not _hold_team_for_scoring(team, judge):
         return _refuse_or_replay(round_, team, judge, submission_id, digest)
     card = db.session.scalars(sa.select(Scorecard).where(Scorecard.judge_id == judge.id,
                                                          Scorecard.round_team_id == team.id)
@@ -828,6 +821,21 @@ def submit_score(round_id: int, user, *, round_team_id, submission_id, base_revi
     return ScoreOutcome(card, submission)
 
 
+def _hold_team_for_scoring(team: RoundTeam, judge: Judge) -> bool:
+    """Hold the team's row while its scoring is open and this judge is not recused from it, until COMMIT: closing
+    the team's scoring (or removing it) waits for us, and we see a close that came first. On PostgreSQL a shared
+    row lock (FOR SHARE), so the team's judges score side by side while an organizer's UPDATE still waits for them
+    all; on SQLite, where writers take turns anyway, the first write of the transaction (a no-op UPDATE) does it."""
+    not_recused = ~sa.exists().where(Recusal.judge_id == judge.id, Recusal.round_team_id == team.id)
+    open_for_judge = (RoundTeam.id == team.id, RoundTeam.scoring_state == "open", not_recused)
+    if db.session.get_bind().dialect.name == "postgresql":
+        return db.session.execute(sa.select(RoundTeam.id).where(*open_for_judge)
+                                  .with_for_update(read=True, of=RoundTeam)).first() is not None
+    return bool(db.session.execute(
+        sa.update(RoundTeam).where(*open_for_judge).values(scoring_state=RoundTeam.scoring_state)
+        .execution_options(synchronize_session=False)).rowcount)
+
+
 def _refuse_or_replay(round_: CompetitionRound, team: RoundTeam, judge: Judge, submission_id: str,
                       digest: str) -> ScoreOutcome:
     """Why the team's row could not be taken for this judge (its scoring is not open, or the judge is recused),
@@ -854,10 +862,13 @@ def _write_scorecard(round_: CompetitionRound, judge: Judge, team: RoundTeam, ca
     and checked the revision)."""
     criterion_ids = {c.key: c.id for c in round_.criteria}
     if card is None:
-        card = Scorecard(round_id=round_.id, judge_id=judge.id, round_team_id=team.id, revision=1, comment=comment,
-                         tags=tags, submitted_at=now, updated_at=now)
-        db.session.add(card)
-        db.session.flush()
+        card = db.session.scalars(
+            _insert(Scorecard).values(round_id=round_.id, judge_id=judge.id, round_team_id=team.id, revision=1,
+                                      comment=comment, tags=tags, submitted_at=now, updated_at=now)
+            .on_conflict_do_nothing(index_elements=["judge_id", "round_team_id"]).returning(Scorecard)).first()
+        if card is None:  # the same judge's first score of this team from another device, committed meanwhile
+            raise DomainError("stale_revision", _l("Your scores of this team changed on another device. Reload to "
+                                                   "see the latest before changing them."), status=409)
     else:
         moved = db.session.execute(
             sa.update(Scorecard).where(Scorecard.id == card.id, Scorecard.revision == card.revision)

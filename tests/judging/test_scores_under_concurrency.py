@@ -91,3 +91,31 @@ def test_closing_a_team_while_judges_submit_lets_nothing_in_after_the_close(app,
     assert len(cards) == len(accepted)  # every accepted score is kept, no refused one slipped in
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Submission)) == len(accepted)
     assert services.round_team(services.get_round(prelim.id), team.id).scoring_state == "closed"
+
+
+def test_one_judge_scoring_a_team_from_two_phones_at_once_keeps_one_and_refuses_the_other(
+        app, make_competition, organizer, judge_users):
+    """Two different first scores of the same team by the same judge, at the same moment (two devices): exactly one
+    is kept (201); the other is told the scores changed on another device (409 stale_revision), nothing half-saved."""
+    _, prelim, _, _ = make_competition(teams=2, judges=3)
+    services.open_round(prelim.id, organizer, now=utcnow())
+    db.session.commit()
+    token = tokens_of(judge_users(prelim)[:1])[0]
+    team = services.teams_of(prelim.id)[0]
+    bodies = [{"round_team_id": team.id, "submission_id": str(uuid.uuid4()), "base_revision": 0,
+               "scores": {c["key"]: value for c in CRITERIA}} for value in (6.0, 9.0)]
+    with live_server(app) as base:
+        url = f"{base}/api/v1/rounds/{prelim.id}/scores"
+        results = fire_together([(url, token, body) for body in bodies] * 4)  # 8 phones' worth, 2 different scores
+
+    statuses = sorted(status for status, _ in results)
+    assert statuses.count(201) == 1 and statuses.count(200) <= 3, results
+    refused = [answer for status, answer in results if status == 409]
+    assert refused and all(a["error"]["code"] == "stale_revision" for a in refused), refused
+    db.session.expire_all()
+    cards = db.session.scalars(sa.select(Scorecard).where(Scorecard.round_team_id == team.id)).all()
+    assert len(cards) == 1 and cards[0].revision == 1
+    kept = next(answer for status, answer in results if status == 201)
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Submission).where(
+        Submission.round_team_id == team.id)) == 1
+    assert {s.value for s in cards[0].scores} == set(kept["scores"].values())
