@@ -7,9 +7,10 @@ served the way production serves it.
 
 For each shape it migrates a fresh PostgreSQL database, creates a competition whose live final is open with a live
 leaderboard, T teams, 7 judges and C residents (each with a bearer token), starts gunicorn (APP_ENV=production,
-one gevent worker per instance, as docs/deploy.md serves live screens; "one": a single instance; "two": two instances sharing Redis as the Socket.IO
-message queue, clients split between them, judges' requests alternating), connects the C clients over websockets
-and joins them to the leaderboard room (round:<id>:leaderboard), and then, in the same run:
+one gevent worker per instance, as docs/deploy.md serves live screens; "one": a single instance; "two": two
+instances sharing Redis as the Socket.IO message queue, clients split between them, judges' requests alternating),
+connects the C clients over websockets and joins them to the leaderboard room (round:<id>:leaderboard), and then,
+in the same run:
 
 1. baseline: a process outside the servers publishes a tiny message to the same room through Redis
    (`SocketIO(message_queue=...)`, as a worker would) B times; from publish to arrival at each client. This is the
@@ -19,10 +20,12 @@ and joins them to the leaderboard room (round:<id>:leaderboard), and then, in th
    client has seen the 7 scores of this one.
 
 Score-to-screen latency of a submission at a client: from the moment the judge's phone sent it to the arrival of
-the first leaderboard message that counts it (its team's judges_counted reaches the submission's place among that
-team's commits, read from the database afterwards: a team's submissions commit one after the other because each
-takes the team's row). It prints p50/p99 over every (submission, client) pair, the judges' HTTP latency, the
-baseline, updates a client should have had and did not, and the servers' peak memory (VmHWM, master plus worker).
+the first leaderboard message that certainly counts it: one whose read began (its `updated_at`, the server's clock;
+clients and servers share this machine's clock) after the judge's phone had the answer, hence after the commit, or
+one that counts all seven of the team's judges. On PostgreSQL a team's judges commit side by side, so "the k-th
+commit" cannot be told from the database; this rule may only overstate a latency, never understate it. It prints
+p50/p99 over every (submission, client) pair, the judges' HTTP latency, the baseline, updates a client should have
+had and did not, and the servers' peak memory (VmHWM, master plus worker).
 Clients run in one asyncio process on the same machine, so their own decoding is part of every number.
 """
 
@@ -104,29 +107,6 @@ with app.app_context():
     return json.loads(out.strip().splitlines()[-1])
 
 
-def commit_order(env: dict, round_id: int) -> dict[str, tuple[int, int]]:
-    """Each submission's team and place among its team's commits (1 = first), by submission_id."""
-    script = f"""
-import json
-import sqlalchemy as sa
-from app import create_app
-from app.extensions import db
-from judging.models import Submission
-app = create_app()
-with app.app_context():
-    rows = db.session.execute(sa.select(Submission.submission_id, Submission.round_team_id, Submission.revision)
-                              .where(Submission.round_id == {round_id}).order_by(Submission.id)).all()
-    seen, out = {{}}, {{}}
-    for sid, team, revision in rows:
-        seen[team] = seen.get(team, 0) + 1
-        out[sid] = [team, seen[team], revision]
-    print(json.dumps(out))
-"""
-    out = subprocess.run([str(BIN / "python"), "-c", script], cwd=ROOT, env=env, check=True, capture_output=True,
-                         text=True).stdout
-    return {k: (v[0], v[1]) for k, v in json.loads(out.strip().splitlines()[-1]).items()}
-
-
 # ---- the clients -----------------------------------------------------------------------------------------------
 
 @dataclass
@@ -142,7 +122,7 @@ class Watcher:
     url: str
     token: str
     round_id: int
-    boards: list[tuple[float, dict[int, int]]] = field(default_factory=list)  # (arrival, team -> judges_counted)
+    boards: list[tuple[float, float, dict[int, int]]] = field(default_factory=list)  # (arrival, read at, counts)
     pings: dict[int, float] = field(default_factory=dict)  # baseline message number -> arrival
     counts: dict[int, int] = field(default_factory=dict)
     shown_at: datetime | None = None  # when the server read the board shown
@@ -198,7 +178,7 @@ class Watcher:
             return
         self.shown_at = read_at
         counts = {row["id"]: row["judges_counted"] for row in board["rows"]}
-        self.boards.append((arrived, counts))
+        self.boards.append((arrived, read_at.timestamp(), counts))
         self.counts = counts
 
     async def close(self) -> None:
@@ -246,14 +226,14 @@ async def baseline(env: dict, watchers: list[Watcher], room: str, messages: int)
 async def run_final(servers: list[Server], data: dict, watchers: list[Watcher], team_ids: list[int],
                     spread: float) -> tuple[dict, list[float], int]:
     """Each team on stage, then its 7 judges at once (spread 0) or each at a random moment within `spread`
-    seconds. Returns send times by submission id, the judges' HTTP latencies and the number of failed
+    seconds. Returns each submission (id -> Sent), the judges' HTTP latencies and the number of failed
     submissions."""
     import random
 
     import aiohttp
 
     round_id = data["round_id"]
-    sent: dict[str, float] = {}
+    sent: dict[str, Sent] = {}
     http_ms: list[float] = []
     failures = 0
     values = {"innovation": 8, "market": 7.5, "team": 9, "feasibility": 6.5}
@@ -272,11 +252,12 @@ async def run_final(servers: list[Server], data: dict, watchers: list[Watcher], 
                 body = {"round_team_id": team_id, "submission_id": submission_id, "base_revision": 0,
                         "scores": {k: max(0, v - (j + index) % 3 * 0.5) for k, v in values.items()}}
                 server = servers[j % len(servers)]
-                sent[submission_id] = time.monotonic()
+                record = sent[submission_id] = Sent(team_id, time.monotonic())
                 async with session.post(f"{server.url}/api/v1/rounds/{round_id}/scores", json=body,
                                         headers={"Authorization": f"Bearer {token}"}) as answer:
                     await answer.read()
-                    http_ms.append((time.monotonic() - sent[submission_id]) * 1000)
+                    record.answered_wall = time.time()
+                    http_ms.append((time.monotonic() - record.sent_at) * 1000)
                     if answer.status != 201:
                         failures += 1
 
@@ -286,20 +267,25 @@ async def run_final(servers: list[Server], data: dict, watchers: list[Watcher], 
     return sent, http_ms, failures
 
 
-def score_to_screen(sent: dict[str, float], order: dict[str, tuple[int, int]],
-                    watchers: list[Watcher]) -> tuple[list[float], int]:
-    """Per (submission, client): time from the judge's send to the first board counting it; and the misses."""
+@dataclass
+class Sent:
+    team_id: int
+    sent_at: float  # monotonic, when the judge's phone sent it
+    answered_wall: float = float("inf")  # time.time() when the phone had the answer (the commit came before)
+
+
+def score_to_screen(sent: dict[str, Sent], watchers: list[Watcher]) -> tuple[list[float], int]:
+    """Per (submission, client): time from the judge's send to the first board that certainly counts it (read after
+    the phone had the answer, or counting all the team's judges); and the misses."""
     latencies, missed = [], 0
-    for submission_id, sent_at in sent.items():
-        if submission_id not in order:
-            continue
-        team, place = order[submission_id]
+    for record in sent.values():
         for watcher in watchers:
-            arrival = next((at for at, counts in watcher.boards if counts.get(team, 0) >= place), None)
+            arrival = next((at for at, read_at, counts in watcher.boards
+                            if read_at >= record.answered_wall or counts.get(record.team_id, 0) >= JUDGES), None)
             if arrival is None:
                 missed += 1
             else:
-                latencies.append((arrival - sent_at) * 1000)
+                latencies.append((arrival - record.sent_at) * 1000)
     return latencies, missed
 
 
@@ -372,11 +358,10 @@ async def measure_with(shape: str, env: dict, servers: list[Server], data: dict,
     for label, team_ids, spread in loads:
         results.append((label, team_ids, *await run_final(servers, data, watchers, team_ids, spread)))
     await asyncio.sleep(0.5)
-    order = await asyncio.to_thread(commit_order, env, round_id)
     rows = [Row(shape, "baseline: Redis publish -> screens", len(base), percentile(base, 50), percentile(base, 99),
                 max(base, default=float("nan")), base_missed, 0)]
     for label, team_ids, sent, http_ms, failures in results:
-        latencies, missed = score_to_screen(sent, order, watchers)
+        latencies, missed = score_to_screen(sent, watchers)
         final_ok = sum(1 for w in watchers if all(w.counts.get(t, 0) == JUDGES for t in team_ids))
         rows.append(Row(shape, f"judge POST /scores, {label}", len(http_ms), percentile(http_ms, 50),
                         percentile(http_ms, 99), max(http_ms, default=float("nan")), failures, 0,
