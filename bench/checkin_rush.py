@@ -43,7 +43,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.harness import BIN, Server, production_database  # noqa: E402  (after the path is set)
+from bench.harness import BIN, Server, production_database, worker_flags  # noqa: E402  (after the path is set)
 from bench.signup_rush import Result  # noqa: E402
 
 
@@ -229,7 +229,7 @@ def run_database(kind: str, args) -> list[tuple]:
             ping_queues = [[{}] * len(q) for q in queues]
             rng = random.Random(args.seed + 1)
             retry_queues = [rng.sample(q, max(1, len(q) // 10)) for q in queues]
-            server = Server(env, args.threads, tmp_path / "gunicorn.log")
+            server = Server(env, args.threads, tmp_path / "gunicorn.log", args.worker)
             try:
                 server.wait_ready()
                 path = f"/api/v1/events/{event_id}/checkins"
@@ -264,7 +264,8 @@ def run_database(kind: str, args) -> list[tuple]:
 def print_table(rows: list[tuple], args) -> None:
     print(f"\ncheck-in rush: {args.tickets} tickets, {args.scanners} scanners at {len(args.gates)} gates, "
           f"{args.doubles:.0%} also scanned at another gate at once; paced: one scan per scanner every "
-          f"{args.pace:g} s; gunicorn -w 1 --threads {args.threads}; {os.cpu_count()} CPUs")
+          f"{args.pace:g} s; gunicorn -w 1 {' '.join(worker_flags(args.worker, args.threads))}; "
+          f"{os.cpu_count()} CPUs")
     header = f"{'database':<9} {'load':<6} {'requests':>8} {'req/s':>7} {'% of ping':>9} {'p50 ms':>7} " \
              f"{'p99 ms':>7} {'errors':>6} {'peak MB':>8}  result"
     print(header)
@@ -284,6 +285,8 @@ def main() -> None:
     parser.add_argument("--gates", default="ABC", help="one letter per gate")
     parser.add_argument("--doubles", type=float, default=0.05, help="share of tickets scanned at two gates at once")
     parser.add_argument("--threads", type=int, default=64, help="gunicorn threads")
+    parser.add_argument("--worker", choices=["threads", "gevent"], default="threads",
+                        help="gunicorn worker (gevent: PostgreSQL only, see docs/deploy.md)")
     parser.add_argument("--seed", type=int, default=4)
     parser.add_argument("--pace", type=float, default=1.0, help="seconds between scans of one scanner in the paced "
                                                                 "load (0: skip it)")

@@ -74,6 +74,12 @@ def production_database(kind: str, tmp_path: Path):
         drop_postgres_database(name)
 
 
+def worker_flags(worker: str, threads: int) -> list[str]:
+    """gunicorn's flags for a worker: "threads" (`threads` threads) or "gevent" (at least 1,000 connections)."""
+    return (["-k", "gevent", "--worker-connections", str(max(threads, 1000))] if worker == "gevent"
+            else ["--threads", str(threads)])
+
+
 class Server:
     """One gunicorn instance (one worker, production settings from `env`) in its own process group."""
 
@@ -82,8 +88,7 @@ class Server:
         `threads` or at least 1,000 connections), as docs/deploy.md describes both."""
         self.port = free_port()
         self.log = log
-        worker_args = (["-k", "gevent", "--worker-connections", str(max(threads, 1000))] if worker == "gevent"
-                       else ["--threads", str(threads)])
+        worker_args = worker_flags(worker, threads)
         with log.open("wb") as handle:
             self.process = subprocess.Popen(
                 [str(BIN / "gunicorn"), "-w", "1", *worker_args, "--no-control-socket",

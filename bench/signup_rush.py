@@ -33,7 +33,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.harness import BIN, Server, percentile, production_database  # noqa: E402  (after the path is set)
+from bench.harness import BIN, Server, percentile, production_database, worker_flags  # noqa: E402  (after the path is set)
 
 
 @dataclass
@@ -168,7 +168,7 @@ def run_database(kind: str, args) -> list[tuple]:
             print(f"[{kind}] preparing {args.residents} residents and two salons of {args.capacity} seats …",
                   file=sys.stderr)
             tokens, (rush_event, paced_event) = prepare_data(env, args.residents, args.capacity)
-            server = Server(env, args.threads, tmp_path / "gunicorn.log")
+            server = Server(env, args.threads, tmp_path / "gunicorn.log", args.worker)
             try:
                 server.wait_ready()
                 ping = asyncio.run(fire("ping", "GET", [server.url + "/ping"] * len(tokens), tokens, None))
@@ -189,8 +189,9 @@ def run_database(kind: str, args) -> list[tuple]:
 
 
 def print_table(rows: list[tuple], args) -> None:
-    print(f"\nsign-up rush: {args.residents} residents, {args.capacity} seats, gunicorn -w 1 --threads "
-          f"{args.threads}, paced = at most {args.in_flight} in flight; {os.cpu_count()} CPUs")
+    print(f"\nsign-up rush: {args.residents} residents, {args.capacity} seats, gunicorn -w 1 "
+          f"{' '.join(worker_flags(args.worker, args.threads))}, paced = at most {args.in_flight} in flight; "
+          f"{os.cpu_count()} CPUs")
     header = f"{'database':<9} {'load':<6} {'req/s':>8} {'% of ping':>9} {'p50 ms':>8} {'p99 ms':>8} " \
              f"{'errors':>6} {'peak MB':>8}  result"
     print(header)
@@ -208,6 +209,8 @@ def main() -> None:
     parser.add_argument("--residents", type=int, default=1000)
     parser.add_argument("--capacity", type=int, default=300)
     parser.add_argument("--threads", type=int, default=64, help="gunicorn threads")
+    parser.add_argument("--worker", choices=["threads", "gevent"], default="threads",
+                        help="gunicorn worker (gevent: PostgreSQL only, see docs/deploy.md)")
     parser.add_argument("--in-flight", type=int, default=32, help="requests in flight in the paced rush")
     args = parser.parse_args()
     kinds = ["sqlite", "postgres"] if args.database == "both" else [args.database]
