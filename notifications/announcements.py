@@ -2,10 +2,11 @@
 no-shows, residents by interest tag or by company.
 
 Creating one writes only the announcement (fast, in the organizer's request); the fan-out job then writes the inbox
-rows in chunks of recipients ordered by user id. Each chunk is one transaction: rows inserted with ON CONFLICT DO
-NOTHING on (user, dedupe key), their deliveries, and the announcement's cursor moved with a conditional UPDATE. A
-worker killed mid-way loses at most its open chunk; the next run resumes from the cursor, and the unique key makes
-a repeated chunk harmless: every resident ends with exactly one inbox message."""
+rows in chunks of recipients ordered by user id, two chunks at a time on PostgreSQL. Each chunk is one transaction:
+rows inserted with ON CONFLICT DO NOTHING on (user, dedupe key), deliveries for exactly the rows it inserted, and
+the count of recipients raised; after each round the announcement's cursor moves with a conditional UPDATE. A worker
+killed mid-way loses at most its open round; the next run resumes from the cursor, and the unique key makes a
+repeated chunk harmless: every resident ends with exactly one inbox message, and one delivery per channel."""
 
 from __future__ import annotations
 
@@ -161,8 +162,8 @@ def fan_out(announcement_id: int) -> int:
 
 def take_fanout_lease(announcement_id: int, *, now: datetime, lease: timedelta) -> bool:
     """One worker fans an announcement out at a time: a conditional UPDATE takes the lease when nobody holds it or
-    the holder's ran out (a killed worker's); the holder renews it with each chunk. Correctness does not depend on
-    it (the cursor's compare-and-set and the unique key do that); it spares the other workers for deliveries."""
+    the holder's ran out (a killed worker's); the holder renews it with each round of chunks. Correctness does not
+    depend on it (the unique key sees to that); it spares the other workers for deliveries."""
     taken = db.session.execute(
         sa.update(Announcement).where(
             Announcement.id == announcement_id, Announcement.status == "sending",
@@ -183,21 +184,34 @@ def fanout_busy_until(announcement_id: int, *, now: datetime) -> datetime | None
 
 
 def fan_out_chunk(announcement_id: int, *, now: datetime, lease_until: datetime | None = None) -> tuple[bool, int]:
-    """One chunk in one transaction (renewing the fan-out lease to `lease_until` when given): the inbox rows in one
-    INSERT ... SELECT, their deliveries in another (services.insert_planned_deliveries), the cursor moved. Nothing
-    per resident goes through Python. Returns (finished, rows written)."""
+    """One round: the next NOTIFICATIONS_FANOUT_PARALLEL chunks of recipients (one on SQLite, which has one writer),
+    each written in a transaction of its own, side by side on PostgreSQL (so the database works on two cores);
+    then the cursor moves past them with a compare-and-set (renewing the fan-out lease to `lease_until` when
+    given). Returns (finished, rows written).
+
+    Exactly one inbox row per resident does not depend on the cursor: a chunk done again (its round interrupted by
+    a kill before the cursor moved, or a worker whose lease ran out) inserts nothing, thanks to the unique key, and
+    so plans no delivery and counts no recipient (each chunk adds what it inserted)."""
     from app.accounts.models import User
 
-    chunk = current_app.config.get("NOTIFICATIONS_FANOUT_CHUNK", 5000)
+    config = current_app.config
+    chunk = config.get("NOTIFICATIONS_FANOUT_CHUNK", 5000)
+    parallel = 1 if db.session.get_bind().dialect.name == "sqlite" else config.get("NOTIFICATIONS_FANOUT_PARALLEL", 2)
     announcement = db.session.get(Announcement, announcement_id)
     if announcement is None or announcement.status != "sending":
         db.session.rollback()
         return True, 0
-    cursor = announcement.cursor
-    window = (segment_query(announcement.segment).where(User.id > cursor).order_by(User.id).limit(chunk)
-              .subquery("window"))
-    last = db.session.scalar(sa.select(sa.func.max(window.c.id)))
-    if last is None:
+    cursor, segment = announcement.cursor, announcement.segment
+    bounds: list[tuple[int, int]] = []
+    after = cursor
+    for _ in range(max(1, parallel)):
+        window = segment_query(segment).where(User.id > after).order_by(User.id).limit(chunk).subquery("window")
+        last = db.session.scalar(sa.select(sa.func.max(window.c.id)))
+        if last is None:
+            break
+        bounds.append((after, last))
+        after = last
+    if not bounds:
         db.session.execute(
             sa.update(Announcement).where(Announcement.id == announcement_id, Announcement.status == "sending",
                                           Announcement.cursor == cursor)
@@ -205,30 +219,56 @@ def fan_out_chunk(announcement_id: int, *, now: datetime, lease_until: datetime 
             .execution_options(synchronize_session=False))
         db.session.commit()
         return True, 0
+    db.session.rollback()  # no snapshot or lock held while the chunks are written
+    if len(bounds) == 1:
+        written = [_write_chunk(announcement_id, *bounds[0], now=now)]
+    else:
+        from concurrent.futures import ThreadPoolExecutor
 
-    in_chunk = segment_query(announcement.segment).where(User.id > cursor, User.id <= last)
-    inserted = _insert_chunk(announcement, in_chunk, now=now)
-    deliveries = 0
-    if inserted:
-        deliveries = services.insert_planned_deliveries(
-            in_chunk, category="announcements", urgent=bool(announcement.urgent),
-            dedupe_key=_dedupe_key(announcement_id), now=now)
-    moved = db.session.execute(
+        app = current_app._get_current_object()
+
+        def write(bound: tuple[int, int]) -> int:
+            with app.app_context():
+                return _write_chunk(announcement_id, *bound, now=now)
+
+        with ThreadPoolExecutor(max_workers=len(bounds), thread_name_prefix="fan-out") as pool:
+            written = list(pool.map(write, bounds))
+    db.session.execute(
         sa.update(Announcement).where(Announcement.id == announcement_id, Announcement.cursor == cursor,
                                       Announcement.status == "sending")
-        .values(cursor=last, recipients=Announcement.recipients + inserted,
-                **({"fanout_lease_until": lease_until} if lease_until else {}))
-        .execution_options(synchronize_session=False)).rowcount
-    if not moved:  # another worker did this chunk meanwhile: ours is a duplicate, drop it
-        db.session.rollback()
-        return False, 0
-    if inserted:
-        from notifications import tasks
-
-        # live messages and deliveries: other workers' jobs, so that this one only writes rows
-        run_after_commit(lambda: tasks.announce_range(announcement_id, cursor, last, deliveries))
+        .values(cursor=bounds[-1][1], **({"fanout_lease_until": lease_until} if lease_until else {}))
+        .execution_options(synchronize_session=False))
     db.session.commit()
-    return False, inserted
+    return False, sum(written)
+
+
+def _write_chunk(announcement_id: int, after_user_id: int, last_user_id: int, *, now: datetime) -> int:
+    """The recipients with ids in (after_user_id, last_user_id], in one transaction: their inbox rows in one
+    INSERT ... SELECT, their deliveries in another (services.insert_planned_deliveries), the announcement's count
+    of recipients raised by what was inserted. Nothing per resident goes through Python. Returns the rows written."""
+    from app.accounts.models import User
+
+    announcement = db.session.get(Announcement, announcement_id)
+    if announcement is None or announcement.status != "sending":
+        db.session.rollback()
+        return 0
+    in_chunk = segment_query(announcement.segment).where(User.id > after_user_id, User.id <= last_user_id)
+    inserted = _insert_chunk(announcement, in_chunk, now=now)
+    if not inserted:
+        db.session.rollback()
+        return 0
+    deliveries = services.insert_planned_deliveries(
+        in_chunk, category="announcements", urgent=bool(announcement.urgent),
+        dedupe_key=_dedupe_key(announcement_id), now=now)
+    db.session.execute(sa.update(Announcement).where(Announcement.id == announcement_id)
+                       .values(recipients=Announcement.recipients + inserted)
+                       .execution_options(synchronize_session=False))
+    from notifications import tasks
+
+    # live messages and deliveries: other workers' jobs, so that this one only writes rows
+    run_after_commit(lambda: tasks.announce_range(announcement_id, after_user_id, last_user_id, deliveries))
+    db.session.commit()
+    return inserted
 
 
 def _dedupe_key(announcement_id: int) -> str:
