@@ -35,8 +35,12 @@ CRITERIA = [{"key": "innovation", "label": "创新性", "weight": 60, "min": 0, 
 PITCH_SECONDS, QA_SECONDS = 3, 60
 
 
-@pytest.fixture
-def environment(tmp_path):
+@pytest.fixture(params=["threads", "gevent"])
+def environment(request, tmp_path):
+    """The production environment, and which gunicorn worker serves it (docs/deploy.md: gevent for the instances
+    holding live screens, on PostgreSQL only)."""
+    if request.param == "gevent" and services.postgres_available() is not None:
+        services.service_missing("PostgreSQL", "the gevent worker is served on PostgreSQL only")
     postgres_url = None
     if services.postgres_available() is None:
         postgres_url = database_url = services.create_postgres_database()
@@ -48,7 +52,7 @@ def environment(tmp_path):
     try:
         flask(env, "db", "upgrade")
         flask(env, "users", "create", ORGANIZER, "--name", "王珂", "--role", "organizer")
-        yield env
+        yield env, request.param
     finally:
         if postgres_url:
             services.drop_postgres_database(postgres_url)
@@ -73,14 +77,14 @@ def parse(value: str) -> datetime:
 def test_scores_and_the_live_stage_come_back_after_the_server_is_killed(environment, tmp_path):
     import socketio
 
-    env = environment
+    env, worker = environment
     [organizer] = flask(env, "tokens", "create", ORGANIZER).split()
     setup = {"name": "港科大百万元奖金创业大赛",
              "rounds": [{"kind": "final", "name": "决赛", "mode": "live", "leaderboard_mode": "live",
                          "pitch_seconds": PITCH_SECONDS, "qa_seconds": QA_SECONDS, "criteria": CRITERIA,
                          "judges": [{"phone": p, "name": f"评委{i + 1}"} for i, p in enumerate(JUDGES)]}],
              "teams": [{"team_name": f"队伍{i + 1}"} for i in range(3)]}
-    first = start_server("before", env, tmp_path)
+    first = start_server("before", env, tmp_path, worker)
     second = None
     try:
         wait_until_healthy(first)
@@ -108,7 +112,7 @@ def test_scores_and_the_live_stage_come_back_after_the_server_is_killed(environm
         board_before = api(first, "GET", f"/rounds/{round_id}/leaderboard", organizer).json()
 
         kill(first)  # mid-round, no goodbye
-        second = start_server("after", env, tmp_path)
+        second = start_server("after", env, tmp_path, worker)
         wait_until_healthy(second)
 
         after = api(second, "GET", f"/rounds/{round_id}/console", organizer).json()

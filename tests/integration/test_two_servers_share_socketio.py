@@ -210,7 +210,8 @@ def deployment(request, tmp_path):
         deployment.tokens = dict(zip((PHONE, OTHER_PHONE), tokens, strict=True))
 
         for name in ("A", "B"):
-            deployment.servers.append(start_server(name, env, tmp_path, worker))  # appended at once: the finally stops it
+            # appended at once: the finally stops it
+            deployment.servers.append(start_server(name, env, tmp_path, worker))
         for server in deployment.servers:
             wait_until_healthy(server)
         yield deployment
