@@ -8,10 +8,11 @@ fan-out job, Web Push deliveries sent by separate worker processes to a push end
 On a fresh, migrated database with N residents (the first S with a push subscription, quiet hours off), in one run:
 
 1. baseline (the database's ceiling): one INSERT ... SELECT of an inbox row per resident, no rules at all;
-2. one worker process (`flask --app app worker`, 4 threads): an organizer's announcement to every resident, written as
-   the API writes it (the fan-out job is queued after the commit): time until every inbox row exists (the fan-out
-   marks the announcement sent), and until every one of the S pushes is accepted by the endpoint and recorded as
-   sent; pushes per second from the first to the last push the endpoint received;
+2. one worker process (`flask --app app worker`, 4 threads), started and idle (its consumer's start-up line seen):
+   an organizer's announcement to every resident, written as the API writes it (the fan-out job is queued after the
+   commit): time until every inbox row exists (the fan-out marks the announcement sent), and until every one of the
+   S pushes is accepted by the endpoint and recorded as sent; pushes per second from the first to the last push the
+   endpoint received;
 3. the same with four worker processes (a second announcement);
 4. push baseline: S bare POSTs to the same endpoint from one asyncio client, as many in flight as the workers keep
    (32 per sending thread), no encryption, no database.
@@ -119,14 +120,26 @@ class Workers:
 
     def __init__(self, env: dict, count: int, log_dir: Path):
         self.processes = []
-        for i in range(count):
-            log = (log_dir / f"worker{count}-{i}.log").open("wb")
+        self.logs = [log_dir / f"worker{count}-{i}.log" for i in range(count)]
+        for path in self.logs:
+            log = path.open("wb")
             self.processes.append(subprocess.Popen(
                 [str(BIN / "flask"), "--app", "app", "worker", "--workers", "4"], cwd=ROOT, env=env, stdout=log,
                 stderr=subprocess.STDOUT, start_new_session=True))
         self.samples: dict[int, list[float]] = {p.pid: [] for p in self.processes}
         self._stop = threading.Event()
         self._sampler = threading.Thread(target=self._sample, daemon=True)
+
+    def wait_ready(self, timeout: float = 120) -> None:
+        """Until every process's consumer runs (its start-up line in its log): importing the app takes seconds, more
+        when four start at once on a busy machine, and the time until the rows exist must not include that."""
+        deadline = time.monotonic() + timeout
+        pending = list(self.logs)
+        while pending and time.monotonic() < deadline:
+            pending = [log for log in pending if "Huey consumer started" not in log.read_text(errors="replace")]
+            time.sleep(0.2)
+        if pending:
+            raise SystemExit(f"worker did not start:\n{pending[0].read_text(errors='replace')[-3000:]}")
 
     def start_sampling(self) -> None:
         self._sampler.start()
@@ -244,7 +257,8 @@ def announce_and_wait(env: dict, workers: int, organizer_id: int, residents: int
     endpoint.reset()
     pool = Workers(env, workers, log_dir)
     try:
-        time.sleep(4)  # started and idle: their first memory sample is the baseline
+        pool.wait_ready()
+        time.sleep(2)  # started, their start-up sweeps done, idle: their first memory sample is the baseline
         pool.start_sampling()
         time.sleep(1)
         organizer = db.session.get(User, organizer_id)
