@@ -2,7 +2,7 @@
 no-shows, residents by interest tag or by company.
 
 Creating one writes only the announcement (fast, in the organizer's request); the fan-out job then writes the inbox
-rows in chunks of recipients ordered by user id, two chunks at a time on PostgreSQL. Each chunk is one transaction:
+rows in chunks of recipients ordered by user id, four chunks at a time on PostgreSQL. Each chunk is one transaction:
 rows inserted with ON CONFLICT DO NOTHING on (user, dedupe key), deliveries for exactly the rows it inserted, and
 the count of recipients raised; after each round the announcement's cursor moves with a conditional UPDATE. A worker
 killed mid-way loses at most its open round; the next run resumes from the cursor, and the unique key makes a
@@ -185,7 +185,7 @@ def fanout_busy_until(announcement_id: int, *, now: datetime) -> datetime | None
 
 def fan_out_chunk(announcement_id: int, *, now: datetime, lease_until: datetime | None = None) -> tuple[bool, int]:
     """One round: the next NOTIFICATIONS_FANOUT_PARALLEL chunks of recipients (one on SQLite, which has one writer),
-    each written in a transaction of its own, side by side on PostgreSQL (so the database works on two cores);
+    each written in a transaction of its own, side by side on PostgreSQL (so the database works on every core);
     then the cursor moves past them with a compare-and-set (renewing the fan-out lease to `lease_until` when
     given). Returns (finished, rows written).
 
@@ -196,7 +196,7 @@ def fan_out_chunk(announcement_id: int, *, now: datetime, lease_until: datetime 
 
     config = current_app.config
     chunk = config.get("NOTIFICATIONS_FANOUT_CHUNK", 5000)
-    parallel = 1 if db.session.get_bind().dialect.name == "sqlite" else config.get("NOTIFICATIONS_FANOUT_PARALLEL", 2)
+    parallel = 1 if db.session.get_bind().dialect.name == "sqlite" else config.get("NOTIFICATIONS_FANOUT_PARALLEL", 4)
     announcement = db.session.get(Announcement, announcement_id)
     if announcement is None or announcement.status != "sending":
         db.session.rollback()
