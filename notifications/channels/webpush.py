@@ -8,13 +8,12 @@ limit: the body is shortened, never the message failed. The service worker shows
 Sending is waiting on the network, so each worker process keeps many pushes in flight from one asyncio loop (a
 thread of its own) with one aiohttp session: keep-alive connections per push service, at most
 NOTIFICATIONS_PUSH_CONNECTIONS at once. Per push only what must differ is computed: the payload, its encryption
-(an ephemeral key per message, RFC 8291); the VAPID header is signed once per push service and reused."""
+(an ephemeral key per message, RFC 8291, by http_ece); the VAPID header is signed once per push service and reused."""
 
 from __future__ import annotations
 
 import asyncio
 import base64
-import hmac
 import json
 import os
 import threading
@@ -24,9 +23,8 @@ from concurrent.futures import Future
 from urllib.parse import urlsplit
 
 import aiohttp
+import http_ece
 from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from py_vapid import Vapid
 
 from notifications.channels import Outcome, Outgoing, PermanentFailure, TemporaryFailure
@@ -34,7 +32,6 @@ from notifications.channels import Outcome, Outgoing, PermanentFailure, Temporar
 MAX_PLAINTEXT = 3000  # bytes of JSON; 4096 minus the aes128gcm header, tag and padding, with room to spare
 _RECORD_SIZE = 4096
 _JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
-_X962, _UNCOMPRESSED = Encoding.X962, PublicFormat.UncompressedPoint
 _vapid_cache: dict[str, tuple[float, dict]] = {}
 _vapid_lock = threading.Lock()
 _pusher_lock = threading.Lock()
@@ -78,25 +75,15 @@ def _unb64(value: str) -> bytes:
 
 
 def encrypt(data: bytes, p256dh: str, auth: str) -> bytes:
-    """RFC 8291 message encryption (RFC 8188 aes128gcm, one record) for one subscription: an ephemeral P-256 key
-    per message, HKDF-SHA-256 as two HMACs per key (each output is at most one hash long)."""
+    """RFC 8291 message encryption (RFC 8188 aes128gcm, one record) for one subscription, by http_ece as pywebpush
+    does it: an ephemeral P-256 key per message, the header carrying its public key."""
     receiver = _unb64(p256dh)
     secret = _unb64(auth)
     if len(receiver) != 65 or receiver[0] != 4 or len(secret) < 16:
         raise ValueError("invalid keys in the subscription")
     ephemeral = ec.generate_private_key(ec.SECP256R1())
-    sender = ephemeral.public_key().public_bytes(_X962, _UNCOMPRESSED)
-    shared = ephemeral.exchange(ec.ECDH(), ec.EllipticCurvePublicKey.from_encoded_point(ec.SECP256R1(), receiver))
-    # IKM = HKDF(salt=auth_secret, ikm=ECDH secret, info="WebPush: info" 0x00 ua_public as_public, L=32)
-    ikm = hmac.digest(hmac.digest(secret, shared, "sha256"), b"WebPush: info\x00" + receiver + sender + b"\x01",
-                      "sha256")
-    salt = os.urandom(16)
-    prk = hmac.digest(salt, ikm, "sha256")
-    key = hmac.digest(prk, b"Content-Encoding: aes128gcm\x00\x01", "sha256")[:16]
-    nonce = hmac.digest(prk, b"Content-Encoding: nonce\x00\x01", "sha256")[:12]
-    # header: salt, record size, key id (the sender's public key); one record ending in the delimiter 0x02
-    return (salt + _RECORD_SIZE.to_bytes(4, "big") + bytes([len(sender)]) + sender
-            + AESGCM(key).encrypt(nonce, data + b"\x02", None))
+    return http_ece.encrypt(data, salt=os.urandom(16), private_key=ephemeral, dh=receiver, auth_secret=secret,
+                            rs=_RECORD_SIZE, version="aes128gcm")
 
 
 class _Pusher:
