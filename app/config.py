@@ -81,7 +81,13 @@ class Config:
         )
         # A server connection can drop (a restart, a proxy's idle timeout): test it before use. A SQLite file
         # cannot, and the test would cost a statement on every request.
-        self.SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": not self.SQLALCHEMY_DATABASE_URI.startswith("sqlite")}
+        server_database = not self.SQLALCHEMY_DATABASE_URI.startswith("sqlite")
+        self.SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": server_database}
+        if server_database:
+            # Connections kept open per process. SQLAlchemy's 5 meant that a burst (seven judges scoring at once
+            # while the announcer reads) opened and closed connections beyond them, a new PostgreSQL backend each.
+            self.SQLALCHEMY_ENGINE_OPTIONS.update(pool_size=_env_int("DATABASE_POOL_SIZE", 10),
+                                                  max_overflow=_env_int("DATABASE_MAX_OVERFLOW", 20))
         self.REDIS_URL = os.environ.get("REDIS_URL") or None
         self.PORT = _env_int("PORT", 5000)
         self.DEMO_MODE = _env_bool("DEMO_MODE", self.default_demo_mode())

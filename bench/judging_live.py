@@ -17,13 +17,18 @@ in the same run:
    floor of any broadcast: Redis, the instance(s), the websockets and the clients' own event loop;
 2. the final: for each team, the organizer puts it on stage (HTTP), then its 7 judges submit their scores at the
    same moment (HTTP POST /api/v1/rounds/{id}/scores, each with its submission id); the next team comes on when every
-   client has seen the 7 scores of this one.
+   client has seen the 7 scores of this one. The first team's scores are the first a fresh server process handles
+   (it opens database connections, compiles the statements): reported on rows of their own ("first team"), then T
+   teams in two halves, the 7 judges at the same moment, or each at a random moment within the spread.
 
 Score-to-screen latency of a submission at a client: from the moment the judge's phone sent it to the arrival of
 the first leaderboard message that certainly counts it: one whose read began (its `updated_at`, the server's clock;
 clients and servers share this machine's clock) after the judge's phone had the answer, hence after the commit, or
-one that counts all seven of the team's judges. On PostgreSQL a team's judges commit side by side, so "the k-th
-commit" cannot be told from the database; this rule may only overstate a latency, never understate it. It prints
+one that counts as many of the team's judges as there were submissions for the team sent before it arrived (it
+cannot count a score not sent yet, so it counts them all). On PostgreSQL a team's judges commit side by side, so
+"the k-th commit" cannot be told from the database; this rule may only overstate a latency, never understate it.
+(Until 2026-11-30 the second case needed all seven judges counted, which overstated the latencies of scores that
+arrived while a board was being read: in the spread half, up to the next judge's score.) It prints
 p50/p99 over every (submission, client) pair, the judges' HTTP latency, the baseline, updates a client should have
 had and did not, and the servers' peak memory (VmHWM, master plus worker).
 Clients run in one asyncio process on the same machine, so their own decoding is part of every number.
@@ -122,7 +127,8 @@ class Watcher:
     url: str
     token: str
     round_id: int
-    boards: list[tuple[float, float, dict[int, int]]] = field(default_factory=list)  # (arrival, read at, counts)
+    # (arrival: monotonic, arrival: wall clock, read at: server's wall clock, judges counted per team)
+    boards: list[tuple[float, float, float, dict[int, int]]] = field(default_factory=list)
     pings: dict[int, float] = field(default_factory=dict)  # baseline message number -> arrival
     counts: dict[int, int] = field(default_factory=dict)
     shown_at: datetime | None = None  # when the server read the board shown
@@ -161,7 +167,7 @@ class Watcher:
         async for message in self.ws:
             if message.type != aiohttp.WSMsgType.TEXT:
                 break
-            arrived = time.monotonic()
+            arrived = time.monotonic(), time.time()
             packet = message.data
             if packet == "2":
                 await self.ws.send_str("3")
@@ -170,15 +176,15 @@ class Watcher:
                 if name == "leaderboard":
                     self.on_board(arrived, payload)
                 elif name == "bench_ping":
-                    self.pings[payload["n"]] = arrived
+                    self.pings[payload["n"]] = arrived[0]
 
-    def on_board(self, arrived: float, board: dict) -> None:
+    def on_board(self, arrived: tuple[float, float], board: dict) -> None:
         read_at = datetime.fromisoformat(board["updated_at"])
         if self.shown_at and read_at < self.shown_at:  # as the big screen does: an older read arriving later
             return
         self.shown_at = read_at
         counts = {row["id"]: row["judges_counted"] for row in board["rows"]}
-        self.boards.append((arrived, read_at.timestamp(), counts))
+        self.boards.append((*arrived, read_at.timestamp(), counts))
         self.counts = counts
 
     async def close(self) -> None:
@@ -252,7 +258,7 @@ async def run_final(servers: list[Server], data: dict, watchers: list[Watcher], 
                 body = {"round_team_id": team_id, "submission_id": submission_id, "base_revision": 0,
                         "scores": {k: max(0, v - (j + index) % 3 * 0.5) for k, v in values.items()}}
                 server = servers[j % len(servers)]
-                record = sent[submission_id] = Sent(team_id, time.monotonic())
+                record = sent[submission_id] = Sent(team_id, time.monotonic(), time.time())
                 async with session.post(f"{server.url}/api/v1/rounds/{round_id}/scores", json=body,
                                         headers={"Authorization": f"Bearer {token}"}) as answer:
                     await answer.read()
@@ -271,17 +277,32 @@ async def run_final(servers: list[Server], data: dict, watchers: list[Watcher], 
 class Sent:
     team_id: int
     sent_at: float  # monotonic, when the judge's phone sent it
+    sent_wall: float  # time.time() of the same moment
     answered_wall: float = float("inf")  # time.time() when the phone had the answer (the commit came before)
 
 
 def score_to_screen(sent: dict[str, Sent], watchers: list[Watcher]) -> tuple[list[float], int]:
-    """Per (submission, client): time from the judge's send to the first board that certainly counts it (read after
-    the phone had the answer, or counting all the team's judges); and the misses."""
+    """Per (submission, client): time from the judge's send to the first board that certainly counts it; and the
+    misses. A board certainly counts a submission when its read began after the phone had the answer (hence after the
+    commit), or when it counts as many of the team's judges as there were submissions for the team sent before the
+    board arrived, this one among them (no board can count a score not sent yet, so it counts them all)."""
+    sent_by_team: dict[int, list[float]] = {}
+    for record in sent.values():
+        sent_by_team.setdefault(record.team_id, []).append(record.sent_wall)
+
+    def counts_it(record: Sent, arrived_wall: float, read_at: float, counts: dict[int, int]) -> bool:
+        if read_at >= record.answered_wall:
+            return True
+        if record.sent_wall > arrived_wall:
+            return False
+        sent_before = sum(1 for at in sent_by_team[record.team_id] if at <= arrived_wall)
+        return counts.get(record.team_id, 0) >= sent_before
+
     latencies, missed = [], 0
     for record in sent.values():
         for watcher in watchers:
-            arrival = next((at for at, read_at, counts in watcher.boards
-                            if read_at >= record.answered_wall or counts.get(record.team_id, 0) >= JUDGES), None)
+            arrival = next((at for at, arrived_wall, read_at, counts in watcher.boards
+                            if counts_it(record, arrived_wall, read_at, counts)), None)
             if arrival is None:
                 missed += 1
             else:
@@ -312,7 +333,7 @@ def run_shape(shape: str, args) -> list[Row]:
         try:
             print(f"[{shape}] preparing a live final: {args.teams} teams, {JUDGES} judges, {args.clients} "
                   f"screens …", file=sys.stderr)
-            data = prepare_data(env, args.clients, args.teams)
+            data = prepare_data(env, args.clients, args.teams + 1)  # the first: a fresh process's first scores
             threads = args.clients // instances + 64
             servers = [Server(env, threads, tmp_path / f"gunicorn-{i}.log", args.worker) for i in range(instances)]
             for server in servers:
@@ -352,8 +373,10 @@ async def measure_with(shape: str, env: dict, servers: list[Server], data: dict,
     base_missed = sum(1 for w in watchers for n in range(args.baseline) if n not in w.pings)
     for watcher in watchers:
         watcher.boards.clear()
-    half = len(data["teams"]) // 2
-    loads = [("7 at once", data["teams"][:half], 0.0), (f"spread {args.spread:g} s", data["teams"][half:], args.spread)]
+    first, teams = data["teams"][:1], data["teams"][1:]
+    half = len(teams) // 2
+    loads = [("first team, 7 at once", first, 0.0), ("7 at once", teams[:half], 0.0),
+             (f"spread {args.spread:g} s", teams[half:], args.spread)]
     results = []
     for label, team_ids, spread in loads:
         results.append((label, team_ids, *await run_final(servers, data, watchers, team_ids, spread)))
@@ -377,12 +400,12 @@ def print_table(rows: list[Row], args) -> None:
     print(f"\njudging live: {args.clients} leaderboard screens (Socket.IO, websocket), {JUDGES} judges submitting "
           f"at once for each of {args.teams} teams; PostgreSQL + Redis; gunicorn -w 1 ({args.worker}) per instance; "
           f"{os.cpu_count()} CPUs; clients in one asyncio process on the same machine")
-    header = f"{'shape':<6} {'measure':<40} {'samples':>8} {'p50 ms':>8} {'p99 ms':>8} {'max ms':>8} " \
+    header = f"{'shape':<6} {'measure':<44} {'samples':>8} {'p50 ms':>8} {'p99 ms':>8} {'max ms':>8} " \
              f"{'missed':>6} {'peak MB':>8}  note"
     print(header)
     print("-" * len(header))
     for r in rows:
-        print(f"{r.shape:<6} {r.what:<40} {r.samples:>8} {r.p50:>8.1f} {r.p99:>8.1f} {r.worst:>8.1f} "
+        print(f"{r.shape:<6} {r.what:<44} {r.samples:>8} {r.p50:>8.1f} {r.p99:>8.1f} {r.worst:>8.1f} "
               f"{r.missed:>6} {r.memory_mb:>8.0f}  {r.note}")
 
 
@@ -392,7 +415,7 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=500)
     parser.add_argument("--worker", choices=["gevent", "threads"], default="gevent",
                         help="gunicorn worker (docs/deploy.md: gevent for the instances serving live screens)")
-    parser.add_argument("--teams", type=int, default=10)
+    parser.add_argument("--teams", type=int, default=20)
     parser.add_argument("--baseline", type=int, default=20, help="baseline messages")
     parser.add_argument("--spread", type=float, default=1.5,
                         help="second half of the teams: each judge submits at a random moment within this many s")

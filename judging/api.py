@@ -13,7 +13,7 @@ from app.authz import login_required
 from app.db_types import utcnow
 from app.errors import DomainError
 from app.extensions import commit_keeping_loaded, db
-from judging import importing, services
+from judging import importing, realtime, services
 from judging.models import LEADERBOARD_MODES, ROUND_MODES, STAGE_PHASES, WEAK_POINT_TAGS
 
 blp = api_blueprint("judging_api", __name__, "",
@@ -230,8 +230,9 @@ class ScoreResultSchema(Schema):
 @login_required
 def submit_score(payload, round_id: int):
     """Submit or revise a judge's scores of one team."""
-    outcome = services.submit_score(round_id, current_user, now=utcnow(), **payload)
-    commit_keeping_loaded()  # the submission was read back by its INSERT: the answer needs no reload
+    with realtime.scoring():
+        outcome = services.submit_score(round_id, current_user, now=utcnow(), **payload)
+        commit_keeping_loaded()  # the submission was read back by its INSERT: the answer needs no reload
     submission = outcome.submission
     body = {"round_team_id": submission.round_team_id, "submission_id": submission.submission_id,
             "revision": submission.revision, "replayed": outcome.replayed, **{

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from contextlib import contextmanager
 
 from flask import Flask, current_app
 from flask_babel import lazy_gettext as _l
@@ -36,6 +37,11 @@ JOIN_JUDGES, JOIN_CONSOLE, JOIN_LEADERBOARD = "join_round_judges", "join_round_c
 LEAVE = "leave_round"
 STAGE, CONSOLE, LEADERBOARD = "stage", "console", "leaderboard"
 ANNOUNCE_DELAY_SECONDS = 0.01
+# While judges' scores are still being handled in this process (seven judges submitting at once), the announcer
+# waits for them, up to this long after the first change: the screens then get one leaderboard for the burst, and
+# the process spends its time finishing the scores instead of reading and sending boards that are stale at once.
+COALESCE_MAX_SECONDS = 0.06
+COALESCE_STEP_SECONDS = 0.002
 _PENDING_KEY = "judging.realtime.changed"
 
 _batches: dict[object, dict[int, set[str]]] = {}  # app -> {round_id: {"stage", "scores"}}
@@ -46,6 +52,7 @@ _batches_lock = threading.Lock()
 _announcing = threading.Lock()
 _idle = threading.Condition(_batches_lock)
 _running = 0  # announcers started and not finished
+_scoring = 0  # score submissions being handled by this process (see `scoring`)
 
 
 def judges_room(round_id: int) -> str:
@@ -202,6 +209,7 @@ def _announce_batch(app) -> None:
     global _running
     try:
         socketio.sleep(ANNOUNCE_DELAY_SECONDS)
+        _wait_for_scores_in_flight()
         with _announcing:
             with _batches_lock:
                 batch = _batches.pop(app, {})
@@ -217,6 +225,27 @@ def _announce_batch(app) -> None:
         with _idle:
             _running -= 1
             _idle.notify_all()
+
+
+@contextmanager
+def scoring():
+    """Around a score submission's transaction: the announcer holds back while any is being handled (see
+    COALESCE_MAX_SECONDS)."""
+    global _scoring
+    with _batches_lock:
+        _scoring += 1
+    try:
+        yield
+    finally:
+        with _batches_lock:
+            _scoring -= 1
+
+
+def _wait_for_scores_in_flight() -> None:
+    waited = ANNOUNCE_DELAY_SECONDS
+    while _scoring and waited < COALESCE_MAX_SECONDS:
+        socketio.sleep(COALESCE_STEP_SECONDS)
+        waited += COALESCE_STEP_SECONDS
 
 
 def wait_until_announced(timeout: float = 5.0) -> bool:
