@@ -17,7 +17,9 @@ in the same run:
    floor of any broadcast: Redis, the instance(s), the websockets and the clients' own event loop;
 2. the final: for each team, the organizer puts it on stage (HTTP), then its 7 judges submit their scores at the
    same moment (HTTP POST /api/v1/rounds/{id}/scores, each with its submission id); the next team comes on when every
-   client has seen the 7 scores of this one. The first team's scores are the first a fresh server process handles
+   client has seen the 7 scores of this one. Judges submit once the screens have shown the team on stage (in the
+   hall the pitch comes between; submitting at once would let the stage's board and the scores' share a read). The
+   first team's scores are the first a fresh server process handles
    (it opens database connections, compiles the statements): reported on rows of their own ("first team"), then T
    teams in two halves, the 7 judges at the same moment, or each at a random moment within the spread.
 
@@ -245,11 +247,15 @@ async def run_final(servers: list[Server], data: dict, watchers: list[Watcher], 
     values = {"innovation": 8, "market": 7.5, "team": 9, "feasibility": 6.5}
     async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30)) as session:
         for index, team_id in enumerate(team_ids):
+            boards_before = [len(w.boards) for w in watchers]
             stage = await session.post(f"{servers[0].url}/api/v1/rounds/{round_id}/stage",
                                        json={"round_team_id": team_id, "phase": "scoring"},
                                        headers={"Authorization": f"Bearer {data['organizer']}"})
             if stage.status != 200:
                 raise SystemExit(f"stage: {stage.status} {await stage.text()}")
+            # as in the hall, where the pitch comes between: the team's arrival on stage reached the screens first
+            await wait_until(watchers, lambda w, before=dict(zip(map(id, watchers), boards_before)):
+                             len(w.boards) > before[id(w)], 5)
 
             async def submit(j: int, token: str, team_id=team_id, index=index):
                 nonlocal failures

@@ -237,7 +237,7 @@ def submit_score(payload, round_id: int):
     body = {"round_team_id": submission.round_team_id, "submission_id": submission.submission_id,
             "revision": submission.revision, "replayed": outcome.replayed, **{
                 k: submission.values.get(k) for k in ("scores", "comment", "tags")},
-            "progress": services.judge_progress(services.judge_of(round_id, current_user))}
+            "progress": services.judge_progress(submission.judge_id, submission.round_id)}
     return body, 200 if outcome.replayed else 201
 
 

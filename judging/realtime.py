@@ -36,7 +36,7 @@ log = logging.getLogger(__name__)
 JOIN_JUDGES, JOIN_CONSOLE, JOIN_LEADERBOARD = "join_round_judges", "join_round_console", "join_round_leaderboard"
 LEAVE = "leave_round"
 STAGE, CONSOLE, LEADERBOARD = "stage", "console", "leaderboard"
-ANNOUNCE_DELAY_SECONDS = 0.01
+ANNOUNCE_DELAY_SECONDS = 0.004
 # While judges' scores are still being handled in this process (seven judges submitting at once), the announcer
 # waits for them, up to this long after the first change: the screens then get one leaderboard for the burst, and
 # the process spends its time finishing the scores instead of reading and sending boards that are stale at once.

@@ -92,8 +92,10 @@ def _audit(round_id: int, actor, action: str, *, round_team_id: int | None = Non
 
 # ---- reading and who may do what ------------------------------------------------------------------------------------
 
-def get_round(round_id: int) -> CompetitionRound:
-    round_ = db.session.get(CompetitionRound, round_id)
+def get_round(round_id: int, *, with_criteria: bool = False) -> CompetitionRound:
+    """The round (404 when unknown); with its criteria in the same statement when asked (a score needs both)."""
+    options = [sa.orm.joinedload(CompetitionRound.criteria)] if with_criteria else []
+    round_ = db.session.get(CompetitionRound, round_id, options=options)
     if round_ is None:
         raise NotFound("round_not_found", _l("This round does not exist."))
     return round_
@@ -775,7 +777,7 @@ def submit_score(round_id: int, user, *, round_team_id, submission_id, base_revi
     revision), never silently overwritten. Refused: not a judge of the round (not_a_judge), a team not in the
     round, recused (recused), scoring not open (round_not_open, team_not_on_stage, scoring_closed), a score out of
     range or off the step, an unknown or missing criterion (invalid_score)."""
-    round_ = get_round(round_id)
+    round_ = get_round(round_id, with_criteria=True)
     judge = require_judge(round_, user)
     if not isinstance(submission_id, str) or not SUBMISSION_ID_PATTERN.fullmatch(submission_id):
         raise _problems("invalid_score", _l("Please correct the highlighted scores."),
@@ -792,9 +794,10 @@ def submit_score(round_id: int, user, *, round_team_id, submission_id, base_revi
 
     if not _hold_team_for_scoring(team, judge):
         return _refuse_or_replay(round_, team, judge, submission_id, digest)
-    card = db.session.scalars(sa.select(Scorecard).where(Scorecard.judge_id == judge.id,
-                                                         Scorecard.round_team_id == team.id)
-                              .execution_options(populate_existing=True)).first()
+    # A first score (base revision 0) reads no scorecard: its INSERT below refuses it if one exists after all.
+    card = None if base_revision == 0 else db.session.scalars(
+        sa.select(Scorecard).where(Scorecard.judge_id == judge.id, Scorecard.round_team_id == team.id)
+        .execution_options(populate_existing=True)).first()
     current = card.revision if card is not None else 0
     if base_revision != current:
         existing = _find_submission(judge.id, submission_id)  # this very submission, committed meanwhile
@@ -866,9 +869,12 @@ def _write_scorecard(round_: CompetitionRound, judge: Judge, team: RoundTeam, ca
             _insert(Scorecard).values(round_id=round_.id, judge_id=judge.id, round_team_id=team.id, revision=1,
                                       comment=comment, tags=tags, submitted_at=now, updated_at=now)
             .on_conflict_do_nothing(index_elements=["judge_id", "round_team_id"]).returning(Scorecard)).first()
-        if card is None:  # the same judge's first score of this team from another device, committed meanwhile
+        if card is None:  # the judge's scorecard of this team exists (another device, maybe at this moment)
+            current = db.session.scalar(sa.select(Scorecard.revision).where(Scorecard.judge_id == judge.id,
+                                                                            Scorecard.round_team_id == team.id))
             raise DomainError("stale_revision", _l("Your scores of this team changed on another device. Reload to "
-                                                   "see the latest before changing them."), status=409)
+                                                   "see the latest before changing them."), status=409,
+                              current_revision=current)
     else:
         moved = db.session.execute(
             sa.update(Scorecard).where(Scorecard.id == card.id, Scorecard.revision == card.revision)
@@ -890,14 +896,14 @@ def own_scorecards(judge: Judge) -> dict[int, Scorecard]:
         sa.select(Scorecard).where(Scorecard.judge_id == judge.id).execution_options(populate_existing=True))}
 
 
-def judge_progress(judge: Judge) -> dict:
+def judge_progress(judge_id: int, round_id: int) -> dict:
     """A judge's own progress in their round: teams scored of the teams they are to score (not recused); one
     statement, for the answer to every submission."""
-    recused = sa.select(Recusal.round_team_id).where(Recusal.judge_id == judge.id)
+    recused = sa.select(Recusal.round_team_id).where(Recusal.judge_id == judge_id)
     total = sa.select(sa.func.count()).select_from(RoundTeam).where(
-        RoundTeam.round_id == judge.round_id, RoundTeam.id.not_in(recused)).scalar_subquery()
+        RoundTeam.round_id == round_id, RoundTeam.id.not_in(recused)).scalar_subquery()
     scored = sa.select(sa.func.count()).select_from(Scorecard).where(
-        Scorecard.judge_id == judge.id, Scorecard.round_team_id.not_in(recused)).scalar_subquery()
+        Scorecard.judge_id == judge_id, Scorecard.round_team_id.not_in(recused)).scalar_subquery()
     row = db.session.execute(sa.select(scored.label("scored"), total.label("total"))).one()
     return {"scored": row.scored, "total": row.total}
 

@@ -105,7 +105,8 @@ def open_round(make_competition, organizer):
     return prelim
 
 
-def test_a_judge_reads_the_round_and_submits_once_whatever_the_retries(client, open_round, judge_users, bearer):
+def test_a_judge_reads_the_round_and_submits_once_whatever_the_retries(client, open_round, judge_users, bearer,
+                                                                       organizer):
     judge = judge_users(open_round)[0]
     headers = bearer(judge)
     state = client.get(f"/api/v1/rounds/{open_round.id}/judge", headers=headers).get_json()
@@ -122,6 +123,7 @@ def test_a_judge_reads_the_round_and_submits_once_whatever_the_retries(client, o
                         json={**body, "submission_id": str(uuid.uuid4()), "scores": all_scores(9)})
     assert stale.status_code == 409 and stale.get_json()["error"]["code"] == "stale_revision"
     assert stale.get_json()["error"]["details"]["current_revision"] == 1
+    assert [s.revision for s in services.score_history(open_round.id, organizer)] == [1]  # nothing of the stale one
     bad = client.post(f"/api/v1/rounds/{open_round.id}/scores", headers={**headers, "Accept-Language": "zh-CN"},
                       json={**body, "submission_id": "x1", "base_revision": 1, "scores": all_scores(10.25)})
     assert bad.status_code == 422 and "scores.innovation" in bad.get_json()["error"]["details"]["fields"]

@@ -283,5 +283,5 @@ def test_the_answer_to_a_score_counts_progress_like_the_judges_view(make_competi
     db.session.commit()
     score(prelim, user, teams[0], 7)
     judge = services.judge_of(prelim.id, user)
-    assert services.judge_progress(judge) == services.judge_view(prelim.id, user, now=utcnow())["progress"] == {
-        "scored": 1, "total": 3}
+    progress = services.judge_view(prelim.id, user, now=utcnow())["progress"]
+    assert services.judge_progress(judge.id, judge.round_id) == progress == {"scored": 1, "total": 3}
