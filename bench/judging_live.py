@@ -247,15 +247,14 @@ async def run_final(servers: list[Server], data: dict, watchers: list[Watcher], 
     values = {"innovation": 8, "market": 7.5, "team": 9, "feasibility": 6.5}
     async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30)) as session:
         for index, team_id in enumerate(team_ids):
-            boards_before = [len(w.boards) for w in watchers]
+            boards_before = {id(w): len(w.boards) for w in watchers}
             stage = await session.post(f"{servers[0].url}/api/v1/rounds/{round_id}/stage",
                                        json={"round_team_id": team_id, "phase": "scoring"},
                                        headers={"Authorization": f"Bearer {data['organizer']}"})
             if stage.status != 200:
                 raise SystemExit(f"stage: {stage.status} {await stage.text()}")
             # as in the hall, where the pitch comes between: the team's arrival on stage reached the screens first
-            await wait_until(watchers, lambda w, before=dict(zip(map(id, watchers), boards_before)):
-                             len(w.boards) > before[id(w)], 5)
+            await wait_until(watchers, lambda w, before=boards_before: len(w.boards) > before[id(w)], 5)
 
             async def submit(j: int, token: str, team_id=team_id, index=index):
                 nonlocal failures
