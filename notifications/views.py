@@ -204,6 +204,89 @@ def announcement_page(announcement_id: int):
                            channel_labels=CHANNEL_LABELS)
 
 
+ROBOT_LABELS = {"wecom": _l("WeCom (企业微信)"), "dingtalk": _l("DingTalk (钉钉)"), "feishu": _l("Feishu (飞书)")}
+
+
+@bp.app_template_filter("robot_address")
+def robot_address(url: str) -> str:
+    """A robot's address as its page shows it: the host and the last characters of its key (the key is what lets
+    anyone post into the group, so it is not shown whole)."""
+    from urllib.parse import urlsplit
+
+    return f"{urlsplit(url).hostname} · …{url[-4:]}"
+
+
+def _organized_event(event_id: int):
+    from events import services as events
+
+    event = events.get_event(event_id, include_drafts=True)
+    events.authorize_organizer(current_user, event)
+    return event
+
+
+@bp.route("/manage/events/<int:event_id>/robots", methods=["GET", "POST"])
+@login_required
+def robots_page(event_id: int):
+    """An event's organizers connect group robots (WeCom, DingTalk, Feishu) for their alerts, and see whether each
+    one is working: its last answer and how many alerts were sent, are waiting, or failed."""
+    from app.errors import DomainError
+    from notifications import webhooks
+
+    event = _organized_event(event_id)
+    form, error, fields = {}, None, {}
+    if request.method == "POST":
+        form = request.form.to_dict()
+        try:
+            webhooks.add_webhook(event.id, current_user, kind=form.get("kind", ""), url=form.get("url", ""),
+                                 secret=form.get("secret", ""), now=utcnow())
+            db.session.commit()
+        except DomainError as refused:
+            db.session.rollback()
+            error, fields = str(refused.message), refused.details.get("fields", {})
+        else:
+            flash(_l("The robot is connected. Send it a test message to check it."), "success")
+            return redirect(url_for("notifications.robots_page", event_id=event.id))
+    form.pop("secret", None)  # never echoed back into the page
+    return render_template("notifications/robots.html", event=event, robots=webhooks.webhooks_of(event.id),
+                           counts=webhooks.alert_status(event.id), robot_labels=ROBOT_LABELS, form=form,
+                           error=error, fields=fields), (400 if error else 200)
+
+
+@bp.post("/manage/events/<int:event_id>/robots/<int:webhook_id>/test")
+@login_required
+def test_robot(event_id: int, webhook_id: int):
+    """Post a test message to one robot now and show what it answered."""
+    from notifications import webhooks
+
+    event = _organized_event(event_id)
+    robot = next((w for w in webhooks.webhooks_of(event.id) if w.id == webhook_id), None)
+    if robot is None:
+        abort(404)
+    reason = webhooks.post_alert(robot, str(_l("Test message from Beiyang Events")),
+                                 str(_l("Alerts of “%(title)s” will arrive in this group.", title=event.title)))
+    robot.last_status = reason or "ok"
+    db.session.commit()
+    if reason:
+        flash(_l("The robot did not accept the message: %(reason)s", reason=reason), "error")
+    else:
+        flash(_l("The robot accepted the test message."), "success")
+    return redirect(url_for("notifications.robots_page", event_id=event.id))
+
+
+@bp.post("/manage/events/<int:event_id>/robots/<int:webhook_id>/delete")
+@login_required
+def delete_robot(event_id: int, webhook_id: int):
+    from notifications import webhooks
+
+    event = _organized_event(event_id)
+    if not any(w.id == webhook_id for w in webhooks.webhooks_of(event.id)):
+        abort(404)
+    webhooks.remove_webhook(webhook_id, current_user)
+    db.session.commit()
+    flash(_l("The robot is disconnected."), "success")
+    return redirect(url_for("notifications.robots_page", event_id=event.id))
+
+
 @bp.route("/notifications/unsubscribe/<token>", methods=["GET", "POST"])
 def unsubscribe(token: str):
     """One click from an e-mail (RFC 8058: mail clients POST here without a session). A GET shows a confirmation

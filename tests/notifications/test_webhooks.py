@@ -199,3 +199,39 @@ def test_a_robot_that_refuses_the_alert_fails_it_with_its_reason_and_nothing_is_
     assert row.status == "failed" and "310000" in row.last_error
     assert webhooks.alert_status(event.id) == {row.webhook_id: {"sent": 0, "pending": 0, "failed": 1, "skipped": 0}}
     assert len(robots.requests) == 1
+
+
+# ---- the organizers' page -------------------------------------------------------------------------------------------
+
+def test_organizers_connect_test_and_disconnect_a_robot_on_the_events_page(app, client, robots, organizer,
+                                                                           create_event, create_resident):
+    event = create_event(created_by_id=organizer.id, title="技术沙龙：大模型推理")
+    page = f"/manage/events/{event.id}/robots"
+    sign_in(client, create_resident())
+    assert client.get(page).status_code == 403
+    sign_in(client, organizer)
+    assert f'href="{page}"' in client.get(f"/manage/events/{event.id}").get_data(as_text=True)
+    token = csrf_token_from(client, page)
+    refused = client.post(page, headers={"Accept-Language": "zh-CN"}, data={
+        "csrf_token": token, "kind": "wecom", "url": "https://127.0.0.1/cgi-bin/webhook/send?key=x",
+        "secret": "keep-me-out"})
+    html = refused.get_data(as_text=True)
+    assert refused.status_code == 400 and "不是所选平台的群机器人地址" in html and "keep-me-out" not in html
+    assert webhooks.webhooks_of(event.id) == []
+
+    added = client.post(page, data={"csrf_token": token, "kind": "dingtalk", "url": DINGTALK,
+                                    "secret": DING_SECRET})
+    assert added.status_code == 302
+    html = client.get(page).get_data(as_text=True)
+    assert "oapi.dingtalk.com · …4f1f" in html and DINGTALK not in html and DING_SECRET not in html
+    robot = webhooks.webhooks_of(event.id)[0]
+
+    tested = client.post(f"{page}/{robot.id}/test", data={"csrf_token": token}, follow_redirects=True)
+    assert "机器人已收到测试消息。" in tested.get_data(as_text=True)
+    assert robots.requests and "技术沙龙：大模型推理" in json.loads(robots.requests[-1]["body"])["markdown"]["text"]
+    db.session.expire_all()
+    assert webhooks.webhooks_of(event.id)[0].last_status == "ok"
+
+    gone = client.post(f"{page}/{robot.id}/delete", data={"csrf_token": token})
+    assert gone.status_code == 302 and webhooks.webhooks_of(event.id) == []
+    assert client.post(f"{page}/{robot.id}/test", data={"csrf_token": token}).status_code == 404
