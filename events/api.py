@@ -183,7 +183,7 @@ def cancel_event(payload, event_id: int):
 @login_required
 def draw_lottery(event_id: int):
     """Draw the lottery now (organizers); it also runs by itself at lottery_draw_at."""
-    services.authorize_organizer(current_user, services.get_event(event_id, include_drafts=True))
+    services.organized_event(event_id, current_user)
     event = services.draw_lottery(event_id, now=utcnow())
     db.session.commit()
     return event

@@ -73,13 +73,6 @@ def _persona_labels() -> dict:
 
 # ---- who may see what ---------------------------------------------------------------------------------------------
 
-def _organized_event(event_id: int) -> Event:
-    """The event, if the signed-in person organizes it (401 → sign in; 403 otherwise; drafts included)."""
-    event = services.get_event(event_id, include_drafts=True)
-    services.authorize_organizer(current_user, event)
-    return event
-
-
 def _organizes_everything(user) -> bool:
     return has_role(user, "organizer")  # a global organizer grant, or admin
 
@@ -444,7 +437,7 @@ def _shift_series_windows(events: list[Event], fields: dict, user, *, now: datet
 @bp.route("/events/<int:event_id>/edit", methods=["GET", "POST"])
 @login_required
 def edit_event(event_id: int):
-    event = _organized_event(event_id)
+    event = services.organized_event(event_id, current_user)
     if event.status == "cancelled":
         flash(_("This event is cancelled; it can no longer be changed."), "error")
         return redirect(url_for(".event", event_id=event.id))
@@ -495,7 +488,7 @@ def _differs(old, new) -> bool:
 @bp.get("/events/<int:event_id>")
 @login_required
 def event(event_id: int):
-    event = _organized_event(event_id)
+    event = services.organized_event(event_id, current_user)
     counts = _counts_by_event([event.id])[event.id]
     siblings = []
     if event.series_id is not None:
@@ -509,7 +502,7 @@ def event(event_id: int):
 @bp.post("/events/<int:event_id>/publish")
 @login_required
 def publish(event_id: int):
-    event = _organized_event(event_id)
+    event = services.organized_event(event_id, current_user)
     try:
         services.publish_event(event.id, current_user, now=utcnow())
     except DomainError as error:
@@ -526,7 +519,7 @@ def publish(event_id: int):
 @bp.route("/events/<int:event_id>/cancel", methods=["GET", "POST"])
 @login_required
 def cancel(event_id: int):
-    event = _organized_event(event_id)
+    event = services.organized_event(event_id, current_user)
     if event.status == "cancelled":
         flash(_("This event is already cancelled."), "info")
         return redirect(url_for(".event", event_id=event.id))
@@ -553,7 +546,7 @@ def cancel(event_id: int):
 @bp.post("/events/<int:event_id>/lottery/draw")
 @login_required
 def draw(event_id: int):
-    event = _organized_event(event_id)
+    event = services.organized_event(event_id, current_user)
     try:
         services.draw_lottery(event.id, now=utcnow())
     except DomainError as error:
@@ -642,13 +635,13 @@ def _render_registrations(event: Event, *, selected: set[int] | None = None, err
 @bp.get("/events/<int:event_id>/registrations")
 @login_required
 def registrations(event_id: int):
-    return _render_registrations(_organized_event(event_id))
+    return _render_registrations(services.organized_event(event_id, current_user))
 
 
 @bp.post("/events/<int:event_id>/registrations")
 @login_required
 def decide(event_id: int):
-    event = _organized_event(event_id)
+    event = services.organized_event(event_id, current_user)
     status, search = _filters()
     selected = {int(i) for i in request.form.getlist("registration_ids") if i.isdigit()}
     decision = request.form.get("decision")
@@ -692,7 +685,7 @@ def decide(event_id: int):
 def registration_rows(event_id: int):
     """The rows of some registrations as HTML (for live updates): only those that match the page's filters;
     the page removes the ids it asked for that are not returned."""
-    event = _organized_event(event_id)
+    event = services.organized_event(event_id, current_user)
     ids = [int(i) for i in (request.args.get("ids") or "").split(",") if i.strip().isdigit()][:MAX_ROWS_REQUEST]
     status, search = _filters()
     rows = _rows(event, status=status, search=search, only_ids=ids) if ids else []
@@ -735,7 +728,7 @@ def _download(body: bytes, event: Event, extension: str, mimetype: str) -> Respo
 @bp.get("/events/<int:event_id>/registrations.csv")
 @login_required
 def export_csv(event_id: int):
-    event = _organized_event(event_id)
+    event = services.organized_event(event_id, current_user)
     header, rows = _export_table(event)
     return _download(exports.to_csv(header, rows), event, "csv", "text/csv; charset=utf-8")
 
@@ -743,7 +736,7 @@ def export_csv(event_id: int):
 @bp.get("/events/<int:event_id>/registrations.xlsx")
 @login_required
 def export_xlsx(event_id: int):
-    event = _organized_event(event_id)
+    event = services.organized_event(event_id, current_user)
     header, rows = _export_table(event)
     body = exports.to_xlsx(header, rows, sheet_title=_("Registrations"))
     return _download(body, event, "xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")

@@ -195,16 +195,10 @@ def withdraw(event_id: int):
 
 # ---- organizers: review -----------------------------------------------------------------------------------------
 
-def _organized_event(event_id: int) -> Event:
-    event = services.get_event(event_id, include_drafts=True)
-    services.authorize_organizer(current_user, event)
-    return event
-
-
 @bp.route("/events/<int:event_id>/pitch/review", methods=["GET", "POST"])
 @login_required
 def review(event_id: int):
-    event = _organized_event(event_id)
+    event = services.organized_event(event_id, current_user)
     status = request.args.get("status")
     status = status if status in pitching.APPLICATION_STATUSES else None
     selected, note, form_error, note_error = set(), "", None, None
@@ -235,7 +229,7 @@ def review(event_id: int):
 @bp.post("/events/<int:event_id>/pitch/applications-open")
 @login_required
 def toggle_applications(event_id: int):
-    event = _organized_event(event_id)
+    event = services.organized_event(event_id, current_user)
     open_now = request.form.get("open") == "1"
     try:
         services.update_event(event.id, current_user, now=utcnow(), pitch_applications_open=open_now)
@@ -298,13 +292,13 @@ def _render_lineup(event: Event, values: dict | None = None, errors: dict | None
 @bp.get("/events/<int:event_id>/pitch/lineup")
 @login_required
 def lineup(event_id: int):
-    return _render_lineup(_organized_event(event_id))
+    return _render_lineup(services.organized_event(event_id, current_user))
 
 
 @bp.post("/events/<int:event_id>/pitch/lineup")
 @login_required
 def arrange(event_id: int):
-    event = _organized_event(event_id)
+    event = services.organized_event(event_id, current_user)
     order = [int(i) for i in request.form.getlist("order") if i.isdigit()]
     included = {int(i) for i in request.form.getlist("include") if i.isdigit()}
     values = {"starts_at": request.form.get("starts_at", ""), "slot_minutes": request.form.get("slot_minutes", ""),
@@ -346,7 +340,7 @@ def arrange(event_id: int):
 @bp.post("/events/<int:event_id>/pitch/lineup/<action>")
 @login_required
 def lineup_action(event_id: int, action: str):
-    event = _organized_event(event_id)
+    event = services.organized_event(event_id, current_user)
     application_id = request.form.get("application_id", "")
     application_id = int(application_id) if application_id.isdigit() else 0
     now = utcnow()

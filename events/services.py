@@ -113,6 +113,13 @@ def authorize_organizer(user, event: Event) -> None:
     authorize(user, "organizer", scope_key("event", event.id))
 
 
+def organized_event(event_id: int, user) -> Event:
+    """The event (drafts included) if `user` organizes it: 404 unknown, 401 signed out, 403 otherwise."""
+    event = get_event(event_id, include_drafts=True)
+    authorize_organizer(user, event)
+    return event
+
+
 # ---- creating and changing events ------------------------------------------------------------------------------
 
 EDITABLE_FIELDS = ("kind", "title", "title_en", "summary", "description", "venue", "starts_at", "ends_at",

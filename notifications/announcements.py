@@ -66,7 +66,7 @@ def authorize_segment(actor, segment: dict) -> None:
     if segment["kind"] in EVENT_SEGMENTS:
         from events import services as events
 
-        events.authorize_organizer(actor, events.get_event(segment["event_id"], include_drafts=True))
+        events.organized_event(segment["event_id"], actor)
     else:
         authorize(actor, "organizer")
 

@@ -253,7 +253,7 @@ class EventWebhooks(MethodView):
         from events import services as events
         from notifications.webhooks import webhooks_of
 
-        events.authorize_organizer(current_user, events.get_event(event_id, include_drafts=True))
+        events.organized_event(event_id, current_user)
         return webhooks_of(event_id)
 
     @blp.arguments(WebhookSchema)

@@ -12,6 +12,7 @@ from flask_login import current_user
 from app.authz import login_required
 from app.db_types import utcnow
 from app.extensions import db
+from events import services as events
 from notifications import services
 
 bp = Blueprint("notifications", __name__, template_folder="templates")
@@ -216,14 +217,6 @@ def robot_address(url: str) -> str:
     return f"{urlsplit(url).hostname} · …{url[-4:]}"
 
 
-def _organized_event(event_id: int):
-    from events import services as events
-
-    event = events.get_event(event_id, include_drafts=True)
-    events.authorize_organizer(current_user, event)
-    return event
-
-
 @bp.route("/manage/events/<int:event_id>/robots", methods=["GET", "POST"])
 @login_required
 def robots_page(event_id: int):
@@ -232,7 +225,7 @@ def robots_page(event_id: int):
     from app.errors import DomainError
     from notifications import webhooks
 
-    event = _organized_event(event_id)
+    event = events.organized_event(event_id, current_user)
     form, error, fields = {}, None, {}
     if request.method == "POST":
         form = request.form.to_dict()
@@ -258,7 +251,7 @@ def test_robot(event_id: int, webhook_id: int):
     """Post a test message to one robot now and show what it answered."""
     from notifications import webhooks
 
-    event = _organized_event(event_id)
+    event = events.organized_event(event_id, current_user)
     robot = next((w for w in webhooks.webhooks_of(event.id) if w.id == webhook_id), None)
     if robot is None:
         abort(404)
@@ -278,7 +271,7 @@ def test_robot(event_id: int, webhook_id: int):
 def delete_robot(event_id: int, webhook_id: int):
     from notifications import webhooks
 
-    event = _organized_event(event_id)
+    event = events.organized_event(event_id, current_user)
     if not any(w.id == webhook_id for w in webhooks.webhooks_of(event.id)):
         abort(404)
     webhooks.remove_webhook(webhook_id, current_user)

@@ -57,7 +57,7 @@ def add_webhook(event_id: int, actor, *, kind: str, url: str, secret: str = "", 
     """An event's organizers connect a group robot to it."""
     from events import services as events
 
-    events.authorize_organizer(actor, events.get_event(event_id, include_drafts=True))
+    events.organized_event(event_id, actor)
     url = validate_webhook_url(kind, url)
     webhook = OrganizerWebhook(event_id=event_id, kind=kind, url=url, secret=(secret or "").strip()[:200],
                                created_by_id=actor.id, created_at=now)
@@ -72,7 +72,7 @@ def remove_webhook(webhook_id: int, actor) -> None:
     webhook = db.session.get(OrganizerWebhook, webhook_id)
     if webhook is None:
         raise NotFound("webhook_not_found", _l("This robot does not exist."))
-    events.authorize_organizer(actor, events.get_event(webhook.event_id, include_drafts=True))
+    events.organized_event(webhook.event_id, actor)
     db.session.delete(webhook)
 
 
