@@ -86,6 +86,29 @@ def encrypt(data: bytes, p256dh: str, auth: str) -> bytes:
                             rs=_RECORD_SIZE, version="aes128gcm")
 
 
+class ProxyChoice:
+    """The proxy for a push service's address, as the environment says: HTTPS_PROXY / HTTP_PROXY, except for the
+    hosts in NO_PROXY (read once; the answer is kept per host, as a worker talks to a handful of push services)."""
+
+    def __init__(self):
+        import urllib.request
+
+        self.proxies = {k: v for k, v in urllib.request.getproxies().items() if k in ("http", "https")}
+        self.bypassed: dict[str, bool] = {}
+
+    def __call__(self, endpoint: str) -> str | None:
+        import urllib.request
+
+        parts = urlsplit(endpoint)
+        proxy = self.proxies.get(parts.scheme)
+        if proxy is None:
+            return None
+        host = parts.hostname or ""
+        if host not in self.bypassed:
+            self.bypassed[host] = bool(urllib.request.proxy_bypass(host))
+        return None if self.bypassed[host] else proxy
+
+
 class _Pusher:
     """This process's asyncio loop (its own daemon thread) and aiohttp session. Threads hand it whole batches."""
 
@@ -98,11 +121,8 @@ class _Pusher:
         ready.wait()
 
     def _run(self, ready: threading.Event) -> None:
-        import urllib.request
-
         asyncio.set_event_loop(self.loop)
-        # proxies read once (HTTPS_PROXY / HTTP_PROXY honoured; NO_PROXY is not consulted for pushes)
-        self.proxies = {k: v for k, v in urllib.request.getproxies().items() if k in ("http", "https")}
+        self.proxy_for = ProxyChoice()
 
         async def open_session() -> aiohttp.ClientSession:
             return aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=self.connections, ttl_dns_cache=300),
@@ -144,7 +164,7 @@ class _Pusher:
             try:
                 async with self.session.post(sub["endpoint"], data=body, headers=headers, timeout=timeout,
                                              allow_redirects=False,
-                                             proxy=self.proxies.get(urlsplit(sub["endpoint"]).scheme)) as answer:
+                                             proxy=self.proxy_for(sub["endpoint"])) as answer:
                     await answer.read()
                     answers.append((sub["id"], answer.status, answer.headers.get("Retry-After", "")))
             except (aiohttp.ClientError, TimeoutError, OSError) as error:

@@ -224,3 +224,18 @@ def test_the_vapid_keys_command_prints_a_usable_pair(runner):
     lines = dict(line.split("=", 1) for line in result.output.strip().splitlines())
     assert set(lines) == {"VAPID_PRIVATE_KEY", "VAPID_PUBLIC_KEY"}
     assert len(unb64(lines["VAPID_PRIVATE_KEY"])) == 32 and len(unb64(lines["VAPID_PUBLIC_KEY"])) == 65
+
+
+def test_pushes_go_through_the_configured_proxy_except_to_the_hosts_in_no_proxy(monkeypatch):
+    from notifications.channels.webpush import ProxyChoice
+
+    for name in ("http_proxy", "https_proxy", "no_proxy", "HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY"):
+        monkeypatch.delenv(name, raising=False)
+    assert ProxyChoice()("https://fcm.googleapis.com/fcm/send/abc") is None
+    monkeypatch.setenv("HTTPS_PROXY", "http://proxy.internal:3128")
+    monkeypatch.setenv("NO_PROXY", "push.example.cn,.internal.example")
+    choose = ProxyChoice()
+    assert choose("https://fcm.googleapis.com/fcm/send/abc") == "http://proxy.internal:3128"
+    assert choose("https://push.example.cn/v1/abc") is None
+    assert choose("https://a.internal.example/push/1") is None
+    assert choose("http://fcm.googleapis.com/x") is None  # no HTTP_PROXY: plain http goes direct
