@@ -252,13 +252,10 @@ def test_robot(event_id: int, webhook_id: int):
     from notifications import webhooks
 
     event = events.organized_event(event_id, current_user)
-    robot = next((w for w in webhooks.webhooks_of(event.id) if w.id == webhook_id), None)
-    if robot is None:
-        abort(404)
+    robot = webhooks.get_webhook(webhook_id, current_user, event_id=event.id)
     reason = webhooks.post_alert(robot, str(_l("Test message from Beiyang Events")),
                                  str(_l("Alerts of “%(title)s” will arrive in this group.", title=event.title)))
-    robot.last_status = reason or "ok"
-    db.session.commit()
+    db.session.commit()  # the robot's last status
     if reason:
         flash(_l("The robot did not accept the message: %(reason)s", reason=reason), "error")
     else:
@@ -271,13 +268,10 @@ def test_robot(event_id: int, webhook_id: int):
 def delete_robot(event_id: int, webhook_id: int):
     from notifications import webhooks
 
-    event = events.organized_event(event_id, current_user)
-    if not any(w.id == webhook_id for w in webhooks.webhooks_of(event.id)):
-        abort(404)
-    webhooks.remove_webhook(webhook_id, current_user)
+    webhooks.remove_webhook(webhook_id, current_user, event_id=event_id)
     db.session.commit()
     flash(_l("The robot is disconnected."), "success")
-    return redirect(url_for("notifications.robots_page", event_id=event.id))
+    return redirect(url_for("notifications.robots_page", event_id=event_id))
 
 
 @bp.route("/notifications/unsubscribe/<token>", methods=["GET", "POST"])

@@ -66,14 +66,19 @@ def add_webhook(event_id: int, actor, *, kind: str, url: str, secret: str = "", 
     return webhook
 
 
-def remove_webhook(webhook_id: int, actor) -> None:
+def get_webhook(webhook_id: int, actor, *, event_id: int | None = None) -> OrganizerWebhook:
+    """A robot, for the organizers of its event; unknown (or not of `event_id`, when given): webhook_not_found."""
     from events import services as events
 
     webhook = db.session.get(OrganizerWebhook, webhook_id)
-    if webhook is None:
+    if webhook is None or (event_id is not None and webhook.event_id != event_id):
         raise NotFound("webhook_not_found", _l("This robot does not exist."))
     events.organized_event(webhook.event_id, actor)
-    db.session.delete(webhook)
+    return webhook
+
+
+def remove_webhook(webhook_id: int, actor, *, event_id: int | None = None) -> None:
+    db.session.delete(get_webhook(webhook_id, actor, event_id=event_id))
 
 
 def webhooks_of(event_id: int) -> list[OrganizerWebhook]:
@@ -130,7 +135,14 @@ def post_alert(webhook: OrganizerWebhook, title: str, text: str) -> str:
 
 
 def post_alert_with_outcome(webhook: OrganizerWebhook, title: str, text: str) -> tuple[str, bool]:
-    """(reason or "", whether trying again later can help)."""
+    """(reason or "", whether trying again later can help); the robot's last status (what its organizers' page
+    shows) becomes "ok" or the reason, committed with the caller's transaction."""
+    reason, temporary = _post(webhook, title, text)
+    webhook.last_status = reason or "ok"
+    return reason, temporary
+
+
+def _post(webhook: OrganizerWebhook, title: str, text: str) -> tuple[str, bool]:
     url, body = build_request(webhook.kind, webhook.url, webhook.secret, title, text)
     try:
         response = requests.post(_network_url(url), json=body, timeout=10)
@@ -151,9 +163,7 @@ def alert_event_organizers(event_id: int, title: str, text: str) -> dict[int, st
     """Post to every robot of the event; remember each one's last outcome for the organizers' page."""
     outcomes = {}
     for webhook in webhooks_of(event_id):
-        outcome = post_alert(webhook, title, text)
-        webhook.last_status = outcome or "ok"
-        outcomes[webhook.id] = outcome
+        outcomes[webhook.id] = post_alert(webhook, title, text)
     db.session.commit()
     return outcomes
 
@@ -228,7 +238,6 @@ def deliver_due_alerts(*, now_fn, ids: list[int] | None = None, max_batches: int
             else:
                 reason, temporary = post_alert_with_outcome(webhook, *text)
                 status = "sent" if not reason else ("retry" if temporary else "failed")
-                webhook.last_status = reason or "ok"
             if services.finish_delivery(delivery_id, token, status=status, now=now_fn(), error=reason,
                                         model=WebhookDelivery) and status == "sent":
                 sent += 1

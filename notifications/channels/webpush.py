@@ -18,6 +18,7 @@ import json
 import os
 import threading
 import time
+import urllib.request
 from collections.abc import Sequence
 from concurrent.futures import Future
 from urllib.parse import urlsplit
@@ -91,14 +92,10 @@ class ProxyChoice:
     hosts in NO_PROXY (read once; the answer is kept per host, as a worker talks to a handful of push services)."""
 
     def __init__(self):
-        import urllib.request
-
         self.proxies = {k: v for k, v in urllib.request.getproxies().items() if k in ("http", "https")}
         self.bypassed: dict[str, bool] = {}
 
     def __call__(self, endpoint: str) -> str | None:
-        import urllib.request
-
         parts = urlsplit(endpoint)
         proxy = self.proxies.get(parts.scheme)
         if proxy is None:
