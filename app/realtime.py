@@ -35,10 +35,10 @@ def on_connect(auth=None):
         from app.db_types import utcnow
 
         try:
-            user = user_for_api_token(token, now=utcnow())
+            user, _recorded_use = user_for_api_token(token, now=utcnow())
         except DomainError:
             raise ConnectionRefusedError({"code": "invalid_token"}) from None
-        db.session.commit()
+        db.session.commit()  # the use, if recorded; and no transaction stays open for the socket's lifetime
         login_user(user)  # into this connection's own session copy, not the browser's cookie
     elif not current_user.is_authenticated:
         raise ConnectionRefusedError({"code": "unauthorized"})

@@ -11,7 +11,7 @@ from marshmallow import Schema, fields, validate
 from app.api import api_blueprint
 from app.authz import login_required
 from app.db_types import utcnow
-from app.extensions import commit_keeping_loaded, db
+from app.extensions import db
 from events import services
 from events.models import EVENT_KINDS, WAITLIST_MODES
 
@@ -200,9 +200,7 @@ class EventRegistrations(MethodView):
                                                        "registration_not_open, profile_incomplete")
     def post(self, payload, event_id: int):
         """Sign up in one tap: confirmed, waitlisted (with position), pending approval, or entered in a lottery."""
-        registration, created = services.register_for_event(event_id, current_user, now=utcnow(),
-                                                            answers=payload["answers"])
-        commit_keeping_loaded()  # the answer shows the registration as just written, without reading it back
+        registration, created = services.sign_up(event_id, current_user, now=utcnow(), answers=payload["answers"])
         return registration, 201 if created else 200
 
     @blp.response(200, RegistrationSchema(many=True))

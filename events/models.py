@@ -138,6 +138,10 @@ class Registration(db.Model):
     event: Mapped[Event] = relationship()
     user = relationship("User", foreign_keys=[user_id])
 
+    # Not stored: set by whoever just put this registration on the waitlist and knows its place (sign-ups decided
+    # together count the waitlist once for all of them); events.services.waitlist_position answers with it.
+    known_waitlist_position = None  # int | None
+
 
 class PitchApplication(db.Model):
     """A founder's application to pitch at a roadshow day."""

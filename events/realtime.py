@@ -117,6 +117,11 @@ def _on_registration_signal(sender, *, registration_id: int, event_id: int, **_e
         changed.append(registration_id)
 
 
+def _on_registrations_signed_up(sender, *, event_id: int, registrations: list[dict], **_extra) -> None:
+    for registration in registrations:
+        _on_registration_signal(sender, registration_id=registration["registration_id"], event_id=event_id)
+
+
 def _committed(session: Session, pending: dict) -> None:
     """COMMIT succeeded and the transaction has ended (app.after_commit): add the changes to this database's batch.
     The batch is read in a thread of its own a moment later (reading before COMMIT would lengthen the time the
@@ -174,3 +179,4 @@ def init_app(app: Flask) -> None:
     socketio.on_event(LEAVE_EVENT, on_leave)
     for signal in REGISTRATION_SIGNALS:
         signal.connect(_on_registration_signal)  # blinker keeps one connection per receiver, however many apps
+    signals.registrations_signed_up.connect(_on_registrations_signed_up)

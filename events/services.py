@@ -7,6 +7,7 @@ SQLite (one writer) or PostgreSQL (row lock) whatever the concurrency. Services 
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import secrets
 from datetime import datetime, timedelta
@@ -77,12 +78,19 @@ def waitlist_position(registration: Registration) -> int | None:
     """1 for the next person to get a seat; None when not on the waitlist."""
     if registration.status != "waitlisted":
         return None
+    if registration.known_waitlist_position is not None:
+        return registration.known_waitlist_position
     ahead = db.session.scalar(
         sa.select(sa.func.count()).select_from(Registration).where(
             Registration.event_id == registration.event_id, Registration.status == "waitlisted",
             Registration.waitlist_seq < registration.waitlist_seq)
     )
     return ahead + 1
+
+
+def _waitlisted_count(event_id: int) -> int:
+    return db.session.scalar(sa.select(sa.func.count()).select_from(Registration).where(
+        Registration.event_id == event_id, Registration.status == "waitlisted"))
 
 
 def no_show_count(user_id: int, *, now: datetime) -> int:
@@ -333,6 +341,31 @@ def _next_seq(event_id: int):
     ).one()
 
 
+_SIGN_UP_SETTINGS = (Event.registration_seq, Event.status, Event.waitlist_mode, Event.lottery_drawn_at,
+                     Event.requires_approval, Event.capacity, Event.seats_taken)
+
+
+def _locked_settings(event_id: int):
+    """Lock the event row until commit and read, under the lock, what decides a sign-up."""
+    return db.session.execute(
+        sa.update(Event).where(Event.id == event_id)
+        .values(registration_seq=Event.registration_seq, **_KEEP_UPDATED_AT).returning(*_SIGN_UP_SETTINGS)
+    ).one()
+
+
+def _advance(event_id: int, *, arrivals: int, seats: int) -> None:
+    """Count `arrivals` new sign-ups and take `seats` seats (under the lock _locked_settings took). The seats are
+    still taken with a condition, so that even a mistake here could not oversell."""
+    taken = db.session.execute(
+        sa.update(Event).where(Event.id == event_id,
+                               sa.or_(Event.capacity.is_(None), Event.seats_taken + seats <= Event.capacity))
+        .values(registration_seq=Event.registration_seq + arrivals, seats_taken=Event.seats_taken + seats,
+                **_KEEP_UPDATED_AT).execution_options(synchronize_session=False)
+    ).rowcount
+    if taken != 1:
+        raise RuntimeError(f"event {event_id}: {seats} seats are not free under the lock")
+
+
 def _take_seat(event_id: int) -> bool:
     """Take one seat if one is free: decided by the database in one conditional UPDATE."""
     return db.session.execute(
@@ -401,41 +434,72 @@ def register_for_event(event_id: int, user, *, now: datetime, answers: dict | No
                        ) -> tuple[Registration, bool]:
     """Sign `user` up. Returns (registration, created). The same person again gets the same registration back
     (a double tap or a retry never makes two). The outcome: confirmed (a seat was free), waitlisted (in arrival
-    order), pending (the organizer approves), or entered (a lottery before its draw)."""
-    event = get_event(event_id)
+    order), pending (the organizer approves), or entered (a lottery before its draw). Flushes; the caller commits."""
+    event, existing, cleaned = _checked_sign_up(event_id, user, now=now, answers=answers)
+    if cleaned is None:
+        return existing, False
+    return _register_under_lock(event.id, user.id, now=now, answers=cleaned)
+
+
+def sign_up(event_id: int, user, *, now: datetime, answers: dict | None = None) -> tuple[Registration, bool]:
+    """register_for_event, committed: what the sign-up button and the API call. A first sign-up is decided
+    together with the others for the same event that this process is deciding at that moment
+    (events/signup_batches.py: one lock, a few statements and one commit for all of them, in arrival order); a
+    retry, a return after cancelling, or a batch that failed is decided alone, as register_for_event does."""
+    from app.extensions import commit_keeping_loaded
+    from events import signup_batches
+
+    event, existing, cleaned = _checked_sign_up(event_id, user, now=now, answers=answers)
+    if cleaned is None:
+        return existing, False
+    if existing is None:
+        registration = signup_batches.sign_up_together(event.id, user.id, answers=cleaned, now=now)
+        if registration is not None:
+            return registration, True
+    registration, created = _register_under_lock(event.id, user.id, now=now, answers=cleaned)
+    commit_keeping_loaded()  # the answer shows the registration as just written, without reading it back
+    return registration, created
+
+
+def _checked_sign_up(event_id: int, user, *, now: datetime, answers) -> tuple[Event, Registration | None, dict | None]:
+    """What is checked before the event is locked. Returns (event, their registration if any, the cleaned answers),
+    with no answers when they already hold an active registration (which is the answer to a repeat)."""
+    row = db.session.execute(_event_and_registration(), {"event_id": event_id, "user_id": user.id}).first()
+    if row is None or row.Event.status == "draft":
+        raise NotFound("event_not_found", _l("This event does not exist."))
+    event, existing = row
     if not user.profile_complete:
         raise DomainError("profile_incomplete", _l("Please complete your profile first."), status=409)
-    existing = registration_of(event.id, user.id)
     if existing is not None and existing.status in ACTIVE_STATUSES:
-        return existing, False
+        return event, existing, None
     check_registration_open(event, now=now)
-    cleaned = validate_answers(event, answers)
+    return event, existing, validate_answers(event, answers)
 
-    locked = _next_seq(event.id)  # locks the event row until commit
-    existing = registration_of(event.id, user.id)  # re-read under the lock: a parallel retry may have won
+
+@functools.cache
+def _event_and_registration():
+    """Built once (every sign-up runs it): an event and one person's registration for it, in one statement."""
+    return sa.select(Event, Registration).outerjoin(Registration, sa.and_(
+        Registration.event_id == Event.id, Registration.user_id == sa.bindparam("user_id"))
+    ).where(Event.id == sa.bindparam("event_id"))
+
+
+def _register_under_lock(event_id: int, user_id: int, *, now: datetime, answers: dict) -> tuple[Registration, bool]:
+    locked = _next_seq(event_id)  # locks the event row until commit
+    existing = registration_of(event_id, user_id)  # re-read under the lock: a parallel retry may have won
     if existing is not None and existing.status in ACTIVE_STATUSES:
         return existing, False
     if existing is not None and existing.status == "rejected":
         raise DomainError("registration_rejected", _l("The organizer declined your registration."), status=409)
-    if locked.status == "cancelled":
-        raise DomainError("event_cancelled", _l("This event is cancelled."), status=409)
-    if locked.status != "published":
-        raise NotFound("event_not_found", _l("This event does not exist."))
-    seq = locked.registration_seq
+    _check_still_open(locked.status)
+    status = _first_status(locked)
+    if status is None:
+        status = "confirmed" if _take_seat(event_id) else "waitlisted"
 
-    if locked.waitlist_mode == "lottery" and locked.lottery_drawn_at is None:
-        status = "entered"
-    elif locked.requires_approval:
-        status = "pending"
-    elif _take_seat(event.id):
-        status = "confirmed"
-    else:
-        status = "waitlisted"
-
-    registration = existing or Registration(event_id=event.id, user_id=user.id)
+    registration = existing or Registration(event_id=event_id, user_id=user_id)
     registration.status = status
-    registration.waitlist_seq = seq
-    registration.answers = cleaned
+    registration.waitlist_seq = locked.registration_seq
+    registration.answers = answers
     registration.created_at = registration.created_at or now
     registration.confirmed_at = now if status == "confirmed" else None
     registration.cancelled_at = None
@@ -446,6 +510,77 @@ def register_for_event(event_id: int, user, *, now: datetime, answers: dict | No
     db.session.flush()
     _send(status_signal(status), registration)
     return registration, True
+
+
+def _check_still_open(status: str) -> None:
+    """The event's status as read under the lock (an organizer may have just cancelled it)."""
+    if status == "cancelled":
+        raise DomainError("event_cancelled", _l("This event is cancelled."), status=409)
+    if status != "published":
+        raise NotFound("event_not_found", _l("This event does not exist."))
+
+
+def _first_status(locked) -> str | None:
+    """A new sign-up's status when it does not depend on a free seat: entered (a lottery before its draw), pending
+    (approval); None: a seat if one is free, else the waitlist."""
+    if locked.waitlist_mode == "lottery" and locked.lottery_drawn_at is None:
+        return "entered"
+    if locked.requires_approval:
+        return "pending"
+    return None
+
+
+def sign_up_many(event_id: int, requests: list[tuple[int, dict, datetime]]) -> list[Registration | None]:
+    """First sign-ups of several people for one event, decided under one lock in the order given: each request is
+    (user id, cleaned answers, now). Seats go to the first while they last, the rest wait in that order; lottery
+    and approval events enter or hold them all. Written in a constant number of statements (three on the event
+    and its registrations, then the signal's receivers for all of them at once).
+
+    Returns, in the same order, each one's new registration, or None for one to be decided alone
+    (register_for_event): the person has a registration by now (a parallel retry), appears twice, or the event was
+    cancelled meanwhile. Flushes; the caller commits, or rolls back when nothing was decided."""
+    locked = _locked_settings(event_id)
+    users = [user_id for user_id, _, _ in requests]
+    known = set(db.session.scalars(sa.select(Registration.user_id).where(
+        Registration.event_id == event_id, Registration.user_id.in_(users))))
+    decided: list[Registration | None] = [None] * len(requests)
+    if locked.status != "published":
+        return decided
+    fresh = []
+    for index, user_id in enumerate(users):
+        if user_id not in known:
+            known.add(user_id)
+            fresh.append(index)
+    if not fresh:
+        return decided
+    fixed = _first_status(locked)
+    free = None if locked.capacity is None else max(locked.capacity - locked.seats_taken, 0)
+    seats = waiting = 0
+    for offset, index in enumerate(fresh):
+        user_id, answers, now = requests[index]
+        status = fixed
+        if status is None:
+            status = "confirmed" if free is None or seats < free else "waitlisted"
+            seats += status == "confirmed"
+        registration = decided[index] = Registration(
+            event_id=event_id, user_id=user_id, status=status, answers=answers, created_at=now,
+            waitlist_seq=locked.registration_seq + 1 + offset, confirmed_at=now if status == "confirmed" else None)
+        if status == "waitlisted":
+            waiting += 1
+            registration.known_waitlist_position = waiting  # plus those already waiting, counted below
+    if waiting:
+        ahead = _waitlisted_count(event_id)  # all of them arrived before this batch
+        for registration in decided:
+            if registration is not None and registration.status == "waitlisted":
+                registration.known_waitlist_position += ahead
+    _advance(event_id, arrivals=len(fresh), seats=seats)
+    registrations = [decided[index] for index in fresh]
+    db.session.add_all(registrations)
+    db.session.flush()
+    signals.registrations_signed_up.send(None, event_id=event_id, registrations=[
+        {"registration_id": r.id, "user_id": r.user_id, "signal_name": status_signal(r.status).name}
+        for r in registrations])
+    return decided
 
 
 def register_at_the_door(event_id: int, user, *, now: datetime) -> tuple[Registration, bool]:

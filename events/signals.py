@@ -2,7 +2,11 @@
 the same transaction, so a confirmation and its message commit or fail together. Senders pass ids and plain values.
 
 Every registration signal is sent with `registration_id`, `event_id`, `user_id`; `event_changed` with `event_id`
-and `changes` (field -> (old, new)); `event_cancelled` with `event_id` and `reason`.
+and `changes` (field -> (old, new)); `event_cancelled` with `event_id` and `reason`. Sign-ups decided together
+(events/signup_batches.py) send, instead of one signal each, `registrations_signed_up` once, with `event_id` and
+`registrations`: a list of {`registration_id`, `user_id`, `signal_name`}, where `signal_name` is the name of the
+registration signal each would have sent ("registration-confirmed", ...); a receiver does for all of them what it
+does for those signals, in as few statements as it can.
 
 Pitching (events/pitching.py): application signals are sent with `application_id`, `event_id`, `user_id` (the
 founder); `pitch_application_decided` adds `status` ("accepted" | "declined"), `previous_status` and `note` (the
@@ -36,6 +40,7 @@ registration_promoted = _signals.signal("registration-promoted")  # from the wai
 registration_offered = _signals.signal("registration-offered")  # a freed seat is held for them for a while
 registration_offer_expired = _signals.signal("registration-offer-expired")
 registration_cancelled = _signals.signal("registration-cancelled")
+registrations_signed_up = _signals.signal("registrations-signed-up")  # many new sign-ups of one event at once
 lottery_drawn = _signals.signal("lottery-drawn")
 event_published = _signals.signal("event-published")
 event_changed = _signals.signal("event-changed")  # time or place moved: tell everyone registered

@@ -225,13 +225,12 @@ def sign_up(event_id: int):
         return redirect(url_for("accounts.profile", next=detail_url))
     answers = _answers_from(event, request.form)
     try:
-        registration, created = services.register_for_event(event.id, user, now=utcnow(), answers=answers)
+        registration, created = services.sign_up(event.id, user, now=utcnow(), answers=answers)
     except DomainError as error:
         db.session.rollback()
         if isinstance(error, NotFound | Forbidden | Unauthorized):
             raise
         return _refused(event, error, answers)
-    db.session.commit()
     flash(_signed_up_message(registration, created), "success" if registration.status == "confirmed" else "info")
     return _back_to(event.id)
 

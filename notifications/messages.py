@@ -78,7 +78,9 @@ def registration_draft(kind: str, registration, event, *, outcome: str | None = 
         return None
     return Draft(kind=kind, category="registrations", render=render, link=event_link(event.id),
                  dedupe_key=f"registration:{registration.id}:{kind}:{registration.version}",
-                 urgent=kind == "registration_offered", event_id=event.id)
+                 urgent=kind == "registration_offered", event_id=event.id,
+                 # the text names the event, not the person (an offer names its own deadline)
+                 text_key=None if kind == "registration_offered" else f"{kind}:{outcome}:{event.id}")
 
 
 KINDS_BY_SIGNAL = {

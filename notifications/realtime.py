@@ -17,6 +17,16 @@ READ_EVENT = "notifications_read"
 
 
 def announce(created: list[dict]) -> None:
+    """Each new message to its recipient's open pages: one emit (one Redis publish) per message. A transaction
+    that wrote several (sign-ups decided together) hands them to a background task, so that whoever committed (a
+    batch's leader, which the next batch waits for) does not wait on the publishes."""
+    if len(created) > 1:
+        socketio.start_background_task(_announce_each, created)
+    else:
+        _announce_each(created)
+
+
+def _announce_each(created: list[dict]) -> None:
     for payload in created:
         try:
             emit_to_user(payload["user_id"], NEW_EVENT, payload)

@@ -14,7 +14,7 @@ from judging import signals as judging_signals
 from mentoring import signals as mentoring_signals
 from notifications import messages
 from notifications.models import WEBHOOK_ALERTS
-from notifications.services import notify, notify_many
+from notifications.services import notify, notify_each, notify_many
 
 ALERTED_SIGNALS = WEBHOOK_ALERTS
 
@@ -32,6 +32,27 @@ def on_registration(sender, *, registration_id: int, event_id: int, user_id: int
     draft = messages.registration_draft(kind, registration, event, outcome=extra.get("outcome"))
     if draft is not None:
         notify(user_id, draft, now=utcnow())
+
+
+def on_registrations_signed_up(sender, *, event_id: int, registrations: list[dict], **_extra):
+    """Sign-ups decided together (events/signup_batches.py): what on_registration does for each, in a few statements
+    for all of them (their registrations and the event are in the session already: no query)."""
+    from notifications import webhooks
+
+    alerted = [r for r in registrations if r["signal_name"] in WEBHOOK_ALERTS]
+    if alerted and webhooks.has_robots(event_id):
+        for r in alerted:
+            _alert_organizers(event_id, db.session.get(Registration, r["registration_id"]), r["signal_name"])
+    event = db.session.get(Event, event_id)
+    drafts = []
+    for r in registrations:
+        kind = messages.KINDS_BY_SIGNAL.get(r["signal_name"])
+        registration = db.session.get(Registration, r["registration_id"])
+        if kind is not None and registration is not None and event is not None:
+            draft = messages.registration_draft(kind, registration, event)
+            if draft is not None:
+                drafts.append((r["user_id"], draft))
+    notify_each(drafts, now=utcnow())
 
 
 def _alert_organizers(event_id: int, registration, signal_name: str) -> None:
@@ -233,6 +254,7 @@ def connect() -> None:
         _RECEIVERS.append(receiver)
         signal.connect(receiver)
     pairs = [
+        (signals.registrations_signed_up, on_registrations_signed_up),
         (signals.event_changed, on_event_changed),
         (signals.event_cancelled, on_event_cancelled),
         (signals.pitch_application_decided, on_pitch_decided),

@@ -56,6 +56,7 @@ class Draft:
     event_id: int | None = None
     announcement_id: int | None = None
     extra_channels: tuple[str, ...] = field(default_factory=tuple)
+    text_key: str | None = None  # drafts with the same key say the same thing: rendered once per language
 
 
 def locale_of(user) -> str:
@@ -88,25 +89,41 @@ def notify_many(user_ids: Iterable[int], draft: Draft, *, now: datetime) -> list
     a constant number of statements whatever the number of people. Safe to repeat and to run in several workers at
     once: a person who already has this message (same dedupe key) is skipped by the database's unique key. Returns
     the ids of the messages written."""
-    if draft.category not in CATEGORIES:
-        raise DomainError("unknown_category", _l("Unknown message category."))
-    user_ids = sorted({int(i) for i in user_ids})
-    if not user_ids:
+    return notify_each([(user_id, draft) for user_id in user_ids], now=now)
+
+
+def notify_each(messages: Iterable[tuple[int, Draft]], *, now: datetime) -> list[int]:
+    """notify_many for messages that differ per person: (user id, draft) pairs, written in a constant number of
+    statements per category whatever their number (a batch of sign-ups decided together tells each person of their
+    own registration this way). Returns the ids of the messages written."""
+    by_key: dict[tuple[int, str], tuple[int, Draft]] = {}
+    for user_id, draft in messages:
+        if draft.category not in CATEGORIES:
+            raise DomainError("unknown_category", _l("Unknown message category."))
+        by_key.setdefault((int(user_id), draft.dedupe_key), (int(user_id), draft))
+    pairs = sorted(by_key.values(), key=lambda pair: pair[0])
+    if not pairs:
         return []
-    transactional = draft.category in TRANSACTIONAL_CATEGORIES if draft.transactional is None else draft.transactional
-    people = {row.id: row for row in db.session.execute(recipients_query(user_ids, draft.category))}
-    rendered: dict[str, tuple[str, str]] = {}
-    rows = []
-    for user_id in user_ids:
-        person = people.get(user_id)
+    people = {}
+    for category in {draft.category for _, draft in pairs}:
+        users = sorted({user_id for user_id, draft in pairs if draft.category == category})
+        people[category] = {row.id: row for row in db.session.execute(recipients_query(users, category))}
+    rendered: dict[tuple[int, str], tuple[str, str]] = {}
+    rows, drafts = [], {}
+    for user_id, draft in pairs:
+        person = people[draft.category].get(user_id)
         if person is None or not person.is_active_account:
             continue
+        transactional = (draft.category in TRANSACTIONAL_CATEGORIES if draft.transactional is None
+                         else draft.transactional)
         if not transactional and not _chosen(person, "inbox", draft.category):
             continue
         locale = locale_of(person)
-        if locale not in rendered:
-            rendered[locale] = render_in(locale, draft.render)
-        title, body = rendered[locale]
+        text_key = (id(draft.render) if draft.text_key is None else draft.text_key, locale)
+        if text_key not in rendered:
+            rendered[text_key] = render_in(locale, draft.render)
+        title, body = rendered[text_key]
+        drafts[(user_id, draft.dedupe_key)] = draft
         rows.append({"user_id": user_id, "category": draft.category, "kind": draft.kind,
                      "transactional": transactional, "urgent": draft.urgent, "title": title, "body": body,
                      "link": draft.link, "locale": locale, "dedupe_key": draft.dedupe_key, "event_id": draft.event_id,
@@ -114,27 +131,27 @@ def notify_many(user_ids: Iterable[int], draft: Draft, *, now: datetime) -> list
     inserted = insert_ignoring_duplicates(rows)
     if not inserted:
         return []
-    probe = _Probe(draft.category, draft.urgent)
     deliveries, due_now = [], set()
-    for notification_id, user_id in inserted:
-        person = people[user_id]
+    for notification_id, user_id, dedupe_key in inserted:
+        draft = drafts[(user_id, dedupe_key)]
+        person = people[draft.category][user_id]
         prefs = {(draft.category, channel): _chosen(person, channel, draft.category) for channel in CHANNELS}
-        for channel, due in plan_deliveries(person, probe, prefs=prefs, settings=_settings_from(person), now=now,
-                                            has_push=bool(person.has_push)):
+        for channel, due in plan_deliveries(person, _Probe(draft.category, draft.urgent), prefs=prefs,
+                                            settings=_settings_from(person), now=now, has_push=bool(person.has_push)):
             deliveries.append({"notification_id": notification_id, "channel": channel, "status": "pending",
                                "attempts": 0, "next_attempt_at": due, "last_error": "", "created_at": now})
             if due <= now:
                 due_now.add(notification_id)
     if deliveries:
         db.session.execute(sa.insert(Delivery), deliveries)
-    by_user = {row["user_id"]: row for row in rows}
-    for notification_id, user_id in inserted:
-        row = by_user[user_id]
+    by_key_row = {(row["user_id"], row["dedupe_key"]): row for row in rows}
+    for notification_id, user_id, dedupe_key in inserted:
+        row = by_key_row[(user_id, dedupe_key)]
         _tell_after_commit({"id": notification_id, "user_id": user_id, "category": row["category"],
                             "kind": row["kind"], "title": row["title"], "body": row["body"], "link": row["link"],
                             "urgent": row["urgent"], "created_at": now.isoformat()},
                            deliver_now=notification_id in due_now)
-    return [notification_id for notification_id, _ in inserted]
+    return [notification_id for notification_id, _, _ in inserted]
 
 
 def recipients_query(user_ids: list[int], category: str):
@@ -181,10 +198,10 @@ class _Probe:
     urgent: bool
 
 
-def insert_ignoring_duplicates(rows: list[dict]) -> list[tuple[int, int]]:
-    """INSERT ... ON CONFLICT (user_id, dedupe_key) DO NOTHING RETURNING id, user_id: a message someone already has
-    (an earlier run, a killed worker's committed chunk, a concurrent worker) is skipped, never doubled, and never
-    fails the transaction."""
+def insert_ignoring_duplicates(rows: list[dict]) -> list[tuple[int, int, str]]:
+    """INSERT ... ON CONFLICT (user_id, dedupe_key) DO NOTHING RETURNING id, user_id, dedupe_key: a message someone
+    already has (an earlier run, a killed worker's committed chunk, a concurrent worker) is skipped, never doubled,
+    and never fails the transaction."""
     if not rows:
         return []
     if db.session.get_bind().dialect.name == "postgresql":
@@ -193,10 +210,10 @@ def insert_ignoring_duplicates(rows: list[dict]) -> list[tuple[int, int]]:
         from sqlalchemy.dialects.sqlite import insert
     table = Notification.__table__
     statement = insert(table).on_conflict_do_nothing(index_elements=["user_id", "dedupe_key"]).returning(
-        table.c.id, table.c.user_id)
+        table.c.id, table.c.user_id, table.c.dedupe_key)
     # executemany with RETURNING: compiled once and sent in batches (SQLAlchemy's "insertmanyvalues"), not one huge
     # VALUES clause compiled anew for every chunk
-    return [(row.id, row.user_id) for row in db.session.connection().execute(statement, rows)]
+    return [(row.id, row.user_id, row.dedupe_key) for row in db.session.connection().execute(statement, rows)]
 
 
 def plan_deliveries(user, notification: Notification, *, prefs: dict, settings: NotificationSettings | DeliverySettings,

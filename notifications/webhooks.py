@@ -86,6 +86,10 @@ def webhooks_of(event_id: int) -> list[OrganizerWebhook]:
                                    .order_by(OrganizerWebhook.id)))
 
 
+def has_robots(event_id: int) -> bool:
+    return db.session.scalar(sa.select(sa.exists().where(OrganizerWebhook.event_id == event_id)))
+
+
 def dingtalk_sign(secret: str, timestamp_ms: int) -> str:
     digest = hmac.new(secret.encode(), f"{timestamp_ms}\n{secret}".encode(), hashlib.sha256).digest()
     return quote_plus(base64.b64encode(digest).decode())

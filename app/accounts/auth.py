@@ -32,8 +32,9 @@ def authenticate_api_request() -> None:
         from app.accounts.services import user_for_api_token
         from app.db_types import utcnow
 
-        user = user_for_api_token(token, now=utcnow())
-        commit_keeping_loaded()  # last_used_at, when it changed (a Core UPDATE: the loaded user is as committed)
+        user, recorded_use = user_for_api_token(token, now=utcnow())
+        if recorded_use:  # a Core UPDATE of last_used_at: the loaded user is as committed
+            commit_keeping_loaded()
         login_manager._update_request_context_with_user(user)
         g.authenticated_by_token = True
         return

@@ -287,14 +287,16 @@ def _token_lookup():
             .where(ApiToken.token_hash == sa.bindparam("token_hash"), ApiToken.revoked_at.is_(None)))
 
 
-def user_for_api_token(token: str, *, now: datetime) -> User:
-    """Return the active user behind a bearer token, or raise invalid_token. One query on the hot path."""
+def user_for_api_token(token: str, *, now: datetime) -> tuple[User, bool]:
+    """The active user behind a bearer token (or invalid_token), and whether this use was recorded (then the caller
+    commits it). One query on the hot path."""
     row = db.session.execute(_token_lookup(), {"token_hash": _token_hash(token or "")}).first()
     if row is None or not row.User.is_active:
         raise Unauthorized("invalid_token", _l("This API token is unknown or revoked."))
     if row.last_used_at is None or now - row.last_used_at > timedelta(minutes=5):
         _touch_token(row.id, now)  # coarse, so a busy scanner does not write on every scan
-    return row.User
+        return row.User, True
+    return row.User, False
 
 
 def _touch_token(token_id: int, now: datetime) -> None:
