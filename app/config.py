@@ -47,7 +47,7 @@ class Config:
     """Shared defaults; subclasses differ only in what they must or must not allow."""
 
     ENV_NAME = "base"
-    SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": False}
     MAX_CONTENT_LENGTH = 1 * 1024 * 1024  # JSON bodies and forms; file uploads are links, not blobs
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
@@ -79,15 +79,16 @@ class Config:
         self.SQLALCHEMY_DATABASE_URI = normalise_database_url(
             os.environ.get("DATABASE_URL") or f"sqlite:///{INSTANCE_PATH / 'beiyang.sqlite3'}"
         )
-        # A server connection can drop (a restart, a proxy's idle timeout): test it before use. A SQLite file
-        # cannot, and the test would cost a statement on every request.
+        # A server connection that sat idle is tested before use (app.extensions_setup: only after it sat idle;
+        # pool_pre_ping would cost a round trip on every request).
         server_database = not self.SQLALCHEMY_DATABASE_URI.startswith("sqlite")
-        self.SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": server_database}
+        self.SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": False}
         if server_database:
-            # Connections kept open per process. SQLAlchemy's 5 meant that a burst (seven judges scoring at once
-            # while the announcer reads) opened and closed connections beyond them, a new PostgreSQL backend each.
-            self.SQLALCHEMY_ENGINE_OPTIONS.update(pool_size=_env_int("DATABASE_POOL_SIZE", 10),
-                                                  max_overflow=_env_int("DATABASE_MAX_OVERFLOW", 20))
+            # Connections kept open per process, and no more. Connections opened beyond the pool are closed again
+            # when they come back: under a sign-up rush that opened and closed hundreds of PostgreSQL backends
+            # (each a process to start), so a request beyond the pool waits for a free connection instead.
+            self.SQLALCHEMY_ENGINE_OPTIONS.update(pool_size=_env_int("DATABASE_POOL_SIZE", 20),
+                                                  max_overflow=_env_int("DATABASE_MAX_OVERFLOW", 0))
         self.REDIS_URL = os.environ.get("REDIS_URL") or None
         self.PORT = _env_int("PORT", 5000)
         self.DEMO_MODE = _env_bool("DEMO_MODE", self.default_demo_mode())

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import logging
+import time
 
 import sqlalchemy as sa
 from flask import Flask
 from sqlalchemy.engine import Engine
+from sqlalchemy.pool import Pool
 
 from app.extensions import csrf, db, limiter, login_manager, migrate, socketio
 
@@ -57,6 +59,35 @@ def _sqlite_pragmas(dbapi_connection, connection_record):
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA busy_timeout=10000")
         cursor.close()
+
+
+PING_AFTER_IDLE_SECONDS = 10.0
+
+
+@sa.event.listens_for(Pool, "checkin")
+def _note_idle_since(dbapi_connection, connection_record):
+    connection_record.info["idle_since"] = time.monotonic()
+
+
+@sa.event.listens_for(Pool, "checkout")
+def _ping_after_idle(dbapi_connection, connection_record, connection_proxy):
+    """A server connection that sat idle in the pool may have been dropped (a restart, a proxy's idle timeout): test
+    it before use, and if it is dead the pool replaces it (SQLAlchemy's documented pessimistic recipe). Unlike
+    pool_pre_ping, a connection back from use less than PING_AFTER_IDLE_SECONDS ago is trusted: a busy process
+    would otherwise pay a round trip on every request. If the server restarts within that window, the first
+    request on each old connection fails, and SQLAlchemy then replaces the whole pool."""
+    idle_since = connection_record.info.get("idle_since")
+    if idle_since is None or time.monotonic() - idle_since < PING_AFTER_IDLE_SECONDS:
+        return  # new, or just used
+    if type(dbapi_connection).__module__.startswith("sqlite3"):
+        return  # a file: nothing to drop
+    try:
+        cursor = dbapi_connection.cursor()
+        cursor.execute("SELECT 1")
+        cursor.close()
+        dbapi_connection.rollback()
+    except Exception as error:
+        raise sa.exc.DisconnectionError(f"dropped while idle: {error}") from error
 
 
 def _migrations_dir():

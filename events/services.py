@@ -2,7 +2,8 @@
 
 Capacity is decided in the database: a sign-up takes a seat with a conditional UPDATE of the event's seat counter
 (`seats_taken < capacity`), inside a transaction that first locks the event row, so seats are never oversold on
-SQLite (one writer) or PostgreSQL (row lock) whatever the concurrency. Services flush; callers commit once.
+SQLite (one writer) or PostgreSQL (row lock) whatever the concurrency. Services flush; callers commit once, except
+sign_up, which commits: under a rush it decides many sign-ups together in one transaction (events/signup_batches.py).
 """
 
 from __future__ import annotations
