@@ -111,16 +111,37 @@ class Server:
 
     def peak_memory_mb(self) -> float:
         """VmHWM (peak resident set) of the master and its worker(s)."""
-        pids = [self.process.pid]
-        children = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children")
-        if children.exists():
-            pids += [int(p) for p in children.read_text().split()]
         total_kb = 0
-        for pid in pids:
+        for pid in self._pids():
             for line in Path(f"/proc/{pid}/status").read_text().splitlines():
                 if line.startswith("VmHWM:"):
                     total_kb += int(line.split()[1])
         return total_kb / 1024
+
+    def cpu_seconds(self) -> float:
+        """CPU time used so far by the master and its worker(s)."""
+        total = 0.0
+        for pid in self._pids():
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        return total
+
+    def wait_idle(self, *, busy_below: float = 0.05, timeout: float = 15.0) -> None:
+        """Wait until the server has finished what the last load left behind (announcements, background tasks):
+        under `busy_below` of a CPU over half a second. A ceiling measured while it still works would be low."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            before = self.cpu_seconds()
+            time.sleep(0.5)
+            if self.cpu_seconds() - before < busy_below * 0.5:
+                return
+
+    def _pids(self) -> list[int]:
+        pids = [self.process.pid]
+        children = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children")
+        if children.exists():
+            pids += [int(p) for p in children.read_text().split()]
+        return pids
 
     def stop(self) -> None:
         if self.process.poll() is None:

@@ -11,8 +11,9 @@ R + 1 published salons, starts gunicorn (one worker, threads, APP_ENV=production
    minutes);
 2. R rounds of: the bare ceiling, N requests to `/ping` (the cheapest endpoint: no database) all released at once;
    then the rush, each resident POSTing `/api/v1/events/{id}/registrations` once to this round's salon, all
-   released at once. Each rush is compared with the ping just before it, and the median round is the figure: on a
-   shared machine one round can be off by a fifth either way;
+   released at once. Each ping waits until the server is idle (what a rush leaves behind, such as its live
+   notices, would slow it); each rush is compared with the ping just before it, and the median round is the figure:
+   on a shared machine one round can be off by a fifth either way;
 3. a paced rush: `/ping`, then the same number of sign-ups to the last salon, with at most K requests in flight
    (what a proxy's connection pool in front of the app does). With N released at once, latency is the queue: the
    last of 1,000 waits for the 999 before it, so its p99 is about N / throughput whatever a sign-up costs; the paced
@@ -188,9 +189,11 @@ def run_database(kind: str, args) -> list[tuple]:
                                           tokens, None))
                 rounds = []
                 for number, event_id in enumerate(salons[:-1], start=1):
+                    server.wait_idle()
                     ping = asyncio.run(fire(f"ping {number}", "GET", pings, tokens, None))
                     rush = asyncio.run(fire(f"rush {number}", "POST", sign_ups(event_id), tokens, None))
                     rounds.append((ping, rush, event_id))
+                server.wait_idle()
                 paced_ping = asyncio.run(fire("ping, paced", "GET", pings, tokens, args.in_flight))
                 paced = asyncio.run(fire("paced", "POST", sign_ups(salons[-1]), tokens, args.in_flight))
                 memory = server.peak_memory_mb()
