@@ -443,21 +443,21 @@ def register_for_event(event_id: int, user, *, now: datetime, answers: dict | No
 
 
 def sign_up(event_id: int, user, *, now: datetime, answers: dict | None = None) -> tuple[Registration, bool]:
-    """register_for_event, committed: what the sign-up button and the API call. A first sign-up is decided
-    together with the others for the same event that this process is deciding at that moment
+    """register_for_event, committed: what the sign-up button and the API call. It is checked and decided together
+    with the other sign-ups for the same event that this process is deciding at that moment
     (events/signup_batches.py: one lock, a few statements and one commit for all of them, in arrival order); a
     retry, a return after cancelling, or a batch that failed is decided alone, as register_for_event does."""
     from app.extensions import commit_keeping_loaded
     from events import signup_batches
 
-    event, existing, cleaned = _checked_sign_up(event_id, user, now=now, answers=answers)
-    if cleaned is None:
-        return existing, False
-    if existing is None:
-        registration = signup_batches.sign_up_together(event.id, user.id, answers=cleaned, now=now)
-        if registration is not None:
-            return registration, True
-    registration, created = _register_under_lock(event.id, user.id, now=now, answers=cleaned)
+    if not user.profile_complete:
+        raise DomainError("profile_incomplete", _l("Please complete your profile first."), status=409)
+    outcome = signup_batches.sign_up_together(event_id, user.id, answers=answers, now=now)
+    if isinstance(outcome, DomainError):
+        raise outcome
+    if outcome is not None:
+        return outcome, True
+    registration, created = register_for_event(event_id, user, now=now, answers=answers)
     commit_keeping_loaded()  # the answer shows the registration as just written, without reading it back
     return registration, created
 
@@ -531,26 +531,39 @@ def _first_status(locked) -> str | None:
     return None
 
 
-def sign_up_many(event_id: int, requests: list[tuple[int, dict, datetime]]) -> list[Registration | None]:
-    """First sign-ups of several people for one event, decided under one lock in the order given: each request is
-    (user id, cleaned answers, now). Seats go to the first while they last, the rest wait in that order; lottery
-    and approval events enter or hold them all. Written in a constant number of statements (three on the event
-    and its registrations, then the signal's receivers for all of them at once).
+def sign_up_many(event_id: int, requests: list[tuple[int, dict | None, datetime]]
+                 ) -> list[Registration | DomainError | None]:
+    """First sign-ups of several people for one event, checked and decided under one lock in the order given: each
+    request is (user id, answers as sent, now). Seats go to the first while they last, the rest wait in that order;
+    lottery and approval events enter or hold them all. Written in a constant number of statements (four on the
+    event and its registrations, then the signal's receivers for all of them at once).
 
-    Returns, in the same order, each one's new registration, or None for one to be decided alone
-    (register_for_event): the person has a registration by now (a parallel retry), appears twice, or the event was
-    cancelled meanwhile. Flushes; the caller commits, or rolls back when nothing was decided."""
+    Returns, in the same order, each one's new registration, the error that refuses it (the event does not exist
+    or is closed, an answer is wrong), or None for one to be decided alone (register_for_event): the person has a
+    registration already (a retry, a return after cancelling), appears twice, or the event was cancelled meanwhile.
+    Flushes; the caller commits, or rolls back when nothing was decided."""
+    try:
+        event = get_event(event_id)
+    except DomainError as error:
+        return [error] * len(requests)
     locked = _locked_settings(event_id)
     users = [user_id for user_id, _, _ in requests]
     known = set(db.session.scalars(sa.select(Registration.user_id).where(
         Registration.event_id == event_id, Registration.user_id.in_(users))))
-    decided: list[Registration | None] = [None] * len(requests)
+    decided: list[Registration | DomainError | None] = [None] * len(requests)
     if locked.status != "published":
         return decided
-    fresh = []
-    for index, user_id in enumerate(users):
-        if user_id not in known:
-            known.add(user_id)
+    fresh, cleaned = [], {}
+    for index, (user_id, answers, now) in enumerate(requests):
+        if user_id in known:
+            continue  # decided alone: a registration of theirs is the answer, or is reopened
+        known.add(user_id)
+        try:
+            check_registration_open(event, now=now)
+            cleaned[index] = validate_answers(event, answers)
+        except DomainError as error:
+            decided[index] = error
+        else:
             fresh.append(index)
     if not fresh:
         return decided
@@ -558,22 +571,22 @@ def sign_up_many(event_id: int, requests: list[tuple[int, dict, datetime]]) -> l
     free = None if locked.capacity is None else max(locked.capacity - locked.seats_taken, 0)
     seats = waiting = 0
     for offset, index in enumerate(fresh):
-        user_id, answers, now = requests[index]
+        user_id, _, now = requests[index]
         status = fixed
         if status is None:
             status = "confirmed" if free is None or seats < free else "waitlisted"
             seats += status == "confirmed"
         registration = decided[index] = Registration(
-            event_id=event_id, user_id=user_id, status=status, answers=answers, created_at=now,
+            event_id=event_id, user_id=user_id, status=status, answers=cleaned[index], created_at=now,
             waitlist_seq=locked.registration_seq + 1 + offset, confirmed_at=now if status == "confirmed" else None)
         if status == "waitlisted":
             waiting += 1
             registration.known_waitlist_position = waiting  # plus those already waiting, counted below
     if waiting:
         ahead = _waitlisted_count(event_id)  # all of them arrived before this batch
-        for registration in decided:
-            if registration is not None and registration.status == "waitlisted":
-                registration.known_waitlist_position += ahead
+        for index in fresh:
+            if decided[index].status == "waitlisted":
+                decided[index].known_waitlist_position += ahead
     _advance(event_id, arrivals=len(fresh), seats=seats)
     registrations = [decided[index] for index in fresh]
     db.session.add_all(registrations)

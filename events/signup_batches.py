@@ -24,6 +24,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import make_transient_to_detached
 
+from app.errors import DomainError
 from app.extensions import commit_keeping_loaded, db
 from events.models import Registration
 
@@ -35,13 +36,14 @@ MAX_BATCH = 200  # sign-ups in one transaction: bounds the time the lock is held
 @dataclass(eq=False)
 class _SignUp:
     user_id: int
-    answers: dict
+    answers: dict | None
     now: datetime
     decided: threading.Event = field(default_factory=threading.Event)
     leads: bool = False  # woken to decide the next batch rather than with an outcome
     outcome: dict | None = None  # the new registration's columns; None once decided: decide it alone
     position: int | None = None  # its place on the waitlist
     registration: Registration | None = None  # the leader's own, in its session
+    error: DomainError | None = None  # what refuses it
 
 
 @dataclass(eq=False)
@@ -55,9 +57,10 @@ _queues: dict[tuple[object, int], _Queue] = {}  # (database engine, event id) ->
 _queues_lock = threading.Lock()
 
 
-def sign_up_together(event_id: int, user_id: int, *, answers: dict, now: datetime) -> Registration | None:
-    """A first sign-up (already checked: events.services.sign_up) decided and committed in a batch. Returns the new
-    registration, or None when it must be decided alone."""
+def sign_up_together(event_id: int, user_id: int, *, answers: dict | None, now: datetime
+                     ) -> Registration | DomainError | None:
+    """A sign-up checked, decided and committed in a batch (events.services.sign_up_many). Returns the new
+    registration, the error that refuses it, or None when it must be decided alone."""
     queue = _queue_of(event_id)
     me = _SignUp(user_id, answers, now)
     with queue.lock:
@@ -70,7 +73,9 @@ def sign_up_together(event_id: int, user_id: int, *, answers: dict, now: datetim
         leads = me.leads
     if leads:
         _lead(event_id, queue, me)
-        return me.registration
+        return me.registration if me.error is None else me.error
+    if me.error is not None:
+        return me.error
     return _adopt(me) if me.outcome is not None else None
 
 
@@ -107,7 +112,7 @@ def _decide(event_id: int, batch: list[_SignUp]) -> None:
 
     try:
         registrations = sign_up_many(event_id, [(s.user_id, s.answers, s.now) for s in batch])
-        if any(registrations):
+        if any(isinstance(r, Registration) for r in registrations):
             commit_keeping_loaded()
         else:
             db.session.rollback()
@@ -117,6 +122,9 @@ def _decide(event_id: int, batch: list[_SignUp]) -> None:
         return
     columns = [attribute.key for attribute in sa.inspect(Registration).column_attrs]
     for sign_up, registration in zip(batch, registrations, strict=True):
+        if isinstance(registration, DomainError):
+            sign_up.error = registration
+            continue
         sign_up.registration = registration
         if registration is not None:
             sign_up.outcome = {key: getattr(registration, key) for key in columns}

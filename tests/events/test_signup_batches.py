@@ -69,7 +69,7 @@ def test_a_cancelled_event_decides_nobody(create_event, residents):
 
 
 def test_everyone_decided_together_is_told_and_the_organizers_robots_hear_of_each(create_event, residents):
-    event = create_event(capacity=1)
+    event = create_event(capacity=1, questions=[{"id": "q", "label": "问题", "kind": "text", "required": False}])
     db.session.add(OrganizerWebhook(event_id=event.id, kind="wecom", url="https://qyapi.weixin.qq.com/cgi-bin/"
                                     "webhook/send?key=abc", secret="", created_at=utcnow()))
     db.session.commit()
@@ -147,3 +147,26 @@ def test_a_batch_that_fails_keeps_nothing_and_everyone_is_decided_alone(app, cre
     assert [status for status, _, _ in sorted(results, key=lambda r: r[2])] == ["confirmed"] * 5 + ["waitlisted"] * 7
     db.session.expire_all()
     assert db.session.get(Event, event.id).seats_taken == 5  # the failed batch's write was rolled back
+
+
+def test_a_closed_event_or_a_wrong_answer_refuses_only_whom_it_concerns(create_event, residents):
+    from app.errors import DomainError
+
+    questions = [{"id": "role", "label": "角色", "kind": "choice", "choices": ["投资人", "创业者"], "required": True}]
+    event = create_event(capacity=5, questions=questions)
+    people = residents(3)
+    decided = decide_with(event, [(people[0], {"role": "投资人"}), (people[1], {"role": "路人"}), (people[2], {})])
+    assert decided[0].status == "confirmed" and decided[0].answers == {"role": "投资人"}
+    assert [d.code for d in decided[1:]] == ["invalid_answers", "invalid_answers"]
+
+    closed = create_event(capacity=5, registration_closes_at=utcnow())
+    assert {d.code for d in decide_with(closed, [(p, {}) for p in people])} == {"registration_closed"}
+    missing = services.sign_up_many(999_999, [(people[0].id, {}, utcnow())])
+    assert isinstance(missing[0], DomainError) and missing[0].code == "event_not_found"
+    db.session.rollback()
+
+
+def decide_with(event, people_and_answers):
+    decided = services.sign_up_many(event.id, [(p.id, answers, utcnow()) for p, answers in people_and_answers])
+    db.session.commit()
+    return decided
