@@ -4,11 +4,12 @@ In a rush, hundreds of people tap "sign up" for the same salon within a second. 
 holds the event's lock (a row lock on PostgreSQL, the write lock on SQLite) through its own statements and its own
 commit while all the others queue behind it, and in a threaded server the holder also queues for the interpreter
 lock after every statement. Here the threads of this process that sign up for the same event at the same time join
-one queue. The first becomes the leader: it decides everyone queued so far in one transaction
-(events.services.sign_up_many: one lock, a constant number of statements, one commit), gives each their
-registration, and hands the next batch to the first person still waiting, who leads it. Nobody waits for a timer:
-a lone sign-up is a batch of one, and a batch is whatever arrived while the previous one was being decided. The
-queue's order is the arrival order; other processes' batches queue on the database's lock as single sign-ups do.
+one queue. The first becomes the leader: it checks and decides everyone queued so far in one transaction
+(events.services.sign_up_many: one read of the event, one lock, a constant number of statements, one commit),
+gives each their registration or the error that refuses it, and hands the next batch to the first person still
+waiting, who leads it. Nobody waits for a timer: a lone sign-up is a batch of one, and a batch is whatever arrived
+while the previous one was being decided. The queue's order is the arrival order; other processes' batches queue
+on the database's lock as single sign-ups do.
 
 A batch that fails keeps nothing (its transaction is rolled back) and everyone in it is decided alone, so an error
 reaches the person it concerns.
@@ -40,9 +41,9 @@ class _SignUp:
     now: datetime
     decided: threading.Event = field(default_factory=threading.Event)
     leads: bool = False  # woken to decide the next batch rather than with an outcome
-    outcome: dict | None = None  # the new registration's columns; None once decided: decide it alone
+    outcome: dict | None = None  # the new registration's columns (neither this nor an error: decide it alone)
     position: int | None = None  # its place on the waitlist
-    registration: Registration | None = None  # the leader's own, in its session
+    registration: Registration | None = None  # the new registration, in the leader's session (for the leader)
     error: DomainError | None = None  # what refuses it
 
 
