@@ -325,37 +325,31 @@ def _prepare_lottery(event: Event) -> None:
 _KEEP_UPDATED_AT = {"updated_at": Event.updated_at}
 
 
-def _lock_event(event_id: int) -> None:
-    """Serialise sign-ups and seat changes of one event: a row lock on PostgreSQL, the write lock on SQLite."""
-    db.session.execute(sa.update(Event).where(Event.id == event_id)
-                       .values(registration_seq=Event.registration_seq, **_KEEP_UPDATED_AT))
-
-
-def _next_seq(event_id: int):
-    """Take the next arrival number, locking the event row until commit. Returns it with the settings that decide
-    a sign-up, as they are under the lock (an organizer may have just changed them)."""
-    return db.session.execute(
-        sa.update(Event).where(Event.id == event_id)
-        .values(registration_seq=Event.registration_seq + 1, **_KEEP_UPDATED_AT)
-        .returning(Event.registration_seq, Event.status, Event.waitlist_mode, Event.lottery_drawn_at,
-                   Event.requires_approval)
-    ).one()
-
-
+# What decides a sign-up, read under the event's lock (an organizer may have just changed it).
 _SIGN_UP_SETTINGS = (Event.registration_seq, Event.status, Event.waitlist_mode, Event.lottery_drawn_at,
                      Event.requires_approval, Event.capacity, Event.seats_taken)
 
 
-def _locked_settings(event_id: int):
-    """Lock the event row until commit and read, under the lock, what decides a sign-up."""
+def _lock_event(event_id: int):
+    """Serialise sign-ups and seat changes of one event: a row lock on PostgreSQL, the write lock on SQLite, until
+    commit. Returns the event's sign-up settings as they are under the lock."""
     return db.session.execute(
         sa.update(Event).where(Event.id == event_id)
         .values(registration_seq=Event.registration_seq, **_KEEP_UPDATED_AT).returning(*_SIGN_UP_SETTINGS)
     ).one()
 
 
+def _next_seq(event_id: int):
+    """Take the next arrival number, locking the event row until commit. Returns it with the sign-up settings, as
+    they are under the lock."""
+    return db.session.execute(
+        sa.update(Event).where(Event.id == event_id)
+        .values(registration_seq=Event.registration_seq + 1, **_KEEP_UPDATED_AT).returning(*_SIGN_UP_SETTINGS)
+    ).one()
+
+
 def _advance(event_id: int, *, arrivals: int, seats: int) -> None:
-    """Count `arrivals` new sign-ups and take `seats` seats (under the lock _locked_settings took). The seats are
+    """Count `arrivals` new sign-ups and take `seats` seats (under the lock _lock_event took). The seats are
     still taken with a condition, so that even a mistake here could not oversell."""
     taken = db.session.execute(
         sa.update(Event).where(Event.id == event_id,
@@ -546,7 +540,7 @@ def sign_up_many(event_id: int, requests: list[tuple[int, dict | None, datetime]
         event = get_event(event_id)
     except DomainError as error:
         return [error] * len(requests)
-    locked = _locked_settings(event_id)
+    locked = _lock_event(event_id)
     users = [user_id for user_id, _, _ in requests]
     known = set(db.session.scalars(sa.select(Registration.user_id).where(
         Registration.event_id == event_id, Registration.user_id.in_(users))))
