@@ -44,3 +44,13 @@ def commit_keeping_loaded() -> None:
         session.commit()
     finally:
         session.expire_on_commit = True
+
+
+def dialect_insert(table, dialect: str | None = None):
+    """INSERT for the session's database (or `dialect`): SQLite's and PostgreSQL's both have
+    on_conflict_do_nothing, which decides races in the database."""
+    if (dialect or db.session.get_bind().dialect.name) == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    return insert(table)

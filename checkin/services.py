@@ -25,8 +25,8 @@ from sqlalchemy.orm import Session, joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from app.authz import authorize, has_role, scope_key
-from app.errors import DomainError, Forbidden, NotFound
-from app.extensions import db
+from app.errors import DomainError, Forbidden, NotFound, Unauthorized
+from app.extensions import db, dialect_insert
 from checkin import tokens
 from checkin.models import SCAN_RESULTS, Admission, CheckinConfig, Scan, WalkIn
 from events import services as event_services
@@ -67,14 +67,6 @@ def _release_sqlite_writer(session: Session, transaction) -> None:
         _SQLITE_WRITER.release()
 
 
-def _insert(model):
-    """INSERT for this database's dialect, with on_conflict_do_nothing (SQLite and PostgreSQL both have it)."""
-    if db.session.get_bind().dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    return insert(model)
-
 
 # ---- keys --------------------------------------------------------------------------------------------------------
 
@@ -91,7 +83,7 @@ def ensure_config(event_id: int, *, now: datetime) -> CheckinConfig:
     private, public_text = tokens.new_key_pair()
     sealed = tokens.seal_private_key(private, event_id=event_id, secret_key=current_app.config["SECRET_KEY"])
     db.session.execute(
-        _insert(CheckinConfig).values(event_id=event_id, public_key=public_text, sealed_private_key=sealed,
+        dialect_insert(CheckinConfig).values(event_id=event_id, public_key=public_text, sealed_private_key=sealed,
                                       allow_reentry=False, opens_minutes_before=120, created_at=now)
         .on_conflict_do_nothing(index_elements=["event_id"])
     )
@@ -184,7 +176,12 @@ def event_of(event_id: int) -> Event:
 def door_role(user, event: Event) -> str:
     """"supervisor" (organizers of the event count as supervisors: scan, search, admit by hand, override) or
     "steward" (scan only). Anyone else: 401 when not signed in, 403 otherwise."""
-    scope = scope_key("event", event.id)
+    return door_role_at(user, event.id)
+
+
+def door_role_at(user, event_id: int) -> str:
+    """door_role by the event's id, for a caller that has not read the event."""
+    scope = scope_key("event", event_id)
     if has_role(user, "organizer", scope) or has_role(user, "supervisor", scope):
         return "supervisor"
     if has_role(user, "steward", scope):
@@ -271,14 +268,23 @@ def verdict_for_token(event: Event, config: CheckinConfig | None, token) -> _Ver
     registration = db.session.get(Registration, claims.registration_id, options=[joinedload(Registration.user)])
     if registration is None or registration.event_id != event.id:
         return _Verdict("invalid", reason="unknown_registration")
-    if event.status == "cancelled":
-        return _Verdict("revoked", registration, "event_cancelled")
-    if registration.status not in TICKET_STATUSES:
-        return _Verdict("revoked", registration, registration.status)
-    if registration.version != claims.version:
-        return _Verdict("revoked", registration, "old_version")
+    refusal = ticket_refusal(event.status, registration.status, registration.version, claims.version)
+    if refusal:
+        return _Verdict("revoked", registration, refusal)
     ticket_type(registration)  # read now, before the scan queues to write
     return _Verdict(None, registration)
+
+
+def ticket_refusal(event_status: str, registration_status: str, version: int, claimed_version: int) -> str:
+    """Why a genuine ticket of this event is revoked ("" when it is not): the event is cancelled, the registration
+    no longer holds a seat, or the ticket was re-issued."""
+    if event_status == "cancelled":
+        return "event_cancelled"
+    if registration_status not in TICKET_STATUSES:
+        return registration_status
+    if version != claimed_version:
+        return "old_version"
+    return ""
 
 
 def _verdict_for_registration(event: Event, registration: Registration, *, override: bool) -> _Verdict:
@@ -315,7 +321,7 @@ def _record(event: Event, config: CheckinConfig | None, verdict: _Verdict, actor
             verdict = _Verdict("not_open", registration, why)
     _queue_for_sqlite_writer()
     scan = db.session.scalars(
-        _insert(Scan).values(
+        dialect_insert(Scan).values(
             event_id=event.id, scan_id=scan_id, registration_id=registration.id if registration else None,
             token_digest=digest, gate=gate, device=device, direction=direction, mode=mode,
             result=verdict.result or "pending", reason=(reason or verdict.reason)[:MAX_REASON],
@@ -363,7 +369,7 @@ def _admit_or_exit(event: Event, config: CheckinConfig | None, registration: Reg
         ).rowcount
         return "exited" if moved else "not_inside"
     inserted = db.session.execute(
-        _insert(Admission).values(registration_id=registration.id, event_id=event.id, first_admitted_at=at,
+        dialect_insert(Admission).values(registration_id=registration.id, event_id=event.id, first_admitted_at=at,
                                   gate=gate, first_scan_id=scan_pk, inside=True, entries=1, last_moved_at=at)
         .on_conflict_do_nothing(index_elements=["registration_id"]).returning(Admission.registration_id)
     ).scalar()
@@ -444,6 +450,31 @@ def admit_ticket(event_id: int, actor, *, token, gate, scan_id, now: datetime, d
                    direction=direction, mode="online", scanned_at=now, now=now)
 
 
+def scan_ticket(event_id: int, actor, *, token, gate, scan_id, now: datetime, device: str = "",
+                direction: str = "in") -> dict:
+    """The API's answer to a scanned ticket (admit_ticket). In a rush an online scan in is decided together with
+    the other scans of this event arriving at the same moment (checkin.scan_batches), with the same answer."""
+    from checkin.scan_batches import admit_together
+
+    answer = None
+    if direction == "in" and _may_scan(actor, event_id):
+        scan_id, gate, device = _clean_scan_input(scan_id=scan_id, gate=gate, device=device, direction=direction)
+        answer = admit_together(event_id, actor.id, token=token, scan_id=scan_id, gate=gate, device=device, now=now)
+    if answer is None:
+        answer = outcome_payload(admit_ticket(event_id, actor, token=token, gate=gate, scan_id=scan_id, now=now,
+                                              device=device, direction=direction))
+    return answer
+
+
+def _may_scan(actor, event_id: int) -> bool:
+    """Whether `actor` is on the door team of this event (without reading the event: admit_ticket says why not)."""
+    try:
+        door_role_at(actor, event_id)
+    except (Forbidden, Unauthorized):
+        return False
+    return True
+
+
 def admit_registration(event_id: int, registration_id: int, actor, *, gate, scan_id, now: datetime,
                        device: str = "", reason: str = "", override: bool = False) -> ScanOutcome:
     """A supervisor admits someone found by name or phone (their phone is dead). With `override` (and a reason,
@@ -511,7 +542,7 @@ def register_walk_in(event_id: int, actor, *, phone, name, gate, scan_id, now: d
     registration, newly_confirmed = event_services.register_at_the_door(event.id, person, now=now)
     if newly_confirmed:
         db.session.execute(
-            _insert(WalkIn).values(registration_id=registration.id, event_id=event.id,
+            dialect_insert(WalkIn).values(registration_id=registration.id, event_id=event.id,
                                    created_by_id=getattr(actor, "id", None), created_at=now)
             .on_conflict_do_nothing(index_elements=["registration_id"])
         )
@@ -773,17 +804,28 @@ def attendee_of(registration: Registration) -> dict:
 
 
 def outcome_payload(outcome: ScanOutcome) -> dict:
-    """The API's answer to a scan. Invalid and wrong-event scans say nothing about any person."""
-    scan, registration, admission = outcome.scan, outcome.registration, outcome.admission
+    """The API's answer to a scan."""
+    scan, registration = outcome.scan, outcome.registration
     shows_person = registration is not None and scan.result not in ("invalid", "wrong_event")
+    return scan_answer(scan.result, scan.reason, scan_id=scan.scan_id, gate=scan.gate, replayed=outcome.replayed,
+                       attendee=attendee_of(registration) if shows_person else None, admission=outcome.admission)
+
+
+def scan_answer(result: str, reason: str, *, scan_id: str, gate: str, replayed: bool, attendee: dict | None,
+                admission) -> dict:
+    """The API's answer to a scan, from its result, the attendee (attendee_of) and the admission (anything with
+    first_admitted_at, gate and inside; None when the person never came in). Invalid and wrong-event scans say
+    nothing about any person."""
+    shows_person = attendee is not None and result not in ("invalid", "wrong_event")
+    admitted = admission is not None and shows_person
     return {
-        "result": scan.result,
-        "reason": scan.reason if scan.result not in ("admitted",) else "",
-        "scan_id": scan.scan_id,
-        "replayed": outcome.replayed,
-        "attendee": attendee_of(registration) if shows_person else None,
-        "first_admitted_at": admission.first_admitted_at.isoformat() if admission and shows_person else None,
-        "gate": (admission.gate if admission and shows_person else scan.gate),
-        "scanned_gate": scan.gate,
-        "inside": admission.inside if admission and shows_person else None,
+        "result": result,
+        "reason": reason if result != "admitted" else "",
+        "scan_id": scan_id,
+        "replayed": replayed,
+        "attendee": attendee if shows_person else None,
+        "first_admitted_at": admission.first_admitted_at.isoformat() if admitted else None,
+        "gate": admission.gate if admitted else gate,
+        "scanned_gate": gate,
+        "inside": admission.inside if admitted else None,
     }

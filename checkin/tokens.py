@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import hashlib
 import os
 import struct
@@ -77,7 +78,9 @@ def public_key_text(public: Ed25519PublicKey) -> str:
     return b64url(public.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw))
 
 
+@functools.lru_cache(maxsize=256)
 def load_public_key(text: str) -> Ed25519PublicKey:
+    """The key object of a public key's text (kept: a door verifies every scan with the same key)."""
     return Ed25519PublicKey.from_public_bytes(unb64url(text))
 
 

@@ -35,7 +35,7 @@ from flask_babel import lazy_gettext as _l
 from app.accounts.models import User
 from app.accounts.phones import normalise_phone
 from app.errors import DomainError, Forbidden, NotFound
-from app.extensions import db
+from app.extensions import db, dialect_insert
 from events import teams as team_services
 from events.models import TeamApplication, TeamMember
 from judging import aggregation, signals
@@ -69,16 +69,7 @@ MAX_ROUNDS = 6
 STEP_TOLERANCE = 1e-6
 
 
-# ---- database helpers ------------------------------------------------------------------------------------------
-
-def _insert(model):
-    """INSERT for this database's dialect, with on_conflict_do_nothing (SQLite and PostgreSQL both have it)."""
-    if db.session.get_bind().dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    return insert(model)
-
+# ---- helpers -----------------------------------------------------------------------------------------------------
 
 def _problems(code: str, message, fields: dict, status: int = 422) -> DomainError:
     return DomainError(code, message, status=status, fields={k: str(v) for k, v in fields.items()})
@@ -660,7 +651,7 @@ def declare_recusal(round_id: int, round_team_id: int, actor, *, now: datetime, 
     team = round_team(round_, round_team_id)
     reason = (reason or "").strip()[:REASON_MAX] if isinstance(reason, str) else ""
     db.session.execute(
-        _insert(Recusal).values(round_id=round_.id, judge_id=judge.id, round_team_id=team.id, reason=reason,
+        dialect_insert(Recusal).values(round_id=round_.id, judge_id=judge.id, round_team_id=team.id, reason=reason,
                                 declared_by_id=actor.id, created_at=now)
         .on_conflict_do_nothing(index_elements=["judge_id", "round_team_id"]))
     recusal = db.session.scalars(sa.select(Recusal).where(Recusal.judge_id == judge.id,
@@ -808,7 +799,7 @@ def submit_score(round_id: int, user, *, round_team_id, submission_id, base_revi
                           current_revision=current)
     keys_by_id = {c.id: c.key for c in round_.criteria}
     submission = db.session.scalars(
-        _insert(Submission).values(round_id=round_.id, judge_id=judge.id, round_team_id=team.id,
+        dialect_insert(Submission).values(round_id=round_.id, judge_id=judge.id, round_team_id=team.id,
                                    submission_id=submission_id, digest=digest, revision=current + 1,
                                    values={"scores": cleaned, "comment": comment, "tags": tags,
                                            "base_revision": base_revision},
@@ -866,7 +857,7 @@ def _write_scorecard(round_: CompetitionRound, judge: Judge, team: RoundTeam, ca
     criterion_ids = {c.key: c.id for c in round_.criteria}
     if card is None:
         card = db.session.scalars(
-            _insert(Scorecard).values(round_id=round_.id, judge_id=judge.id, round_team_id=team.id, revision=1,
+            dialect_insert(Scorecard).values(round_id=round_.id, judge_id=judge.id, round_team_id=team.id, revision=1,
                                       comment=comment, tags=tags, submitted_at=now, updated_at=now)
             .on_conflict_do_nothing(index_elements=["judge_id", "round_team_id"]).returning(Scorecard)).first()
         if card is None:  # the judge's scorecard of this team exists (another device, maybe at this moment)

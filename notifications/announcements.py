@@ -20,7 +20,7 @@ from app.after_commit import run_after_commit
 from app.authz import authorize
 from app.db_types import utcnow
 from app.errors import DomainError, NotFound
-from app.extensions import db
+from app.extensions import db, dialect_insert
 from notifications import services
 from notifications.models import (
     SEGMENT_KINDS,
@@ -315,11 +315,7 @@ def _insert_chunk(announcement: Announcement, in_chunk, *, now: datetime) -> int
         "read_at": sa.null(),
     }
     rows = in_chunk.with_only_columns(*columns.values()).where(~inbox_off)
-    if db.session.get_bind().dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    statement = insert(Notification.__table__).from_select(list(columns), rows).on_conflict_do_nothing(
+    statement = dialect_insert(Notification.__table__).from_select(list(columns), rows).on_conflict_do_nothing(
         index_elements=["user_id", "dedupe_key"])
     return db.session.execute(statement.execution_options(preserve_rowcount=True)).rowcount
 

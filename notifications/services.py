@@ -21,7 +21,7 @@ from flask_babel import lazy_gettext as _l
 
 from app.after_commit import run_after_commit
 from app.errors import DomainError, NotFound
-from app.extensions import db
+from app.extensions import db, dialect_insert
 from notifications.models import (
     CATEGORIES,
     CHANNELS,
@@ -204,12 +204,8 @@ def insert_ignoring_duplicates(rows: list[dict]) -> list[tuple[int, int, str]]:
     and never fails the transaction."""
     if not rows:
         return []
-    if db.session.get_bind().dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
     table = Notification.__table__
-    statement = insert(table).on_conflict_do_nothing(index_elements=["user_id", "dedupe_key"]).returning(
+    statement = dialect_insert(table).on_conflict_do_nothing(index_elements=["user_id", "dedupe_key"]).returning(
         table.c.id, table.c.user_id, table.c.dedupe_key)
     # executemany with RETURNING: compiled once and sent in batches (SQLAlchemy's "insertmanyvalues"), not one huge
     # VALUES clause compiled anew for every chunk
@@ -331,11 +327,7 @@ def insert_planned_deliveries(recipients, *, category: str, urgent: bool, dedupe
             .join(Notification, sa.and_(Notification.user_id == people.c.id, Notification.dedupe_key == dedupe_key,
                                         Notification.created_at == now))
             .join(plan, plan.c.profile == people.c.profile))
-    if db.session.get_bind().dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    statement = insert(Delivery.__table__).from_select(
+    statement = dialect_insert(Delivery.__table__).from_select(
         ["notification_id", "channel", "status", "attempts", "next_attempt_at", "last_error", "created_at"], rows
     ).on_conflict_do_nothing(index_elements=["notification_id", "channel"])
     return db.session.execute(statement.execution_options(preserve_rowcount=True)).rowcount

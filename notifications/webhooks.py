@@ -24,7 +24,7 @@ from flask import current_app
 from flask_babel import lazy_gettext as _l
 
 from app.errors import DomainError, NotFound
-from app.extensions import db
+from app.extensions import db, dialect_insert
 from notifications.models import WEBHOOK_KINDS, OrganizerWebhook, WebhookDelivery
 
 ROBOTS = {
@@ -180,17 +180,13 @@ def queue_alerts(event_id: int, *, registration_id: int, signal: str, dedupe_key
     the unique (robot, dedupe key). Returns how many were written."""
     from app.db_types import UTCDateTime
 
-    if db.session.get_bind().dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
     columns = ["webhook_id", "event_id", "registration_id", "signal", "dedupe_key", "status", "attempts",
                "next_attempt_at", "last_error", "created_at"]
     rows = sa.select(OrganizerWebhook.id, sa.literal(event_id), sa.literal(registration_id), sa.literal(signal),
                      sa.literal(dedupe_key), sa.literal("pending"), sa.literal(0), sa.literal(now, UTCDateTime()),
                      sa.literal(""), sa.literal(now, UTCDateTime())).where(OrganizerWebhook.event_id == event_id)
     table = WebhookDelivery.__table__
-    statement = insert(table).from_select(columns, rows).on_conflict_do_nothing(
+    statement = dialect_insert(table).from_select(columns, rows).on_conflict_do_nothing(
         index_elements=["webhook_id", "dedupe_key"]).returning(table.c.id)
     return len(db.session.execute(statement).all())  # RETURNING: rowcount is not reliable for INSERT ... SELECT
 

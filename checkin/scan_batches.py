@@ -1,0 +1,304 @@
+"""Scans at the doors of one event decided together (app.group_commit).
+
+At 9 a.m. fifty scanners send a scan every second or two. Decided one by one, each scan reads the event, its key,
+the registration and the admission, writes the log row and the admission and commits, and in a threaded server
+queues for the interpreter lock after every statement. Here the online scans of this process for the same event
+join one queue, and its leader decides everyone queued so far in one transaction, with the same rules and the same
+database decisions as a scan decided alone (checkin.services._record):
+
+- one read of the event and its key, one of the scanned registrations (with their person, admission and walk-in);
+- the log rows in one INSERT ... ON CONFLICT (event, scan_id) DO NOTHING: a scan id seen before is left out, and
+  answered alone afterwards as the retry it is (its first answer);
+- the admissions in one INSERT ... ON CONFLICT DO NOTHING: only a row this batch inserted says "admitted" (two
+  scans of one ticket in one batch: the first in arrival order claims it). A ticket that another process admitted
+  meanwhile is answered "already_admitted", and its log row corrected;
+- the registrations' check-in time, then one commit.
+
+What a batch does not decide is decided alone, as before: scans of events with re-entry, scans out, tokens of
+another event or not shaped like ours, a scan id twice in one batch, and every scan of a batch that failed (its
+transaction is rolled back).
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+from types import SimpleNamespace
+
+import sqlalchemy as sa
+
+from app.accounts.models import User
+from app.accounts.phones import mask_phone
+from app.extensions import commit_keeping_loaded, db, dialect_insert
+from app.group_commit import GroupCommit, Waiting
+from checkin import tokens
+from checkin.models import Admission, CheckinConfig, Scan, WalkIn
+from events.models import Event, Registration
+
+log = logging.getLogger(__name__)
+
+MAX_BATCH = 100  # scans in one transaction: bounds the time the write lock is held and the size of its statements
+
+
+@dataclass(eq=False)
+class _Scan(Waiting):
+    actor_id: int
+    claims: tokens.TicketClaims
+    payload: bytes
+    signature: bytes
+    digest: str
+    scan_id: str
+    gate: str
+    device: str
+    now: datetime
+    result: str = ""
+    reason: str = ""
+    row: object = None  # the registration's row (None: not one of this event's)
+    scan_pk: int | None = None
+    answer: dict | None = None  # the API's answer (None: decide it alone)
+
+
+def admit_together(event_id: int, actor_id: int, *, token, scan_id: str, gate: str, device: str, now: datetime
+                   ) -> dict | None:
+    """An online scan in, decided and committed in a batch. Returns the API's answer, or None when it must be
+    decided alone (checkin.services.admit_ticket)."""
+    me = _scan_of(event_id, actor_id, token=token, scan_id=scan_id, gate=gate, device=device, now=now)
+    if me is None:
+        return None
+    _scans.join(event_id, me)
+    return me.answer
+
+
+def _scan_of(event_id: int, actor_id: int, *, token, scan_id: str, gate: str, device: str, now: datetime
+             ) -> _Scan | None:
+    """The scan to queue: a token shaped like ours that names this event (anything else is decided alone)."""
+    from checkin.services import MAX_TOKEN
+
+    if not isinstance(token, str) or len(token) > MAX_TOKEN:
+        return None
+    try:
+        claims, payload, signature = tokens.read_claims(token.strip())
+    except tokens.MalformedToken:
+        return None
+    if claims.event_id != event_id:
+        return None
+    return _Scan(actor_id, claims, payload, signature, tokens.token_digest(token), scan_id, gate, device, now)
+
+
+def _decide(event_id: int, batch: list[_Scan]) -> None:
+    try:
+        if _decide_batch(event_id, batch):
+            commit_keeping_loaded()
+        else:
+            db.session.rollback()
+    except Exception:
+        log.exception("deciding %d scans of event %s together failed; each is decided alone", len(batch), event_id)
+        db.session.rollback()
+        for scan in batch:
+            scan.answer = None
+
+
+def _decide_batch(event_id: int, batch: list[_Scan]) -> bool:
+    """Decide what it can of the batch (each decided scan gets its answer); False when it wrote nothing."""
+    door = db.session.execute(_door_statement(), {"event_id": event_id}).first()
+    if door is None or door.allow_reentry:
+        return False  # no key yet (so no valid ticket), or in/out flips: decided alone
+    scans = _first_of_each_scan_id(batch)
+    public_key = tokens.load_public_key(door.public_key)
+    genuine = {s for s in scans if tokens.signature_valid(public_key, s.payload, s.signature)}
+    rows = {row.id: row for row in db.session.execute(
+        _registrations_statement(), {"ids": sorted({s.claims.registration_id for s in genuine})})}
+    for scan in scans:
+        _judge(scan, door, rows.get(scan.claims.registration_id) if scan in genuine else None,
+               genuine=scan in genuine, event_id=event_id)
+    _claim_admissions(scans)
+
+    from checkin.services import _queue_for_sqlite_writer
+
+    _queue_for_sqlite_writer()
+    logged = _log_scans(event_id, scans)
+    scans = [s for s in scans if s.scan_pk is not None]  # a scan id seen before: a retry, answered alone
+    written = {s: s.result for s in scans}
+    _claim_admissions(scans)
+    admitted = _insert_admissions(event_id, [s for s in scans if s.result == "admitted"])
+    for scan in scans:
+        if scan.result == "admitted" and scan not in admitted:
+            scan.result = "already_admitted"  # another process admitted the ticket a moment ago
+    _correct_logged_results([s for s in scans if s.result != written[s]])
+    if admitted:
+        _note_checked_in(admitted)
+        from checkin.realtime import counters_changed
+
+        counters_changed(event_id)
+    _answer(scans, _admissions_of([s.row.id for s in scans if s.row is not None and s not in admitted]))
+    return logged
+
+
+def _first_of_each_scan_id(batch: list[_Scan]) -> list[_Scan]:
+    """The batch without a scan id's second scan (a retry racing its original): it is answered alone afterwards."""
+    seen: set[str] = set()
+    first = []
+    for scan in batch:
+        if scan.scan_id not in seen:
+            seen.add(scan.scan_id)
+            first.append(scan)
+    return first
+
+
+def _judge(scan: _Scan, door, row, *, genuine: bool, event_id: int) -> None:
+    """The scan's verdict before any write, as checkin.services.verdict_for_token and _doors_open give it;
+    admissible scans are "admitted" until _claim_admissions says otherwise."""
+    from checkin.services import _doors_open, ticket_refusal
+
+    scan.row = row if row is not None and row.event_id == event_id else None
+    if scan.row is None:
+        scan.result, scan.reason = "invalid", ("unknown_registration" if genuine else "signature")
+        return
+    refusal = ticket_refusal(door.status, row.status, row.version, scan.claims.version)
+    if refusal:
+        scan.result, scan.reason = "revoked", refusal
+        return
+    is_open, why = _doors_open(door, door, scan.now)
+    scan.result, scan.reason = ("admitted", "") if is_open else ("not_open", why)
+
+
+def _claim_admissions(scans: list[_Scan]) -> None:
+    """Among admissible scans, the first of each ticket (in arrival order) claims its admission, unless the ticket
+    was admitted before; the others are already admitted."""
+    claimed: set[int] = set()
+    for scan in scans:
+        if scan.result not in ("admitted", "already_admitted") or scan.row is None:
+            continue
+        first = scan.row.first_admitted_at is None and scan.row.id not in claimed
+        scan.result = "admitted" if first else "already_admitted"
+        claimed.add(scan.row.id)
+
+
+def _log_scans(event_id: int, scans: list[_Scan]) -> bool:
+    """Every scan's log row, in one statement; sets scan_pk on the scans whose id was new."""
+    if not scans:
+        return False
+    params = [{"event_id": event_id, "scan_id": s.scan_id, "registration_id": s.row.id if s.row else None,
+               "token_digest": s.digest, "gate": s.gate, "device": s.device, "direction": "in", "mode": "online",
+               "result": s.result, "reason": s.reason, "offline_result": None, "conflict": False,
+               "actor_id": s.actor_id, "scanned_at": s.now, "received_at": s.now}
+              for s in sorted(scans, key=lambda s: s.scan_id)]  # one order for every process: no deadlock
+    ids = {scan_id: pk for pk, scan_id in db.session.execute(_log_statement(), params)}
+    for scan in scans:
+        scan.scan_pk = ids.get(scan.scan_id)
+    return bool(ids)
+
+
+def _insert_admissions(event_id: int, scans: list[_Scan]) -> set[_Scan]:
+    """The admission rows of the scans that claim one; the scans whose row was inserted (admitted)."""
+    if not scans:
+        return set()
+    params = [{"registration_id": s.row.id, "event_id": event_id, "first_admitted_at": s.now, "gate": s.gate,
+               "first_scan_id": s.scan_pk, "inside": True, "entries": 1, "last_moved_at": s.now}
+              for s in sorted(scans, key=lambda s: s.row.id)]
+    inserted = set(db.session.execute(_admission_statement(), params).scalars().all())
+    return {s for s in scans if s.row.id in inserted}
+
+
+def _correct_logged_results(scans: list[_Scan]) -> None:
+    if scans:
+        db.session.execute(_correct_statement(), [{"pk": s.scan_pk, "new_result": s.result} for s in scans])
+
+
+def _note_checked_in(scans: set[_Scan]) -> None:
+    """events' own column: when the person first came in (the earliest admission)."""
+    db.session.execute(_checked_in_statement(),
+                       [{"rid": s.row.id, "at": s.now} for s in sorted(scans, key=lambda s: s.row.id)])
+
+
+def _admissions_of(registration_ids: list[int]) -> dict[int, object]:
+    """The admissions (first_admitted_at, gate, inside) of tickets this batch did not admit, as they are now."""
+    if not registration_ids:
+        return {}
+    return {row.registration_id: row for row in db.session.execute(
+        _admissions_statement(), {"ids": sorted(set(registration_ids))})}
+
+
+def _answer(scans: list[_Scan], earlier: dict[int, object]) -> None:
+    from checkin.services import scan_answer
+
+    for scan in scans:
+        row = scan.row
+        attendee = None
+        admission = None
+        if row is not None:
+            attendee = {"registration_id": row.id, "name": row.name or mask_phone(row.phone),
+                        "phone": mask_phone(row.phone), "ticket_type": "walk_in" if row.walk_in else "standard"}
+            admission = (SimpleNamespace(first_admitted_at=scan.now, gate=scan.gate, inside=True)
+                         if scan.result == "admitted" else earlier.get(row.id))
+        scan.answer = scan_answer(scan.result, scan.reason, scan_id=scan.scan_id, gate=scan.gate, replayed=False,
+                                  attendee=attendee, admission=admission)
+
+
+# ---- statements, built once (building one costs more than running it) ------------------------------------------
+
+@functools.cache
+def _door_statement():
+    return (sa.select(Event.status, Event.starts_at, Event.ends_at, CheckinConfig.public_key,
+                      CheckinConfig.opens_minutes_before, CheckinConfig.allow_reentry)
+            .join(CheckinConfig, CheckinConfig.event_id == Event.id)
+            .where(Event.id == sa.bindparam("event_id")))
+
+
+@functools.cache
+def _registrations_statement():
+    return (sa.select(Registration.id, Registration.event_id, Registration.status, Registration.version, User.name,
+                      User.phone, Admission.first_admitted_at, WalkIn.registration_id.label("walk_in"))
+            .join(User, User.id == Registration.user_id)
+            .outerjoin(Admission, Admission.registration_id == Registration.id)
+            .outerjoin(WalkIn, WalkIn.registration_id == Registration.id)
+            .where(Registration.id.in_(sa.bindparam("ids", expanding=True))))
+
+
+def _log_statement():
+    return _log_statement_for(db.session.get_bind().dialect.name)
+
+
+@functools.cache
+def _log_statement_for(dialect: str):
+    scans = Scan.__table__
+    return (dialect_insert(scans, dialect).on_conflict_do_nothing(index_elements=["event_id", "scan_id"])
+            .returning(scans.c.id, scans.c.scan_id))
+
+
+def _admission_statement():
+    return _admission_statement_for(db.session.get_bind().dialect.name)
+
+
+@functools.cache
+def _admission_statement_for(dialect: str):
+    admissions = Admission.__table__
+    return (dialect_insert(admissions, dialect).on_conflict_do_nothing(index_elements=["registration_id"])
+            .returning(admissions.c.registration_id))
+
+
+@functools.cache
+def _correct_statement():
+    scans = Scan.__table__
+    return scans.update().where(scans.c.id == sa.bindparam("pk")).values(result=sa.bindparam("new_result"))
+
+
+@functools.cache
+def _checked_in_statement():
+    registrations = Registration.__table__
+    at = sa.bindparam("at", type_=registrations.c.checked_in_at.type)
+    return (registrations.update()
+            .where(registrations.c.id == sa.bindparam("rid"),
+                   sa.or_(registrations.c.checked_in_at.is_(None), registrations.c.checked_in_at > at))
+            .values(checked_in_at=at))
+
+
+@functools.cache
+def _admissions_statement():
+    return (sa.select(Admission.registration_id, Admission.first_admitted_at, Admission.gate, Admission.inside)
+            .where(Admission.registration_id.in_(sa.bindparam("ids", expanding=True))))
+
+
+_scans: GroupCommit[_Scan] = GroupCommit(_decide, max_batch=MAX_BATCH)
