@@ -35,9 +35,18 @@ ERROR_SCHEMA = {
 }
 
 
+class ApiBlueprint(Blueprint):
+    def arguments(self, schema, *args, **kwargs):
+        """flask-smorest's, with a schema class made an instance once: webargs would build one per request (a deep
+        copy of every field, as much as a cheap request costs)."""
+        if isinstance(schema, type):
+            schema = schema()
+        return super().arguments(schema, *args, **kwargs)
+
+
 def api_blueprint(name: str, import_name: str, url_prefix: str, description: str) -> Blueprint:
     """Declare a blueprint of the public API; it is registered (and documented) by init_app."""
-    blueprint = Blueprint(name, import_name, url_prefix="/api/v1" + url_prefix, description=description)
+    blueprint = ApiBlueprint(name, import_name, url_prefix="/api/v1" + url_prefix, description=description)
     _blueprints.append(blueprint)
     return blueprint
 

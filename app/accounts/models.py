@@ -38,7 +38,7 @@ class User(UserMixin, db.Model):
 
     roles: Mapped[list[RoleGrant]] = relationship(
         back_populates="user", cascade="all, delete-orphan"
-    )  # loaded when a role is checked, not on every request
+    )  # loaded when a role is checked (API requests load them with the bearer token)
     api_tokens: WriteOnlyMapped[ApiToken] = relationship(back_populates="user", cascade="all, delete-orphan")
 
     @property

@@ -152,3 +152,33 @@ def test_events_are_listed_for_apps(client, create_event):
     response = client.get("/api/v1/events?kind=roadshow")
     assert [e["title"] for e in response.json] == ["模速路演日"]
     assert client.get("/api/v1/events?kind=party").json["error"]["code"] == "invalid_input"
+
+
+def test_a_bearer_token_brings_all_its_users_role_grants_in_one_query(app, create_resident):
+    """Every grant counts (the grants are joined to the token's lookup, one row each), and checking them asks the
+    database nothing more."""
+    import sqlalchemy as sa
+
+    from app.accounts.services import issue_api_token, user_for_api_token
+    from app.authz import has_role
+    from app.db_types import utcnow
+    from app.extensions import db
+
+    person = create_resident(roles=[("steward", "event:1"), ("steward", "event:2"), ("supervisor", "event:3")])
+    token = issue_api_token(person, name="scanner", now=utcnow())
+    db.session.commit()
+    db.session.remove()
+    statements = []
+
+    def record(conn, cursor, statement, *args):
+        statements.append(statement)
+
+    sa.event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        user, _ = user_for_api_token(token, now=utcnow())
+        held = [has_role(user, role, f"event:{n}") for role, n in
+                [("steward", 1), ("steward", 2), ("supervisor", 3), ("supervisor", 1), ("steward", 4)]]
+    finally:
+        sa.event.remove(db.engine, "before_cursor_execute", record)
+    assert held == [True, True, True, False, False]
+    assert len([s for s in statements if s.lstrip().upper().startswith("SELECT")]) == 1
