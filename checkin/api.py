@@ -148,9 +148,7 @@ class ManualAdmissionSchema(Schema):
 def check_in(payload, event_id: int):
     """Scan a ticket at a gate: exactly-once admission decided by the database. Every answer is 200 with a
     result; a refused ticket is not an HTTP error."""
-    answer = services.scan_ticket(event_id, current_user, now=utcnow(), **payload)
-    db.session.commit()
-    return answer
+    return services.scan_ticket(event_id, current_user, now=utcnow(), **payload)
 
 
 @blp.route("/events/<int:event_id>/checkins/manual", methods=["POST"])

@@ -208,9 +208,8 @@ def _correct_logged_results(scans: list[_Scan]) -> None:
 
 
 def _note_checked_in(scans: set[_Scan]) -> None:
-    """events' own column: when the person first came in (the earliest admission)."""
-    db.session.execute(_checked_in_statement(),
-                       [{"rid": s.row.id, "at": s.now} for s in sorted(scans, key=lambda s: s.row.id)])
+    """events' own column: when the person first came in (the earliest admission), in one statement."""
+    db.session.execute(_checked_in_statement(), {"ids": sorted(s.row.id for s in scans)})
 
 
 def _admissions_of(registration_ids: list[int]) -> dict[int, object]:
@@ -287,12 +286,13 @@ def _correct_statement():
 
 @functools.cache
 def _checked_in_statement():
-    registrations = Registration.__table__
-    at = sa.bindparam("at", type_=registrations.c.checked_in_at.type)
+    registrations, admissions = Registration.__table__, Admission.__table__
+    first_in = (sa.select(admissions.c.first_admitted_at)
+                .where(admissions.c.registration_id == registrations.c.id).scalar_subquery())
     return (registrations.update()
-            .where(registrations.c.id == sa.bindparam("rid"),
-                   sa.or_(registrations.c.checked_in_at.is_(None), registrations.c.checked_in_at > at))
-            .values(checked_in_at=at))
+            .where(registrations.c.id.in_(sa.bindparam("ids", expanding=True)),
+                   sa.or_(registrations.c.checked_in_at.is_(None), registrations.c.checked_in_at > first_in))
+            .values(checked_in_at=first_in))
 
 
 @functools.cache

@@ -452,8 +452,9 @@ def admit_ticket(event_id: int, actor, *, token, gate, scan_id, now: datetime, d
 
 def scan_ticket(event_id: int, actor, *, token, gate, scan_id, now: datetime, device: str = "",
                 direction: str = "in") -> dict:
-    """The API's answer to a scanned ticket (admit_ticket). In a rush an online scan in is decided together with
-    the other scans of this event arriving at the same moment (checkin.scan_batches), with the same answer."""
+    """The API's answer to a scanned ticket (admit_ticket), committed. In a rush an online scan in is decided
+    together with the other scans of this event arriving at the same moment (checkin.scan_batches), with the same
+    answer, and committed with them."""
     from checkin.scan_batches import admit_together
 
     answer = None
@@ -463,6 +464,7 @@ def scan_ticket(event_id: int, actor, *, token, gate, scan_id, now: datetime, de
     if answer is None:
         answer = outcome_payload(admit_ticket(event_id, actor, token=token, gate=gate, scan_id=scan_id, now=now,
                                               device=device, direction=direction))
+        db.session.commit()
     return answer
 
 
