@@ -58,7 +58,8 @@ class GroupCommit(Generic[Item]):
             leads = not queue.deciding
             queue.deciding = True
         if not leads:
-            commit_keeping_loaded()  # ends this request's reads: its connection goes back to the pool while it waits
+            if db.session().in_transaction():
+                commit_keeping_loaded()  # ends this request's reads: its connection goes back to the pool meanwhile
             item.decided.wait()
             leads = item.leads
         if leads:

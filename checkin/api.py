@@ -6,8 +6,9 @@ from flask import Response, url_for
 from flask_login import current_user
 from marshmallow import Schema, fields, validate
 
+from app.accounts.auth import checks_bearer_token, deferred_bearer, sign_in_with_bearer
 from app.api import api_blueprint
-from app.authz import login_required
+from app.authz import authorize, login_required
 from app.db_types import utcnow
 from app.extensions import db
 from checkin import services
@@ -144,10 +145,17 @@ class ManualAdmissionSchema(Schema):
 @blp.alt_response(403, schema="Error", description="not a steward, supervisor or organizer of this event")
 @blp.alt_response(409, schema="Error", description="scan_id_reused (the same scan_id with another token)")
 @blp.alt_response(422, schema="Error", description="invalid_input / invalid_scan")
-@login_required
+@checks_bearer_token
 def check_in(payload, event_id: int):
     """Scan a ticket at a gate: exactly-once admission decided by the database. Every answer is 200 with a
     result; a refused ticket is not an HTTP error."""
+    bearer = deferred_bearer()
+    if bearer is not None:  # a scanner device: its token is checked with the scan, in a batch
+        answer = services.scan_with_bearer(event_id, bearer, now=utcnow(), **payload)
+        if answer is not None:
+            return answer
+        sign_in_with_bearer(bearer)
+    authorize(current_user, "resident")  # login_required
     return services.scan_ticket(event_id, current_user, now=utcnow(), **payload)
 
 

@@ -44,7 +44,8 @@ MAX_BATCH = 100  # scans in one transaction: bounds the time the write lock is h
 
 @dataclass(eq=False)
 class _Scan(Waiting):
-    actor_id: int
+    actor_id: int | None  # who scans, when known (else `bearer` says, once checked)
+    bearer: str | None  # the scanner's bearer token, not checked yet
     claims: tokens.TicketClaims
     payload: bytes
     signature: bytes
@@ -60,19 +61,20 @@ class _Scan(Waiting):
     answer: dict | None = None  # the API's answer (None: decide it alone)
 
 
-def admit_together(event_id: int, actor_id: int, *, token, scan_id: str, gate: str, device: str, now: datetime
-                   ) -> dict | None:
-    """An online scan in, decided and committed in a batch. Returns the API's answer, or None when it must be
-    decided alone (checkin.services.admit_ticket)."""
-    me = _scan_of(event_id, actor_id, token=token, scan_id=scan_id, gate=gate, device=device, now=now)
+def admit_together(event_id: int, *, actor_id: int | None = None, bearer: str | None = None, token, scan_id: str,
+                   gate: str, device: str, now: datetime) -> dict | None:
+    """An online scan in, decided and committed in a batch, by a member of the door team (`actor_id`) or by
+    whoever holds `bearer`, if that is a member. Returns the API's answer, or None when it must be decided alone
+    (checkin.services.admit_ticket)."""
+    me = _scan_of(event_id, actor_id, bearer, token=token, scan_id=scan_id, gate=gate, device=device, now=now)
     if me is None:
         return None
     _scans.join(event_id, me)
     return me.answer
 
 
-def _scan_of(event_id: int, actor_id: int, *, token, scan_id: str, gate: str, device: str, now: datetime
-             ) -> _Scan | None:
+def _scan_of(event_id: int, actor_id: int | None, bearer: str | None, *, token, scan_id: str, gate: str,
+             device: str, now: datetime) -> _Scan | None:
     """The scan to queue: a token shaped like ours that names this event (anything else is decided alone)."""
     from checkin.services import MAX_TOKEN
 
@@ -84,7 +86,8 @@ def _scan_of(event_id: int, actor_id: int, *, token, scan_id: str, gate: str, de
         return None
     if claims.event_id != event_id:
         return None
-    return _Scan(actor_id, claims, payload, signature, tokens.token_digest(token), scan_id, gate, device, now)
+    return _Scan(actor_id, bearer, claims, payload, signature, tokens.token_digest(token), scan_id, gate, device,
+                 now)
 
 
 def _decide(event_id: int, batch: list[_Scan]) -> None:
@@ -105,7 +108,7 @@ def _decide_batch(event_id: int, batch: list[_Scan]) -> bool:
     door = db.session.execute(_door_statement(), {"event_id": event_id}).first()
     if door is None or door.allow_reentry:
         return False  # no key yet (so no valid ticket), or in/out flips: decided alone
-    scans = _first_of_each_scan_id(batch)
+    scans = _first_of_each_scan_id(_by_the_door_team(event_id, batch))
     public_key = tokens.load_public_key(door.public_key)
     genuine = {s for s in scans if tokens.signature_valid(public_key, s.payload, s.signature)}
     rows = {row.id: row for row in db.session.execute(
@@ -134,6 +137,26 @@ def _decide_batch(event_id: int, batch: list[_Scan]) -> bool:
         counters_changed(event_id)
     _answer(scans, _admissions_of([s.row.id for s in scans if s.row is not None and s not in admitted]))
     return logged
+
+
+def _by_the_door_team(event_id: int, batch: list[_Scan]) -> list[_Scan]:
+    """The scans made by the event's door team. Bearer tokens are checked here, all in one query, as every API
+    request's token is checked (app.accounts.auth); a scan whose token is not valid, or not of the door team, is
+    decided alone, which says so."""
+    from app.accounts.services import users_for_api_tokens
+    from checkin.services import may_scan
+
+    bearers = [scan.bearer for scan in batch if scan.bearer is not None]
+    users = users_for_api_tokens(bearers, now=batch[0].now) if bearers else {}
+    kept = []
+    for scan in batch:
+        if scan.bearer is not None:
+            user = users.get(scan.bearer)
+            if user is None or not may_scan(user, event_id):
+                continue
+            scan.actor_id = user.id
+        kept.append(scan)
+    return kept
 
 
 def _first_of_each_scan_id(batch: list[_Scan]) -> list[_Scan]:

@@ -455,12 +455,10 @@ def scan_ticket(event_id: int, actor, *, token, gate, scan_id, now: datetime, de
     """The API's answer to a scanned ticket (admit_ticket), committed. In a rush an online scan in is decided
     together with the other scans of this event arriving at the same moment (checkin.scan_batches), with the same
     answer, and committed with them."""
-    from checkin.scan_batches import admit_together
-
     answer = None
-    if direction == "in" and _may_scan(actor, event_id):
-        scan_id, gate, device = _clean_scan_input(scan_id=scan_id, gate=gate, device=device, direction=direction)
-        answer = admit_together(event_id, actor.id, token=token, scan_id=scan_id, gate=gate, device=device, now=now)
+    if may_scan(actor, event_id):
+        answer = _scan_together(event_id, actor_id=actor.id, token=token, gate=gate, scan_id=scan_id, now=now,
+                                device=device, direction=direction)
     if answer is None:
         answer = outcome_payload(admit_ticket(event_id, actor, token=token, gate=gate, scan_id=scan_id, now=now,
                                               device=device, direction=direction))
@@ -468,7 +466,31 @@ def scan_ticket(event_id: int, actor, *, token, gate, scan_id, now: datetime, de
     return answer
 
 
-def _may_scan(actor, event_id: int) -> bool:
+def scan_with_bearer(event_id: int, bearer: str, *, token, gate, scan_id, now: datetime, device: str = "",
+                     direction: str = "in") -> dict | None:
+    """scan_ticket for a scanner device whose bearer token is not checked yet: the token is checked in the batch,
+    with the other scans' tokens in one query. None when the scan was not decided (the token is not valid or not
+    of this event's door team, or the scan is one a batch leaves alone): the caller then signs in with the token
+    and calls scan_ticket, which says why."""
+    return _scan_together(event_id, bearer=bearer, token=token, gate=gate, scan_id=scan_id, now=now, device=device,
+                          direction=direction)
+
+
+def _scan_together(event_id: int, *, token, gate, scan_id, now: datetime, device, direction, actor_id=None,
+                   bearer=None) -> dict | None:
+    from checkin.scan_batches import admit_together
+
+    if direction != "in":
+        return None
+    try:
+        scan_id, gate, device = _clean_scan_input(scan_id=scan_id, gate=gate, device=device, direction=direction)
+    except DomainError:
+        return None  # decided alone, which says what is wrong
+    return admit_together(event_id, actor_id=actor_id, bearer=bearer, token=token, scan_id=scan_id, gate=gate,
+                          device=device, now=now)
+
+
+def may_scan(actor, event_id: int) -> bool:
     """Whether `actor` is on the door team of this event (without reading the event: admit_ticket says why not)."""
     try:
         door_role_at(actor, event_id)

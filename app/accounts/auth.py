@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Flask, g, request
+from flask import Flask, current_app, g, request
 from flask_login import current_user
 
 from app.accounts.models import User
@@ -24,22 +24,44 @@ def bearer_token() -> str | None:
 
 def authenticate_api_request() -> None:
     """Before every /api/ request: a bearer token, if sent, must be valid and wins over a cookie. Cookie-authenticated
-    writes need the CSRF token (X-CSRFToken header), as forms do; bearer clients do not."""
+    writes need the CSRF token (X-CSRFToken header), as forms do; bearer clients do not. A view marked with
+    checks_bearer_token checks the token itself (deferred_bearer, then sign_in_with_bearer if it needs the user)."""
     if not request.path.startswith("/api/"):
         return
     token = bearer_token()
     if token is not None:
-        from app.accounts.services import user_for_api_token
-        from app.db_types import utcnow
-
-        user, recorded_use = user_for_api_token(token, now=utcnow())
-        if recorded_use:  # a Core UPDATE of last_used_at: the loaded user is as committed
-            commit_keeping_loaded()
-        login_manager._update_request_context_with_user(user)
-        g.authenticated_by_token = True
+        if getattr(current_app.view_functions.get(request.endpoint), "checks_bearer_token", False):
+            g.deferred_bearer = token
+            return
+        sign_in_with_bearer(token)
         return
     if request.method not in ("GET", "HEAD", "OPTIONS") and current_user.is_authenticated:
         csrf.protect()
+
+
+def sign_in_with_bearer(token: str) -> None:
+    """The request's user is the bearer token's (or 401 invalid_token)."""
+    from app.accounts.services import user_for_api_token
+    from app.db_types import utcnow
+
+    user, recorded_use = user_for_api_token(token, now=utcnow())
+    if recorded_use:  # a Core UPDATE of last_used_at: the loaded user is as committed
+        commit_keeping_loaded()
+    login_manager._update_request_context_with_user(user)
+    g.authenticated_by_token = True
+
+
+def checks_bearer_token(view):
+    """Mark a JSON API view that checks the bearer token itself: a scan at the door checks it together with the
+    other scans arriving at the same moment (checkin.scan_batches), in one query for all of them. The view must
+    call sign_in_with_bearer(deferred_bearer()) before it relies on current_user."""
+    view.checks_bearer_token = True
+    return view
+
+
+def deferred_bearer() -> str | None:
+    """The bearer token of this request when its view checks it itself (checks_bearer_token), else None."""
+    return g.get("deferred_bearer")
 
 
 def init_login_manager(app: Flask) -> None:

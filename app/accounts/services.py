@@ -281,32 +281,50 @@ def issue_api_token(user: User, *, name: str = "", now: datetime) -> str:
     return token
 
 
+TOKEN_USE_RECORDED_EVERY = timedelta(minutes=5)  # coarse, so a busy scanner does not write on every scan
+
+
 @functools.cache
 def _token_lookup():
     """Built once: every API request runs it, and building the statement cost more than running it. The user's
     role grants come with it (a join, one row per grant): most API calls check a role, and a second query for them
     cost a scan at the door as much as this one."""
-    return (sa.select(ApiToken.id, ApiToken.last_used_at, User).join(User, User.id == ApiToken.user_id)
-            .where(ApiToken.token_hash == sa.bindparam("token_hash"), ApiToken.revoked_at.is_(None))
+    return (sa.select(ApiToken.id, ApiToken.token_hash, ApiToken.last_used_at, User)
+            .join(User, User.id == ApiToken.user_id)
+            .where(ApiToken.token_hash.in_(sa.bindparam("hashes", expanding=True)), ApiToken.revoked_at.is_(None))
             .options(joinedload(User.roles)))
 
 
 def user_for_api_token(token: str, *, now: datetime) -> tuple[User, bool]:
     """The active user behind a bearer token (or invalid_token), and whether this use was recorded (then the caller
     commits it). One query on the hot path."""
-    rows = db.session.execute(_token_lookup(), {"token_hash": _token_hash(token or "")}).unique().all()
+    rows = db.session.execute(_token_lookup(), {"hashes": [_token_hash(token or "")]}).unique().all()
     row = rows[0] if rows else None
     if row is None or not row.User.is_active:
         raise Unauthorized("invalid_token", _l("This API token is unknown or revoked."))
-    if row.last_used_at is None or now - row.last_used_at > timedelta(minutes=5):
-        _touch_token(row.id, now)  # coarse, so a busy scanner does not write on every scan
+    if row.last_used_at is None or now - row.last_used_at > TOKEN_USE_RECORDED_EVERY:
+        _touch_token(row.id, now)
         return row.User, True
     return row.User, False
 
 
-def _touch_token(token_id: int, now: datetime) -> None:
+def users_for_api_tokens(tokens: list[str], *, now: datetime) -> dict[str, User]:
+    """user_for_api_token for many tokens in one query: the active users by token (a token unknown, revoked or
+    of a blocked account is left out), their uses recorded in the same way (the caller commits)."""
+    hashes = {_token_hash(token or ""): token for token in tokens}
+    rows = db.session.execute(_token_lookup(), {"hashes": sorted(hashes)}).unique().all()
+    users = {hashes[row.token_hash]: row.User for row in rows if row.User.is_active}
+    stale = [row.id for row in rows if row.User.is_active
+             and (row.last_used_at is None or now - row.last_used_at > TOKEN_USE_RECORDED_EVERY)]
+    if stale:
+        _touch_token(stale, now)
+    return users
+
+
+def _touch_token(token_ids: int | list[int], now: datetime) -> None:
     """Record the use (the caller commits it); a Core UPDATE, so no loaded object is expired by it."""
-    db.session.execute(sa.update(ApiToken).where(ApiToken.id == token_id).values(last_used_at=now)
+    ids = token_ids if isinstance(token_ids, list) else [token_ids]
+    db.session.execute(sa.update(ApiToken).where(ApiToken.id.in_(ids)).values(last_used_at=now)
                        .execution_options(synchronize_session=False))
 
 

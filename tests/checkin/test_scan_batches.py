@@ -18,10 +18,12 @@ from tests.checkin.conftest import new_scan_id
 
 
 def batch_of(event, actor, tokens_and_gates, *, now=None, scan_ids=None):
+    """The queued scans of `actor` (a user, or a scanner's bearer token, checked in the batch)."""
     now = now or utcnow()
     scan_ids = scan_ids or [new_scan_id() for _ in tokens_and_gates]
-    return [scan_batches._scan_of(event.id, actor.id, token=token, scan_id=scan_id, gate=gate, device="phone",
-                                  now=now)
+    actor_id, bearer = (None, actor) if isinstance(actor, str) else (actor.id, None)
+    return [scan_batches._scan_of(event.id, actor_id, bearer, token=token, scan_id=scan_id, gate=gate,
+                                  device="phone", now=now)
             for (token, gate), scan_id in zip(tokens_and_gates, scan_ids, strict=True)]
 
 
@@ -244,3 +246,48 @@ def test_scanners_at_once_are_decided_in_batches_with_one_admission_each(app, do
     db.session.rollback()
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Admission)) == 30
     assert len(logged(event)) == 40
+
+
+def test_scanner_devices_tokens_are_checked_in_the_batch(door_event, confirmed, token_of, steward, create_resident):
+    """A valid token of the door team scans; an unknown or revoked token, or one of someone else, is decided alone
+    (which answers 401 or 403, tested over HTTP in test_admission)."""
+    from app.accounts.models import ApiToken
+    from app.accounts.services import issue_api_token, revoke_api_token
+
+    event = door_event()
+    tickets = [token_of(confirmed(event, name=f"来宾{i}", phone=f"+8613800006{i:03d}")) for i in range(4)]
+    door, outsider = steward(event), create_resident(name="路人")
+    good, revoked, other = (issue_api_token(person, name="scanner", now=utcnow())
+                            for person in (door, door, outsider))
+    revoke_api_token(revoked, now=utcnow())
+    db.session.commit()
+    batch = (batch_of(event, good, [(tickets[0], "A")]) + batch_of(event, "bye_unknown", [(tickets[1], "A")])
+             + batch_of(event, revoked, [(tickets[2], "A")]) + batch_of(event, other, [(tickets[3], "A")]))
+
+    answers = decide(event, batch)
+
+    assert answers[0]["result"] == "admitted" and answers[1:] == [None, None, None]
+    assert list(logged(event)) == [batch[0].scan_id]
+    assert db.session.scalar(sa.select(Scan.actor_id)) == door.id
+    used = db.session.scalars(sa.select(ApiToken.last_used_at).where(ApiToken.user_id == door.id)).all()
+    assert sum(when is not None for when in used) == 1  # the good token's use is recorded, as at sign-in
+
+
+def test_a_scanner_device_with_a_bad_token_or_not_on_the_door_team_is_told_so(client, door_event, confirmed,
+                                                                             token_of, create_resident):
+    from app.accounts.services import issue_api_token
+
+    event = door_event()
+    ticket = token_of(confirmed(event))
+    outsider = issue_api_token(create_resident(name="路人"), name="scanner", now=utcnow())
+    db.session.commit()
+    body = {"token": ticket, "gate": "A", "scan_id": new_scan_id()}
+    url = f"/api/v1/events/{event.id}/checkins"
+
+    unknown = client.post(url, json=body, headers={"Authorization": "Bearer bye_unknown"})
+    stranger = client.post(url, json=body, headers={"Authorization": f"Bearer {outsider}"})
+
+    assert (unknown.status_code, unknown.json["error"]["code"]) == (401, "invalid_token")
+    assert (stranger.status_code, stranger.json["error"]["code"]) == (403, "forbidden")
+    assert "林晓舟" not in stranger.get_data(as_text=True)
+    assert logged(event) == {}
