@@ -8,15 +8,16 @@ database decisions as a scan decided alone (checkin.services._record):
 
 - one read of the event and its key, one of the scanned registrations (with their person, admission and walk-in);
 - the log rows in one INSERT ... ON CONFLICT (event, scan_id) DO NOTHING: a scan id seen before is left out, and
-  answered alone afterwards as the retry it is (its first answer);
+  answered as the retry it is (its first answer, read in one query for all of them);
 - the admissions in one INSERT ... ON CONFLICT DO NOTHING: only a row this batch inserted says "admitted" (two
   scans of one ticket in one batch: the first in arrival order claims it). A ticket that another process admitted
   meanwhile is answered "already_admitted", and its log row corrected;
 - the registrations' check-in time, then one commit.
 
 What a batch does not decide is decided alone, as before: scans of events with re-entry, scans out, tokens of
-another event or not shaped like ours, a scan id twice in one batch, and every scan of a batch that failed (its
-transaction is rolled back).
+another event or not shaped like ours, a scan id twice in one batch or once more with another token, scanners
+whose bearer token is not valid or not of the door team, and every scan of a batch that failed (its transaction is
+rolled back).
 """
 
 from __future__ import annotations
@@ -122,7 +123,8 @@ def _decide_batch(event_id: int, batch: list[_Scan]) -> bool:
 
     _queue_for_sqlite_writer()
     logged = _log_scans(event_id, scans)
-    scans = [s for s in scans if s.scan_pk is not None]  # a scan id seen before: a retry, answered alone
+    _answer_retries(event_id, [s for s in scans if s.scan_pk is None])
+    scans = [s for s in scans if s.scan_pk is not None]
     written = {s: s.result for s in scans}
     _claim_admissions(scans)
     admitted = _insert_admissions(event_id, [s for s in scans if s.result == "admitted"])
@@ -248,15 +250,39 @@ def _answer(scans: list[_Scan], earlier: dict[int, object]) -> None:
 
     for scan in scans:
         row = scan.row
-        attendee = None
         admission = None
         if row is not None:
-            attendee = {"registration_id": row.id, "name": row.name or mask_phone(row.phone),
-                        "phone": mask_phone(row.phone), "ticket_type": "walk_in" if row.walk_in else "standard"}
             admission = (SimpleNamespace(first_admitted_at=scan.now, gate=scan.gate, inside=True)
                          if scan.result == "admitted" else earlier.get(row.id))
         scan.answer = scan_answer(scan.result, scan.reason, scan_id=scan.scan_id, gate=scan.gate, replayed=False,
+                                  attendee=_attendee(row.id, row) if row is not None else None, admission=admission)
+
+
+def _answer_retries(event_id: int, retries: list[_Scan]) -> None:
+    """A scan id seen before (a phone that lost the answer): its first answer, as checkin.services._replay gives
+    it, with the admission as it is now. One sent with another token is decided alone, which refuses it."""
+    from checkin.services import scan_answer
+
+    if not retries:
+        return
+    first = {row.scan_id: row for row in db.session.execute(
+        _earlier_scans_statement(), {"event_id": event_id, "scan_ids": sorted(s.scan_id for s in retries)})}
+    for scan in retries:
+        row = first.get(scan.scan_id)
+        if row is None or row.token_digest != scan.digest:
+            continue
+        came_in = row.first_admitted_at is not None
+        admission = SimpleNamespace(first_admitted_at=row.first_admitted_at, gate=row.admission_gate,
+                                    inside=row.inside) if came_in else None
+        attendee = _attendee(row.registration_id, row) if row.registration_id is not None else None
+        scan.answer = scan_answer(row.result, row.reason, scan_id=scan.scan_id, gate=row.gate, replayed=True,
                                   attendee=attendee, admission=admission)
+
+
+def _attendee(registration_id: int, row) -> dict:
+    """checkin.services.attendee_of, from a row with the person's name and phone and the walk-in mark."""
+    return {"registration_id": registration_id, "name": row.name or mask_phone(row.phone),
+            "phone": mask_phone(row.phone), "ticket_type": "walk_in" if row.walk_in else "standard"}
 
 
 # ---- statements, built once (building one costs more than running it) ------------------------------------------
@@ -316,6 +342,19 @@ def _checked_in_statement():
             .where(registrations.c.id.in_(sa.bindparam("ids", expanding=True)),
                    sa.or_(registrations.c.checked_in_at.is_(None), registrations.c.checked_in_at > first_in))
             .values(checked_in_at=first_in))
+
+
+@functools.cache
+def _earlier_scans_statement():
+    return (sa.select(Scan.scan_id, Scan.result, Scan.reason, Scan.gate, Scan.token_digest, Scan.registration_id,
+                      User.name, User.phone, WalkIn.registration_id.label("walk_in"), Admission.first_admitted_at,
+                      Admission.gate.label("admission_gate"), Admission.inside)
+            .outerjoin(Registration, Registration.id == Scan.registration_id)
+            .outerjoin(User, User.id == Registration.user_id)
+            .outerjoin(WalkIn, WalkIn.registration_id == Scan.registration_id)
+            .outerjoin(Admission, Admission.registration_id == Scan.registration_id)
+            .where(Scan.event_id == sa.bindparam("event_id"),
+                   Scan.scan_id.in_(sa.bindparam("scan_ids", expanding=True))))
 
 
 @functools.cache

@@ -119,20 +119,31 @@ def test_scans_before_the_doors_open_are_not_admitted(door_event, confirmed, tok
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Admission)) == 0
 
 
-def test_a_retry_is_left_out_and_answered_as_the_first_time(door_event, confirmed, token_of, steward, scan):
+def test_a_retry_is_answered_as_the_first_time_and_counts_nothing(door_event, confirmed, token_of, steward,
+                                                                  scan):
     event = door_event()
-    ticket = token_of(confirmed(event))
+    ticket, other_ticket = token_of(confirmed(event)), token_of(confirmed(event, phone="+8613800007000"))
     door = steward(event)
-    first = decide(event, batch_of(event, door, [(ticket, "A")], scan_ids=["scan-1"]))[0]
-    batch = batch_of(event, door, [(ticket, "A"), (ticket, "A")], scan_ids=["scan-1", "scan-1"])
+    forged = ticket[:-3] + ("AAA" if not ticket.endswith("AAA") else "BBB")
+    first = decide(event, batch_of(event, door, [(ticket, "A"), (forged, "B")], scan_ids=["scan-1", "scan-2"]))
+    assert [a["result"] for a in first] == ["admitted", "invalid"]
+    batch = batch_of(event, door, [(ticket, "A"), (ticket, "A"), (forged, "B"), (other_ticket, "C")],
+                     scan_ids=["scan-1", "scan-1", "scan-2", "scan-1b"])
 
-    assert decide(event, batch) == [None, None]  # both decided alone: a retry, and a retry of the retry
+    answers = decide(event, batch)
+
+    assert answers[0] == {**first[0], "replayed": True}
+    assert answers[1] is None  # the same scan id twice in one batch: the second is decided alone
+    assert answers[2] == {**first[1], "replayed": True}
+    assert answers[3]["result"] == "admitted"
+    assert len(logged(event)) == 3
 
     scan.as_(door)
     status, again = scan(event, ticket, scan_id="scan-1")
-    assert status == 200 and again["replayed"] is True
-    assert {k: v for k, v in again.items() if k != "replayed"} == {k: v for k, v in first.items() if k != "replayed"}
-    assert len(logged(event)) == 1
+    assert (status, again) == (200, {**first[0], "replayed": True})
+    status, reused = scan(event, other_ticket, scan_id="scan-1")
+    assert (status, reused["error"]["code"]) == (409, "scan_id_reused")
+    assert decide(event, batch_of(event, door, [(other_ticket, "A")], scan_ids=["scan-1"])) == [None]
 
 
 def test_a_retry_does_not_rob_a_later_scan_of_its_admission(door_event, confirmed, token_of, steward):
