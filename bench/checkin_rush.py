@@ -2,25 +2,27 @@
 serves it.
 
     .venv/bin/python bench/checkin_rush.py                     # SQLite, then PostgreSQL + Redis
-    .venv/bin/python bench/checkin_rush.py --database sqlite --tickets 2000 --scanners 50 --gates 3
+    .venv/bin/python bench/checkin_rush.py --database sqlite --tickets 2000 --scanners 50 --gates 3 --rounds 3
 
-For each database it migrates a fresh database, creates an event whose doors are open, T confirmed registrations
-with their signed tickets, and S stewards (each with a bearer token, as a scanner phone has), starts gunicorn (one
-worker, threads, APP_ENV=production), and then, in the same run:
+For each database it migrates a fresh database, creates R + 1 events whose doors are open, each with T confirmed
+registrations and their signed tickets, and S stewards (each with a bearer token, as a scanner phone has), starts
+gunicorn (one worker, threads, APP_ENV=production), and then, in the same run:
 
-1. the bare ceiling: S clients each sending GET `/ping` (no database) one after the other, T requests in all;
-   and, for scale, the cheapest authorised call of the door API (GET .../checkin/settings: bearer token, event,
-   door role, settings; no write), the floor under which no scan can go in this stack;
-2. the rush: S scanners, spread over G gates, each POSTing `/api/v1/events/{id}/checkins` for its share of the
-   tickets, one scan after the other (a scanner waits for the green screen before the next person). A share of the
-   tickets (--doubles) is also scanned at the same moment by a scanner at another gate: two doors racing on one
-   ticket, which the database must settle as one admission;
-3. retries: a sample of the rush's scans sent again with the same scan id (a phone that lost the answer), which
-   must be answered as the first time and count nothing;
-4. the door's pace: the same scanners on a second event with its own T tickets, each scanning one person every
-   --pace seconds (a person needs about that long to show a phone and walk through): the latency one scan has
-   when the server is not saturated. (In 1-3 every scanner sends its next scan the moment the answer arrives, so
-   latency there is mostly the queue: with S scanners back to back, p50 is about S / throughput.)
+1. for scale, an authorised read of the door API (GET .../checkin/settings: bearer token, event, door role,
+   settings; no write): what an ordinary API call costs, each checking its own token;
+2. R rounds of: the bare ceiling, S clients each sending GET `/ping` (no database) one after the other, T requests
+   in all; then the rush on this round's event: S scanners, spread over G gates, each POSTing
+   `/api/v1/events/{id}/checkins` for its share of the tickets, one scan after the other (a scanner waits for the
+   green screen before the next person). A share of the tickets (--doubles) is also scanned at the same moment by a
+   scanner at another gate: two doors racing on one ticket, which the database must settle as one admission. Each
+   ping waits until the server is idle, each rush is compared with the ping just before it, and the median round
+   is the figure (on a shared machine one round can be off by a fifth either way);
+3. retries: a sample of the last rush's scans sent again with the same scan id (a phone that lost the answer),
+   which must be answered as the first time and count nothing;
+4. the door's pace: the same scanners on the last event, each scanning one person every --pace seconds (a person
+   needs about that long to show a phone and walk through): the latency one scan has when the server is not
+   saturated. (In 1-3 every scanner sends its next request the moment the answer arrives, so latency there is
+   mostly the queue: with S scanners back to back, p50 is about S / throughput, for ping as for a scan.)
 
 It prints scans per second, latency p50/p99 (request to answer), errors, the server's peak memory (VmHWM of the
 gunicorn master plus worker), and checks the result in the database: exactly one admission per ticket, exactly T
@@ -47,8 +49,10 @@ from bench.harness import BIN, Server, production_database, worker_flags  # noqa
 from bench.signup_rush import Result  # noqa: E402
 
 
-def prepare_data(env: dict, tickets: int, scanners: int) -> tuple[list[int], list[str], list[list[str]]]:
-    """Migrate, then create two events (doors open), confirmed registrations with their tokens, and the stewards."""
+def prepare_data(env: dict, tickets: int, scanners: int, events: int) -> tuple[list[int], list[str], list[list[str]]]:
+    """Migrate, then create `events` events (doors open), each with the same T people's confirmed registrations and
+    their signed tickets, and the S stewards of all of them (each with a bearer token, as a scanner phone has).
+    Returns the events' ids, the stewards' bearer tokens and each event's ticket tokens."""
     subprocess.run([str(BIN / "flask"), "--app", "app", "db", "upgrade"], cwd=ROOT, env=env, check=True,
                    capture_output=True)
     script = f"""
@@ -74,9 +78,10 @@ with app.app_context():
     for i, steward in enumerate(stewards):
         steward.name, steward.profile_completed_at = f"志愿者{{i}}", now
         bearer.append(issue_api_token(steward, name="scanner", now=now))
-    for title in ("模速路演日：签到压测", "模速路演日：按节奏"):
-        event = create_event(organizer, now=now, status="published", kind="roadshow", title=title,
-                             venue="模速空间", starts_at=start, ends_at=start + timedelta(hours=4), capacity=None)
+    for n in range({events}):
+        title = f"模速路演日：签到压测 {{n + 1}}"
+        event = create_event(organizer, now=now, status="published", kind="roadshow", title=title, venue="模速空间",
+                             starts_at=start, ends_at=start + timedelta(hours=4), capacity=None)
         for steward in stewards:
             grant_role(steward, "steward", f"event:{{event.id}}")
         # Registrations are written directly (the sign-up path has its own bench): the rush is about the door.
@@ -92,11 +97,13 @@ with app.app_context():
 """
     out = subprocess.run([str(BIN / "python"), "-c", script], cwd=ROOT, env=env, check=True, capture_output=True,
                          text=True).stdout.strip().split("\n")
-    first_end = out.index("--")
-    second_end = out.index("--", first_end + 1)
-    events = [int(out[0]), int(out[first_end + 1])]
-    tokens = [out[1:first_end], out[first_end + 2:second_end]]
-    return events, out[second_end + 1:], tokens
+    ids, tokens, start = [], [], 0
+    for _ in range(events):
+        end = out.index("--", start)
+        ids.append(int(out[start]))
+        tokens.append(out[start + 1:end])
+        start = end + 1
+    return ids, out[start:], tokens
 
 
 def plan_scans(tokens: list[str], scanners: int, gates: str, doubles: float, seed: int) -> list[list[dict]]:
@@ -220,61 +227,89 @@ def run_database(kind: str, args) -> list[tuple]:
     with tempfile.TemporaryDirectory(prefix="bench-") as tmp:
         tmp_path = Path(tmp)
         with production_database(kind, tmp_path) as env:
-            print(f"[{kind}] preparing {args.tickets} tickets and {args.scanners} scanners …", file=sys.stderr)
-            (event_id, paced_event_id), bearer, (tokens, paced_tokens) = prepare_data(env, args.tickets,
-                                                                                      args.scanners)
-            queues = plan_scans(tokens, args.scanners, args.gates, args.doubles, args.seed)
-            paced_queues = plan_scans(paced_tokens, args.scanners, args.gates, 0.0, args.seed)
-            scans = sum(len(q) for q in queues)
-            ping_queues = [[{}] * len(q) for q in queues]
-            rng = random.Random(args.seed + 1)
-            retry_queues = [rng.sample(q, max(1, len(q) // 10)) for q in queues]
+            print(f"[{kind}] preparing {args.rounds + 1} events of {args.tickets} tickets and {args.scanners} "
+                  f"scanners …", file=sys.stderr)
+            events, bearer, tickets = prepare_data(env, args.tickets, args.scanners, args.rounds + 1)
             server = Server(env, args.threads, tmp_path / "gunicorn.log", args.worker)
             try:
                 server.wait_ready()
-                path = f"/api/v1/events/{event_id}/checkins"
-                ping, _ = asyncio.run(run_scanners("ping", server.url, ping_queues, bearer, path=None))
-                floor_queues = [[{"get": f"/api/v1/events/{event_id}/checkin/settings"}] * len(q) for q in queues]
-                floor, _ = asyncio.run(run_scanners("floor", server.url, floor_queues, bearer, path=None))
-                rush, answers = asyncio.run(run_scanners("rush", server.url, queues, bearer, path=path))
-                retry, replies = asyncio.run(run_scanners("retry", server.url, retry_queues, bearer, path=path))
-                paced = None
-                if args.pace:
-                    paced_path = f"/api/v1/events/{paced_event_id}/checkins"
-                    paced, paced_answers = asyncio.run(run_scanners("paced", server.url, paced_queues, bearer,
-                                                                    path=paced_path, pace=args.pace))
+                rows += run_rounds(kind, server, events, bearer, tickets, args)
                 memory = server.peak_memory_mb()
             finally:
                 server.stop()
-            first = {scan["scan_id"]: body for scan, _, body in answers}
-            same = sum(1 for scan, status, body in replies
-                       if status == 200 and body["replayed"] and body["result"] == first[scan["scan_id"]]["result"])
-            retry_check = ("ok" if same == len(replies) else "WRONG") + f": {same}/{len(replies)} same answer"
-            outcome = check_database(env, event_id, args.tickets, scans)
-            rows += [(kind, ping, memory, ""), (kind, floor, memory, "authorised read, no write"),
-                     (kind, rush, memory, check_answers(answers, args.tickets) + "; db " + outcome),
-                     (kind, retry, memory, retry_check)]
-            if paced:
-                paced_outcome = check_database(env, paced_event_id, args.tickets, args.tickets)
-                rows.append((kind, paced, memory, check_answers(paced_answers, args.tickets) + "; db "
-                             + paced_outcome))
+            rows = [(database, result, memory, check(env) if callable(check) else check)
+                    for database, result, check in rows]
+    return rows
+
+
+def run_rounds(kind: str, server: Server, events: list[int], bearer: list[str], tickets: list[list[str]], args
+               ) -> list[tuple]:
+    """The authorised read, R rounds of ping-then-rush (each rush on an event of its own), the retries of the last
+    rush, and the paced load on the last event. Each row's check is a string, or a function of the environment
+    that checks the database once the server has stopped."""
+    rows = []
+    ping_queues = [[{}] * len(q) for q in plan_scans(tickets[0], args.scanners, args.gates, args.doubles, args.seed)]
+    read_path = f"/api/v1/events/{events[0]}/checkin/settings"
+    read, _ = asyncio.run(run_scanners("read", server.url, [[{"get": read_path}] * len(q) for q in ping_queues],
+                                       bearer, path=None))
+    rows.append((kind, read, "an authorised read of the door API, for scale (no write)"))
+    shares = []
+    for round_, event_id in enumerate(events[:-1], start=1):
+        queues = plan_scans(tickets[round_ - 1], args.scanners, args.gates, args.doubles, args.seed + round_)
+        server.wait_idle()
+        ping, _ = asyncio.run(run_scanners(f"ping {round_}", server.url, ping_queues, bearer, path=None))
+        rush, answers = asyncio.run(run_scanners(f"rush {round_}", server.url, queues, bearer,
+                                                 path=f"/api/v1/events/{event_id}/checkins"))
+        shares.append(rush.per_second / ping.per_second)
+        scans = sum(len(q) for q in queues)
+        told = check_answers(answers, args.tickets)
+        rows += [(kind, ping, ""), (kind, rush, lambda env, e=event_id, n=scans, t=told: t + "; db "
+                                    + check_database(env, e, args.tickets, n))]
+    print(f"[{kind}] rush / ping per round: {', '.join(f'{x:.0%}' for x in shares)}; "
+          f"median {sorted(shares)[len(shares) // 2]:.0%}", file=sys.stderr)
+    rng = random.Random(args.seed + 1)
+    retry_queues = [rng.sample(q, max(1, len(q) // 10)) for q in queues]
+    retry, replies = asyncio.run(run_scanners("retry", server.url, retry_queues, bearer,
+                                              path=f"/api/v1/events/{event_id}/checkins"))
+    first = {scan["scan_id"]: body for scan, _, body in answers}
+    same = sum(1 for scan, status, body in replies
+               if status == 200 and body["replayed"] and body["result"] == first[scan["scan_id"]]["result"])
+    rows.append((kind, retry, ("ok" if same == len(replies) else "WRONG") + f": {same}/{len(replies)} same answer"))
+    if args.pace:
+        paced_queues = plan_scans(tickets[-1], args.scanners, args.gates, 0.0, args.seed)
+        paced, paced_answers = asyncio.run(run_scanners("paced", server.url, paced_queues, bearer,
+                                                        path=f"/api/v1/events/{events[-1]}/checkins",
+                                                        pace=args.pace))
+        told = check_answers(paced_answers, args.tickets)
+        rows.append((kind, paced, lambda env, t=told: t + "; db " + check_database(env, events[-1], args.tickets,
+                                                                                   args.tickets)))
     return rows
 
 
 def print_table(rows: list[tuple], args) -> None:
     print(f"\ncheck-in rush: {args.tickets} tickets, {args.scanners} scanners at {len(args.gates)} gates, "
-          f"{args.doubles:.0%} also scanned at another gate at once; paced: one scan per scanner every "
-          f"{args.pace:g} s; gunicorn -w 1 {' '.join(worker_flags(args.worker, args.threads))}; "
+          f"{args.doubles:.0%} also scanned at another gate at once; {args.rounds} rounds; paced: one scan per "
+          f"scanner every {args.pace:g} s; gunicorn -w 1 {' '.join(worker_flags(args.worker, args.threads))}; "
           f"{os.cpu_count()} CPUs")
-    header = f"{'database':<9} {'load':<6} {'requests':>8} {'req/s':>7} {'% of ping':>9} {'p50 ms':>7} " \
+    header = f"{'database':<9} {'load':<7} {'requests':>8} {'req/s':>7} {'% of ping':>9} {'p50 ms':>7} " \
              f"{'p99 ms':>7} {'errors':>6} {'peak MB':>8}  result"
     print(header)
     print("-" * len(header))
-    ceilings = {kind: result.per_second for kind, result, _, _ in rows if result.name == "ping"}
+    ping: dict[str, float] = {}
+    for kind, result, _, _ in rows:
+        if result.name.startswith("ping"):
+            ping.setdefault(kind, result.per_second)  # the read is compared with the first round's ping
+    shares: dict[str, list[float]] = {}
     for kind, result, memory, check in rows:
-        share = 100 * result.per_second / ceilings[kind]
-        print(f"{kind:<9} {result.name:<6} {result.requests:>8} {result.per_second:>7.0f} {share:>8.0f}% "
+        if result.name.startswith("ping"):
+            ping[kind] = result.per_second  # each rush with the ping just before it
+        share = result.per_second / ping[kind]
+        if result.name.startswith("rush"):
+            shares.setdefault(kind, []).append(share)
+        print(f"{kind:<9} {result.name:<7} {result.requests:>8} {result.per_second:>7.0f} {100 * share:>8.0f}% "
               f"{result.percentile(50):>7.1f} {result.percentile(99):>7.1f} {result.errors:>6} {memory:>8.0f}  {check}")
+    for kind, values in shares.items():
+        print(f"{kind:<9} {'median rush':<16} {'':>7} {100 * sorted(values)[len(values) // 2]:>8.0f}%")
 
 
 def main() -> None:
@@ -288,6 +323,7 @@ def main() -> None:
     parser.add_argument("--worker", choices=["threads", "gevent"], default="threads",
                         help="gunicorn worker (gevent: PostgreSQL only, see docs/deploy.md)")
     parser.add_argument("--seed", type=int, default=4)
+    parser.add_argument("--rounds", type=int, default=3, help="ping-then-rush rounds, each on an event of its own")
     parser.add_argument("--pace", type=float, default=1.0, help="seconds between scans of one scanner in the paced "
                                                                 "load (0: skip it)")
     args = parser.parse_args()
