@@ -17,9 +17,14 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
-from typing import Generic, TypeVar
+from typing import TYPE_CHECKING, Generic, TypeVar
 
 from app.extensions import commit_keeping_loaded, db
+
+if TYPE_CHECKING:
+    from datetime import datetime
+
+    from app.accounts.models import User
 
 
 @dataclass(eq=False, kw_only=True)
@@ -28,6 +33,7 @@ class Waiting:
 
     decided: threading.Event = field(default_factory=threading.Event)
     leads: bool = False  # woken to decide the next batch rather than with an outcome
+    bearer: str | None = None  # the API token of a request whose token is checked in the batch (signed_in)
 
 
 Item = TypeVar("Item", bound=Waiting)
@@ -91,3 +97,20 @@ class GroupCommit(Generic[Item]):
                     queue.waiting[0].decided.set()
                 else:
                     queue.deciding = False
+
+
+def signed_in(batch: list[Item], *, now: datetime, may: Callable[[User], bool]) -> list[tuple[Item, User | None]]:
+    """The batch's items with the user of their bearer token, checked for all of them in one query with the same
+    rules as any API request's token (app.accounts.auth); None for an item that queued with its user known. An item
+    whose token is not valid, or whose user `may` not do this, is left out: it is decided alone, which signs in as
+    any request does and says why (401, 403, ...)."""
+    from app.accounts.services import users_for_api_tokens
+
+    bearers = [item.bearer for item in batch if item.bearer is not None]
+    users = users_for_api_tokens(bearers, now=now) if bearers else {}
+    kept = []
+    for item in batch:
+        user = users.get(item.bearer) if item.bearer is not None else None
+        if item.bearer is None or (user is not None and may(user)):
+            kept.append((item, user))
+    return kept

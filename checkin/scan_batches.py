@@ -33,7 +33,7 @@ import sqlalchemy as sa
 from app.accounts.models import User
 from app.accounts.phones import mask_phone
 from app.extensions import commit_keeping_loaded, db, dialect_insert
-from app.group_commit import GroupCommit, Waiting
+from app.group_commit import GroupCommit, Waiting, signed_in
 from checkin import tokens
 from checkin.models import Admission, CheckinConfig, Scan, WalkIn
 from events.models import Event, Registration
@@ -46,7 +46,6 @@ MAX_BATCH = 100  # scans in one transaction: bounds the time the write lock is h
 @dataclass(eq=False)
 class _Scan(Waiting):
     actor_id: int | None  # who scans, when known (else `bearer` says, once checked)
-    bearer: str | None  # the scanner's bearer token, not checked yet
     claims: tokens.TicketClaims
     payload: bytes
     signature: bytes
@@ -87,8 +86,8 @@ def _scan_of(event_id: int, actor_id: int | None, bearer: str | None, *, token, 
         return None
     if claims.event_id != event_id:
         return None
-    return _Scan(actor_id, bearer, claims, payload, signature, tokens.token_digest(token), scan_id, gate, device,
-                 now)
+    return _Scan(actor_id, claims, payload, signature, tokens.token_digest(token), scan_id, gate, device, now,
+                 bearer=bearer)
 
 
 def _decide(event_id: int, batch: list[_Scan]) -> None:
@@ -142,20 +141,12 @@ def _decide_batch(event_id: int, batch: list[_Scan]) -> bool:
 
 
 def _by_the_door_team(event_id: int, batch: list[_Scan]) -> list[_Scan]:
-    """The scans made by the event's door team. Bearer tokens are checked here, all in one query, as every API
-    request's token is checked (app.accounts.auth); a scan whose token is not valid, or not of the door team, is
-    decided alone, which says so."""
-    from app.accounts.services import users_for_api_tokens
+    """The scans made by the event's door team (bearer tokens checked here, app.group_commit.signed_in)."""
     from checkin.services import may_scan
 
-    bearers = [scan.bearer for scan in batch if scan.bearer is not None]
-    users = users_for_api_tokens(bearers, now=batch[0].now) if bearers else {}
     kept = []
-    for scan in batch:
-        if scan.bearer is not None:
-            user = users.get(scan.bearer)
-            if user is None or not may_scan(user, event_id):
-                continue
+    for scan, user in signed_in(batch, now=batch[0].now, may=lambda user: may_scan(user, event_id)):
+        if user is not None:
             scan.actor_id = user.id
         kept.append(scan)
     return kept

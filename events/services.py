@@ -456,6 +456,17 @@ def sign_up(event_id: int, user, *, now: datetime, answers: dict | None = None) 
     return registration, created
 
 
+def sign_up_with_bearer(event_id: int, bearer: str, *, now: datetime, answers: dict | None = None
+                        ) -> Registration | DomainError | None:
+    """sign_up for an API client whose bearer token is not checked yet: the token is checked in the batch, with
+    the other sign-ups' tokens in one query. Returns the new registration (committed), the error that refuses it,
+    or None when it was not decided (the token is not valid, the profile is not complete, a registration exists
+    already...): the caller then signs in with the token and calls sign_up, which answers or says why."""
+    from events import signup_batches
+
+    return signup_batches.sign_up_together(event_id, bearer=bearer, answers=answers, now=now)
+
+
 def _checked_sign_up(event_id: int, user, *, now: datetime, answers) -> tuple[Event, Registration | None, dict | None]:
     """What is checked before the event is locked. Returns (event, their registration if any, the cleaned answers),
     with no answers when they already hold an active registration (which is the answer to a repeat)."""

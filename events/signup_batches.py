@@ -22,7 +22,7 @@ from sqlalchemy.orm import make_transient_to_detached
 
 from app.errors import DomainError
 from app.extensions import commit_keeping_loaded, db
-from app.group_commit import GroupCommit, Waiting
+from app.group_commit import GroupCommit, Waiting, signed_in
 from events.models import Registration
 
 log = logging.getLogger(__name__)
@@ -32,7 +32,7 @@ MAX_BATCH = 200  # sign-ups in one transaction: bounds the time the lock is held
 
 @dataclass(eq=False)
 class _SignUp(Waiting):
-    user_id: int
+    user_id: int | None  # who signs up, when known (else `bearer` says, once checked)
     answers: dict | None
     now: datetime
     outcome: dict | None = None  # the new registration's columns (neither this nor an error: decide it alone)
@@ -41,11 +41,12 @@ class _SignUp(Waiting):
     error: DomainError | None = None  # what refuses it
 
 
-def sign_up_together(event_id: int, user_id: int, *, answers: dict | None, now: datetime
-                     ) -> Registration | DomainError | None:
-    """A sign-up checked, decided and committed in a batch (events.services.sign_up_many). Returns the new
+def sign_up_together(event_id: int, user_id: int | None = None, *, bearer: str | None = None,
+                     answers: dict | None, now: datetime) -> Registration | DomainError | None:
+    """A sign-up checked, decided and committed in a batch (events.services.sign_up_many), for a person whose
+    profile is complete (`user_id`), or for whoever holds `bearer`, checked in the batch. Returns the new
     registration, the error that refuses it, or None when it must be decided alone."""
-    me = _SignUp(user_id, answers, now)
+    me = _SignUp(user_id, answers, now, bearer=bearer)
     led = _sign_ups.join(event_id, me)
     if me.error is not None:
         return me.error
@@ -58,7 +59,8 @@ def _decide(event_id: int, batch: list[_SignUp]) -> None:
     from events.services import sign_up_many
 
     try:
-        registrations = sign_up_many(event_id, [(s.user_id, s.answers, s.now) for s in batch])
+        batch = _with_their_people(batch)
+        registrations = sign_up_many(event_id, [(s.user_id, s.answers, s.now) for s in batch]) if batch else []
         if any(isinstance(r, Registration) for r in registrations):
             commit_keeping_loaded()
         else:
@@ -76,6 +78,17 @@ def _decide(event_id: int, batch: list[_SignUp]) -> None:
         if registration is not None:
             sign_up.outcome = {key: getattr(registration, key) for key in columns}
             sign_up.position = registration.known_waitlist_position
+
+
+def _with_their_people(batch: list[_SignUp]) -> list[_SignUp]:
+    """The sign-ups whose person is known, with a complete profile (bearer tokens checked here, all at once:
+    app.group_commit.signed_in; the others were checked before they queued)."""
+    kept = []
+    for sign_up, user in signed_in(batch, now=batch[0].now, may=lambda user: user.profile_complete):
+        if user is not None:
+            sign_up.user_id = user.id
+        kept.append(sign_up)
+    return kept
 
 
 def _adopt(sign_up: _SignUp) -> Registration:

@@ -30,13 +30,21 @@ def authenticate_api_request() -> None:
         return
     token = bearer_token()
     if token is not None:
-        if getattr(current_app.view_functions.get(request.endpoint), "checks_bearer_token", False):
+        if _view_checks_bearer_token():
             g.deferred_bearer = token
             return
         sign_in_with_bearer(token)
         return
     if request.method not in ("GET", "HEAD", "OPTIONS") and current_user.is_authenticated:
         csrf.protect()
+
+
+def _view_checks_bearer_token() -> bool:
+    view = current_app.view_functions.get(request.endpoint)
+    view_class = getattr(view, "view_class", None)  # a MethodView: the method's own mark
+    if view_class is not None:
+        view = getattr(view_class, request.method.lower(), None)
+    return getattr(view, "checks_bearer_token", False)
 
 
 def sign_in_with_bearer(token: str) -> None:

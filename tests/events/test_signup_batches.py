@@ -2,6 +2,7 @@
 one, in arrival order, with each person told; and a batch that fails loses nobody."""
 
 import threading
+from datetime import timedelta
 
 import sqlalchemy as sa
 
@@ -170,3 +171,47 @@ def decide_with(event, people_and_answers):
     decided = services.sign_up_many(event.id, [(p.id, answers, utcnow()) for p, answers in people_and_answers])
     db.session.commit()
     return decided
+
+
+def test_an_apps_bearer_token_is_checked_in_the_batch(create_event, residents, create_resident):
+    """A valid token of a complete profile signs up; an unknown token or an incomplete profile is decided alone."""
+    from app.accounts.services import issue_api_token
+
+    event = create_event(capacity=5)
+    person, newcomer = residents(1)[0], create_resident(name="", profile=False)
+    good, unfinished = (issue_api_token(p, name="app", now=utcnow()) for p in (person, newcomer))
+    db.session.commit()
+    now = utcnow()
+    batch = [signup_batches._SignUp(None, {}, now, bearer=token) for token in (good, "bye_unknown", unfinished)]
+
+    signup_batches._decide(event.id, batch)
+
+    assert batch[0].registration.user_id == person.id and batch[0].registration.status == "confirmed"
+    assert [(s.registration, s.error) for s in batch[1:]] == [(None, None), (None, None)]
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Registration)) == 1
+
+
+def test_over_http_an_app_is_answered_as_before_whatever_its_token(client, create_event, create_resident):
+    from app.accounts.services import issue_api_token
+
+    event = create_event(capacity=5)
+    closed = create_event(capacity=5, starts_in=-timedelta(hours=1))
+    person = create_resident(locale="en")
+    newcomer = create_resident(name="", profile=False)
+    token, unfinished = (issue_api_token(p, name="app", now=utcnow()) for p in (person, newcomer))
+    db.session.commit()
+
+    def post(event_id, bearer, **headers):
+        response = client.post(f"/api/v1/events/{event_id}/registrations", json={},
+                               headers={"Authorization": f"Bearer {bearer}", **headers})
+        return response.status_code, response.get_json()
+
+    status, first = post(event.id, token)
+    assert status == 201 and first["status"] == "confirmed"
+    status, again = post(event.id, token)
+    assert (status, again["id"]) == (200, first["id"])  # a retry: the same registration
+    assert post(event.id, "bye_unknown")[1]["error"]["code"] == "invalid_token"
+    assert post(event.id, unfinished)[1]["error"]["code"] == "profile_incomplete"
+    status, refused = post(closed.id, token, **{"Accept-Language": "zh-CN"})
+    assert status == 409 and refused["error"]["code"] == "event_past"
+    assert refused["error"]["message"].isascii()  # in the person's own language (English), not the phone's
