@@ -8,18 +8,22 @@ number of statements, one commit), and hands the next batch to the first one sti
 waits for a timer: a lone request is a batch of one, and a batch is whatever arrived while the previous one was
 being decided. The queue's order is the arrival order.
 
-`decide` owns its transaction (commit, or roll back and leave the outcomes empty so that each request is decided
-alone) and puts each item's outcome on the item itself.
+`decide(key, batch)` decides what it can, puts each item's outcome on the item itself and returns whether it wrote
+anything; the batch is then committed (or rolled back, when nothing was written). If deciding or committing fails,
+everything is rolled back, each item forgets its outcome, and each request is decided alone.
 """
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Generic, TypeVar
 
 from app.extensions import commit_keeping_loaded, db
+
+log = logging.getLogger(__name__)
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -35,6 +39,10 @@ class Waiting:
     leads: bool = False  # woken to decide the next batch rather than with an outcome
     bearer: str | None = None  # the API token of a request whose token is checked in the batch (signed_in)
 
+    def forget(self) -> None:
+        """Drop the outcome: the batch failed, and this request is decided alone."""
+        raise NotImplementedError
+
 
 Item = TypeVar("Item", bound=Waiting)
 
@@ -49,8 +57,9 @@ class _Queue:
 class GroupCommit(Generic[Item]):
     """One kind of work decided in batches, with a queue per (database engine, key) in this process."""
 
-    def __init__(self, decide: Callable[[Hashable, list[Item]], None], *, max_batch: int):
+    def __init__(self, decide: Callable[[Hashable, list[Item]], bool], *, name: str, max_batch: int):
         self._decide = decide
+        self.name = name  # what is decided, for the log
         self.max_batch = max_batch  # bounds the time locks are held and the size of the statements
         self._queues: dict[tuple[object, Hashable], _Queue] = {}
         self._queues_lock = threading.Lock()
@@ -86,7 +95,7 @@ class GroupCommit(Generic[Item]):
             batch = queue.waiting[:self.max_batch]
             del queue.waiting[:self.max_batch]
         try:
-            self._decide(key, batch)
+            self._decide_and_commit(key, batch)
         finally:
             for item in batch:
                 if item is not me:
@@ -97,6 +106,18 @@ class GroupCommit(Generic[Item]):
                     queue.waiting[0].decided.set()
                 else:
                     queue.deciding = False
+
+    def _decide_and_commit(self, key: Hashable, batch: list[Item]) -> None:
+        try:
+            if self._decide(key, batch):
+                commit_keeping_loaded()
+            else:
+                db.session.rollback()
+        except Exception:
+            log.exception("deciding %d %s of %s together failed; each is decided alone", len(batch), self.name, key)
+            db.session.rollback()
+            for item in batch:
+                item.forget()
 
 
 def signed_in(batch: list[Item], *, now: datetime, may: Callable[[User], bool]) -> list[tuple[Item, User | None]]:

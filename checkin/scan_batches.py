@@ -23,7 +23,6 @@ rolled back).
 from __future__ import annotations
 
 import functools
-import logging
 from dataclasses import dataclass
 from datetime import datetime
 from types import SimpleNamespace
@@ -32,13 +31,11 @@ import sqlalchemy as sa
 
 from app.accounts.models import User
 from app.accounts.phones import mask_phone
-from app.extensions import commit_keeping_loaded, db, dialect_insert
+from app.extensions import db, dialect_insert
 from app.group_commit import GroupCommit, Waiting, signed_in
 from checkin import tokens
 from checkin.models import Admission, CheckinConfig, Scan, WalkIn
 from events.models import Event, Registration
-
-log = logging.getLogger(__name__)
 
 MAX_BATCH = 100  # scans in one transaction: bounds the time the write lock is held and the size of its statements
 
@@ -59,6 +56,9 @@ class _Scan(Waiting):
     row: object = None  # the registration's row (None: not one of this event's)
     scan_pk: int | None = None
     answer: dict | None = None  # the API's answer (None: decide it alone)
+
+    def forget(self) -> None:
+        self.answer = None
 
 
 def admit_together(event_id: int, *, actor_id: int | None = None, bearer: str | None = None, token, scan_id: str,
@@ -88,19 +88,6 @@ def _scan_of(event_id: int, actor_id: int | None, bearer: str | None, *, token, 
         return None
     return _Scan(actor_id, claims, payload, signature, tokens.token_digest(token), scan_id, gate, device, now,
                  bearer=bearer)
-
-
-def _decide(event_id: int, batch: list[_Scan]) -> None:
-    try:
-        if _decide_batch(event_id, batch):
-            commit_keeping_loaded()
-        else:
-            db.session.rollback()
-    except Exception:
-        log.exception("deciding %d scans of event %s together failed; each is decided alone", len(batch), event_id)
-        db.session.rollback()
-        for scan in batch:
-            scan.answer = None
 
 
 def _decide_batch(event_id: int, batch: list[_Scan]) -> bool:
@@ -354,4 +341,4 @@ def _admissions_statement():
             .where(Admission.registration_id.in_(sa.bindparam("ids", expanding=True))))
 
 
-_scans: GroupCommit[_Scan] = GroupCommit(_decide, max_batch=MAX_BATCH)
+_scans: GroupCommit[_Scan] = GroupCommit(_decide_batch, name="scans", max_batch=MAX_BATCH)

@@ -13,7 +13,6 @@ reaches the person it concerns.
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -21,11 +20,9 @@ import sqlalchemy as sa
 from sqlalchemy.orm import make_transient_to_detached
 
 from app.errors import DomainError
-from app.extensions import commit_keeping_loaded, db
+from app.extensions import db
 from app.group_commit import GroupCommit, Waiting, signed_in
 from events.models import Registration
-
-log = logging.getLogger(__name__)
 
 MAX_BATCH = 200  # sign-ups in one transaction: bounds the time the lock is held and the size of its statements
 
@@ -39,6 +36,9 @@ class _SignUp(Waiting):
     position: int | None = None  # its place on the waitlist
     registration: Registration | None = None  # the new registration, in the leader's session (for the leader)
     error: DomainError | None = None  # what refuses it
+
+    def forget(self) -> None:
+        self.outcome = self.position = self.registration = self.error = None
 
 
 def sign_up_together(event_id: int, user_id: int | None = None, *, bearer: str | None = None,
@@ -55,20 +55,11 @@ def sign_up_together(event_id: int, user_id: int | None = None, *, bearer: str |
     return _adopt(me) if me.outcome is not None else None
 
 
-def _decide(event_id: int, batch: list[_SignUp]) -> None:
+def _decide(event_id: int, batch: list[_SignUp]) -> bool:
     from events.services import sign_up_many
 
-    try:
-        batch = _with_their_people(batch)
-        registrations = sign_up_many(event_id, [(s.user_id, s.answers, s.now) for s in batch]) if batch else []
-        if any(isinstance(r, Registration) for r in registrations):
-            commit_keeping_loaded()
-        else:
-            db.session.rollback()
-    except Exception:
-        log.exception("deciding %d sign-ups of event %s together failed; each is decided alone", len(batch), event_id)
-        db.session.rollback()
-        return
+    batch = _with_their_people(batch)
+    registrations = sign_up_many(event_id, [(s.user_id, s.answers, s.now) for s in batch]) if batch else []
     columns = [attribute.key for attribute in sa.inspect(Registration).column_attrs]
     for sign_up, registration in zip(batch, registrations, strict=True):
         if isinstance(registration, DomainError):
@@ -78,6 +69,7 @@ def _decide(event_id: int, batch: list[_SignUp]) -> None:
         if registration is not None:
             sign_up.outcome = {key: getattr(registration, key) for key in columns}
             sign_up.position = registration.known_waitlist_position
+    return any(isinstance(r, Registration) for r in registrations)
 
 
 def _with_their_people(batch: list[_SignUp]) -> list[_SignUp]:
@@ -101,4 +93,4 @@ def _adopt(sign_up: _SignUp) -> Registration:
     return registration
 
 
-_sign_ups: GroupCommit[_SignUp] = GroupCommit(_decide, max_batch=MAX_BATCH)
+_sign_ups: GroupCommit[_SignUp] = GroupCommit(_decide, name="sign-ups", max_batch=MAX_BATCH)

@@ -9,6 +9,7 @@ from datetime import timedelta
 
 import sqlalchemy as sa
 
+from app import group_commit
 from app.db_types import utcnow
 from app.extensions import db
 from checkin import scan_batches, services
@@ -28,7 +29,7 @@ def batch_of(event, actor, tokens_and_gates, *, now=None, scan_ids=None):
 
 
 def decide(event, batch):
-    scan_batches._decide(event.id, batch)
+    scan_batches._scans._decide_and_commit(event.id, batch)
     db.session.expire_all()
     return [scan.answer for scan in batch]
 
@@ -199,7 +200,7 @@ def test_a_batch_that_fails_keeps_nothing_and_everyone_is_decided_alone(door_eve
                                                                         monkeypatch):
     event = door_event()
     ticket = token_of(confirmed(event))
-    monkeypatch.setattr(scan_batches.log, "exception", lambda *args, **kwargs: None)
+    monkeypatch.setattr(group_commit.log, "exception", lambda *args, **kwargs: None)
 
     def fail(scans):
         raise RuntimeError("the database went away")
@@ -222,13 +223,13 @@ def test_scanners_at_once_are_decided_in_batches_with_one_admission_each(app, do
     bearer = [issue_api_token(d, name="scanner", now=utcnow()) for d in doors]
     db.session.commit()
     sizes = []
-    decide_batch = scan_batches._decide_batch
+    decide_batch = scan_batches._scans._decide
 
     def recorded(event_id, batch):
         sizes.append(len(batch))
         return decide_batch(event_id, batch)
 
-    monkeypatch.setattr(scan_batches, "_decide_batch", recorded)
+    monkeypatch.setattr(scan_batches._scans, "_decide", recorded)
     answers: list[dict] = []
     barrier = threading.Barrier(10)
 

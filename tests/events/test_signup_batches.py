@@ -6,6 +6,7 @@ from datetime import timedelta
 
 import sqlalchemy as sa
 
+from app import group_commit
 from app.db_types import utcnow
 from app.extensions import commit_keeping_loaded, db
 from events import services, signup_batches
@@ -141,7 +142,7 @@ def test_a_batch_that_fails_keeps_nothing_and_everyone_is_decided_alone(app, cre
         raise RuntimeError("the database refused the batch")
 
     monkeypatch.setattr(services, "sign_up_many", broken)
-    monkeypatch.setattr(signup_batches.log, "exception", lambda *args, **kwargs: None)
+    monkeypatch.setattr(group_commit.log, "exception", lambda *args, **kwargs: None)
 
     results = sign_up_from_threads(app, event.id, [p.id for p in people])
 
@@ -184,7 +185,7 @@ def test_an_apps_bearer_token_is_checked_in_the_batch(create_event, residents, c
     now = utcnow()
     batch = [signup_batches._SignUp(None, {}, now, bearer=token) for token in (good, "bye_unknown", unfinished)]
 
-    signup_batches._decide(event.id, batch)
+    signup_batches._sign_ups._decide_and_commit(event.id, batch)
 
     assert batch[0].registration.user_id == person.id and batch[0].registration.status == "confirmed"
     assert [(s.registration, s.error) for s in batch[1:]] == [(None, None), (None, None)]
