@@ -60,9 +60,10 @@ def sign_in_with_bearer(token: str) -> None:
 
 
 def checks_bearer_token(view):
-    """Mark a JSON API view that checks the bearer token itself: a scan at the door checks it together with the
-    other scans arriving at the same moment (checkin.scan_batches), in one query for all of them. The view must
-    call sign_in_with_bearer(deferred_bearer()) before it relies on current_user."""
+    """Mark a JSON API view that checks the bearer token itself: a scan at the door, or a sign-up, checks it with
+    the others arriving at the same moment, in one query for all of them (app.group_commit.signed_in). The view
+    must call sign_in_with_bearer(deferred_bearer()) before it relies on current_user. (Its arguments are still
+    validated first, as for any view: a malformed body is a 422 whatever the token.)"""
     view.checks_bearer_token = True
     return view
 
