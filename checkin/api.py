@@ -6,9 +6,9 @@ from flask import Response, url_for
 from flask_login import current_user
 from marshmallow import Schema, fields, validate
 
-from app.accounts.auth import checks_bearer_token, deferred_bearer, sign_in_with_bearer
+from app.accounts.auth import checks_bearer_token, decided_with_bearer
 from app.api import api_blueprint
-from app.authz import authorize, login_required
+from app.authz import login_required
 from app.db_types import utcnow
 from app.extensions import db
 from checkin import services
@@ -149,14 +149,9 @@ class ManualAdmissionSchema(Schema):
 def check_in(payload, event_id: int):
     """Scan a ticket at a gate: exactly-once admission decided by the database. Every answer is 200 with a
     result; a refused ticket is not an HTTP error."""
-    bearer = deferred_bearer()
-    if bearer is not None:  # a scanner device: its token is checked with the scan, in a batch
-        answer = services.scan_with_bearer(event_id, bearer, now=utcnow(), **payload)
-        if answer is not None:
-            return answer
-        sign_in_with_bearer(bearer)
-    authorize(current_user, "resident")  # login_required
-    return services.scan_ticket(event_id, current_user, now=utcnow(), **payload)
+    answer = decided_with_bearer(  # a scanner device: its token is checked with the scan, in a batch
+        lambda bearer: services.scan_with_bearer(event_id, bearer, now=utcnow(), **payload))
+    return answer or services.scan_ticket(event_id, current_user, now=utcnow(), **payload)
 
 
 @blp.route("/events/<int:event_id>/checkins/manual", methods=["POST"])

@@ -30,7 +30,6 @@ from types import SimpleNamespace
 import sqlalchemy as sa
 
 from app.accounts.models import User
-from app.accounts.phones import mask_phone
 from app.extensions import db, dialect_insert
 from app.group_commit import GroupCommit, Waiting, signed_in
 from checkin import tokens
@@ -105,9 +104,9 @@ def _decide_batch(event_id: int, batch: list[_Scan]) -> bool:
                genuine=scan in genuine, event_id=event_id)
     _claim_admissions(scans)
 
-    from checkin.services import _queue_for_sqlite_writer
+    from checkin.services import queue_for_sqlite_writer
 
-    _queue_for_sqlite_writer()
+    queue_for_sqlite_writer()
     logged = _log_scans(event_id, scans)
     _answer_retries(event_id, [s for s in scans if s.scan_pk is None])
     scans = [s for s in scans if s.scan_pk is not None]
@@ -151,9 +150,9 @@ def _first_of_each_scan_id(batch: list[_Scan]) -> list[_Scan]:
 
 
 def _judge(scan: _Scan, door, row, *, genuine: bool, event_id: int) -> None:
-    """The scan's verdict before any write, as checkin.services.verdict_for_token and _doors_open give it;
+    """The scan's verdict before any write, as checkin.services.verdict_for_token and doors_open give it;
     admissible scans are "admitted" until _claim_admissions says otherwise."""
-    from checkin.services import _doors_open, ticket_refusal
+    from checkin.services import doors_open, ticket_refusal
 
     scan.row = row if row is not None and row.event_id == event_id else None
     if scan.row is None:
@@ -163,7 +162,7 @@ def _judge(scan: _Scan, door, row, *, genuine: bool, event_id: int) -> None:
     if refusal:
         scan.result, scan.reason = "revoked", refusal
         return
-    is_open, why = _doors_open(door, door, scan.now)
+    is_open, why = doors_open(door, door, scan.now)
     scan.result, scan.reason = ("admitted", "") if is_open else ("not_open", why)
 
 
@@ -258,9 +257,9 @@ def _answer_retries(event_id: int, retries: list[_Scan]) -> None:
 
 
 def _attendee(registration_id: int, row) -> dict:
-    """checkin.services.attendee_of, from a row with the person's name and phone and the walk-in mark."""
-    return {"registration_id": registration_id, "name": row.name or mask_phone(row.phone),
-            "phone": mask_phone(row.phone), "ticket_type": "walk_in" if row.walk_in else "standard"}
+    from checkin.services import attendee
+
+    return attendee(registration_id, name=row.name, phone=row.phone, walk_in=row.walk_in is not None)
 
 
 # ---- statements, built once (building one costs more than running it) ------------------------------------------

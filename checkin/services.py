@@ -51,7 +51,7 @@ _SQLITE_WRITER = threading.Lock()
 _HOLDS_WRITER = "checkin.sqlite_writer"
 
 
-def _queue_for_sqlite_writer() -> None:
+def queue_for_sqlite_writer() -> None:
     session = db.session()
     if session.info.get(_HOLDS_WRITER) or session.get_bind().dialect.name != "sqlite":
         return
@@ -240,7 +240,7 @@ def _clean_scan_input(*, scan_id, gate, device, direction) -> tuple[str, str, st
     return scan_id, gate, device
 
 
-def _doors_open(event: Event, config: CheckinConfig, at: datetime) -> tuple[bool, str]:
+def doors_open(event: Event, config: CheckinConfig, at: datetime) -> tuple[bool, str]:
     opens = event.starts_at - timedelta(minutes=config.opens_minutes_before)
     if at < opens:
         return False, "not_yet_open"
@@ -316,10 +316,10 @@ def _record(event: Event, config: CheckinConfig | None, verdict: _Verdict, actor
     """Claim the scan id, then let the database decide admission; log the answer in the scan's row."""
     registration = verdict.registration
     if verdict.result is None and config is not None and not ignore_window:
-        is_open, why = _doors_open(event, config, scanned_at)
+        is_open, why = doors_open(event, config, scanned_at)
         if not is_open:
             verdict = _Verdict("not_open", registration, why)
-    _queue_for_sqlite_writer()
+    queue_for_sqlite_writer()
     scan = db.session.scalars(
         dialect_insert(Scan).values(
             event_id=event.id, scan_id=scan_id, registration_id=registration.id if registration else None,
@@ -557,7 +557,7 @@ def register_walk_in(event_id: int, actor, *, phone, name, gate, scan_id, now: d
     if existing is not None:
         return _replay(existing, digest)
     config = ensure_config(event.id, now=now)
-    is_open, why = _doors_open(event, config, now)
+    is_open, why = doors_open(event, config, now)
     if not is_open:
         raise DomainError("not_open", _l("Check-in is not open."), status=409, reason=why)
     person = get_or_create_user(phone, now=now, name=name)
@@ -823,8 +823,16 @@ def ticket_type(registration: Registration) -> str:
 def attendee_of(registration: Registration) -> dict:
     """What the door may see: name, masked phone, ticket type. Never the full phone."""
     user = registration.user
-    return {"registration_id": registration.id, "name": user.display_name, "phone": user.masked_phone,
-            "ticket_type": ticket_type(registration)}
+    return attendee(registration.id, name=user.name, phone=user.phone,
+                    walk_in=ticket_type(registration) == "walk_in")
+
+
+def attendee(registration_id: int, *, name: str, phone: str, walk_in: bool) -> dict:
+    """attendee_of, from the columns (a batch of scans reads them in one query)."""
+    from app.accounts.phones import mask_phone
+
+    return {"registration_id": registration_id, "name": name or mask_phone(phone), "phone": mask_phone(phone),
+            "ticket_type": "walk_in" if walk_in else "standard"}
 
 
 def outcome_payload(outcome: ScanOutcome) -> dict:

@@ -8,13 +8,13 @@ from flask.views import MethodView
 from flask_login import current_user
 from marshmallow import Schema, fields, validate
 
-from app.accounts.auth import checks_bearer_token, deferred_bearer, sign_in_with_bearer
+from app.accounts.auth import checks_bearer_token, decided_with_bearer
 from app.api import api_blueprint
-from app.authz import authorize, login_required
+from app.authz import login_required
 from app.db_types import utcnow
 from app.extensions import db
 from events import services
-from events.models import EVENT_KINDS, WAITLIST_MODES, Registration
+from events.models import EVENT_KINDS, WAITLIST_MODES
 
 blp = api_blueprint("events_api", __name__, "", "Events, sign-up, the waitlist and approvals.")
 
@@ -200,15 +200,10 @@ class EventRegistrations(MethodView):
     @checks_bearer_token
     def post(self, payload, event_id: int):
         """Sign up in one tap: confirmed, waitlisted (with position), pending approval, or entered in a lottery."""
-        bearer = deferred_bearer()
-        if bearer is not None:  # an app: its token is checked with the sign-up, in a batch
-            decided = services.sign_up_with_bearer(event_id, bearer, now=utcnow(), answers=payload["answers"])
-            if isinstance(decided, Registration):
-                return decided, 201
-            sign_in_with_bearer(bearer)  # also for the error's language (the person's own)
-            if decided is not None:
-                raise decided
-        authorize(current_user, "resident")  # login_required
+        new = decided_with_bearer(  # an app: its token is checked with the sign-up, in a batch
+            lambda bearer: services.sign_up_with_bearer(event_id, bearer, now=utcnow(), answers=payload["answers"]))
+        if new is not None:
+            return new, 201
         registration, created = services.sign_up(event_id, current_user, now=utcnow(), answers=payload["answers"])
         return registration, 201 if created else 200
 

@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TypeVar
+
 from flask import Flask, current_app, g, request
 from flask_login import current_user
 
 from app.accounts.models import User
-from app.errors import Unauthorized
+from app.authz import authorize
+from app.errors import DomainError, Unauthorized
 from app.extensions import commit_keeping_loaded, csrf, db, login_manager
+
+T = TypeVar("T")
 
 
 def bearer_token() -> str | None:
@@ -56,14 +62,13 @@ def sign_in_with_bearer(token: str) -> None:
     if recorded_use:  # a Core UPDATE of last_used_at: the loaded user is as committed
         commit_keeping_loaded()
     login_manager._update_request_context_with_user(user)
-    g.authenticated_by_token = True
 
 
 def checks_bearer_token(view):
     """Mark a JSON API view that checks the bearer token itself: a scan at the door, or a sign-up, checks it with
     the others arriving at the same moment, in one query for all of them (app.group_commit.signed_in). The view
-    must call sign_in_with_bearer(deferred_bearer()) before it relies on current_user. (Its arguments are still
-    validated first, as for any view: a malformed body is a 422 whatever the token.)"""
+    goes through decided_with_bearer before it relies on current_user. (Its arguments are still validated first,
+    as for any view: a malformed body is a 422 whatever the token.)"""
     view.checks_bearer_token = True
     return view
 
@@ -71,6 +76,23 @@ def checks_bearer_token(view):
 def deferred_bearer() -> str | None:
     """The bearer token of this request when its view checks it itself (checks_bearer_token), else None."""
     return g.get("deferred_bearer")
+
+
+def decided_with_bearer(decide: Callable[[str], T | DomainError | None]) -> T | None:
+    """In a view marked checks_bearer_token: `decide(bearer)` (a batch that checks the token) when the request
+    has one, and its answer. When it did not decide, the request signs in as any API request does (401 for a bad
+    token, then what login_required asks) and None is returned: the view decides alone. An error the batch gave
+    is raised once the request has signed in, so that it speaks the person's own language."""
+    bearer = deferred_bearer()
+    if bearer is not None:
+        answer = decide(bearer)
+        if answer is not None and not isinstance(answer, DomainError):
+            return answer
+        sign_in_with_bearer(bearer)
+        if answer is not None:
+            raise answer
+    authorize(current_user, "resident")  # login_required
+    return None
 
 
 def init_login_manager(app: Flask) -> None:
