@@ -29,15 +29,19 @@ log = logging.getLogger(__name__)
 _started = threading.Event()
 
 
-def deliver_soon(notification_ids: list[int]) -> None:
-    """After a commit that created messages: send what is due now (held deliveries wait for the sweep)."""
+def deliver_soon(notification_ids: list[int], *, due_by: datetime) -> None:
+    """After a commit that created messages: send what was due when they were written (`due_by`); deliveries held
+    for later (quiet hours) wait for the sweep."""
     if notification_ids:
-        deliver_notifications(list(notification_ids))
+        deliver_notifications(list(notification_ids), due_by.isoformat())
 
 
 @task(retries=2, retry_delay=5)
-def deliver_notifications(notification_ids: list[int]) -> int:
-    ids = list(db.session.scalars(sa.select(Delivery.id).where(Delivery.notification_id.in_(notification_ids))))
+def deliver_notifications(notification_ids: list[int], due_by: str | None = None) -> int:
+    query = sa.select(Delivery.id).where(Delivery.notification_id.in_(notification_ids))
+    if due_by is not None:
+        query = query.where(Delivery.next_attempt_at <= datetime.fromisoformat(due_by))
+    ids = list(db.session.scalars(query))
     return drain(ids=ids) if ids else 0
 
 
