@@ -39,6 +39,9 @@ def on_connect(auth=None):
         except DomainError:
             raise ConnectionRefusedError({"code": "invalid_token"}) from None
         db.session.commit()  # the use, if recorded; and no transaction stays open for the socket's lifetime
+        from app.accounts.auth import API_TOKEN_ID
+
+        user.auth_id = API_TOKEN_ID + token  # each event loads the user through the token: revoked, it stops
         login_user(user)  # into this connection's own session copy, not the browser's cookie
     elif not current_user.is_authenticated:
         raise ConnectionRefusedError({"code": "unauthorized"})

@@ -17,6 +17,7 @@ from app.extensions import db
 from judging import services
 from judging.models import Scorecard
 from tests import services as test_services
+from tests.conftest import session_cookie_for
 
 pytestmark = pytest.mark.browser
 CHROMIUM_PROBLEM = test_services.chromium_available()
@@ -50,8 +51,7 @@ def server(app):
 
 
 def signed_in(browser, app, base, user, **context_args):
-    serializer = app.session_interface.get_signing_serializer(app)
-    cookie = serializer.dumps({"_user_id": str(user.id), "_fresh": True})
+    cookie = session_cookie_for(app, user)
     context = browser.new_context(**context_args)
     context.add_cookies([{"name": app.config["SESSION_COOKIE_NAME"], "value": cookie, "url": base}])
     return context
