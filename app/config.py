@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import secrets
+from datetime import timedelta
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -52,6 +53,12 @@ class Config:
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     REMEMBER_COOKIE_SAMESITE = "Lax"
+    REMEMBER_COOKIE_HTTPONLY = True
+    # The remember cookie holds a sign-in's token (app.accounts.auth): it ends at sign-out whatever its date, and a
+    # sign-in unused for 30 days ends too (app.accounts.services.SESSION_IDLE_LIMIT).
+    REMEMBER_COOKIE_DURATION = timedelta(days=30)
+    PERMANENT_SESSION_LIFETIME = timedelta(days=30)
+    # REMEMBER_COOKIE_SECURE always follows SESSION_COOKIE_SECURE (app.accounts.auth.init_login_manager).
     WTF_CSRF_TIME_LIMIT = None  # a phone left on a page overnight must still submit
     BABEL_DEFAULT_LOCALE = "zh_Hans_CN"
     BABEL_DEFAULT_TIMEZONE = "Asia/Shanghai"

@@ -39,11 +39,27 @@ def on_connect(auth=None):
         except DomainError:
             raise ConnectionRefusedError({"code": "invalid_token"}) from None
         db.session.commit()  # the use, if recorded; and no transaction stays open for the socket's lifetime
+        from app.accounts.auth import API_TOKEN_ID
+
+        user.auth_id = API_TOKEN_ID + token  # each event loads the user through the token: revoked, it stops
         login_user(user)  # into this connection's own session copy, not the browser's cookie
     elif not current_user.is_authenticated:
+        if _holds_a_judge_pass():  # judging only: it may join its round's judges room (judging.realtime), no more
+            return
         raise ConnectionRefusedError({"code": "unauthorized"})
     join_room(user_room(current_user.id))
     emit("welcome", {"user_id": current_user.id, "room": user_room(current_user.id)})
+
+
+def _holds_a_judge_pass() -> bool:
+    from app.accounts.auth import device_passes
+    from app.accounts.services import live_pass_origins
+    from app.db_types import utcnow
+
+    passes = device_passes()
+    live = bool(passes) and bool(live_pass_origins(passes, now=utcnow()))
+    db.session.commit()  # no transaction stays open for the socket's lifetime
+    return live
 
 
 def on_error(error):

@@ -4,7 +4,6 @@ submission_id; the leaderboard for those allowed to see it."""
 
 from __future__ import annotations
 
-from flask import request
 from flask_login import current_user
 from marshmallow import Schema, fields, validate
 
@@ -18,7 +17,8 @@ from judging.models import LEADERBOARD_MODES, ROUND_MODES, STAGE_PHASES, WEAK_PO
 
 blp = api_blueprint("judging_api", __name__, "",
                     "Judging (港科大百万元奖金创业大赛): a competition's setup in one call or from XLSX/CSV; "
-                    "rounds with weighted criteria, judges invited by phone (one-time sign-in links), recusals; "
+                    "rounds with weighted criteria, judges invited by phone (an SMS to the judge alone: a judging "
+                    "pass for one device, never a sign-in), recusals; "
                     "scores with idempotent submission ids and revisions; the live stage; results, leaderboard, "
                     "fairness, advancing. Live updates: Socket.IO rooms round:<id>:judges|console|leaderboard "
                     "(join_round_judges, join_round_console, join_round_leaderboard).")
@@ -48,21 +48,26 @@ class SetupSchema(Schema):
 class SetupResultSchema(Schema):
     competition_id = fields.Integer()
     rounds = fields.List(fields.Dict(), metadata={
-        "description": "[{id, name, kind, mode, judges: [{id, user_id, is_shadow, invite_url}], teams}]: the "
-                       "invitation links are shown once"})
+        "description": "[{id, name, kind, mode, judges: [{id, user_id, is_shadow, invitation: {sent_at, "
+                       "expires_at, opened_at}}], teams}]: each judge's invitation went to their own phone by SMS "
+                       "(and their inbox); the link is never shown to organizers"})
 
 
-def _setup_result(competition, tokens: dict[int, str]) -> dict:
+def _setup_result(competition) -> dict:
     rounds = []
     for round_ in competition.rounds:
         rounds.append({
             "id": round_.id, "name": round_.name, "kind": round_.kind, "mode": round_.mode,
             "teams": len(services.teams_of(round_.id)),
-            "judges": [{"id": j.id, "user_id": j.user_id, "is_shadow": j.is_shadow,
-                        "invite_url": request.host_url.rstrip("/") + services.invite_path(tokens[j.id])
-                        if j.id in tokens else None} for j in services.judges_of(round_.id)],
+            "judges": [_judge_brief(j) for j in services.judges_of(round_.id)],
         })
     return {"competition_id": competition.id, "rounds": rounds}
+
+
+def _judge_brief(judge) -> dict:
+    """A judge as organizers see them: the invitation was sent (when, whether opened), never its link."""
+    return {"id": judge.id, "user_id": judge.user_id, "is_shadow": judge.is_shadow,
+            "invitation": services.invitation_status(judge)}
 
 
 @blp.route("/competitions/setup", methods=["POST"])
@@ -74,9 +79,9 @@ def _setup_result(competition, tokens: dict[int, str]) -> dict:
 @login_required
 def create_setup(payload):
     """Create a whole competition in one call: tracks, rounds with criteria and judges (by phone), and teams."""
-    competition, tokens = services.create_setup(payload, current_user, now=utcnow())
+    competition, _tokens = services.create_setup(payload, current_user, now=utcnow())  # tokens: the judges' SMS
     db.session.commit()
-    return _setup_result(competition, tokens)
+    return _setup_result(competition)
 
 
 class UploadSchema(Schema):
@@ -94,9 +99,9 @@ def import_setup(files):
     if upload is None:
         raise DomainError("invalid_setup_file", "file", status=422)
     setup = importing.rows_to_setup(importing.read_rows(upload.filename or "", upload.read()))
-    competition, tokens = services.create_setup(setup, current_user, now=utcnow())
+    competition, _tokens = services.create_setup(setup, current_user, now=utcnow())
     db.session.commit()
-    return _setup_result(competition, tokens)
+    return _setup_result(competition)
 
 
 # ---- judges --------------------------------------------------------------------------------------------------------
@@ -109,26 +114,28 @@ class JudgeInviteSchema(Schema):
 
 @blp.route("/rounds/<int:round_id>/judges", methods=["POST"])
 @blp.arguments(JudgeInviteSchema)
-@blp.response(201, description="{id, user_id, is_shadow, invite_url} (the link works once)")
+@blp.response(201, description="{id, user_id, is_shadow, invitation: {sent_at, expires_at, opened_at}}: the "
+                                "link went to the judge's phone by SMS (and their inbox), never to the organizer")
 @login_required
 def invite_judge(payload, round_id: int):
-    """Invite a judge by phone (organizers). The signal judge_invited carries the link to the notifications."""
-    judge, token = services.add_judge(round_id, current_user, now=utcnow(), **payload)
+    """Invite a judge by phone (organizers). The link goes to that phone alone (SMS, and the judge's inbox); it
+    gives one device that competition's judging, never the account."""
+    judge, _token = services.add_judge(round_id, current_user, now=utcnow(), **payload)
     db.session.commit()
-    return {"id": judge.id, "user_id": judge.user_id, "is_shadow": judge.is_shadow,
-            "invite_url": request.host_url.rstrip("/") + services.invite_path(token)}
+    return _judge_brief(judge)
 
 
 @blp.route("/rounds/<int:round_id>/judges/<int:judge_id>/invitation", methods=["POST"])
-@blp.response(201, description="{id, user_id, is_shadow, invite_url} (a new link; the old one stops working)")
+@blp.response(201, description="{id, user_id, is_shadow, invitation: {sent_at, expires_at, opened_at}}: a new "
+                                "link went to the judge's phone; the old link and the passes it gave stop working")
 @blp.alt_response(404, schema="Error", description="judge_not_found")
 @login_required
 def resend_invitation(round_id: int, judge_id: int):
-    """Re-send a judge's invitation (organizers): a new one-time link, sent again through judge_invited."""
-    judge, token = services.reissue_invitation(judge_id, current_user, now=utcnow(), round_id=round_id)
+    """Re-send a judge's invitation (organizers): a new link to the judge's phone alone; the old one, and any
+    device it opened, stop working."""
+    judge, _token = services.reissue_invitation(judge_id, current_user, now=utcnow(), round_id=round_id)
     db.session.commit()
-    return {"id": judge.id, "user_id": judge.user_id, "is_shadow": judge.is_shadow,
-            "invite_url": request.host_url.rstrip("/") + services.invite_path(token)}
+    return _judge_brief(judge)
 
 
 class CriteriaSchema(Schema):
@@ -183,12 +190,20 @@ def remove_team(round_id: int, round_team_id: int):
 @blp.route("/rounds/<int:round_id>/judge")
 @blp.response(200, description="{round, judge, stage, criteria, tags, teams (with my_scorecard), "
                                                "progress: {scored, total}}")
+@blp.alt_response(401, schema="Error", description="unauthorized (neither signed in nor holding a judge pass)")
 @blp.alt_response(403, schema="Error", description="not_a_judge")
-@login_required
 def judge_state(round_id: int):
-    """A round as the signed-in judge sees it: the stage (team on stage, phase, server start and end, server_now),
-    the criteria, the teams with the judge's own scores only, recusals and progress."""
-    return services.judge_view(round_id, current_user, now=utcnow())
+    """A round as the judge sees it (signed in, or with the judge pass their invitation gave this device): the
+    stage (team on stage, phase, server start and end, server_now), the criteria, the teams with the judge's own
+    scores only, recusals and progress."""
+    return services.judge_view(round_id, _judge(round_id), now=utcnow())
+
+
+def _judge(round_id: int):
+    """The signed-in judge of this round, or this device's judge pass of its competition (judge endpoints only)."""
+    from app.accounts.auth import device_passes
+
+    return services.judging_actor(services.get_round(round_id), current_user, device_passes(), now=utcnow())
 
 
 class ScoreSubmissionSchema(Schema):
@@ -227,11 +242,10 @@ class ScoreResultSchema(Schema):
                                                    "scoring_closed, team_not_on_stage, round_not_open, "
                                                    "submission_id_reused")
 @blp.alt_response(422, schema="Error", description="invalid_score (details.fields: scores.<key>)")
-@login_required
 def submit_score(payload, round_id: int):
-    """Submit or revise a judge's scores of one team."""
+    """Submit or revise a judge's scores of one team (signed in, or with the judge pass of this device)."""
     with realtime.scoring():
-        outcome = services.submit_score(round_id, current_user, now=utcnow(), **payload)
+        outcome = services.submit_score(round_id, _judge(round_id), now=utcnow(), **payload)
         commit_keeping_loaded()  # the submission was read back by its INSERT: the answer needs no reload
     submission = outcome.submission
     body = {"round_team_id": submission.round_team_id, "submission_id": submission.submission_id,
@@ -251,10 +265,11 @@ class RecusalSchema(Schema):
 @blp.route("/rounds/<int:round_id>/recusals", methods=["POST"])
 @blp.arguments(RecusalSchema)
 @blp.response(201, description="{judge_id, round_team_id, reason}")
-@login_required
 def declare_recusal(payload, round_id: int):
-    """A judge declares a conflict of interest (回避) with a team; organizers may record one for a judge."""
-    recusal = services.declare_recusal(round_id, payload["round_team_id"], current_user, now=utcnow(),
+    """A judge declares a conflict of interest (回避) with a team (signed in, or with the judge pass of this
+    device); organizers may record one for a judge (signed in)."""
+    actor = current_user if payload["judge_id"] is not None else _judge(round_id)
+    recusal = services.declare_recusal(round_id, payload["round_team_id"], actor, now=utcnow(),
                                        judge_id=payload["judge_id"], reason=payload["reason"])
     db.session.commit()
     return {"judge_id": recusal.judge_id, "round_team_id": recusal.round_team_id, "reason": recusal.reason}

@@ -108,7 +108,8 @@ class Criterion(db.Model):
 
 class Judge(db.Model):
     """A judge (评委) of one round. A shadow (trainee) judge scores like the others; their scores never count.
-    The invitation link's token is stored as its SHA-256 only; it works once, before it expires."""
+    The invitation link's token is stored as its SHA-256 only; it goes to the judge's phone alone, and works on
+    one device, before it expires, as a judge pass (app.accounts AuthSession), never as a sign-in."""
 
     __tablename__ = "judging_judges"
     __table_args__ = (sa.UniqueConstraint("round_id", "user_id"),)
@@ -119,7 +120,8 @@ class Judge(db.Model):
     is_shadow: Mapped[bool] = mapped_column(default=False)
     invite_token_hash: Mapped[str | None] = mapped_column(sa.String(64), unique=True)
     invite_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    invite_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    invite_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())  # opened (on one device)
+    invite_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())  # organizers see when, never the link
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 

@@ -87,14 +87,17 @@ def _refused(error: DomainError) -> dict:
 
 
 def on_join_judges(data=None):
-    """Judges of the round and its organizers. Ack: {"ok": true, "room", "stage"}."""
+    """Judges of the round (signed in, or with the judge pass of this device) and its organizers.
+    Ack: {"ok": true, "room", "stage"}."""
+    from app.accounts.auth import device_passes
     from app.db_types import utcnow
     from judging import services
 
     try:
         round_ = _round_from(data)
         if not services.is_organizer(current_user, round_):
-            services.require_judge(round_, current_user)
+            services.require_judge(round_, services.judging_actor(round_, current_user, device_passes(),
+                                                                  now=utcnow()))
     except DomainError as error:
         return _refused(error)
     join_room(judges_room(round_.id))

@@ -274,11 +274,83 @@ def invite_path(token: str) -> str:
 
 
 def _new_invitation(judge: Judge, *, now: datetime) -> str:
+    """A new link for this judge: the old one stops working, used or not, and so do the passes it made."""
+    from app.accounts.services import end_sessions_of_origin
+
     token = secrets.token_urlsafe(24)
     judge.invite_token_hash = _token_hash(token)
     judge.invite_expires_at = now + INVITE_VALID_FOR
     judge.invite_used_at = None
+    judge.invite_sent_at = now
+    if judge.id is not None:
+        end_sessions_of_origin(pass_origin(judge), now=now)
     return token
+
+
+def _send_invitation_sms(user: User, round_: CompetitionRound, token: str, *, is_shadow: bool) -> None:
+    """The link goes to the judge's own phone alone, by the sign-in SMS provider, after COMMIT."""
+    from flask import current_app
+    from flask_babel import force_locale
+    from flask_babel import gettext as _
+
+    from app.accounts.tasks import send_sms
+    from app.tasks import enqueue_after_commit
+
+    url = current_app.config["SERVER_NAME_FOR_LINKS"].rstrip("/") + invite_path(token)
+    with force_locale(user.locale or current_app.config["BABEL_DEFAULT_LOCALE"]):
+        body = (_("[Beiyang Town] You are invited to shadow-judge %(round)s. Open on your phone to score (for you "
+                  "alone, on one device; do not forward): %(url)s", round=round_.name, url=url) if is_shadow else
+                _("[Beiyang Town] You are invited to judge %(round)s. Open on your phone to score (for you alone, "
+                  "on one device; do not forward): %(url)s", round=round_.name, url=url))
+    enqueue_after_commit(send_sms, user.phone, body)
+
+
+# ---- judge passes: what an invitation gives (judging of one competition, never the account) --------------------------
+
+JUDGE_PASS_VALID_FOR = timedelta(days=30)
+
+
+def judge_pass_scope(competition_id: int) -> str:
+    return f"judging:competition:{int(competition_id)}"
+
+
+def pass_origin(judge: Judge) -> str:
+    return f"judge:{judge.id}"
+
+
+class PassHolder:
+    """Whoever holds a live judge pass on this device: the judge's user id, for that competition's judging alone.
+    Not an account: no roles (so never an organizer or admin), no profile; `current_user` stays anonymous. Only
+    judging_actor makes one, and only the judge's own pages, API calls and Socket.IO room take it."""
+
+    is_authenticated = True
+    is_active = True
+    is_anonymous = False
+    via_judge_pass = True
+    roles: tuple = ()
+
+    def __init__(self, user_id: int, competition_id: int):
+        self.id = user_id
+        self.competition_id = competition_id
+
+    def get_id(self):
+        raise RuntimeError("a judge pass is not a sign-in")
+
+
+def judging_actor(round_: CompetitionRound, user, device_passes: list[str], *, now: datetime):
+    """Who acts as a judge of this round: the signed-in person when they judge it, else the holder of a live judge
+    pass of its competition on this device who judges it, else the signed-in person (or the anonymous visitor),
+    whom require_judge then refuses."""
+    from app.accounts.services import pass_holders
+
+    if judge_of(round_.id, user) is not None:
+        return user
+    if device_passes:
+        for user_id in pass_holders(device_passes, scope=judge_pass_scope(round_.competition_id), now=now):
+            holder = PassHolder(user_id, round_.competition_id)
+            if judge_of(round_.id, holder) is not None:
+                return holder
+    return user
 
 
 def add_judge(round_id: int, organizer, *, phone: str, name: str = "", shadow: bool = False,
@@ -306,6 +378,7 @@ def add_judge(round_id: int, organizer, *, phone: str, name: str = "", shadow: b
     grant_role(user, "judge", scope_key("competition", round_.competition_id))
     token = _new_invitation(judge, now=now)
     db.session.flush()
+    _send_invitation_sms(user, round_, token, is_shadow=judge.is_shadow)
     _audit(round_.id, organizer, "judge_invited", now=now, judge_id=judge.id, shadow=judge.is_shadow)
     signals.judge_invited.send(None, competition_id=round_.competition_id, round_id=round_.id, judge_id=judge.id,
                                user_id=user.id, invite_path=invite_path(token), expires_at=judge.invite_expires_at,
@@ -323,6 +396,7 @@ def reissue_invitation(judge_id: int, organizer, *, now: datetime, round_id: int
     authorize_organizer(organizer, round_)
     token = _new_invitation(judge, now=now)
     db.session.flush()
+    _send_invitation_sms(db.session.get(User, judge.user_id), round_, token, is_shadow=judge.is_shadow)
     _audit(round_.id, organizer, "invitation_resent", now=now, judge_id=judge.id)
     signals.judge_invited.send(None, competition_id=round_.competition_id, round_id=round_.id, judge_id=judge.id,
                                user_id=judge.user_id, invite_path=invite_path(token),
@@ -330,9 +404,22 @@ def reissue_invitation(judge_id: int, organizer, *, now: datetime, round_id: int
     return judge, token
 
 
+def invitation_status(judge: Judge) -> dict:
+    """What organizers see of an invitation: that it was sent, when, whether it was opened; never the link."""
+    return {"sent_at": _iso(judge.invite_sent_at), "expires_at": _iso(judge.invite_expires_at),
+            "opened_at": _iso(judge.invite_used_at)}
+
+
+def judge_by_invitation(token: str) -> Judge | None:
+    if not isinstance(token, str) or not 8 <= len(token) <= 100:
+        return None
+    return db.session.scalars(sa.select(Judge).where(Judge.invite_token_hash == _token_hash(token))).first()
+
+
 def redeem_invitation(token: str, *, now: datetime) -> tuple[Judge, User]:
-    """The judge opened their link: it works once, before it expires. Returns the judge and the account to sign
-    in on this device. invite_invalid (404), invite_used (410), invite_expired (410)."""
+    """The judge opened their link: it works once (on one device), before it expires. Returns the judge and the
+    account whose judge pass the caller makes on this device (a pass, never a sign-in). invite_invalid (404),
+    invite_used (410: opened on another device), invite_expired (410)."""
     if not isinstance(token, str) or not 8 <= len(token) <= 100:
         raise NotFound("invite_invalid", _l("This invitation link is not valid."))
     digest = _token_hash(token)
@@ -347,13 +434,11 @@ def redeem_invitation(token: str, *, now: datetime) -> tuple[Judge, User]:
         raise NotFound("invite_invalid", _l("This invitation link is not valid."))
     if not used:
         if judge.invite_used_at is not None:
-            raise DomainError("invite_used", _l("This invitation link was already used. Ask the organizers for a "
-                                                "new one, or sign in with your phone number."), status=410)
+            raise DomainError("invite_used", _l("This invitation link was already opened on another device. Ask "
+                                                "the organizers to send it again."), status=410)
         raise DomainError("invite_expired", _l("This invitation link has expired. Ask the organizers for a new "
                                                "one."), status=410)
-    user = db.session.get(User, judge.user_id)
-    user.last_login_at = now
-    return judge, user
+    return judge, db.session.get(User, judge.user_id)
 
 
 # ---- teams in a round ----------------------------------------------------------------------------------------------
@@ -995,7 +1080,8 @@ def console_data(round_: CompetitionRound, *, now: datetime) -> dict:
     return {
         "round": round_brief(round_), "stage": stage_state(round_, now=now),
         "judges": [{"id": j.id, "name": users[j.user_id].display_name if j.user_id in users else "",
-                    "is_shadow": j.is_shadow, "invitation_used": j.invite_used_at is not None} for j in judges],
+                    "is_shadow": j.is_shadow, "invitation_used": j.invite_used_at is not None,
+                    "invitation": invitation_status(j)} for j in judges],
         "teams": team_rows,
     }
 

@@ -1,8 +1,10 @@
 """Signals of judging, for whoever must hear them (notifications subscribes; judging imports nobody). Services send
 them inside the transaction, with ids and plain values, so a subscriber's rows commit or fail with the change.
 
-- `judge_invited`: `competition_id`, `round_id`, `judge_id`, `user_id` (the judge), `invite_path` (the one-time
-  sign-in link, relative to the site: /judging/invite/<token>), `expires_at` (aware UTC), `is_shadow`.
+- `judge_invited`: `competition_id`, `round_id`, `judge_id`, `user_id` (the judge), `invite_path` (the
+  invitation link, relative to the site: /judging/invite/<token>; for the judge's own inbox only: it gives one
+  device a judge pass, never a sign-in; the SMS with it is sent by judging itself), `expires_at` (aware UTC),
+  `is_shadow`.
 - `results_published`: `competition_id`, `round_id`, `round_name`, `teams`: [{"application_id", "rank" (None
   when unranked), "score", "member_user_ids"}], best first.
 - `team_advanced`: `competition_id`, `round_id` (from), `to_round_id`, `to_round_name`, `application_id`,

@@ -1,4 +1,5 @@
-"""Pages of judging: the judge's invitation link (signs them in on that device), the judge's phone page, the
+"""Pages of judging: the judge's invitation link (a judge pass on that device, never a sign-in), the judge's phone
+page, the
 organizers' console, the big-screen leaderboard, the fairness view, and the results' export (XLSX) and printable
 signature page.
 
@@ -10,9 +11,9 @@ from __future__ import annotations
 import io
 from urllib.parse import quote
 
-from flask import Blueprint, Flask, Response, redirect, render_template, url_for
+from flask import Blueprint, Flask, Response, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_login import current_user, login_user
+from flask_login import current_user
 
 from app.accounts.models import User
 from app.authz import login_required
@@ -20,7 +21,6 @@ from app.db_types import utcnow
 from app.errors import DomainError
 from app.extensions import db
 from judging import services
-from judging.models import Judge
 
 bp = Blueprint("judging", __name__, template_folder="templates")
 
@@ -51,30 +51,47 @@ def team_results_page(round_id: int, application_id: int):
 
 @bp.get("/judging/invite/<token>")
 def invitation(token: str):
-    """A judge's invitation link: it signs them in on this device (once) and opens their round."""
+    """A judge's invitation link (sent to their phone alone): it gives this device a judge pass, that competition's
+    judging and nothing else (the account still asks for the phone's code), and opens their round. It works on one
+    device; opened again there, it goes straight to scoring."""
+    from app.accounts.auth import device_passes, keep_pass_on_device
+    from app.accounts.services import live_pass_origins, start_session
+
+    now = utcnow()
+    known = services.judge_by_invitation(token)
+    if known is not None and known.invite_used_at is not None and (
+            services.pass_origin(known) in live_pass_origins(device_passes(), now=now)
+            or (current_user.is_authenticated and current_user.id == known.user_id)):
+        return redirect(url_for("judging.judge_page", round_id=known.round_id))  # the same judge, this device
     try:
-        judge, user = services.redeem_invitation(token, now=utcnow())
+        judge, user = services.redeem_invitation(token, now=now)
     except DomainError as error:
         db.session.rollback()
-        if error.code == "invite_used" and current_user.is_authenticated:
-            judge = db.session.scalars(db.select(Judge).where(
-                Judge.invite_token_hash == services._token_hash(token))).first()
-            if judge is not None and judge.user_id == current_user.id:  # the same judge, opening it again
-                return redirect(url_for("judging.judge_page", round_id=judge.round_id))
         return render_template("judging/invite_problem.html", code=error.code, message=str(error.message)), \
             error.status
+    round_ = services.get_round(judge.round_id)
+    pass_token = start_session(user.id, now=now, scope=services.judge_pass_scope(round_.competition_id),
+                               origin=services.pass_origin(judge), user_agent=request.user_agent.string,
+                               expires_at=now + services.JUDGE_PASS_VALID_FOR)
     db.session.commit()
-    login_user(db.session.get(User, user.id), remember=True)
+    keep_pass_on_device(pass_token)
     return redirect(url_for("judging.judge_page", round_id=judge.round_id))
 
 
+def judging_actor(round_):
+    """The judge acting on this request: the signed-in judge, or this device's judge pass (judging only)."""
+    from app.accounts.auth import device_passes
+
+    return services.judging_actor(round_, current_user, device_passes(), now=utcnow())
+
+
 @bp.get("/judging/rounds/<int:round_id>/judge")
-@login_required
 def judge_page(round_id: int):
     """The judge's phone page: the team on stage (live) or their list (online), big score controls, drafts kept on
-    the phone as they type, unsent scores queued while offline, their own progress."""
+    the phone as they type, unsent scores queued while offline, their own progress. A judge signed in, or holding
+    a judge pass of the competition on this device."""
     round_ = services.get_round(round_id)
-    judge = services.require_judge(round_, current_user)
+    judge = services.require_judge(round_, judging_actor(round_))  # a visitor is sent to sign in
     return render_template("judging/judge.html", round=round_, judge=judge,
                            competition=services.competition_of(round_))
 

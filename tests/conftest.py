@@ -146,11 +146,27 @@ def create_event(app):
 
 # ---- signing in ----------------------------------------------------------------------------------------------
 
+def new_session_token(user) -> str:
+    """A live sign-in of this user (a session row, as after the phone's code); its token is what cookies hold."""
+    from app.accounts.services import start_session
+
+    token = start_session(user.id, now=utcnow(), user_agent="test")
+    db.session.commit()
+    return token
+
+
 def sign_in(client, user) -> None:
     """Give this client a signed-in session (the full phone-and-code flow has its own tests)."""
+    token = new_session_token(user)
     with client.session_transaction() as session:
-        session["_user_id"] = str(user.id)
+        session["_user_id"] = token
         session["_fresh"] = True
+
+
+def session_cookie_for(app, user) -> str:
+    """The value of a signed-in session cookie, for a browser context (Playwright)."""
+    serializer = app.session_interface.get_signing_serializer(app)
+    return serializer.dumps({"_user_id": new_session_token(user), "_fresh": True})
 
 
 def csrf_token_from(client, path: str = "/") -> str:

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TypeVar
 
-from flask import Flask, current_app, g, request
-from flask_login import current_user
+from flask import Flask, current_app, g, request, session
+from flask_login import current_user, login_user, logout_user
 
 from app.accounts.models import User
 from app.authz import authorize
@@ -41,8 +41,8 @@ def authenticate_api_request() -> None:
             return
         sign_in_with_bearer(token)
         return
-    if request.method not in ("GET", "HEAD", "OPTIONS") and current_user.is_authenticated:
-        csrf.protect()
+    if request.method not in ("GET", "HEAD", "OPTIONS") and (current_user.is_authenticated or device_passes()):
+        csrf.protect()  # a judge pass is a cookie too
 
 
 def _view_checks_bearer_token() -> bool:
@@ -95,13 +95,91 @@ def decided_with_bearer(decide: Callable[[str], T | DomainError | None]) -> T | 
     return None
 
 
+# ---- sign-ins on this device ----------------------------------------------------------------------------------
+
+DEVICE_PASSES = "passes"  # the session key of this device's judge passes (their tokens)
+API_TOKEN_ID = "api:"  # noqa: S105  (a prefix, not a secret) a Socket.IO connection opened with a bearer token keeps it as its session's id
+
+
+def _user_agent_label() -> str:
+    agent = request.user_agent
+    return " ".join(part for part in (agent.platform or "", agent.browser or "") if part) or agent.string[:120]
+
+
+def sign_in(user: User, *, now) -> None:
+    """A full sign-in (after the phone's code): a new session row, whose token goes in this device's session and
+    remember cookies (never the user id: the cookies end with the row). Commits."""
+    from app.accounts.services import start_session
+
+    token = start_session(user.id, now=now, user_agent=_user_agent_label())
+    db.session.commit()
+    user.auth_id = token
+    login_user(user, remember=True)
+
+
+def sign_out(*, now) -> None:
+    """This device signs out: its sign-in and its judge passes end for every copy of its cookies. Commits."""
+    from app.accounts.services import end_sessions
+
+    auth_id = session.get("_user_id")
+    tokens = list(device_passes())
+    if isinstance(auth_id, str) and not auth_id.startswith(API_TOKEN_ID):
+        tokens.append(auth_id)
+    end_sessions(tokens, now=now)
+    db.session.commit()
+    logout_user()
+    session.pop(DEVICE_PASSES, None)
+
+
+def device_passes() -> list[str]:
+    """The tokens of the judge passes this device holds (each checked against its row where it is used)."""
+    passes = session.get(DEVICE_PASSES)
+    return [p for p in passes if isinstance(p, str)] if isinstance(passes, list) else []
+
+
+def keep_pass_on_device(token: str) -> None:
+    session[DEVICE_PASSES] = (device_passes() + [token])[-5:]
+    session.permanent = True  # a phone that closes its browser still goes straight to scoring
+
+
+def _load_user(auth_id: str):
+    """Flask-Login's user_loader: the cookie (or a socket's session) names a sign-in, not a user. A sign-in that
+    ended (signed out, everywhere, idle too long) or a blocked account loads nobody."""
+    from app.accounts.services import user_for_api_token, user_for_session
+    from app.db_types import utcnow
+
+    if not isinstance(auth_id, str):
+        return None
+    if auth_id.startswith(API_TOKEN_ID):  # a Socket.IO connection authenticated with its bearer token
+        try:
+            user, recorded_use = user_for_api_token(auth_id[len(API_TOKEN_ID):], now=utcnow())
+        except Unauthorized:
+            return None
+    else:
+        user, recorded_use = user_for_session(auth_id, now=utcnow())
+    if user is None:
+        return None
+    if recorded_use:  # a Core UPDATE; it runs at the start of the request (load_signed_in_user)
+        commit_keeping_loaded()
+    user.auth_id = auth_id
+    return user
+
+
+def load_signed_in_user() -> None:
+    """Before each request: load who is signed in now, so that recording a sign-in's use (a commit, every few
+    minutes) never happens in the middle of a view's own changes."""
+    if request.endpoint == "static" or g.get("deferred_bearer") is not None:
+        return
+    if "_user_id" in session or current_app.config.get("REMEMBER_COOKIE_NAME", "remember_token") in request.cookies:
+        current_user._get_current_object()
+
+
 def init_login_manager(app: Flask) -> None:
     login_manager.login_view = "accounts.login"
     login_manager.session_protection = "basic"
-
-    @login_manager.user_loader
-    def load_user(user_id: str):
-        return db.session.get(User, int(user_id))
+    login_manager.user_loader(_load_user)
+    # Every auth cookie is Secure when the session cookie is (HttpOnly and SameSite=Lax: app.config.Config).
+    app.config["REMEMBER_COOKIE_SECURE"] = bool(app.config.get("SESSION_COOKIE_SECURE"))
 
     @login_manager.unauthorized_handler
     def unauthorized():
@@ -110,3 +188,4 @@ def init_login_manager(app: Flask) -> None:
         raise Unauthorized("unauthorized", _l("Please sign in first."))
 
     app.before_request(authenticate_api_request)
+    app.before_request(load_signed_in_user)

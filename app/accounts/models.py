@@ -45,6 +45,15 @@ class User(UserMixin, db.Model):
     def is_active(self) -> bool:  # Flask-Login
         return self.is_active_account
 
+    def get_id(self) -> str:  # Flask-Login
+        """What the session and remember cookies hold: this sign-in's own token (an AuthSession), never the user
+        id, so that a cookie stops working when its sign-in ends. Set by app.accounts.auth when it signs the person
+        in or loads them from a cookie; a user loaded any other way cannot be put in a cookie."""
+        auth_id = getattr(self, "auth_id", None)
+        if not auth_id:
+            raise RuntimeError("sign in through app.accounts.auth.sign_in: a cookie holds a session token")
+        return auth_id
+
     @property
     def profile_complete(self) -> bool:
         return self.profile_completed_at is not None
@@ -108,6 +117,29 @@ class ApiToken(db.Model):
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     user: Mapped[User] = relationship(back_populates="api_tokens")
+
+
+SESSION_SCOPE_ACCOUNT = ""  # a full sign-in (phone and code)
+
+
+class AuthSession(db.Model):
+    """One sign-in on one device (scope ""), or a judge pass (scope "judging:competition:<id>": that competition's
+    judging pages only, never the account). The cookie holds the random token; only its SHA-256 is stored. Signing
+    out ends the row, and with it every copy of the cookie. `origin` says what made it ("judge:<id>" for a pass
+    made by that judge's invitation, so a new invitation ends it). `last_seen_at` is recorded coarsely."""
+
+    __tablename__ = "auth_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    scope: Mapped[str] = mapped_column(sa.String(60), default=SESSION_SCOPE_ACCOUNT)
+    origin: Mapped[str | None] = mapped_column(sa.String(40), index=True)
+    user_agent: Mapped[str] = mapped_column(sa.String(120), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 class DevSmsMessage(db.Model):

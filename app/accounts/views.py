@@ -5,10 +5,10 @@ from __future__ import annotations
 import sqlalchemy as sa
 from flask import Blueprint, Flask, abort, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
-from flask_login import current_user, login_user, logout_user
+from flask_login import current_user
 
 from app.accounts import services
-from app.accounts.auth import init_login_manager
+from app.accounts.auth import init_login_manager, sign_in, sign_out
 from app.accounts.forms import CodeForm, PhoneForm, ProfileForm
 from app.accounts.models import DevSmsMessage, User
 from app.accounts.phones import mask_phone
@@ -56,9 +56,8 @@ def verify():
             db.session.rollback()
             form.code.errors.append(str(error.message))
         else:
-            db.session.commit()
             session.pop(PENDING_PHONE, None)
-            login_user(user, remember=True)
+            sign_in(user, now=utcnow())  # commits
             session.pop("lang", None) if user.locale else None
             return redirect(_after_login_target(form.next.data))
     return render_template("accounts/verify.html", form=form, masked_phone=mask_phone(phone))
@@ -90,9 +89,21 @@ def profile():
 
 @bp.post("/auth/logout")
 def logout():
-    logout_user()
+    """Sign out on this device: its sign-in (and any judge pass it holds) ends, for every copy of its cookies."""
+    sign_out(now=utcnow())
     session.pop(PENDING_PHONE, None)
     flash(_("You are signed out."), "info")
+    return redirect(url_for("events.index"))
+
+
+@bp.post("/auth/logout-everywhere")
+@login_required
+def logout_everywhere():
+    """Sign out on every device: every sign-in and judge pass of this person ends, and every API token is revoked."""
+    services.sign_out_everywhere(current_user._get_current_object(), now=utcnow())
+    sign_out(now=utcnow())  # commits
+    session.pop(PENDING_PHONE, None)
+    flash(_("You are signed out on every device, and your API tokens are revoked."), "info")
     return redirect(url_for("events.index"))
 
 
@@ -147,7 +158,7 @@ def try_as_persona(persona: str):
     if not user:
         raise DomainError("demo_user_missing", _("Demo data is not loaded. Run: flask --app app seed-demo"),
                           status=404)
-    login_user(user, remember=True)
+    sign_in(user, now=utcnow())
     flash(_("You are now signed in as %(name)s.", name=user.display_name), "success")
     return redirect(url_for("events.index"))
 

@@ -19,6 +19,7 @@ from PIL import Image
 from app.extensions import db
 from checkin.models import Admission, Scan
 from tests import services as test_services
+from tests.conftest import session_cookie_for
 
 pytestmark = pytest.mark.browser
 CHROMIUM_PROBLEM = test_services.chromium_available()
@@ -53,8 +54,7 @@ def server(app):
 
 
 def phone_as(browser, app, base, user):
-    serializer = app.session_interface.get_signing_serializer(app)
-    cookie = serializer.dumps({"_user_id": str(user.id), "_fresh": True})
+    cookie = session_cookie_for(app, user)
     context = browser.new_context(**PHONE)
     context.add_cookies([{"name": app.config["SESSION_COOKIE_NAME"], "value": cookie, "url": base}])
     return context

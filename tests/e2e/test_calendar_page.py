@@ -15,6 +15,7 @@ from playwright.sync_api import Browser, expect
 from app.db_types import utcnow
 from app.extensions import db
 from events import services
+from tests.conftest import session_cookie_for
 from tests.e2e.test_sign_in_flow import assert_fits_phone
 from tests.events.test_calendar import check_rfc5545
 
@@ -37,11 +38,10 @@ def test_a_founder_adds_an_event_subscribes_to_the_private_feed_and_replaces_its
     services.register_for_event(event.id, founder, now=utcnow())
     db.session.commit()
 
-    serializer = app.session_interface.get_signing_serializer(app)
     context = browser.new_context(**browser_context_args)
     context.grant_permissions(["clipboard-read", "clipboard-write"], origin=live_server)
     context.add_cookies([{"name": app.config["SESSION_COOKIE_NAME"], "url": live_server,
-                          "value": serializer.dumps({"_user_id": str(founder.id), "_fresh": True})}])
+                          "value": session_cookie_for(app, founder)}])
     page = context.new_page()
 
     # ---- the event page: "add to calendar" gives a real .ics

@@ -14,6 +14,7 @@ from playwright.sync_api import Browser, Page, expect
 
 from app.extensions import db
 from events.models import PitchApplication, PitchSlot
+from tests.conftest import session_cookie_for
 from tests.e2e.test_sign_in_flow import assert_fits_phone
 
 pytestmark = pytest.mark.browser
@@ -23,8 +24,7 @@ SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 def signed_in_phone(browser: Browser, app, live_server: str, user, browser_context_args) -> Page:
     """A phone-sized browser already signed in as `user` (the phone-and-code flow has its own browser tests)."""
-    serializer = app.session_interface.get_signing_serializer(app)
-    cookie = serializer.dumps({"_user_id": str(user.id), "_fresh": True})
+    cookie = session_cookie_for(app, user)
     context = browser.new_context(**browser_context_args)
     context.add_cookies([{"name": app.config["SESSION_COOKIE_NAME"], "value": cookie, "url": live_server}])
     return context.new_page()

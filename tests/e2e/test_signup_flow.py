@@ -13,6 +13,7 @@ from playwright.sync_api import Browser, Page, expect
 
 from app.extensions import db
 from events.models import Registration
+from tests.conftest import session_cookie_for
 from tests.e2e.test_sign_in_flow import assert_fits_phone, code_from_outbox
 
 pytestmark = pytest.mark.browser
@@ -26,8 +27,7 @@ QUESTIONS = [
 
 def signed_in_phone(browser: Browser, app, live_server: str, user, browser_context_args) -> Page:
     """A phone-sized browser already signed in as `user` (the phone-and-code flow is the last test here)."""
-    serializer = app.session_interface.get_signing_serializer(app)
-    cookie = serializer.dumps({"_user_id": str(user.id), "_fresh": True})
+    cookie = session_cookie_for(app, user)
     context = browser.new_context(**browser_context_args)
     context.add_cookies([{"name": app.config["SESSION_COOKIE_NAME"], "value": cookie, "url": live_server}])
     return context.new_page()

@@ -15,6 +15,7 @@ from app.authz import scope_key
 from app.extensions import db
 from events.models import TeamApplication
 from judging.models import Competition
+from tests.conftest import session_cookie_for
 from tests.e2e.test_sign_in_flow import assert_fits_phone
 from tests.events.test_teams import TRACKS
 
@@ -23,8 +24,7 @@ pytestmark = pytest.mark.browser
 
 def signed_in_phone(browser: Browser, app, live_server: str, user, browser_context_args) -> Page:
     """A phone-sized browser already signed in as `user` (the phone-and-code flow has its own browser tests)."""
-    serializer = app.session_interface.get_signing_serializer(app)
-    cookie = serializer.dumps({"_user_id": str(user.id), "_fresh": True})
+    cookie = session_cookie_for(app, user)
     context = browser.new_context(**browser_context_args)
     context.add_cookies([{"name": app.config["SESSION_COOKIE_NAME"], "value": cookie, "url": live_server}])
     return context.new_page()

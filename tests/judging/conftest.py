@@ -94,3 +94,17 @@ def _announcements_finish(app):
     from judging.realtime import wait_until_announced
 
     assert wait_until_announced(10)
+
+
+def invite_path_sent_to(phone: str) -> str:
+    """The invitation link in the last SMS to this phone (the development outbox), as the judge would open it."""
+    import re
+
+    import sqlalchemy as sa
+
+    from app.accounts.models import DevSmsMessage
+
+    message = db.session.scalars(sa.select(DevSmsMessage).where(DevSmsMessage.phone == phone)
+                                 .order_by(DevSmsMessage.id.desc())).first()
+    assert message is not None, f"no SMS sent to {phone}"
+    return re.search(r"(/judging/invite/[A-Za-z0-9_-]+)", message.body).group(1)

@@ -27,13 +27,16 @@ def all_scores(value):
     return {c["key"]: value for c in CRITERIA}
 
 
-def test_a_whole_setup_in_one_call_returns_the_invitation_links(client, organizer, bearer):
+def test_a_whole_setup_in_one_call_sends_the_invitations_to_the_judges_phones_only(client, organizer, bearer):
     response = client.post("/api/v1/competitions/setup", json=setup_payload(), headers=bearer(organizer))
     assert response.status_code == 201, response.get_json()
     body = response.get_json()
     prelim = body["rounds"][0]
     assert prelim["teams"] == 6 and len(prelim["judges"]) == 3
-    assert prelim["judges"][0]["invite_url"].startswith("http://localhost/judging/invite/")
+    invitation = prelim["judges"][0]["invitation"]
+    assert invitation["sent_at"] and invitation["opened_at"] is None
+    text = response.get_data(as_text=True)
+    assert "invite" not in text.replace('"invitation"', "") and "/judging/" not in text
 
 
 def test_a_bad_setup_answers_in_the_callers_language_and_saves_nothing(client, organizer, bearer):

@@ -12,11 +12,13 @@ import time
 import pytest
 import sqlalchemy as sa
 
+from app.accounts.models import User
 from app.db_types import utcnow
 from app.extensions import db
 from judging import services
 from judging.models import Scorecard
 from tests import services as test_services
+from tests.conftest import session_cookie_for
 
 pytestmark = pytest.mark.browser
 CHROMIUM_PROBLEM = test_services.chromium_available()
@@ -50,8 +52,7 @@ def server(app):
 
 
 def signed_in(browser, app, base, user, **context_args):
-    serializer = app.session_interface.get_signing_serializer(app)
-    cookie = serializer.dumps({"_user_id": str(user.id), "_fresh": True})
+    cookie = session_cookie_for(app, user)
     context = browser.new_context(**context_args)
     context.add_cookies([{"name": app.config["SESSION_COOKIE_NAME"], "value": cookie, "url": base}])
     return context
@@ -76,7 +77,10 @@ def test_a_judge_scores_on_the_phone_and_a_score_made_offline_arrives_when_back(
     judge = services.judges_of(final.id)[0]
     context = browser.new_context(**PHONE)
     page = context.new_page()
-    page.goto(f"{server}/judging/invite/{tokens[judge.id]}")
+    from tests.judging.test_invitation_passes import invite_path_sent_to_round
+
+    judge_phone = db.session.get(User, judge.user_id).phone
+    page.goto(server + invite_path_sent_to_round(judge_phone, final))  # the link of the judge's SMS
     page.wait_for_selector("[data-testid=judge-page]")
     assert "0" in page.text_content("[data-testid=progress]") and "3" in page.text_content("[data-testid=progress]")
     assert page.is_hidden("[data-testid=form]")

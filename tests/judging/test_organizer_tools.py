@@ -15,7 +15,7 @@ from app.extensions import db
 from judging import services
 from judging.models import AuditEntry
 from tests.conftest import sign_in
-from tests.judging.conftest import CRITERIA
+from tests.judging.conftest import CRITERIA, invite_path_sent_to
 
 
 @pytest.fixture
@@ -92,10 +92,12 @@ def test_re_sending_an_invitation_makes_a_new_link_and_the_old_one_stops(client,
     old = tokens[judge.id]
     response = client.post(f"/api/v1/rounds/{prelim.id}/judges/{judge.id}/invitation", headers=bearer(organizer))
     assert response.status_code == 201, response.get_json()
-    new_url = response.get_json()["invite_url"]
-    assert "/judging/invite/" in new_url and not new_url.endswith(old)
+    assert "/judging/invite/" not in response.get_data(as_text=True)
+    assert set(response.get_json()) == {"id", "user_id", "is_shadow", "invitation"}
+    new_path = invite_path_sent_to(judge_users(prelim)[0].phone)
+    assert not new_path.endswith(old)
     assert app.test_client().get(f"/judging/invite/{old}").status_code == 404
-    assert app.test_client().get(new_url.replace("http://localhost", "")).status_code == 302
+    assert app.test_client().get(new_path).status_code == 302
     other_round = client.post(f"/api/v1/rounds/{final.id}/judges/{judge.id}/invitation", headers=bearer(organizer))
     assert other_round.status_code == 404 and other_round.get_json()["error"]["code"] == "judge_not_found"
     as_judge = client.post(f"/api/v1/rounds/{prelim.id}/judges/{judge.id}/invitation",

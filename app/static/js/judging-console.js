@@ -77,15 +77,24 @@
       li.setAttribute("data-testid", "judge-" + j.id);
       li.innerHTML = "<span class='name'></span> <span class='small muted'></span> ";
       li.querySelector(".name").textContent = j.name + (j.is_shadow ? " · " + T.shadow : "");
-      li.querySelector(".muted").textContent = j.invitation_used ? T.link_used : T.link_unused;
+      li.querySelector(".muted").textContent = invitationText(j.invitation || {});
+      li.querySelector(".muted").setAttribute("data-testid", "invitation-" + j.id);
       li.appendChild(button(T.resend, "resend-" + j.id, function () {
         request("POST", "/judges/" + j.id + "/invitation").then(function (answer) {
-          if (answer && answer.invite_url) { var out = $("invite-link"); out.hidden = false; out.textContent = answer.invite_url; }
+          // The link went to the judge's phone alone; the organizer sees that it was sent, never the link.
+          if (answer && answer.invitation) { var out = $("invite-status"); out.hidden = false; out.textContent = T.resent; }
           refresh();
         });
       }));
       judges.appendChild(li);
     });
+  }
+  function invitationText(invitation) {
+    // "已发送 · 12/3 10:05 · 已打开" / "未打开": when it was sent and whether it was opened, never the link
+    if (!invitation.sent_at) return T.not_sent;
+    var when = new Date(invitation.sent_at).toLocaleString(document.documentElement.lang || undefined,
+      { month: "numeric", day: "numeric", hour: "2-digit", minute: "2-digit" });
+    return T.sent + " · " + when + " · " + (invitation.opened_at ? T.opened : T.not_opened);
   }
   function escape(text) { var d = document.createElement("div"); d.textContent = text; return d.innerHTML; }
   function request(method, path, body) {
