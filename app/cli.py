@@ -74,6 +74,31 @@ def grant_command(phone, role, event_id, competition_id):
     click.echo(f"granted {role} {scope or '(global)'}", err=True)
 
 
+@users_cli.command("block")
+@click.argument("phone")
+def block_command(phone):
+    """Block an account: its sessions, API tokens and open connections stop working at once."""
+    _set_active(phone, False)
+
+
+@users_cli.command("unblock")
+@click.argument("phone")
+def unblock_command(phone):
+    """Unblock an account (it signs in again; old sessions and tokens that were revoked stay revoked)."""
+    _set_active(phone, True)
+
+
+def _set_active(phone: str, active: bool) -> None:
+    from app.accounts.services import find_user_by_phone, set_account_active
+
+    try:
+        set_account_active(find_user_by_phone(phone), active)
+        db.session.commit()
+    except DomainError as error:
+        _fail(error)
+    click.echo("unblocked" if active else "blocked", err=True)
+
+
 @tokens_cli.command("create")
 @click.argument("phones", nargs=-1, required=True)
 @click.option("--name", default="cli", help="A label for the tokens (e.g. 'scanner gate A').")

@@ -107,6 +107,9 @@ class Config:
         self.TASK_QUEUE_NAME = os.environ.get("TASK_QUEUE_NAME", "beiyang")
         self.START_EMBEDDED_WORKER = _env_bool("START_EMBEDDED_WORKER", self.TASK_QUEUE == "embedded")
         self.SOCKETIO_CHANNEL = os.environ.get("SOCKETIO_CHANNEL", "beiyang-socketio")
+        # Open connections are rechecked at once when someone's access changes (app.realtime); this sweep of every
+        # connection is only the safety net for a change missed while Redis was away. 0: no sweep.
+        self.REALTIME_RECHECK_SECONDS = _env_int("REALTIME_RECHECK_SECONDS", 60)
         self.SMS_PROVIDER = os.environ.get("SMS_PROVIDER", self.SMS_PROVIDER)
         self.SESSION_COOKIE_SECURE = _env_bool("SESSION_COOKIE_SECURE", False)
         self.PROXY_COUNT = _env_int("PROXY_COUNT", 0)
@@ -132,6 +135,7 @@ class TestingConfig(Config):
         super().__init__()
         self.TASK_QUEUE = "immediate"
         self.START_EMBEDDED_WORKER = False
+        self.REALTIME_RECHECK_SECONDS = 0  # tests recheck through access_changed, never on a timer
 
     def default_secret_key(self) -> str:
         return "test-secret-key-not-for-production"

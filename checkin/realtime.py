@@ -15,13 +15,13 @@ import threading
 import time
 
 from flask import Flask, current_app
-from flask_login import current_user
-from flask_socketio import emit, join_room, leave_room
+from flask_socketio import emit
 from sqlalchemy import event as sa_event
 from sqlalchemy.orm import Session
 
 from app.errors import DomainError
 from app.extensions import db, socketio
+from app.realtime import join_authorised, leave
 from events.realtime import event_id_from
 
 log = logging.getLogger(__name__)
@@ -37,26 +37,34 @@ def checkin_room(event_id: int) -> str:
     return f"event:{int(event_id)}:checkin"
 
 
+def may_hear_counters(user, event_id: int):
+    """Who may be in an event's door room: its stewards, supervisors and organizers (checked at the join, and again
+    whenever their access changes, app.realtime). Returns the event."""
+    from checkin import services
+
+    event = services.event_of(event_id)
+    services.door_role(user, event)
+    return event
+
+
 def on_join(data=None):
     """Join the door room of one event. Acknowledged with {"ok": true, "room", "counters"} or {"ok": false, "code",
     "message"} (also sent as an "error" event)."""
     from checkin import services
 
     try:
-        event = services.event_of(event_id_from(data))
-        services.door_role(current_user, event)
+        event_id = event_id_from(data)
+        event = join_authorised(checkin_room(event_id), may_hear_counters, event_id)
     except DomainError as error:
         payload = {"code": error.code, "message": str(error.message)}
         emit("error", payload)
         return {"ok": False, **payload}
-    room = checkin_room(event.id)
-    join_room(room)
-    return {"ok": True, "room": room, "counters": services.counters(event.id)}
+    return {"ok": True, "room": checkin_room(event.id), "counters": services.counters(event.id)}
 
 
 def on_leave(data=None):
     try:
-        leave_room(checkin_room(event_id_from(data)))
+        leave(checkin_room(event_id_from(data)))
     except DomainError:
         pass
     return {"ok": True}

@@ -20,13 +20,13 @@ import threading
 
 import sqlalchemy as sa
 from flask import Flask
-from flask_login import current_user
-from flask_socketio import emit, join_room, leave_room
+from flask_socketio import emit
 from sqlalchemy import event as sa_event
 from sqlalchemy.orm import Session
 
 from app.errors import DomainError, NotFound
 from app.extensions import db, socketio
+from app.realtime import join_authorised, leave
 from events import signals
 from events.models import REGISTRATION_STATUSES, Event, Registration
 
@@ -67,26 +67,30 @@ def event_id_from(data) -> int:
     return event_id
 
 
+def may_hear_registrations(user, event_id: int) -> Event:
+    """Who may be in an event's organizers' room: its organizers (checked at the join, and again whenever their
+    access changes, app.realtime)."""
+    from events import services
+
+    return services.organized_event(event_id, user)
+
+
 def on_join(data=None):
     """Join the organizers' room of one event. The acknowledgement says whether it worked: {"ok": true, "room",
     "counts"} or {"ok": false, "code", "message"} (also sent as an "error" event, as every refused handler does)."""
-    from events import services
-
     try:
-        event = services.get_event(event_id_from(data), include_drafts=True)
-        services.authorize_organizer(current_user, event)
+        event_id = event_id_from(data)
+        event = join_authorised(organizers_room(event_id), may_hear_registrations, event_id)
     except DomainError as error:
         payload = {"code": error.code, "message": str(error.message)}
         emit("error", payload)
         return {"ok": False, **payload}
-    room = organizers_room(event.id)
-    join_room(room)
-    return {"ok": True, "room": room, "event_id": event.id, **_snapshot(event.id)}
+    return {"ok": True, "room": organizers_room(event.id), "event_id": event.id, **_snapshot(event.id)}
 
 
 def on_leave(data=None):
     try:
-        leave_room(organizers_room(event_id_from(data)))
+        leave(organizers_room(event_id_from(data)))
     except DomainError:
         pass
     return {"ok": True}

@@ -23,13 +23,13 @@ from contextlib import contextmanager
 
 from flask import Flask, current_app
 from flask_babel import lazy_gettext as _l
-from flask_login import current_user
-from flask_socketio import emit, join_room, leave_room
+from flask_socketio import emit
 from sqlalchemy import event as sa_event
 from sqlalchemy.orm import Session
 
 from app.errors import DomainError, Forbidden, NotFound
 from app.extensions import db, socketio
+from app.realtime import join_authorised, leave
 
 log = logging.getLogger(__name__)
 
@@ -69,15 +69,12 @@ def leaderboard_room(round_id: int) -> str:
 
 # ---- joining --------------------------------------------------------------------------------------------------------
 
-def _round_from(data):
-    from judging import services
-
+def _round_id_from(data) -> int:
     value = data.get("round_id") if isinstance(data, dict) else data
     try:
-        round_id = int(value)
+        return int(value)
     except (TypeError, ValueError):
         raise NotFound("round_not_found", "round_id") from None
-    return services.get_round(round_id)
 
 
 def _refused(error: DomainError) -> dict:
@@ -86,53 +83,79 @@ def _refused(error: DomainError) -> dict:
     return {"ok": False, **payload}
 
 
+# Who may be in each room: checked at the join, and again whenever the person's access changes (app.realtime), by
+# the same function. Each returns the round.
+
+def may_watch_stage(user, round_id: int, passes: tuple[str, ...] = ()):
+    """The round's judges (signed in, or holding a live judge pass of its competition on this device: `passes`,
+    the device's pass tokens when it joined) and its organizers."""
+    from app.db_types import utcnow
+    from judging import services
+
+    round_ = services.get_round(round_id)
+    if not (user.is_authenticated and services.is_organizer(user, round_)):
+        services.require_judge(round_, services.judging_actor(round_, user, list(passes), now=utcnow()))
+    return round_
+
+
+def may_watch_console(user, round_id: int):
+    """The organizers of the round's competition."""
+    from judging import services
+
+    round_ = services.get_round(round_id)
+    services.authorize_organizer(user, round_)
+    return round_
+
+
+def may_watch_leaderboard(user, round_id: int):
+    """Anyone signed in, except the round's judges (they must not see others' scores); organizers always."""
+    from app.authz import authorize
+    from judging import services
+
+    round_ = services.get_round(round_id)
+    authorize(user, "resident")
+    if services.judge_of(round_.id, user) and not services.is_organizer(user, round_):
+        raise Forbidden("judges_no_leaderboard", _l("Judges do not see the leaderboard during the round."))
+    return round_
+
+
 def on_join_judges(data=None):
     """Judges of the round (signed in, or with the judge pass of this device) and its organizers.
     Ack: {"ok": true, "room", "stage"}."""
     from app.accounts.auth import device_passes
     from app.db_types import utcnow
-    from judging import services
 
     try:
-        round_ = _round_from(data)
-        if not services.is_organizer(current_user, round_):
-            services.require_judge(round_, services.judging_actor(round_, current_user, device_passes(),
-                                                                  now=utcnow()))
+        round_id = _round_id_from(data)
+        round_ = join_authorised(judges_room(round_id), may_watch_stage, round_id, tuple(device_passes()))
     except DomainError as error:
         return _refused(error)
-    join_room(judges_room(round_.id))
     return {"ok": True, "room": judges_room(round_.id), "stage": stage_payload(round_, now=utcnow())}
 
 
 def on_join_console(data=None):
     """Organizers of the round's competition. Ack: {"ok": true, "room", "console"}."""
     from app.db_types import utcnow
-    from judging import services
 
     try:
-        round_ = _round_from(data)
-        services.authorize_organizer(current_user, round_)
+        round_id = _round_id_from(data)
+        round_ = join_authorised(console_room(round_id), may_watch_console, round_id)
     except DomainError as error:
         return _refused(error)
-    join_room(console_room(round_.id))
     return {"ok": True, "room": console_room(round_.id), "console": console_payload(round_, now=utcnow())}
 
 
 def on_join_leaderboard(data=None):
     """Anyone signed in, except the round's judges (they must not see others' scores); organizers always.
     Ack: {"ok": true, "room", "leaderboard"} (the audience's view)."""
-    from app.authz import authorize
     from app.db_types import utcnow
     from judging import services
 
     try:
-        round_ = _round_from(data)
-        authorize(current_user, "resident")
-        if services.judge_of(round_.id, current_user) and not services.is_organizer(current_user, round_):
-            raise Forbidden("judges_no_leaderboard", _l("Judges do not see the leaderboard during the round."))
+        round_id = _round_id_from(data)
+        round_ = join_authorised(leaderboard_room(round_id), may_watch_leaderboard, round_id)
     except DomainError as error:
         return _refused(error)
-    join_room(leaderboard_room(round_.id))
     return {"ok": True, "room": leaderboard_room(round_.id),
             "leaderboard": services.leaderboard(round_.id, None, now=utcnow())}
 
@@ -144,7 +167,7 @@ def on_leave(data=None):
     except (TypeError, ValueError):
         return {"ok": True}
     for room in (judges_room(round_id), console_room(round_id), leaderboard_room(round_id)):
-        leave_room(room)
+        leave(room)
     return {"ok": True}
 
 

@@ -34,6 +34,7 @@ from flask_babel import lazy_gettext as _l
 
 from app.accounts.models import User
 from app.accounts.phones import normalise_phone
+from app.accounts.signals import access_changed
 from app.errors import DomainError, Forbidden, NotFound
 from app.extensions import db, dialect_insert
 from events import teams as team_services
@@ -379,6 +380,8 @@ def add_judge(round_id: int, organizer, *, phone: str, name: str = "", shadow: b
     token = _new_invitation(judge, now=now)
     db.session.flush()
     _send_invitation_sms(user, round_, token, is_shadow=judge.is_shadow)
+    # A judge may no longer watch the round's live leaderboard: open connections follow (judging.realtime).
+    access_changed.send(None, user_id=user.id)
     _audit(round_.id, organizer, "judge_invited", now=now, judge_id=judge.id, shadow=judge.is_shadow)
     signals.judge_invited.send(None, competition_id=round_.competition_id, round_id=round_.id, judge_id=judge.id,
                                user_id=user.id, invite_path=invite_path(token), expires_at=judge.invite_expires_at,

@@ -68,8 +68,17 @@ def app(app_config):
     with app.app_context():
         yield app
         db.session.remove()
+        _rechecks_finish()
         empty_all_tables()
         db.engine.dispose()
+
+
+def _rechecks_finish() -> None:
+    """Open connections are rechecked in a background thread after an access change; let them finish before the
+    tables are emptied (a TRUNCATE racing a reader deadlocks on PostgreSQL)."""
+    from app.realtime import wait_until_rechecked
+
+    assert wait_until_rechecked(10)
 
 
 def empty_all_tables() -> None:
@@ -184,3 +193,25 @@ def last_sms_code(phone: str) -> str:
     ).first()
     assert message is not None, f"no SMS sent to {phone}"
     return re.search(r"(\d{6})", message.body).group(1)
+
+
+# ---- Socket.IO ---------------------------------------------------------------------------------------------------
+
+def socket_rooms(sio) -> set[str]:
+    """The rooms a Socket.IO test client's connection is in, as the server sees them (empty once disconnected)."""
+    from app.extensions import socketio
+
+    sid = socketio.server.manager.sid_from_eio_sid(sio.eio_sid, "/")
+    return set(socketio.server.rooms(sid, namespace="/")) if sid else set()
+
+
+def eventually(predicate, timeout: float = 5.0) -> bool:
+    """True as soon as predicate() is (polled), False if it is still not after `timeout` seconds."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.01)
+    return True

@@ -30,6 +30,7 @@ from app.accounts.models import (
     User,
 )
 from app.accounts.phones import normalise_phone
+from app.accounts.signals import access_changed
 from app.db_types import utcnow
 from app.errors import DomainError, Unauthorized
 from app.extensions import db
@@ -214,7 +215,25 @@ def grant_role(user: User, role: str, scope: str = GLOBAL_SCOPE) -> RoleGrant:
 
 
 def revoke_role(user: User, role: str, scope: str = GLOBAL_SCOPE) -> None:
-    user.roles[:] = [g for g in user.roles if not (g.role == role and g.scope == scope)]
+    """Take a role away; the person's open connections leave the rooms it let them into (access_changed)."""
+    kept = [g for g in user.roles if not (g.role == role and g.scope == scope)]
+    if len(kept) != len(user.roles):
+        user.roles[:] = kept
+        _access_changed(user.id)
+
+
+def set_account_active(user: User, active: bool) -> None:
+    """Block (False) or unblock (True) an account. A blocked account signs in nowhere: its cookies, tokens and open
+    Socket.IO connections stop working at once (every check reads is_active_account; access_changed)."""
+    if user.is_active_account != bool(active):
+        user.is_active_account = bool(active)
+        _access_changed(user.id)
+
+
+def _access_changed(user_id: int | None) -> None:
+    """Sent inside the caller's transaction; receivers act after COMMIT (app.accounts.signals)."""
+    if user_id is not None:
+        access_changed.send(None, user_id=user_id)
 
 
 def create_users(phones: list[str], *, name: str = "", role: str | None = None, now: datetime) -> list[User]:
@@ -308,14 +327,28 @@ def _token_lookup():
 def user_for_api_token(token: str, *, now: datetime) -> tuple[User, bool]:
     """The active user behind a bearer token (or invalid_token), and whether this use was recorded (then the caller
     commits it). One query on the hot path."""
+    user, _token_id, recorded = user_and_token_id_for_api_token(token, now=now)
+    return user, recorded
+
+
+def user_and_token_id_for_api_token(token: str, *, now: datetime) -> tuple[User, int, bool]:
+    """user_for_api_token, with the token's id (a Socket.IO connection remembers it, to be checked again later with
+    user_for_api_token_id)."""
     rows = db.session.execute(_token_lookup(), {"hashes": [_token_hash(token or "")]}).unique().all()
     row = rows[0] if rows else None
     if row is None or not row.User.is_active:
         raise Unauthorized("invalid_token", _l("This API token is unknown or revoked."))
     if row.last_used_at is None or now - row.last_used_at > TOKEN_USE_RECORDED_EVERY:
         _touch_token(row.id, now)
-        return row.User, True
-    return row.User, False
+        return row.User, row.id, True
+    return row.User, row.id, False
+
+
+def user_for_api_token_id(token_id: int) -> User | None:
+    """The active user of the API token with this id, if the token is still valid (not revoked), else None."""
+    user = db.session.scalars(sa.select(User).join(ApiToken, ApiToken.user_id == User.id)
+                              .where(ApiToken.id == token_id, ApiToken.revoked_at.is_(None))).first()
+    return user if user is not None and user.is_active else None
 
 
 def users_for_api_tokens(tokens: list[str], *, now: datetime) -> dict[str, User]:
@@ -339,17 +372,25 @@ def _touch_token(token_ids: int | list[int], now: datetime) -> None:
 
 
 def revoke_api_token(token: str, *, now: datetime) -> None:
-    db.session.execute(
+    """Revoke one bearer token; connections opened with it are closed (access_changed)."""
+    user_ids = db.session.scalars(
         sa.update(ApiToken)
         .where(ApiToken.token_hash == _token_hash(token), ApiToken.revoked_at.is_(None))
         .values(revoked_at=now)
-    )
+        .returning(ApiToken.user_id)
+    ).all()
+    for user_id in set(user_ids):
+        _access_changed(user_id)
 
 
 def revoke_all_api_tokens(user: User, *, now: datetime) -> int:
-    return db.session.execute(
+    """Revoke every bearer token of a person; connections opened with them are closed (access_changed)."""
+    count = db.session.execute(
         sa.update(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None)).values(revoked_at=now)
     ).rowcount
+    if count:
+        _access_changed(user.id)
+    return count
 
 
 # ---- sessions: one row per sign-in (and per judge pass) --------------------------------------------------------
@@ -420,11 +461,22 @@ def live_pass_origins(tokens: list[str], *, now: datetime) -> set[str]:
                                             sa.or_(AuthSession.expires_at.is_(None), AuthSession.expires_at > now))))
 
 
+def live_pass_user_ids(tokens, *, now: datetime) -> set[int]:
+    """The people whose live passes (any scope but a full sign-in) are among these tokens (a device's), active
+    accounts only."""
+    tokens = [t for t in tokens or () if isinstance(t, str) and 20 <= len(t) <= 100][:10]
+    if not tokens:
+        return set()
+    return set(db.session.scalars(
+        sa.select(AuthSession.user_id).join(User, User.id == AuthSession.user_id)
+        .where(AuthSession.token_hash.in_([_token_hash(t) for t in tokens]), AuthSession.scope != SESSION_SCOPE_ACCOUNT,
+               AuthSession.ended_at.is_(None), User.is_active_account.is_(True),
+               sa.or_(AuthSession.expires_at.is_(None), AuthSession.expires_at > now))))
+
+
 def end_sessions(tokens: list[str], *, now: datetime) -> set[int]:
     """Sign out on one device: its sign-in and its passes end, for every copy of its cookies. Returns the user ids
     whose access changed (access_changed is sent for each). The caller commits."""
-    from app.accounts.signals import access_changed
-
     hashes = [_token_hash(t) for t in tokens if isinstance(t, str) and t]
     if not hashes:
         return set()
@@ -434,32 +486,28 @@ def end_sessions(tokens: list[str], *, now: datetime) -> set[int]:
                                                     AuthSession.ended_at.is_(None)).values(ended_at=now)
                        .execution_options(synchronize_session=False))
     for user_id in user_ids:
-        access_changed.send(None, user_id=user_id)
+        _access_changed(user_id)
     return user_ids
 
 
 def end_sessions_of_origin(origin: str, *, now: datetime) -> int:
     """End the passes an invitation made (a new invitation replaces it). The caller commits."""
-    from app.accounts.signals import access_changed
-
     user_ids = set(db.session.scalars(sa.select(AuthSession.user_id).where(AuthSession.origin == origin,
                                                                            AuthSession.ended_at.is_(None))))
     ended = db.session.execute(sa.update(AuthSession).where(AuthSession.origin == origin,
                                                             AuthSession.ended_at.is_(None)).values(ended_at=now)
                                .execution_options(synchronize_session=False)).rowcount
     for user_id in user_ids:
-        access_changed.send(None, user_id=user_id)
+        _access_changed(user_id)
     return ended
 
 
 def sign_out_everywhere(user: User, *, now: datetime) -> int:
     """End every sign-in and judge pass of this person and revoke every API token: every device, cookie copy and
     API client asks again. Returns how many sessions ended. The caller commits."""
-    from app.accounts.signals import access_changed
-
     ended = db.session.execute(sa.update(AuthSession).where(AuthSession.user_id == user.id,
                                                             AuthSession.ended_at.is_(None)).values(ended_at=now)
                                .execution_options(synchronize_session=False)).rowcount
     revoke_all_api_tokens(user, now=now)
-    access_changed.send(None, user_id=user.id)
+    _access_changed(user.id)
     return ended

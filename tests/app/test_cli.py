@@ -86,3 +86,14 @@ def test_seed_demo_loads_the_town_once(runner):
     assert kinds == ["competition", "roadshow", "salon", "salon"]
     competition = db.session.scalars(sa.select(Competition)).one()
     assert [r.kind for r in competition.rounds] == ["preliminary", "semifinal", "final"]
+
+
+def test_users_block_stops_the_accounts_tokens_and_unblock_lets_it_back(runner, client):
+    runner.invoke(args=["users", "create", "13812345678"])
+    token = runner.invoke(args=["tokens", "create", "13812345678"]).stdout.strip()
+    result = runner.invoke(args=["users", "block", "13812345678"])
+    assert result.exit_code == 0, result.output
+    assert client.get("/api/v1/me", headers={"Authorization": f"Bearer {token}"}).status_code == 401
+    assert runner.invoke(args=["users", "unblock", "+8613812345678"]).exit_code == 0
+    assert client.get("/api/v1/me", headers={"Authorization": f"Bearer {token}"}).status_code == 200
+    assert runner.invoke(args=["users", "block", "13999999999"]).exit_code == 1

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import contextvars
 
-from app.extensions import socketio
-from tests.conftest import sign_in
+from app.extensions import db, socketio
+from tests.conftest import eventually, sign_in, socket_rooms
 
 
 def connect(app, user):
@@ -54,3 +54,33 @@ def test_people_without_a_door_role_cannot_join(app, door_event, create_resident
     ack = join(outsider, event.id)
     assert ack["ok"] is False and ack["code"] == "forbidden"
     assert join(outsider, "abc")["code"] == "event_not_found"
+
+
+def test_an_organizer_whose_role_is_removed_leaves_the_door_and_registration_rooms(
+        app, door_event, confirmed, token_of, steward, scan, create_resident):
+    from app.accounts.services import revoke_role
+
+    event = door_event()
+    ticket = token_of(confirmed(event))
+    organizer = create_resident(name="前组织者", roles=[("organizer", f"event:{event.id}")])
+    gate = steward(event)
+    organizer_sio, gate_sio = connect(app, organizer), connect(app, gate)
+    assert join(organizer_sio, event.id)["ok"] and join(gate_sio, event.id)["ok"]
+    assert contextvars.Context().run(organizer_sio.emit, "join_event_organizers", {"event_id": event.id},
+                                     callback=True)["ok"]
+    door, registrations = f"event:{event.id}:checkin", f"event:{event.id}:organizers"
+    assert {door, registrations} <= socket_rooms(organizer_sio)
+    organizer_sio.get_received()
+
+    revoke_role(organizer, "organizer", f"event:{event.id}")
+    db.session.commit()
+    assert eventually(lambda: not {door, registrations} & socket_rooms(organizer_sio)), socket_rooms(organizer_sio)
+    assert f"user:{organizer.id}" in socket_rooms(organizer_sio) and door in socket_rooms(gate_sio)
+    left = sorted(e["args"][0]["room"] for e in organizer_sio.get_received() if e["name"] == "room_left")
+    assert left == sorted([door, registrations])
+
+    scan.as_(gate)
+    scan(event, ticket, gate="A")
+    assert [c["admitted"] for c in counters_received(gate_sio)] == [1]
+    assert counters_received(organizer_sio) == []
+    assert join(organizer_sio, event.id)["code"] == "forbidden"

@@ -354,3 +354,46 @@ def test_a_separate_worker_sends_the_code_a_server_queued(deployment, tmp_path):
                 worker.wait(timeout=10)
             except subprocess.TimeoutExpired:
                 os.killpg(worker.pid, signal.SIGKILL)
+
+
+def test_revoking_on_one_server_closes_the_connection_on_the_other(deployment):
+    """Trust: a token revoked through server A closes the connection it opened on server B, and blocking an account
+    from the command line (a third process, with no socket of its own) closes its connection on server A; within
+    5 s, and nobody else's."""
+    import requests
+
+    server_a, server_b = deployment.servers
+    user_token, other_token = deployment.tokens[PHONE], deployment.tokens[OTHER_PHONE]
+    on_b, other_on_a = Listener(server_b, user_token), Listener(server_a, other_token)
+    closed = {name: threading.Event() for name in ("on_b", "other_on_a")}
+    on_b.client.on("disconnect", lambda *args: closed["on_b"].set())
+    other_on_a.client.on("disconnect", lambda *args: closed["other_on_a"].set())
+    try:
+        on_b.connect()
+        other_on_a.connect()
+        assert on_b.arrived["welcome"].wait(EVENT_TIMEOUT) and other_on_a.arrived["welcome"].wait(EVENT_TIMEOUT)
+        access_channel = deployment.channel + ":access"
+        subscribers = wait_for_subscribers(access_channel, 2)
+        assert subscribers >= 2, f"{subscribers} server(s) subscribed to {access_channel}, expected 2"
+
+        sent = time.perf_counter()
+        response = requests.delete(server_a.url + "/api/v1/auth/tokens/current",
+                                   headers={"Authorization": f"Bearer {user_token}"}, timeout=10)
+        assert response.status_code == 204, response.text
+        assert closed["on_b"].wait(EVENT_TIMEOUT), (
+            f"the revoked token's connection on B stayed open for {EVENT_TIMEOUT:.0f} s\n"
+            f"--- A:\n{server_a.output()}\n--- B:\n{server_b.output()}")
+        revoked_after = time.perf_counter() - sent
+        assert not closed["other_on_a"].is_set() and other_on_a.client.connected
+
+        flask(deployment.env, "users", "block", OTHER_PHONE)  # committed before the command returns
+        sent = time.perf_counter()
+        assert closed["other_on_a"].wait(EVENT_TIMEOUT), (
+            f"the blocked account's connection on A stayed open for {EVENT_TIMEOUT:.0f} s\n"
+            f"--- A:\n{server_a.output()}\n--- B:\n{server_b.output()}")
+        blocked_after = time.perf_counter() - sent
+        print(f"\n[two servers] token revoked on A closed its connection on B after {revoked_after * 1000:.0f} ms; "
+              f"the connection on A was closed {blocked_after * 1000:.0f} ms after `flask users block` returned")
+    finally:
+        on_b.disconnect()
+        other_on_a.disconnect()

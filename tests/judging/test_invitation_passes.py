@@ -190,6 +190,21 @@ def test_a_new_invitation_ends_the_old_link_and_the_passes_it_gave(app, client, 
     assert client.get(f"/api/v1/rounds/{prelim.id}/judge").status_code == 200
 
 
+def test_a_new_invitation_closes_the_old_passs_open_connection(app, client, make_competition, judge_users,
+                                                               organizer):
+    from tests.conftest import eventually
+
+    _, prelim, _, _ = make_competition()
+    judge = judge_users(prelim)[0]
+    open_invitation(client, invite_path_sent_to_round(judge.phone, prelim))
+    sio = contextvars.Context().run(socketio.test_client, app, flask_test_client=client)
+    ack = contextvars.Context().run(sio.emit, "join_round_judges", {"round_id": prelim.id}, callback=True)
+    assert ack["ok"] is True
+    services.reissue_invitation(services.judge_of(prelim.id, judge).id, organizer, now=utcnow())
+    db.session.commit()
+    assert eventually(lambda: not sio.is_connected()), "the old pass's connection still hears the stage"
+
+
 def test_an_invitation_expires(app, client, make_competition, judge_users):
     _, prelim, _, _ = make_competition()
     judge = services.judges_of(prelim.id)[0]

@@ -10,7 +10,7 @@ from app.db_types import utcnow
 from app.extensions import db, socketio
 from judging import services
 from judging.realtime import wait_until_announced
-from tests.conftest import sign_in
+from tests.conftest import eventually, sign_in, socket_rooms
 
 
 def connect(app, user):
@@ -138,3 +138,30 @@ def test_judges_and_strangers_cannot_open_organizer_pages(client, make_competiti
         for page in ("console", "fairness", "print", "results.xlsx", "screen"):
             assert client.get(f"/judging/rounds/{prelim.id}/{page}").status_code == 403 or page == "screen" and \
                 who.name != "评委1", (page, who.name)
+
+
+def test_someone_invited_as_a_judge_leaves_the_leaderboard_and_hears_no_more_scores(
+        app, make_competition, organizer, judge_users, score, create_resident):
+    final = live_final(make_competition, organizer)
+    judge = judge_users(final)[0]
+    newcomer, audience = create_resident(name="新评委"), create_resident(name="观众")
+    newcomer_sio, audience_sio = connect(app, newcomer), connect(app, audience)
+    for sio in (newcomer_sio, audience_sio):
+        assert emit(sio, "join_round_leaderboard", {"round_id": final.id})["ok"]
+        sio.get_received()
+    board = f"round:{final.id}:leaderboard"
+
+    services.add_judge(final.id, organizer, phone=newcomer.phone, now=utcnow())
+    db.session.commit()
+    assert eventually(lambda: board not in socket_rooms(newcomer_sio)), "the new judge still watches the leaderboard"
+    assert [e["args"][0] for e in newcomer_sio.get_received() if e["name"] == "room_left"] == [
+        {"room": board, "code": "access_changed"}]
+    assert board in socket_rooms(audience_sio) and newcomer_sio.is_connected()
+
+    team = services.teams_of(final.id)[0]
+    services.set_stage(final.id, organizer, round_team_id=team.id, phase="pitch", now=utcnow())
+    db.session.commit()
+    score(final, judge, team, 8)
+    assert received(audience_sio, "leaderboard")[-1]["rows"][0]["score"] == 80
+    assert received(newcomer_sio, "leaderboard") == []
+    assert emit(newcomer_sio, "join_round_leaderboard", {"round_id": final.id})["code"] == "judges_no_leaderboard"
