@@ -48,6 +48,9 @@ def on_connect(auth=None):
 
 def on_error(error):
     """Handlers raise the same DomainErrors as views; the client gets the same code and message."""
+    from app.errors import rollback_quietly
+
+    rollback_quietly()
     if isinstance(error, DomainError):
         emit("error", {"code": error.code, "message": str(error.message)})
         return

@@ -30,6 +30,7 @@ from sqlalchemy.orm import Session
 
 from app.errors import DomainError, Forbidden, NotFound
 from app.extensions import db, socketio
+from app.inputs import parse_id
 
 log = logging.getLogger(__name__)
 
@@ -74,8 +75,8 @@ def _round_from(data):
 
     value = data.get("round_id") if isinstance(data, dict) else data
     try:
-        round_id = int(value)
-    except (TypeError, ValueError):
+        round_id = parse_id(value)  # a positive int within the database's range (app.inputs)
+    except ValueError:
         raise NotFound("round_not_found", "round_id") from None
     return services.get_round(round_id)
 
@@ -137,8 +138,8 @@ def on_join_leaderboard(data=None):
 def on_leave(data=None):
     value = data.get("round_id") if isinstance(data, dict) else data
     try:
-        round_id = int(value)
-    except (TypeError, ValueError):
+        round_id = parse_id(value)
+    except ValueError:
         return {"ok": True}
     for room in (judges_room(round_id), console_room(round_id), leaderboard_room(round_id)):
         leave_room(room)
