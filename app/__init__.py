@@ -17,12 +17,15 @@ def create_app(config: Config | type[Config] | None = None) -> Flask:
         config = config()
 
     app = Flask(__name__, instance_relative_config=False)
+    from app.inputs import IdConverter
+
+    app.url_map.converters["int"] = IdConverter  # before any route: every <int:id> is bounded (app.inputs)
     app.config.from_object(config)
     app.instance_path = str(_instance_path())
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
 
-    from app import api, errors, extensions_setup, i18n, layout, realtime, tasks
+    from app import api, errors, extensions_setup, i18n, inputs, layout, realtime, tasks
     from app.accounts import tasks as account_tasks  # noqa: F401  (a separate worker must know every task)
     from app.accounts import views as account_views
     from app.cli import register_cli
@@ -30,6 +33,7 @@ def create_app(config: Config | type[Config] | None = None) -> Flask:
     _trust_proxy(app)
     extensions_setup.init_app(app)
     errors.init_app(app)
+    inputs.init_app(app)
     i18n.init_app(app)
     tasks.init_app(app)
     layout.init_app(app)

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import json
+
 from flask import Flask
 from flask_smorest import Api as SmorestApi
 from flask_smorest import Blueprint
+from webargs.flaskparser import FlaskParser
 
 from app.extensions import csrf
 
@@ -35,7 +38,19 @@ ERROR_SCHEMA = {
 }
 
 
+class ArgumentsParser(FlaskParser):
+    """webargs' parser, where a body too deep for Python's JSON parser is invalid JSON (400), not a RecursionError."""
+
+    def _raw_load_json(self, req):
+        try:
+            return super()._raw_load_json(req)
+        except RecursionError:
+            raise json.JSONDecodeError("nested too deeply", "[", 0) from None  # a doc: "" would mean "no body"
+
+
 class ApiBlueprint(Blueprint):
+    ARGUMENTS_PARSER = ArgumentsParser()
+
     def arguments(self, schema, *args, **kwargs):
         """flask-smorest's, with a schema class made an instance once: webargs would build one per request (a deep
         copy of every field, as much as a cheap request costs)."""

@@ -61,7 +61,20 @@ def wants_json() -> bool:
     return best == "application/json" and request.accept_mimetypes[best] > request.accept_mimetypes["text/html"]
 
 
+def rollback_quietly() -> None:
+    """Before answering an error: whatever the request wrote is abandoned, and a session broken by a failed flush or
+    commit (PendingRollbackError on any further use) is usable again for rendering the answer (the signed-in user,
+    their language)."""
+    from app.extensions import db
+
+    try:
+        db.session.rollback()
+    except Exception:  # the connection itself is gone: rendering does not need it
+        log.warning("rollback before an error answer failed", exc_info=True)
+
+
 def error_response(code: str, message, status: int, details: dict | None = None, headers: dict | None = None):
+    rollback_quietly()
     if wants_json():
         body: dict = {"error": {"code": code, "message": str(message)}}
         if details:
@@ -131,9 +144,21 @@ def _flatten_validation(messages: dict) -> dict:
     return flat
 
 
+def unstorable_input(error: Exception) -> bool:
+    """The database refused a value as such (a number beyond its column, NUL in text): input that slipped past the
+    validators (app.inputs). The answer is 422, not 500; it is logged so the validator can be added."""
+    import sqlalchemy as sa
+
+    return isinstance(error, OverflowError | sa.exc.DataError)
+
+
 def _handle_unexpected(error: Exception):
     if isinstance(error, HTTPException):
         return _handle_http_exception(error)
+    if unstorable_input(error):
+        log.warning("input refused by the database on %s %s: %s", request.method, request.path, error)
+        code, message = HTTP_MESSAGES[422]
+        return error_response(code, message, 422)
     log.exception("unhandled error on %s %s", request.method, request.path)
     code, message = HTTP_MESSAGES[500]
     return error_response(code, message, 500)

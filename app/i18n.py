@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Flask, current_app, has_request_context, request, session
 from flask_login import current_user
+from sqlalchemy.exc import SQLAlchemyError
 
 from app.extensions import babel
 
@@ -21,14 +22,21 @@ def select_locale() -> str:
     Outside a request (CLI, tasks) the default applies; tasks pick a person's language with force_locale."""
     if not has_request_context():
         return current_app.config["BABEL_DEFAULT_LOCALE"]
-    for candidate in (request.args.get("lang"),
-                      getattr(current_user, "locale", None) if current_user and current_user.is_authenticated else None,
-                      session.get(SESSION_KEY)):
+    for candidate in (request.args.get("lang"), _signed_in_locale(), session.get(SESSION_KEY)):
         locale = normalise_locale(candidate)
         if locale:
             return locale
     best = request.accept_languages.best_match(["zh-CN", "zh", "en"])
     return normalise_locale(best) or current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+def _signed_in_locale() -> str | None:
+    """The signed-in person's choice, if it can be read. Picking the language never fails: an error page rendered
+    while the database session is broken (a failed commit) or the database is down falls back to the browser's."""
+    try:
+        return getattr(current_user, "locale", None) if current_user and current_user.is_authenticated else None
+    except SQLAlchemyError:
+        return None
 
 
 def init_app(app: Flask) -> None:

@@ -165,6 +165,9 @@ def _judge_pass_holder() -> tuple[int, tuple[str, ...]] | None:
 
 def on_error(error):
     """Handlers raise the same DomainErrors as views; the client gets the same code and message."""
+    from app.errors import rollback_quietly
+
+    rollback_quietly()
     if isinstance(error, DomainError):
         emit("error", {"code": error.code, "message": str(error.message)})
         return

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from flask import Response, url_for
 from flask_login import current_user
-from marshmallow import Schema, fields, validate
+from marshmallow import fields, validate
 
 from app.accounts.auth import checks_bearer_token, decided_with_bearer
 from app.api import api_blueprint
 from app.authz import login_required
 from app.db_types import utcnow
 from app.extensions import db
+from app.schemas import Id, Schema
 from checkin import services
 
 blp = api_blueprint("checkin_api", __name__, "",
@@ -23,8 +24,8 @@ PRIVATE_NO_CACHE = "private, no-cache"
 
 
 class TicketSchema(Schema):
-    registration_id = fields.Integer()
-    event_id = fields.Integer()
+    registration_id = Id()
+    event_id = Id()
     version = fields.Integer(metadata={"description": "raised when the ticket is re-issued or cancelled"})
     token = fields.String(metadata={"description": "what the QR code carries: base64url, 103 characters"})
     qr_svg_url = fields.String()
@@ -107,7 +108,7 @@ class CheckinRequestSchema(Schema):
 
 
 class AttendeeSchema(Schema):
-    registration_id = fields.Integer()
+    registration_id = Id()
     name = fields.String()
     phone = fields.String(metadata={"description": "masked: 138****5678"})
     ticket_type = fields.String(metadata={"description": "standard | walk_in"})
@@ -128,7 +129,7 @@ class CheckinResultSchema(Schema):
 
 
 class ManualAdmissionSchema(Schema):
-    registration_id = fields.Integer(required=True)
+    registration_id = Id(required=True)
     gate = fields.String(required=True, validate=validate.Length(min=1, max=services.MAX_GATE))
     scan_id = fields.String(required=True, validate=validate.Regexp(r"^[A-Za-z0-9._:-]{1,64}\Z"),
                             metadata={"description": SCAN_ID_DESCRIPTION})
@@ -201,12 +202,19 @@ class DoorSettingsSchema(Schema):
                                           metadata={"description": "the doors open this long before the start"})
 
 
+class DoorSettingsStateSchema(DoorSettingsSchema):
+    """As saved. The demo town opens its doors days ahead (so its tickets scan today), beyond what may be set here."""
+
+    opens_minutes_before = fields.Integer(validate=validate.Range(min=0),
+                                          metadata={"description": "the doors open this long before the start"})
+
+
 def _settings_payload(config) -> dict:
     return {"allow_reentry": config.allow_reentry, "opens_minutes_before": config.opens_minutes_before}
 
 
 @blp.route("/events/<int:event_id>/checkin/settings")
-@blp.response(200, DoorSettingsSchema)
+@blp.response(200, DoorSettingsStateSchema)
 @blp.alt_response(403, schema="Error")
 @login_required
 def door_settings(event_id: int):
@@ -218,7 +226,7 @@ def door_settings(event_id: int):
 
 @blp.route("/events/<int:event_id>/checkin/settings", methods=["PATCH"])
 @blp.arguments(DoorSettingsSchema)
-@blp.response(200, DoorSettingsSchema)
+@blp.response(200, DoorSettingsStateSchema)
 @blp.alt_response(403, schema="Error", description="organizers of the event only")
 @login_required
 def change_door_settings(payload, event_id: int):
@@ -229,7 +237,7 @@ def change_door_settings(payload, event_id: int):
 
 
 class InsideSchema(Schema):
-    registration_id = fields.Integer()
+    registration_id = Id()
     name = fields.String()
     phone = fields.String(metadata={"description": "masked"})
     since = fields.String(metadata={"description": "when they last came in"})
@@ -249,7 +257,7 @@ def inside(event_id: int):
 # ---- offline scanners ----------------------------------------------------------------------------------------------
 
 class OfflineTicketSchema(Schema):
-    registration_id = fields.Integer()
+    registration_id = Id()
     version = fields.Integer(metadata={"description": "a token with another version is revoked"})
     name = fields.String()
     phone = fields.String(metadata={"description": "masked"})
@@ -259,7 +267,7 @@ class OfflineTicketSchema(Schema):
 
 
 class OfflineKitSchema(Schema):
-    event_id = fields.Integer()
+    event_id = Id()
     public_key = fields.String(metadata={"description": "Ed25519, the 32 raw bytes in base64url"})
     key_type = fields.String()
     token_format = fields.String()
@@ -288,6 +296,8 @@ class SyncRequestSchema(Schema):
 
 
 class SyncResultSchema(CheckinResultSchema):
+    result = fields.String(allow_none=True, metadata={"description": CheckinResultSchema._declared_fields["result"]
+                                                      .metadata["description"] + "; null when `error` refused it"})
     error = fields.Dict(allow_none=True, metadata={"description": "{code, message} when this one scan was refused "
                                                                  "(e.g. scan_id_reused); the others still count"})
 
@@ -297,7 +307,7 @@ class SyncResponseSchema(Schema):
 
 
 class CountersSchema(Schema):
-    event_id = fields.Integer()
+    event_id = Id()
     expected = fields.Integer()
     admitted = fields.Integer()
     inside = fields.Integer()

@@ -6,13 +6,14 @@ from datetime import timedelta
 
 from flask.views import MethodView
 from flask_login import current_user
-from marshmallow import Schema, fields, validate
+from marshmallow import fields, validate
 
 from app.accounts.auth import checks_bearer_token, decided_with_bearer
 from app.api import api_blueprint
 from app.authz import login_required
 from app.db_types import utcnow
 from app.extensions import db
+from app.schemas import Id, Schema
 from events import services
 from events.models import EVENT_KINDS, WAITLIST_MODES
 
@@ -28,7 +29,7 @@ class QuestionSchema(Schema):
 
 
 class EventSchema(Schema):
-    id = fields.Integer(dump_only=True)
+    id = Id(dump_only=True)
     kind = fields.String(validate=validate.OneOf(EVENT_KINDS))
     status = fields.String(dump_only=True)
     title = fields.String()
@@ -76,9 +77,9 @@ class EventQuerySchema(Schema):
 
 
 class RegistrationSchema(Schema):
-    id = fields.Integer()
-    event_id = fields.Integer()
-    user_id = fields.Integer()
+    id = Id()
+    event_id = Id()
+    user_id = Id()
     status = fields.String(metadata={"description": "confirmed, waitlisted, pending, offered, entered, "
                                                     "cancelled, rejected, expired"})
     waitlist_position = fields.Method("get_position", allow_none=True)
@@ -100,7 +101,7 @@ class CancelSchema(Schema):
 
 
 class DecisionSchema(Schema):
-    registration_ids = fields.List(fields.Integer(), required=True, validate=validate.Length(min=1, max=500))
+    registration_ids = fields.List(Id(), required=True, validate=validate.Length(min=1, max=500))
     decision = fields.String(required=True, validate=validate.OneOf(["approve", "reject"]))
 
 

@@ -205,8 +205,15 @@ def download_filename(event: Event) -> str:
     return f"{title or 'event-' + str(event.id)}.ics"
 
 
+def one_line(text: str | None) -> str | None:
+    """icalendar escapes line breaks in an event's text, but not in the calendar's NAME / X-WR-CALNAME (it fails:
+    an event titled over two lines gave a 500): a calendar's name is one line anyway."""
+    return " ".join(text.split()) if text is not None else None
+
+
 def _calendar(name: str, *, feed: bool = False, description: str | None = None) -> icalendar.Calendar:
-    calendar = icalendar.Calendar.new(prodid=PRODID, calscale="GREGORIAN", name=name, description=description)
+    calendar = icalendar.Calendar.new(prodid=PRODID, calscale="GREGORIAN", name=one_line(name),
+                                      description=one_line(description))
     calendar.pop("UID", None)  # Calendar.new invents a random one: it would change the bytes (and ETag) each time
     calendar.add("X-WR-TIMEZONE", TIMEZONE)
     if feed:

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from flask_login import current_user
-from marshmallow import Schema, fields
+from marshmallow import fields
 
 from app.api import api_blueprint
 from app.authz import login_required
 from app.extensions import db
+from app.schemas import Schema
 from events import calendar
 from events.calendar_views import my_feed_urls, public_base_url
 

@@ -26,6 +26,7 @@ from app.authz import has_role, login_required
 from app.db_types import utcnow
 from app.errors import DomainError, Forbidden
 from app.extensions import db
+from app.inputs import ids_from
 from events import exports, services
 from events.models import ACTIVE_STATUSES, EVENT_KINDS, REGISTRATION_STATUSES, WAITLIST_MODES, Event, Registration
 
@@ -643,7 +644,7 @@ def registrations(event_id: int):
 def decide(event_id: int):
     event = services.organized_event(event_id, current_user)
     status, search = _filters()
-    selected = {int(i) for i in request.form.getlist("registration_ids") if i.isdigit()}
+    selected = set(ids_from(request.form.getlist("registration_ids")))
     decision = request.form.get("decision")
     back = redirect(url_for(".registrations", event_id=event.id, status=status, q=search or None))
     if decision not in ("approve", "reject"):
@@ -686,7 +687,7 @@ def registration_rows(event_id: int):
     """The rows of some registrations as HTML (for live updates): only those that match the page's filters;
     the page removes the ids it asked for that are not returned."""
     event = services.organized_event(event_id, current_user)
-    ids = [int(i) for i in (request.args.get("ids") or "").split(",") if i.strip().isdigit()][:MAX_ROWS_REQUEST]
+    ids = ids_from((request.args.get("ids") or "").split(","))[:MAX_ROWS_REQUEST]
     status, search = _filters()
     rows = _rows(event, status=status, search=search, only_ids=ids) if ids else []
     html = render_template("events/manage/_rows.html", event=event, rows=rows, selected=set(),

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from flask.views import MethodView
 from flask_login import current_user
-from marshmallow import Schema, ValidationError, fields, pre_load, validate, validates_schema
+from marshmallow import ValidationError, fields, pre_load, validate, validates_schema
 
 from app.api import api_blueprint
 from app.authz import login_required
 from app.db_types import utcnow
 from app.extensions import db
+from app.schemas import Id, Schema
 from events import pitching, services
 
 blp = api_blueprint("pitching_api", __name__, "",
@@ -24,7 +25,7 @@ class PitchTeamMemberSchema(Schema):
 
 
 class PitchApplicantSchema(Schema):
-    id = fields.Integer()
+    id = Id()
     name = fields.String()
     company = fields.String()
     title = fields.String()
@@ -38,8 +39,8 @@ class PitchSlotSchema(Schema):
 
 
 class PitchApplicationSchema(Schema):
-    id = fields.Integer()
-    event_id = fields.Integer()
+    id = Id()
+    event_id = Id()
     applicant = fields.Nested(PitchApplicantSchema, metadata={"description": "no phone number"})
     project_name = fields.String()
     one_liner = fields.String()
@@ -96,7 +97,7 @@ class PitchApplicationQuerySchema(Schema):
 
 
 class PitchDecisionSchema(Schema):
-    application_ids = fields.List(fields.Integer(), required=True,
+    application_ids = fields.List(Id(), required=True,
                                   validate=validate.Length(min=1, max=pitching.MAX_BATCH))
     decision = fields.String(required=True, validate=validate.OneOf(list(pitching.DECISIONS)))
     note = fields.String(load_default="", metadata={"description": "shown to the founders; at most 500 characters"})
@@ -104,7 +105,7 @@ class PitchDecisionSchema(Schema):
 
 class LineupSlotSchema(Schema):
     position = fields.Integer()
-    application_id = fields.Integer()
+    application_id = Id()
     project_name = fields.Function(lambda slot: slot.application.project_name)
     one_liner = fields.Function(lambda slot: slot.application.one_liner)
     stage = fields.Function(lambda slot: slot.application.stage)
@@ -114,13 +115,13 @@ class LineupSlotSchema(Schema):
 
 
 class LineupSchema(Schema):
-    event_id = fields.Integer()
+    event_id = Id()
     published = fields.Boolean()
     slots = fields.List(fields.Nested(LineupSlotSchema))
 
 
 class LineupSlotRequestSchema(Schema):
-    application_id = fields.Integer(required=True)
+    application_id = Id(required=True)
     starts_at = fields.DateTime(required=True, metadata={"description": "ISO 8601 with offset"})
     ends_at = fields.DateTime(required=True)
 
@@ -130,7 +131,7 @@ class LineupRequestSchema(Schema):
     `starts_at`, `slot_minutes` and `gap_minutes`. An empty list clears the line-up."""
 
     slots = fields.List(fields.Nested(LineupSlotRequestSchema), validate=validate.Length(max=200))
-    application_ids = fields.List(fields.Integer(), validate=validate.Length(max=200))
+    application_ids = fields.List(Id(), validate=validate.Length(max=200))
     starts_at = fields.DateTime(metadata={"description": "the first pitch, ISO 8601 with offset"})
     slot_minutes = fields.Integer()
     gap_minutes = fields.Integer(load_default=0)

@@ -20,6 +20,7 @@ from app.authz import login_required
 from app.db_types import utcnow
 from app.errors import DomainError
 from app.extensions import db
+from app.inputs import ids_from, parse_id
 from events import pitching, services
 from events.models import Event, PitchApplication, PitchSlot
 
@@ -203,7 +204,7 @@ def review(event_id: int):
     status = status if status in pitching.APPLICATION_STATUSES else None
     selected, note, form_error, note_error = set(), "", None, None
     if request.method == "POST":
-        selected = {int(i) for i in request.form.getlist("application_ids") if i.isdigit()}
+        selected = set(ids_from(request.form.getlist("application_ids")))
         note = request.form.get("note", "")
         decision = request.form.get("decision", "")
         try:
@@ -299,8 +300,8 @@ def lineup(event_id: int):
 @login_required
 def arrange(event_id: int):
     event = services.organized_event(event_id, current_user)
-    order = [int(i) for i in request.form.getlist("order") if i.isdigit()]
-    included = {int(i) for i in request.form.getlist("include") if i.isdigit()}
+    order = ids_from(request.form.getlist("order"))
+    included = set(ids_from(request.form.getlist("include")))
     values = {"starts_at": request.form.get("starts_at", ""), "slot_minutes": request.form.get("slot_minutes", ""),
               "gap_minutes": request.form.get("gap_minutes", ""), "order": order, "included": included}
     errors = {}
@@ -341,8 +342,7 @@ def arrange(event_id: int):
 @login_required
 def lineup_action(event_id: int, action: str):
     event = services.organized_event(event_id, current_user)
-    application_id = request.form.get("application_id", "")
-    application_id = int(application_id) if application_id.isdigit() else 0
+    application_id = request.form.get("application_id", type=parse_id) or 0
     now = utcnow()
     actions = {
         "up": lambda: pitching.move_in_lineup(event.id, application_id, -1, current_user, now=now),

@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session
 
 from app.errors import DomainError, NotFound
 from app.extensions import db, socketio
+from app.inputs import parse_id
 from app.realtime import join_authorised, leave
 from events import signals
 from events.models import REGISTRATION_STATUSES, Event, Registration
@@ -59,12 +60,9 @@ def event_id_from(data) -> int:
     """The event a Socket.IO join/leave names ({"event_id": 5} or 5); event_not_found for anything else."""
     value = data.get("event_id") if isinstance(data, dict) else data
     try:
-        event_id = int(value)
-    except (TypeError, ValueError):
+        return parse_id(value)  # a positive int within the database's range (app.inputs)
+    except ValueError:
         raise NotFound("event_not_found", "event_id") from None
-    if event_id <= 0:
-        raise NotFound("event_not_found", "event_id")
-    return event_id
 
 
 def may_hear_registrations(user, event_id: int) -> Event:

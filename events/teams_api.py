@@ -9,12 +9,13 @@ from flask import Response, g
 from flask.views import MethodView
 from flask_babel import gettext as _
 from flask_login import current_user
-from marshmallow import Schema, fields, validate
+from marshmallow import fields, validate
 
 from app.api import api_blueprint
 from app.authz import login_required
 from app.db_types import utcnow
 from app.extensions import db
+from app.schemas import Id, Schema
 from events import teams
 
 blp = api_blueprint("teams_api", __name__, "",
@@ -42,11 +43,11 @@ class TrackSchema(Schema):
 
 
 class CompetitionSchema(Schema):
-    id = fields.Integer()
+    id = Id()
     name = fields.String()
     description = fields.String()
     prize_pool_yuan = fields.Integer(allow_none=True)
-    event_id = fields.Integer(allow_none=True, metadata={"description": "the competition's page is this event's"})
+    event_id = Id(allow_none=True, metadata={"description": "the competition's page is this event's"})
     tracks = fields.Method("get_tracks", metadata={"description": "[{key, label}]; apply with a track's key"})
     applications_open = fields.Method("get_open")
     applications_close_at = fields.DateTime(allow_none=True)
@@ -60,7 +61,7 @@ class CompetitionSchema(Schema):
 
 
 class TeamMemberSchema(Schema):
-    id = fields.Integer(metadata={"description": "give it back (instead of the phone) to keep a member when editing"})
+    id = Id(metadata={"description": "give it back (instead of the phone) to keep a member when editing"})
     name = fields.String()
     phone = fields.Method("get_phone", metadata={
         "description": "E.164; whole for the member themself and organizers, masked (138****5678) for teammates"})
@@ -81,8 +82,8 @@ class TeamMemberSchema(Schema):
 
 
 class TeamApplicationSchema(Schema):
-    id = fields.Integer()
-    competition_id = fields.Integer()
+    id = Id()
+    competition_id = Id()
     team_name = fields.String()
     track = fields.String(metadata={"description": "the track's key (empty when the competition has no tracks)"})
     track_label = fields.Method("get_track_label")
@@ -122,7 +123,7 @@ class MyTeamApplicationSchema(TeamApplicationSchema):
 
 
 class TeamMemberRequestSchema(Schema):
-    id = fields.Integer(metadata={"description": "editing: an existing member (its phone may then be left out)"})
+    id = Id(metadata={"description": "editing: an existing member (its phone may then be left out)"})
     name = fields.String(metadata={"description": f"required; at most {teams.MEMBER_NAME_MAX} characters"})
     phone = fields.String(metadata={"description": "a mobile number; +86 when no country code is given"})
     role = fields.String(metadata={"description": f"e.g. CTO; at most {teams.MEMBER_ROLE_MAX} characters"})
@@ -153,7 +154,7 @@ class ExportQuerySchema(TeamApplicationQuerySchema):
 
 
 class TeamDecisionSchema(Schema):
-    application_ids = fields.List(fields.Integer(), required=True,
+    application_ids = fields.List(Id(), required=True,
                                   validate=validate.Length(min=1, max=teams.MAX_BATCH))
     decision = fields.String(required=True, validate=validate.OneOf(list(teams.DECISIONS)))
     note = fields.String(load_default="", metadata={"description": "shown to the teams; at most 500 characters"})
@@ -168,7 +169,7 @@ class TrackCountSchema(Schema):
 
 
 class TeamCountsSchema(Schema):
-    competition_id = fields.Integer()
+    competition_id = Id()
     counts = fields.Dict(keys=fields.String(), values=fields.Integer(), metadata={"description": "per status"})
     tracks = fields.List(fields.Nested(TrackCountSchema))
 

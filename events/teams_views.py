@@ -19,6 +19,7 @@ from app.authz import login_required
 from app.db_types import utcnow
 from app.errors import DomainError
 from app.extensions import db
+from app.inputs import ids_from
 from events import teams
 from events.models import Event, TeamApplication
 
@@ -323,7 +324,7 @@ def review(competition_id: int):
     track = track if track in track_keys else None
     selected, note, form_error, note_error = set(), "", None, None
     if request.method == "POST":
-        selected = {int(i) for i in request.form.getlist("application_ids") if i.isdigit()}
+        selected = set(ids_from(request.form.getlist("application_ids")))
         note = request.form.get("note", "")
         decision = request.form.get("decision", "")
         try:

@@ -5,13 +5,14 @@ submission_id; the leaderboard for those allowed to see it."""
 from __future__ import annotations
 
 from flask_login import current_user
-from marshmallow import Schema, fields, validate
+from marshmallow import fields, validate
 
 from app.api import api_blueprint
 from app.authz import login_required
 from app.db_types import utcnow
 from app.errors import DomainError
 from app.extensions import commit_keeping_loaded, db
+from app.schemas import Id, Schema
 from judging import importing, realtime, services
 from judging.models import LEADERBOARD_MODES, ROUND_MODES, STAGE_PHASES, WEAK_POINT_TAGS
 
@@ -32,7 +33,7 @@ class SetupSchema(Schema):
     name = fields.String(required=True, metadata={"example": "港科大百万元奖金创业大赛"})
     description = fields.String(load_default="")
     prize_pool_yuan = fields.Integer(load_default=None, allow_none=True)
-    event_id = fields.Integer(load_default=None, allow_none=True)
+    event_id = Id(load_default=None, allow_none=True)
     tracks = fields.List(fields.Raw(), load_default=list,
                          metadata={"description": "[{key, label, label_en}]"})
     rounds = fields.List(fields.Raw(), required=True, metadata={
@@ -46,7 +47,7 @@ class SetupSchema(Schema):
 
 
 class SetupResultSchema(Schema):
-    competition_id = fields.Integer()
+    competition_id = Id()
     rounds = fields.List(fields.Dict(), metadata={
         "description": "[{id, name, kind, mode, judges: [{id, user_id, is_shadow, invitation: {sent_at, "
                        "expires_at, opened_at}}], teams}]: each judge's invitation went to their own phone by SMS "
@@ -157,7 +158,7 @@ def set_criteria(payload, round_id: int):
 
 
 class TeamsAddSchema(Schema):
-    application_ids = fields.List(fields.Integer(), load_default=None, allow_none=True, metadata={
+    application_ids = fields.List(Id(), load_default=None, allow_none=True, metadata={
         "description": "accepted team applications of the competition; leave out for all accepted ones"})
 
 
@@ -207,7 +208,7 @@ def _judge(round_id: int):
 
 
 class ScoreSubmissionSchema(Schema):
-    round_team_id = fields.Integer(required=True)
+    round_team_id = Id(required=True)
     submission_id = fields.String(required=True, validate=validate.Regexp(r"^[A-Za-z0-9._:-]{1,64}\Z"),
                                   metadata={"description": "chosen by the phone for this submission (a UUID): the "
                                                            "same id again gets the first answer, nothing twice"})
@@ -222,7 +223,7 @@ class ScoreSubmissionSchema(Schema):
 
 
 class ScoreResultSchema(Schema):
-    round_team_id = fields.Integer()
+    round_team_id = Id()
     submission_id = fields.String()
     revision = fields.Integer(metadata={"description": "the scorecard's revision after this submission"})
     replayed = fields.Boolean(metadata={"description": "this submission_id was seen before: its first answer"})
@@ -256,9 +257,9 @@ def submit_score(payload, round_id: int):
 
 
 class RecusalSchema(Schema):
-    round_team_id = fields.Integer(required=True)
+    round_team_id = Id(required=True)
     reason = fields.String(load_default="", validate=validate.Length(max=services.REASON_MAX))
-    judge_id = fields.Integer(load_default=None, allow_none=True,
+    judge_id = Id(load_default=None, allow_none=True,
                               metadata={"description": "organizers recording it for a judge; judges leave it out"})
 
 
@@ -319,7 +320,7 @@ def console(round_id: int):
 
 
 class StageSchema(Schema):
-    round_team_id = fields.Integer(load_default=None, allow_none=True)
+    round_team_id = Id(load_default=None, allow_none=True)
     phase = fields.String(required=True, validate=validate.OneOf(STAGE_PHASES))
 
 
@@ -403,7 +404,7 @@ def reveal(payload, round_id: int):
 
 
 class AdvanceSchema(Schema):
-    to_round_id = fields.Integer(required=True)
+    to_round_id = Id(required=True)
     top_n = fields.Integer(load_default=0, validate=validate.Range(min=0))
     per_track = fields.Boolean(load_default=False)
     include = fields.List(fields.Integer(), load_default=list, metadata={"description": "round team ids to add"})

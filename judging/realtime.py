@@ -29,6 +29,7 @@ from sqlalchemy.orm import Session
 
 from app.errors import DomainError, Forbidden, NotFound
 from app.extensions import db, socketio
+from app.inputs import parse_id
 from app.realtime import join_authorised, leave
 
 log = logging.getLogger(__name__)
@@ -72,8 +73,8 @@ def leaderboard_room(round_id: int) -> str:
 def _round_id_from(data) -> int:
     value = data.get("round_id") if isinstance(data, dict) else data
     try:
-        return int(value)
-    except (TypeError, ValueError):
+        return parse_id(value)  # a positive int within the database's range (app.inputs)
+    except ValueError:
         raise NotFound("round_not_found", "round_id") from None
 
 
@@ -163,8 +164,8 @@ def on_join_leaderboard(data=None):
 def on_leave(data=None):
     value = data.get("round_id") if isinstance(data, dict) else data
     try:
-        round_id = int(value)
-    except (TypeError, ValueError):
+        round_id = parse_id(value)
+    except ValueError:
         return {"ok": True}
     for room in (judges_room(round_id), console_room(round_id), leaderboard_room(round_id)):
         leave(room)

@@ -6,13 +6,14 @@ from __future__ import annotations
 from flask.views import MethodView
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from marshmallow import Schema, fields, validate
+from marshmallow import fields, validate
 
 from app.api import api_blueprint
 from app.authz import has_role, login_required
 from app.db_types import utcnow
 from app.errors import NotFound
 from app.extensions import db
+from app.schemas import Id, Schema
 from mentoring import office_hours, services, suggestions
 from mentoring.models import MATCHING_MODES, RULE_KINDS
 
@@ -21,7 +22,7 @@ blp = api_blueprint("mentoring_api", __name__, "/mentoring",
 
 
 class MentorProfileSchema(Schema):
-    user_id = fields.Integer(dump_only=True)
+    user_id = Id(dump_only=True)
     name = fields.Function(lambda p: p.user.display_name if p.user else "", dump_only=True)
     company = fields.Function(lambda p: p.user.company if p.user else "", dump_only=True)
     bio = fields.String(load_default="")
@@ -35,7 +36,7 @@ class MentorProfileSchema(Schema):
 
 
 class CycleSchema(Schema):
-    id = fields.Integer(dump_only=True)
+    id = Id(dump_only=True)
     name = fields.String(required=True)
     description = fields.String(load_default="")
     status = fields.String(dump_only=True, metadata={"description": "open, proposed, published, closed"})
@@ -49,32 +50,32 @@ class CycleSchema(Schema):
 
 
 class RequestSchema(Schema):
-    id = fields.Integer(dump_only=True)
-    cycle_id = fields.Integer(dump_only=True)
-    founder_id = fields.Integer(dump_only=True)
+    id = Id(dump_only=True)
+    cycle_id = Id(dump_only=True)
+    founder_id = Id(dump_only=True)
     needs = fields.List(fields.String(), required=True, metadata={"description": "ranked, most important first"})
     industry = fields.String(required=True)
     stage = fields.String(required=True)
     description = fields.String(load_default="")
     languages = fields.List(fields.String(), load_default=list)
-    prefer_ids = fields.List(fields.Integer(), load_default=list, metadata={"description": "mentors' user ids"})
-    avoid_ids = fields.List(fields.Integer(), load_default=list)
+    prefer_ids = fields.List(Id(), load_default=list, metadata={"description": "mentors' user ids"})
+    avoid_ids = fields.List(Id(), load_default=list)
     created_at = fields.DateTime(dump_only=True)
 
 
 class RuleSchema(Schema):
-    id = fields.Integer(dump_only=True)
-    founder_id = fields.Integer(required=True)
-    mentor_id = fields.Integer(required=True)
+    id = Id(dump_only=True)
+    founder_id = Id(required=True)
+    mentor_id = Id(required=True)
     kind = fields.String(required=True, validate=validate.OneOf(RULE_KINDS))
     reason = fields.String(load_default="")
 
 
 class PriorityGroupSchema(Schema):
-    id = fields.Integer(dump_only=True)
+    id = Id(dump_only=True)
     name = fields.String(required=True)
     weight = fields.Float(required=True, metadata={"description": "multiplies the fit of its founders, e.g. 1.5"})
-    founder_ids = fields.List(fields.Integer(), attribute="member_ids", load_default=list)
+    founder_ids = fields.List(Id(), attribute="member_ids", load_default=list)
 
 
 class RunSchema(Schema):
@@ -82,10 +83,10 @@ class RunSchema(Schema):
 
 
 class MatchSchema(Schema):
-    id = fields.Integer()
-    cycle_id = fields.Integer()
-    founder_id = fields.Integer()
-    mentor_id = fields.Integer()
+    id = Id()
+    cycle_id = Id()
+    founder_id = Id()
+    mentor_id = Id()
     founder_name = fields.Function(lambda m: m.founder.display_name)
     mentor_name = fields.Function(lambda m: m.mentor.display_name)
     status = fields.String(metadata={"description": "proposed, offered, accepted, declined"})
@@ -261,12 +262,12 @@ def publish(cycle_id: int):
 
 
 class RankingSchema(Schema):
-    founder_ids = fields.List(fields.Integer(), required=True,
+    founder_ids = fields.List(Id(), required=True,
                               metadata={"description": "founders who asked in the cycle, best first"})
 
 
 class RankableRequestSchema(Schema):
-    founder_id = fields.Integer()
+    founder_id = Id()
     founder_name = fields.Function(lambda r: r.founder.display_name)
     company = fields.Function(lambda r: r.founder.company or "")
     needs = fields.List(fields.String())
@@ -344,7 +345,7 @@ def decline(payload, match_id: int):
 # ---- office hours ------------------------------------------------------------------------------------------------
 
 class AvailabilitySchema(Schema):
-    id = fields.Integer(dump_only=True)
+    id = Id(dump_only=True)
     weekday = fields.Integer(required=True, metadata={"description": "0 = Monday"})
     start = fields.String(required=True, load_only=True, metadata={"description": "HH:MM, Shanghai time"})
     end = fields.String(required=True, load_only=True)
@@ -353,24 +354,24 @@ class AvailabilitySchema(Schema):
 
 
 class SlotSchema(Schema):
-    id = fields.Integer()
-    mentor_id = fields.Integer()
+    id = Id()
+    mentor_id = Id()
     starts_at = fields.DateTime()
     ends_at = fields.DateTime()
     location = fields.String()
 
 
 class BookingSchema(Schema):
-    id = fields.Integer(dump_only=True)
+    id = Id(dump_only=True)
     slot = fields.Nested(SlotSchema, dump_only=True)
-    founder_id = fields.Integer(dump_only=True)
-    mentor_id = fields.Integer(dump_only=True)
+    founder_id = Id(dump_only=True)
+    mentor_id = Id(dump_only=True)
     status = fields.String(dump_only=True, metadata={"description": "booked, cancelled"})
     topic = fields.String(load_default="", validate=validate.Length(max=300))
 
 
 class MoveSchema(Schema):
-    slot_id = fields.Integer(required=True)
+    slot_id = Id(required=True)
 
 
 @blp.route("/availability", methods=["POST"])
@@ -439,9 +440,9 @@ def move_booking(payload, booking_id: int):
 # ---- feedback after a meeting ------------------------------------------------------------------------------------
 
 class FeedbackSchema(Schema):
-    id = fields.Integer(dump_only=True)
-    booking_id = fields.Integer(dump_only=True)
-    author_id = fields.Integer(dump_only=True)
+    id = Id(dump_only=True)
+    booking_id = Id(dump_only=True)
+    author_id = Id(dump_only=True)
     rating = fields.Integer(required=True, metadata={"description": "1 to 5"})
     comment = fields.String(load_default="", validate=validate.Length(max=1000))
     shared = fields.Boolean(load_default=False,
@@ -457,7 +458,7 @@ class BookingFeedbackSchema(Schema):
 
 class FeedbackItemSchema(Schema):
     feedback = fields.Nested(FeedbackSchema)
-    cycle_id = fields.Integer()
+    cycle_id = Id()
     author_role = fields.String(metadata={"description": "founder or mentor"})
     founder_id = fields.Function(lambda item: item["booking"].founder_id)
     mentor_id = fields.Function(lambda item: item["booking"].mentor_id)
@@ -465,8 +466,8 @@ class FeedbackItemSchema(Schema):
 
 
 class FeedbackSummarySchema(Schema):
-    mentor_id = fields.Integer()
-    cycle_id = fields.Integer()
+    mentor_id = Id()
+    cycle_id = Id()
     meetings = fields.Integer(metadata={"description": "meetings with at least one piece of feedback"})
     founder_ratings = fields.Integer()
     founder_average = fields.Float(allow_none=True, metadata={"description": "founders' average rating"})
@@ -481,7 +482,7 @@ class FeedbackReportSchema(Schema):
 
 
 class FeedbackQuerySchema(Schema):
-    cycle_id = fields.Integer(load_default=None)
+    cycle_id = Id(load_default=None)
 
 
 @blp.route("/bookings/<int:booking_id>/feedback")
@@ -526,7 +527,7 @@ def feedback_report(query):
 # ---- from judging to mentoring -----------------------------------------------------------------------------------
 
 class SuggestedMentorSchema(Schema):
-    mentor_id = fields.Integer()
+    mentor_id = Id()
     name = fields.String()
     company = fields.String()
     covers = fields.List(fields.String(), metadata={"description": "the team's weak points this mentor covers"})
@@ -536,7 +537,7 @@ class SuggestedMentorSchema(Schema):
 
 
 class TeamSuggestionsSchema(Schema):
-    team_id = fields.Integer(metadata={"description": "the team application's id"})
+    team_id = Id(metadata={"description": "the team application's id"})
     weak_points = fields.List(fields.String())
     mentors = fields.List(fields.Nested(SuggestedMentorSchema))
     uncovered = fields.List(fields.String(), metadata={"description": "weak points no mentor covers"})

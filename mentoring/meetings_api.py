@@ -4,17 +4,18 @@ from __future__ import annotations
 
 from flask import request
 from flask_login import current_user
-from marshmallow import Schema, fields, validate
+from marshmallow import fields, validate
 
 from app.authz import login_required
 from app.db_types import utcnow
 from app.extensions import commit_keeping_loaded, db
+from app.schemas import Id, Schema
 from mentoring import meetings
 from mentoring.api import blp
 
 
 class MeetingPlanSchema(Schema):
-    event_id = fields.Integer(dump_only=True)
+    event_id = Id(dump_only=True)
     starts_at = fields.AwareDateTime(required=True, metadata={"description": "after the last pitch"})
     ends_at = fields.AwareDateTime(required=True)
     slot_minutes = fields.Integer(load_default=15, validate=validate.OneOf(meetings.SLOT_LENGTHS))
@@ -24,13 +25,13 @@ class MeetingPlanSchema(Schema):
 
 
 class PersonSchema(Schema):
-    id = fields.Integer()
+    id = Id()
     name = fields.Function(lambda u: u.display_name)
     company = fields.Function(lambda u: u.company or "")
 
 
 class ProjectSchema(Schema):
-    founder_id = fields.Integer(attribute="applicant_id")
+    founder_id = Id(attribute="applicant_id")
     project_name = fields.String()
     one_liner = fields.String()
     stage = fields.String()
@@ -44,10 +45,10 @@ class ParticipantsSchema(Schema):
 
 
 class MeetingSchema(Schema):
-    id = fields.Integer()
-    event_id = fields.Integer()
-    investor_id = fields.Integer()
-    founder_id = fields.Integer()
+    id = Id()
+    event_id = Id()
+    investor_id = Id()
+    founder_id = Id()
     investor_name = fields.Function(lambda m: m.investor.display_name)
     founder_name = fields.Function(lambda m: m.founder.display_name)
     table = fields.String()

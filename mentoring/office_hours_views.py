@@ -14,6 +14,7 @@ from app.authz import has_role, login_required
 from app.db_types import utcnow
 from app.errors import DomainError
 from app.extensions import db
+from app.inputs import parse_id
 from mentoring import office_hours, services
 from mentoring.models import Availability, Booking
 from mentoring.office_hours import SHANGHAI
@@ -93,7 +94,7 @@ def book_page(mentor_id: int):
 @bp.post("/slots/<int:slot_id>/book")
 @login_required
 def book(slot_id: int):
-    mentor_id = request.form.get("mentor_id", type=int) or 0
+    mentor_id = request.form.get("mentor_id", type=parse_id) or 0
     return _act(lambda: office_hours.book_slot(slot_id, _user(), topic=request.form.get("topic", ""), now=utcnow()),
                 _("Booked. It is in your calendar, and you will be reminded the day before."),
                 url_for(".book_page", mentor_id=mentor_id) if request.form.get("back") == "book"
@@ -117,7 +118,7 @@ def _back_to(path: str | None) -> str:
 @bp.post("/bookings/<int:booking_id>/move")
 @login_required
 def move(booking_id: int):
-    slot_id = request.form.get("slot_id", type=int) or 0
+    slot_id = request.form.get("slot_id", type=parse_id) or 0
     return _act(lambda: office_hours.move_booking(booking_id, _user(), new_slot_id=slot_id, now=utcnow()),
                 _("Moved. The mentor is told."), url_for(".index"))
 
@@ -148,7 +149,7 @@ def feedback(booking_id: int):
 @bp.get("/feedback")
 @login_required
 def feedback_report():
-    cycle_id = request.args.get("cycle_id", type=int)
+    cycle_id = request.args.get("cycle_id", type=parse_id)
     report = office_hours.feedback_report(_user(), cycle_id=cycle_id)
     mentors = {p.user_id: p.user.display_name for p in services.list_mentors()}
     return render_template("mentoring/feedback_report.html", report=report, cycles=services.list_cycles(),
@@ -199,7 +200,7 @@ def suggestions_page():
     organizer = suggestions.can_see_all(user)
     results, asked, error = [], None, None
     if organizer:
-        team_id = request.args.get("team_id", type=int)
+        team_id = request.args.get("team_id", type=parse_id)
         tags = request.args.getlist("weak")
         try:
             if team_id and tags:

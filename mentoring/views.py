@@ -12,6 +12,7 @@ from app.authz import has_role, login_required
 from app.db_types import utcnow
 from app.errors import DomainError
 from app.extensions import db
+from app.inputs import MAX_ID, MIN_INT
 from mentoring import services
 
 bp = Blueprint("mentoring", __name__, url_prefix="/mentoring", template_folder="templates")
@@ -232,9 +233,10 @@ def set_group(cycle_id: int):
 
 def _int(value, default: int) -> int:
     try:
-        return int(value)
+        number = int(value)
     except (TypeError, ValueError):
         return default
+    return number if MIN_INT <= number <= MAX_ID else default  # what the database's INTEGER holds
 
 
 def _float(value) -> float:

@@ -6,12 +6,13 @@ from __future__ import annotations
 from flask import current_app
 from flask.views import MethodView
 from flask_login import current_user
-from marshmallow import Schema, fields, validate
+from marshmallow import fields, validate
 
 from app.api import api_blueprint
 from app.authz import login_required
 from app.db_types import utcnow
 from app.extensions import db
+from app.schemas import Id, Schema
 from notifications import services
 
 blp = api_blueprint("notifications_api", __name__, "/notifications",
@@ -19,7 +20,7 @@ blp = api_blueprint("notifications_api", __name__, "/notifications",
 
 
 class NotificationSchema(Schema):
-    id = fields.Integer()
+    id = Id()
     category = fields.String(metadata={"description": "registrations, reminders, schedule, results, mentoring, "
                                                       "announcements"})
     kind = fields.String(metadata={"description": "registration_confirmed, event_changed, announcement ..."})
@@ -34,14 +35,14 @@ class NotificationSchema(Schema):
 
 class InboxQuerySchema(Schema):
     unread = fields.Boolean(load_default=False, metadata={"description": "only unread messages"})
-    before_id = fields.Integer(load_default=None, metadata={"description": "page: ids below this one"})
+    before_id = Id(load_default=None, metadata={"description": "page: ids below this one"})
     limit = fields.Integer(load_default=30, validate=validate.Range(min=1, max=100))
 
 
 class InboxSchema(Schema):
     items = fields.List(fields.Nested(NotificationSchema))
     unread_count = fields.Integer()
-    next_before_id = fields.Integer(allow_none=True)
+    next_before_id = Id(allow_none=True)
 
 
 class UnreadSchema(Schema):
@@ -233,7 +234,7 @@ class Preferences(MethodView):
 
 
 class WebhookSchema(Schema):
-    id = fields.Integer(dump_only=True)
+    id = Id(dump_only=True)
     kind = fields.String(required=True, validate=validate.OneOf(["wecom", "dingtalk", "feishu"]))
     url = fields.String(required=True, metadata={"description": "the robot's webhook address (HTTPS, the "
                                                                 "platform's own host)"})
@@ -282,13 +283,13 @@ def delete_webhook(webhook_id: int):
 class SegmentSchema(Schema):
     kind = fields.String(required=True, validate=validate.OneOf(["all", "registrants", "checked_in", "no_show",
                                                                  "interest", "company"]))
-    event_id = fields.Integer()
+    event_id = Id()
     tag = fields.String()
     company = fields.String()
 
 
 class AnnouncementSchema(Schema):
-    id = fields.Integer(dump_only=True)
+    id = Id(dump_only=True)
     segment = fields.Nested(SegmentSchema, required=True)
     title = fields.String(required=True)
     body = fields.String(load_default="")

@@ -12,6 +12,7 @@ from flask_login import current_user
 from app.authz import login_required
 from app.db_types import utcnow
 from app.extensions import db
+from app.inputs import parse_id
 from events import services as events
 from notifications import services
 
@@ -35,7 +36,7 @@ def category_label(category: str) -> str:
 @login_required
 def inbox():
     unread_only = request.args.get("unread") in ("1", "true", "on")
-    before_id = request.args.get("before", type=int)
+    before_id = request.args.get("before", type=parse_id)
     items = services.inbox(current_user.id, unread_only=unread_only, before_id=before_id, limit=30)
     return render_template("notifications/inbox.html", items=items, unread_only=unread_only,
                            next_before=items[-1].id if len(items) == 30 else None,

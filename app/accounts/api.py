@@ -6,7 +6,7 @@ from flask import request
 from flask.views import MethodView
 from flask_babel import get_locale
 from flask_login import current_user
-from marshmallow import Schema, fields, validate
+from marshmallow import fields, validate
 
 from app.accounts import services
 from app.accounts.models import PERSONAS
@@ -15,6 +15,7 @@ from app.api import api_blueprint
 from app.authz import login_required
 from app.db_types import utcnow
 from app.extensions import db
+from app.schemas import Id, Schema
 
 blp = api_blueprint("accounts_api", __name__, "", "Sign-in with phone and one-time code; the signed-in person.")
 
@@ -40,7 +41,7 @@ class RoleSchema(Schema):
 
 
 class MeSchema(Schema):
-    id = fields.Integer()
+    id = Id()
     phone = fields.String()
     masked_phone = fields.String()
     name = fields.String()
