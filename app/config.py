@@ -73,6 +73,11 @@ class Config:
     OTP_RATE_PER_PHONE = "5 per 15 minutes"
     OTP_RATE_PER_ADDRESS = "30 per hour"
     OTP_VERIFY_RATE_PER_ADDRESS = "60 per hour"
+    # Over any 24 hours, in the database (app.accounts.services; the numbers and why: docs/decisions.md).
+    OTP_DAILY_PER_PHONE = 10
+    OTP_DAILY_PER_ADDRESS = 100
+    OTP_LOCKOUT_WRONG = 10
+    OTP_LOCKOUT_HOURS = 6
     SMS_PROVIDER = "console"
     RATELIMIT_HEADERS_ENABLED = True
 
