@@ -38,8 +38,9 @@ demo: db
 	$(BIN)/flask seed-demo
 
 # The embedded default: SQLite in instance/, tasks in-process, demo data, http://127.0.0.1:5000 (HTTP + Socket.IO).
+# APP_ENV=development asks for demo mode explicitly (app/config.py: never by default against another database).
 run: demo
-	$(BIN)/python -m app
+	APP_ENV=$${APP_ENV:-development} $(BIN)/python -m app
 
 lint: install-dev
 	$(BIN)/ruff check .

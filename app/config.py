@@ -9,6 +9,9 @@ from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 INSTANCE_PATH = Path(os.environ.get("INSTANCE_PATH", PROJECT_ROOT / "instance"))
+EMBEDDED_DATABASE_URL = f"sqlite:///{INSTANCE_PATH / 'beiyang.sqlite3'}"
+# APP_ENV values that ask for the demo (Try as..., the /dev/sms outbox) whatever the database.
+DEMO_ENVIRONMENTS = {"development", "demo"}
 
 
 def _env_int(name: str, default: int) -> int:
@@ -77,15 +80,18 @@ class Config:
     OTP_RATE_PER_PHONE = "5 per 15 minutes"
     OTP_RATE_PER_ADDRESS = "30 per hour"
     OTP_VERIFY_RATE_PER_ADDRESS = "60 per hour"
+    # Over any 24 hours, in the database (app.accounts.services; the numbers and why: docs/decisions.md).
+    OTP_DAILY_PER_PHONE = 10
+    OTP_DAILY_PER_ADDRESS = 100
+    OTP_LOCKOUT_WRONG = 10
+    OTP_LOCKOUT_HOURS = 6
     SMS_PROVIDER = "console"
     RATELIMIT_HEADERS_ENABLED = True
 
     def __init__(self) -> None:
         # Read at instantiation, not import, so tests and CLI see the environment of the moment.
         self.SECRET_KEY = os.environ.get("SECRET_KEY") or self.default_secret_key()
-        self.SQLALCHEMY_DATABASE_URI = normalise_database_url(
-            os.environ.get("DATABASE_URL") or f"sqlite:///{INSTANCE_PATH / 'beiyang.sqlite3'}"
-        )
+        self.SQLALCHEMY_DATABASE_URI = normalise_database_url(os.environ.get("DATABASE_URL") or EMBEDDED_DATABASE_URL)
         # A server connection that sat idle is tested before use (app.extensions_setup: only after it sat idle;
         # pool_pre_ping would cost a round trip on every request).
         server_database = not self.SQLALCHEMY_DATABASE_URI.startswith("sqlite")
@@ -118,11 +124,22 @@ class Config:
         return _dev_secret_key()
 
     def default_demo_mode(self) -> bool:
-        return True
+        """Demo mode (sign in as anyone, read every SMS) only when asked for: DEMO_MODE=1 (read before this), APP_ENV
+        development or demo, or the embedded SQLite in instance/. A server started with APP_ENV unset against a
+        production database (DATABASE_URL) is not a demo."""
+        if os.environ.get("APP_ENV", "").strip() in DEMO_ENVIRONMENTS:
+            return True
+        return self.SQLALCHEMY_DATABASE_URI == EMBEDDED_DATABASE_URL
 
 
 class DevelopmentConfig(Config):
     ENV_NAME = "development"
+
+
+class DemoConfig(DevelopmentConfig):
+    """APP_ENV=demo: development, demo mode on whatever the database (a shared demo server on PostgreSQL)."""
+
+    ENV_NAME = "demo"
 
 
 class TestingConfig(Config):
@@ -153,6 +170,7 @@ class ProductionConfig(Config):
 
 CONFIGS = {
     "development": DevelopmentConfig,
+    "demo": DemoConfig,
     "testing": TestingConfig,
     "production": ProductionConfig,
 }

@@ -100,7 +100,9 @@ def _handle_domain_error(error: DomainError):
         from flask import redirect, url_for
 
         return redirect(url_for("accounts.login", next=request.full_path.rstrip("?")))
-    return error_response(error.code, error.message, error.status, error.details or None)
+    retry = (error.details or {}).get("retry_after_seconds")  # a rule that says when to try again (sign-in caps)
+    headers = {"Retry-After": str(retry)} if retry else None
+    return error_response(error.code, error.message, error.status, error.details or None, headers=headers)
 
 
 def _handle_csrf_error(error: CSRFError):

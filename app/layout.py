@@ -8,6 +8,7 @@ from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
+from app import security
 from app.errors import DomainError
 from app.extensions import db, limiter
 
@@ -29,6 +30,13 @@ def healthz():
 def ping():
     """The cheapest answer the server can give: benchmarks compare real endpoints against it."""
     return "pong", 200, {"Content-Type": "text/plain"}
+
+
+@bp.get("/favicon.ico")
+@limiter.exempt
+def favicon():
+    """Browsers ask for it on every page that names no icon (the judging screen): the app's icon, not a 404."""
+    return current_app.send_static_file("icons/icon-192.png")
 
 
 @bp.post("/lang")
@@ -68,17 +76,10 @@ def organizes_events(user) -> bool:
     return any(grant.role in ("organizer", "admin") for grant in user.roles)
 
 
-def _security_headers(response):
-    response.headers.setdefault("X-Content-Type-Options", "nosniff")
-    response.headers.setdefault("Referrer-Policy", "same-origin")
-    response.headers.setdefault("X-Frame-Options", "DENY")
-    return response
-
-
 def init_app(app: Flask) -> None:
     app.register_blueprint(bp)
     app.context_processor(_template_globals)
-    app.after_request(_security_headers)
+    security.init_app(app)  # CSP, HSTS and the other security headers on every response
     app.jinja_env.globals["safe_next"] = _safe_next
     app.jinja_env.globals["organizes_events"] = organizes_events
     if app.config.get("START_EMBEDDED_WORKER"):

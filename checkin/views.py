@@ -16,6 +16,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
+from app import spreadsheets
 from app.authz import login_required
 from app.db_types import utcnow
 from app.extensions import db
@@ -160,22 +161,18 @@ def _download(body: bytes, event, extension: str, mimetype: str, what: str = "ch
 @bp.get("/events/<int:event_id>/checkins.csv")
 @login_required
 def export_csv(event_id: int):
-    from events import exports
-
     event = services.event_of(event_id)
     services.require_supervisor(current_user, event)
-    return _download(exports.to_csv(*_log_table(event)), event, "csv", "text/csv; charset=utf-8")
+    return _download(spreadsheets.to_csv(*_log_table(event)), event, "csv", "text/csv; charset=utf-8")
 
 
 @bp.get("/events/<int:event_id>/checkins.xlsx")
 @login_required
 def export_xlsx(event_id: int):
-    from events import exports
-
     event = services.event_of(event_id)
     services.require_supervisor(current_user, event)
     header, rows = _log_table(event)
-    return _download(exports.to_xlsx(header, rows, sheet_title=_("Check-in log")), event, "xlsx",
+    return _download(spreadsheets.to_xlsx(header, rows, sheet_title=_("Check-in log")), event, "xlsx",
                      "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 
 
@@ -193,14 +190,12 @@ def _attendance_table(event) -> tuple[list[str], list[list]]:
 @login_required
 def export_attendance(event_id: int, extension: str):
     """Who came and who did not (no-shows), as CSV or Excel (supervisors and organizers)."""
-    from events import exports
-
     event = services.event_of(event_id)
     services.require_supervisor(current_user, event)
     header, rows = _attendance_table(event)
     if extension == "csv":
-        return _download(exports.to_csv(header, rows), event, "csv", "text/csv; charset=utf-8", what="attendance")
-    return _download(exports.to_xlsx(header, rows, sheet_title=_("Attendance")), event, "xlsx",
+        return _download(spreadsheets.to_csv(header, rows), event, "csv", "text/csv; charset=utf-8", what="attendance")
+    return _download(spreadsheets.to_xlsx(header, rows, sheet_title=_("Attendance")), event, "xlsx",
                      "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", what="attendance")
 
 

@@ -1,15 +1,11 @@
-"""Lists of registrations for organizers: on screen, as CSV (UTF-8 with BOM, so Excel and WPS show Chinese)
-and as XLSX."""
+"""Lists of registrations for organizers: on screen, and the rows of their CSV and XLSX downloads (written by
+app.spreadsheets, which keeps text as text)."""
 
 from __future__ import annotations
 
-import csv
-import io
 from datetime import datetime
 
 import sqlalchemy as sa
-from openpyxl import Workbook
-from openpyxl.utils import get_column_letter
 
 from app.accounts.models import User
 from app.accounts.phones import format_phone
@@ -54,46 +50,3 @@ def export_rows(event: Event, *, labels: dict, status_labels: dict, tz) -> tuple
 
 def _local(value: datetime | None, tz) -> str:
     return value.astimezone(tz).strftime("%Y-%m-%d %H:%M") if value else ""
-
-
-def _safe_csv_cell(value):
-    """In a CSV, text that Excel or WPS would run as a formula (=, +, -, @) gets a leading apostrophe (OWASP's
-    advice: a CSV cell has no way to say "this is text")."""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return value
-
-
-def to_csv(header: list[str], rows: list[list]) -> bytes:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(header)
-    for row in rows:
-        writer.writerow([_safe_csv_cell(v) for v in row])
-    return ("\ufeff" + buffer.getvalue()).encode("utf-8")
-
-
-def _keep_text_as_text(sheet) -> None:
-    """An XLSX cell says what it holds: openpyxl makes "=..." a formula, so such text is typed back to text and
-    shows exactly as the person wrote it, with nothing run."""
-    for row in sheet.iter_rows(min_row=2):
-        for cell in row:
-            if cell.data_type == "f":
-                cell.data_type = "s"
-
-
-def to_xlsx(header: list[str], rows: list[list], *, sheet_title: str) -> bytes:
-    workbook = Workbook()
-    sheet = workbook.active
-    sheet.title = sheet_title[:31] or "Sheet1"
-    sheet.append(header)
-    for row in rows:
-        sheet.append(row)
-    _keep_text_as_text(sheet)
-    for index, title in enumerate(header, start=1):
-        width = max([len(str(title))] + [len(str(r[index - 1])) for r in rows[:200]]) + 4
-        sheet.column_dimensions[get_column_letter(index)].width = min(width * 1.6, 60)
-    sheet.freeze_panes = "A2"
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()

@@ -21,6 +21,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
+from app import spreadsheets
 from app.accounts.models import User
 from app.authz import has_role, login_required
 from app.db_types import utcnow
@@ -731,7 +732,7 @@ def _download(body: bytes, event: Event, extension: str, mimetype: str) -> Respo
 def export_csv(event_id: int):
     event = services.organized_event(event_id, current_user)
     header, rows = _export_table(event)
-    return _download(exports.to_csv(header, rows), event, "csv", "text/csv; charset=utf-8")
+    return _download(spreadsheets.to_csv(header, rows), event, "csv", "text/csv; charset=utf-8")
 
 
 @bp.get("/events/<int:event_id>/registrations.xlsx")
@@ -739,7 +740,7 @@ def export_csv(event_id: int):
 def export_xlsx(event_id: int):
     event = services.organized_event(event_id, current_user)
     header, rows = _export_table(event)
-    body = exports.to_xlsx(header, rows, sheet_title=_("Registrations"))
+    body = spreadsheets.to_xlsx(header, rows, sheet_title=_("Registrations"))
     return _download(body, event, "xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 
 

@@ -292,7 +292,7 @@ def export_labels() -> dict:
 
 
 def export_response(competition, applications, file_format: str) -> Response:
-    from events.exports import to_csv, to_xlsx
+    from app.spreadsheets import to_csv, to_xlsx
 
     header, rows = teams.export_rows(competition, applications, labels=export_labels(), yes=_("Yes"), no=_("No"),
                                      tz=SHANGHAI)

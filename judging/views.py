@@ -8,7 +8,6 @@ API (api.py) and the rounds' Socket.IO rooms (realtime.py)."""
 
 from __future__ import annotations
 
-import io
 from urllib.parse import quote
 
 from flask import Blueprint, Flask, Response, redirect, render_template, request, url_for
@@ -156,38 +155,39 @@ def _authorized_round(round_id: int):
 @login_required
 def export_xlsx(round_id: int):
     """Each judge's score sheet and the totals, as an Excel workbook."""
-    from openpyxl import Workbook
     from openpyxl.styles import Font
+
+    from app import spreadsheets
 
     round_ = _authorized_round(round_id)
     criteria, sheets, totals = _sheet_rows(round_)
-    workbook = Workbook()
-    summary = workbook.active
-    summary.title = _("Totals")[:31]
-    summary.append([_("Rank"), _("Team"), _("Track"), _("Score"), _("Judges counted")]
-                   + [c.label for c in criteria])
+    workbook = spreadsheets.new_workbook()
+    summary = spreadsheets.add_sheet(workbook, _("Totals"))
+    spreadsheets.append_row(summary, [_("Rank"), _("Team"), _("Track"), _("Score"), _("Judges counted")]
+                            + [c.label for c in criteria])
     for row in totals:
-        summary.append([row["rank"], row["team_name"], row["track"], row["score"], row["judges_counted"]]
-                       + [row["criterion_means"].get(c.key) for c in criteria])
+        means = [row["criterion_means"].get(c.key) for c in criteria]
+        spreadsheets.append_row(summary, [row["rank"], row["team_name"], row["track"], row["score"],
+                                          row["judges_counted"]] + means)
     summary.append([])
-    summary.append([services.aggregation_rule_text(round_)])
+    spreadsheets.append_row(summary, [services.aggregation_rule_text(round_)])
     for cell in summary[1]:
         cell.font = Font(bold=True)
     for sheet in sheets:
-        ws = workbook.create_sheet(f"{sheet['judge'].id}-{sheet['name']}"[:31])
-        ws.append([_("Team")] + [f"{c.label} ({c.weight}%)" for c in criteria] + [_("Comment"), _("Revision")])
+        # A judge's sheet is titled by their name, cleaned for Excel ("陈/评委" would be refused) and unique.
+        ws = spreadsheets.add_sheet(workbook, f"{sheet['judge'].id}-{sheet['name']}")
+        spreadsheets.append_row(ws, [_("Team")] + [f"{c.label} ({c.weight}%)" for c in criteria]
+                                + [_("Comment"), _("Revision")])
         for row in sheet["rows"]:
             if row["recused"]:
-                ws.append([row["team"], _("Recused")])
+                spreadsheets.append_row(ws, [row["team"], _("Recused")])
                 continue
-            ws.append([row["team"]] + row["scores"] + [row["comment"], row["revision"]])
+            spreadsheets.append_row(ws, [row["team"]] + row["scores"] + [row["comment"], row["revision"]])
         ws.append([])
-        ws.append([_("Signature"), "", _("Date")])
-    buffer = io.BytesIO()
-    workbook.save(buffer)
+        spreadsheets.append_row(ws, [_("Signature"), "", _("Date")])
     name = f"{round_.name}-results.xlsx"
-    return Response(buffer.getvalue(), headers={
-        "Content-Type": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    return Response(spreadsheets.save(workbook), headers={
+        "Content-Type": spreadsheets.XLSX_MIMETYPE,
         "Content-Disposition": f"attachment; filename=results.xlsx; filename*=UTF-8''{quote(name)}"})
 
 

@@ -102,6 +102,21 @@ class OneTimeCode(db.Model):
     requested_from: Mapped[str | None] = mapped_column(sa.String(64))
 
 
+class SignInCodeEvent(db.Model):
+    """What sign-in caps and the lock-out count, per phone and per address, over the last hours: a code sent, a wrong
+    code, a lock-out begun. Rows older than two days are deleted when codes are requested."""
+
+    __tablename__ = "sign_in_code_events"
+    __table_args__ = (sa.Index("ix_sign_in_code_events_phone_kind_at", "phone", "kind", "at"),
+                      sa.Index("ix_sign_in_code_events_address_kind_at", "address", "kind", "at"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    phone: Mapped[str] = mapped_column(sa.String(20))
+    address: Mapped[str | None] = mapped_column(sa.String(64))
+    kind: Mapped[str] = mapped_column(sa.String(8))  # sent | wrong | locked
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+
+
 class ApiToken(db.Model):
     """A bearer token for API clients (scanner devices, mobile apps). Only its SHA-256 is stored."""
 

@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from flask import current_app
-from flask_babel import force_locale
+from flask_babel import force_locale, format_datetime
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import joinedload
@@ -27,6 +27,7 @@ from app.accounts.models import (
     AuthSession,
     OneTimeCode,
     RoleGrant,
+    SignInCodeEvent,
     User,
 )
 from app.accounts.phones import normalise_phone
@@ -61,6 +62,10 @@ def request_login_code(raw_phone: str, *, now: datetime, requested_from: str | N
 
     phone = normalise_phone(raw_phone)
     config = current_app.config
+    _refuse_while_locked(phone, now)
+    _refuse_beyond_daily_caps(phone, requested_from, now)
+    db.session.execute(sa.delete(SignInCodeEvent).where(SignInCodeEvent.at < now - CODE_EVENTS_KEPT))
+    db.session.add(SignInCodeEvent(phone=phone, address=requested_from, kind="sent", at=now))
     code = "".join(secrets.choice("0123456789") for _ in range(config["OTP_LENGTH"]))
     db.session.execute(
         sa.update(OneTimeCode)
@@ -84,6 +89,7 @@ def verify_login_code(raw_phone: str, code: str, *, now: datetime) -> User:
     phone = normalise_phone(raw_phone)
     code = (code or "").strip()
     max_attempts = current_app.config["OTP_MAX_ATTEMPTS"]
+    _refuse_while_locked(phone, now)
     otp = db.session.scalars(
         sa.select(OneTimeCode)
         .where(OneTimeCode.phone == phone, OneTimeCode.consumed_at.is_(None))
@@ -103,7 +109,10 @@ def verify_login_code(raw_phone: str, code: str, *, now: datetime) -> User:
         raise DomainError("too_many_attempts", _l("Too many wrong codes. Please ask for a new one."), status=429)
     if not hmac.compare_digest(otp.code_hash, _code_hash(phone, code)):
         # The one commit inside a service: a wrong guess must stay counted although the caller will roll back.
+        locked = _count_wrong_code(phone, now)
         db.session.commit()
+        if locked:
+            _refuse_while_locked(phone, now)
         db.session.refresh(otp)
         remaining = max(0, max_attempts - otp.attempts)
         if remaining == 0:
@@ -120,6 +129,79 @@ def verify_login_code(raw_phone: str, code: str, *, now: datetime) -> User:
     user = get_or_create_user(phone, now=now)
     user.last_login_at = now
     return user
+
+
+# Caps and the lock-out count events of the last CODE_CAP_WINDOW (config OTP_DAILY_*, OTP_LOCKOUT_*; the numbers and
+# why: docs/decisions.md), in the database, so every worker and instance sees the same counts.
+CODE_CAP_WINDOW = timedelta(hours=24)
+CODE_EVENTS_KEPT = timedelta(hours=48)
+
+
+def _when(moment: datetime) -> str:
+    """A moment people read in their language and timezone, e.g. 2026/12/5 16:30."""
+    return format_datetime(moment, "short")
+
+
+def _retry_details(moment: datetime, now: datetime) -> dict:
+    return {"retry_at": moment.isoformat(), "retry_after_seconds": max(1, int((moment - now).total_seconds()) + 1)}
+
+
+def code_lock_until(phone: str, now: datetime) -> datetime | None:
+    """Until when sign-in codes are refused for this phone after too many wrong codes, or None."""
+    began = db.session.scalar(
+        sa.select(sa.func.max(SignInCodeEvent.at))
+        .where(SignInCodeEvent.phone == phone, SignInCodeEvent.kind == "locked",
+               SignInCodeEvent.at > now - timedelta(hours=current_app.config["OTP_LOCKOUT_HOURS"]))
+    )
+    return began + timedelta(hours=current_app.config["OTP_LOCKOUT_HOURS"]) if began else None
+
+
+def _refuse_while_locked(phone: str, now: datetime) -> None:
+    until = code_lock_until(phone, now)
+    if until is not None:
+        raise DomainError("sign_in_locked",
+                          _l("Too many wrong codes for this number. To keep the account safe, signing in with it "
+                             "is paused until %(when)s.", when=_when(until)), status=429, **_retry_details(until, now))
+
+
+def _cap_reached_until(column, value: str, kind: str, cap: int, now: datetime) -> datetime | None:
+    """When the count of `kind` events for `value` in the window drops below `cap` again, if it is reached now:
+    the moment the oldest of the last `cap` events leaves the window."""
+    oldest_of_last = db.session.scalar(
+        sa.select(SignInCodeEvent.at)
+        .where(column == value, SignInCodeEvent.kind == kind, SignInCodeEvent.at > now - CODE_CAP_WINDOW)
+        .order_by(SignInCodeEvent.at.desc()).offset(cap - 1).limit(1)
+    )
+    return oldest_of_last + CODE_CAP_WINDOW if oldest_of_last else None
+
+
+def _refuse_beyond_daily_caps(phone: str, address: str | None, now: datetime) -> None:
+    config = current_app.config
+    cap = config["OTP_DAILY_PER_PHONE"]
+    until = _cap_reached_until(SignInCodeEvent.phone, phone, "sent", cap, now)
+    if until is not None:
+        raise DomainError("daily_code_limit",
+                          _l("This number has received %(count)d codes in the last 24 hours. Please try again "
+                             "after %(when)s.", count=cap, when=_when(until)), status=429, **_retry_details(until, now))
+    if address:
+        until = _cap_reached_until(SignInCodeEvent.address, address, "sent", config["OTP_DAILY_PER_ADDRESS"], now)
+        if until is not None:
+            raise DomainError("daily_code_limit_address",
+                              _l("Too many codes were requested from your network in the last 24 hours. Please try "
+                                 "again after %(when)s.", when=_when(until)), status=429,
+                              **_retry_details(until, now))
+
+
+def _count_wrong_code(phone: str, now: datetime) -> bool:
+    """Count a wrong code for this phone, across all its codes; True when that begins a lock-out. Each wrong code
+    once the window holds OTP_LOCKOUT_WRONG of them locks again: after a lock-out, one guess per lock-out."""
+    db.session.add(SignInCodeEvent(phone=phone, kind="wrong", at=now))
+    db.session.flush()
+    threshold = current_app.config["OTP_LOCKOUT_WRONG"]
+    if _cap_reached_until(SignInCodeEvent.phone, phone, "wrong", threshold, now) is None:
+        return False
+    db.session.add(SignInCodeEvent(phone=phone, kind="locked", at=now))
+    return True
 
 
 # ---- users and profiles --------------------------------------------------------------------------------------

@@ -103,3 +103,34 @@ def test_a_setting_that_is_not_a_number_is_refused_clearly(monkeypatch):
     monkeypatch.setenv("PROXY_COUNT", "one")
     with pytest.raises(RuntimeError, match="PROXY_COUNT must be a whole number"):
         DevelopmentConfig()
+
+
+EMBEDDED = object()  # DATABASE_URL unset: the embedded SQLite in instance/
+
+
+@pytest.mark.parametrize("app_env, database_url, demo_mode, expected", [
+    (None, EMBEDDED, None, True),  # `python -m app` on a fresh machine
+    (None, "postgresql://u@db.example/beiyang", None, False),  # APP_ENV forgotten on a production server
+    (None, "sqlite:////srv/beiyang/prod.sqlite3", None, False),  # a database of its own is not the demo
+    (None, "postgresql://u@db.example/beiyang", "1", True),  # asked for outright
+    ("development", "postgresql://u@db.example/beiyang", None, True),  # asked for: a developer's PostgreSQL
+    ("demo", "postgresql://u@db.example/beiyang", None, True),  # a shared demo server
+    ("development", EMBEDDED, "0", False),  # refused outright
+    ("production", EMBEDDED, None, False),
+    ("production", "postgresql://u@db.example/beiyang", None, False),
+    ("production", "postgresql://u@db.example/beiyang", "1", True),
+])
+def test_demo_mode_only_when_asked_for_or_on_the_embedded_database(monkeypatch, app_env, database_url, demo_mode,
+                                                                   expected):
+    monkeypatch.setenv("SECRET_KEY", "x")
+    for name, value in (("APP_ENV", app_env), ("DEMO_MODE", demo_mode),
+                        ("DATABASE_URL", None if database_url is EMBEDDED else database_url)):
+        monkeypatch.setenv(name, value) if value is not None else monkeypatch.delenv(name, raising=False)
+    assert config_from_environment().DEMO_MODE is expected
+
+
+def test_make_run_asks_for_the_demo():
+    from app.config import PROJECT_ROOT
+
+    run = (PROJECT_ROOT / "Makefile").read_text().split("\nrun:")[1].split("\n\n")[0]
+    assert "APP_ENV=$${APP_ENV:-development}" in run and "python -m app" in run

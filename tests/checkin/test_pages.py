@@ -140,3 +140,13 @@ def test_confirmed_people_find_my_ticket_on_the_event_page_and_in_my_events(clie
     sign_in(client, waiting)
     assert "/tickets/" not in client.get(f"/events/{event.id}").get_data(as_text=True)
     assert "/tickets/" not in client.get(my_events).get_data(as_text=True)
+
+
+def test_attendance_exports_keep_a_formula_looking_name_as_text(client, door_event, confirmed, supervisor):
+    event = door_event()
+    confirmed(event, name="@SUM(1+1)*cmd")
+    sign_in(client, supervisor(event))
+    lines = client.get(f"/events/{event.id}/attendance.csv").get_data().decode("utf-8-sig").strip().splitlines()
+    assert lines[1].startswith("'@SUM(1+1)*cmd,")
+    cell = load_workbook(io.BytesIO(client.get(f"/events/{event.id}/attendance.xlsx").data)).active["A2"]
+    assert (cell.value, cell.data_type, cell.quotePrefix) == ("@SUM(1+1)*cmd", "s", True)

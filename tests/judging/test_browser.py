@@ -25,6 +25,15 @@ CHROMIUM_PROBLEM = test_services.chromium_available()
 PHONE = {"viewport": {"width": 375, "height": 812}, "is_mobile": True, "has_touch": True, "locale": "zh-CN"}
 
 
+def wait_until(page, expression: str, timeout: float = 30.0) -> None:
+    """Poll a JavaScript expression until it is true. Playwright's wait_for_function compiles its predicate with
+    eval inside the page, which the Content-Security-Policy refuses; page.evaluate goes through DevTools."""
+    deadline = time.monotonic() + timeout
+    while not page.evaluate(expression):
+        assert time.monotonic() < deadline, f"still false after {timeout} s: {expression}"
+        time.sleep(0.1)
+
+
 @pytest.fixture(autouse=True)
 def _needs_chromium():
     if CHROMIUM_PROBLEM:
@@ -90,7 +99,7 @@ def test_a_judge_scores_on_the_phone_and_a_score_made_offline_arrives_when_back(
     db.session.commit()
     page.wait_for_selector("[data-testid=form]:not([hidden])")
     assert page.text_content("[data-testid=team-name]").endswith("队伍2")
-    page.wait_for_function("document.querySelector('[data-testid=timer]').textContent.startsWith('7:')"
+    wait_until(page, "document.querySelector('[data-testid=timer]').textContent.startsWith('7:')"
                            " || document.querySelector('[data-testid=timer]').textContent.startsWith('8:')")
 
     for key in ("innovation", "market", "team", "feasibility"):
@@ -114,8 +123,8 @@ def test_a_judge_scores_on_the_phone_and_a_score_made_offline_arrives_when_back(
     card = db.session.scalars(sa.select(Scorecard)).one()
     assert card.round_team_id == team.id and card.comment == "路演清晰" and card.revision == 1
     assert sorted(s.value for s in card.scores) == [5.5, 5.5, 5.5, 6]
-    page.wait_for_function(f"localStorage.getItem('judging:{final.id}:outbox') === '[]'")
-    page.wait_for_function("/\\b1\\b.*\\b3\\b/.test(document.querySelector('[data-testid=progress]').textContent)")
+    wait_until(page, f"localStorage.getItem('judging:{final.id}:outbox') === '[]'")
+    wait_until(page, "/\\b1\\b.*\\b3\\b/.test(document.querySelector('[data-testid=progress]').textContent)")
     context.close()
 
 
@@ -141,7 +150,7 @@ def test_the_big_screen_reveals_a_hidden_leaderboard_rank_by_rank(browser, app, 
     assert page.text_content("[data-testid=row] .rank") == "3"
     services.reveal_next(prelim.id, organizer, now=utcnow(), all_=True)
     db.session.commit()
-    page.wait_for_function("document.querySelectorAll('[data-testid=row]').length === 3")
+    wait_until(page, "document.querySelectorAll('[data-testid=row]').length === 3")
     assert page.locator("[data-testid=row] .team").all_text_contents() == ["队伍2", "队伍3", "队伍1"]
     font = page.eval_on_selector("[data-testid=row]", "e => parseFloat(getComputedStyle(e).fontSize)")
     assert font >= 48  # readable from the back of the hall

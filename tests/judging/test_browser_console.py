@@ -19,6 +19,7 @@ from tests.judging.test_browser import (  # noqa: F401  (fixtures: the Chromium 
     server,
     signed_in,
     wait_for,
+    wait_until,
 )
 
 DESK = {"viewport": {"width": 1280, "height": 800}, "locale": "zh-CN"}
@@ -48,7 +49,7 @@ def test_the_console_drives_the_stage_the_phones_and_the_big_screen(browser, app
     console.click("[data-testid=open]")
     console.wait_for_selector(f"[data-testid=stage-{teams[1].id}]")
     console.click(f"[data-testid=stage-{teams[1].id}]")  # now pitching: 队伍2
-    console.wait_for_function("document.querySelector('[data-testid=now-pitching]').textContent.endsWith('队伍2')")
+    wait_until(console, "document.querySelector('[data-testid=now-pitching]').textContent.endsWith('队伍2')")
     for phone in phones:  # the phones show its form at once, on the pitch
         phone.wait_for_selector("[data-testid=form]:not([hidden])", timeout=5000)
         assert phone.text_content("[data-testid=team-name]").endswith("队伍2")
@@ -58,7 +59,7 @@ def test_the_console_drives_the_stage_the_phones_and_the_big_screen(browser, app
     console.wait_for_selector("[data-testid=phase][data-phase=qa]", timeout=9000)
     for phone in phones:
         phone.wait_for_selector("[data-testid=stage][data-phase=qa]", timeout=3000)
-        phone.wait_for_function("document.querySelector('[data-testid=timer]').textContent.startsWith('1:')"
+        wait_until(phone, "document.querySelector('[data-testid=timer]').textContent.startsWith('1:')"
                                 " || document.querySelector('[data-testid=timer]').textContent.startsWith('2:')")
 
     phone = phones[0]
@@ -66,8 +67,8 @@ def test_the_console_drives_the_stage_the_phones_and_the_big_screen(browser, app
         phone.click(f"[data-testid=criterion-{key}] .judge-step[data-d='1']")
     phone.click("[data-testid=submit]")
     assert wait_for(lambda: db.session.scalar(sa.select(sa.func.count()).select_from(Scorecard)) == 1)
-    console.wait_for_function(
-        f"document.querySelector('[data-testid=count-{teams[1].id}]').textContent.trim().startsWith('1')")
+    wait_until(console,
+               f"document.querySelector('[data-testid=count-{teams[1].id}]').textContent.trim().startsWith('1')")
 
     console.click(f"[data-testid=close-{teams[1].id}]")  # close scoring: the second judge's form closes
     phones[1].wait_for_selector("[data-testid=form-note]:not([hidden])", timeout=5000)
@@ -85,10 +86,10 @@ def test_the_console_drives_the_stage_the_phones_and_the_big_screen(browser, app
     assert screen.text_content("[data-testid=row] .team") == "队伍2"
 
     console.click("[data-testid=publish]")
-    console.wait_for_function("document.querySelector('[data-testid=round-state]').textContent === '已发布'"
+    wait_until(console, "document.querySelector('[data-testid=round-state]').textContent === '已发布'"
                               " || document.querySelector('[data-testid=round-state]').textContent === 'Published'")
     db.session.expire_all()
     assert services.get_round(final.id).state == "published"
-    screen.wait_for_function("document.querySelectorAll('[data-testid=row]').length >= 1")
+    wait_until(screen, "document.querySelectorAll('[data-testid=row]').length >= 1")
     for page in (console, screen, *phones):
         page.context.close()

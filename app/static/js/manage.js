@@ -1,22 +1,11 @@
 /* Organizers' pages (events/manage_views.py). Everything works without this file; it adds:
  * - the event form: shows only the fields that apply (offer hours, lottery draw, pitch slots, series, choices);
- * - confirmations before destructive buttons (data-confirm);
  * - the registrations list: select all, a count of the selected, and live rows through Socket.IO: the page joins
  *   the room of its event's organizers; on `registration_changed` it updates the counts and re-fetches the changed
  *   rows as HTML (rendered by the server, with the page's filters), and after a reconnect it re-fetches the list.
  */
 (function () {
   "use strict";
-
-  // ---- confirmations ----------------------------------------------------------------------------------------------
-  document.addEventListener("click", function (event) {
-    var button = event.target.closest("button[data-confirm]");
-    if (button && !window.confirm(button.getAttribute("data-confirm"))) event.preventDefault();
-  });
-  document.addEventListener("submit", function (event) {
-    var form = event.target;
-    if (form.hasAttribute("data-confirm") && !window.confirm(form.getAttribute("data-confirm"))) event.preventDefault();
-  });
 
   // ---- the event form ---------------------------------------------------------------------------------------------
   var eventForm = document.querySelector("[data-manage-form]");

@@ -1,0 +1,70 @@
+"""Security headers on every response: the Content-Security-Policy (scripts from this site only, inline scripts only
+with the request's nonce), HSTS over https, and the classic nosniff / referrer / framing headers.
+
+Templates that truly need an inline script write <script nonce="{{ csp_nonce() }}">; none does today (page
+behaviour lives in static files, driven by data attributes). The numbers and why: docs/decisions.md."""
+
+from __future__ import annotations
+
+import re
+import secrets
+
+from flask import Flask, current_app, request
+
+_NONCE_KEY = "beiyang.csp_nonce"
+HSTS = "max-age=31536000; includeSubDomains"
+_HOST = re.compile(r"[A-Za-z0-9.\-]+(:[0-9]{1,5})?|\[[0-9A-Fa-f:.]+\](:[0-9]{1,5})?")
+
+
+def csp_nonce() -> str:
+    """This request's nonce for inline scripts (made on first use; the header names it only then)."""
+    # Kept in the request's environ, not in g: g belongs to the app context, which a test's requests may share.
+    return request.environ.setdefault(_NONCE_KEY, secrets.token_urlsafe(18))
+
+
+def content_security_policy(nonce: str | None, host: str) -> str:
+    scripts = "'self'" + (f" 'nonce-{nonce}'" if nonce else "")
+    directives = {
+        "default-src": "'self'",
+        "script-src": scripts,
+        # Style elements and sheets from this site only; style *attributes* are allowed: a few templates and the
+        # vendored qr-scanner (its scan-region overlay) set them, and they cannot run script or select elements.
+        # Browsers without style-src-elem/-attr (before CSP 3) fall back to style-src.
+        "style-src": "'self' 'unsafe-inline'",
+        "style-src-elem": "'self'",
+        "style-src-attr": "'unsafe-inline'",
+        "img-src": "'self' data: blob:",  # QR images as data: URLs, the camera's frames as blobs
+        "font-src": "'self'",
+        # Socket.IO: older Safari's 'self' does not cover ws:/wss: (a Host header that is not a host name adds none)
+        "connect-src": f"'self' ws://{host} wss://{host}" if _HOST.fullmatch(host or "") else "'self'",
+        "worker-src": "'self' blob:",  # qr-scanner starts its decoder as a blob: worker; service workers from self
+        "manifest-src": "'self'",
+        "media-src": "'self' blob:",
+        "object-src": "'none'",
+        "base-uri": "'self'",
+        "form-action": "'self'",
+        "frame-ancestors": "'none'",
+    }
+    return "; ".join(f"{name} {value}" for name, value in directives.items())
+
+
+def serves_https(app: Flask) -> bool:
+    return (request.is_secure or app.config.get("PREFERRED_URL_SCHEME") == "https"
+            or bool(app.config.get("SESSION_COOKIE_SECURE")))
+
+
+def _security_headers(response):
+    headers = response.headers
+    policy = content_security_policy(request.environ.get(_NONCE_KEY), request.host)
+    headers.setdefault("Content-Security-Policy", policy)
+    headers.setdefault("X-Content-Type-Options", "nosniff")
+    headers.setdefault("Referrer-Policy", "same-origin")
+    headers.setdefault("X-Frame-Options", "DENY")
+    if serves_https(current_app):
+        headers.setdefault("Strict-Transport-Security", HSTS)
+    return response
+
+
+def init_app(app: Flask) -> None:
+    app.after_request(_security_headers)
+    app.jinja_env.globals["csp_nonce"] = csp_nonce
