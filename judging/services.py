@@ -36,9 +36,9 @@ from app.accounts.models import User
 from app.accounts.phones import normalise_phone
 from app.errors import DomainError, Forbidden, NotFound
 from app.extensions import db, dialect_insert
-from events import teams as team_services
 from events.models import TeamApplication, TeamMember
 from judging import aggregation, signals
+from judging import teams as team_services
 from judging.models import (
     LEADERBOARD_MODES,
     ROUND_KINDS,

@@ -16,7 +16,7 @@ from app.extensions import db
 from events.models import TeamApplication
 from judging.models import Competition
 from tests.e2e.test_sign_in_flow import assert_fits_phone
-from tests.events.test_teams import TRACKS
+from tests.judging.test_teams import TRACKS
 
 pytestmark = pytest.mark.browser
 

@@ -222,7 +222,7 @@ def member_of(team):
 
 def _account(phone):
     from app.accounts.services import get_or_create_user
-    from events import teams
+    from judging import teams
 
     user = get_or_create_user(phone, now=utcnow(), name="队长")
     teams.link_member_accounts(user)

@@ -19,8 +19,8 @@ from app.authz import login_required
 from app.db_types import utcnow
 from app.errors import DomainError
 from app.extensions import db
-from events import teams
 from events.models import Event, TeamApplication
+from judging import teams
 
 bp = Blueprint("events_teams_views", __name__, template_folder="templates")
 
@@ -177,7 +177,7 @@ def _index_rows(values: dict) -> dict:
 
 def _render_form(competition, values: dict, *, application=None, errors=None, form_error=None, closed=None):
     return render_template(
-        "events/teams/apply.html", competition=competition, event=teams.competition_event(competition),
+        "judging/teams/apply.html", competition=competition, event=teams.competition_event(competition),
         values=_index_rows(values), errors=errors or {}, form_error=form_error, application=application,
         closed=closed, tracks=[(t["key"], teams.track_label(competition, t["key"])) for t in
                                teams.tracks_of(competition)],
@@ -257,7 +257,7 @@ def team(application_id: int):
     competition = teams.get_competition(application.competition_id)
     member = teams.member_of(application, current_user)
     return render_template(
-        "events/teams/team.html", application=application, competition=competition,
+        "judging/teams/team.html", application=application, competition=competition,
         event=teams.competition_event(competition), members=sorted_members(application), me=member,
         registered=teams.members_with_accounts(application),
         can_edit=member is not None and teams.can_edit(application, now=utcnow()),
@@ -305,7 +305,7 @@ def my_teams():
         db.session.commit()
     applications = teams.applications_of_user(current_user)
     competitions = {a.competition_id: teams.get_competition(a.competition_id) for a in applications}
-    return render_template("events/teams/my_teams.html", applications=applications, competitions=competitions,
+    return render_template("judging/teams/my_teams.html", applications=applications, competitions=competitions,
                            open_competitions=teams.open_competitions(now=utcnow()))
 
 
@@ -340,7 +340,7 @@ def review(competition_id: int):
             return redirect(url_for(".review", competition_id=competition.id, status=status, track=track))
     applications = teams.list_applications(competition.id, current_user, track=track, status=status)
     return render_template(
-        "events/teams/review.html", competition=competition, event=teams.competition_event(competition),
+        "judging/teams/review.html", competition=competition, event=teams.competition_event(competition),
         applications=applications, status=status, track=track, counts=teams.application_counts(competition.id),
         track_counts=teams.counts_by_track(competition), selected=selected, note=note, form_error=form_error,
         note_error=note_error, applications_open=teams.applications_open(competition, now=utcnow()),
@@ -359,7 +359,10 @@ def toggle_applications(competition_id: int):
 
 
 def init_app(app: Flask) -> None:
+    from events.presentation import add_event_page_part
+
     app.register_blueprint(bp)
+    add_event_page_part(app, "judging/teams/_detail.html")
     app.jinja_env.globals.update(team_panel=team_panel, team_status_label=teams.status_label,
                                  team_track_label=team_track_label, team_member_phone=team_member_phone,
                                  team_members_sorted=sorted_members)

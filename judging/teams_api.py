@@ -15,7 +15,7 @@ from app.api import api_blueprint
 from app.authz import login_required
 from app.db_types import utcnow
 from app.extensions import db
-from events import teams
+from judging import teams
 
 blp = api_blueprint("teams_api", __name__, "",
                     "The competition (港科大百万元奖金创业大赛): teams apply (team name, track, project, members); the "
