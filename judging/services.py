@@ -36,7 +36,6 @@ from app.accounts.models import User
 from app.accounts.phones import normalise_phone
 from app.errors import DomainError, Forbidden, NotFound
 from app.extensions import db, dialect_insert
-from events.models import TeamApplication, TeamMember
 from judging import aggregation, signals
 from judging import teams as team_services
 from judging.models import (
@@ -55,6 +54,8 @@ from judging.models import (
     Score,
     Scorecard,
     Submission,
+    TeamApplication,
+    TeamMember,
 )
 
 SUBMISSION_ID_PATTERN = re.compile(r"[A-Za-z0-9._:-]{1,64}")

@@ -19,8 +19,9 @@ from app.authz import login_required
 from app.db_types import utcnow
 from app.errors import DomainError
 from app.extensions import db
-from events.models import Event, TeamApplication
+from events.models import Event
 from judging import teams
+from judging.models import TeamApplication
 
 bp = Blueprint("events_teams_views", __name__, template_folder="templates")
 

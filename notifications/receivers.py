@@ -9,8 +9,9 @@ import sqlalchemy as sa
 from app.db_types import utcnow
 from app.extensions import db
 from events import signals
-from events.models import ACTIVE_STATUSES, Event, PitchApplication, Registration, TeamApplication
+from events.models import ACTIVE_STATUSES, Event, PitchApplication, Registration
 from judging import signals as judging_signals
+from judging.models import TeamApplication
 from mentoring import signals as mentoring_signals
 from notifications import messages
 from notifications.models import WEBHOOK_ALERTS

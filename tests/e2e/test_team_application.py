@@ -13,8 +13,7 @@ from playwright.sync_api import Browser, Page, expect
 
 from app.authz import scope_key
 from app.extensions import db
-from events.models import TeamApplication
-from judging.models import Competition
+from judging.models import Competition, TeamApplication
 from tests.e2e.test_sign_in_flow import assert_fits_phone
 from tests.judging.test_teams import TRACKS
 

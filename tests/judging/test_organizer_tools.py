@@ -213,7 +213,7 @@ def published_round_with_feedback(make_competition, organizer, judge_users, scor
 
 def member_of(team):
     from app.accounts.models import User
-    from events.models import TeamApplication
+    from judging.models import TeamApplication
 
     application = db.session.get(TeamApplication, team.application_id)
     phone = application.members[0].phone

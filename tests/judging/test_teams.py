@@ -24,9 +24,8 @@ from app.db_types import utcnow
 from app.errors import DomainError
 from app.extensions import db
 from events import signals
-from events.models import TeamApplication, TeamMember
 from judging import teams
-from judging.models import Competition
+from judging.models import Competition, TeamApplication, TeamMember
 from tests.conftest import csrf_token_from, sign_in
 from tests.live_server import live_server
 
