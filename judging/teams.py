@@ -41,8 +41,8 @@ from app.accounts.models import User
 from app.accounts.phones import format_phone, mask_phone, normalise_phone
 from app.errors import DomainError, NotFound, Unauthorized
 from app.extensions import db
-from events import signals
 from events.models import Event
+from judging import signals
 from judging.models import TeamApplication, TeamMember
 
 # ---- vocabulary ------------------------------------------------------------------------------------------------

@@ -262,7 +262,7 @@ def connect() -> None:
         (signals.pitch_slot_assigned, _slot_receiver("pitch_slot_assigned")),
         (signals.pitch_slot_changed, _slot_receiver("pitch_slot_changed")),
         (signals.pitch_slot_removed, _slot_receiver("pitch_slot_removed")),
-        (signals.team_application_decided, on_team_decided),
+        (judging_signals.team_application_decided, on_team_decided),
         (mentoring_signals.mentor_matched, on_mentor_matched),
         (mentoring_signals.match_accepted, on_match_accepted),
         (mentoring_signals.match_declined, on_match_declined),
