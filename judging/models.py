@@ -35,7 +35,7 @@ class Competition(db.Model):
     prize_pool_yuan: Mapped[int | None] = mapped_column()
     event_id: Mapped[int | None] = mapped_column(sa.ForeignKey("events.id", ondelete="SET NULL"))
     # Tracks (赛道) teams apply to: [{"key": "ai-manufacturing", "label": "AI+制造", "label_en": "AI + manufacturing"}]
-    # ("label_en" optional). Team applications (events/teams.py) are taken while `applications_open` and, when
+    # ("label_en" optional). Team applications (judging/teams.py) are taken while `applications_open` and, when
     # set, before `applications_close_at`.
     tracks: Mapped[list[dict]] = mapped_column(sa.JSON, default=list)
     applications_open: Mapped[bool] = mapped_column(default=False)

@@ -1,4 +1,4 @@
-"""The competition (港科大百万元奖金创业大赛): teams apply, organizers review. Rounds and judging are judging/'s.
+"""The competition (港科大百万元奖金创业大赛): teams apply, organizers review; then the rounds (judging/services.py).
 
 An application belongs to its team, not to one person. Its members are people (name, mobile number, role; exactly
 one lead); whoever submits it becomes a member (and the lead, unless they name another). A member is known by their
@@ -18,9 +18,6 @@ A withdrawn application can be sent again by one of its members under the same t
 Status: submitted -> accepted | declined (organizers may change their mind either way), submitted | accepted ->
 withdrawn (by a member). Organizers are those with the organizer role for `competition:<id>`, for the competition's
 event (`event:<id>`), or globally.
-
-`judging` depends on `events`, so this module never imports judging at module level: `_competition_model()` imports
-judging.models.Competition lazily, inside the functions that need it.
 
 Services flush; callers commit once. Times are aware UTC datetimes.
 """
@@ -43,7 +40,7 @@ from app.errors import DomainError, NotFound, Unauthorized
 from app.extensions import db
 from events.models import Event
 from judging import signals
-from judging.models import TeamApplication, TeamMember
+from judging.models import Competition, TeamApplication, TeamMember
 
 # ---- vocabulary ------------------------------------------------------------------------------------------------
 
@@ -72,27 +69,19 @@ def status_label(status: str) -> str:
     return str(STATUS_LABELS.get(status, status))
 
 
-# ---- the competition (a judging table, read lazily) ---------------------------------------------------------------
+# ---- the competition ---------------------------------------------------------------------------------------------
 
-def _competition_model():
-    from judging.models import Competition  # judging imports events; a module-level import would be a cycle
-
-    return Competition
-
-
-def get_competition(competition_id: int):
-    competition = db.session.get(_competition_model(), competition_id)
+def get_competition(competition_id: int) -> Competition:
+    competition = db.session.get(Competition, competition_id)
     if competition is None:
         raise NotFound("competition_not_found", _l("This competition does not exist."))
     return competition
 
 
-def competition_of_event(event_id: int):
+def competition_of_event(event_id: int) -> Competition | None:
     """The competition whose main event is `event_id` (the competition's page), or None."""
-    competition_cls = _competition_model()
     return db.session.scalars(
-        sa.select(competition_cls).where(competition_cls.event_id == event_id).order_by(competition_cls.id)
-    ).first()
+        sa.select(Competition).where(Competition.event_id == event_id).order_by(Competition.id)).first()
 
 
 def tracks_of(competition) -> list[dict]:
@@ -147,24 +136,21 @@ def applications_open(competition, *, now: datetime) -> bool:
     return True
 
 
-def open_competitions(*, now: datetime) -> list:
+def open_competitions(*, now: datetime) -> list[Competition]:
     """Competitions taking team applications now, the soonest closing first."""
-    competition_cls = _competition_model()
     candidates = db.session.scalars(
-        sa.select(competition_cls).where(
-            competition_cls.applications_open.is_(True),
-            sa.or_(competition_cls.applications_close_at.is_(None), competition_cls.applications_close_at > now))
-        .order_by(competition_cls.applications_close_at.is_(None), competition_cls.applications_close_at,
-                  competition_cls.id)
+        sa.select(Competition).where(
+            Competition.applications_open.is_(True),
+            sa.or_(Competition.applications_close_at.is_(None), Competition.applications_close_at > now))
+        .order_by(Competition.applications_close_at.is_(None), Competition.applications_close_at, Competition.id)
     ).all()
     return [c for c in candidates if applications_open(c, now=now)]
 
 
 def _lock_competition(competition_id: int) -> None:
     """Serialise the applications of one competition until commit: a no-op UPDATE of its row."""
-    competition_cls = _competition_model()
-    db.session.execute(sa.update(competition_cls).where(competition_cls.id == competition_id)
-                       .values(applications_open=competition_cls.applications_open)
+    db.session.execute(sa.update(Competition).where(Competition.id == competition_id)
+                       .values(applications_open=Competition.applications_open)
                        .execution_options(synchronize_session=False))
 
 
@@ -733,7 +719,7 @@ def withdraw_application(application_id: int, user, *, now: datetime) -> TeamApp
 
 # ---- organizers ------------------------------------------------------------------------------------------------
 
-def set_applications_open(competition_id: int, organizer, *, open_now: bool) -> object:
+def set_applications_open(competition_id: int, organizer, *, open_now: bool) -> Competition:
     """Open or close team applications (organizers)."""
     competition = get_competition(competition_id)
     authorize_competition_organizer(organizer, competition)

@@ -1,4 +1,4 @@
-"""JSON API of the competition's team applications (events/teams.py has the rules): teams apply, edit and withdraw;
+"""JSON API of the competition's team applications (judging/teams.py has the rules): teams apply, edit and withdraw;
 organizers list, decide in bulk, count per track and export."""
 
 from __future__ import annotations

@@ -1,9 +1,9 @@
 """Pages of the competition's team applications: a team applies from a phone (members as rows: name, mobile number,
 role, lead), every member follows, edits and may withdraw the application ("my team"); organizers review in bulk with
-filters and download the list; the competition's event page shows where a person stands (events/teams/_detail.html).
+filters and download the list; the competition's event page shows where a person stands (judging/teams/_detail.html).
 
 Plain server-rendered forms with CSRF that work without JavaScript (a little script only adds member rows in place);
-every rule lives in events/teams.py. A form with a mistake comes back with the message next to the field and
+every rule lives in judging/teams.py. A form with a mistake comes back with the message next to the field and
 everything typed still there."""
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ MIN_ROWS = 3  # a new team's form shows three member rows, enough for most teams
 
 @dataclass
 class TeamPanel:
-    """What events/teams/_detail.html shows on a competition's event page."""
+    """What judging/teams/_detail.html shows on a competition's event page."""
 
     competition: object
     tracks: list
