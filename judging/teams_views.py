@@ -23,7 +23,7 @@ from events.models import Event
 from judging import teams
 from judging.models import TeamApplication
 
-bp = Blueprint("events_teams_views", __name__, template_folder="templates")
+bp = Blueprint("judging_teams", __name__, template_folder="templates")
 
 TEXT_FIELDS = ("team_name", "project_name", "project_summary")
 MIN_ROWS = 3  # a new team's form shows three member rows, enough for most teams without any script
