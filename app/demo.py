@@ -164,7 +164,7 @@ DEMO_TEAMS = [
 def _seed_teams(competition, people: dict, now: datetime) -> None:
     """Tracks and team applications for the demo competition, once. The demo founder (林晓舟) is in no team, so
     trying the site as him shows "apply as a team"."""
-    from events.models import TeamApplication, TeamMember
+    from judging.models import TeamApplication, TeamMember
 
     if not competition.tracks:
         competition.tracks = [dict(t) for t in DEMO_TRACKS]

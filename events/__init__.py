@@ -17,12 +17,10 @@ def init_app(app: Flask) -> None:
         presentation,
         realtime,
         tasks,
-        teams_api,
-        teams_views,
         views,
     )
 
     presentation.init_app(app)
     realtime.init_app(app)
-    for module in (views, manage_views, calendar_views, pitching_views, teams_views):
+    for module in (views, manage_views, calendar_views, pitching_views):
         module.init_app(app)

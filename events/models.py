@@ -1,5 +1,4 @@
-"""Tables of events: events and series, registrations, questions' answers, pitch applications and slots,
-competition team applications."""
+"""Tables of events: events and series, registrations, questions' answers, pitch applications and slots."""
 
 from __future__ import annotations
 
@@ -185,42 +184,3 @@ class PitchSlot(db.Model):
     updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
 
     application: Mapped[PitchApplication] = relationship()
-
-
-class TeamApplication(db.Model):
-    """A team's application to the competition. It belongs to the team: every member with an account may see
-    and edit it, not only the person who submitted it."""
-
-    __tablename__ = "team_applications"
-    __table_args__ = (sa.UniqueConstraint("competition_id", "team_name"),)
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    competition_id: Mapped[int] = mapped_column(sa.ForeignKey("competitions.id", ondelete="CASCADE"), index=True)
-    team_name: Mapped[str] = mapped_column(sa.String(120))
-    track: Mapped[str] = mapped_column(sa.String(60), default="")
-    project_name: Mapped[str] = mapped_column(sa.String(120))
-    project_summary: Mapped[str] = mapped_column(sa.Text, default="")
-    status: Mapped[str] = mapped_column(sa.String(16), default="submitted")  # submitted accepted declined withdrawn
-    review_note: Mapped[str] = mapped_column(sa.String(500), default="")
-    created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
-
-    members: Mapped[list[TeamMember]] = relationship(back_populates="application", cascade="all, delete-orphan",
-                                                     order_by="TeamMember.id")
-
-
-class TeamMember(db.Model):
-    __tablename__ = "team_members"
-    __table_args__ = (sa.UniqueConstraint("application_id", "phone"),)
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    application_id: Mapped[int] = mapped_column(sa.ForeignKey("team_applications.id", ondelete="CASCADE"),
-                                                index=True)
-    user_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"), index=True)
-    name: Mapped[str] = mapped_column(sa.String(80))
-    phone: Mapped[str] = mapped_column(sa.String(20))  # E.164; links to an account when that person signs in
-    role: Mapped[str] = mapped_column(sa.String(40), default="")
-    is_lead: Mapped[bool] = mapped_column(default=False)
-
-    application: Mapped[TeamApplication] = relationship(back_populates="members")

@@ -39,5 +39,13 @@ def event_when(starts_at: datetime, ends_at: datetime) -> str:
     return f"{start_day} {start} – {end_day} {end}"
 
 
+def add_event_page_part(app: Flask, template: str) -> None:
+    """Another package shows a part of an event's page (the competition's teams, ...): a template rendered with
+    the page's context (`event`), after events' own parts. Packages that build on events register here, so events
+    needs to know none of them."""
+    app.jinja_env.globals["event_page_parts"].append(template)
+
+
 def init_app(app: Flask) -> None:
-    app.jinja_env.globals.update(event_kind_label=event_kind_label, event_title=event_title, event_when=event_when)
+    app.jinja_env.globals.update(event_kind_label=event_kind_label, event_title=event_title, event_when=event_when,
+                                 event_page_parts=[])

@@ -17,11 +17,6 @@ joins a published line-up; changed when its time moves; removed when it leaves a
 `pitch_slot_changed` also `old_starts_at`, `old_ends_at`. `pitch_lineup_published` / `pitch_lineup_unpublished`
 are sent with `event_id`.
 
-Competition teams (events/teams.py): `team_application_submitted`, `team_application_withdrawn` and
-`team_application_decided` are sent with `application_id`, `competition_id`, `event_id` (the competition's event, or
-None), `user_id` (who acted: the member, or the organizer) and `member_user_ids` (accounts of the team's members:
-tell each of them); `team_application_decided` adds `status` ("accepted" | "declined"), `previous_status` and `note`
-(the organizers' note, shown to the team); `team_application_withdrawn` adds `previous_status`.
 """
 
 from __future__ import annotations
@@ -53,6 +48,3 @@ pitch_slot_changed = _signals.signal("pitch-slot-changed")
 pitch_slot_removed = _signals.signal("pitch-slot-removed")
 pitch_lineup_published = _signals.signal("pitch-lineup-published")
 pitch_lineup_unpublished = _signals.signal("pitch-lineup-unpublished")
-team_application_decided = _signals.signal("team-application-decided")
-team_application_submitted = _signals.signal("team-application-submitted")
-team_application_withdrawn = _signals.signal("team-application-withdrawn")

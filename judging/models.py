@@ -1,6 +1,7 @@
-"""Tables of the competition: competitions and rounds (foundation), and judging (issue 5): each round's criteria,
-judges (with their invitation links), teams, recusals, scorecards with one score per criterion, every submission
-received (the idempotency key and the audit trail of scores) and the organizers' actions.
+"""Tables of the competition: competitions and rounds (foundation), teams' applications and their members
+(judging/teams.py), and judging (issue 5): each round's criteria, judges (with their invitation links), teams,
+recusals, scorecards with one score per criterion, every submission received (the idempotency key and the audit
+trail of scores) and the organizers' actions.
 
 Scores are kept per judge x team in a scorecard (`revision` goes up with every accepted change) and per criterion in
 `judging_scores`. A judge's submission is written once in `judging_submissions` under its client-chosen
@@ -34,7 +35,7 @@ class Competition(db.Model):
     prize_pool_yuan: Mapped[int | None] = mapped_column()
     event_id: Mapped[int | None] = mapped_column(sa.ForeignKey("events.id", ondelete="SET NULL"))
     # Tracks (赛道) teams apply to: [{"key": "ai-manufacturing", "label": "AI+制造", "label_en": "AI + manufacturing"}]
-    # ("label_en" optional). Team applications (events/teams.py) are taken while `applications_open` and, when
+    # ("label_en" optional). Team applications (judging/teams.py) are taken while `applications_open` and, when
     # set, before `applications_close_at`.
     tracks: Mapped[list[dict]] = mapped_column(sa.JSON, default=list)
     applications_open: Mapped[bool] = mapped_column(default=False)
@@ -227,3 +228,42 @@ class AuditEntry(db.Model):
     action: Mapped[str] = mapped_column(sa.String(32))
     details: Mapped[dict] = mapped_column(sa.JSON, default=dict)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class TeamApplication(db.Model):
+    """A team's application to the competition. It belongs to the team: every member with an account may see
+    and edit it, not only the person who submitted it."""
+
+    __tablename__ = "team_applications"
+    __table_args__ = (sa.UniqueConstraint("competition_id", "team_name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    competition_id: Mapped[int] = mapped_column(sa.ForeignKey("competitions.id", ondelete="CASCADE"), index=True)
+    team_name: Mapped[str] = mapped_column(sa.String(120))
+    track: Mapped[str] = mapped_column(sa.String(60), default="")
+    project_name: Mapped[str] = mapped_column(sa.String(120))
+    project_summary: Mapped[str] = mapped_column(sa.Text, default="")
+    status: Mapped[str] = mapped_column(sa.String(16), default="submitted")  # submitted accepted declined withdrawn
+    review_note: Mapped[str] = mapped_column(sa.String(500), default="")
+    created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+
+    members: Mapped[list[TeamMember]] = relationship(back_populates="application", cascade="all, delete-orphan",
+                                                     order_by="TeamMember.id")
+
+
+class TeamMember(db.Model):
+    __tablename__ = "team_members"
+    __table_args__ = (sa.UniqueConstraint("application_id", "phone"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    application_id: Mapped[int] = mapped_column(sa.ForeignKey("team_applications.id", ondelete="CASCADE"),
+                                                index=True)
+    user_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"), index=True)
+    name: Mapped[str] = mapped_column(sa.String(80))
+    phone: Mapped[str] = mapped_column(sa.String(20))  # E.164; links to an account when that person signs in
+    role: Mapped[str] = mapped_column(sa.String(40), default="")
+    is_lead: Mapped[bool] = mapped_column(default=False)
+
+    application: Mapped[TeamApplication] = relationship(back_populates="members")

@@ -37,9 +37,8 @@ from app.accounts.phones import normalise_phone
 from app.accounts.signals import access_changed
 from app.errors import DomainError, Forbidden, NotFound
 from app.extensions import db, dialect_insert
-from events import teams as team_services
-from events.models import TeamApplication, TeamMember
 from judging import aggregation, signals
+from judging import teams as team_services
 from judging.models import (
     LEADERBOARD_MODES,
     ROUND_KINDS,
@@ -56,6 +55,7 @@ from judging.models import (
     Score,
     Scorecard,
     Submission,
+    TeamApplication,
 )
 
 SUBMISSION_ID_PATTERN = re.compile(r"[A-Za-z0-9._:-]{1,64}")
@@ -1407,6 +1407,17 @@ def fairness_view(round_id: int, organizer) -> dict:
 
 # ---- a whole setup in one go ---------------------------------------------------------------------------------------
 
+def _setup_members(members):
+    """A setup's (or a spreadsheet's) shorthand for a team's members: a member without a name is called by the
+    last digits of their number, and when nobody is named lead the first member is."""
+    if not isinstance(members, list) or not all(isinstance(m, dict) for m in members):
+        return members
+    members = [{**m, "name": m.get("name") or re.sub(r"\D", "", str(m.get("phone") or ""))[-4:]} for m in members]
+    if members and not any(m.get("is_lead") for m in members):
+        members[0] = {**members[0], "is_lead": True}
+    return members
+
+
 def _clean_setup(data) -> dict:
     errors: dict[str, object] = {}
     if not isinstance(data, dict):
@@ -1497,21 +1508,11 @@ def _clean_setup(data) -> dict:
         track = str(team.get("track") or "").strip()
         if clean_tracks and track not in track_keys:
             errors[f"{where}.track"] = _l("Please choose one of the tracks.")
-        members = []
-        for m, member in enumerate(team.get("members") or []):
-            if not isinstance(member, dict):
-                errors[f"{where}.members.{m}"] = _l("Please correct this member.")
-                continue
-            try:
-                phone = normalise_phone(str(member.get("phone") or ""))
-            except DomainError as error:
-                errors[f"{where}.members.{m}.phone"] = error.message
-                continue
-            members.append({"name": str(member.get("name") or "").strip()[:80] or phone[-4:], "phone": phone,
-                            "role": str(member.get("role") or "").strip()[:40],
-                            "is_lead": bool(member.get("is_lead", False))})
-        if members and not any(m["is_lead"] for m in members):
-            members[0]["is_lead"] = True
+        try:  # the one member rule of every team (count, names, numbers, one lead)
+            members = team_services.validate_members(_setup_members(team.get("members")))
+        except DomainError as error:
+            errors.update({f"{where}.{k}": v for k, v in error.details.get("fields", {}).items()})
+            members = []
         clean_teams.append({"team_name": team_name, "track": track,
                             "project_name": str(team.get("project_name") or team_name).strip()[:120],
                             "project_summary": str(team.get("project_summary") or "").strip()[:2000],
@@ -1555,16 +1556,15 @@ def create_setup(data, organizer, *, now: datetime) -> tuple[Competition, dict[i
     for round_, spec in rounds:
         if spec["settings"]:
             configure_round(round_.id, organizer, now=now, **spec["settings"])
-    for team in clean["teams"]:
-        application = TeamApplication(competition_id=competition.id, team_name=team["team_name"],
-                                      track=team["track"], project_name=team["project_name"],
-                                      project_summary=team["project_summary"], status="accepted",
-                                      created_by_id=organizer.id, created_at=now, updated_at=now)
-        for member in team["members"]:
-            user = db.session.scalars(sa.select(User).where(User.phone == member["phone"])).first()
-            application.members.append(TeamMember(user_id=user.id if user else None, **member))
-        db.session.add(application)
-    db.session.flush()
+    conflicts, first = {}, None
+    for index, team in enumerate(clean["teams"]):  # one at a time: each team is checked against those before it
+        try:
+            team_services.add_team(competition.id, organizer, team, now=now)
+        except DomainError as error:
+            conflicts.update({f"teams.{index}.{k}": v for k, v in error.details.get("fields", {}).items()})
+            first = first or error.message
+    if conflicts:
+        raise _problems("invalid_setup", first, conflicts)
     if rounds:
         add_teams(rounds[0][0].id, organizer, None, now=now)
     tokens = {}

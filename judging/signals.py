@@ -1,6 +1,11 @@
 """Signals of judging, for whoever must hear them (notifications subscribes; judging imports nobody). Services send
 them inside the transaction, with ids and plain values, so a subscriber's rows commit or fail with the change.
 
+- `team_application_submitted`, `team_application_withdrawn`, `team_application_decided` (judging/teams.py):
+  `application_id`, `competition_id`, `event_id` (the competition's event, or None), `user_id` (who acted: the
+  member, or the organizer) and `member_user_ids` (accounts of the team's members: tell each of them);
+  `team_application_decided` adds `status` ("accepted" | "declined"), `previous_status` and `note` (the organizers'
+  note, shown to the team); `team_application_withdrawn` adds `previous_status`.
 - `judge_invited`: `competition_id`, `round_id`, `judge_id`, `user_id` (the judge), `invite_path` (the
   invitation link, relative to the site: /judging/invite/<token>; for the judge's own inbox only: it gives one
   device a judge pass, never a sign-in; the SMS with it is sent by judging itself), `expires_at` (aware UTC),
@@ -20,3 +25,6 @@ _signals = Namespace()
 judge_invited = _signals.signal("judge-invited")
 results_published = _signals.signal("results-published")
 team_advanced = _signals.signal("team-advanced")
+team_application_decided = _signals.signal("team-application-decided")
+team_application_submitted = _signals.signal("team-application-submitted")
+team_application_withdrawn = _signals.signal("team-application-withdrawn")

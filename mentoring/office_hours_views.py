@@ -193,7 +193,7 @@ def ranking(cycle_id: int):
 @bp.get("/suggestions")
 @login_required
 def suggestions_page():
-    from events.models import TeamApplication
+    from judging.models import TeamApplication
     from mentoring import suggestions
 
     user = _user()

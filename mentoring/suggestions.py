@@ -182,7 +182,7 @@ def suggestions_for_organizers(actor, weak_points: dict | None = None, *, limit:
 
 def suggestions_for_member(user, *, limit: int = DEFAULT_LIMIT) -> list[TeamSuggestions]:
     """A team member: suggestions for their own teams' weak points only (nobody sees another team's)."""
-    from events.teams import applications_of_user
+    from judging.teams import applications_of_user
 
     authorize(user, "resident")
     mine = {a.id for a in applications_of_user(user)}

@@ -9,8 +9,9 @@ import sqlalchemy as sa
 from app.db_types import utcnow
 from app.extensions import db
 from events import signals
-from events.models import ACTIVE_STATUSES, Event, PitchApplication, Registration, TeamApplication
+from events.models import ACTIVE_STATUSES, Event, PitchApplication, Registration
 from judging import signals as judging_signals
+from judging.models import TeamApplication
 from mentoring import signals as mentoring_signals
 from notifications import messages
 from notifications.models import WEBHOOK_ALERTS
@@ -261,7 +262,7 @@ def connect() -> None:
         (signals.pitch_slot_assigned, _slot_receiver("pitch_slot_assigned")),
         (signals.pitch_slot_changed, _slot_receiver("pitch_slot_changed")),
         (signals.pitch_slot_removed, _slot_receiver("pitch_slot_removed")),
-        (signals.team_application_decided, on_team_decided),
+        (judging_signals.team_application_decided, on_team_decided),
         (mentoring_signals.mentor_matched, on_mentor_matched),
         (mentoring_signals.match_accepted, on_match_accepted),
         (mentoring_signals.match_declined, on_match_declined),

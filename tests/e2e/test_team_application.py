@@ -13,11 +13,10 @@ from playwright.sync_api import Browser, Page, expect
 
 from app.authz import scope_key
 from app.extensions import db
-from events.models import TeamApplication
-from judging.models import Competition
+from judging.models import Competition, TeamApplication
 from tests.conftest import session_cookie_for
 from tests.e2e.test_sign_in_flow import assert_fits_phone
-from tests.events.test_teams import TRACKS
+from tests.judging.test_teams import TRACKS
 
 pytestmark = pytest.mark.browser
 

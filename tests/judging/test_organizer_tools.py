@@ -215,7 +215,7 @@ def published_round_with_feedback(make_competition, organizer, judge_users, scor
 
 def member_of(team):
     from app.accounts.models import User
-    from events.models import TeamApplication
+    from judging.models import TeamApplication
 
     application = db.session.get(TeamApplication, team.application_id)
     phone = application.members[0].phone
@@ -224,7 +224,7 @@ def member_of(team):
 
 def _account(phone):
     from app.accounts.services import get_or_create_user
-    from events import teams
+    from judging import teams
 
     user = get_or_create_user(phone, now=utcnow(), name="队长")
     teams.link_member_accounts(user)

@@ -7,9 +7,8 @@ import pytest
 from app.db_types import utcnow
 from app.errors import DomainError
 from app.extensions import db
-from events.models import TeamApplication
 from judging import services, signals
-from judging.models import Competition, Judge
+from judging.models import Competition, Judge, TeamApplication
 from tests.judging.conftest import CRITERIA, setup_payload
 
 

@@ -7,7 +7,7 @@ from app.accounts.services import issue_api_token
 from app.db_types import utcnow
 from app.errors import DomainError
 from app.extensions import db
-from events.models import TeamApplication, TeamMember
+from judging.models import TeamApplication, TeamMember
 from mentoring import suggestions
 from tests.conftest import sign_in
 

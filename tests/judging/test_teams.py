@@ -23,9 +23,8 @@ from app.authz import scope_key
 from app.db_types import utcnow
 from app.errors import DomainError
 from app.extensions import db
-from events import signals, teams
-from events.models import TeamApplication, TeamMember
-from judging.models import Competition
+from judging import signals, teams
+from judging.models import Competition, TeamApplication, TeamMember
 from tests.conftest import csrf_token_from, sign_in
 from tests.live_server import live_server
 

@@ -1,4 +1,4 @@
-"""The competition (港科大百万元奖金创业大赛): teams apply, organizers review. Rounds and judging are judging/'s.
+"""The competition (港科大百万元奖金创业大赛): teams apply, organizers review; then the rounds (judging/services.py).
 
 An application belongs to its team, not to one person. Its members are people (name, mobile number, role; exactly
 one lead); whoever submits it becomes a member (and the lead, unless they name another). A member is known by their
@@ -19,9 +19,6 @@ Status: submitted -> accepted | declined (organizers may change their mind eithe
 withdrawn (by a member). Organizers are those with the organizer role for `competition:<id>`, for the competition's
 event (`event:<id>`), or globally.
 
-`judging` depends on `events`, so this module never imports judging at module level: `_competition_model()` imports
-judging.models.Competition lazily, inside the functions that need it.
-
 Services flush; callers commit once. Times are aware UTC datetimes.
 """
 
@@ -41,8 +38,9 @@ from app.accounts.models import User
 from app.accounts.phones import format_phone, mask_phone, normalise_phone
 from app.errors import DomainError, NotFound, Unauthorized
 from app.extensions import db
-from events import signals
-from events.models import Event, TeamApplication, TeamMember
+from events.models import Event
+from judging import signals
+from judging.models import Competition, TeamApplication, TeamMember
 
 # ---- vocabulary ------------------------------------------------------------------------------------------------
 
@@ -71,27 +69,19 @@ def status_label(status: str) -> str:
     return str(STATUS_LABELS.get(status, status))
 
 
-# ---- the competition (a judging table, read lazily) ---------------------------------------------------------------
+# ---- the competition ---------------------------------------------------------------------------------------------
 
-def _competition_model():
-    from judging.models import Competition  # judging imports events; a module-level import would be a cycle
-
-    return Competition
-
-
-def get_competition(competition_id: int):
-    competition = db.session.get(_competition_model(), competition_id)
+def get_competition(competition_id: int) -> Competition:
+    competition = db.session.get(Competition, competition_id)
     if competition is None:
         raise NotFound("competition_not_found", _l("This competition does not exist."))
     return competition
 
 
-def competition_of_event(event_id: int):
+def competition_of_event(event_id: int) -> Competition | None:
     """The competition whose main event is `event_id` (the competition's page), or None."""
-    competition_cls = _competition_model()
     return db.session.scalars(
-        sa.select(competition_cls).where(competition_cls.event_id == event_id).order_by(competition_cls.id)
-    ).first()
+        sa.select(Competition).where(Competition.event_id == event_id).order_by(Competition.id)).first()
 
 
 def tracks_of(competition) -> list[dict]:
@@ -146,24 +136,21 @@ def applications_open(competition, *, now: datetime) -> bool:
     return True
 
 
-def open_competitions(*, now: datetime) -> list:
+def open_competitions(*, now: datetime) -> list[Competition]:
     """Competitions taking team applications now, the soonest closing first."""
-    competition_cls = _competition_model()
     candidates = db.session.scalars(
-        sa.select(competition_cls).where(
-            competition_cls.applications_open.is_(True),
-            sa.or_(competition_cls.applications_close_at.is_(None), competition_cls.applications_close_at > now))
-        .order_by(competition_cls.applications_close_at.is_(None), competition_cls.applications_close_at,
-                  competition_cls.id)
+        sa.select(Competition).where(
+            Competition.applications_open.is_(True),
+            sa.or_(Competition.applications_close_at.is_(None), Competition.applications_close_at > now))
+        .order_by(Competition.applications_close_at.is_(None), Competition.applications_close_at, Competition.id)
     ).all()
     return [c for c in candidates if applications_open(c, now=now)]
 
 
 def _lock_competition(competition_id: int) -> None:
     """Serialise the applications of one competition until commit: a no-op UPDATE of its row."""
-    competition_cls = _competition_model()
-    db.session.execute(sa.update(competition_cls).where(competition_cls.id == competition_id)
-                       .values(applications_open=competition_cls.applications_open)
+    db.session.execute(sa.update(Competition).where(Competition.id == competition_id)
+                       .values(applications_open=Competition.applications_open)
                        .execution_options(synchronize_session=False))
 
 
@@ -415,6 +402,20 @@ def validate_application(data: dict, *, competition, submitter, existing: TeamAp
     return cleaned
 
 
+def validate_members(members, *, submitter=None, existing: TeamApplication | None = None) -> list[dict]:
+    """The member rule, one for every way a team is written (a team's own application, an organizer's setup): a
+    list of {"name", "phone", "role", "is_lead"}; at most MAX_MEMBERS (at least MIN_MEMBERS); a name each; phone
+    numbers normalised (E.164) and not twice in the team; exactly one lead. `submitter` (a team applying) is added
+    when missing, as lead when nobody else is; organizers entering a team (no submitter) list everyone. Raises
+    invalid_team_application naming each bad field (members, members.<index>.<field>). A person's one active team
+    per competition is checked when the team is written, under the competition's lock (`add_team`,
+    `submit_application`, `update_application`)."""
+    problems = _Problems()
+    cleaned = _validate_members(members, problems, submitter=submitter, existing=existing)
+    problems.raise_if_any()
+    return cleaned
+
+
 def _validate_members(members, problems: _Problems, *, submitter, existing: TeamApplication | None) -> list[dict]:
     if members is None:
         members = []
@@ -484,7 +485,8 @@ def _validate_members(members, problems: _Problems, *, submitter, existing: Team
     if problems.fields:
         return cleaned
     me = member_of(existing, submitter) if existing is not None else None
-    present = submitter.phone in seen or (me is not None and (me.id in referenced or me.phone in seen))
+    present = submitter is None or submitter.phone in seen or (me is not None and (me.id in referenced or
+                                                                                  me.phone in seen))
     if existing is None and not present:
         cleaned.insert(0, {"id": None, "name": submitter.name or "", "phone": submitter.phone,
                            "role": clean_line(submitter.title or "")[:MEMBER_ROLE_MAX],
@@ -527,21 +529,28 @@ def _taken(name: str) -> DomainError:
 
 def _busy_members(competition_id: int, members: list[dict], *, excluding: int | None) -> dict[int, str]:
     """Index -> phone of the members already in another active application of the competition."""
+    return {index: phone for index, (phone, _team) in _holders(competition_id, members, excluding=excluding).items()}
+
+
+def _holders(competition_id: int, members: list[dict], *, excluding: int | None) -> dict[int, tuple[str, str]]:
+    """Index -> (phone, the other team's name) of the members already in another active application of the
+    competition: a person (a phone number) is in at most one."""
     phones = [m["phone"] for m in members]
-    query = (sa.select(TeamMember.phone).join(TeamApplication)
+    query = (sa.select(TeamMember.phone, TeamApplication.team_name).join(TeamApplication)
              .where(TeamApplication.competition_id == competition_id,
                     TeamApplication.status.in_(ACTIVE_STATUSES), TeamMember.phone.in_(phones)))
     if excluding is not None:
         query = query.where(TeamApplication.id != excluding)
-    busy = set(db.session.scalars(query))
-    return {index: m["phone"] for index, m in enumerate(members) if m["phone"] in busy}
+    teams_by_phone = dict(db.session.execute(query).all())
+    return {index: (m["phone"], teams_by_phone[m["phone"]]) for index, m in enumerate(members)
+            if m["phone"] in teams_by_phone}
 
 
 def _check_members_free(competition_id: int, members: list[dict], submitter, *, excluding: int | None) -> None:
     busy = _busy_members(competition_id, members, excluding=excluding)
     if not busy:
         return
-    if submitter.phone in busy.values():
+    if submitter is not None and submitter.phone in busy.values():
         current = next((a for a in applications_of_user(submitter, competition_id=competition_id, fresh=True)
                         if a.status in ACTIVE_STATUSES and a.id != excluding), None)
         raise DomainError("already_in_team", _l("You are already in team “%(name)s” in this competition.",
@@ -732,13 +741,40 @@ def withdraw_application(application_id: int, user, *, now: datetime) -> TeamApp
 
 # ---- organizers ------------------------------------------------------------------------------------------------
 
-def set_applications_open(competition_id: int, organizer, *, open_now: bool) -> object:
+def set_applications_open(competition_id: int, organizer, *, open_now: bool) -> Competition:
     """Open or close team applications (organizers)."""
     competition = get_competition(competition_id)
     authorize_competition_organizer(organizer, competition)
     competition.applications_open = bool(open_now)
     db.session.flush()
     return competition
+
+
+def add_team(competition_id: int, organizer, team: dict, *, now: datetime) -> TeamApplication:
+    """An accepted team that organizers enter themselves (a competition's setup). `team` has team_name, track,
+    project_name, project_summary and members as `validate_members` returns them. The rules of an application hold:
+    the name is free in the competition and each member is in no other active team of it (teams entered before,
+    in this setup too): team_name_taken, or already_in_team naming the number and the team that has it (organizers
+    see both). The caller authorizes."""
+    _lock_competition(competition_id)
+    if _check_team_name(competition_id, team["team_name"]) is not None:
+        raise _taken(team["team_name"])
+    holders = _holders(competition_id, team["members"], excluding=None)
+    if holders:
+        fields = {f"members.{team['members'][index]['index']}.phone": str(_l(
+            "%(phone)s is already in team “%(team)s” in this competition.", phone=format_phone(phone), team=other))
+            for index, (phone, other) in holders.items()}
+        phone, other = holders[min(holders)]
+        raise DomainError("already_in_team", _l("%(phone)s is already in team “%(team)s” in this competition.",
+                                                phone=format_phone(phone), team=other), status=409, fields=fields)
+    application = TeamApplication(competition_id=competition_id, status="accepted", review_note="",
+                                  created_by_id=organizer.id, created_at=now, updated_at=now)
+    for name in (*LIMITS, "track"):
+        setattr(application, name, team[name])
+    db.session.add(application)
+    db.session.flush()
+    _write_members(application, team["members"])
+    return application
 
 
 def decide_applications(competition_id: int, application_ids: list[int], organizer, *, decision: str,

@@ -1,9 +1,9 @@
 """Pages of the competition's team applications: a team applies from a phone (members as rows: name, mobile number,
 role, lead), every member follows, edits and may withdraw the application ("my team"); organizers review in bulk with
-filters and download the list; the competition's event page shows where a person stands (events/teams/_detail.html).
+filters and download the list; the competition's event page shows where a person stands (judging/teams/_detail.html).
 
 Plain server-rendered forms with CSRF that work without JavaScript (a little script only adds member rows in place);
-every rule lives in events/teams.py. A form with a mistake comes back with the message next to the field and
+every rule lives in judging/teams.py. A form with a mistake comes back with the message next to the field and
 everything typed still there."""
 
 from __future__ import annotations
@@ -20,10 +20,11 @@ from app.db_types import utcnow
 from app.errors import DomainError
 from app.extensions import db
 from app.inputs import ids_from
-from events import teams
-from events.models import Event, TeamApplication
+from events.models import Event
+from judging import teams
+from judging.models import TeamApplication
 
-bp = Blueprint("events_teams_views", __name__, template_folder="templates")
+bp = Blueprint("judging_teams", __name__, template_folder="templates")
 
 TEXT_FIELDS = ("team_name", "project_name", "project_summary")
 MIN_ROWS = 3  # a new team's form shows three member rows, enough for most teams without any script
@@ -33,7 +34,7 @@ MIN_ROWS = 3  # a new team's form shows three member rows, enough for most teams
 
 @dataclass
 class TeamPanel:
-    """What events/teams/_detail.html shows on a competition's event page."""
+    """What judging/teams/_detail.html shows on a competition's event page."""
 
     competition: object
     tracks: list
@@ -178,7 +179,7 @@ def _index_rows(values: dict) -> dict:
 
 def _render_form(competition, values: dict, *, application=None, errors=None, form_error=None, closed=None):
     return render_template(
-        "events/teams/apply.html", competition=competition, event=teams.competition_event(competition),
+        "judging/teams/apply.html", competition=competition, event=teams.competition_event(competition),
         values=_index_rows(values), errors=errors or {}, form_error=form_error, application=application,
         closed=closed, tracks=[(t["key"], teams.track_label(competition, t["key"])) for t in
                                teams.tracks_of(competition)],
@@ -258,7 +259,7 @@ def team(application_id: int):
     competition = teams.get_competition(application.competition_id)
     member = teams.member_of(application, current_user)
     return render_template(
-        "events/teams/team.html", application=application, competition=competition,
+        "judging/teams/team.html", application=application, competition=competition,
         event=teams.competition_event(competition), members=sorted_members(application), me=member,
         registered=teams.members_with_accounts(application),
         can_edit=member is not None and teams.can_edit(application, now=utcnow()),
@@ -306,7 +307,7 @@ def my_teams():
         db.session.commit()
     applications = teams.applications_of_user(current_user)
     competitions = {a.competition_id: teams.get_competition(a.competition_id) for a in applications}
-    return render_template("events/teams/my_teams.html", applications=applications, competitions=competitions,
+    return render_template("judging/teams/my_teams.html", applications=applications, competitions=competitions,
                            open_competitions=teams.open_competitions(now=utcnow()))
 
 
@@ -341,7 +342,7 @@ def review(competition_id: int):
             return redirect(url_for(".review", competition_id=competition.id, status=status, track=track))
     applications = teams.list_applications(competition.id, current_user, track=track, status=status)
     return render_template(
-        "events/teams/review.html", competition=competition, event=teams.competition_event(competition),
+        "judging/teams/review.html", competition=competition, event=teams.competition_event(competition),
         applications=applications, status=status, track=track, counts=teams.application_counts(competition.id),
         track_counts=teams.counts_by_track(competition), selected=selected, note=note, form_error=form_error,
         note_error=note_error, applications_open=teams.applications_open(competition, now=utcnow()),
@@ -360,7 +361,10 @@ def toggle_applications(competition_id: int):
 
 
 def init_app(app: Flask) -> None:
+    from events.presentation import add_event_page_part
+
     app.register_blueprint(bp)
+    add_event_page_part(app, "judging/teams/_detail.html")
     app.jinja_env.globals.update(team_panel=team_panel, team_status_label=teams.status_label,
                                  team_track_label=team_track_label, team_member_phone=team_member_phone,
                                  team_members_sorted=sorted_members)

@@ -1,4 +1,4 @@
-"""JSON API of the competition's team applications (events/teams.py has the rules): teams apply, edit and withdraw;
+"""JSON API of the competition's team applications (judging/teams.py has the rules): teams apply, edit and withdraw;
 organizers list, decide in bulk, count per track and export."""
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from app.authz import login_required
 from app.db_types import utcnow
 from app.extensions import db
 from app.schemas import Id, Schema
-from events import teams
+from judging import teams
 
 blp = api_blueprint("teams_api", __name__, "",
                     "The competition (港科大百万元奖金创业大赛): teams apply (team name, track, project, members); the "
