@@ -56,6 +56,31 @@ def pytest_report_header(config: pytest.Config) -> str | None:
 _WALL_CLOCK = pytest.StashKey()
 
 
+# ---- browser tests -------------------------------------------------------------------------------------------
+
+PLAYWRIGHT_FIXTURES = {"playwright", "browser_type", "browser", "context", "page", "new_context"}
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """A test that drives Chromium is a browser test, marked or not (so it skips like the others)."""
+    for item in items:
+        if PLAYWRIGHT_FIXTURES & set(getattr(item, "fixturenames", ())) and not item.get_closest_marker("browser"):
+            item.add_marker(pytest.mark.browser)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """Before any fixture is set up (pytest-playwright's session-wide `browser` launches Chromium before a test's
+    own fixtures run): without Chromium or Playwright, a browser test skips with the reason, or fails on CI."""
+    if item.get_closest_marker("browser"):
+        problem = services.chromium_available()
+        if not problem and not item.config.pluginmanager.hasplugin("playwright"):
+            problem = "the pytest-playwright plugin is not loaded (make install-dev; not -p no:playwright)"
+        if problem:
+            services.service_missing("Chromium", problem, hint="browser tests run where it is installed")
+
+
 @pytest.fixture(scope="session")
 def database_url(tmp_path_factory):
     """One database per test run, migrated once with Alembic (the same migrations production runs)."""

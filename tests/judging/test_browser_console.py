@@ -13,7 +13,6 @@ from judging import services
 from judging.models import Scorecard
 from tests.judging.test_browser import (  # noqa: F401  (fixtures: the Chromium checks and the live server)
     PHONE,
-    _needs_chromium,
     browser_type_launch_args,
     pytestmark,
     server,
