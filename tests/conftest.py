@@ -4,8 +4,9 @@ TEST_DATABASE=postgres), a client, factories, and sign-in helpers."""
 from __future__ import annotations
 
 import contextvars
+import os
 import re
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 import sqlalchemy as sa
@@ -17,7 +18,67 @@ from app.db_types import utcnow
 from app.extensions import db
 from tests import services
 
-TEST_DATABASE = __import__("os").environ.get("TEST_DATABASE", "sqlite")
+TEST_DATABASE = os.environ.get("TEST_DATABASE", "sqlite")
+
+
+# ---- the wall clock ------------------------------------------------------------------------------------------
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--wall-clock", default=os.environ.get("TEST_WALL_CLOCK") or None, metavar="ISO",
+        help="run the session with this process's wall clock moved to ISO (UTC unless an offset is given; it keeps "
+             "ticking), e.g. --wall-clock=2028-02-29T16:30 (00:30 in Shanghai): no test may depend on today's date. "
+             "Also TEST_WALL_CLOCK. Subprocesses and Chromium keep the real clock.")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    when = config.getoption("--wall-clock")
+    if when:
+        import time_machine
+
+        moment = datetime.fromisoformat(when)
+        traveller = time_machine.travel(moment if moment.tzinfo else moment.replace(tzinfo=UTC), tick=True)
+        traveller.start()
+        config.stash[_WALL_CLOCK] = traveller
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    traveller = config.stash.get(_WALL_CLOCK, None)
+    if traveller is not None:
+        traveller.stop()
+
+
+def pytest_report_header(config: pytest.Config) -> str | None:
+    when = config.getoption("--wall-clock")
+    return f"wall clock moved to {when} (time-machine)" if when else None
+
+
+_WALL_CLOCK = pytest.StashKey()
+
+
+# ---- browser tests -------------------------------------------------------------------------------------------
+
+PLAYWRIGHT_FIXTURES = {"playwright", "browser_type", "browser", "context", "page", "new_context"}
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """A test that drives Chromium is a browser test, marked or not (so it skips like the others)."""
+    for item in items:
+        if PLAYWRIGHT_FIXTURES & set(getattr(item, "fixturenames", ())) and not item.get_closest_marker("browser"):
+            item.add_marker(pytest.mark.browser)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """Before any fixture is set up (pytest-playwright's session-wide `browser` launches Chromium before a test's
+    own fixtures run): without Chromium or Playwright, a browser test skips with the reason, or fails on CI."""
+    if item.get_closest_marker("browser"):
+        problem = services.chromium_available()
+        if not problem and not item.config.pluginmanager.hasplugin("playwright"):
+            problem = "the pytest-playwright plugin is not loaded (make install-dev; not -p no:playwright)"
+        if problem:
+            services.service_missing("Chromium", problem, hint="browser tests run where it is installed")
 
 
 @pytest.fixture(scope="session")

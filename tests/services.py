@@ -11,15 +11,19 @@ import pytest
 ON_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 POSTGRES_ADMIN_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
-CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+# Debian's Chromium, or the one CHROMIUM_PATH names (then only that one: a test can point it at a missing file).
+CHROMIUM = os.environ.get("CHROMIUM_PATH") or (
+    "/usr/bin/chromium" if os.path.exists("/usr/bin/chromium") else shutil.which("chromium") or "/usr/bin/chromium")
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--disable-quic", "--no-first-run"]
 
 
-def service_missing(what: str, why: str) -> None:
+def service_missing(what: str, why: str, *, hint: str = "start it with ../shared/services.sh to run this test") -> None:
     """Skip on a newcomer's machine; fail on CI, where every service must be there."""
     message = f"{what} is not available ({why})"
     if ON_CI:
         pytest.fail(message + " — CI requires it; see .ci/run", pytrace=False)
-    pytest.skip(message + "; start it with ../shared/services.sh to run this test")
+    pytest.skip(f"{message}; {hint}")
 
 
 def postgres_available() -> str | None:
@@ -60,10 +64,13 @@ def redis_available() -> str | None:
 
 
 def chromium_available() -> str | None:
-    if not (os.path.exists(CHROMIUM) or shutil.which("chromium")):
+    """Why browser tests cannot run here, or None. Checked before any fixture of a `browser` test is set up
+    (tests/conftest.py), so a missing browser skips (fails on CI) instead of erroring when Playwright launches it."""
+    if not (os.path.isfile(CHROMIUM) and os.access(CHROMIUM, os.X_OK)):
         return f"{CHROMIUM} not found (apt-get install chromium fonts-wqy-microhei)"
     try:
-        import playwright  # noqa: F401
+        import playwright.sync_api  # noqa: F401
+        import pytest_playwright  # noqa: F401
     except ImportError:
-        return "playwright is not installed (make install-dev)"
+        return "playwright or pytest-playwright is not installed (make install-dev)"
     return None

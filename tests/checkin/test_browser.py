@@ -22,21 +22,13 @@ from tests import services as test_services
 from tests.conftest import session_cookie_for
 
 pytestmark = pytest.mark.browser
-CHROMIUM_PROBLEM = test_services.chromium_available()
 PHONE = {"viewport": {"width": 375, "height": 812}, "is_mobile": True, "has_touch": True, "locale": "zh-CN"}
-
-
-@pytest.fixture(autouse=True)
-def _needs_chromium():
-    if CHROMIUM_PROBLEM:
-        test_services.service_missing("Chromium", CHROMIUM_PROBLEM)
 
 
 @pytest.fixture(scope="session")
 def browser_type_launch_args(browser_type_launch_args):
     return {**browser_type_launch_args, "executable_path": test_services.CHROMIUM,
-            "args": ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                     "--disable-component-update", "--disable-sync", "--disable-quic", "--no-first-run",
+            "args": [*test_services.CHROMIUM_ARGS,
                      "--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream"]}
 
 

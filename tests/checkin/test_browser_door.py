@@ -13,11 +13,9 @@ import sqlalchemy as sa
 from app.extensions import db
 from checkin import services
 from checkin.models import Admission, WalkIn
-from tests import services as test_services
 from tests.checkin.test_browser import browser_type_launch_args, phone_as, server  # noqa: F401  (fixtures)
 
 pytestmark = pytest.mark.browser
-CHROMIUM_PROBLEM = test_services.chromium_available()
 
 # What a browser without Ed25519 in WebCrypto does (Chrome before 137, Safari before 17): importKey refuses it.
 NO_WEBCRYPTO_ED25519 = """
@@ -32,12 +30,6 @@ NO_WEBCRYPTO_ED25519 = """
   };
 })();
 """
-
-
-@pytest.fixture(autouse=True)
-def _needs_chromium():
-    if CHROMIUM_PROBLEM:
-        test_services.service_missing("Chromium", CHROMIUM_PROBLEM)
 
 
 def count(model, **where) -> int:

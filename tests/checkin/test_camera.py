@@ -19,17 +19,8 @@ from tests import services as test_services
 from tests.checkin.test_browser import PHONE, phone_as, server  # noqa: F401  (the live server fixture)
 
 pytestmark = pytest.mark.browser
-CHROMIUM_PROBLEM = test_services.chromium_available()
 FRAME = (640, 480)
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--disable-quic", "--no-first-run",
-                 "--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream"]
-
-
-@pytest.fixture(autouse=True)
-def _needs_chromium():
-    if CHROMIUM_PROBLEM:
-        test_services.service_missing("Chromium", CHROMIUM_PROBLEM)
+CHROMIUM_ARGS = [*test_services.CHROMIUM_ARGS, "--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream"]
 
 
 def write_y4m(png: bytes, path, *, frames: int = 30) -> None:

@@ -1,7 +1,7 @@
 """Real-browser tests: Debian's Chromium driven by Playwright, at a phone's size, against a live server.
 
 Every test in this folder is marked `browser`. Without Chromium or Playwright they skip with a reason on a
-newcomer's machine and fail under CI=true (tests/services.py). Run them with:
+newcomer's machine and fail under CI=true (tests/conftest.py checks before any fixture is set up). Run them with:
 
     .venv/bin/python -m pytest tests/e2e -q
 """
@@ -9,8 +9,6 @@ newcomer's machine and fail under CI=true (tests/services.py). Run them with:
 from __future__ import annotations
 
 import logging
-import os
-import shutil
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,12 +18,7 @@ import pytest
 from tests import services
 
 HERE = Path(__file__).resolve().parent
-CHROMIUM_PROBLEM = services.chromium_available()
 PHONE_VIEWPORT = {"width": 375, "height": 812}
-
-
-def _chromium_executable() -> str | None:
-    return services.CHROMIUM if os.path.exists(services.CHROMIUM) else shutil.which("chromium")
 
 
 def _in_this_folder(item: pytest.Item) -> bool:
@@ -38,22 +31,14 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(pytest.mark.browser)
 
 
-def pytest_runtest_setup(item: pytest.Item) -> None:
-    """Runs before any fixture is set up, so a missing Playwright plugin skips (or fails on CI) with a clear
-    reason instead of "fixture 'page' not found"."""
-    if CHROMIUM_PROBLEM and _in_this_folder(item):
-        services.service_missing("Chromium", CHROMIUM_PROBLEM)
-
-
 # ---- Playwright: Debian's Chromium, a phone-sized context ----------------------------------------------------
 
 @pytest.fixture(scope="session")
 def browser_type_launch_args(browser_type_launch_args):
     return {
         **browser_type_launch_args,
-        "executable_path": _chromium_executable(),
-        "args": ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--disable-quic", "--no-first-run"],
+        "executable_path": services.CHROMIUM,
+        "args": services.CHROMIUM_ARGS,
     }
 
 

@@ -269,8 +269,8 @@ def test_a_weekly_salon_is_created_once_as_a_series(organizer):
     shanghai = ZoneInfo("Asia/Shanghai")
     first = datetime(2030, 1, 3, 19, 0, tzinfo=shanghai)  # a Thursday
     series, events = services.create_series(
-        organizer, rrule="FREQ=WEEKLY;BYDAY=TH;COUNT=4", now=utcnow(), status="published", kind="salon",
-        title="周四技术沙龙", starts_at=first, ends_at=first + timedelta(hours=2), capacity=30)
+        organizer, rrule="FREQ=WEEKLY;BYDAY=TH;COUNT=4", now=first - timedelta(days=30), status="published",
+        kind="salon", title="周四技术沙龙", starts_at=first, ends_at=first + timedelta(hours=2), capacity=30)
     db.session.commit()
     local_starts = [e.starts_at.astimezone(shanghai) for e in events]
     assert [s.day for s in local_starts] == [3, 10, 17, 24] and {s.hour for s in local_starts} == {19}

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+import time_machine
 
 from app.db_types import utcnow
 from app.extensions import db
@@ -304,6 +305,7 @@ def test_a_declined_person_cannot_sign_up_again(client, salon, create_resident, 
 
 # ---- an offered seat -------------------------------------------------------------------------------------------------
 
+@time_machine.travel(datetime(2031, 3, 1, 2, 0, tzinfo=UTC), tick=True)  # the deadline below is days ahead, every year
 def test_an_offered_seat_shows_its_deadline_and_is_accepted_once(client, salon, residents, sign_up, create_resident):
     event = salon(capacity=1, waitlist_mode="offer", offer_hours=2)
     holder = residents(1)[0]
@@ -406,6 +408,7 @@ def test_after_the_draw_the_seed_hash_and_my_rank_are_published_with_how_to_chec
     ({"registration_closes_at": datetime(2020, 1, 1, tzinfo=UTC)}, "报名已截止。"),
     ({"status": "cancelled", "cancelled_reason": "场地维修"}, "该活动已取消。 场地维修"),
 ])
+@time_machine.travel(datetime(2029, 12, 1, 2, 0, tzinfo=UTC), tick=True)  # sign-up opening in 2030 stays ahead
 def test_closed_states_are_shown_and_a_post_is_refused_clearly(client, salon, create_resident, fields, expected):
     fields = dict(fields)
     if fields.pop("starts_in", 0) is None:

@@ -13,9 +13,9 @@ from judging import services
 from judging.models import Scorecard
 from tests.judging.test_browser import (  # noqa: F401  (fixtures: the Chromium checks and the live server)
     PHONE,
-    _needs_chromium,
     browser_type_launch_args,
     pytestmark,
+    scored_of_three,
     server,
     signed_in,
     wait_for,
@@ -27,6 +27,8 @@ DESK = {"viewport": {"width": 1280, "height": 800}, "locale": "zh-CN"}
 
 def test_the_console_drives_the_stage_the_phones_and_the_big_screen(browser, app, server, make_competition,  # noqa: F811
                                                                      organizer, judge_users):
+    from playwright.sync_api import expect
+
     _, _, final, _ = make_competition(teams=3)
     services.add_teams(final.id, organizer, None, now=utcnow())
     services.configure_round(final.id, organizer, pitch_seconds=4, qa_seconds=120, now=utcnow())
@@ -42,7 +44,7 @@ def test_the_console_drives_the_stage_the_phones_and_the_big_screen(browser, app
     for judge in (first_judge, second_judge):
         phone = signed_in(browser, app, server, judge, **PHONE).new_page()
         phone.goto(f"{server}/judging/rounds/{final.id}/judge")
-        phone.wait_for_selector("[data-testid=judge-page]")
+        expect(phone.get_by_test_id("progress")).to_have_text(scored_of_three(0))  # its state is read
         phones.append(phone)
     assert all(p.is_hidden("[data-testid=form]") for p in phones)
 

@@ -12,8 +12,7 @@ from tests import services
 from tests.live_server import live_server
 
 pytestmark = pytest.mark.browser
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--disable-quic", "--no-first-run"]
+ARGS = services.CHROMIUM_ARGS
 
 
 @pytest.fixture

@@ -2,7 +2,11 @@
    comes live from the Socket.IO room round:<id>:judges. Drafts are kept in localStorage as the judge types; a
    submitted score goes into an outbox (localStorage) first and leaves it only when the server answered, so a
    phone that loses the network keeps the score and sends it when the network is back. Each submission carries a
-   submission_id chosen here: a retry is answered the same by the server and never counted twice. */
+   submission_id chosen here: a retry is answered the same by the server and never counted twice.
+   The HTTP state and the live messages can cross: a state read before a change may arrive after the change was
+   heard. Every stage carries the round's stage version (bumped by each change): one older than the stage shown is
+   not applied. A state read begun before the server confirmed a score is read again. So the page always ends on
+   the latest stage and scores, whatever arrives first. */
 (function () {
   "use strict";
   var root = document.querySelector("[data-testid=judge-page]");
@@ -13,6 +17,7 @@
   var OUTBOX = "judging:" + ROUND + ":outbox";
   var $ = function (id) { return root.querySelector("[data-testid=" + id + "]"); };
   var state = null, selected = null, clockOffset = 0, stage = null, sending = false;
+  var confirmed = 0;  // scores the server confirmed so far (a state read begun before the last one is stale)
 
   function draftKey(teamId) { return "judging:" + ROUND + ":draft:" + teamId; }
   function load(key, fallback) { try { return JSON.parse(localStorage.getItem(key)) || fallback; } catch (e) { return fallback; } }
@@ -25,11 +30,20 @@
   function fmt(n) { return (Math.round(n * 100) / 100).toString(); }
 
   function fetchState() {
+    var asked = confirmed;
     return fetch(root.dataset.api, { credentials: "same-origin", headers: { "Accept": "application/json" } })
       .then(function (r) { if (!r.ok) throw new Error("state " + r.status); return r.json(); })
       .then(function (data) {
-        state = data;
-        applyStage(data.stage);
+        if (asked !== confirmed) return fetchState();  // a score was confirmed while this read was on its way
+        if (older(data.stage)) {  // read before a change already shown (heard live, or a later read)
+          if (state) return;
+          state = data;  // the first state, read before the change heard live while it was on its way
+          state.round.state = stage.state;
+          applyStage(stage, true);
+        } else {
+          state = data;
+          applyStage(data.stage);
+        }
         render();
       });
   }
@@ -40,10 +54,12 @@
     return null;
   }
 
-  function applyStage(s) {
+  function older(s) { return !!(stage && s && s.version < stage.version); }
+
+  function applyStage(s, again) {
     if (!s) return;
     stage = s;
-    clockOffset = Date.parse(s.server_now) - Date.now();
+    if (!again) clockOffset = Date.parse(s.server_now) - Date.now();
     if (s.teams_scoring && state) {
       state.teams.forEach(function (t) { if (s.teams_scoring[t.id]) t.scoring_state = s.teams_scoring[t.id]; });
     }
@@ -269,6 +285,7 @@
       save(OUTBOX, load(OUTBOX, []).filter(function (q) { return q.submission_id !== body.submission_id; }));
       var mine = body.round_team_id === parseInt($("form").dataset.team, 10);
       if (result.status === 200 || result.status === 201) {
+        confirmed += 1;
         localStorage.removeItem(draftKey(body.round_team_id));
         var team = teamById(body.round_team_id);
         if (team) team.my_scorecard = { scores: result.data.scores, comment: result.data.comment, tags: result.data.tags, revision: result.data.revision };
@@ -308,7 +325,8 @@
       });
     });
     socket.on("stage", function (s) {
-      if (String(s.round_id) !== String(ROUND) || !state) return;
+      if (String(s.round_id) !== String(ROUND) || older(s)) return;
+      if (!state) { applyStage(s); return; }  // kept: the state being read may be older than this
       var before = selected;
       state.round.state = s.state;
       applyStage(s);
