@@ -163,7 +163,8 @@ class PushSubscriptions(MethodView):
 
     @blp.arguments(PushSubscriptionSchema)
     @blp.response(201, PushEndpointSchema)
-    @blp.alt_response(400, schema="Error", description="invalid_subscription")
+    @blp.alt_response(422, schema="Error", description="invalid_subscription (the fields that are wrong; an endpoint "
+                                                        "must be a public HTTPS address)")
     def post(self, payload):
         """Subscribe this browser to my pushes (the body is PushSubscription.toJSON())."""
         from flask import request
