@@ -210,11 +210,10 @@ ROBOT_LABELS = {"wecom": _l("WeCom (企业微信)"), "dingtalk": _l("DingTalk (�
 
 @bp.app_template_filter("robot_address")
 def robot_address(url: str) -> str:
-    """A robot's address as its page shows it: the host and the last characters of its key (the key is what lets
-    anyone post into the group, so it is not shown whole)."""
-    from urllib.parse import urlsplit
+    """A robot's address as its page shows it (webhooks.masked_address: never its whole key)."""
+    from notifications.webhooks import masked_address
 
-    return f"{urlsplit(url).hostname} · …{url[-4:]}"
+    return masked_address(url)
 
 
 @bp.route("/manage/events/<int:event_id>/robots", methods=["GET", "POST"])
