@@ -6,9 +6,10 @@ loopback, private, link-local, unique-local, shared, multicast, reserved or unsp
 resolution, at every call (DNS may change between saving and sending). `allow_local` (tests only: a push service or
 robot on 127.0.0.1) also accepts plain http to loopback addresses, and nothing else.
 
-`safe_link`: a link that becomes a redirect or an href (announcements, the inbox's "open"): a path on this site or an
-absolute http(s) URL; anything a browser could read as another host (`//evil`, `/\\evil`, `/\\t/evil`, `/%09/evil`) or
-as a script (`javascript:`, `data:`) is None. Used on input (refused there) and on output (replaced there)."""
+`safe_link`: a link that becomes a redirect or an href (announcements, the inbox's "open"): a path on this site
+(or, where the caller allows it, an absolute http(s) URL); anything a browser could read as another host
+(`//evil`, `/\\evil`, `/\\t/evil`, `/%09/evil`) or as a script (`javascript:`, `data:`) is None. Used on input
+(refused there) and on output (replaced there)."""
 
 from __future__ import annotations
 
@@ -96,9 +97,9 @@ def _controls(text: str) -> bool:
     return any(ord(c) < 32 or ord(c) == 127 or c in "\\\u2028\u2029" for c in text)
 
 
-def safe_link(link: str | None) -> str | None:
-    """`link` (stripped) when it is a path on this site ("/events/12") or an absolute http(s) URL with a host;
-    else None. Checked as written and percent-decoded (a link is not a place to hide a tab or a backslash)."""
+def safe_link(link: str | None, *, absolute: bool = False) -> str | None:
+    """`link` (stripped) when it is a path on this site ("/events/12"), or with `absolute` an http(s) URL with a
+    host; else None. Checked as written and percent-decoded (a link is not a place to hide a tab or a backslash)."""
     link = (link or "").strip()
     if not link or len(link) > 500:
         return None
@@ -112,6 +113,8 @@ def safe_link(link: str | None) -> str | None:
             return None
     if link.startswith("/"):
         return link
+    if not absolute:
+        return None
     try:
         parts = urlsplit(link)
     except ValueError:

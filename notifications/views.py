@@ -12,6 +12,7 @@ from flask_login import current_user
 from app.authz import login_required
 from app.db_types import utcnow
 from app.extensions import db
+from app.safe_urls import safe_link
 from events import services as events
 from notifications import services
 
@@ -49,9 +50,7 @@ def open_message(notification_id: int):
     notification = services.get_own_notification(notification_id, current_user.id)
     services.mark_read(current_user.id, [notification.id], now=utcnow())
     db.session.commit()
-    link = notification.link if notification.link.startswith("/") and not notification.link.startswith("//") \
-        else url_for("notifications.inbox")
-    return redirect(link)
+    return redirect(safe_link(notification.link) or url_for("notifications.inbox"))
 
 
 @bp.post("/notifications/read-all")
@@ -191,7 +190,8 @@ def announcements_page():
             return redirect(url_for("notifications.announcement_page", announcement_id=announcement.id))
     stats = {a.id: announcements.announcement_stats(a.id) for a in items}
     return render_template("notifications/announcements.html", items=items, stats=stats, form=form, error=error,
-                           error_code=error_code, fields=fields, segment_labels=SEGMENT_LABELS), (400 if error else 200)
+                           error_code=error_code, fields=fields, segment_labels=SEGMENT_LABELS), (
+        (422 if error_code == "invalid_announcement" else 400) if error else 200)
 
 
 @bp.get("/notifications/announcements/<int:announcement_id>")
