@@ -29,6 +29,8 @@ ENV_SETTINGS = {
     "NOTIFICATIONS_PARALLEL_DRAINS": ("NOTIFICATIONS_PARALLEL_DRAINS", "8", int),
     "NOTIFICATIONS_PUSH_TTL": ("NOTIFICATIONS_PUSH_TTL", "86400", int),
     "NOTIFICATIONS_SMS_PROVIDER": ("NOTIFICATIONS_SMS_PROVIDER", "", str),  # empty: SMS_PROVIDER (console)
+    # Tests only (a push service on 127.0.0.1 over http); refused in production (see _configure).
+    "NOTIFICATIONS_ALLOW_INSECURE_PUSH": ("NOTIFICATIONS_ALLOW_INSECURE_PUSH_FOR_TESTS", "", bool),
 }
 # Providers' settings, read from the environment variables of the same name.
 for _name in ("ALIYUN_SMS_ACCESS_KEY_ID", "ALIYUN_SMS_ACCESS_KEY_SECRET", "ALIYUN_SMS_SIGN_NAME",
@@ -52,6 +54,8 @@ def _configure(app: Flask) -> None:
             app.config[name] = int(raw)
         else:
             app.config[name] = raw
+    if app.config.get("ENV_NAME") == "production" and app.config.get("NOTIFICATIONS_ALLOW_INSECURE_PUSH"):
+        raise RuntimeError("NOTIFICATIONS_ALLOW_INSECURE_PUSH is for tests: it lets the server call 127.0.0.1.")
 
 
 def init_app(app: Flask) -> None:

@@ -21,6 +21,7 @@ from app.authz import authorize
 from app.db_types import utcnow
 from app.errors import DomainError, NotFound
 from app.extensions import db, dialect_insert
+from app.safe_urls import safe_link
 from notifications import services
 from notifications.models import (
     SEGMENT_KINDS,
@@ -119,10 +120,12 @@ def create_announcement(actor, *, segment: dict, title: str, body: str = "", tit
     if len(body) > MAX_BODY or len(body_en or "") > MAX_BODY:
         errors["body"] = _l("At most %(n)d characters.", n=MAX_BODY)
     link = (link or "").strip()
-    if link and (not link.startswith("/") or link.startswith("//")):
-        errors["link"] = _l("Links point to a page of this site, e.g. /events/12.")
+    if link:
+        link = safe_link(link)  # the same check as where it is followed (views.open_message, the push's URL)
+        if link is None:
+            errors["link"] = _l("Links point to a page of this site, e.g. /events/12.")
     if errors:
-        raise DomainError("invalid_announcement", _l("Please correct the highlighted fields."),
+        raise DomainError("invalid_announcement", _l("Please correct the highlighted fields."), status=422,
                           fields={k: str(v) for k, v in errors.items()})
     if segment_size(segment) == 0:
         raise DomainError("empty_segment", _l("Nobody is in this group yet; nothing was sent."), status=409)

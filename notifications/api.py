@@ -164,7 +164,8 @@ class PushSubscriptions(MethodView):
 
     @blp.arguments(PushSubscriptionSchema)
     @blp.response(201, PushEndpointSchema)
-    @blp.alt_response(400, schema="Error", description="invalid_subscription")
+    @blp.alt_response(422, schema="Error", description="invalid_subscription (the fields that are wrong; an endpoint "
+                                                        "must be a public HTTPS address)")
     def post(self, payload):
         """Subscribe this browser to my pushes (the body is PushSubscription.toJSON())."""
         from flask import request
@@ -233,11 +234,21 @@ class Preferences(MethodView):
         return services.preferences_view(current_user.id)
 
 
+class MaskedRobotURL(fields.String):
+    """Read whole; shown masked (webhooks.masked_address): the key in a robot's address lets anyone post into the
+    group."""
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        from notifications.webhooks import masked_address
+
+        return None if value is None else masked_address(value)
+
+
 class WebhookSchema(Schema):
     id = Id(dump_only=True)
     kind = fields.String(required=True, validate=validate.OneOf(["wecom", "dingtalk", "feishu"]))
-    url = fields.String(required=True, metadata={"description": "the robot's webhook address (HTTPS, the "
-                                                                "platform's own host)"})
+    url = MaskedRobotURL(required=True, metadata={"description": "the robot's webhook address (HTTPS, the platform's "
+                                                                "own host); shown masked: host · …last 4 characters"})
     secret = fields.String(load_only=True, load_default="", metadata={"description": "DingTalk 加签 / Feishu "
                                                                                      "签名校验 secret"})
     last_status = fields.String(dump_only=True)

@@ -589,17 +589,22 @@ def _b64url_bytes(value: str) -> bytes | None:
 
 
 def validate_subscription(endpoint: str, p256dh: str, auth: str, *, allow_insecure: bool = False) -> dict:
-    """A browser's PushSubscription.toJSON(): an https endpoint, a P-256 public key (65 bytes, uncompressed) and a
-    16-byte auth secret, all base64url. Anything else is refused with the field that is wrong."""
-    from urllib.parse import urlsplit
+    """A browser's PushSubscription.toJSON(): an endpoint the server may call (app.safe_urls.check_public_url: https,
+    a public host after DNS resolution; `allow_insecure`, tests only, also a push service on 127.0.0.1), a P-256 public
+    key (65 bytes, uncompressed) and a 16-byte auth secret, all base64url. Anything else is refused (422) with the
+    field that is wrong."""
+    from app.safe_urls import RefusedURL, check_public_url
 
     errors = {}
     endpoint = (endpoint or "").strip()
-    parts = urlsplit(endpoint)
-    local = parts.hostname in ("127.0.0.1", "localhost", "::1")
-    if len(endpoint) > 1000 or not parts.hostname or not (
-            parts.scheme == "https" or (allow_insecure and parts.scheme == "http" and local)):
-        errors["endpoint"] = _l("Not a push service address.")
+    try:
+        if len(endpoint) > 1000:
+            raise RefusedURL("host", "too long")
+        check_public_url(endpoint, allow_local=allow_insecure)
+    except RefusedURL as refused:
+        errors["endpoint"] = (_l("The address of this push service could not be found; please try again later.")
+                              if refused.code == "dns" else
+                              _l("Not a push service address: it must be an HTTPS address on the internet."))
     key = _b64url_bytes((p256dh or "").strip())
     if key is None or len(key) != 65 or key[0] != 4:
         errors["keys.p256dh"] = _l("Not a P-256 public key.")
@@ -607,7 +612,7 @@ def validate_subscription(endpoint: str, p256dh: str, auth: str, *, allow_insecu
     if secret is None or len(secret) != 16:
         errors["keys.auth"] = _l("Not a 16-byte auth secret.")
     if errors:
-        raise DomainError("invalid_subscription", _l("This push subscription is not valid."),
+        raise DomainError("invalid_subscription", _l("This push subscription is not valid."), status=422,
                           fields={k: str(v) for k, v in errors.items()})
     return {"endpoint": endpoint, "p256dh": p256dh.strip(), "auth": auth.strip()}
 

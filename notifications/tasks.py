@@ -248,11 +248,21 @@ def build_outgoing(deliveries: list[Delivery]) -> list[Outgoing]:
         result.append(Outgoing(
             delivery_id=delivery.id, notification_id=row.id, user_id=row.user_id, channel=delivery.channel,
             category=row.category, kind=row.kind, urgent=row.urgent, locale=row.locale, title=row.title,
-            body=row.body, url=(base + row.link) if row.link.startswith("/") else row.link,
+            body=row.body, url=_absolute_link(base, row.link),
             dedupe_key=row.dedupe_key, phone=row.phone or "", email=row.email or "",
             wechat_openid=row.wechat_openid or "", unsubscribe_url=unsubscribe,
             subscriptions=subscriptions.get(row.user_id, [])))
     return result
+
+
+def _absolute_link(base: str, link: str) -> str:
+    """The message's link as the push opens it: a path on this site (app.safe_urls.safe_link), anything else the
+    inbox ("" when the message has no link: the service worker opens the inbox)."""
+    from app.safe_urls import safe_link
+
+    if not link:
+        return ""
+    return base + (safe_link(link) or "/notifications")
 
 
 def _classify(call) -> tuple[str, Outcome | None, str, int | None]:

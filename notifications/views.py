@@ -13,6 +13,7 @@ from app.authz import login_required
 from app.db_types import utcnow
 from app.extensions import db
 from app.inputs import parse_id
+from app.safe_urls import safe_link
 from events import services as events
 from notifications import services
 
@@ -50,9 +51,7 @@ def open_message(notification_id: int):
     notification = services.get_own_notification(notification_id, current_user.id)
     services.mark_read(current_user.id, [notification.id], now=utcnow())
     db.session.commit()
-    link = notification.link if notification.link.startswith("/") and not notification.link.startswith("//") \
-        else url_for("notifications.inbox")
-    return redirect(link)
+    return redirect(safe_link(notification.link) or url_for("notifications.inbox"))
 
 
 @bp.post("/notifications/read-all")
@@ -192,7 +191,8 @@ def announcements_page():
             return redirect(url_for("notifications.announcement_page", announcement_id=announcement.id))
     stats = {a.id: announcements.announcement_stats(a.id) for a in items}
     return render_template("notifications/announcements.html", items=items, stats=stats, form=form, error=error,
-                           error_code=error_code, fields=fields, segment_labels=SEGMENT_LABELS), (400 if error else 200)
+                           error_code=error_code, fields=fields, segment_labels=SEGMENT_LABELS), (
+        (422 if error_code == "invalid_announcement" else 400) if error else 200)
 
 
 @bp.get("/notifications/announcements/<int:announcement_id>")
@@ -211,11 +211,10 @@ ROBOT_LABELS = {"wecom": _l("WeCom (企业微信)"), "dingtalk": _l("DingTalk (�
 
 @bp.app_template_filter("robot_address")
 def robot_address(url: str) -> str:
-    """A robot's address as its page shows it: the host and the last characters of its key (the key is what lets
-    anyone post into the group, so it is not shown whole)."""
-    from urllib.parse import urlsplit
+    """A robot's address as its page shows it (webhooks.masked_address: never its whole key)."""
+    from notifications.webhooks import masked_address
 
-    return f"{urlsplit(url).hostname} · …{url[-4:]}"
+    return masked_address(url)
 
 
 @bp.route("/manage/events/<int:event_id>/robots", methods=["GET", "POST"])

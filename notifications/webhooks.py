@@ -1,7 +1,10 @@
 """Organizers' alerts in their team chat: a WeCom (企业微信), DingTalk (钉钉) or Feishu (飞书) group robot per event.
 
-A robot's address is accepted only on that platform's own host, over HTTPS, at its documented path, so nobody can
-make the server call an internal address. DingTalk robots with 加签 sign `timestamp + "\\n" + secret` (HMAC-SHA256,
+A robot's address is accepted only on that platform's own host, over HTTPS, at its documented path, and, like every
+address the server calls, only while that host resolves to public addresses (app.safe_urls.check_public_url: when
+it is connected and again at every post), so nobody can make the server call an internal address.
+
+DingTalk robots with 加签 sign `timestamp + "\\n" + secret` (HMAC-SHA256,
 Base64, URL-encoded into the query); Feishu robots with 签名校验 sign with `timestamp + "\\n" + secret` as the HMAC
 key over an empty message and send timestamp and sign in the body.
 
@@ -25,6 +28,7 @@ from flask_babel import lazy_gettext as _l
 
 from app.errors import DomainError, NotFound
 from app.extensions import db, dialect_insert
+from app.safe_urls import RefusedURL, check_public_url
 from notifications.models import WEBHOOK_KINDS, OrganizerWebhook, WebhookDelivery
 
 ROBOTS = {
@@ -47,10 +51,21 @@ def validate_webhook_url(kind: str, url: str) -> str:
         ok = parts.path.startswith(path) and len(parts.path) > len(path) and "/" not in parts.path[len(path):]
     elif ok:
         ok = parts.path == path and bool(parse_qs(parts.query).get(token_param))
+    if ok:
+        try:
+            check_public_url(url)
+        except RefusedURL:
+            ok = False
     if not ok:
         raise DomainError("invalid_webhook_url", _l("This is not a group robot address of the chosen platform."),
                           fields={"url": str(_l("Paste the robot's webhook address exactly as the app shows it."))})
     return url
+
+
+def masked_address(url: str) -> str:
+    """A robot's address as organizers see it, on its page and in the API: the host and the last characters of its
+    key (the key or access token is what lets anyone post into the group, so it is never shown whole)."""
+    return f"{urlsplit(url).hostname} · …{url[-4:]}"
 
 
 def add_webhook(event_id: int, actor, *, kind: str, url: str, secret: str = "", now: datetime) -> OrganizerWebhook:
@@ -119,13 +134,18 @@ def build_request(kind: str, url: str, secret: str, title: str, text: str, *, no
 
 
 def _network_url(url: str) -> str:
-    """Tests route the robots' hosts to a local server (NOTIFICATIONS_WEBHOOK_TEST_HOSTS: {host: base URL})."""
+    """The address posted to, checked (app.safe_urls) now: DNS may have changed since the robot was connected.
+    Tests route the robots' hosts to a local server (NOTIFICATIONS_WEBHOOK_TEST_HOSTS: {host: base URL}, a setting
+    of tests alone), which is checked as a local test service."""
     overrides = current_app.config.get("NOTIFICATIONS_WEBHOOK_TEST_HOSTS") or {}
     parts = urlsplit(url)
     base = overrides.get(parts.hostname)
     if not base:
+        check_public_url(url)
         return url
-    return base.rstrip("/") + parts.path + (f"?{parts.query}" if parts.query else "")
+    network_url = base.rstrip("/") + parts.path + (f"?{parts.query}" if parts.query else "")
+    check_public_url(network_url, allow_local=True)
+    return network_url
 
 
 # Answers that mean "later": WeCom 45009 (API frequency), DingTalk 130101 (sending too fast), 410100 (flow control),
@@ -149,7 +169,9 @@ def post_alert_with_outcome(webhook: OrganizerWebhook, title: str, text: str) ->
 def _post(webhook: OrganizerWebhook, title: str, text: str) -> tuple[str, bool]:
     url, body = build_request(webhook.kind, webhook.url, webhook.secret, title, text)
     try:
-        response = requests.post(_network_url(url), json=body, timeout=10)
+        response = requests.post(_network_url(url), json=body, timeout=10, allow_redirects=False)
+    except RefusedURL as refused:
+        return f"address refused: {refused}", refused.code == "dns"
     except requests.RequestException as error:
         return f"unreachable: {type(error).__name__}", True
     try:

@@ -14,8 +14,11 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import functools
 import json
+import logging
 import os
+import socket
 import threading
 import time
 import urllib.request
@@ -28,6 +31,7 @@ import http_ece
 from cryptography.hazmat.primitives.asymmetric import ec
 from py_vapid import Vapid
 
+from app.safe_urls import RefusedURL, allowed_addresses, check_public_url
 from notifications.channels import Outcome, Outgoing, PermanentFailure, TemporaryFailure
 
 MAX_PLAINTEXT = 3000  # bytes of JSON; 4096 minus the aes128gcm header, tag and padding, with room to spare
@@ -37,6 +41,7 @@ _vapid_cache: dict[str, tuple[float, dict]] = {}
 _vapid_lock = threading.Lock()
 _pusher_lock = threading.Lock()
 _pusher: _Pusher | None = None
+log = logging.getLogger(__name__)
 
 
 def payload_for(outgoing: Outgoing) -> str:
@@ -106,6 +111,30 @@ class ProxyChoice:
         return None if self.bypassed[host] else proxy
 
 
+class CheckedResolver(aiohttp.abc.AbstractResolver):
+    """Push services' host names resolved through app.safe_urls.allowed_addresses (public addresses only; loopback too
+    under the tests' NOTIFICATIONS_ALLOW_INSECURE_PUSH): the addresses checked are the very ones connected to, so a
+    DNS answer that changes after a check (rebinding) cannot lead to an internal address. The proxies' own hosts
+    (the operators' choice) are resolved plainly."""
+
+    def __init__(self, proxy_hosts: set[str]):
+        self.allow_local = False
+        self.proxy_hosts = proxy_hosts
+        self.plain = aiohttp.ThreadedResolver()
+
+    async def resolve(self, host: str, port: int = 0, family: socket.AddressFamily = socket.AF_INET) -> list:
+        if host.rstrip(".") in self.proxy_hosts:
+            return await self.plain.resolve(host, port, family)
+        addresses = await asyncio.get_running_loop().run_in_executor(
+            None, functools.partial(allowed_addresses, host, port, allow_local=self.allow_local))
+        results = [{"hostname": host, "host": address, "port": port, "proto": 0, "flags": socket.AI_NUMERICHOST,
+                    "family": socket.AF_INET6 if ":" in address else socket.AF_INET} for address in addresses]
+        return [r for r in results if family in (socket.AF_UNSPEC, r["family"])] or results
+
+    async def close(self) -> None:
+        await self.plain.close()
+
+
 class _Pusher:
     """This process's asyncio loop (its own daemon thread) and aiohttp session. Threads hand it whole batches."""
 
@@ -116,22 +145,30 @@ class _Pusher:
         ready = threading.Event()
         threading.Thread(target=self._run, args=(ready,), name="webpush-sender", daemon=True).start()
         ready.wait()
+        if not hasattr(self, "session"):
+            raise RuntimeError("the push sender could not start (see the log)")
 
     def _run(self, ready: threading.Event) -> None:
         asyncio.set_event_loop(self.loop)
         self.proxy_for = ProxyChoice()
+        proxy_hosts = {urlsplit(proxy).hostname or "" for proxy in self.proxy_for.proxies.values()}
 
         async def open_session() -> aiohttp.ClientSession:
-            return aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=self.connections, ttl_dns_cache=300),
+            self.resolver = CheckedResolver(proxy_hosts)  # (needs the running loop)
+            connector = aiohttp.TCPConnector(limit=self.connections, ttl_dns_cache=300, resolver=self.resolver)
+            return aiohttp.ClientSession(connector=connector,
                                          trust_env=False, auto_decompress=False,
                                          cookie_jar=aiohttp.DummyCookieJar())  # push services set no cookies
 
-        self.session = self.loop.run_until_complete(open_session())
-        ready.set()
+        try:
+            self.session = self.loop.run_until_complete(open_session())
+        finally:
+            ready.set()  # (and when opening failed: the caller sees it at once instead of waiting for ever)
         self.loop.run_forever()
 
     def submit(self, items: Sequence[Outgoing], config: dict) -> Future:
         """A future of one result per item: its Outcome, or the exception its sending raised."""
+        self.resolver.allow_local = bool(config.get("NOTIFICATIONS_ALLOW_INSECURE_PUSH"))
         return asyncio.run_coroutine_threadsafe(self._send_all(list(items), config), self.loop)
 
     async def _send_all(self, items: list[Outgoing], config: dict) -> list:
@@ -158,15 +195,33 @@ class _Pusher:
             except (PermanentFailure, ValueError, TypeError):
                 answers.append((sub["id"], 0, "invalid subscription keys"))
                 continue
-            try:
-                async with self.session.post(sub["endpoint"], data=body, headers=headers, timeout=timeout,
-                                             allow_redirects=False,
-                                             proxy=self.proxy_for(sub["endpoint"])) as answer:
-                    await answer.read()
-                    answers.append((sub["id"], answer.status, answer.headers.get("Retry-After", "")))
-            except (aiohttp.ClientError, TimeoutError, OSError) as error:
-                answers.append((sub["id"], None, type(error).__name__))
+            answers.append((sub["id"], *await self._post(sub["endpoint"], body, headers, timeout, config)))
         return outcome_of(answers)
+
+    async def _post(self, endpoint: str, body: bytes, headers: dict, timeout, config: dict) -> tuple[int | None, str]:
+        """(status, Retry-After) of one subscription's push; (None, why) when unreachable or its address cannot be
+        found (temporary), (0, why) when its address is refused (app.safe_urls: checked at every sending, DNS may
+        have changed). Never raises: one broken subscription does not keep the message from the person's others."""
+        allow_local = bool(config.get("NOTIFICATIONS_ALLOW_INSECURE_PUSH"))
+        proxy = self.proxy_for(endpoint)
+        try:
+            if proxy:  # the proxy resolves the name: check it here (the resolver sees only the proxy's host)
+                await asyncio.get_running_loop().run_in_executor(
+                    None, functools.partial(check_public_url, endpoint, allow_local=allow_local))
+            else:  # the URL and an IP literal here; a name's addresses when connecting (CheckedResolver)
+                check_public_url(endpoint, allow_local=allow_local, names_at_connect=True)
+            async with self.session.post(endpoint, data=body, headers=headers, timeout=timeout,
+                                         allow_redirects=False, proxy=proxy) as answer:
+                await answer.read()
+                return answer.status, answer.headers.get("Retry-After", "")
+        except (aiohttp.ClientError, TimeoutError, OSError) as error:
+            refused = error if isinstance(error, RefusedURL) else error.__cause__
+            if isinstance(refused, RefusedURL):
+                return (None if refused.code == "dns" else 0), f"push service address refused: {refused}"
+            return None, type(error).__name__
+        except Exception as error:  # noqa: BLE001  (whatever it is, it concerns this subscription alone)
+            log.exception("sending a push failed")
+            return None, f"{type(error).__name__}: {error}"
 
 
 def outcome_of(answers: list[tuple[int, int | None, str]]) -> Outcome:
@@ -178,7 +233,7 @@ def outcome_of(answers: list[tuple[int, int | None, str]]) -> Outcome:
     permanent: list[str] = []
     for subscription_id, status, detail in answers:
         if status is None:
-            temporary.append((f"push service unreachable: {detail}", None))
+            temporary.append((detail if "refused" in detail else f"push service unreachable: {detail}", None))
         elif status == 0:
             permanent.append(detail)
         elif 200 <= status <= 202:

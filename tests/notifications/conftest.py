@@ -1,7 +1,40 @@
+import socket
+
 import pytest
 
 from app.db_types import utcnow
 from app.extensions import db
+
+# The tests' DNS: names that appear in these tests, each with a public address (example.com's); every other name is
+# unknown. No test asks the network's resolver (app.safe_urls.resolve), so none depends on it.
+PUBLIC = "93.184.215.14"
+DNS = {name: [PUBLIC] for name in (
+    "push.example.com", "push.example", "push.example.cn", "fcm.googleapis.com", "updates.push.services.mozilla.com",
+    "qyapi.weixin.qq.com", "oapi.dingtalk.com", "open.feishu.cn", "open.larksuite.com")}
+
+
+@pytest.fixture(autouse=True)
+def dns(monkeypatch):
+    """{name: [addresses]}: what app.safe_urls resolves names to in these tests (a test may add or change names).
+    IP literals (in every form the system's resolver reads, e.g. 2130706433) resolve to themselves."""
+    from app import safe_urls
+
+    table = {name: list(addresses) for name, addresses in DNS.items()}
+
+    def resolve(host: str, port: int) -> list[str]:
+        name = host.rstrip(".").lower()
+        if name in table:
+            return list(table[name])
+        if name == "localhost":
+            return ["127.0.0.1"]
+        try:
+            return sorted({info[4][0] for info in socket.getaddrinfo(name, port, flags=socket.AI_NUMERICHOST,
+                                                                     type=socket.SOCK_STREAM)})
+        except socket.gaierror:
+            raise socket.gaierror(socket.EAI_NONAME, "Name or service not known") from None
+
+    monkeypatch.setattr(safe_urls, "resolve", resolve)
+    return table
 
 
 @pytest.fixture

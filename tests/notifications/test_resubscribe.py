@@ -55,7 +55,7 @@ def test_a_malformed_new_subscription_is_refused(app, client, create_resident):
     answer = client.post("/api/v1/notifications/push/resubscribe", json={
         "old": {"endpoint": "https://push.example.com/old", "keys": {"auth": old_keys.auth}},
         "new": {"endpoint": "ftp://x", "keys": {"p256dh": "AAAA", "auth": "short"}}})
-    assert answer.status_code == 400 and answer.get_json()["error"]["code"] == "invalid_subscription"
+    assert answer.status_code == 422 and answer.get_json()["error"]["code"] == "invalid_subscription"
     assert subscriptions() == [(person.id, "https://push.example.com/old")]
 
 

@@ -235,3 +235,44 @@ def test_organizers_connect_test_and_disconnect_a_robot_on_the_events_page(app, 
     gone = client.post(f"{page}/{robot.id}/delete", data={"csrf_token": token})
     assert gone.status_code == 302 and webhooks.webhooks_of(event.id) == []
     assert client.post(f"{page}/{robot.id}/test", data={"csrf_token": token}).status_code == 404
+
+
+# ---- the robot's host, after DNS resolution -------------------------------------------------------------------------
+
+@pytest.mark.parametrize("addresses", [["10.0.0.8"], ["127.0.0.1"], ["169.254.169.254"], ["fd00::8"],
+                                       ["203.0.113.1", "192.168.1.1"], []])
+def test_a_robot_host_that_resolves_to_an_internal_address_is_refused(app, organizer, create_event, dns, addresses):
+    """The platform's host name is not enough: where it leads is checked (a poisoned resolver, a hosts file)."""
+    event = create_event(created_by_id=organizer.id)
+    dns["qyapi.weixin.qq.com"] = addresses
+    with pytest.raises(DomainError) as error:
+        webhooks.add_webhook(event.id, organizer, kind="wecom", url=WECOM, now=utcnow())
+    assert error.value.code == "invalid_webhook_url"
+
+
+def test_a_robot_whose_host_now_resolves_to_an_internal_address_is_not_posted_to(app, organizer, create_event, dns,
+                                                                               monkeypatch):
+    event = create_event(created_by_id=organizer.id)
+    robot = webhooks.add_webhook(event.id, organizer, kind="dingtalk", url=DINGTALK, now=utcnow())
+    db.session.commit()
+    posted = []
+    monkeypatch.setattr(webhooks.requests, "post", lambda *args, **kwargs: posted.append(args))
+    dns["oapi.dingtalk.com"] = ["10.0.0.9"]
+    reason = webhooks.post_alert(robot, "标题", "正文")
+    assert posted == [] and "refused" in reason and "10.0.0.9" in reason
+    del dns["oapi.dingtalk.com"]  # no answer at all: refused for now, tried again later
+    assert webhooks.post_alert_with_outcome(robot, "标题", "正文")[1] is True and posted == []
+
+
+def test_the_robots_api_never_shows_a_robots_key_whole(app, client, organizer, create_event):
+    event = create_event(created_by_id=organizer.id)
+    sign_in(client, organizer)
+    csrf = {"X-CSRFToken": csrf_token_from(client)}
+    created = client.post(f"/api/v1/notifications/events/{event.id}/webhooks", headers=csrf,
+                          json={"kind": "wecom", "url": WECOM})
+    listed = client.get(f"/api/v1/notifications/events/{event.id}/webhooks")
+    token = WECOM.split("key=")[1]
+    for text in (created.get_data(as_text=True), listed.get_data(as_text=True)):
+        assert token not in text and token[:8] not in text
+    assert listed.get_json()[0]["url"] == created.get_json()["url"] == "qyapi.weixin.qq.com · …5aaa"
+    assert listed.get_json()[0]["url"] == webhooks.masked_address(WECOM)  # as the robots page shows it

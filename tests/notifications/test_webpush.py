@@ -195,7 +195,7 @@ def test_a_malformed_or_foreign_subscription_is_refused(client, create_resident)
     ]
     for body, field in cases:
         response = client.post("/api/v1/notifications/push/subscriptions", json=body, headers=csrf)
-        assert response.status_code == 400, body
+        assert response.status_code == 422, body
         error = response.get_json()["error"]
         assert error["code"] == "invalid_subscription" and field in error["details"]["fields"]
     assert client.post("/api/v1/notifications/push/subscriptions", json={"endpoint": "https://x"},

@@ -30,7 +30,8 @@ def start_worker(database_url, instance, vapid_keys, log):
            "TASK_QUEUE": "embedded", "SECRET_KEY": "test-secret-key-not-for-production", "DEMO_MODE": "0",
            "VAPID_PRIVATE_KEY": vapid_keys[0], "VAPID_PUBLIC_KEY": vapid_keys[1],
            "PUBLIC_BASE_URL": "https://events.beiyang.test", "NOTIFICATIONS_LEASE_SECONDS": "10",
-           "NOTIFICATIONS_FANOUT_CHUNK": "5", "NOTIFICATIONS_BATCH": "10", "NOTIFICATIONS_SEND_CONCURRENCY": "4"}
+           "NOTIFICATIONS_FANOUT_CHUNK": "5", "NOTIFICATIONS_BATCH": "10", "NOTIFICATIONS_SEND_CONCURRENCY": "4",
+           "NOTIFICATIONS_ALLOW_INSECURE_PUSH_FOR_TESTS": "1"}  # the push service on 127.0.0.1
     env.pop("REDIS_URL", None)
     return subprocess.Popen([sys.executable, "-m", "flask", "--app", "app", "worker", "--workers", "2"], cwd=ROOT,
                             env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
