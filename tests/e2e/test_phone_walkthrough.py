@@ -3,6 +3,8 @@ real Chromium against a live server."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from playwright.sync_api import Browser, expect
 
@@ -10,8 +12,22 @@ from app.db_types import utcnow
 from app.extensions import db
 from tests.e2e.test_sign_in_flow import assert_fits_phone
 from tests.e2e.test_team_application import signed_in_phone
+from tests.judging.test_teams import TRACKS, valid
 
 pytestmark = pytest.mark.browser
+
+
+@pytest.fixture
+def open_competition(create_event):
+    from judging.models import Competition
+
+    event = create_event(title="港科大百万元奖金创业大赛 · 决赛", kind="competition", capacity=300,
+                         starts_in=timedelta(days=20), hours=8)
+    item = Competition(name="港科大百万元奖金创业大赛", event_id=event.id, prize_pool_yuan=1_000_000,
+                       tracks=TRACKS, applications_open=True)
+    db.session.add(item)
+    db.session.commit()
+    return item
 
 
 def _notify(user, title: str, body: str) -> None:
@@ -86,3 +102,28 @@ def test_the_header_and_main_pages_fit_a_phone_for_every_persona(app, browser: B
             expect(phone.get_by_test_id("subnav").get_by_role("link", name=manage)).to_be_in_viewport()
         phone.context.close()
     assert not problems, "\n".join(problems)
+
+
+def test_a_founder_on_the_competition_tab_can_apply_and_then_sees_the_team_status(
+        app, browser: Browser, browser_context_args, live_server, create_resident, open_competition):
+    competition = open_competition
+    founder = create_resident(name="林晓舟", company="星河智算")
+    phone = signed_in_phone(browser, app, live_server, founder, browser_context_args)
+    phone.goto(f"{live_server}/")
+    phone.get_by_test_id("subnav").get_by_role("link", name="创业大赛").click()
+    card = phone.get_by_test_id(f"open-competition-{competition.id}")
+    expect(card).to_contain_text("港科大百万元奖金创业大赛")
+    expect(phone.get_by_text("你还没有参与任何大赛轮次")).to_have_count(0)
+    card.get_by_role("link", name="报名参赛").click()
+    expect(phone).to_have_url(f"{live_server}/competitions/{competition.id}/teams/apply")
+    assert_fits_phone(phone)
+
+    from judging import teams
+    teams.submit_application(competition.id, founder, now=utcnow(), **valid(team_name="星河智算队"))
+    db.session.commit()
+    db.session.rollback()
+    phone.goto(f"{live_server}/judging/")
+    status = phone.get_by_test_id(f"open-competition-{competition.id}").get_by_test_id("my-team-status")
+    expect(status).to_contain_text("星河智算队")
+    expect(status).to_contain_text("审核中")
+    assert_fits_phone(phone)
