@@ -73,7 +73,10 @@ def rollback_quietly() -> None:
         log.warning("rollback before an error answer failed", exc_info=True)
 
 
-def error_response(code: str, message, status: int, details: dict | None = None, headers: dict | None = None):
+def error_response(code: str, message, status: int, details: dict | None = None, headers: dict | None = None,
+                   **page):
+    """JSON for API clients, the error page for people. `page` adds to the page only: `heading`, `hint` and
+    `actions` ([(label, url)], the first one the main way on)."""
     rollback_quietly()
     if wants_json():
         body: dict = {"error": {"code": code, "message": str(message)}}
@@ -81,7 +84,8 @@ def error_response(code: str, message, status: int, details: dict | None = None,
             body["error"]["details"] = details
         response = jsonify(body)
     else:
-        response = render_template("errors/error.html", code=code, message=str(message), status=status), status
+        response = render_template("errors/error.html", code=code, message=str(message), status=status,
+                                   **page), status
         response = _as_response(response)
     response.status_code = status
     for key, value in (headers or {}).items():

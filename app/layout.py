@@ -71,6 +71,20 @@ def _template_globals():
     }
 
 
+# Punctuation that templates put between translated pieces: full-width in Chinese, with no space around it
+# (a space between two Chinese sentences, "16:00。 ·", is a stray), ASCII with spaces in English.
+PUNCTUATION = {
+    "zh": {"colon": "：", "comma": "，", "open": "（", "close": "）", "space": "", "list": "、"},
+    "en": {"colon": ": ", "comma": ", ", "open": " (", "close": ")", "space": " ", "list": ", "},
+}
+
+
+def punct(name: str) -> str:
+    """`{{ punct("colon") }}` and friends: the current language's punctuation between template pieces."""
+    locale = get_locale()
+    return PUNCTUATION["zh" if locale and locale.language == "zh" else "en"][name]
+
+
 def organizes_events(user) -> bool:
     """Whether the "Manage" tab is shown: any organizer grant, global or for one event (admin counts)."""
     return any(grant.role in ("organizer", "admin") for grant in user.roles)
@@ -82,6 +96,7 @@ def init_app(app: Flask) -> None:
     security.init_app(app)  # CSP, HSTS and the other security headers on every response
     app.jinja_env.globals["safe_next"] = _safe_next
     app.jinja_env.globals["organizes_events"] = organizes_events
+    app.jinja_env.globals["punct"] = punct
     if app.config.get("START_EMBEDDED_WORKER"):
         from app.tasks import start_embedded_worker
 

@@ -19,6 +19,7 @@ from flask_login import current_user
 from app import spreadsheets
 from app.authz import login_required
 from app.db_types import utcnow
+from app.errors import DomainError, error_response
 from app.extensions import db
 from checkin import services
 
@@ -46,11 +47,51 @@ MODE_LABELS = {"online": _l("Scan"), "offline": _l("Offline scan"), "manual": _l
 @login_required
 def my_ticket(registration_id: int):
     """The ticket: a QR code as large as the screen allows, what, when, where and who, and add-to-calendar."""
-    registration, token = services.ticket_for(registration_id, current_user, now=utcnow())
+    try:
+        registration, token = services.ticket_for(registration_id, current_user, now=utcnow())
+    except DomainError as error:
+        if error.code not in NO_TICKET_PAGES:
+            raise
+        return _no_ticket_page(registration_id, error)
     db.session.commit()
     response = Response(render_template(
         "checkin/ticket.html", registration=registration, event=registration.event, token=token,
         qr_svg=services.qr_svg(token), ticket_type=str(TICKET_TYPE_LABELS[services.ticket_type(registration)])))
+    response.headers["Cache-Control"] = "private, no-cache"
+    return response
+
+
+NO_TICKET_PAGES = ("no_ticket", "event_cancelled")
+
+
+def _no_ticket_page(registration_id: int, error: DomainError) -> Response:
+    """A ticket that no longer (or not yet) works, said as a person would: what happened and the way on."""
+    from events.models import Registration
+
+    registration = db.session.get(Registration, registration_id)
+    event = registration.event
+    to_event = url_for("events.detail", event_id=event.id)
+    mine = (_("My events"), url_for("events.my_events"))
+    if error.code == "event_cancelled":
+        heading, message = _("This event was cancelled"), _("“%(title)s” was cancelled, so its tickets no longer "
+                                                            "work. Nothing more is needed from you.", title=event.title)
+        actions = [(_("See other events"), url_for("events.index")), mine]
+    elif registration.status == "waitlisted":
+        heading, message = _("You are on the waitlist"), _("You have no ticket for “%(title)s” yet: it appears "
+                                                           "here when a seat frees up for you, and we will tell you.",
+                                                           title=event.title)
+        actions = [(_("Back to the event"), to_event), mine]
+    elif registration.status in ("pending", "entered", "offered"):
+        heading, message = _("No ticket yet"), _("Your sign-up for “%(title)s” is not confirmed yet: the ticket "
+                                                 "appears here once it is.", title=event.title)
+        actions = [(_("Back to the event"), to_event), mine]
+    else:  # cancelled, declined, expired
+        heading, message = _("This ticket no longer works"), _("Your sign-up for “%(title)s” was cancelled, so "
+                                                               "this ticket cannot be used at the door.",
+                                                               title=event.title)
+        actions = [(_("Sign up again"), url_for("events.detail", event_id=event.id, _anchor="signup")),
+                   (_("Back to the event"), to_event)]
+    response = error_response(error.code, message, 409, heading=heading, actions=actions)
     response.headers["Cache-Control"] = "private, no-cache"
     return response
 

@@ -27,10 +27,25 @@ bp = Blueprint("judging", __name__, template_folder="templates")
 @bp.get("/judging/")
 @login_required
 def index():
-    """Where a person meets judging: the rounds they judge (their phone page), the rounds they organize (console,
-    big screen) and their team's rounds, with the results once published."""
+    """Where a person meets the competition: the competitions open for applications (apply, or their team's
+    status), the rounds they judge (their phone page), the rounds they organize (console, big screen) and their
+    team's rounds, with the results once published."""
+    from judging import teams
+
     mine = services.my_rounds(current_user)
-    return render_template("judging/index.html", **mine)
+    if teams.link_member_accounts(current_user):
+        db.session.commit()
+    applications = teams.applications_of_user(current_user)
+    by_competition: dict[int, object] = {}
+    for application in applications:  # newest first: the active one, else the latest
+        held = by_competition.get(application.competition_id)
+        if held is None or (held.status not in teams.ACTIVE_STATUSES and application.status in teams.ACTIVE_STATUSES):
+            by_competition[application.competition_id] = application
+    open_now = teams.open_competitions(now=utcnow())
+    open_ids = {c.id for c in open_now}
+    applied_elsewhere = [(teams.get_competition(cid), a) for cid, a in by_competition.items() if cid not in open_ids]
+    return render_template("judging/index.html", **mine, open_competitions=open_now, my_applications=by_competition,
+                           applied_elsewhere=applied_elsewhere, team_status_label=teams.status_label)
 
 
 @bp.get("/judging/rounds/<int:round_id>/teams/<int:application_id>/results")

@@ -191,6 +191,20 @@ def submit_request(cycle_id: int, founder, *, needs=(), industry: str = "", stag
         raise DomainError("cycle_closed", _l("This cycle no longer takes requests."), status=409)
     if _request_of(cycle_id, founder.id) is not None:
         raise DomainError("already_requested", _l("You have already asked for mentoring in this cycle."), status=409)
+    fields = _request_fields(founder, needs=needs, industry=industry, stage=stage, description=description,
+                             languages=languages, prefer_ids=prefer_ids, avoid_ids=avoid_ids)
+    request = MentoringRequest(cycle_id=cycle_id, founder_id=founder.id, created_at=now, updated_at=now, **fields)
+    try:
+        with db.session.begin_nested():  # two taps at once: the unique constraint decides, with the same answer
+            db.session.add(request)
+    except sa.exc.IntegrityError:
+        raise DomainError("already_requested", _l("You have already asked for mentoring in this cycle."),
+                          status=409) from None
+    return request
+
+
+def _request_fields(founder, *, needs, industry, stage, description, languages, prefer_ids, avoid_ids) -> dict:
+    """A request's fields, checked (one rule for asking and for changing)."""
     errors = {}
     needs = _codes(needs, EXPERTISE, "needs", errors, required=True, limit=MAX_NEEDS)
     stage = normalise_tag(stage)
@@ -208,16 +222,62 @@ def submit_request(cycle_id: int, founder, *, needs=(), industry: str = "", stag
         errors["avoid_ids"] = _l("A mentor cannot be both preferred and avoided.")
     if errors:
         raise _invalid("invalid_request", errors)
-    request = MentoringRequest(cycle_id=cycle_id, founder_id=founder.id, needs=needs, industry=industry, stage=stage,
-                               description=(description or "").strip(), languages=languages, prefer_ids=prefer_ids,
-                               avoid_ids=avoid_ids, created_at=now, updated_at=now)
-    try:
-        with db.session.begin_nested():  # two taps at once: the unique constraint decides, with the same answer
-            db.session.add(request)
-    except sa.exc.IntegrityError:
-        raise DomainError("already_requested", _l("You have already asked for mentoring in this cycle."),
-                          status=409) from None
+    return {"needs": needs, "industry": industry, "stage": stage, "description": (description or "").strip(),
+            "languages": languages, "prefer_ids": prefer_ids, "avoid_ids": avoid_ids}
+
+
+def _pending_request(cycle_id: int, founder) -> tuple[MentoringCycle, MentoringRequest]:
+    """The founder's request while it can still change: the cycle is not published yet (under the cycle's lock, so
+    a matching run or a publication sees the request before or after, never half-way)."""
+    authorize(founder, "resident")
+    cycle = _lock_cycle(cycle_id)
+    request = _request_of(cycle_id, founder.id)
+    if request is None:
+        raise NotFound("request_not_found", _l("You have no request in this cycle."))
+    if cycle.status not in ("open", "proposed"):
+        raise DomainError("request_decided", _l("The matching of this cycle is published: your request can no "
+                                                "longer change."), status=409)
+    return cycle, request
+
+
+def update_request(cycle_id: int, founder, *, needs=(), industry: str = "", stage: str = "", description: str = "",
+                   languages=(), prefer_ids=(), avoid_ids=(), now: datetime) -> MentoringRequest:
+    """Change one's request while it is pending (before the matching is published), with the same checks as
+    asking. A proposal already made from the old request is the organizers' to run again."""
+    _, request = _pending_request(cycle_id, founder)
+    fields = _request_fields(founder, needs=needs, industry=industry, stage=stage, description=description,
+                             languages=languages, prefer_ids=prefer_ids, avoid_ids=avoid_ids)
+    for key, value in fields.items():
+        setattr(request, key, value)
+    request.updated_at = now
     return request
+
+
+def withdraw_request(cycle_id: int, founder, *, now: datetime) -> None:
+    """Take one's request back while it is pending: it leaves the cycle, with any match proposed from it."""
+    _, request = _pending_request(cycle_id, founder)
+    db.session.execute(sa.delete(MentorMatch).where(MentorMatch.cycle_id == cycle_id,
+                                                    MentorMatch.founder_id == founder.id,
+                                                    MentorMatch.status == "proposed"))
+    db.session.delete(request)
+    db.session.flush()
+
+
+def my_requests(user) -> list[tuple[MentoringRequest, MentoringCycle, str]]:
+    """A founder's requests, newest cycle first, each with where it stands: pending (the cycle still takes
+    changes), matched (a published match offered or accepted) or not matched."""
+    rows = db.session.execute(sa.select(MentoringRequest, MentoringCycle)
+                              .join(MentoringCycle, MentoringCycle.id == MentoringRequest.cycle_id)
+                              .where(MentoringRequest.founder_id == user.id)
+                              .order_by(MentoringCycle.id.desc())).all()
+    matched = set(db.session.scalars(sa.select(MentorMatch.cycle_id).where(
+        MentorMatch.founder_id == user.id, MentorMatch.status.in_(LIVE_MATCH_STATUSES))))
+    out = []
+    for request, cycle in rows:
+        state = "pending" if cycle.status in ("open", "proposed") else (
+            "matched" if cycle.id in matched else "not_matched")
+        out.append((request, cycle, state))
+    return out
 
 
 def _request_of(cycle_id: int, founder_id: int) -> MentoringRequest | None:

@@ -39,6 +39,7 @@ def index():
         "mentoring/index.html", organizer=organizer, is_mentor=has_role(user, "mentor"),
         cycles=services.list_cycles() if organizer else [], open_cycles=services.open_cycles(),
         my_requests={c.id: services.request_of(c.id, user.id) for c in services.open_cycles()},
+        requests=services.my_requests(user),
         matches=services.my_matches(user), mentees=services.my_mentees(user),
         profile=services.mentor_profile_of(user.id), now=now,
         bookings=[b for b in office_hours.bookings_of(user, now=now) if b.status == "booked"],
@@ -110,34 +111,57 @@ def answer(match_id: int):
 @bp.route("/cycles/<int:cycle_id>/request", methods=["GET", "POST"])
 @login_required
 def ask(cycle_id: int):
+    """Ask for mentoring in a cycle; while the request is pending (the matching not published), the same page
+    shows it to change or withdraw."""
     user = _user()
     cycle = services.get_cycle(cycle_id)
     existing = services.request_of(cycle.id, user.id)
-    values = {"needs": [""] * MAX_NEED_CHOICES, "industry": "", "stage": "", "description": "",
-              "languages": ["zh"], "prefer_ids": [], "avoid_ids": []}
+    editable = existing is not None and cycle.status in ("open", "proposed")
+    if existing is not None:
+        values = {"needs": (list(existing.needs) + [""] * MAX_NEED_CHOICES)[:MAX_NEED_CHOICES],
+                  "industry": existing.industry, "stage": existing.stage, "description": existing.description,
+                  "languages": list(existing.languages), "prefer_ids": [str(i) for i in existing.prefer_ids],
+                  "avoid_ids": [str(i) for i in existing.avoid_ids]}
+    else:
+        values = {"needs": [""] * MAX_NEED_CHOICES, "industry": "", "stage": "", "description": "",
+                  "languages": ["zh"], "prefer_ids": [], "avoid_ids": []}
     errors, form_error = {}, None
-    if request.method == "POST" and existing is None:
+    if request.method == "POST" and (existing is None or editable):
         form = request.form
         values = {"needs": [form.get(f"need-{i}", "") for i in range(MAX_NEED_CHOICES)],
                   "industry": form.get("industry", ""), "stage": form.get("stage", ""),
                   "description": form.get("description", ""), "languages": form.getlist("languages"),
                   "prefer_ids": form.getlist("prefer_ids"), "avoid_ids": form.getlist("avoid_ids")}
+        fields = dict(needs=[n for n in values["needs"] if n], industry=values["industry"], stage=values["stage"],
+                      description=values["description"], languages=values["languages"],
+                      prefer_ids=values["prefer_ids"], avoid_ids=values["avoid_ids"], now=utcnow())
         try:
-            services.submit_request(cycle.id, user, needs=[n for n in values["needs"] if n],
-                                    industry=values["industry"], stage=values["stage"],
-                                    description=values["description"], languages=values["languages"],
-                                    prefer_ids=values["prefer_ids"], avoid_ids=values["avoid_ids"], now=utcnow())
+            if existing is None:
+                services.submit_request(cycle.id, user, **fields)
+            else:
+                services.update_request(cycle.id, user, **fields)
         except DomainError as error:
             db.session.rollback()
             errors, form_error = error.details.get("fields") or {}, str(error.message)
         else:
             db.session.commit()
-            flash(_("Your request is in. You will be told when you are matched."), "success")
+            flash(_("Your request is in. You will be told when you are matched.") if existing is None
+                  else _("Your request is updated."), "success")
             return redirect(url_for(".index"))
-    return render_template("mentoring/request.html", cycle=cycle, existing=existing, values=values, errors=errors,
+    return render_template("mentoring/request.html", cycle=cycle, existing=existing, editable=editable,
+                           values=values, errors=errors,
                            form_error=form_error, expertise=_choices(services.EXPERTISE),
                            stages=_choices(services.STAGES), languages=_choices(services.LANGUAGES),
                            mentors=services.list_mentors(), industry_suggestions=services.INDUSTRY_SUGGESTIONS)
+
+
+@bp.post("/cycles/<int:cycle_id>/request/withdraw")
+@login_required
+def withdraw(cycle_id: int):
+    services.withdraw_request(cycle_id, _user(), now=utcnow())
+    db.session.commit()
+    flash(_("Your request is withdrawn. You can ask again while the cycle is open."), "success")
+    return redirect(url_for(".index"))
 
 
 # ---- organizers --------------------------------------------------------------------------------------------------

@@ -97,3 +97,34 @@ def test_users_block_stops_the_accounts_tokens_and_unblock_lets_it_back(runner, 
     assert runner.invoke(args=["users", "unblock", "+8613812345678"]).exit_code == 0
     assert client.get("/api/v1/me", headers={"Authorization": f"Bearer {token}"}).status_code == 200
     assert runner.invoke(args=["users", "block", "13999999999"]).exit_code == 1
+
+
+def test_users_import_with_a_name_completes_the_profile_so_they_can_sign_up(runner, tmp_path, create_event):
+    from app.db_types import utcnow
+    from events.services import sign_up
+
+    event = create_event()
+    path = tmp_path / "users.csv"
+    path.write_text("phone,name,persona\n13812345678,林晓舟,founder\n13912345678,,founder\n", encoding="utf-8")
+    result = runner.invoke(args=["users", "import", str(path)])
+    assert result.exit_code == 0, result.output
+    named = db.session.scalars(sa.select(User).where(User.phone == "+8613812345678")).one()
+    unnamed = db.session.scalars(sa.select(User).where(User.phone == "+8613912345678")).one()
+    assert named.profile_complete and not unnamed.profile_complete
+    registration, _ = sign_up(event.id, named, now=utcnow())
+    assert registration.status in {"confirmed", "pending", "waitlisted"}
+
+
+def test_users_create_with_a_name_completes_the_profile(runner):
+    runner.invoke(args=["users", "create", "13812345678", "--name", "王珂"])
+    runner.invoke(args=["users", "create", "13912345678"])
+    by_phone = {u.phone: u for u in db.session.scalars(sa.select(User))}
+    assert by_phone["+8613812345678"].profile_complete
+    assert not by_phone["+8613912345678"].profile_complete
+
+
+def test_users_import_refuses_a_name_too_long_for_the_profile(runner, tmp_path):
+    path = tmp_path / "users.csv"
+    path.write_text("phone,name\n13812345678," + "林" * 81 + "\n", encoding="utf-8")
+    result = runner.invoke(args=["users", "import", str(path)])
+    assert result.exit_code == 1 and "2" in result.stderr

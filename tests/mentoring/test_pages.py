@@ -99,3 +99,45 @@ def test_the_pages_fit_a_phone_and_extend_the_base_layout(client, create_residen
     html = client.get("/mentoring/").get_data(as_text=True)
     assert re.search(r'<meta name="viewport"[^>]*width=device-width', html)
     assert 'data-testid="open-cycles"' in html and 'class="subnav"' in html
+
+
+def test_a_founder_sees_changes_and_withdraws_a_pending_request(client, create_resident, create_cycle,
+                                                                create_mentor, ask, organizer):
+    cycle = create_cycle()
+    founder = create_resident(name="创业者甲")
+    ask(cycle, founder)
+    sign_in(client, founder)
+    home = client.get("/mentoring/", headers={"Accept-Language": "zh-CN"}).get_data(as_text=True)
+    assert f'data-testid="my-request-{cycle.id}"' in home and "等待匹配" in home
+    form = client.get(f"/mentoring/cycles/{cycle.id}/request").get_data(as_text=True)
+    assert 'data-testid="withdraw-request"' in form and 'name="industry"' in form
+    changed = post(client, f"/mentoring/cycles/{cycle.id}/request",
+                   {"need-0": "product", "industry": "企业服务", "stage": "seed", "languages": ["zh"]})
+    assert changed.status_code == 302
+    request = db.session.scalars(sa.select(MentoringRequest)).one()
+    db.session.refresh(request)
+    assert request.needs == ["product"] and request.industry == "企业服务"
+
+    withdrawn = post(client, f"/mentoring/cycles/{cycle.id}/request/withdraw", {})
+    assert withdrawn.status_code == 302
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(MentoringRequest)) == 0
+    assert f'data-testid="my-request-{cycle.id}"' not in client.get("/mentoring/").get_data(as_text=True)
+
+
+def test_a_request_cannot_change_once_the_matching_is_published(client, create_resident, create_cycle,
+                                                                 create_mentor, ask, organizer):
+    from app.db_types import utcnow
+
+    cycle = create_cycle()
+    create_mentor("一号导师", capacity=1)
+    founder = create_resident(name="创业者甲")
+    ask(cycle, founder)
+    services.run_matching(cycle.id, organizer, now=utcnow())
+    services.publish_cycle(cycle.id, organizer, now=utcnow())
+    db.session.commit()
+    sign_in(client, founder)
+    home = client.get("/mentoring/", headers={"Accept-Language": "zh-CN"}).get_data(as_text=True)
+    assert "已匹配" in home or "本期未匹配" in home
+    refused = post(client, f"/mentoring/cycles/{cycle.id}/request/withdraw", {})
+    assert refused.status_code == 409
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(MentoringRequest)) == 1

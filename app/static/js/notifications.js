@@ -42,13 +42,55 @@
     setTimeout(function () { a.remove(); }, 8000);
   }
 
+  // The inbox page keeps its list live: on an arrival (and after a reconnect, when arrivals may have been missed)
+  // it fetches its own first page again and swaps the parts marked data-inbox-part. The server renders them, so
+  // labels, times and the open-forms (with their CSRF token) are the same as on a reload; no message text is
+  // parsed as HTML here but the server's own escaped page. Older pages (?before=) are left alone.
+  var inbox = document.querySelector("[data-live-inbox]");
+  var inboxBusy = false, inboxAgain = false;
+
+  function refreshInbox() {
+    if (!inbox) { return; }
+    if (inboxBusy) { inboxAgain = true; return; }
+    inboxBusy = true;
+    var known = {};
+    inbox.querySelectorAll("[data-id]").forEach(function (li) { known[li.getAttribute("data-id")] = true; });
+    fetch(window.location.pathname + window.location.search,
+          { credentials: "same-origin", headers: { Accept: "text/html" }, cache: "no-store" })
+      .then(function (r) { return r.ok ? r.text() : null; })
+      .then(function (html) {
+        if (!html) { return; }
+        var fresh = new DOMParser().parseFromString(html, "text/html");
+        document.querySelectorAll("[data-inbox-part]").forEach(function (part) {
+          var next = fresh.querySelector('[data-inbox-part="' + part.getAttribute("data-inbox-part") + '"]');
+          if (next) { part.replaceWith(document.importNode(next, true)); }
+        });
+        inbox = document.querySelector("[data-live-inbox]");
+        if (inbox) {
+          inbox.querySelectorAll("[data-id]").forEach(function (li) {
+            if (!known[li.getAttribute("data-id")]) { li.classList.add("arrived"); }
+          });
+        }
+      })
+      .catch(function () {})
+      .then(function () {
+        inboxBusy = false;
+        if (inboxAgain) { inboxAgain = false; refreshInbox(); }
+      });
+  }
+
   var socket = window.io({ reconnectionDelayMax: 10000 });
   window.beiyangNotifications = { socket: socket };
-  socket.on("connect", refresh);
-  socket.on("notifications_read", refresh);
+  var connectedBefore = false;
+  socket.on("connect", function () {
+    refresh();
+    if (connectedBefore) { refreshInbox(); }
+    connectedBefore = true;
+  });
+  socket.on("notifications_read", function () { refresh(); refreshInbox(); });
   socket.on("notification", function (message) {
     if (badge) { setCount((parseInt(badge.textContent, 10) || 0) + 1); }
-    toast(message);
+    if (inbox) { refreshInbox(); } else { toast(message); }
     document.dispatchEvent(new CustomEvent("beiyang:notification", { detail: message }));
   });
 })();
