@@ -151,7 +151,8 @@ def code_lock_until(phone: str, now: datetime) -> datetime | None:
     began = db.session.scalar(
         sa.select(sa.func.max(SignInCodeEvent.at))
         .where(SignInCodeEvent.phone == phone, SignInCodeEvent.kind == "locked",
-               SignInCodeEvent.at > now - timedelta(hours=current_app.config["OTP_LOCKOUT_HOURS"]))
+               SignInCodeEvent.at > now - timedelta(hours=current_app.config["OTP_LOCKOUT_HOURS"]),
+               SignInCodeEvent.at <= now)
     )
     return began + timedelta(hours=current_app.config["OTP_LOCKOUT_HOURS"]) if began else None
 
@@ -169,7 +170,8 @@ def _cap_reached_until(column, value: str, kind: str, cap: int, now: datetime) -
     the moment the oldest of the last `cap` events leaves the window."""
     oldest_of_last = db.session.scalar(
         sa.select(SignInCodeEvent.at)
-        .where(column == value, SignInCodeEvent.kind == kind, SignInCodeEvent.at > now - CODE_CAP_WINDOW)
+        .where(column == value, SignInCodeEvent.kind == kind, SignInCodeEvent.at > now - CODE_CAP_WINDOW,
+               SignInCodeEvent.at <= now)
         .order_by(SignInCodeEvent.at.desc()).offset(cap - 1).limit(1)
     )
     return oldest_of_last + CODE_CAP_WINDOW if oldest_of_last else None

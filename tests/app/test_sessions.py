@@ -13,7 +13,7 @@ from app.accounts.signals import access_changed
 from app.db_types import utcnow
 from app.extensions import db
 from tests.app.test_sign_in_pages import PHONE, post_code, post_phone
-from tests.conftest import csrf_token_from, last_sms_code, sign_in
+from tests.conftest import csrf_token_from, empty_all_tables, last_sms_code, sign_in
 
 REMEMBER = "remember_token"
 
@@ -153,8 +153,13 @@ def test_auth_cookies_are_secure_httponly_and_lax_when_the_site_is_https(app_con
     assert app.config["REMEMBER_COOKIE_SECURE"] is True
     client = app.test_client()
     with app.app_context():
-        post_phone(client)
-        response = post_code(client, last_sms_code(PHONE))
+        try:
+            post_phone(client)
+            response = post_code(client, last_sms_code(PHONE))
+        finally:  # this app is not the `app` fixture: leave the database as the next test expects it
+            db.session.remove()
+            empty_all_tables()
+            db.engine.dispose()
     headers = [h for h in response.headers.getlist("Set-Cookie")]
     for name in ("session", REMEMBER):
         header = next(h for h in headers if h.startswith(name + "="))
