@@ -11,3 +11,43 @@ Each domain adds its locks below, one function each, with a docstring saying wha
 """
 
 from __future__ import annotations
+
+import threading
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from app.extensions import db
+
+# ---- check-in ------------------------------------------------------------------------------------------------------
+
+_SQLITE_WRITER = threading.Lock()
+_HOLDS_WRITER = "locking.sqlite_writer"
+
+
+def queue_for_sqlite_writer() -> None:
+    """Check-in's scans queue for SQLite's one writer, within this process; held from the scan's first write until
+    its transaction ends (released by the session's after_transaction_end, below).
+
+    What: an in-process lock standing for the SQLite database's write lock. Where: SQLite only (PostgreSQL needs
+    none: its row locks queue fairly, so this returns at once there). Why: SQLite has one writer at a time, and a
+    thread that finds it busy polls with growing sleeps (up to 100 ms each); in a rush at the doors the slowest scans
+    then waited for seconds while the database idled between polls. Queued on a lock, they take turns at once.
+    A transaction that already writes (a bearer token's last use, say) does not queue: waiting then could wait for a
+    waiter of its own. Taken by checkin.admission (a scan decided alone) and checkin.scan_batches (a batch's leader),
+    before their first INSERT."""
+    session = db.session()
+    if session.info.get(_HOLDS_WRITER) or session.get_bind().dialect.name != "sqlite":
+        return
+    if session.connection().connection.dbapi_connection.in_transaction:
+        return
+    _SQLITE_WRITER.acquire()
+    session.info[_HOLDS_WRITER] = True
+
+
+@sa.event.listens_for(Session, "after_transaction_end")
+def _release_sqlite_writer(session: Session, transaction) -> None:
+    """queue_for_sqlite_writer's release: when the outermost transaction of the session that holds it ends
+    (commit or rollback), so the next scan writes as soon as this one's COMMIT is done."""
+    if transaction.parent is None and session.info.pop(_HOLDS_WRITER, False):
+        _SQLITE_WRITER.release()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Response, url_for
+from flask import Response, jsonify, url_for
 from flask_login import current_user
 from marshmallow import fields, validate
 
@@ -10,9 +10,10 @@ from app.accounts.auth import checks_bearer_token, decided_with_bearer
 from app.api import api_blueprint
 from app.authz import login_required
 from app.db_types import utcnow
+from app.errors import DomainError
 from app.extensions import db
 from app.schemas import Id, Schema
-from checkin import services
+from checkin import admission, door, numbers, offline, presenters, qr, scanning, tickets, walk_ins
 
 blp = api_blueprint("checkin_api", __name__, "",
                     "Check-in: QR tickets (Ed25519-signed tokens), scanning with exactly-once admission, offline "
@@ -48,7 +49,7 @@ def _ticket_payload(registration, token: str) -> dict:
 def ticket(registration_id: int):
     """The ticket of a confirmed registration (its owner, or an organizer of the event): the signed token and
     where its QR code is, as SVG and PNG. The images decode to exactly `token`."""
-    registration, token = services.ticket_for(registration_id, current_user, now=utcnow())
+    registration, token = tickets.ticket_for(registration_id, current_user, now=utcnow())
     db.session.commit()  # the event's key pair may just have been created
     return _ticket_payload(registration, token)
 
@@ -59,7 +60,7 @@ def ticket(registration_id: int):
 @login_required
 def reissue(registration_id: int):
     """Replace the ticket (its owner, or an organizer): the old QR code stops working at every door."""
-    registration, token = services.reissue_ticket(registration_id, current_user, now=utcnow())
+    registration, token = tickets.reissue_ticket(registration_id, current_user, now=utcnow())
     db.session.commit()
     return _ticket_payload(registration, token)
 
@@ -75,9 +76,9 @@ def _image(body, mimetype: str) -> Response:
 @login_required
 def ticket_png(registration_id: int):
     """The ticket's QR code as PNG (owner or organizer)."""
-    _, token = services.ticket_for(registration_id, current_user, now=utcnow())
+    _, token = tickets.ticket_for(registration_id, current_user, now=utcnow())
     db.session.commit()
-    return _image(services.qr_png(token), "image/png")
+    return _image(qr.qr_png(token), "image/png")
 
 
 @blp.route("/registrations/<int:registration_id>/ticket.svg")
@@ -85,9 +86,9 @@ def ticket_png(registration_id: int):
 @login_required
 def ticket_svg(registration_id: int):
     """The ticket's QR code as SVG (owner or organizer)."""
-    _, token = services.ticket_for(registration_id, current_user, now=utcnow())
+    _, token = tickets.ticket_for(registration_id, current_user, now=utcnow())
     db.session.commit()
-    return _image(services.qr_svg(token), "image/svg+xml")
+    return _image(qr.qr_svg(token), "image/svg+xml")
 
 
 # ---- scanning ------------------------------------------------------------------------------------------------------
@@ -98,11 +99,11 @@ SCAN_ID_DESCRIPTION = "chosen by the scanner for this scan (a UUID): the same sc
 class CheckinRequestSchema(Schema):
     token = fields.String(required=True, validate=validate.Length(max=4096),
                           metadata={"description": "what the camera read"})
-    gate = fields.String(required=True, validate=validate.Length(min=1, max=services.MAX_GATE),
+    gate = fields.String(required=True, validate=validate.Length(min=1, max=admission.MAX_GATE),
                          metadata={"example": "A"})
     scan_id = fields.String(required=True, validate=validate.Regexp(r"^[A-Za-z0-9._:-]{1,64}\Z"),
                             metadata={"description": SCAN_ID_DESCRIPTION})
-    device = fields.String(load_default="", validate=validate.Length(max=services.MAX_DEVICE))
+    device = fields.String(load_default="", validate=validate.Length(max=admission.MAX_DEVICE))
     direction = fields.String(load_default="in", validate=validate.OneOf(["in", "out"]),
                               metadata={"description": "out: leaving (events that allow re-entry)"})
 
@@ -130,13 +131,13 @@ class CheckinResultSchema(Schema):
 
 class ManualAdmissionSchema(Schema):
     registration_id = Id(required=True)
-    gate = fields.String(required=True, validate=validate.Length(min=1, max=services.MAX_GATE))
+    gate = fields.String(required=True, validate=validate.Length(min=1, max=admission.MAX_GATE))
     scan_id = fields.String(required=True, validate=validate.Regexp(r"^[A-Za-z0-9._:-]{1,64}\Z"),
                             metadata={"description": SCAN_ID_DESCRIPTION})
-    device = fields.String(load_default="", validate=validate.Length(max=services.MAX_DEVICE))
+    device = fields.String(load_default="", validate=validate.Length(max=admission.MAX_DEVICE))
     override = fields.Boolean(load_default=False,
                               metadata={"description": "admit despite a refusal (cancelled, doors closed)"})
-    reason = fields.String(load_default="", validate=validate.Length(max=services.MAX_REASON),
+    reason = fields.String(load_default="", validate=validate.Length(max=admission.MAX_REASON),
                            metadata={"description": "required with override; logged"})
 
 
@@ -151,8 +152,8 @@ def check_in(payload, event_id: int):
     """Scan a ticket at a gate: exactly-once admission decided by the database. Every answer is 200 with a
     result; a refused ticket is not an HTTP error."""
     answer = decided_with_bearer(  # a scanner device: its token is checked with the scan, in a batch
-        lambda bearer: services.scan_with_bearer(event_id, bearer, now=utcnow(), **payload))
-    return answer or services.scan_ticket(event_id, current_user, now=utcnow(), **payload)
+        lambda bearer: scanning.scan_with_bearer(event_id, bearer, now=utcnow(), **payload))
+    return answer or scanning.scan_ticket(event_id, current_user, now=utcnow(), **payload)
 
 
 @blp.route("/events/<int:event_id>/checkins/manual", methods=["POST"])
@@ -164,8 +165,8 @@ def check_in(payload, event_id: int):
 def check_in_manually(payload, event_id: int):
     """A supervisor admits someone found by search (a dead phone), or overrides a refusal with a logged reason."""
     registration_id = payload.pop("registration_id")
-    outcome = services.admit_registration(event_id, registration_id, current_user, now=utcnow(), **payload)
-    answer = services.outcome_payload(outcome)  # before COMMIT, which would expire what it reads
+    outcome = admission.admit_registration(event_id, registration_id, current_user, now=utcnow(), **payload)
+    answer = presenters.outcome_payload(outcome)  # before COMMIT, which would expire what it reads
     db.session.commit()
     return answer
 
@@ -173,11 +174,11 @@ def check_in_manually(payload, event_id: int):
 class WalkInSchema(Schema):
     phone = fields.String(required=True, validate=validate.Length(min=1, max=32),
                           metadata={"description": "mobile number (11 digits is taken as +86)"})
-    name = fields.String(load_default="", validate=validate.Length(max=services.MAX_NAME))
-    gate = fields.String(required=True, validate=validate.Length(min=1, max=services.MAX_GATE))
+    name = fields.String(load_default="", validate=validate.Length(max=walk_ins.MAX_NAME))
+    gate = fields.String(required=True, validate=validate.Length(min=1, max=admission.MAX_GATE))
     scan_id = fields.String(required=True, validate=validate.Regexp(r"^[A-Za-z0-9._:-]{1,64}\Z"),
                             metadata={"description": SCAN_ID_DESCRIPTION})
-    device = fields.String(load_default="", validate=validate.Length(max=services.MAX_DEVICE))
+    device = fields.String(load_default="", validate=validate.Length(max=admission.MAX_DEVICE))
 
 
 @blp.route("/events/<int:event_id>/checkins/walk-ins", methods=["POST"])
@@ -190,15 +191,15 @@ class WalkInSchema(Schema):
 def walk_in(payload, event_id: int):
     """A supervisor registers someone at the door (if a seat remains, decided by the database) and admits them at
     once: result "admitted" with ticket type walk_in. Someone who already has a ticket is admitted as usual."""
-    outcome = services.register_walk_in(event_id, current_user, now=utcnow(), **payload)
-    answer = services.outcome_payload(outcome)  # before COMMIT, which would expire what it reads
+    outcome = walk_ins.register_walk_in(event_id, current_user, now=utcnow(), **payload)
+    answer = presenters.outcome_payload(outcome)  # before COMMIT, which would expire what it reads
     db.session.commit()
     return answer
 
 
 class DoorSettingsSchema(Schema):
     allow_reentry = fields.Boolean(metadata={"description": "scan out and in again; shows who is inside now"})
-    opens_minutes_before = fields.Integer(validate=validate.Range(min=0, max=services.MAX_OPENS_BEFORE),
+    opens_minutes_before = fields.Integer(validate=validate.Range(min=0, max=door.MAX_OPENS_BEFORE),
                                           metadata={"description": "the doors open this long before the start"})
 
 
@@ -219,7 +220,7 @@ def _settings_payload(config) -> dict:
 @login_required
 def door_settings(event_id: int):
     """The door settings of an event (its door team)."""
-    config = services.door_settings(event_id, current_user, now=utcnow())
+    config = door.door_settings(event_id, current_user, now=utcnow())
     db.session.commit()
     return _settings_payload(config)
 
@@ -231,7 +232,7 @@ def door_settings(event_id: int):
 @login_required
 def change_door_settings(payload, event_id: int):
     """Organizers switch re-entry on or off and set when the doors open."""
-    config = services.update_door_settings(event_id, current_user, now=utcnow(), **payload)
+    config = door.update_door_settings(event_id, current_user, now=utcnow(), **payload)
     db.session.commit()
     return _settings_payload(config)
 
@@ -251,7 +252,7 @@ class InsideSchema(Schema):
 @login_required
 def inside(event_id: int):
     """Who is inside now (admitted, not scanned out): supervisors and organizers."""
-    return services.inside_now(event_id, current_user)
+    return numbers.inside_now(event_id, current_user)
 
 
 # ---- offline scanners ----------------------------------------------------------------------------------------------
@@ -282,7 +283,7 @@ class OfflineKitSchema(Schema):
 class QueuedScanSchema(Schema):
     scan_id = fields.String(required=True, validate=validate.Regexp(r"^[A-Za-z0-9._:-]{1,64}\Z"))
     token = fields.String(required=True, validate=validate.Length(max=4096))
-    gate = fields.String(required=True, validate=validate.Length(min=1, max=services.MAX_GATE))
+    gate = fields.String(required=True, validate=validate.Length(min=1, max=admission.MAX_GATE))
     scanned_at = fields.AwareDateTime(required=True, metadata={"description": "when it was scanned (ISO 8601 with "
                                                                             "offset), by the device's clock"})
     direction = fields.String(load_default="in", validate=validate.OneOf(["in", "out"]))
@@ -290,9 +291,9 @@ class QueuedScanSchema(Schema):
 
 
 class SyncRequestSchema(Schema):
-    device = fields.String(load_default="", validate=validate.Length(max=services.MAX_DEVICE))
+    device = fields.String(load_default="", validate=validate.Length(max=admission.MAX_DEVICE))
     scans = fields.List(fields.Nested(QueuedScanSchema), required=True,
-                        validate=validate.Length(min=1, max=services.MAX_SYNC_BATCH))
+                        validate=validate.Length(min=1, max=offline.MAX_SYNC_BATCH))
 
 
 class SyncResultSchema(CheckinResultSchema):
@@ -322,15 +323,13 @@ class CountersSchema(Schema):
 def offline_kit(event_id: int):
     """What a scanner downloads to keep working offline: the event's public key and the valid tickets (minimal
     fields). Door team of the event only."""
-    kit = services.offline_kit(event_id, current_user, now=utcnow())
+    kit = offline.offline_kit(event_id, current_user, now=utcnow())
     db.session.commit()  # the key pair may just have been created
     response = jsonify_no_store(kit)
     return response
 
 
 def jsonify_no_store(body: dict):
-    from flask import jsonify
-
     response = jsonify(body)
     response.headers["Cache-Control"] = "no-store"  # names of attendees: never kept by a proxy
     return response
@@ -345,18 +344,16 @@ def sync(payload, event_id: int):
     """Upload scans queued while offline. They are applied in the order they happened (scanned_at), each in its
     own transaction, through the same exactly-once admission as online scans; a scan id already synced answers
     as before. A ticket admitted at two gates offline: both scans are kept, the first wins, the conflict shows."""
-    from app.errors import DomainError
-
     scans = payload["scans"]
     results: list[dict | None] = [None] * len(scans)
     now = utcnow()
-    for index in services.sync_order(scans):
+    for index in offline.sync_order(scans):
         item = scans[index]
         try:
-            outcome = services.record_offline_scan(event_id, current_user, now=now, device=payload["device"],
+            outcome = offline.record_offline_scan(event_id, current_user, now=now, device=payload["device"],
                                                    **item)
             db.session.commit()
-            results[index] = {**services.outcome_payload(outcome), "error": None}
+            results[index] = {**presenters.outcome_payload(outcome), "error": None}
         except DomainError as error:
             db.session.rollback()
             if error.status in (401, 403, 404):
@@ -372,7 +369,7 @@ def sync(payload, event_id: int):
 @login_required
 def conflicts(event_id: int):
     """Tickets admitted twice by offline scanners: every scan of each, and which one won (the first)."""
-    return {"conflicts": services.conflicts(event_id, current_user)}
+    return {"conflicts": numbers.conflicts(event_id, current_user)}
 
 
 @blp.route("/events/<int:event_id>/checkins/counters")
@@ -380,4 +377,4 @@ def conflicts(event_id: int):
 @login_required
 def counters(event_id: int):
     """Admitted / expected, inside now, per gate: what every scanner shows (and re-fetches after a reconnect)."""
-    return services.door_counters(event_id, current_user)
+    return numbers.door_counters(event_id, current_user)

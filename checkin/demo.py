@@ -12,7 +12,8 @@ import sqlalchemy as sa
 from app.accounts.services import grant_role
 from app.authz import scope_key
 from app.extensions import db
-from checkin import services
+from checkin import admission, tickets
+from events.models import Registration
 from events.services import register_for_event
 
 ROADSHOW_AUDIENCE = ("+8613800000001", "+8613800000005", "+8613800000008", "+8613800000009")
@@ -24,8 +25,6 @@ ALREADY_IN = "+8613800000005"  # 赵一鸣 came early
 
 def seed_checkin(people: dict, organizer, events: dict, *, now: datetime) -> None:
     """Tickets, door roles and door settings for the demo; safe to run again (sign-ups and grants are idempotent)."""
-    from events.models import Registration
-
     roadshow = events["roadshow"]
     salon = next(e for key, e in events.items() if key.startswith("技术沙龙：RAG"))
     for event, audience in ((roadshow, ROADSHOW_AUDIENCE), (salon, SALON_AUDIENCE)):
@@ -34,7 +33,7 @@ def seed_checkin(people: dict, organizer, events: dict, *, now: datetime) -> Non
     grant_role(people[STEWARD], "steward", scope_key("event", roadshow.id))
     grant_role(people[SUPERVISOR], "supervisor", scope_key("event", roadshow.id))
 
-    config = services.ensure_config(roadshow.id, now=now)
+    config = tickets.ensure_config(roadshow.id, now=now)
     config.allow_reentry = True
     # Demo only: the doors "open" long before the start, so the demo ticket scans today (the settings page allows at
     # most a day, as a real event needs).
@@ -43,6 +42,6 @@ def seed_checkin(people: dict, organizer, events: dict, *, now: datetime) -> Non
 
     early = db.session.scalars(sa.select(Registration).where(
         Registration.event_id == roadshow.id, Registration.user_id == people[ALREADY_IN].id)).one()
-    services.admit_registration(roadshow.id, early.id, organizer, gate="A", scan_id=f"demo-{early.id}", now=now,
+    admission.admit_registration(roadshow.id, early.id, organizer, gate="A", scan_id=f"demo-{early.id}", now=now,
                                 device="demo")
     db.session.flush()

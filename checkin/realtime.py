@@ -19,9 +19,13 @@ from flask_socketio import emit
 from sqlalchemy import event as sa_event
 from sqlalchemy.orm import Session
 
+# Imported before this module's listeners are registered, so app.after_commit's after_transaction_end (which runs
+# _committed below) always runs before ours (SQLAlchemy calls listeners in the order they were registered).
+from app.after_commit import run_after_commit
 from app.errors import DomainError
 from app.extensions import db, socketio
 from app.realtime import join_authorised, leave
+from checkin import door, numbers
 from events.realtime import event_id_from
 
 log = logging.getLogger(__name__)
@@ -40,18 +44,14 @@ def checkin_room(event_id: int) -> str:
 def may_hear_counters(user, event_id: int):
     """Who may be in an event's door room: its stewards, supervisors and organizers (checked at the join, and again
     whenever their access changes, app.realtime). Returns the event."""
-    from checkin import services
-
-    event = services.event_of(event_id)
-    services.door_role(user, event)
+    event = door.event_of(event_id)
+    door.door_role(user, event)
     return event
 
 
 def on_join(data=None):
     """Join the door room of one event. Acknowledged with {"ok": true, "room", "counters"} or {"ok": false, "code",
     "message"} (also sent as an "error" event)."""
-    from checkin import services
-
     try:
         event_id = event_id_from(data)
         event = join_authorised(checkin_room(event_id), may_hear_counters, event_id)
@@ -59,7 +59,7 @@ def on_join(data=None):
         payload = {"code": error.code, "message": str(error.message)}
         emit("error", payload)
         return {"ok": False, **payload}
-    return {"ok": True, "room": checkin_room(event.id), "counters": services.counters(event.id)}
+    return {"ok": True, "room": checkin_room(event.id), "counters": numbers.counters(event.id)}
 
 
 def on_leave(data=None):
@@ -72,8 +72,6 @@ def on_leave(data=None):
 
 def counters_changed(event_id: int) -> None:
     """Called by the services inside the transaction: announce this event's counters after it commits."""
-    from app.after_commit import run_after_commit
-
     session = db.session()
     pending = session.info.get(_PENDING_KEY)
     if pending is None:
@@ -135,10 +133,8 @@ def _announce_later(app, event_id: int) -> None:
 
 def _announce(app, event_id: int) -> None:
     try:
-        from checkin import services
-
         with db.engine.connect() as connection:
-            payload = services.counters(event_id, connection)
+            payload = numbers.counters(event_id, connection)
         socketio.emit(COUNTERS, payload, to=checkin_room(event_id))
     except Exception:  # the scan is committed; a lost broadcast only delays a counter (clients re-fetch)
         log.exception("announcing check-in counters failed")

@@ -4,7 +4,8 @@ At 9 a.m. fifty scanners send a scan every second or two. Decided one by one, ea
 the registration and the admission, writes the log row and the admission and commits, and in a threaded server
 queues for the interpreter lock after every statement. Here the online scans of this process for the same event
 join one queue, and its leader decides everyone queued so far in one transaction, with the same rules and the same
-database decisions as a scan decided alone (checkin.services._record):
+database decisions as a scan decided alone (checkin.admission.record_scan), and each scan's verdict from the same
+function (checkin.admission.verdict):
 
 - one read of the event and its key, one of the scanned registrations (with their person, admission and walk-in);
 - the log rows in one INSERT ... ON CONFLICT (event, scan_id) DO NOTHING: a scan id seen before is left out, and
@@ -32,8 +33,13 @@ import sqlalchemy as sa
 from app.accounts.models import User
 from app.extensions import db, dialect_insert
 from app.group_commit import GroupCommit, Waiting, signed_in
-from checkin import tokens
+from app.locking import queue_for_sqlite_writer
+from checkin import admission, tokens
+from checkin.door import may_scan
 from checkin.models import Admission, CheckinConfig, Scan, WalkIn
+from checkin.presenters import attendee, scan_answer
+from checkin.realtime import counters_changed
+from checkin.tickets import MAX_TOKEN
 from events.models import Event, Registration
 
 MAX_BATCH = 100  # scans in one transaction: bounds the time the write lock is held and the size of its statements
@@ -64,7 +70,7 @@ def admit_together(event_id: int, *, actor_id: int | None = None, bearer: str | 
                    gate: str, device: str, now: datetime) -> dict | None:
     """An online scan in, decided and committed in a batch, by a member of the door team (`actor_id`) or by
     whoever holds `bearer`, if that is a member. Returns the API's answer, or None when it must be decided alone
-    (checkin.services.admit_ticket)."""
+    (checkin.admission.admit_ticket)."""
     me = _scan_of(event_id, actor_id, bearer, token=token, scan_id=scan_id, gate=gate, device=device, now=now)
     if me is None:
         return None
@@ -75,8 +81,6 @@ def admit_together(event_id: int, *, actor_id: int | None = None, bearer: str | 
 def _scan_of(event_id: int, actor_id: int | None, bearer: str | None, *, token, scan_id: str, gate: str,
              device: str, now: datetime) -> _Scan | None:
     """The scan to queue: a token shaped like ours that names this event (anything else is decided alone)."""
-    from checkin.services import MAX_TOKEN
-
     if not isinstance(token, str) or len(token) > MAX_TOKEN:
         return None
     try:
@@ -103,9 +107,6 @@ def _decide_batch(event_id: int, batch: list[_Scan]) -> bool:
         _judge(scan, door, rows.get(scan.claims.registration_id) if scan in genuine else None,
                genuine=scan in genuine, event_id=event_id)
     _claim_admissions(scans)
-
-    from checkin.services import queue_for_sqlite_writer
-
     queue_for_sqlite_writer()
     logged = _log_scans(event_id, scans)
     _answer_retries(event_id, [s for s in scans if s.scan_pk is None])
@@ -119,8 +120,6 @@ def _decide_batch(event_id: int, batch: list[_Scan]) -> bool:
     _correct_logged_results([s for s in scans if s.result != written[s]])
     if admitted:
         _note_checked_in(admitted)
-        from checkin.realtime import counters_changed
-
         counters_changed(event_id)
     _answer(scans, _admissions_of([s.row.id for s in scans if s.row is not None and s not in admitted]))
     return logged
@@ -128,8 +127,6 @@ def _decide_batch(event_id: int, batch: list[_Scan]) -> bool:
 
 def _by_the_door_team(event_id: int, batch: list[_Scan]) -> list[_Scan]:
     """The scans made by the event's door team (bearer tokens checked here, app.group_commit.signed_in)."""
-    from checkin.services import may_scan
-
     kept = []
     for scan, user in signed_in(batch, now=batch[0].now, may=lambda user: may_scan(user, event_id)):
         if user is not None:
@@ -150,20 +147,14 @@ def _first_of_each_scan_id(batch: list[_Scan]) -> list[_Scan]:
 
 
 def _judge(scan: _Scan, door, row, *, genuine: bool, event_id: int) -> None:
-    """The scan's verdict before any write, as checkin.services.verdict_for_token and doors_open give it;
-    admissible scans are "admitted" until _claim_admissions says otherwise."""
-    from checkin.services import doors_open, ticket_refusal
-
-    scan.row = row if row is not None and row.event_id == event_id else None
-    if scan.row is None:
-        scan.result, scan.reason = "invalid", ("unknown_registration" if genuine else "signature")
-        return
-    refusal = ticket_refusal(door.status, row.status, row.version, scan.claims.version)
-    if refusal:
-        scan.result, scan.reason = "revoked", refusal
-        return
-    is_open, why = doors_open(door, door, scan.now)
-    scan.result, scan.reason = ("admitted", "") if is_open else ("not_open", why)
+    """The scan's verdict before any write: checkin.admission.verdict, the one rule of every scan, from the rows
+    this batch read (the door's row has the columns of admission.Door). An admissible ticket is "admitted" when it
+    had not come in before, until _claim_admissions gives a second scan of it in this batch "already_admitted"."""
+    judged = admission.verdict(door, row, event_id=event_id, at=scan.now, genuine=genuine,
+                               claimed_version=scan.claims.version,
+                               admitted_before=None if row is None else row.first_admitted_at is not None)
+    scan.row = judged.registration
+    scan.result, scan.reason = judged.result, judged.reason
 
 
 def _claim_admissions(scans: list[_Scan]) -> None:
@@ -223,8 +214,6 @@ def _admissions_of(registration_ids: list[int]) -> dict[int, object]:
 
 
 def _answer(scans: list[_Scan], earlier: dict[int, object]) -> None:
-    from checkin.services import scan_answer
-
     for scan in scans:
         row = scan.row
         admission = None
@@ -236,10 +225,8 @@ def _answer(scans: list[_Scan], earlier: dict[int, object]) -> None:
 
 
 def _answer_retries(event_id: int, retries: list[_Scan]) -> None:
-    """A scan id seen before (a phone that lost the answer): its first answer, as checkin.services._replay gives
+    """A scan id seen before (a phone that lost the answer): its first answer, as checkin.admission.replay gives
     it, with the admission as it is now. One sent with another token is decided alone, which refuses it."""
-    from checkin.services import scan_answer
-
     if not retries:
         return
     first = {row.scan_id: row for row in db.session.execute(
@@ -257,8 +244,6 @@ def _answer_retries(event_id: int, retries: list[_Scan]) -> None:
 
 
 def _attendee(registration_id: int, row) -> dict:
-    from checkin.services import attendee
-
     return attendee(registration_id, name=row.name, phone=row.phone, walk_in=row.walk_in is not None)
 
 

@@ -1,8 +1,8 @@
 """Pages of check-in: "my ticket" (a big QR code that keeps working offline, through a service worker scoped to
 /tickets/), the scanner of an event's gate for phones, and the organizers' check-in summary with the log's export.
 
-Thin: every rule is in checkin/services.py; the scanner page is driven by app/static/checkin-scanner.js over the
-JSON API (api.py) and the Socket.IO room of the event (realtime.py)."""
+Thin: every rule is in its module of checkin/ (checkin/services.py lists them); the scanner page is driven by
+app/static/checkin-scanner.js over the JSON API (api.py) and the Socket.IO room of the event (realtime.py)."""
 
 from __future__ import annotations
 
@@ -17,11 +17,11 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from app import spreadsheets
-from app.authz import login_required
+from app.authz import has_role, login_required, scope_key
 from app.db_types import utcnow
 from app.errors import DomainError, error_response
 from app.extensions import db
-from checkin import services
+from checkin import admission, door, numbers, qr, tickets
 
 bp = Blueprint("checkin", __name__, template_folder="templates")
 
@@ -48,7 +48,7 @@ MODE_LABELS = {"online": _l("Scan"), "offline": _l("Offline scan"), "manual": _l
 def my_ticket(registration_id: int):
     """The ticket: a QR code as large as the screen allows, what, when, where and who, and add-to-calendar."""
     try:
-        registration, token = services.ticket_for(registration_id, current_user, now=utcnow())
+        registration, token = tickets.ticket_for(registration_id, current_user, now=utcnow())
     except DomainError as error:
         if error.code not in NO_TICKET_PAGES:
             raise
@@ -56,7 +56,7 @@ def my_ticket(registration_id: int):
     db.session.commit()
     response = Response(render_template(
         "checkin/ticket.html", registration=registration, event=registration.event, token=token,
-        qr_svg=services.qr_svg(token), ticket_type=str(TICKET_TYPE_LABELS[services.ticket_type(registration)])))
+        qr_svg=qr.qr_svg(token), ticket_type=str(TICKET_TYPE_LABELS[tickets.ticket_type(registration)])))
     response.headers["Cache-Control"] = "private, no-cache"
     return response
 
@@ -109,11 +109,11 @@ def ticket_service_worker():
 def scanner(event_id: int):
     """The scanner of one gate, for phones: the camera, answers in full screen, counters, search (supervisors),
     and offline mode by itself when the network fails."""
-    event = services.event_of(event_id)
-    role = services.door_role(current_user, event)
-    config = services.ensure_config(event.id, now=utcnow())
+    event = door.event_of(event_id)
+    role = door.door_role(current_user, event)
+    config = tickets.ensure_config(event.id, now=utcnow())
     db.session.commit()  # the key pair may just have been created
-    gate = (request.args.get("gate") or "").strip()[: services.MAX_GATE]
+    gate = (request.args.get("gate") or "").strip()[: admission.MAX_GATE]
     strings = {key: str(label) for key, label in RESULT_LABELS.items()}
     strings.update({f"type_{k}": str(v) for k, v in TICKET_TYPE_LABELS.items()})
     strings.update({
@@ -145,16 +145,14 @@ def _local(value) -> str:
 def summary(event_id: int):
     """Attendance and no-shows, conflicts, the latest scans, exports (supervisors and organizers); door settings
     for organizers."""
-    from app.authz import has_role, scope_key
-
-    event = services.event_of(event_id)
-    services.require_supervisor(current_user, event)
-    config = services.ensure_config(event.id, now=utcnow())
+    event = door.event_of(event_id)
+    door.require_supervisor(current_user, event)
+    config = tickets.ensure_config(event.id, now=utcnow())
     db.session.commit()
-    attendance = services.attendance(event.id)
-    return render_template("checkin/summary.html", event=event, counters=services.counters(event.id),
-                           attendance=attendance, conflicts=services.conflicts(event.id, current_user),
-                           log=services.scan_log(event.id, limit=50), result_labels=RESULT_LABELS,
+    attendance = numbers.attendance(event.id)
+    return render_template("checkin/summary.html", event=event, counters=numbers.counters(event.id),
+                           attendance=attendance, conflicts=numbers.conflicts(event.id, current_user),
+                           log=numbers.scan_log(event.id, limit=50), result_labels=RESULT_LABELS,
                            mode_labels=MODE_LABELS, local=_local, config=config,
                            can_change_settings=has_role(current_user, "organizer", scope_key("event", event.id)))
 
@@ -164,7 +162,7 @@ def summary(event_id: int):
 def change_settings(event_id: int):
     """Organizers: re-entry on or off, and when the doors open (a form on the summary page)."""
     minutes = request.form.get("opens_minutes_before", "")
-    services.update_door_settings(event_id, current_user, now=utcnow(),
+    door.update_door_settings(event_id, current_user, now=utcnow(),
                                   allow_reentry=request.form.get("allow_reentry") == "yes",
                                   opens_minutes_before=int(minutes) if minutes.isdigit() else -1)
     db.session.commit()
@@ -181,7 +179,7 @@ LOG_COLUMNS = {"scanned_at": _l("Scanned at"), "received_at": _l("Received at"),
 def _log_table(event) -> tuple[list[str], list[list]]:
     header = [str(label) for label in LOG_COLUMNS.values()]
     rows = []
-    for entry in services.scan_log(event.id, limit=None):
+    for entry in numbers.scan_log(event.id, limit=None):
         rows.append([_local(entry["scanned_at"]), _local(entry["received_at"]), entry["name"], entry["phone"],
                      entry["gate"], entry["device"], str(MODE_LABELS.get(entry["mode"], entry["mode"])),
                      entry["direction"], str(RESULT_LABELS.get(entry["result"], entry["result"])), entry["reason"],
@@ -202,16 +200,16 @@ def _download(body: bytes, event, extension: str, mimetype: str, what: str = "ch
 @bp.get("/events/<int:event_id>/checkins.csv")
 @login_required
 def export_csv(event_id: int):
-    event = services.event_of(event_id)
-    services.require_supervisor(current_user, event)
+    event = door.event_of(event_id)
+    door.require_supervisor(current_user, event)
     return _download(spreadsheets.to_csv(*_log_table(event)), event, "csv", "text/csv; charset=utf-8")
 
 
 @bp.get("/events/<int:event_id>/checkins.xlsx")
 @login_required
 def export_xlsx(event_id: int):
-    event = services.event_of(event_id)
-    services.require_supervisor(current_user, event)
+    event = door.event_of(event_id)
+    door.require_supervisor(current_user, event)
     header, rows = _log_table(event)
     return _download(spreadsheets.to_xlsx(header, rows, sheet_title=_("Check-in log")), event, "xlsx",
                      "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
@@ -221,7 +219,7 @@ ATTENDANCE_COLUMNS = (_l("Name"), _l("Mobile number"), _l("Attendance"), _l("Fir
 
 
 def _attendance_table(event) -> tuple[list[str], list[list]]:
-    attendance = services.attendance(event.id)
+    attendance = numbers.attendance(event.id)
     rows = [[p["name"], p["phone"], _("came"), _local(p["at"]), p["gate"]] for p in attendance["came"]]
     rows += [[p["name"], p["phone"], _("no-show"), "", ""] for p in attendance["no_shows"]]
     return [str(label) for label in ATTENDANCE_COLUMNS], rows
@@ -231,8 +229,8 @@ def _attendance_table(event) -> tuple[list[str], list[list]]:
 @login_required
 def export_attendance(event_id: int, extension: str):
     """Who came and who did not (no-shows), as CSV or Excel (supervisors and organizers)."""
-    event = services.event_of(event_id)
-    services.require_supervisor(current_user, event)
+    event = door.event_of(event_id)
+    door.require_supervisor(current_user, event)
     header, rows = _attendance_table(event)
     if extension == "csv":
         return _download(spreadsheets.to_csv(header, rows), event, "csv", "text/csv; charset=utf-8", what="attendance")
