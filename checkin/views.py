@@ -77,7 +77,10 @@ def scanner(event_id: int):
     strings.update({f"type_{k}": str(v) for k, v in TICKET_TYPE_LABELS.items()})
     strings.update({
         "online": _("Online"), "offline": _("Offline"), "queued": _("waiting to sync"),
-        "first_admitted": _("First admitted %(when)s at gate %(gate)s", when="{when}", gate="{gate}"),
+        "first_admitted": _("Admitted at %(when)s through gate %(gate)s", when="{when}", gate="{gate}"),
+        "admitted_at": _("Admitted at %(when)s", when="{when}"),
+        "opens_at": _("Check-in opens at %(when)s", when="{when}"),
+        "closed_at": _("Check-in closed at %(when)s", when="{when}"),
         "cannot_verify": _("This phone cannot check tickets offline; reconnect to scan."),
         "no_match": _("Nobody found."), "admit": _("Admit"), "camera_failed": _("The camera is not available; "
                                                                                "paste or type the ticket code."),
@@ -86,7 +89,7 @@ def scanner(event_id: int):
         "since": _("since %(time)s", time="{time}"),
     })
     return render_template("checkin/scanner.html", event=event, gate=gate, role=role, gates=DEFAULT_GATES,
-                           strings=strings, allow_reentry=config.allow_reentry)
+                           strings=strings, allow_reentry=config.allow_reentry, zone=str(get_timezone()))
 
 
 # ---- organizers: summary, log, exports -----------------------------------------------------------------------------

@@ -1,0 +1,111 @@
+"""Issue 17, "At the door": what a walk-through on a 375 px phone in Chromium (zh-CN) found, each checked the way it
+was found. The phones here live in New York, so a time shown in the phone's own zone instead of the event's
+(Asia/Shanghai) shows up."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from app.db_types import utcnow
+from app.extensions import db
+from checkin import services
+from tests import services as test_services
+from tests.checkin.test_browser import PHONE, browser_type_launch_args, server  # noqa: F401  (fixtures)
+from tests.checkin.test_browser_door import count, enter
+from tests.conftest import session_cookie_for
+
+pytestmark = pytest.mark.browser
+CHROMIUM_PROBLEM = test_services.chromium_available()
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+
+@pytest.fixture(autouse=True)
+def _needs_chromium():
+    if CHROMIUM_PROBLEM:
+        test_services.service_missing("Chromium", CHROMIUM_PROBLEM)
+
+
+def phone_far_away(browser, app, base, user):
+    """A phone signed in as `user` whose own clock is set to New York's time zone."""
+    context = browser.new_context(**PHONE, timezone_id="America/New_York")
+    context.add_cookies([{"name": app.config["SESSION_COOKIE_NAME"], "value": session_cookie_for(app, user),
+                          "url": base}])
+    return context
+
+
+def shanghai_clock(moment) -> str:
+    """"18:52" in Shanghai; the scanner puts the date first ("12-08 18:52") when that is not today there."""
+    local = moment.astimezone(SHANGHAI)
+    today = utcnow().astimezone(SHANGHAI).date()
+    return local.strftime("%H:%M") if local.date() == today else local.strftime("%m-%d %H:%M")
+
+
+def test_offline_already_admitted_names_the_gate_and_the_events_time(app, browser, server, door_event,  # noqa: F811
+                                                                      confirmed, token_of, steward):
+    from playwright.sync_api import expect
+
+    event = door_event()
+    registration = confirmed(event, name="赵一鸣")
+    token = token_of(registration)
+    services.scan_ticket(event.id, steward(event, "B门志愿者"), token=token, gate="B", scan_id="at-gate-b",
+                         now=utcnow())
+    db.session.commit()
+    admitted_at = services.attendance(event.id)["came"][0]["at"]
+    gate_a = steward(event, "A门志愿者")
+    db.session.rollback()
+
+    context = phone_far_away(browser, app, server, gate_a)
+    page = context.new_page()
+    page.goto(f"{server}/events/{event.id}/scan?gate=A")
+    expect(page.locator("[data-testid=scanner]")).to_have_attribute("data-kit", "ready")
+
+    # offline: the ticket list knows where and when (it used to say "从 入口入场" in New York's time)
+    context.set_offline(True)
+    enter(page, token)
+    result = page.get_by_test_id("result")
+    expect(result).to_have_attribute("data-mode", "offline")
+    expect(result).to_have_attribute("data-result", "already_admitted")
+    expect(page.get_by_test_id("detail")).to_contain_text(f"已于 {shanghai_clock(admitted_at)} 从 B 口入场")
+    result.tap()
+
+    # online: the server's answer, in Shanghai's time too
+    context.set_offline(False)
+    expect(page.get_by_test_id("mode")).to_have_attribute("data-mode", "online", timeout=15000)
+    enter(page, token)
+    expect(result).to_have_attribute("data-mode", "online")
+    expect(result).to_have_attribute("data-result", "already_admitted")
+    expect(page.get_by_test_id("detail")).to_contain_text(f"已于 {shanghai_clock(admitted_at)} 从 B 口入场")
+
+
+def test_check_in_not_open_says_when_it_opens(app, browser, server, door_event, confirmed, token_of,  # noqa: F811
+                                              steward):
+    from playwright.sync_api import expect
+
+    event = door_event(starts_in=timedelta(hours=5))
+    config = services.ensure_config(event.id, now=utcnow())
+    opens_at = event.starts_at - timedelta(minutes=config.opens_minutes_before)
+    token = token_of(confirmed(event))
+    gate = steward(event)
+    db.session.rollback()
+
+    context = phone_far_away(browser, app, server, gate)
+    page = context.new_page()
+    page.goto(f"{server}/events/{event.id}/scan?gate=A")
+    expect(page.locator("[data-testid=scanner]")).to_have_attribute("data-kit", "ready")
+    enter(page, token)
+    result = page.get_by_test_id("result")
+    expect(result).to_have_attribute("data-result", "not_open")
+    expect(page.get_by_test_id("verdict")).to_have_text("签到尚未开放")
+    expect(page.get_by_test_id("detail")).to_contain_text(f"签到将于 {shanghai_clock(opens_at)} 开放")
+    result.tap()
+
+    context.set_offline(True)
+    enter(page, token)
+    expect(result).to_have_attribute("data-mode", "offline")
+    expect(result).to_have_attribute("data-result", "not_open")
+    expect(page.get_by_test_id("detail")).to_contain_text(f"签到将于 {shanghai_clock(opens_at)} 开放")
+    context.set_offline(False)
+    assert count(services.Scan) == 1
