@@ -21,6 +21,7 @@ from app.authz import login_required
 from app.db_types import utcnow
 from app.extensions import db
 from checkin import services
+from events import services as event_services
 
 bp = Blueprint("checkin", __name__, template_folder="templates")
 
@@ -45,12 +46,28 @@ MODE_LABELS = {"online": _l("Scan"), "offline": _l("Offline scan"), "manual": _l
 @bp.get("/tickets/<int:registration_id>")
 @login_required
 def my_ticket(registration_id: int):
-    """The ticket: a QR code as large as the screen allows, what, when, where and who, and add-to-calendar."""
-    registration, token = services.ticket_for(registration_id, current_user, now=utcnow())
+    """The ticket: a QR code as large as the screen allows, what, when, where and who, and add-to-calendar.
+    A registration that no longer has a ticket (cancelled, moved off a seat, the event cancelled) answers 410 with
+    the page saying so and no code: the phone's offline copy (checkin-sw.js) is replaced by this one."""
+    from app.errors import DomainError
+
+    try:
+        registration, token = services.ticket_for(registration_id, current_user, now=utcnow())
+    except DomainError as error:
+        if error.code not in ("no_ticket", "event_cancelled"):
+            raise
+        db.session.rollback()
+        registration = event_services.get_registration(registration_id)  # its owner or organizer: checked above
+        return _always_fresh(Response(render_template(
+            "checkin/ticket.html", registration=registration, event=registration.event, token=None,
+            void_reason=error.message), status=410))
     db.session.commit()
-    response = Response(render_template(
+    return _always_fresh(Response(render_template(
         "checkin/ticket.html", registration=registration, event=registration.event, token=token,
-        qr_svg=services.qr_svg(token), ticket_type=str(TICKET_TYPE_LABELS[services.ticket_type(registration)])))
+        qr_svg=services.qr_svg(token), ticket_type=str(TICKET_TYPE_LABELS[services.ticket_type(registration)]))))
+
+
+def _always_fresh(response: Response) -> Response:
     response.headers["Cache-Control"] = "private, no-cache"
     return response
 

@@ -109,3 +109,77 @@ def test_check_in_not_open_says_when_it_opens(app, browser, server, door_event, 
     expect(page.get_by_test_id("detail")).to_contain_text(f"签到将于 {shanghai_clock(opens_at)} 开放")
     context.set_offline(False)
     assert count(services.Scan) == 1
+
+
+# ---- 2. the ticket kept on the phone follows the registration -------------------------------------------------------
+
+def test_a_ticket_cancelled_on_this_phone_shows_no_code_offline(app, browser, server, door_event,  # noqa: F811
+                                                                 confirmed):
+    from playwright.sync_api import expect
+
+    event = door_event(title="技术沙龙：向量数据库")
+    registration = confirmed(event, name="林晓舟")
+    owner = registration.user
+    db.session.rollback()
+
+    context = phone_far_away(browser, app, server, owner)
+    page = context.new_page()
+    page.goto(f"{server}/tickets/{registration.id}")
+    expect(page.get_by_test_id("offline-ready")).to_be_visible()  # the service worker keeps a copy
+
+    page.goto(f"{server}/events/{event.id}")
+    page.get_by_test_id("cancel").locator("summary").tap()
+    page.get_by_test_id("confirm-cancel").tap()
+    expect(page.get_by_test_id("signup-card")).to_have_attribute("data-status", "cancelled")
+    expect(page.get_by_test_id("signup-card")).to_have_attribute("data-ticket-cache", "updated")
+
+    context.set_offline(True)
+    page.goto(f"{server}/tickets/{registration.id}")
+    expect(page.get_by_test_id("ticket-void")).to_contain_text("此票已失效")
+    expect(page.get_by_test_id("ticket-qr")).to_have_count(0)
+    expect(page.get_by_text("入场时出示此码")).to_have_count(0)
+
+
+def test_an_open_ticket_follows_a_reissue_and_a_cancellation_made_elsewhere(app, browser, server, door_event,  # noqa: F811
+                                                                            confirmed, token_of, organizer):
+    from playwright.sync_api import expect
+
+    from checkin.services import reissue_ticket
+    from events.services import cancel_registration
+
+    event = door_event()
+    registration = confirmed(event, name="赵一鸣")
+    old_token = token_of(registration)
+    owner = registration.user
+    db.session.rollback()
+
+    context = phone_far_away(browser, app, server, owner)
+    page = context.new_page()
+    page.goto(f"{server}/tickets/{registration.id}")
+    expect(page.get_by_test_id("offline-ready")).to_be_visible()
+    expect(page.get_by_test_id("ticket-qr")).to_have_attribute("data-token", old_token)
+
+    # re-issued from another device: as soon as this phone is online again it shows the new code, and keeps it
+    reissue_ticket(registration.id, owner, now=utcnow())
+    db.session.commit()
+    new_token = token_of(registration)
+    context.set_offline(True)
+    page.wait_for_timeout(500)
+    context.set_offline(False)
+    expect(page.get_by_test_id("ticket-qr")).to_have_attribute("data-token", new_token, timeout=15000)
+    context.set_offline(True)
+    page.reload()
+    expect(page.get_by_test_id("ticket-qr")).to_have_attribute("data-token", new_token)
+
+    # cancelled by the organizer: the open page learns it when the network returns, and offline stays void
+    context.set_offline(False)
+    cancel_registration(registration.id, organizer, now=utcnow())
+    db.session.commit()
+    context.set_offline(True)
+    page.wait_for_timeout(500)
+    context.set_offline(False)
+    expect(page.get_by_test_id("ticket-void")).to_be_visible(timeout=15000)
+    context.set_offline(True)
+    page.reload()
+    expect(page.get_by_test_id("ticket-void")).to_be_visible()
+    expect(page.get_by_test_id("ticket-qr")).to_have_count(0)
