@@ -80,6 +80,15 @@ def ticket_service_worker():
     return response
 
 
+@bp.get("/events/scanner-sw.js")
+def scanner_service_worker():
+    """The scanner's service worker, served under /events/ so that it may control an event's scanner pages
+    (/events/<id>/scan): the scanner opens offline."""
+    response = send_file(STATIC / "checkin-scanner-sw.js", mimetype="text/javascript", max_age=0)
+    response.headers["Cache-Control"] = "no-cache"
+    return response
+
+
 @bp.get("/events/<int:event_id>/scan")
 @login_required
 def scanner(event_id: int):

@@ -14,7 +14,7 @@
   var S = JSON.parse(document.getElementById("checkin-strings").textContent);
   var CSRF = (document.querySelector("meta[name=csrf-token]") || {}).content;
   var DEVICE_KEY = "checkin.device", QUEUE_KEY = "checkin.queue." + EVENT, KIT_KEY = "checkin.kit." + EVENT;
-  var ADMITTED_KEY = "checkin.admitted." + EVENT;
+  var ADMITTED_KEY = "checkin.admitted." + EVENT, COUNTERS_KEY = "checkin.counters." + EVENT;
   var REQUEST_TIMEOUT = 4000, SYNC_EVERY = 5000;
   // The camera sees a code many times a second, and the attendee holds it up for a while: the same code seen again
   // within this long after its answer (or after it was last seen since) is the same scan, answered already.
@@ -330,6 +330,7 @@
   // ---- counters ---------------------------------------------------------------------------------------------------
   function showCounters(c) {
     if (!c || c.event_id !== EVENT) return;
+    save(COUNTERS_KEY, c);
     $("admitted").textContent = String(c.admitted);
     $("expected").textContent = String(c.expected);
     $("gate-count").textContent = String((c.gates || {})[GATE] || 0);
@@ -457,12 +458,33 @@
     scanner.start().then(function () { root.dataset.camera = "on"; }, function () { note(S.camera_failed); });
   }
 
+  // ---- opening offline: a service worker keeps this page and what it runs on (checkin-scanner-sw.js) ---------------
+  function keepForOffline() {
+    if (!("serviceWorker" in navigator) || !root.dataset.sw || !window.MessageChannel) return;
+    navigator.serviceWorker.register(root.dataset.sw, { scope: "/events/" + EVENT + "/scan" }).then(function () {
+      return navigator.serviceWorker.ready;
+    }).then(function (reg) {
+      var target = reg.active || navigator.serviceWorker.controller;
+      if (!target) return;
+      var urls = [location.pathname + location.search, root.dataset.worker, root.dataset.noble, root.dataset.nobleModule];
+      Array.prototype.forEach.call(document.querySelectorAll("script[src], link[rel=stylesheet][href], link[rel=icon][href]"),
+        function (el) { urls.push(el.getAttribute("src") || el.getAttribute("href")); });
+      var channel = new MessageChannel();
+      channel.port1.onmessage = function (event) {
+        if (event.data && event.data.kept === event.data.of) root.dataset.offlinePage = "ready";
+      };
+      target.postMessage({ cache: urls.filter(Boolean) }, [channel.port2]);
+    }).catch(function () { /* the page still works while it stays open */ });
+  }
+
   setOnline(navigator.onLine !== false);
   showQueue();
+  showCounters(load(COUNTERS_KEY));  // the last numbers seen, until the server's come (or offline, for now)
   window.addEventListener("online", sync);
   window.addEventListener("offline", function () { setOnline(false); });
   refreshKit().then(refreshCounters);
   liveCounters();
   startCamera();
+  keepForOffline();
   setInterval(sync, SYNC_EVERY);
 })();

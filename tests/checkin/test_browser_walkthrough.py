@@ -183,3 +183,48 @@ def test_an_open_ticket_follows_a_reissue_and_a_cancellation_made_elsewhere(app,
     page.reload()
     expect(page.get_by_test_id("ticket-void")).to_be_visible()
     expect(page.get_by_test_id("ticket-qr")).to_have_count(0)
+
+
+# ---- 4. the scanner opens offline --------------------------------------------------------------------------------
+
+def test_the_scanner_page_opens_offline_with_its_kit(app, browser, server, door_event, confirmed,  # noqa: F811
+                                                     token_of, steward):
+    from playwright.sync_api import expect
+
+    from checkin.models import Admission
+
+    event = door_event()
+    token = token_of(confirmed(event, name="林晓舟"))
+    gate = steward(event)
+    db.session.rollback()
+
+    context = phone_far_away(browser, app, server, gate)
+    page = context.new_page()
+    page.goto(f"{server}/events/{event.id}/scan?gate=B")
+    scanner = page.locator("[data-testid=scanner]")
+    expect(scanner).to_have_attribute("data-kit", "ready")
+    expect(scanner).to_have_attribute("data-offline-page", "ready", timeout=15000)
+    expect(page.get_by_test_id("expected")).to_have_text("1")
+    page.close()
+
+    # the next morning at the door, no network: the page opens from the phone, with its ticket list
+    context.set_offline(True)
+    page = context.new_page()
+    page.goto(f"{server}/events/{event.id}/scan?gate=B")
+    scanner = page.locator("[data-testid=scanner]")
+    expect(page.get_by_role("heading", name="入口 B")).to_be_visible()
+    expect(page.get_by_test_id("mode")).to_have_attribute("data-mode", "offline")
+    expect(scanner).to_have_attribute("data-kit", "ready")
+    expect(page.get_by_test_id("expected")).to_have_text("1")  # the last numbers seen
+    enter(page, token)
+    result = page.get_by_test_id("result")
+    expect(result).to_have_attribute("data-result", "admitted")
+    expect(result).to_have_attribute("data-mode", "offline")
+    expect(page.get_by_test_id("who")).to_contain_text("林晓舟")
+    result.tap()
+    expect(page.get_by_test_id("queued")).to_have_text("1")
+    assert count(Admission) == 0
+
+    context.set_offline(False)
+    expect(page.get_by_test_id("queued")).to_have_text("0", timeout=15000)
+    assert count(Admission) == 1
