@@ -114,7 +114,7 @@ def scanner(event_id: int):
         "walk_in_failed": _("Could not register: %(why)s", why="{why}"), "nobody_inside": _("Nobody is inside."),
         "since": _("since %(time)s", time="{time}"),
     })
-    return render_template("checkin/scanner.html", event=event, gate=gate, role=role, gates=DEFAULT_GATES,
+    return render_template("checkin/scanner.html", event=event, gate=gate, role=role, gates=gates_of(event.id),
                            strings=strings, allow_reentry=config.allow_reentry, zone=str(get_timezone()))
 
 
@@ -228,8 +228,25 @@ def export_attendance(event_id: int, extension: str):
                      "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", what="attendance")
 
 
+def gates_of(event_id: int) -> list[str]:
+    """The gates of an event's door: the usual ones, and any other a scanner has already used."""
+    used = services.counters(event_id)["gates"]
+    return list(DEFAULT_GATES) + sorted(g for g in used if g not in DEFAULT_GATES)
+
+
+def door_links(event_id: int) -> dict:
+    """For an event's page in /manage: check-in and attendance, and each gate's scanner with a QR code that opens it
+    on another phone (the link grants nothing: the phone signs in, and only the door team may scan)."""
+    gates = []
+    for gate in gates_of(event_id):
+        url = url_for("checkin.scanner", event_id=event_id, gate=gate, _external=True)
+        gates.append({"gate": gate, "url": url, "qr": services.qr_svg(url)})
+    return {"summary": url_for("checkin.summary", event_id=event_id), "gates": gates,
+            "settings": url_for("checkin.summary", event_id=event_id, _anchor="door-settings")}
+
+
 def init_app(app: Flask) -> None:
     app.register_blueprint(bp)
     app.jinja_env.globals.update(checkin_ticket_url=lambda registration_id: url_for(
-        "checkin.my_ticket", registration_id=registration_id))
+        "checkin.my_ticket", registration_id=registration_id), checkin_door_links=door_links)
 

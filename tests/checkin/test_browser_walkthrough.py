@@ -228,3 +228,51 @@ def test_the_scanner_page_opens_offline_with_its_kit(app, browser, server, door_
     context.set_offline(False)
     expect(page.get_by_test_id("queued")).to_have_text("0", timeout=15000)
     assert count(Admission) == 1
+
+
+# ---- 3. /manage leads to check-in; 6. the door settings fit a phone -----------------------------------------------
+
+def test_manage_leads_to_check_in_the_gates_scanners_and_tidy_door_settings(app, browser, server, door_event,  # noqa: F811
+                                                                             organizer):
+    import io
+
+    import zxingcpp
+    from PIL import Image
+    from playwright.sync_api import expect
+
+    event = door_event(title="模速路演日")
+    chief = organizer
+    db.session.rollback()
+
+    page = phone_far_away(browser, app, server, chief).new_page()
+    page.goto(f"{server}/manage/events/{event.id}")
+    door = page.get_by_test_id("door")
+    expect(door).to_contain_text("签到")
+    for gate in ("A", "B", "C"):
+        expect(page.get_by_test_id(f"scanner-{gate}")).to_have_attribute(
+            "href", f"{server}/events/{event.id}/scan?gate={gate}")
+
+    # a QR code that opens gate B's scanner on another phone
+    page.get_by_test_id("scanner-qr-open-B").tap()
+    shot = page.get_by_test_id("scanner-qr-B").screenshot()
+    assert [r.text for r in zxingcpp.read_barcodes(Image.open(io.BytesIO(shot)))] == [
+        f"{server}/events/{event.id}/scan?gate=B"]
+    page.get_by_test_id("scanner-B").tap()
+    expect(page.get_by_role("heading", name="入口 B")).to_be_visible()
+
+    page.go_back()
+    page.get_by_test_id("open-checkin").tap()
+    expect(page.get_by_test_id("checkin-summary")).to_be_visible()
+    expect(page.get_by_test_id("no-shows")).to_have_text("0")
+
+    # the door settings at 375 px: nothing wider than the screen, every control at least 44 px tall
+    page.go_back()
+    page.get_by_test_id("open-door-settings").tap()
+    form = page.get_by_test_id("door-settings")
+    expect(form).to_be_visible()
+    assert page.evaluate("document.documentElement.scrollWidth") <= 375
+    for control in (form.locator("label").first, page.get_by_test_id("opens-minutes"), form.locator("button")):
+        box = control.bounding_box()
+        assert box["height"] >= 44 and box["x"] >= 0 and box["x"] + box["width"] <= 375, box
+    box = page.get_by_test_id("allow-reentry").bounding_box()
+    assert box["width"] >= 20, box  # a checkbox a thumb can find
