@@ -265,6 +265,8 @@ class OfflineTicketSchema(Schema):
     ticket_type = fields.String()
     admitted = fields.Boolean()
     inside = fields.Boolean()
+    gate = fields.String(metadata={"description": "where the person was first admitted (empty: not yet)"})
+    first_admitted_at = fields.String(allow_none=True)
 
 
 class OfflineKitSchema(Schema):

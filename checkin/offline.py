@@ -40,7 +40,7 @@ def offline_kit(event_id: int, actor, *, now: datetime) -> dict:
     config = ensure_config(event.id, now=now)
     rows = db.session.execute(
         sa.select(Registration.id, Registration.version, Registration.user_id, Admission.registration_id,
-                  Admission.inside, WalkIn.registration_id)
+                  Admission.inside, WalkIn.registration_id, Admission.gate, Admission.first_admitted_at)
         .outerjoin(Admission, Admission.registration_id == Registration.id)
         .outerjoin(WalkIn, WalkIn.registration_id == Registration.id)
         .where(Registration.event_id == event.id, Registration.status.in_(TICKET_STATUSES))
@@ -50,8 +50,9 @@ def offline_kit(event_id: int, actor, *, now: datetime) -> dict:
         sa.select(User).where(User.id.in_({row[2] for row in rows})))} if rows else {}
     tickets = [{"registration_id": rid, "version": version, "name": users[uid].display_name,
                 "phone": users[uid].masked_phone, "ticket_type": "walk_in" if walk_in else "standard",
-                "admitted": admitted is not None, "inside": bool(inside) if admitted is not None else False}
-               for rid, version, uid, admitted, inside, walk_in in rows]
+                "admitted": admitted is not None, "inside": bool(inside) if admitted is not None else False,
+                "gate": gate or "", "first_admitted_at": first_at.isoformat() if first_at else None}
+               for rid, version, uid, admitted, inside, walk_in, gate, first_at in rows]
     opens = event.starts_at - timedelta(minutes=config.opens_minutes_before)
     return {"event_id": event.id, "public_key": config.public_key, "key_type": "Ed25519",
             "token_format": "base64url(payload 13 bytes: format=1, event_id, registration_id, version as u8 u32 u32 "

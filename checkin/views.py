@@ -19,7 +19,7 @@ from flask_login import current_user
 from app import spreadsheets
 from app.authz import has_role, login_required, scope_key
 from app.db_types import utcnow
-from app.errors import DomainError, error_response
+from app.errors import DomainError
 from app.extensions import db
 from checkin import admission, door, numbers, qr, tickets
 
@@ -46,7 +46,9 @@ MODE_LABELS = {"online": _l("Scan"), "offline": _l("Offline scan"), "manual": _l
 @bp.get("/tickets/<int:registration_id>")
 @login_required
 def my_ticket(registration_id: int):
-    """The ticket: a QR code as large as the screen allows, what, when, where and who, and add-to-calendar."""
+    """The ticket: a QR code as large as the screen allows, what, when, where and who, and add-to-calendar.
+    A registration that has no ticket (cancelled, waitlisted, not confirmed yet, the event cancelled) answers 410
+    with the page saying so as a person would, and no code: the phone's offline copy (checkin-sw.js) is replaced."""
     try:
         registration, token = tickets.ticket_for(registration_id, current_user, now=utcnow())
     except DomainError as error:
@@ -54,11 +56,9 @@ def my_ticket(registration_id: int):
             raise
         return _no_ticket_page(registration_id, error)
     db.session.commit()
-    response = Response(render_template(
+    return _always_fresh(Response(render_template(
         "checkin/ticket.html", registration=registration, event=registration.event, token=token,
-        qr_svg=qr.qr_svg(token), ticket_type=str(TICKET_TYPE_LABELS[tickets.ticket_type(registration)])))
-    response.headers["Cache-Control"] = "private, no-cache"
-    return response
+        qr_svg=qr.qr_svg(token), ticket_type=str(TICKET_TYPE_LABELS[tickets.ticket_type(registration)]))))
 
 
 NO_TICKET_PAGES = ("no_ticket", "event_cancelled")
@@ -68,7 +68,8 @@ def _no_ticket_page(registration_id: int, error: DomainError) -> Response:
     """A ticket that no longer (or not yet) works, said as a person would: what happened and the way on."""
     from events.models import Registration
 
-    registration = db.session.get(Registration, registration_id)
+    db.session.rollback()
+    registration = db.session.get(Registration, registration_id)  # its owner or organizer: ticket_for checked
     event = registration.event
     to_event = url_for("events.detail", event_id=event.id)
     mine = (_("My events"), url_for("events.my_events"))
@@ -91,7 +92,12 @@ def _no_ticket_page(registration_id: int, error: DomainError) -> Response:
                                                                title=event.title)
         actions = [(_("Sign up again"), url_for("events.detail", event_id=event.id, _anchor="signup")),
                    (_("Back to the event"), to_event)]
-    response = error_response(error.code, message, 409, heading=heading, actions=actions)
+    return _always_fresh(Response(render_template(
+        "checkin/ticket.html", registration=registration, event=event, token=None, void_code=error.code,
+        void_heading=heading, void_reason=message, void_actions=actions), status=410))
+
+
+def _always_fresh(response: Response) -> Response:
     response.headers["Cache-Control"] = "private, no-cache"
     return response
 
@@ -100,6 +106,15 @@ def _no_ticket_page(registration_id: int, error: DomainError) -> Response:
 def ticket_service_worker():
     """The tickets' service worker, served under /tickets/ so that it may control the ticket pages."""
     response = send_file(STATIC / "checkin-sw.js", mimetype="text/javascript", max_age=0)
+    response.headers["Cache-Control"] = "no-cache"
+    return response
+
+
+@bp.get("/events/scanner-sw.js")
+def scanner_service_worker():
+    """The scanner's service worker, served under /events/ so that it may control an event's scanner pages
+    (/events/<id>/scan): the scanner opens offline."""
+    response = send_file(STATIC / "checkin-scanner-sw.js", mimetype="text/javascript", max_age=0)
     response.headers["Cache-Control"] = "no-cache"
     return response
 
@@ -118,7 +133,10 @@ def scanner(event_id: int):
     strings.update({f"type_{k}": str(v) for k, v in TICKET_TYPE_LABELS.items()})
     strings.update({
         "online": _("Online"), "offline": _("Offline"), "queued": _("waiting to sync"),
-        "first_admitted": _("First admitted %(when)s at gate %(gate)s", when="{when}", gate="{gate}"),
+        "first_admitted": _("Admitted at %(when)s through gate %(gate)s", when="{when}", gate="{gate}"),
+        "admitted_at": _("Admitted at %(when)s", when="{when}"),
+        "opens_at": _("Check-in opens at %(when)s", when="{when}"),
+        "closed_at": _("Check-in closed at %(when)s", when="{when}"),
         "cannot_verify": _("This phone cannot check tickets offline; reconnect to scan."),
         "no_match": _("Nobody found."), "admit": _("Admit"), "camera_failed": _("The camera is not available; "
                                                                                "paste or type the ticket code."),
@@ -126,8 +144,8 @@ def scanner(event_id: int):
         "walk_in_failed": _("Could not register: %(why)s", why="{why}"), "nobody_inside": _("Nobody is inside."),
         "since": _("since %(time)s", time="{time}"),
     })
-    return render_template("checkin/scanner.html", event=event, gate=gate, role=role, gates=DEFAULT_GATES,
-                           strings=strings, allow_reentry=config.allow_reentry)
+    return render_template("checkin/scanner.html", event=event, gate=gate, role=role, gates=gates_of(event.id),
+                           strings=strings, allow_reentry=config.allow_reentry, zone=str(get_timezone()))
 
 
 # ---- organizers: summary, log, exports -----------------------------------------------------------------------------
@@ -238,8 +256,25 @@ def export_attendance(event_id: int, extension: str):
                      "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", what="attendance")
 
 
+def gates_of(event_id: int) -> list[str]:
+    """The gates of an event's door: the usual ones, and any other a scanner has already used."""
+    used = numbers.counters(event_id)["gates"]
+    return list(DEFAULT_GATES) + sorted(g for g in used if g not in DEFAULT_GATES)
+
+
+def door_links(event_id: int) -> dict:
+    """For an event's page in /manage: check-in and attendance, and each gate's scanner with a QR code that opens it
+    on another phone (the link grants nothing: the phone signs in, and only the door team may scan)."""
+    gates = []
+    for gate in gates_of(event_id):
+        url = url_for("checkin.scanner", event_id=event_id, gate=gate, _external=True)
+        gates.append({"gate": gate, "url": url, "qr": qr.qr_svg(url)})
+    return {"summary": url_for("checkin.summary", event_id=event_id), "gates": gates,
+            "settings": url_for("checkin.summary", event_id=event_id, _anchor="door-settings")}
+
+
 def init_app(app: Flask) -> None:
     app.register_blueprint(bp)
     app.jinja_env.globals.update(checkin_ticket_url=lambda registration_id: url_for(
-        "checkin.my_ticket", registration_id=registration_id))
+        "checkin.my_ticket", registration_id=registration_id), checkin_door_links=door_links)
 

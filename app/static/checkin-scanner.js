@@ -14,13 +14,17 @@
   var S = JSON.parse(document.getElementById("checkin-strings").textContent);
   var CSRF = (document.querySelector("meta[name=csrf-token]") || {}).content;
   var DEVICE_KEY = "checkin.device", QUEUE_KEY = "checkin.queue." + EVENT, KIT_KEY = "checkin.kit." + EVENT;
-  var ADMITTED_KEY = "checkin.admitted." + EVENT;
+  var ADMITTED_KEY = "checkin.admitted." + EVENT, COUNTERS_KEY = "checkin.counters." + EVENT;
   var REQUEST_TIMEOUT = 4000, SYNC_EVERY = 5000;
+  // The camera sees a code many times a second, and the attendee holds it up for a while: the same code seen again
+  // within this long after its answer (or after it was last seen since) is the same scan, answered already.
+  var SAME_SCAN_WINDOW = 5000;
+  var ZONE = root.dataset.zone || "Asia/Shanghai";  // times are the event's, not the phone's
 
   var device = localStorage.getItem(DEVICE_KEY);
   if (!device) { device = "web-" + uuid().slice(0, 8); localStorage.setItem(DEVICE_KEY, device); }
   var online = true, kit = load(KIT_KEY), queue = load(QUEUE_KEY) || [], localAdmitted = load(ADMITTED_KEY) || {};
-  var verifier = null, lastCode = null, lastAt = 0, syncing = false;
+  var verifier = null, seen = {}, syncing = false;
 
   function $(id) { return document.querySelector("[data-testid=" + id + "]"); }
   function load(key) { try { return JSON.parse(localStorage.getItem(key)); } catch (e) { return null; } }
@@ -56,9 +60,42 @@
   }
   function showQueue() { $("queued").textContent = String(queue.length); }
 
+  // ---- times, in the event's time zone ----------------------------------------------------------------------------
+  // -> "18:52" (or "05-03 18:52" when that is another day than today), in ZONE whatever the phone's own zone is.
+  function clock(iso) {
+    var when = iso ? new Date(iso) : null;
+    if (!when || isNaN(when.getTime())) return "";
+    var parts = dayAndTime(when), today = dayAndTime(new Date());
+    return (parts.day === today.day ? "" : parts.day.slice(5) + " ") + parts.time;
+  }
+  function dayAndTime(when) {
+    try {
+      var p = {};
+      new Intl.DateTimeFormat("en-CA", { timeZone: ZONE, year: "numeric", month: "2-digit", day: "2-digit",
+                                         hour: "2-digit", minute: "2-digit", hourCycle: "h23" })
+        .formatToParts(when).forEach(function (part) { p[part.type] = part.value; });
+      return { day: p.year + "-" + p.month + "-" + p.day, time: p.hour + ":" + p.minute };
+    } catch (e) {  // no time zone data: the phone's own clock is the best there is
+      return { day: when.toDateString(), time: pad(when.getHours()) + ":" + pad(when.getMinutes()) };
+    }
+  }
+
   // ---- the answer, in full screen ---------------------------------------------------------------------------------
   var overlay = $("result"), hideTimer = null;
-  function show(answer) {
+  function explain(answer) {
+    if (answer.result === "already_admitted" && answer.first_admitted_at) {
+      var when = clock(answer.first_admitted_at);
+      return answer.gate ? S.first_admitted.replace("{when}", when).replace("{gate}", answer.gate)
+                         : S.admitted_at.replace("{when}", when);
+    }
+    if (answer.result === "not_open") {
+      var opens = kit && kit.doors_open_at, closes = kit && kit.doors_close_at;
+      if (answer.reason === "not_yet_open" && opens) return S.opens_at.replace("{when}", clock(opens));
+      if (answer.reason === "closed" && closes) return S.closed_at.replace("{when}", clock(closes));
+    }
+    return "";
+  }
+  function show(answer, token) {
     var ok = answer.result === "admitted" || answer.result === "exited";
     overlay.className = "scan-result " + (ok ? "ok" : "refused");
     overlay.dataset.result = answer.result;
@@ -66,18 +103,17 @@
     $("verdict").textContent = S[answer.result] || answer.result;
     var who = answer.attendee;
     $("who").textContent = who ? who.name + " · " + who.phone + " · " + (S["type_" + who.ticket_type] || "") : "";
-    var detail = "";
-    if (answer.result === "already_admitted" && answer.first_admitted_at) {
-      var when = new Date(answer.first_admitted_at);
-      detail = S.first_admitted.replace("{when}", pad(when.getHours()) + ":" + pad(when.getMinutes()))
-        .replace("{gate}", answer.gate || "");
-    }
-    $("detail").textContent = detail;
+    $("detail").textContent = explain(answer);
+    overlay.dataset.token = token || "";
     overlay.hidden = false;
     if (navigator.vibrate) navigator.vibrate(ok ? 80 : [200, 100, 200]);
-    clearTimeout(hideTimer);
-    hideTimer = setTimeout(function () { overlay.hidden = true; }, ok ? 2500 : 5000);
+    hideLater(ok ? 2500 : 5000);
     offerOverride(answer);
+  }
+  function hideLater(ms) {
+    clearTimeout(hideTimer);
+    overlay.dataset.hideIn = String(ms);
+    hideTimer = setTimeout(function () { overlay.hidden = true; }, ms);
   }
 
   // Supervisors may let in a refused ticket (cancelled, replaced, doors not open) with a reason, which is logged.
@@ -110,24 +146,53 @@
   overlay.addEventListener("click", function () { overlay.hidden = true; });
 
   // ---- scanning ---------------------------------------------------------------------------------------------------
-  function handle(code) {
+  // A code seen again while its scan is under way, or within SAME_SCAN_WINDOW of its answer (or of its last sighting
+  // since), is the same scan: nothing is sent or logged, and its answer stays on screen. Another code is scanned at
+  // once; a typed code is always checked.
+  function repeated(code, now) {
+    var last = seen[code];
+    if (!last || (!last.pending && now - last.at >= SAME_SCAN_WINDOW)) return false;
+    if (!last.pending) {
+      last.at = now;
+      if (!overlay.hidden && overlay.dataset.token === code && (!overrideForm || overrideForm.hidden)) {
+        hideLater(Number(overlay.dataset.hideIn) || 2500);
+      }
+    }
+    return true;
+  }
+  function answered(code) {
+    var now = Date.now();
+    seen[code] = { at: now, pending: false };
+    Object.keys(seen).forEach(function (other) {
+      if (!seen[other].pending && now - seen[other].at >= SAME_SCAN_WINDOW) delete seen[other];
+    });
+  }
+
+  function handle(code, typed) {
     code = (code || "").trim();
     if (!code) return;
-    var now = Date.now();
-    if (code === lastCode && now - lastAt < 3000) return;  // the camera sees the same code many times a second
-    lastCode = code; lastAt = now;
+    if (!typed && repeated(code, Date.now())) return;
+    seen[code] = { at: Date.now(), pending: true };
     var scan = { scan_id: uuid(), token: code, gate: GATE, device: device, direction: direction };
     if (!online) { offlineScan(scan); return; }
     request("POST", API + "/checkins", scan).then(function (reply) {
       setOnline(true);
-      if (reply.status === 200) { rememberAdmitted(reply.data); show(reply.data); }
-      else show({ result: "invalid" });
+      answered(code);
+      if (reply.status === 200) { rememberAdmitted(reply.data); show(reply.data, code); }
+      else show({ result: "invalid" }, code);
     }).catch(function () { setOnline(false); offlineScan(scan); });
   }
 
+  // Who this phone saw admitted, where and when: {registration id: {at, gate}} (older versions kept the time only).
+  function admittedHere(registrationId) {
+    var entry = localAdmitted[registrationId];
+    if (!entry) return null;
+    return typeof entry === "string" ? { at: entry, gate: "" } : entry;
+  }
   function rememberAdmitted(answer) {
     if (answer.attendee && (answer.result === "admitted" || answer.result === "already_admitted")) {
-      localAdmitted[answer.attendee.registration_id] = answer.first_admitted_at || new Date().toISOString();
+      localAdmitted[answer.attendee.registration_id] = { at: answer.first_admitted_at || new Date().toISOString(),
+                                                         gate: answer.gate || GATE };
       save(ADMITTED_KEY, localAdmitted);
     }
   }
@@ -192,10 +257,13 @@
         var ticket = (kit.tickets || []).filter(function (t) { return t.registration_id === registrationId; })[0];
         if (!ticket || ticket.version !== version) return { result: "revoked", ticket: ticket };
         var now = new Date();
-        if (now < new Date(kit.doors_open_at) || now > new Date(kit.doors_close_at)) return { result: "not_open", ticket: ticket };
+        if (now < new Date(kit.doors_open_at)) return { result: "not_open", reason: "not_yet_open", ticket: ticket };
+        if (now > new Date(kit.doors_close_at)) return { result: "not_open", reason: "closed", ticket: ticket };
         if (direction === "out") return { result: "exited", ticket: ticket };
-        if (localAdmitted[registrationId] || (ticket.admitted && ticket.inside !== false)) {
-          return { result: "already_admitted", ticket: ticket, at: localAdmitted[registrationId] || null };
+        var here = admittedHere(registrationId);
+        if (here || (ticket.admitted && ticket.inside !== false)) {
+          return { result: "already_admitted", ticket: ticket, at: (here && here.at) || ticket.first_admitted_at || null,
+                   gate: (here && here.gate) || ticket.gate || "" };
         }
         return { result: "admitted", ticket: ticket };
       });
@@ -204,12 +272,15 @@
 
   function offlineScan(scan) {
     verifyOffline(scan.token).then(function (verdict) {
-      if (verdict.result === "cannot_verify") { show({ result: "invalid" }); note(S.cannot_verify); return; }
+      answered(scan.token);
+      if (verdict.result === "cannot_verify") { show({ result: "invalid" }, scan.token); note(S.cannot_verify); return; }
       var t = verdict.ticket;
-      show({ result: verdict.result, offline: true, first_admitted_at: verdict.at, gate: "",
-             attendee: t ? { registration_id: t.registration_id, name: t.name, phone: t.phone, ticket_type: t.ticket_type } : null });
+      show({ result: verdict.result, reason: verdict.reason || "", offline: true, first_admitted_at: verdict.at,
+             gate: verdict.gate || "",
+             attendee: t ? { registration_id: t.registration_id, name: t.name, phone: t.phone, ticket_type: t.ticket_type } : null },
+           scan.token);
       if (verdict.result === "admitted") {
-        localAdmitted[t.registration_id] = new Date().toISOString();
+        localAdmitted[t.registration_id] = { at: new Date().toISOString(), gate: GATE };
         save(ADMITTED_KEY, localAdmitted);
         bump();
       } else if (verdict.result === "exited") {  // out: the next scan in lets them back
@@ -259,6 +330,7 @@
   // ---- counters ---------------------------------------------------------------------------------------------------
   function showCounters(c) {
     if (!c || c.event_id !== EVENT) return;
+    save(COUNTERS_KEY, c);
     $("admitted").textContent = String(c.admitted);
     $("expected").textContent = String(c.expected);
     $("gate-count").textContent = String((c.gates || {})[GATE] || 0);
@@ -321,7 +393,7 @@
   Array.prototype.forEach.call(document.querySelectorAll("[data-direction]"), function (button) {
     button.addEventListener("click", function () {
       direction = button.dataset.direction;
-      lastCode = null;
+      seen = {};  // the same code in the other direction is a new scan
       Array.prototype.forEach.call(document.querySelectorAll("[data-direction]"), function (other) {
         var on = other === button;
         other.setAttribute("aria-pressed", on ? "true" : "false");
@@ -361,8 +433,8 @@
       list.innerHTML = "";
       if (!reply.data.length) { var empty = document.createElement("li"); empty.textContent = S.nobody_inside; list.appendChild(empty); }
       reply.data.forEach(function (p) {
-        var li = document.createElement("li"), when = new Date(p.since);
-        li.textContent = p.name + " · " + p.phone + " · " + S.since.replace("{time}", pad(when.getHours()) + ":" + pad(when.getMinutes()));
+        var li = document.createElement("li");
+        li.textContent = p.name + " · " + p.phone + " · " + S.since.replace("{time}", clock(p.since));
         list.appendChild(li);
       });
     }).catch(function () {});
@@ -375,8 +447,7 @@
     e.preventDefault();
     var code = manual.token.value;
     manual.token.value = "";
-    lastCode = null;  // typed on purpose: always check it
-    handle(code);
+    handle(code, true);  // typed on purpose: always check it
   });
 
   function startCamera() {
@@ -387,12 +458,33 @@
     scanner.start().then(function () { root.dataset.camera = "on"; }, function () { note(S.camera_failed); });
   }
 
+  // ---- opening offline: a service worker keeps this page and what it runs on (checkin-scanner-sw.js) ---------------
+  function keepForOffline() {
+    if (!("serviceWorker" in navigator) || !root.dataset.sw || !window.MessageChannel) return;
+    navigator.serviceWorker.register(root.dataset.sw, { scope: "/events/" + EVENT + "/scan" }).then(function () {
+      return navigator.serviceWorker.ready;
+    }).then(function (reg) {
+      var target = reg.active || navigator.serviceWorker.controller;
+      if (!target) return;
+      var urls = [location.pathname + location.search, root.dataset.worker, root.dataset.noble, root.dataset.nobleModule];
+      Array.prototype.forEach.call(document.querySelectorAll("script[src], link[rel=stylesheet][href], link[rel=icon][href]"),
+        function (el) { urls.push(el.getAttribute("src") || el.getAttribute("href")); });
+      var channel = new MessageChannel();
+      channel.port1.onmessage = function (event) {
+        if (event.data && event.data.kept === event.data.of) root.dataset.offlinePage = "ready";
+      };
+      target.postMessage({ cache: urls.filter(Boolean) }, [channel.port2]);
+    }).catch(function () { /* the page still works while it stays open */ });
+  }
+
   setOnline(navigator.onLine !== false);
   showQueue();
+  showCounters(load(COUNTERS_KEY));  // the last numbers seen, until the server's come (or offline, for now)
   window.addEventListener("online", sync);
   window.addEventListener("offline", function () { setOnline(false); });
   refreshKit().then(refreshCounters);
   liveCounters();
   startCamera();
+  keepForOffline();
   setInterval(sync, SYNC_EVERY);
 })();

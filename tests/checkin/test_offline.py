@@ -49,7 +49,8 @@ def test_the_offline_kit_lets_a_scanner_verify_tickets_without_the_server(client
     assert kit["role"] == "steward" and kit["key_type"] == "Ed25519"
     assert [t["name"] for t in kit["tickets"]] == ["林晓舟", "赵一鸣"]
     assert kit["tickets"][0] == {"registration_id": first.id, "version": 1, "name": "林晓舟", "phone": "138****5678",
-                                 "ticket_type": "standard", "admitted": False, "inside": False}
+                                 "ticket_type": "standard", "admitted": False, "inside": False, "gate": "",
+                                 "first_admitted_at": None}
     assert "13812345678" not in response.get_data(as_text=True)  # masked phones only
     assert "private" not in str(kit).lower()
 

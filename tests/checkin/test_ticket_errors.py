@@ -25,7 +25,7 @@ def test_a_cancelled_sign_up_ticket_says_what_happened_and_offers_to_sign_up_aga
     db.session.commit()
     sign_in(client, registration.user)
     response = client.get(f"/tickets/{registration.id}", headers=ZH)
-    assert response.status_code == 409
+    assert response.status_code == 410  # gone: the phone's offline copy is replaced too (checkin-sw.js)
     html = response.get_data(as_text=True)
     text = _text(html)
     assert "no_ticket" not in text and "409" not in text and "错误代码" not in text
@@ -53,7 +53,7 @@ def test_a_cancelled_event_ticket_points_to_other_events(client, create_event, c
     sign_in(client, registration.user)
     response = client.get(f"/tickets/{registration.id}", headers=ZH)
     text = _text(response.get_data(as_text=True))
-    assert response.status_code == 409 and "取消" in text and "event_cancelled" not in text
+    assert response.status_code == 410 and "取消" in text and "event_cancelled" not in text
     assert "看看其他活动" in text
 
 

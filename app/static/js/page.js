@@ -3,7 +3,8 @@
  * - confirmations before destructive buttons and forms (data-confirm);
  * - one tap sends a form once (form[data-once]; the server also answers a repeat with the same result);
  * - copy buttons (.copy-button[data-copy]);
- * - adding a team member row in place ([data-add-member] with #member-row-template).
+ * - adding a team member row in place ([data-add-member] with #member-row-template);
+ * - a ticket this person no longer has leaves the phone's offline copy ([data-void-ticket]).
  */
 (function () {
   "use strict";
@@ -78,4 +79,22 @@
       if (count + 1 >= max) button.hidden = true;
     });
   })();
+
+  // ---- a ticket this person no longer has ([data-void-ticket]: its registration, on the event's page after a
+  // cancellation): the copy kept on this phone for offline use (app/static/checkin-sw.js, same cache and paths) is
+  // replaced by the server's "no longer valid" page, or dropped when that cannot be fetched, so offline the phone
+  // never shows the dead code ----------------------------------------------------------------------------------------
+  document.querySelectorAll("[data-void-ticket]").forEach(function (element) {
+    var id = element.getAttribute("data-void-ticket"), path = "/tickets/" + id;
+    if (!window.caches || !/^\d+$/.test(id)) return;
+    window.caches.open("beiyang-tickets-v1").then(function (cache) {
+      return cache.match(path).then(function (kept) {
+        if (!kept) return null;
+        return fetch(path, { credentials: "same-origin" }).then(function (response) {
+          return response.status === 410 || response.status === 404 ? cache.put(path, response) : cache.delete(path);
+        }, function () { return cache.delete(path); });
+      });
+    }).then(function () { element.setAttribute("data-ticket-cache", "updated"); },
+            function () { element.setAttribute("data-ticket-cache", "failed"); });
+  });
 })();
