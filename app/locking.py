@@ -19,6 +19,29 @@ from sqlalchemy.orm import Session
 
 from app.extensions import db
 
+# ---- events -------------------------------------------------------------------------------------------------------
+
+def lock_event(event_id: int, *returning: str):
+    """Locks one event's row (table `events`) until the transaction ends, and returns the columns named in
+    `returning` as they are under the lock (an organizer may have just changed them), or its id.
+
+    PostgreSQL: a row lock, taken by an UPDATE that changes nothing (registration_seq set to itself); SQLite: the
+    database's write lock, taken by the same statement. Why: everything that counts an event's seats or arrivals
+    (sign-ups, walk-ins, cancellations, approvals, the waitlist and its offers, the lottery's draw) and the pitch
+    line-up's decisions run one at a time per event, so the seat counter and the arrival numbers are never decided
+    from a stale read. Taken first, before any registration of the event is written (locks are taken in the order
+    above). The event's updated_at is kept as it is: it tells calendars when the event itself last changed.
+
+    The table is looked up by name: `app` imports no domain package (DESIGN.md), and events.models has defined it
+    before anyone can ask for an event's lock."""
+    events = db.metadata.tables["events"]
+    columns = [events.c[name] for name in returning] or [events.c.id]
+    return db.session.execute(
+        sa.update(events).where(events.c.id == event_id)
+        .values(registration_seq=events.c.registration_seq, updated_at=events.c.updated_at).returning(*columns)
+    ).one()
+
+
 # ---- check-in ------------------------------------------------------------------------------------------------------
 
 _SQLITE_WRITER = threading.Lock()

@@ -14,8 +14,11 @@ from app.authz import login_required
 from app.db_types import utcnow
 from app.extensions import db
 from app.schemas import Id, Schema
-from events import services
+from events.exports import registrations_for_event, registrations_of_user
 from events.models import EVENT_KINDS, WAITLIST_MODES
+from events.services import events as event_changes
+from events.services import lotteries, reading, waitlist
+from events.services import registration as sign_ups
 
 blp = api_blueprint("events_api", __name__, "", "Events, sign-up, the waitlist and approvals.")
 
@@ -23,7 +26,7 @@ blp = api_blueprint("events_api", __name__, "", "Events, sign-up, the waitlist a
 class QuestionSchema(Schema):
     id = fields.String(required=True)
     label = fields.String(required=True)
-    kind = fields.String(required=True, validate=validate.OneOf(services.QUESTION_KINDS))
+    kind = fields.String(required=True, validate=validate.OneOf(event_changes.QUESTION_KINDS))
     required = fields.Boolean(load_default=False)
     choices = fields.List(fields.String())
 
@@ -89,7 +92,7 @@ class RegistrationSchema(Schema):
     created_at = fields.DateTime()
 
     def get_position(self, registration):
-        return services.waitlist_position(registration)
+        return reading.waitlist_position(registration)
 
 
 class RegistrationRequestSchema(Schema):
@@ -121,7 +124,7 @@ class Events(MethodView):
         user_id = current_user.id if query["mine"] and current_user.is_authenticated else None
         if query["mine"] and user_id is None:
             return []
-        return services.upcoming_events(now=now, kind=query.get("kind"), user_id=user_id,
+        return reading.upcoming_events(now=now, kind=query.get("kind"), user_id=user_id,
                                         until=now + timedelta(days=7) if query["week"] else None)
 
     @blp.arguments(EventCreateSchema)
@@ -132,7 +135,7 @@ class Events(MethodView):
     def post(self, payload):
         """Create an event (organizers)."""
         status = payload.pop("status")
-        event = services.create_event(current_user, now=utcnow(), status=status, **_create_fields(payload))
+        event = event_changes.create_event(current_user, now=utcnow(), status=status, **_create_fields(payload))
         db.session.commit()
         return event
 
@@ -143,9 +146,9 @@ class EventItem(MethodView):
     @blp.alt_response(404, schema="Error")
     def get(self, event_id: int):
         """One event."""
-        event = services.get_event(event_id, include_drafts=True)
+        event = reading.get_event(event_id, include_drafts=True)
         if event.status == "draft":
-            services.authorize_organizer(current_user, event)
+            reading.authorize_organizer(current_user, event)
         return event
 
     @blp.arguments(EventUpdateSchema(partial=True))
@@ -154,7 +157,7 @@ class EventItem(MethodView):
     @login_required
     def patch(self, payload, event_id: int):
         """Change an event (its organizers). Moving time or place tells everyone signed up."""
-        event = services.update_event(event_id, current_user, now=utcnow(), **_create_fields(payload))
+        event = event_changes.update_event(event_id, current_user, now=utcnow(), **_create_fields(payload))
         db.session.commit()
         return event
 
@@ -164,7 +167,7 @@ class EventItem(MethodView):
 @login_required
 def publish_event(event_id: int):
     """Publish a draft."""
-    event = services.publish_event(event_id, current_user, now=utcnow())
+    event = event_changes.publish_event(event_id, current_user, now=utcnow())
     db.session.commit()
     return event
 
@@ -175,7 +178,7 @@ def publish_event(event_id: int):
 @login_required
 def cancel_event(payload, event_id: int):
     """Cancel an event; everyone signed up is told."""
-    event = services.cancel_event(event_id, current_user, reason=payload["reason"], now=utcnow())
+    event = event_changes.cancel_event(event_id, current_user, reason=payload["reason"], now=utcnow())
     db.session.commit()
     return event
 
@@ -185,8 +188,8 @@ def cancel_event(payload, event_id: int):
 @login_required
 def draw_lottery(event_id: int):
     """Draw the lottery now (organizers); it also runs by itself at lottery_draw_at."""
-    services.organized_event(event_id, current_user)
-    event = services.draw_lottery(event_id, now=utcnow())
+    reading.organized_event(event_id, current_user)
+    event = lotteries.draw_lottery(event_id, now=utcnow())
     db.session.commit()
     return event
 
@@ -202,20 +205,18 @@ class EventRegistrations(MethodView):
     def post(self, payload, event_id: int):
         """Sign up in one tap: confirmed, waitlisted (with position), pending approval, or entered in a lottery."""
         new = decided_with_bearer(  # an app: its token is checked with the sign-up, in a batch
-            lambda bearer: services.sign_up_with_bearer(event_id, bearer, now=utcnow(), answers=payload["answers"]))
+            lambda bearer: sign_ups.sign_up_with_bearer(event_id, bearer, now=utcnow(), answers=payload["answers"]))
         if new is not None:
             return new, 201
-        registration, created = services.sign_up(event_id, current_user, now=utcnow(), answers=payload["answers"])
+        registration, created = sign_ups.sign_up(event_id, current_user, now=utcnow(), answers=payload["answers"])
         return registration, 201 if created else 200
 
     @blp.response(200, RegistrationSchema(many=True))
     @login_required
     def get(self, event_id: int):
         """Everyone signed up (the event's organizers)."""
-        from events.exports import registrations_for_event
-
-        event = services.get_event(event_id, include_drafts=True)
-        services.authorize_organizer(current_user, event)
+        event = reading.get_event(event_id, include_drafts=True)
+        reading.authorize_organizer(current_user, event)
         return registrations_for_event(event.id)
 
 
@@ -225,7 +226,7 @@ class EventRegistrations(MethodView):
 @login_required
 def decide(payload, event_id: int):
     """Approve or reject many sign-ups at once (organizers), in arrival order."""
-    registrations = services.decide_registrations(event_id, payload["registration_ids"], current_user,
+    registrations = waitlist.decide_registrations(event_id, payload["registration_ids"], current_user,
                                                   approve=payload["decision"] == "approve", now=utcnow())
     db.session.commit()
     return registrations
@@ -239,15 +240,15 @@ class RegistrationItem(MethodView):
     @blp.alt_response(404, schema="Error")
     def get(self, registration_id: int):
         """A registration (its person, or the event's organizers)."""
-        registration = services.get_registration(registration_id)
+        registration = reading.get_registration(registration_id)
         if registration.user_id != current_user.id:
-            services.authorize_organizer(current_user, registration.event)
+            reading.authorize_organizer(current_user, registration.event)
         return registration
 
     @blp.response(200, RegistrationSchema)
     def delete(self, registration_id: int):
         """Cancel (or leave the waitlist). The freed seat moves to the next in line."""
-        registration = services.cancel_registration(registration_id, current_user, now=utcnow())
+        registration = waitlist.cancel_registration(registration_id, current_user, now=utcnow())
         db.session.commit()
         return registration
 
@@ -257,7 +258,7 @@ class RegistrationItem(MethodView):
 @login_required
 def accept_offer(registration_id: int):
     """Take the seat offered from the waitlist, before the offer expires."""
-    registration = services.accept_offer(registration_id, current_user, now=utcnow())
+    registration = waitlist.accept_offer(registration_id, current_user, now=utcnow())
     db.session.commit()
     return registration
 
@@ -267,6 +268,4 @@ def accept_offer(registration_id: int):
 @login_required
 def my_registrations():
     """My sign-ups, newest first."""
-    from events.exports import registrations_of_user
-
     return registrations_of_user(current_user.id)

@@ -17,7 +17,7 @@ up for, one outside the feed's window) is listed in the master's EXDATE, so no p
 cancelled occurrence stays an override with STATUS:CANCELLED rather than an EXDATE: that is how iTIP cancels one
 instance and how iCloud/Exchange publish it, and it keeps the cancellation visible; because Google and Outlook
 subscriptions ignore STATUS, its SUMMARY also starts with "Cancelled:". The RRULE is written with COUNT equal to
-the occurrences we expanded (services.series_occurrences), never UNTIL, so a calendar app cannot expand the rule to
+the occurrences we expanded (series_occurrences), never UNTIL, so a calendar app cannot expand the rule to
 a different set than we did. A single occurrence downloaded on its own (/events/<id>.ics) is a plain VEVENT with
 UID `event-<id>@...`: an override without its master is dropped or mangled by Google and Outlook imports.
 """
@@ -42,7 +42,7 @@ from app.errors import DomainError
 from app.extensions import db
 from events.models import ACTIVE_STATUSES, Event, EventSeries, PitchApplication, PitchSlot, Registration
 from events.presentation import event_kind_label, event_title
-from events.services import series_occurrences
+from events.services.events import series_occurrences
 
 UID_DOMAIN = "beiyang-events"
 TIMEZONE = "Asia/Shanghai"

@@ -34,9 +34,10 @@ from app.db_types import utcnow
 from app.errors import NotFound
 from app.extensions import db
 from app.i18n import normalise_locale
-from events import calendar, services
+from events import calendar
 from events.models import Event
 from events.presentation import event_title
+from events.services import reading
 
 bp = Blueprint("events_calendar_views", __name__, template_folder="templates")
 
@@ -86,7 +87,7 @@ def _content_disposition(disposition: str, filename: str, ascii_filename: str) -
 
 @bp.get("/events/<int:event_id>.ics")
 def event_ics(event_id: int):
-    event = services.get_event(event_id)  # drafts: 404
+    event = reading.get_event(event_id)  # drafts: 404
     response = ics_response(calendar.event_document(event, _links()), filename=calendar.download_filename(event),
                             ascii_filename=f"beiyang-event-{event.id}.ics", disposition="attachment",
                             cache_control=PUBLIC_CACHE)

@@ -3,7 +3,7 @@ publishing and cancelling it, and its registrations: filters, search, bulk appro
 
 Plain server-rendered forms with CSRF that work without JavaScript; app/static/js/manage.js adds live rows
 (Socket.IO room `event:<id>:organizers`, events/realtime.py), select-all and the form's show/hide. Every rule lives
-in events/services.py; every page checks services.authorize_organizer (anonymous visitors go to sign in, others get
+in events/services/; every page checks reading.authorize_organizer (anonymous visitors go to sign in, others get
 403). A form the service refuses comes back with each message next to its field and everything typed still there.
 Times are typed in Asia/Shanghai (datetime-local inputs) and stored as aware UTC."""
 
@@ -22,14 +22,18 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from app import spreadsheets
+from app.accounts.forms import persona_choices
 from app.accounts.models import User
-from app.authz import has_role, login_required
+from app.authz import authorize, has_role, login_required
 from app.db_types import utcnow
 from app.errors import DomainError, Forbidden
 from app.extensions import db
 from app.inputs import ids_from
-from events import exports, services
+from events import exports
 from events.models import ACTIVE_STATUSES, EVENT_KINDS, REGISTRATION_STATUSES, WAITLIST_MODES, Event, Registration
+from events.services import events as event_changes
+from events.services import lotteries, reading, waitlist
+from events.views import STATUS_LABELS
 
 bp = Blueprint("manage", __name__, url_prefix="/manage", template_folder="templates")
 
@@ -62,14 +66,10 @@ FILTER_STATUSES = ("pending", "confirmed", "offered", "entered", "waitlisted", "
 
 
 def _status_labels() -> dict:
-    from events.views import STATUS_LABELS
-
     return STATUS_LABELS
 
 
 def _persona_labels() -> dict:
-    from app.accounts.forms import persona_choices
-
     return dict(persona_choices())
 
 
@@ -96,7 +96,7 @@ def _zone() -> ZoneInfo:
     """Asia/Shanghai (the app's BABEL_DEFAULT_TIMEZONE) as a zoneinfo zone: flask-babel hands out pytz zones, and
     replace(tzinfo=pytz zone) would give LMT (+08:06)."""
     if not has_app_context():
-        return ZoneInfo(services.SERIES_TIMEZONE)
+        return ZoneInfo(event_changes.SERIES_TIMEZONE)
     return ZoneInfo(str(get_timezone()))
 
 
@@ -309,7 +309,7 @@ def _questions_from_rows(rows: list[dict], taken: set[str]) -> tuple[list[dict],
             errors[key] = _("Please write the question.")
         elif len(label) > MAX_QUESTION_LABEL:
             errors[key] = _("At most %(n)d characters.", n=MAX_QUESTION_LABEL)
-        kind = row["kind"] if row["kind"] in services.QUESTION_KINDS else "text"
+        kind = row["kind"] if row["kind"] in event_changes.QUESTION_KINDS else "text"
         if kind == "choice":
             if not choices:
                 errors[key] = _("A choice question needs its choices.")
@@ -341,8 +341,8 @@ def _series_rrule(values: dict, starts_at: datetime | None) -> tuple[str | None,
         else:
             errors["repeat_weekday"] = _("Please choose one of the options.")
     weeks = _int_or(values["repeat_weeks"], None)
-    if weeks is None or not 2 <= weeks <= services.MAX_OCCURRENCES:
-        errors["repeat_weeks"] = _("Between 2 and %(n)d weeks.", n=services.MAX_OCCURRENCES)
+    if weeks is None or not 2 <= weeks <= event_changes.MAX_OCCURRENCES:
+        errors["repeat_weeks"] = _("Between 2 and %(n)d weeks.", n=event_changes.MAX_OCCURRENCES)
     if errors:
         return None, errors
     return f"FREQ=WEEKLY;BYDAY={weekday};COUNT={weeks}", {}
@@ -355,8 +355,8 @@ def _render_form(event: Event | None, form: EventForm, status: int | None = None
         "events/manage/form.html", event=event, form=form, values=form.values, errors=form.errors,
         kinds=[(k, KIND_CHOICES[k]) for k in ("salon", "roadshow", "competition", "other") if k in EVENT_KINDS],
         waitlist_modes=[(m, WAITLIST_LABELS[m]) for m in WAITLIST_MODES],
-        question_kinds=[(k, QUESTION_KIND_LABELS.get(k, k)) for k in services.QUESTION_KINDS],
-        weekdays=[(d, WEEKDAY_LABELS[d]) for d in WEEKDAYS], max_weeks=services.MAX_OCCURRENCES,
+        question_kinds=[(k, QUESTION_KIND_LABELS.get(k, k)) for k in event_changes.QUESTION_KINDS],
+        weekdays=[(d, WEEKDAY_LABELS[d]) for d in WEEKDAYS], max_weeks=event_changes.MAX_OCCURRENCES,
         registered=_active_count(event.id) if event is not None else 0), status
 
 
@@ -376,8 +376,6 @@ def _form_after_error(values: dict, error: DomainError) -> EventForm:
 @bp.route("/events/new", methods=["GET", "POST"])
 @login_required
 def new_event():
-    from app.authz import authorize
-
     authorize(current_user, "organizer")  # creating an event takes a global organizer grant (or admin)
     if request.method == "GET":
         return _render_form(None, EventForm(_values_from_event(None), {}))
@@ -397,10 +395,10 @@ def new_event():
     now = utcnow()
     try:
         if rrule:
-            series, events = services.create_series(user, rrule=rrule, now=now, status=status, **fields)
+            series, events = event_changes.create_series(user, rrule=rrule, now=now, status=status, **fields)
             _shift_series_windows(events, fields, user, now=now)
         else:
-            event = services.create_event(user, now=now, status=status, **fields)
+            event = event_changes.create_event(user, now=now, status=status, **fields)
     except DomainError as error:
         db.session.rollback()
         if isinstance(error, Forbidden):
@@ -433,13 +431,13 @@ def _shift_series_windows(events: list[Event], fields: dict, user, *, now: datet
     for event in events:
         changes = {name: event.starts_at + offset for name, offset in offsets.items()}
         if any(getattr(event, name) != value for name, value in changes.items()):
-            services.update_event(event.id, user, now=now, **changes)
+            event_changes.update_event(event.id, user, now=now, **changes)
 
 
 @bp.route("/events/<int:event_id>/edit", methods=["GET", "POST"])
 @login_required
 def edit_event(event_id: int):
-    event = services.organized_event(event_id, current_user)
+    event = reading.organized_event(event_id, current_user)
     if event.status == "cancelled":
         flash(_("This event is cancelled; it can no longer be changed."), "error")
         return redirect(url_for(".event", event_id=event.id))
@@ -463,7 +461,7 @@ def edit_event(event_id: int):
     moved = {name for name in ("starts_at", "ends_at", "venue")
              if name in fields and _differs(getattr(event, name), fields[name])}
     try:
-        event = services.update_event(event.id, current_user, now=utcnow(), **fields)
+        event = event_changes.update_event(event.id, current_user, now=utcnow(), **fields)
     except DomainError as error:
         db.session.rollback()
         if isinstance(error, Forbidden):
@@ -490,7 +488,7 @@ def _differs(old, new) -> bool:
 @bp.get("/events/<int:event_id>")
 @login_required
 def event(event_id: int):
-    event = services.organized_event(event_id, current_user)
+    event = reading.organized_event(event_id, current_user)
     counts = _counts_by_event([event.id])[event.id]
     siblings = []
     if event.series_id is not None:
@@ -504,9 +502,9 @@ def event(event_id: int):
 @bp.post("/events/<int:event_id>/publish")
 @login_required
 def publish(event_id: int):
-    event = services.organized_event(event_id, current_user)
+    event = reading.organized_event(event_id, current_user)
     try:
-        services.publish_event(event.id, current_user, now=utcnow())
+        event_changes.publish_event(event.id, current_user, now=utcnow())
     except DomainError as error:
         db.session.rollback()
         if isinstance(error, Forbidden):
@@ -521,7 +519,7 @@ def publish(event_id: int):
 @bp.route("/events/<int:event_id>/cancel", methods=["GET", "POST"])
 @login_required
 def cancel(event_id: int):
-    event = services.organized_event(event_id, current_user)
+    event = reading.organized_event(event_id, current_user)
     if event.status == "cancelled":
         flash(_("This event is already cancelled."), "info")
         return redirect(url_for(".event", event_id=event.id))
@@ -536,7 +534,7 @@ def cancel(event_id: int):
             error = _("Please confirm that you want to cancel this event.")
         else:
             told = _active_count(event.id) if event.status == "published" else 0
-            services.cancel_event(event.id, current_user, reason=reason, now=utcnow())
+            event_changes.cancel_event(event.id, current_user, reason=reason, now=utcnow())
             db.session.commit()
             flash(_("The event is cancelled. The %(n)d people signed up are told.", n=told) if told else
                   _("The event is cancelled."), "success")
@@ -548,9 +546,9 @@ def cancel(event_id: int):
 @bp.post("/events/<int:event_id>/lottery/draw")
 @login_required
 def draw(event_id: int):
-    event = services.organized_event(event_id, current_user)
+    event = reading.organized_event(event_id, current_user)
     try:
-        services.draw_lottery(event.id, now=utcnow())
+        lotteries.draw_lottery(event.id, now=utcnow())
     except DomainError as error:
         db.session.rollback()
         flash(str(error.message), "error")
@@ -578,7 +576,7 @@ class Row:
 
 
 def no_show_counts(user_ids: list[int], *, now: datetime) -> dict[int, int]:
-    """services.no_show_count for many people in one query (same rule: past events where check-in was run, a
+    """reading.no_show_count for many people in one query (same rule: past events where check-in was run, a
     confirmed seat, no check-in)."""
     if not user_ids:
         return {}
@@ -626,7 +624,7 @@ def _render_registrations(event: Event, *, selected: set[int] | None = None, err
     status, search = _filters()
     rows = _rows(event, status=status, search=search)
     counts = dict.fromkeys(REGISTRATION_STATUSES, 0)
-    counts.update(services.registration_counts(event.id))
+    counts.update(reading.registration_counts(event.id))
     return render_template(
         "events/manage/registrations.html", event=event, rows=rows, counts=counts, total=sum(counts.values()),
         status=status, search=search, selected=selected or set(), error=error,
@@ -637,13 +635,13 @@ def _render_registrations(event: Event, *, selected: set[int] | None = None, err
 @bp.get("/events/<int:event_id>/registrations")
 @login_required
 def registrations(event_id: int):
-    return _render_registrations(services.organized_event(event_id, current_user))
+    return _render_registrations(reading.organized_event(event_id, current_user))
 
 
 @bp.post("/events/<int:event_id>/registrations")
 @login_required
 def decide(event_id: int):
-    event = services.organized_event(event_id, current_user)
+    event = reading.organized_event(event_id, current_user)
     status, search = _filters()
     selected = set(ids_from(request.form.getlist("registration_ids")))
     decision = request.form.get("decision")
@@ -655,7 +653,7 @@ def decide(event_id: int):
         return _render_registrations(event, selected=selected, error=_("Please select at least one person."),
                                      http_status=400)
     try:
-        decided = services.decide_registrations(event.id, sorted(selected), current_user,
+        decided = waitlist.decide_registrations(event.id, sorted(selected), current_user,
                                                 approve=decision == "approve", now=utcnow())
     except DomainError as error:
         db.session.rollback()
@@ -687,7 +685,7 @@ def decide(event_id: int):
 def registration_rows(event_id: int):
     """The rows of some registrations as HTML (for live updates): only those that match the page's filters;
     the page removes the ids it asked for that are not returned."""
-    event = services.organized_event(event_id, current_user)
+    event = reading.organized_event(event_id, current_user)
     ids = ids_from((request.args.get("ids") or "").split(","))[:MAX_ROWS_REQUEST]
     status, search = _filters()
     rows = _rows(event, status=status, search=search, only_ids=ids) if ids else []
@@ -730,7 +728,7 @@ def _download(body: bytes, event: Event, extension: str, mimetype: str) -> Respo
 @bp.get("/events/<int:event_id>/registrations.csv")
 @login_required
 def export_csv(event_id: int):
-    event = services.organized_event(event_id, current_user)
+    event = reading.organized_event(event_id, current_user)
     header, rows = _export_table(event)
     return _download(spreadsheets.to_csv(header, rows), event, "csv", "text/csv; charset=utf-8")
 
@@ -738,7 +736,7 @@ def export_csv(event_id: int):
 @bp.get("/events/<int:event_id>/registrations.xlsx")
 @login_required
 def export_xlsx(event_id: int):
-    event = services.organized_event(event_id, current_user)
+    event = reading.organized_event(event_id, current_user)
     header, rows = _export_table(event)
     body = spreadsheets.to_xlsx(header, rows, sheet_title=_("Registrations"))
     return _download(body, event, "xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")

@@ -138,7 +138,7 @@ class Registration(db.Model):
     user = relationship("User", foreign_keys=[user_id])
 
     # Not stored: set by whoever just put this registration on the waitlist and knows its place (sign-ups decided
-    # together count the waitlist once for all of them); events.services.waitlist_position answers with it.
+    # together count the waitlist once for all of them); events.services.reading.waitlist_position answers with it.
     known_waitlist_position = None  # int | None
 
 

@@ -5,7 +5,7 @@ or -> withdrawn (by its founder, from submitted or accepted). One application pe
 double tap returns the same one; a withdrawn one can be submitted again while applications are open.
 
 Accepted applications never exceed the event's `pitch_slots_capacity` (None = no limit): decisions lock the event
-row first (events.services._lock_event: a row lock on PostgreSQL, the write lock on SQLite) and count the accepted
+row first (app.locking.lock_event: a row lock on PostgreSQL, the write lock on SQLite) and count the accepted
 applications inside the same transaction, so two organizers accepting at the same moment cannot both take the last
 slot. The line-up is the ordered PitchSlot rows of accepted applications; a slot row follows its application (its id
 stays stable when the line-up is reordered or re-timed), and the whole line-up is published or not.
@@ -23,11 +23,13 @@ import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import joinedload
 
+from app.authz import authorize, has_role, scope_key
 from app.errors import DomainError, Forbidden, NotFound
 from app.extensions import db
+from app.locking import lock_event
 from events import signals
 from events.models import Event, PitchApplication, PitchSlot
-from events.services import _lock_event, authorize_organizer, get_event
+from events.services.reading import authorize_organizer, get_event
 
 # ---- vocabulary ------------------------------------------------------------------------------------------------
 
@@ -151,8 +153,6 @@ def list_applications(event_id: int, organizer, *, status: str | None = None) ->
 
 
 def is_event_organizer(user, event_id: int) -> bool:
-    from app.authz import has_role, scope_key
-
     return has_role(user, "organizer", scope_key("event", event_id))
 
 
@@ -303,7 +303,7 @@ def submit_application(event_id: int, user, *, now: datetime, **fields) -> tuple
     check_applications_open(event, now=now)
     cleaned = validate_application(fields)
 
-    _lock_event(event.id)  # serialise with a parallel retry of the same founder
+    lock_event(event.id)  # serialise with a parallel retry of the same founder
     existing = application_of(event.id, user.id)
     if existing is not None:
         db.session.refresh(existing)
@@ -325,8 +325,6 @@ def submit_application(event_id: int, user, *, now: datetime, **fields) -> tuple
 
 
 def _own(application_id: int, user) -> PitchApplication:
-    from app.authz import authorize
-
     authorize(user, "resident")
     application = get_application(application_id)
     if application.applicant_id != user.id:
@@ -344,7 +342,7 @@ def update_application(application_id: int, user, *, now: datetime, **fields) ->
     current = {name: getattr(application, name) for name in (*LIMITS, "stage", "team")}
     current.update({k: v for k, v in fields.items() if k in current})
     cleaned = validate_application(current)
-    _lock_event(application.event_id)
+    lock_event(application.event_id)
     db.session.refresh(application)
     if application.status != "submitted":  # decided meanwhile
         raise DomainError("application_not_editable",
@@ -363,7 +361,7 @@ def withdraw_application(application_id: int, user, *, now: datetime) -> PitchAp
         return application
     if application.event.starts_at <= now:
         raise DomainError("event_past", _l("This event has already started or ended."), status=409)
-    _lock_event(application.event_id)
+    lock_event(application.event_id)
     db.session.refresh(application)
     if application.status == "withdrawn":
         return application
@@ -406,7 +404,7 @@ def decide_applications(event_id: int, application_ids: list[int], organizer, *,
         raise DomainError("invalid_decision", _l("At most %(n)d at once.", n=MAX_BATCH))
     new_status = DECISIONS[decision]
 
-    _lock_event(event.id)  # from here on, decisions of this event run one at a time
+    lock_event(event.id)  # from here on, decisions of this event run one at a time
     applications = list(db.session.scalars(
         sa.select(PitchApplication).where(PitchApplication.id.in_(ids), PitchApplication.event_id == event.id)
         .execution_options(populate_existing=True)
@@ -533,7 +531,7 @@ def _prepare_lineup_change(event_id: int, organizer, *, now: datetime) -> Event:
     event = get_event(event_id, include_drafts=True)
     authorize_organizer(organizer, event)
     _check_organizer_can_change(event, now=now)
-    _lock_event(event.id)
+    lock_event(event.id)
     db.session.refresh(event)
     return event
 

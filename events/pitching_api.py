@@ -11,7 +11,8 @@ from app.authz import login_required
 from app.db_types import utcnow
 from app.extensions import db
 from app.schemas import Id, Schema
-from events import pitching, services
+from events import pitching
+from events.services import reading
 
 blp = api_blueprint("pitching_api", __name__, "",
                     "Roadshow days: founders apply to pitch, organizers decide and publish the line-up.")
@@ -240,9 +241,9 @@ class Lineup(MethodView):
     @blp.alt_response(404, schema="Error")
     def get(self, event_id: int):
         """The line-up: everyone sees it once published (project, one-liner, times); organizers always."""
-        event = services.get_event(event_id, include_drafts=True)
+        event = reading.get_event(event_id, include_drafts=True)
         if event.status == "draft":
-            services.authorize_organizer(current_user, event)
+            reading.authorize_organizer(current_user, event)
         if pitching.is_event_organizer(current_user, event.id):
             slots = pitching.lineup(event.id)
             return _lineup_body(event.id, slots, any(s.published for s in slots))

@@ -21,8 +21,10 @@ from app.db_types import utcnow
 from app.errors import DomainError
 from app.extensions import db
 from app.inputs import ids_from, parse_id
-from events import pitching, services
+from events import pitching
 from events.models import Event, PitchApplication, PitchSlot
+from events.services import events as event_changes
+from events.services import reading
 
 bp = Blueprint("events_pitching_views", __name__, template_folder="templates")
 
@@ -117,7 +119,7 @@ def _closed_reason(event: Event) -> str | None:
 @bp.route("/events/<int:event_id>/pitch/apply", methods=["GET", "POST"])
 @login_required
 def apply(event_id: int):
-    event = services.get_event(event_id)
+    event = reading.get_event(event_id)
     user = current_user._get_current_object()
     if not user.profile_complete:
         flash(_("Please complete your profile first."), "info")
@@ -162,7 +164,7 @@ def apply(event_id: int):
 @bp.get("/events/<int:event_id>/pitch/mine")
 @login_required
 def mine(event_id: int):
-    event = services.get_event(event_id)
+    event = reading.get_event(event_id)
     application = pitching.application_of(event.id, current_user.id)
     if application is None:
         return redirect(url_for(".apply", event_id=event.id))
@@ -179,7 +181,7 @@ def mine(event_id: int):
 @bp.post("/events/<int:event_id>/pitch/withdraw")
 @login_required
 def withdraw(event_id: int):
-    event = services.get_event(event_id)
+    event = reading.get_event(event_id)
     application = pitching.application_of(event.id, current_user.id)
     if application is None:
         return redirect(url_for(".apply", event_id=event.id))
@@ -199,7 +201,7 @@ def withdraw(event_id: int):
 @bp.route("/events/<int:event_id>/pitch/review", methods=["GET", "POST"])
 @login_required
 def review(event_id: int):
-    event = services.organized_event(event_id, current_user)
+    event = reading.organized_event(event_id, current_user)
     status = request.args.get("status")
     status = status if status in pitching.APPLICATION_STATUSES else None
     selected, note, form_error, note_error = set(), "", None, None
@@ -230,10 +232,10 @@ def review(event_id: int):
 @bp.post("/events/<int:event_id>/pitch/applications-open")
 @login_required
 def toggle_applications(event_id: int):
-    event = services.organized_event(event_id, current_user)
+    event = reading.organized_event(event_id, current_user)
     open_now = request.form.get("open") == "1"
     try:
-        services.update_event(event.id, current_user, now=utcnow(), pitch_applications_open=open_now)
+        event_changes.update_event(event.id, current_user, now=utcnow(), pitch_applications_open=open_now)
     except DomainError as error:
         db.session.rollback()
         flash(str(error.message), "error")
@@ -293,13 +295,13 @@ def _render_lineup(event: Event, values: dict | None = None, errors: dict | None
 @bp.get("/events/<int:event_id>/pitch/lineup")
 @login_required
 def lineup(event_id: int):
-    return _render_lineup(services.organized_event(event_id, current_user))
+    return _render_lineup(reading.organized_event(event_id, current_user))
 
 
 @bp.post("/events/<int:event_id>/pitch/lineup")
 @login_required
 def arrange(event_id: int):
-    event = services.organized_event(event_id, current_user)
+    event = reading.organized_event(event_id, current_user)
     order = ids_from(request.form.getlist("order"))
     included = set(ids_from(request.form.getlist("include")))
     values = {"starts_at": request.form.get("starts_at", ""), "slot_minutes": request.form.get("slot_minutes", ""),
@@ -341,7 +343,7 @@ def arrange(event_id: int):
 @bp.post("/events/<int:event_id>/pitch/lineup/<action>")
 @login_required
 def lineup_action(event_id: int, action: str):
-    event = services.organized_event(event_id, current_user)
+    event = reading.organized_event(event_id, current_user)
     application_id = request.form.get("application_id", type=parse_id) or 0
     now = utcnow()
     actions = {

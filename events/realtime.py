@@ -1,5 +1,5 @@
 """Live registrations for organizers: a page of an event's organizers joins the room `event:<id>:organizers`
-(authorised with events.services.authorize_organizer, like every other organizer request) and hears
+(authorised with events.services.reading.authorize_organizer, like every other organizer request) and hears
 `registration_changed` whenever someone signs up, cancels, is approved, rejected, promoted, offered a seat or drawn.
 
 The registration signals (events/signals.py) are sent inside the service's transaction. Here they are only
@@ -24,12 +24,14 @@ from flask_socketio import emit
 from sqlalchemy import event as sa_event
 from sqlalchemy.orm import Session
 
+from app.after_commit import run_after_commit
 from app.errors import DomainError, NotFound
 from app.extensions import db, socketio
 from app.inputs import parse_id
 from app.realtime import join_authorised, leave
 from events import signals
 from events.models import REGISTRATION_STATUSES, Event, Registration
+from events.services import reading
 
 log = logging.getLogger(__name__)
 
@@ -68,9 +70,7 @@ def event_id_from(data) -> int:
 def may_hear_registrations(user, event_id: int) -> Event:
     """Who may be in an event's organizers' room: its organizers (checked at the join, and again whenever their
     access changes, app.realtime)."""
-    from events import services
-
-    return services.organized_event(event_id, user)
+    return reading.organized_event(event_id, user)
 
 
 def on_join(data=None):
@@ -95,10 +95,8 @@ def on_leave(data=None):
 
 
 def _snapshot(event_id: int) -> dict:
-    from events import services
-
     counts = dict.fromkeys(REGISTRATION_STATUSES, 0)
-    counts.update(services.registration_counts(event_id))
+    counts.update(reading.registration_counts(event_id))
     seats = db.session.execute(sa.select(Event.seats_taken, Event.capacity).where(Event.id == event_id)).one()
     return {"counts": counts, "seats_taken": seats.seats_taken, "capacity": seats.capacity}
 
@@ -107,8 +105,6 @@ def _snapshot(event_id: int) -> dict:
 
 def _on_registration_signal(sender, *, registration_id: int, event_id: int, **_extra) -> None:
     """Collect what changed in this transaction; the first change books the after-commit step."""
-    from app.after_commit import run_after_commit
-
     session = db.session()
     pending = session.info.get(_PENDING_KEY)
     if pending is None:

@@ -3,9 +3,10 @@
 In a rush, hundreds of people tap "sign up" for the same salon within a second. Decided one by one, every sign-up
 holds the event's lock (a row lock on PostgreSQL, the write lock on SQLite) through its own statements and its own
 commit while all the others queue behind it. Here the sign-ups of this process for the same event join one queue,
-and its leader checks and decides everyone queued so far in one transaction (events.services.sign_up_many: one
-read of the event, one lock, a constant number of statements, one commit), giving each their registration or the
-error that refuses it. Other processes' batches queue on the database's lock as single sign-ups do.
+and its leader checks and decides everyone queued so far in one transaction (events.services.registration's
+sign_up_many, the one rule that decides a seat: one read of the event, one lock, a constant number of statements,
+one commit), giving each their registration or the error that refuses it. Other processes' batches queue on the
+database's lock as single sign-ups do.
 
 A batch that fails keeps nothing (its transaction is rolled back) and everyone in it is decided alone, so an error
 reaches the person it concerns.
@@ -23,6 +24,7 @@ from app.errors import DomainError
 from app.extensions import db
 from app.group_commit import GroupCommit, Waiting, signed_in
 from events.models import Registration
+from events.services import registration as rules  # a cycle (rules.sign_up queues here): looked up when called
 
 MAX_BATCH = 200  # sign-ups in one transaction: bounds the time the lock is held and the size of its statements
 
@@ -43,8 +45,8 @@ class _SignUp(Waiting):
 
 def sign_up_together(event_id: int, user_id: int | None = None, *, bearer: str | None = None,
                      answers: dict | None, now: datetime) -> Registration | DomainError | None:
-    """A sign-up checked, decided and committed in a batch (events.services.sign_up_many), for a person whose
-    profile is complete (`user_id`), or for whoever holds `bearer`, checked in the batch. Returns the new
+    """A sign-up checked, decided and committed in a batch (events.services.registration.sign_up_many), for a
+    person whose profile is complete (`user_id`), or for whoever holds `bearer`, checked in the batch. Returns the new
     registration, the error that refuses it, or None when it must be decided alone."""
     me = _SignUp(user_id, answers, now, bearer=bearer)
     led = _sign_ups.join(event_id, me)
@@ -56,10 +58,8 @@ def sign_up_together(event_id: int, user_id: int | None = None, *, bearer: str |
 
 
 def _decide(event_id: int, batch: list[_SignUp]) -> bool:
-    from events.services import sign_up_many
-
     batch = _with_their_people(batch)
-    registrations = sign_up_many(event_id, [(s.user_id, s.answers, s.now) for s in batch]) if batch else []
+    registrations = rules.sign_up_many(event_id, [(s.user_id, s.answers, s.now) for s in batch]) if batch else []
     columns = [attribute.key for attribute in sa.inspect(Registration).column_attrs]
     for sign_up, registration in zip(batch, registrations, strict=True):
         if isinstance(registration, DomainError):

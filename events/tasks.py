@@ -7,12 +7,12 @@ from huey import crontab
 from app.db_types import utcnow
 from app.extensions import db
 from app.tasks import huey, task
+from events.services.lotteries import draw_due_lotteries
+from events.services.waitlist import expire_offers
 
 
 @task()
 def expire_offers_now() -> int:
-    from events.services import expire_offers
-
     count = expire_offers(now=utcnow())
     db.session.commit()
     return count
@@ -20,8 +20,6 @@ def expire_offers_now() -> int:
 
 @task()
 def draw_due_lotteries_now() -> int:
-    from events.services import draw_due_lotteries
-
     count = draw_due_lotteries(now=utcnow())
     db.session.commit()
     return count

@@ -1,7 +1,7 @@
 """Residents' pages of events: the town's upcoming events (filters: kind, the next 7 days, my events), an event's page
 with its sign-up card (events/_signup.html), the forms that sign up, cancel and accept an offered seat, and "my events".
 
-Plain HTML forms with CSRF that work without JavaScript; every rule lives in events/services.py. A sign-up that a rule
+Plain HTML forms with CSRF that work without JavaScript; every rule lives in events/services/. A sign-up that a rule
 refuses comes back with the reason next to the form and the answers still filled in; one that succeeds redirects
 (POST-redirect-GET), so a reload never submits again, and a second submit (a double tap, a retry on a bad network)
 gets the same registration back from the service."""
@@ -23,8 +23,9 @@ from app.authz import login_required
 from app.db_types import utcnow
 from app.errors import DomainError, Forbidden, NotFound, Unauthorized
 from app.extensions import db
-from events import services
 from events.models import ACTIVE_STATUSES, EVENT_KINDS, Event, Registration
+from events.services import lotteries, reading, waitlist
+from events.services import registration as sign_ups
 
 bp = Blueprint("events", __name__, template_folder="templates")
 
@@ -74,9 +75,9 @@ def index():
     kind = kind if kind in EVENT_KINDS else None
     week = _truthy(request.args.get("week"))
     now = utcnow()
-    events = services.upcoming_events(now=now, kind=kind, until=now + WEEK if week else None)
+    events = reading.upcoming_events(now=now, kind=kind, until=now + WEEK if week else None)
     mine = _my_active_registrations([e.id for e in events]) if current_user.is_authenticated else {}
-    positions = {r.id: services.waitlist_position(r) for r in mine.values() if r.status == "waitlisted"}
+    positions = {r.id: reading.waitlist_position(r) for r in mine.values() if r.status == "waitlisted"}
     return render_template("events/index.html", events=events, kind=kind, week=week, mine=mine,
                            positions=positions, filter_kinds=FILTER_KINDS)
 
@@ -94,7 +95,7 @@ def _my_active_registrations(event_ids: list[int]) -> dict[int, Registration]:
 
 @bp.get("/events/<int:event_id>")
 def detail(event_id: int):
-    event = services.get_published_event(event_id)
+    event = reading.get_published_event(event_id)
     return render_template("events/detail.html", event=event)
 
 
@@ -137,7 +138,7 @@ def signup_card(event: Event | None) -> SignupCard | None:
         return None
     now = utcnow()
     try:
-        services.check_registration_open(event, now=now)
+        sign_ups.check_registration_open(event, now=now)
         state = "open"
     except DomainError as error:
         state = CLOSED_STATES.get(error.code, "closed")
@@ -161,14 +162,14 @@ def signup_card(event: Event | None) -> SignupCard | None:
                       detail_url=detail_url, login_url=url_for("accounts.login", next=detail_url),
                       profile_url=url_for("accounts.profile", next=detail_url))
     if viewer != "anonymous":
-        card.registration = services.registration_of(event.id, current_user.id)
+        card.registration = reading.registration_of(event.id, current_user.id)
         if card.registration is not None:
-            card.position = services.waitlist_position(card.registration)
+            card.position = reading.waitlist_position(card.registration)
             card.offer_lapsed = (card.registration.status == "offered"
                                  and card.registration.offer_expires_at <= now)
         card.can_cancel = card.active and event.status != "cancelled" and event.starts_at > now
     if seats_left == 0 and not (card.active and card.registration.status == "confirmed"):
-        card.waiting = services.registration_counts(event.id).get("waitlisted", 0)
+        card.waiting = reading.registration_counts(event.id).get("waitlisted", 0)
     if event.waitlist_mode == "lottery":
         card.lottery = _lottery_facts(event, card.registration)
     form = g.get("signup_form") or {}
@@ -187,7 +188,7 @@ def _lottery_facts(event: Event, registration: Registration | None) -> dict:
                          Registration.event_id == event.id, Registration.lottery_rank.is_not(None))))
         if registration is not None and registration.lottery_rank is not None:
             facts.update(rank=registration.lottery_rank, registration_id=registration.id,
-                         key=services.lottery_order_key(event.lottery_seed, registration.id))
+                         key=lotteries.lottery_order_key(event.lottery_seed, registration.id))
     return facts
 
 
@@ -215,7 +216,7 @@ def signup_get(event_id: int):
 
 @bp.post("/events/<int:event_id>/signup")
 def sign_up(event_id: int):
-    event = services.get_event(event_id)
+    event = reading.get_event(event_id)
     detail_url = url_for("events.detail", event_id=event.id)
     if not current_user.is_authenticated:
         return redirect(url_for("accounts.login", next=detail_url))
@@ -225,7 +226,7 @@ def sign_up(event_id: int):
         return redirect(url_for("accounts.profile", next=detail_url))
     answers = _answers_from(event, request.form)
     try:
-        registration, created = services.sign_up(event.id, user, now=utcnow(), answers=answers)
+        registration, created = sign_ups.sign_up(event.id, user, now=utcnow(), answers=answers)
     except DomainError as error:
         db.session.rollback()
         if isinstance(error, NotFound | Forbidden | Unauthorized):
@@ -250,7 +251,7 @@ def _signed_up_message(registration: Registration, created: bool) -> str:
         return _("You are in! See you there.")
     if status == "waitlisted":
         return _("The event is full: you are on the waitlist, number %(n)d.",
-                 n=services.waitlist_position(registration))
+                 n=reading.waitlist_position(registration))
     if status == "pending":
         return _("Sent: the organizer reviews sign-ups and will let you know.")
     if status == "entered":
@@ -262,15 +263,15 @@ def _signed_up_message(registration: Registration, created: bool) -> str:
 @bp.post("/events/<int:event_id>/signup/cancel")
 @login_required
 def cancel(event_id: int):
-    event = services.get_event(event_id)
-    registration = services.registration_of(event.id, current_user.id)
+    event = reading.get_event(event_id)
+    registration = reading.registration_of(event.id, current_user.id)
     if registration is None:
         flash(_("You are not signed up for this event."), "info")
     elif registration.status not in ACTIVE_STATUSES:  # a second tap, or another tab, got here first
         flash(_("Your registration is already cancelled."), "info")
     else:
         was = registration.status
-        services.cancel_registration(registration.id, current_user, now=utcnow())
+        waitlist.cancel_registration(registration.id, current_user, now=utcnow())
         db.session.commit()
         flash(_cancelled_message(was), "info")
     return _back_to(event.id)
@@ -291,15 +292,15 @@ def _cancelled_message(was: str) -> str:
 @bp.post("/events/<int:event_id>/signup/accept")
 @login_required
 def accept(event_id: int):
-    event = services.get_event(event_id)
-    registration = services.registration_of(event.id, current_user.id)
+    event = reading.get_event(event_id)
+    registration = reading.registration_of(event.id, current_user.id)
     if registration is not None and registration.status == "confirmed":  # a second tap
         flash(_("You are in! See you there."), "success")
     elif registration is None or registration.status != "offered":
         flash(_("There is no seat waiting for you to accept."), "error")
     else:
         try:
-            services.accept_offer(registration.id, current_user, now=utcnow())
+            waitlist.accept_offer(registration.id, current_user, now=utcnow())
         except DomainError as error:
             db.session.rollback()
             flash(str(error.message), "error")
@@ -322,7 +323,7 @@ def my_events():
     ).all()
     upcoming = sorted((r for r, e in rows if e.ends_at >= now), key=lambda r: (r.event.starts_at, r.event_id))
     past = sorted((r for r, e in rows if e.ends_at < now), key=lambda r: r.event.starts_at, reverse=True)
-    positions = {r.id: services.waitlist_position(r) for r in upcoming if r.status == "waitlisted"}
+    positions = {r.id: reading.waitlist_position(r) for r in upcoming if r.status == "waitlisted"}
     return render_template("events/my_events.html", upcoming=upcoming, past=past[:PAST_LIMIT],
                            positions=positions, filter_kinds=FILTER_KINDS, active_statuses=ACTIVE_STATUSES)
 

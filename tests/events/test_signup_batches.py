@@ -11,6 +11,7 @@ from app.db_types import utcnow
 from app.extensions import commit_keeping_loaded, db
 from events import services, signup_batches
 from events.models import Event, Registration
+from events.services import registration as registration_rules
 from notifications.models import Notification, OrganizerWebhook, WebhookDelivery
 
 
@@ -66,7 +67,7 @@ def test_approval_and_lottery_events_hold_or_enter_everyone(create_event, reside
 
 def test_a_cancelled_event_decides_nobody(create_event, residents):
     event = create_event(capacity=5, status="cancelled")
-    assert decide(event, residents(2)) == [None, None]
+    assert [d.code for d in decide(event, residents(2))] == ["event_cancelled"] * 2  # refused in the batch
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Registration)) == 0
 
 
@@ -119,7 +120,7 @@ def test_threads_signing_up_at_once_are_decided_in_batches_with_seats_never_over
     people = residents(40)
     sizes = []
     decide_many = services.sign_up_many
-    monkeypatch.setattr(services, "sign_up_many", lambda event_id, requests: sizes.append(len(requests))
+    monkeypatch.setattr(registration_rules, "sign_up_many", lambda event_id, requests: sizes.append(len(requests))
                         or decide_many(event_id, requests))
 
     results = sign_up_from_threads(app, event.id, [p.id for p in people])
@@ -141,7 +142,7 @@ def test_a_batch_that_fails_keeps_nothing_and_everyone_is_decided_alone(app, cre
         db.session.execute(sa.update(Event).where(Event.id == event_id).values(seats_taken=Event.seats_taken + 1))
         raise RuntimeError("the database refused the batch")
 
-    monkeypatch.setattr(services, "sign_up_many", broken)
+    monkeypatch.setattr(registration_rules, "sign_up_many", broken)
     monkeypatch.setattr(group_commit.log, "exception", lambda *args, **kwargs: None)
 
     results = sign_up_from_threads(app, event.id, [p.id for p in people])
