@@ -70,17 +70,19 @@ def static_url(filename: str) -> str:
 
 
 def _static_caching(response):
-    """A year for the exact version asked for, revalidation otherwise; and the body read whole, so that
-    Flask-Compress compresses it like any response (a file is sent streamed, which it would otherwise skip)."""
-    if request.endpoint != "static":
-        return response
-    filename = (request.view_args or {}).get("filename") or ""
-    version = request.args.get(VERSION_ARG)
-    if response.status_code in (200, 304) and version and version == asset_digest(filename):
-        response.headers["Cache-Control"] = IMMUTABLE
-    else:
-        response.headers["Cache-Control"] = "no-cache"
-    if response.status_code == 200 and response.mimetype in compress.compress_mimetypes_set and response.is_streamed:
+    """Static files: a year for the exact version asked for, revalidation otherwise. Any file sent (static, a
+    service worker) is read whole when it is of a compressed type, so that Flask-Compress compresses it like any
+    response: a file goes out streamed, which it would otherwise skip (COMPRESS_STREAMS off). A stream made by a
+    generator is not a file (no direct_passthrough) and stays a stream."""
+    if request.endpoint == "static":
+        filename = (request.view_args or {}).get("filename") or ""
+        version = request.args.get(VERSION_ARG)
+        if response.status_code in (200, 304) and version and version == asset_digest(filename):
+            response.headers["Cache-Control"] = IMMUTABLE
+        else:
+            response.headers["Cache-Control"] = "no-cache"
+    if (response.status_code == 200 and response.direct_passthrough
+            and response.mimetype in compress.compress_mimetypes_set):
         response.direct_passthrough = False
         response.set_data(response.get_data())
     return response

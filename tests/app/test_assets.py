@@ -149,6 +149,7 @@ def test_service_workers_keep_their_own_stable_urls_and_are_never_cached_long(cl
     for path in ("/tickets/sw.js", "/sw.js"):
         response = client.get(path, headers={"Accept-Encoding": "gzip"})
         assert response.status_code == 200 and response.headers["Cache-Control"] == "no-cache", path
+    assert client.get("/tickets/sw.js", headers={"Accept-Encoding": "gzip"}).headers["Content-Encoding"] == "gzip"
     # the tickets' worker keeps its offline copies by path: the hashed sheets of the page are the ones it lists
     worker = client.get("/tickets/sw.js").get_data(as_text=True)
     for sheet in ("/static/css/app.css", "/static/checkin-pages.css"):
