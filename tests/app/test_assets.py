@@ -1,6 +1,6 @@
 """Weight on the wire (issue 17), over HTTP: responses are compressed for browsers that ask, static files have
 content-hashed URLs cached for a year while any other version revalidates, the service workers keep stable URLs
-that are never cached long, Socket.IO is left to Engine.IO."""
+that are never cached long, Socket.IO is left to Engine.IO, and the live client is only on live pages."""
 
 from __future__ import annotations
 
@@ -155,3 +155,14 @@ def test_service_workers_keep_their_own_stable_urls_and_are_never_cached_long(cl
     for sheet in ("/static/css/app.css", "/static/checkin-pages.css"):
         assert f'"{sheet}"' in worker and f'href="{sheet}?v=' in html
 
+
+# ---- the live client only where pages are live -------------------------------------------------------------
+
+def test_the_socket_io_client_loads_only_on_live_pages(client, ticket):
+    person, registration = ticket
+    assert SOCKET_IO not in client.get("/").get_data(as_text=True)
+    sign_in(client, person)
+    for path in ("/", f"/events/{registration.event_id}", f"/tickets/{registration.id}", "/me/events"):
+        html = client.get(path).get_data(as_text=True)
+        assert SOCKET_IO not in html and "js/notifications.js" in html, path  # the badge still refreshes
+    assert SOCKET_IO in client.get("/notifications").get_data(as_text=True)
