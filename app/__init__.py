@@ -25,7 +25,7 @@ def create_app(config: Config | type[Config] | None = None) -> Flask:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
 
-    from app import api, errors, extensions_setup, i18n, inputs, layout, realtime, tasks
+    from app import api, assets, errors, extensions_setup, i18n, inputs, layout, realtime, tasks
     from app.accounts import tasks as account_tasks  # noqa: F401  (a separate worker must know every task)
     from app.accounts import views as account_views
     from app.cli import register_cli
@@ -37,6 +37,7 @@ def create_app(config: Config | type[Config] | None = None) -> Flask:
     i18n.init_app(app)
     tasks.init_app(app)
     layout.init_app(app)
+    assets.init_app(app)  # compression, content-hashed static URLs cached for a year
     account_views.init_app(app)
     realtime.init_app(app)
 

@@ -1,9 +1,12 @@
-/* Live messages: the personal room user:<id> (joined by the server on connect) sends "notification" when a message
-   arrives and "notifications_read" when another page of the same person read some. The badge is re-fetched over HTTP
-   on every (re)connect, so a message missed while offline still counts. Message text goes in via textContent only. */
+/* The unread badge on every signed-in page, and live messages on live pages.
+   Live pages (inbox, scanner, judging, the organizers' registrations) load the Socket.IO client themselves; there the
+   personal room user:<id> (joined by the server on connect) sends "notification" when a message arrives and
+   "notifications_read" when another page of the same person read some, and the badge is re-fetched over HTTP on every
+   (re)connect, so a message missed while offline still counts. Other pages carry no Socket.IO client (46 KB): their
+   badge comes with the page and is re-fetched over HTTP when the page comes back into view (another tab, the phone
+   unlocked, the back button). Message text goes in via textContent only. */
 (function () {
   "use strict";
-  if (!window.io) { return; }
   var badge = document.querySelector("[data-unread-badge]");
   var toasts = null;
 
@@ -79,18 +82,36 @@
       });
   }
 
-  var socket = window.io({ reconnectionDelayMax: 10000 });
-  window.beiyangNotifications = { socket: socket };
-  var connectedBefore = false;
-  socket.on("connect", function () {
-    refresh();
-    if (connectedBefore) { refreshInbox(); }
-    connectedBefore = true;
-  });
-  socket.on("notifications_read", function () { refresh(); refreshInbox(); });
-  socket.on("notification", function (message) {
-    if (badge) { setCount((parseInt(badge.textContent, 10) || 0) + 1); }
-    if (inbox) { refreshInbox(); } else { toast(message); }
-    document.dispatchEvent(new CustomEvent("beiyang:notification", { detail: message }));
-  });
+  function live() {
+    var socket = window.io({ reconnectionDelayMax: 10000 });
+    window.beiyangNotifications = { socket: socket };
+    var connectedBefore = false;
+    socket.on("connect", function () {
+      refresh();
+      if (connectedBefore) { refreshInbox(); }
+      connectedBefore = true;
+    });
+    socket.on("notifications_read", function () { refresh(); refreshInbox(); });
+    socket.on("notification", function (message) {
+      if (badge) { setCount((parseInt(badge.textContent, 10) || 0) + 1); }
+      if (inbox) { refreshInbox(); } else { toast(message); }
+      document.dispatchEvent(new CustomEvent("beiyang:notification", { detail: message }));
+    });
+  }
+
+  function quiet() {
+    document.addEventListener("visibilitychange", function () {
+      if (document.visibilityState === "visible") { refresh(); }
+    });
+    window.addEventListener("pageshow", function (event) { if (event.persisted) { refresh(); } });
+  }
+
+  // Deferred scripts run in order, and a live page's own scripts (the Socket.IO client among them) come after this
+  // one: decide once they have all run.
+  function start() { if (typeof window.io === "function") { live(); } else { quiet(); } }
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", start);
+  } else {
+    start();
+  }
 })();
