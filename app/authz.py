@@ -12,8 +12,12 @@ from collections.abc import Callable
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
-from app.accounts.models import GLOBAL_SCOPE, ROLES, SCOPE_KINDS
 from app.errors import Forbidden, Unauthorized
+
+# steward and supervisor are door roles of check-in (scoped to an event: scan only / also search and override)
+ROLES = ("resident", "organizer", "judge", "mentor", "admin", "steward", "supervisor")
+SCOPE_KINDS = ("event", "competition")
+GLOBAL_SCOPE = ""
 
 
 def scope_key(kind: str | None = None, object_id: int | None = None) -> str:

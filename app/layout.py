@@ -9,8 +9,11 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from app import security
+from app.accounts.services import set_locale
 from app.errors import DomainError
 from app.extensions import db, limiter
+from app.i18n import SESSION_KEY, normalise_locale
+from app.safe_urls import safe_link
 
 bp = Blueprint("layout", __name__)
 
@@ -41,9 +44,6 @@ def favicon():
 
 @bp.post("/lang")
 def switch_language():
-    from app.accounts.services import set_locale
-    from app.i18n import SESSION_KEY, normalise_locale
-
     locale = normalise_locale(request.form.get("lang"))
     if locale is None:
         raise DomainError("invalid_locale", _l("This language is not available."))
@@ -51,14 +51,7 @@ def switch_language():
     if current_user.is_authenticated:
         set_locale(current_user, locale)
         db.session.commit()
-    return redirect(_safe_next(request.form.get("next")) or url_for("events.index"))
-
-
-def _safe_next(target: str | None) -> str | None:
-    """Only local paths: never send someone to another site after a form."""
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return None
+    return redirect(safe_link(request.form.get("next")) or url_for("events.index"))
 
 
 def _template_globals():
@@ -94,7 +87,7 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(bp)
     app.context_processor(_template_globals)
     security.init_app(app)  # CSP, HSTS and the other security headers on every response
-    app.jinja_env.globals["safe_next"] = _safe_next
+    app.jinja_env.globals["safe_next"] = safe_link
     app.jinja_env.globals["organizes_events"] = organizes_events
     app.jinja_env.globals["punct"] = punct
     if app.config.get("START_EMBEDDED_WORKER"):

@@ -30,7 +30,17 @@ from flask_socketio import ConnectionRefusedError, emit, join_room, leave_room
 from sqlalchemy import event as sa_event
 from sqlalchemy.orm import Session
 
-from app.errors import DomainError
+from app.accounts.auth import API_TOKEN_ID, device_passes
+from app.accounts.models import User
+from app.accounts.services import (
+    live_pass_user_ids,
+    user_and_token_id_for_api_token,
+    user_for_api_token_id,
+)
+from app.accounts.signals import access_changed, profile_changed
+from app.after_commit import run_after_commit
+from app.db_types import utcnow
+from app.errors import DomainError, rollback_quietly
 from app.extensions import db, login_manager, socketio
 
 log = logging.getLogger(__name__)
@@ -106,16 +116,12 @@ def leave(room: str) -> None:
 def on_connect(auth=None):
     token = (auth or {}).get("token") if isinstance(auth, dict) else None
     if token:
-        from app.accounts.services import user_and_token_id_for_api_token
-        from app.db_types import utcnow
-
         try:
             user, token_id, _recorded_use = user_and_token_id_for_api_token(token, now=utcnow())
         except DomainError:
             raise ConnectionRefusedError({"code": "invalid_token"}) from None
         generation = _generation(user.id)
         db.session.commit()  # the use, if recorded; and no transaction stays open for the socket's lifetime
-        from app.accounts.auth import API_TOKEN_ID
 
         user.auth_id = API_TOKEN_ID + token  # each event loads the user through the token: revoked, it stops
         login_user(user)  # into this connection's own session copy, not the browser's cookie
@@ -153,10 +159,6 @@ def on_disconnect(reason=None):
 
 def _judge_pass_holder() -> tuple[int, tuple[str, ...]] | None:
     """(the holder's user id, the device's pass tokens) when this device holds a live judge pass, else None."""
-    from app.accounts.auth import device_passes
-    from app.accounts.services import live_pass_user_ids
-    from app.db_types import utcnow
-
     passes = tuple(device_passes())
     holders = live_pass_user_ids(passes, now=utcnow()) if passes else set()
     db.session.commit()  # no transaction stays open for the socket's lifetime
@@ -165,8 +167,6 @@ def _judge_pass_holder() -> tuple[int, tuple[str, ...]] | None:
 
 def on_error(error):
     """Handlers raise the same DomainErrors as views; the client gets the same code and message."""
-    from app.errors import rollback_quietly
-
     rollback_quietly()
     if isinstance(error, DomainError):
         emit("error", {"code": error.code, "message": str(error.message)})
@@ -178,8 +178,6 @@ def on_error(error):
 # ---- access changed: collected in the transaction, announced after COMMIT ------------------------------------------
 
 def _on_access_changed(sender, *, user_id: int, **_extra) -> None:
-    from app.after_commit import run_after_commit
-
     session_ = db.session()
     pending = session_.info.get(_PENDING_KEY)
     if pending is None:
@@ -311,13 +309,8 @@ def _holder(connection: _Connection):
     """The active person this connection's credential still stands for, or None."""
     kind, value = connection.credential
     if kind == "token":
-        from app.accounts.services import user_for_api_token_id
-
         user = user_for_api_token_id(value)
     elif kind == "passes":  # a judge pass's connection: its rooms' checks decide what the pass still allows
-        from app.accounts.models import User
-        from app.accounts.services import live_pass_user_ids
-        from app.db_types import utcnow
 
         live = connection.user_id in live_pass_user_ids(value, now=utcnow())
         user = db.session.get(User, connection.user_id) if live else None
@@ -387,10 +380,14 @@ def _local_user_ids(app: Flask) -> set[int]:
         return {c.user_id for c in _connections.values() if c.app is app}
 
 
-def init_app(app: Flask) -> None:
-    from app.accounts.signals import access_changed
+def _on_profile_changed(sender, *, user_id: int, **_extra) -> None:
+    """Every open page and app of this person (on any server process) hears that the profile changed, after COMMIT."""
+    run_after_commit(lambda: emit_to_user(user_id, "profile_updated", {"user_id": user_id}))
 
+
+def init_app(app: Flask) -> None:
     socketio.on_event("connect", on_connect)
     socketio.on_event("disconnect", on_disconnect)
     socketio.on_error_default(on_error)
     access_changed.connect(_on_access_changed)  # blinker keeps one connection per receiver, however many apps
+    profile_changed.connect(_on_profile_changed)

@@ -8,14 +8,11 @@ import sqlalchemy as sa
 from flask_login import UserMixin
 from sqlalchemy.orm import Mapped, WriteOnlyMapped, mapped_column, relationship
 
+from app.authz import GLOBAL_SCOPE
 from app.db_types import UTCDateTime, utcnow
 from app.extensions import db
 
 PERSONAS = ("founder", "investor", "engineer", "other")
-# steward and supervisor are door roles of check-in (scoped to an event: scan only / also search and override)
-ROLES = ("resident", "organizer", "judge", "mentor", "admin", "steward", "supervisor")
-SCOPE_KINDS = ("event", "competition")
-GLOBAL_SCOPE = ""
 
 
 class User(UserMixin, db.Model):

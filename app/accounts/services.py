@@ -19,9 +19,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import joinedload
 
 from app.accounts.models import (
-    GLOBAL_SCOPE,
     PERSONAS,
-    ROLES,
     SESSION_SCOPE_ACCOUNT,
     ApiToken,
     AuthSession,
@@ -31,7 +29,8 @@ from app.accounts.models import (
     User,
 )
 from app.accounts.phones import normalise_phone
-from app.accounts.signals import access_changed
+from app.accounts.signals import access_changed, profile_changed
+from app.authz import GLOBAL_SCOPE, ROLES
 from app.db_types import utcnow
 from app.errors import DomainError, Unauthorized
 from app.extensions import db
@@ -254,17 +253,8 @@ def update_profile(user: User, *, name: str, company: str = "", title: str = "",
     user.email = email
     if user.profile_completed_at is None:
         user.profile_completed_at = now
-    _tell_other_devices_after_commit(user)
+    profile_changed.send(None, user_id=user.id)  # every open page and app of theirs hears it (app.realtime)
     return user
-
-
-def _tell_other_devices_after_commit(user: User) -> None:
-    """Every open page and app of this person (on any server process) hears that the profile changed."""
-    from app.after_commit import run_after_commit
-    from app.realtime import emit_to_user
-
-    user_id = user.id
-    run_after_commit(lambda: emit_to_user(user_id, "profile_updated", {"user_id": user_id}))
 
 
 def _clean_interests(raw: list[str] | str) -> list[str]:

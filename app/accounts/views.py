@@ -17,7 +17,7 @@ from app.authz import login_required
 from app.db_types import utcnow
 from app.errors import DomainError
 from app.extensions import db
-from app.layout import _safe_next
+from app.safe_urls import safe_link
 
 bp = Blueprint("accounts", __name__)
 PENDING_PHONE = "login_phone"
@@ -83,7 +83,7 @@ def profile():
         else:
             db.session.commit()
             flash(_("Your profile is saved."), "success")
-            return redirect(_safe_next(form.next.data) or url_for("events.index"))
+            return redirect(safe_link(form.next.data) or url_for("events.index"))
     return render_template("accounts/profile.html", form=form, first_time=first_time)
 
 
@@ -108,7 +108,7 @@ def logout_everywhere():
 
 
 def _after_login_target(next_url: str | None) -> str:
-    target = _safe_next(next_url) or url_for("events.index")
+    target = safe_link(next_url) or url_for("events.index")
     if current_user.is_authenticated and not current_user.profile_complete:
         return url_for("accounts.profile", next=target)
     return target
