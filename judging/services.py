@@ -37,6 +37,7 @@ from app.accounts.phones import normalise_phone
 from app.accounts.signals import access_changed
 from app.errors import DomainError, Forbidden, NotFound
 from app.extensions import db, dialect_insert
+from app.locking import hold_team_for_scoring, lock_round
 from judging import aggregation, signals
 from judging import teams as team_services
 from judging.models import (
@@ -248,7 +249,7 @@ def set_criteria(round_id: int, organizer, items, *, now: datetime) -> list[Crit
     round_ = get_round(round_id)
     authorize_organizer(organizer, round_)
     cleaned = validate_criteria(items)
-    _lock_round(round_.id)
+    lock_round(round_)
     if round_.state != "draft":
         raise DomainError("scoring_started", _l("Scoring of this round has begun; its criteria cannot change."),
                           status=409)
@@ -537,19 +538,11 @@ def configure_round(round_id: int, organizer, *, now: datetime, **settings) -> C
     return round_
 
 
-def _lock_round(round_id: int) -> None:
-    """Serialise changes of one round's state and stage: a no-op UPDATE of its row (a row lock on PostgreSQL)."""
-    db.session.execute(sa.update(CompetitionRound).where(CompetitionRound.id == round_id)
-                       .values(stage_version=CompetitionRound.stage_version)
-                       .execution_options(synchronize_session=False))
-    db.session.refresh(get_round(round_id))
-
-
 def open_round(round_id: int, organizer, *, now: datetime) -> CompetitionRound:
     """Start scoring. Online rounds open every team at once; live rounds open a team when it is put on stage."""
     round_ = get_round(round_id)
     authorize_organizer(organizer, round_)
-    _lock_round(round_.id)
+    lock_round(round_)
     if round_.state == "open":
         return round_
     if round_.state == "published":
@@ -571,7 +564,7 @@ def close_round(round_id: int, organizer, *, now: datetime) -> CompetitionRound:
     """Stop all scoring of a round (every team's scoring closes; an organizer may still reopen one team)."""
     round_ = get_round(round_id)
     authorize_organizer(organizer, round_)
-    _lock_round(round_.id)
+    lock_round(round_)
     if round_.state == "published":
         raise DomainError("results_published", _l("The results are published; the round is over."), status=409)
     db.session.execute(sa.update(RoundTeam).where(RoundTeam.round_id == round_.id,
@@ -639,7 +632,7 @@ def set_stage(round_id: int, organizer, *, round_team_id: int | None, phase: str
     if phase not in STAGE_PHASES:
         raise _problems("invalid_stage", _l("Please choose one of the options."),
                         {"phase": _l("Please choose one of the options.")})
-    _lock_round(round_.id)
+    lock_round(round_)
     if round_.mode != "live":
         raise DomainError("not_live", _l("Only a live round has a stage."), status=409)
     if round_.state != "open":
@@ -871,7 +864,7 @@ def submit_score(round_id: int, user, *, round_team_id, submission_id, base_revi
     if existing is not None:
         return _replay(existing, digest)
 
-    if not _hold_team_for_scoring(team, judge):
+    if not hold_team_for_scoring(team.id, judge.id):
         return _refuse_or_replay(round_, team, judge, submission_id, digest)
     # A first score (base revision 0) reads no scorecard: its INSERT below refuses it if one exists after all.
     card = None if base_revision == 0 else db.session.scalars(
@@ -901,21 +894,6 @@ def submit_score(round_id: int, user, *, round_team_id, submission_id, base_revi
 
     scores_changed(round_.id)
     return ScoreOutcome(card, submission)
-
-
-def _hold_team_for_scoring(team: RoundTeam, judge: Judge) -> bool:
-    """Hold the team's row while its scoring is open and this judge is not recused from it, until COMMIT: closing
-    the team's scoring (or removing it) waits for us, and we see a close that came first. On PostgreSQL a shared
-    row lock (FOR SHARE), so the team's judges score side by side while an organizer's UPDATE still waits for them
-    all; on SQLite, where writers take turns anyway, the first write of the transaction (a no-op UPDATE) does it."""
-    not_recused = ~sa.exists().where(Recusal.judge_id == judge.id, Recusal.round_team_id == team.id)
-    open_for_judge = (RoundTeam.id == team.id, RoundTeam.scoring_state == "open", not_recused)
-    if db.session.get_bind().dialect.name == "postgresql":
-        return db.session.execute(sa.select(RoundTeam.id).where(*open_for_judge)
-                                  .with_for_update(read=True, of=RoundTeam)).first() is not None
-    return bool(db.session.execute(
-        sa.update(RoundTeam).where(*open_for_judge).values(scoring_state=RoundTeam.scoring_state)
-        .execution_options(synchronize_session=False)).rowcount)
 
 
 def _refuse_or_replay(round_: CompetitionRound, team: RoundTeam, judge: Judge, submission_id: str,
@@ -1177,7 +1155,7 @@ def reveal_next(round_id: int, organizer, *, now: datetime, all_: bool = False) 
     """Hidden leaderboard: show one more rank on the big screen (from the last place up), or all of them."""
     round_ = get_round(round_id)
     authorize_organizer(organizer, round_)
-    _lock_round(round_.id)
+    lock_round(round_)
     total = sum(1 for r in compute_results(round_) if r.rank is not None)
     round_.revealed_count = total if all_ else min(total, round_.revealed_count + 1)
     _audit(round_.id, organizer, "revealed", now=now, count=round_.revealed_count)
@@ -1204,7 +1182,7 @@ def publish_results(round_id: int, organizer, *, now: datetime) -> CompetitionRo
     are told (results_published). Publishing twice changes nothing."""
     round_ = get_round(round_id)
     authorize_organizer(organizer, round_)
-    _lock_round(round_.id)
+    lock_round(round_)
     if round_.state == "published":
         return round_
     db.session.execute(sa.update(RoundTeam).where(RoundTeam.round_id == round_.id,
