@@ -618,9 +618,7 @@ def reopen_team_scoring(round_id: int, round_team_id: int, organizer, *, now: da
 
 def _bump_stage(round_: CompetitionRound, *, now: datetime) -> None:
     round_.stage_version = (round_.stage_version or 0) + 1
-    from judging.realtime import stage_changed
-
-    stage_changed(round_.id)
+    signals.stage_changed.send(None, round_id=round_.id)
 
 
 def set_stage(round_id: int, organizer, *, round_team_id: int | None, phase: str, now: datetime) -> CompetitionRound:
@@ -890,9 +888,7 @@ def submit_score(round_id: int, user, *, round_team_id, submission_id, base_revi
     if submission is None:  # the same submission arrived twice at once: the other one answered; answer the same
         return _replay(_find_submission(judge.id, submission_id), digest)
     card = _write_scorecard(round_, judge, team, card, cleaned, comment=comment, tags=tags, now=now)
-    from judging.realtime import scores_changed
-
-    scores_changed(round_.id)
+    signals.scores_changed.send(None, round_id=round_.id)
     return ScoreOutcome(card, submission)
 
 
@@ -1160,9 +1156,7 @@ def reveal_next(round_id: int, organizer, *, now: datetime, all_: bool = False) 
     round_.revealed_count = total if all_ else min(total, round_.revealed_count + 1)
     _audit(round_.id, organizer, "revealed", now=now, count=round_.revealed_count)
     _bump_stage(round_, now=now)
-    from judging.realtime import scores_changed
-
-    scores_changed(round_.id)
+    signals.leaderboard_changed.send(None, round_id=round_.id)
     return round_
 
 
@@ -1171,9 +1165,7 @@ def hide_leaderboard(round_id: int, organizer, *, now: datetime) -> CompetitionR
     authorize_organizer(organizer, round_)
     round_.revealed_count = 0
     _audit(round_.id, organizer, "hidden", now=now)
-    from judging.realtime import scores_changed
-
-    scores_changed(round_.id)
+    signals.leaderboard_changed.send(None, round_id=round_.id)
     return round_
 
 
@@ -1197,9 +1189,7 @@ def publish_results(round_id: int, organizer, *, now: datetime) -> CompetitionRo
     _audit(round_.id, organizer, "published", now=now, rule=aggregation_rule_text(round_),
            ranking=[[row["application_id"], row["rank"], row["score"]] for row in table])
     _bump_stage(round_, now=now)
-    from judging.realtime import scores_changed
-
-    scores_changed(round_.id)
+    signals.leaderboard_changed.send(None, round_id=round_.id)
     signals.results_published.send(
         None, competition_id=round_.competition_id, round_id=round_.id, round_name=round_.name,
         teams=[{"application_id": row["application_id"], "rank": row["rank"], "score": row["score"],
