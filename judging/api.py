@@ -465,9 +465,9 @@ def history(round_id: int):
     actions = services.audit_log(round_id, current_user)
     return {"submissions": [{"judge_id": s.judge_id, "round_team_id": s.round_team_id,
                              "submission_id": s.submission_id, "revision": s.revision, "values": s.values,
-                             "previous": s.previous, "at": services._iso(s.created_at)} for s in submissions],
+                             "previous": s.previous, "at": services.iso(s.created_at)} for s in submissions],
             "actions": [{"action": a.action, "round_team_id": a.round_team_id, "actor_id": a.actor_id,
-                         "details": a.details, "at": services._iso(a.created_at)} for a in actions]}
+                         "details": a.details, "at": services.iso(a.created_at)} for a in actions]}
 
 
 @blp.route("/rounds/<int:round_id>/teams/<int:application_id>/feedback")

@@ -54,8 +54,8 @@ def test_the_pitch_becomes_q_and_a_and_then_scoring_by_itself(make_competition, 
     assert during["phase"] == "pitch" and during["phase_seconds"] == 480
     qa = services.stage_state(final, now=start + timedelta(seconds=481))
     assert qa["phase"] == "qa" and qa["phase_set"] == "pitch" and qa["phase_seconds"] == 300
-    assert qa["phase_started_at"] == services._iso(start + timedelta(seconds=480))
-    assert qa["phase_ends_at"] == services._iso(start + timedelta(seconds=780))
+    assert qa["phase_started_at"] == services.iso(start + timedelta(seconds=480))
+    assert qa["phase_ends_at"] == services.iso(start + timedelta(seconds=780))
     after = services.stage_state(final, now=start + timedelta(seconds=781))
     assert after["phase"] == "scoring" and after["phase_ends_at"] is None
     assert [e["phase"] for e in after["timeline"]] == ["pitch", "qa", "scoring"]
@@ -68,7 +68,7 @@ def test_the_organizer_moving_on_early_starts_the_q_and_a_timer_from_then(make_c
     services.set_stage(final.id, organizer, round_team_id=team.id, phase="qa", now=start + timedelta(seconds=200))
     db.session.commit()
     state = services.stage_state(final, now=start + timedelta(seconds=250))
-    assert state["phase"] == "qa" and state["phase_ends_at"] == services._iso(start + timedelta(seconds=500))
+    assert state["phase"] == "qa" and state["phase_ends_at"] == services.iso(start + timedelta(seconds=500))
     assert [e["phase"] for e in state["timeline"]] == ["qa", "scoring"]
 
 

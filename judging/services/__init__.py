@@ -1,0 +1,1459 @@
+"""Rules of judging, one module per concern (as pretix's base/services/):
+
+- `access`: reading a round, its teams, judges and recusals (once per snapshot), and who may do what: organizers,
+  judges, and the holders of a judge pass (`PassHolder`, `judging_actor`);
+- `setup`: a round's criteria (validated, replaced while the round is a draft) and a whole competition in one go;
+- `invitations`: judges, their one-time invitation links (sent by SMS to their own phone) and the judge passes
+  those links give;
+- `rounds`: teams in a round, a round's settings and state (open, close, a team's scoring closed or reopened), and
+  advancing the best teams to the next round;
+- `stage`: the live stage (the team on stage, its phase and timers);
+- `scoring`: recusals, scores (submitted, revised, replayed), a judge's progress, the audit trail;
+- `results`: rankings, the leaderboard (live, hidden, revealed), publishing, a team's feedback, the fairness view;
+- `base`: what they share (a refusal with a message per field, the organizers' audit row, times, the brief shape
+  of a round and of a team).
+Payloads of pages and screens (a judge's round, the console, the stage, "my rounds") are judging/presenters.py.
+
+Services take plain arguments, the acting user and `now`; they flush, callers commit once. What must never be wrong
+is decided by the database, on SQLite and PostgreSQL alike, under the locks of app/locking.py:
+- a score is written only while its team's scoring is open (app.locking.hold_team_for_scoring), so closing a team's
+  scoring waits for a submission in flight, and a submission that comes after the close finds it closed;
+- a submission claims its client-chosen `submission_id` (unique per judge) with INSERT ... ON CONFLICT DO NOTHING:
+  a retry, or a retry racing the original, gets the first answer and nothing is counted twice;
+- a judge's scorecard is one row per judge x team (a unique constraint); a change names the revision it was made
+  from and is refused when that revision is no longer the latest (stale_revision);
+- an invitation link is consumed by one conditional UPDATE (it works once, before it expires);
+- a round's state, stage and criteria change one at a time (app.locking.lock_round).
+What the live screens show is announced through judging.signals (stage_changed, scores_changed,
+leaderboard_changed), which judging/realtime.py hears and sends after COMMIT.
+
+Callers outside judging use `from judging import services; services.submit_score(...)`: this package re-exports
+the public names of its modules. Inside judging, code imports from the concern's module.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
+from flask import current_app
+from flask_babel import force_locale
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+
+from app.accounts.models import User
+from app.accounts.phones import normalise_phone
+from app.accounts.services import end_sessions_of_origin, get_or_create_user, grant_role
+from app.accounts.signals import access_changed
+from app.accounts.tasks import send_sms
+from app.authz import authorize, scope_key
+from app.errors import DomainError, NotFound
+from app.extensions import db, dialect_insert
+from app.locking import hold_team_for_scoring, lock_round
+from app.tasks import enqueue_after_commit
+from judging import aggregation, signals
+from judging import teams as team_services
+from judging.models import (
+    LEADERBOARD_MODES,
+    ROUND_KINDS,
+    ROUND_MODES,
+    STAGE_PHASES,
+    WEAK_POINT_TAGS,
+    AuditEntry,
+    Competition,
+    CompetitionRound,
+    Criterion,
+    Judge,
+    Recusal,
+    RoundTeam,
+    Score,
+    Scorecard,
+    Submission,
+    TeamApplication,
+)
+from judging.services.access import (
+    JUDGE_PASS_VALID_FOR,
+    PassHolder,
+    applications_by_id,
+    authorize_organizer,
+    competition_of,
+    get_round,
+    is_organizer,
+    judge_of,
+    judge_pass_scope,
+    judges_of,
+    judging_actor,
+    one_snapshot,
+    pass_origin,
+    recusals_of,
+    require_judge,
+    round_team,
+    teams_of,
+)
+from judging.services.base import (
+    REASON_MAX,
+    STEP_TOLERANCE,
+    as_number,
+    audit,
+    iso,
+    on_step,
+    problems,
+    round_brief,
+    team_brief,
+)
+
+
+def bump_stage(round_: CompetitionRound, *, now: datetime) -> None:
+    round_.stage_version = (round_.stage_version or 0) + 1
+    signals.stage_changed.send(None, round_id=round_.id)
+
+
+def set_stage(round_id: int, organizer, *, round_team_id: int | None, phase: str, now: datetime) -> CompetitionRound:
+    """The console drives a live round: put a team on stage ("now pitching") and move its phase (pitch, Q&A,
+    scoring, idle). Putting a team on stage opens its scoring; the phase's start is the server's time, and every
+    phone counts down from it (pitch_seconds / qa_seconds)."""
+    round_ = get_round(round_id)
+    authorize_organizer(organizer, round_)
+    if phase not in STAGE_PHASES:
+        raise problems("invalid_stage", _l("Please choose one of the options."),
+                        {"phase": _l("Please choose one of the options.")})
+    lock_round(round_)
+    if round_.mode != "live":
+        raise DomainError("not_live", _l("Only a live round has a stage."), status=409)
+    if round_.state != "open":
+        raise DomainError("round_not_open", _l("Scoring of this round is not open."), status=409)
+    team = round_team(round_, round_team_id) if round_team_id is not None else None
+    if team is not None and team.scoring_state == "pending":
+        db.session.execute(sa.update(RoundTeam).where(RoundTeam.id == team.id, RoundTeam.scoring_state == "pending")
+                           .values(scoring_state="open").execution_options(synchronize_session=False))
+        db.session.refresh(team)
+    round_.current_team_id = team.id if team else None
+    round_.stage_phase = phase if team else "idle"
+    round_.phase_started_at = now
+    audit(round_.id, organizer, "stage", round_team_id=team.id if team else None, now=now, phase=round_.stage_phase)
+    bump_stage(round_, now=now)
+    db.session.flush()
+    return round_
+
+
+def stage_timeline(round_: CompetitionRound) -> list[dict]:
+    """The phases of the team on stage as they follow each other on their own: a pitch of pitch_seconds, then Q&A
+    of qa_seconds, then scoring (no end), from the moment the organizer started the phase. Every screen derives the
+    current phase from this and the server's clock (no background thread, nothing to lose in a restart): each
+    entry is {"phase", "starts_at", "ends_at"} (aware datetimes; None: no end)."""
+    phase, started = round_.stage_phase, round_.phase_started_at
+    if phase == "idle" or started is None:
+        return []
+    durations = {"pitch": round_.pitch_seconds, "qa": round_.qa_seconds}
+    order = ("pitch", "qa", "scoring")
+    timeline = []
+    for name in order[order.index(phase):]:
+        seconds = durations.get(name)
+        if not seconds:  # scoring, or a phase without a timer: it lasts until the organizer moves on
+            timeline.append({"phase": name, "starts_at": started, "ends_at": None})
+            break
+        ends = started + timedelta(seconds=seconds)
+        timeline.append({"phase": name, "starts_at": started, "ends_at": ends})
+        started = ends
+    return timeline
+
+
+def current_phase(round_: CompetitionRound, *, now: datetime) -> dict:
+    """The phase on stage at `now` (pitch moves to Q&A, Q&A to scoring, by themselves when their time is up)."""
+    timeline = stage_timeline(round_)
+    if not timeline:
+        return {"phase": round_.stage_phase, "starts_at": round_.phase_started_at, "ends_at": None}
+    for entry in timeline:
+        if entry["ends_at"] is None or now < entry["ends_at"]:
+            return entry
+    return timeline[-1]
+
+
+SUBMISSION_ID_PATTERN = re.compile(r"[A-Za-z0-9._:-]{1,64}")
+
+
+COMMENT_MAX = 2000
+
+
+def declare_recusal(round_id: int, round_team_id: int, actor, *, now: datetime, judge_id: int | None = None,
+                    reason: str = "") -> Recusal:
+    """A judge declares a conflict of interest with a team (回避), or an organizer records one for a judge. From
+    then on the judge cannot score the team and any score they gave never counts. Declaring twice is harmless."""
+    round_ = get_round(round_id)
+    if judge_id is None:
+        judge = require_judge(round_, actor)
+    else:
+        authorize_organizer(actor, round_)
+        judge = db.session.get(Judge, judge_id) if isinstance(judge_id, int) else None
+        if judge is None or judge.round_id != round_.id:
+            raise NotFound("judge_not_found", _l("This judge does not exist."))
+    team = round_team(round_, round_team_id)
+    reason = (reason or "").strip()[:REASON_MAX] if isinstance(reason, str) else ""
+    db.session.execute(
+        dialect_insert(Recusal).values(round_id=round_.id, judge_id=judge.id, round_team_id=team.id, reason=reason,
+                                declared_by_id=actor.id, created_at=now)
+        .on_conflict_do_nothing(index_elements=["judge_id", "round_team_id"]))
+    recusal = db.session.scalars(sa.select(Recusal).where(Recusal.judge_id == judge.id,
+                                                          Recusal.round_team_id == team.id)).one()
+    audit(round_.id, actor, "recusal", round_team_id=team.id, now=now, judge_id=judge.id, reason=reason)
+    bump_stage(round_, now=now)
+    return recusal
+
+
+def withdraw_recusal(round_id: int, round_team_id: int, judge_id: int, organizer, *, now: datetime) -> None:
+    """Only an organizer lifts a recusal (declared by mistake); audited. recusal_not_found (404) when there is
+    none. The judge may then score the team (while its scoring is open)."""
+    round_ = get_round(round_id)
+    authorize_organizer(organizer, round_)
+    team = round_team(round_, round_team_id)
+    removed = db.session.execute(sa.delete(Recusal).where(Recusal.round_id == round_.id, Recusal.judge_id == judge_id,
+                                                          Recusal.round_team_id == team.id)
+                                 .execution_options(synchronize_session=False)).rowcount
+    if not removed:
+        raise NotFound("recusal_not_found", _l("This judge has no conflict of interest declared with this team."))
+    audit(round_.id, organizer, "recusal_withdrawn", round_team_id=team.id, now=now, judge_id=judge_id)
+    bump_stage(round_, now=now)
+
+
+def is_recused(judge_id: int, round_team_id: int) -> bool:
+    return db.session.scalar(sa.select(Recusal.id).where(Recusal.judge_id == judge_id,
+                                                         Recusal.round_team_id == round_team_id)) is not None
+
+
+@dataclass
+class ScoreOutcome:
+    scorecard: Scorecard
+    submission: Submission
+    replayed: bool = False  # this submission_id was seen before: the answer is the first one's
+
+
+def _clean_score_input(round_: CompetitionRound, *, scores, comment, tags) -> tuple[dict[str, float], str,
+                                                                                    list[str]]:
+    criteria = {c.key: c for c in round_.criteria}
+    errors: dict[str, object] = {}
+    if not isinstance(scores, dict):
+        raise problems("invalid_score", _l("Please score every criterion."), {"scores": _l("Please score every "
+                                                                                             "criterion.")})
+    cleaned = {}
+    for key, value in scores.items():
+        criterion = criteria.get(key)
+        if criterion is None:
+            errors[f"scores.{key}"] = _l("Unknown criterion.")
+            continue
+        number = as_number(value)
+        if number is None:
+            errors[f"scores.{key}"] = _l("A number, please.")
+        elif not criterion.min_score <= number <= criterion.max_score:
+            errors[f"scores.{key}"] = _l("From %(low)s to %(high)s.", low=_fmt(criterion.min_score),
+                                        high=_fmt(criterion.max_score))
+        elif not on_step(number, criterion.min_score, criterion.step):
+            errors[f"scores.{key}"] = _l("In steps of %(step)s.", step=_fmt(criterion.step))
+        else:
+            cleaned[key] = round(number, 4)
+    for key in criteria:
+        if key not in scores:
+            errors[f"scores.{key}"] = _l("Please score this criterion.")
+    if comment is None:
+        comment = ""
+    if not isinstance(comment, str) or len(comment) > COMMENT_MAX:
+        errors["comment"] = _l("At most %(n)d characters.", n=COMMENT_MAX)
+    if tags is None:
+        tags = []
+    if not isinstance(tags, list) or any(t not in WEAK_POINT_TAGS for t in tags):
+        errors["tags"] = _l("Please choose one of the options.")
+    if errors:
+        raise problems("invalid_score", _l("Please correct the highlighted scores."), errors)
+    return cleaned, comment.strip(), sorted(set(tags))
+
+
+def _fmt(value: float) -> str:
+    return f"{value:g}"
+
+
+def _digest(round_team_id: int, base_revision: int, scores: dict, comment: str, tags: list[str]) -> str:
+    body = json.dumps([round_team_id, base_revision, sorted(scores.items()), comment, tags], ensure_ascii=False,
+                      separators=(",", ":"))
+    return hashlib.sha256(body.encode()).hexdigest()[:32]
+
+
+def _find_submission(judge_id: int, submission_id: str) -> Submission | None:
+    return db.session.scalars(sa.select(Submission).where(Submission.judge_id == judge_id,
+                                                          Submission.submission_id == submission_id)
+                              .execution_options(populate_existing=True)).first()
+
+
+def _replay(existing: Submission, digest: str) -> ScoreOutcome:
+    if existing.digest != digest:
+        raise DomainError("submission_id_reused", _l("This submission id was already used for other scores."),
+                          status=409)
+    card = db.session.scalars(sa.select(Scorecard).where(Scorecard.judge_id == existing.judge_id,
+                                                         Scorecard.round_team_id == existing.round_team_id)
+                              .execution_options(populate_existing=True)).one()
+    return ScoreOutcome(card, existing, replayed=True)
+
+
+def card_values(card: Scorecard, keys_by_id: dict[int, str]) -> dict:
+    return {"scores": {keys_by_id[s.criterion_id]: s.value for s in card.scores if s.criterion_id in keys_by_id},
+            "comment": card.comment, "tags": list(card.tags or []), "revision": card.revision}
+
+
+def submit_score(round_id: int, user, *, round_team_id, submission_id, base_revision, scores, comment: str = "",
+                 tags=None, now: datetime) -> ScoreOutcome:
+    """A judge submits (or revises) their scores of one team. `submission_id` is chosen by the phone for this
+    submission: the same id again returns the first answer and changes nothing. `base_revision` is the scorecard
+    revision the judge edited (0 for a first score); a stale one is refused (stale_revision, with the current
+    revision), never silently overwritten. Refused: not a judge of the round (not_a_judge), a team not in the
+    round, recused (recused), scoring not open (round_not_open, team_not_on_stage, scoring_closed), a score out of
+    range or off the step, an unknown or missing criterion (invalid_score)."""
+    round_ = get_round(round_id, with_criteria=True)
+    judge = require_judge(round_, user)
+    if not isinstance(submission_id, str) or not SUBMISSION_ID_PATTERN.fullmatch(submission_id):
+        raise problems("invalid_score", _l("Please correct the highlighted scores."),
+                        {"submission_id": _l("1 to 64 letters, digits or . _ : - (a UUID is good).")})
+    if not isinstance(base_revision, int) or isinstance(base_revision, bool) or base_revision < 0:
+        raise problems("invalid_score", _l("Please correct the highlighted scores."),
+                        {"base_revision": _l("The revision you edited (0 for a first score).")})
+    team = round_team(round_, round_team_id)
+    cleaned, comment, tags = _clean_score_input(round_, scores=scores, comment=comment, tags=tags)
+    digest = _digest(team.id, base_revision, cleaned, comment, tags)
+    existing = _find_submission(judge.id, submission_id)
+    if existing is not None:
+        return _replay(existing, digest)
+
+    if not hold_team_for_scoring(team.id, judge.id):
+        return _refuse_or_replay(round_, team, judge, submission_id, digest)
+    # A first score (base revision 0) reads no scorecard: its INSERT below refuses it if one exists after all.
+    card = None if base_revision == 0 else db.session.scalars(
+        sa.select(Scorecard).where(Scorecard.judge_id == judge.id, Scorecard.round_team_id == team.id)
+        .execution_options(populate_existing=True)).first()
+    current = card.revision if card is not None else 0
+    if base_revision != current:
+        existing = _find_submission(judge.id, submission_id)  # this very submission, committed meanwhile
+        if existing is not None:
+            return _replay(existing, digest)
+        raise DomainError("stale_revision", _l("Your scores of this team changed on another device. Reload to see "
+                                               "the latest before changing them."), status=409,
+                          current_revision=current)
+    keys_by_id = {c.id: c.key for c in round_.criteria}
+    submission = db.session.scalars(
+        dialect_insert(Submission).values(round_id=round_.id, judge_id=judge.id, round_team_id=team.id,
+                                   submission_id=submission_id, digest=digest, revision=current + 1,
+                                   values={"scores": cleaned, "comment": comment, "tags": tags,
+                                           "base_revision": base_revision},
+                                   previous=card_values(card, keys_by_id) if card is not None else None,
+                                   created_at=now)
+        .on_conflict_do_nothing(index_elements=["judge_id", "submission_id"]).returning(Submission)).first()
+    if submission is None:  # the same submission arrived twice at once: the other one answered; answer the same
+        return _replay(_find_submission(judge.id, submission_id), digest)
+    card = _write_scorecard(round_, judge, team, card, cleaned, comment=comment, tags=tags, now=now)
+    signals.scores_changed.send(None, round_id=round_.id)
+    return ScoreOutcome(card, submission)
+
+
+def _refuse_or_replay(round_: CompetitionRound, team: RoundTeam, judge: Judge, submission_id: str,
+                      digest: str) -> ScoreOutcome:
+    """Why the team's row could not be taken for this judge (its scoring is not open, or the judge is recused),
+    unless this very submission was committed meanwhile: then its first answer."""
+    if db.session.get(RoundTeam, team.id, populate_existing=True) is None:  # removed from the round meanwhile
+        raise NotFound("team_not_in_round", _l("This team is not in this round."))
+    existing = _find_submission(judge.id, submission_id)
+    if existing is not None:
+        return _replay(existing, digest)
+    if is_recused(judge.id, team.id):
+        raise DomainError("recused", _l("You declared a conflict of interest with this team."), status=409)
+    db.session.refresh(round_)
+    if round_.state == "draft":
+        raise DomainError("round_not_open", _l("Scoring of this round has not started."), status=409)
+    if team.scoring_state == "pending":
+        raise DomainError("team_not_on_stage", _l("This team has not been on stage yet."), status=409)
+    raise DomainError("scoring_closed", _l("Scoring of this team is closed. Ask the organizers to reopen it."),
+                      status=409)
+
+
+def _write_scorecard(round_: CompetitionRound, judge: Judge, team: RoundTeam, card: Scorecard | None,
+                     cleaned: dict[str, float], *, comment: str, tags: list[str], now: datetime) -> Scorecard:
+    """The judge's scorecard of the team at its next revision, with these scores (the caller holds the team's row
+    and checked the revision)."""
+    criterion_ids = {c.key: c.id for c in round_.criteria}
+    if card is None:
+        card = db.session.scalars(
+            dialect_insert(Scorecard).values(round_id=round_.id, judge_id=judge.id, round_team_id=team.id, revision=1,
+                                      comment=comment, tags=tags, submitted_at=now, updated_at=now)
+            .on_conflict_do_nothing(index_elements=["judge_id", "round_team_id"]).returning(Scorecard)).first()
+        if card is None:  # the judge's scorecard of this team exists (another device, maybe at this moment)
+            current = db.session.scalar(sa.select(Scorecard.revision).where(Scorecard.judge_id == judge.id,
+                                                                            Scorecard.round_team_id == team.id))
+            raise DomainError("stale_revision", _l("Your scores of this team changed on another device. Reload to "
+                                                   "see the latest before changing them."), status=409,
+                              current_revision=current)
+    else:
+        moved = db.session.execute(
+            sa.update(Scorecard).where(Scorecard.id == card.id, Scorecard.revision == card.revision)
+            .values(revision=card.revision + 1, comment=comment, tags=tags, updated_at=now)
+            .execution_options(synchronize_session=False)).rowcount
+        if not moved:
+            raise DomainError("stale_revision", _l("Your scores of this team changed on another device. Reload to "
+                                                   "see the latest before changing them."), status=409)
+        db.session.execute(sa.delete(Score).where(Score.scorecard_id == card.id))
+    db.session.execute(sa.insert(Score), [{"scorecard_id": card.id, "criterion_id": criterion_ids[key], "value": value}
+                                          for key, value in cleaned.items()])
+    db.session.expire(card)  # read again when used: revision, comment and scores as written here
+    return card
+
+
+def own_scorecards(judge: Judge) -> dict[int, Scorecard]:
+    """A judge's own scorecards by round team (never anyone else's)."""
+    return {c.round_team_id: c for c in db.session.scalars(
+        sa.select(Scorecard).where(Scorecard.judge_id == judge.id).execution_options(populate_existing=True))}
+
+
+def judge_progress(judge_id: int, round_id: int) -> dict:
+    """A judge's own progress in their round: teams scored of the teams they are to score (not recused); one
+    statement, for the answer to every submission."""
+    recused = sa.select(Recusal.round_team_id).where(Recusal.judge_id == judge_id)
+    total = sa.select(sa.func.count()).select_from(RoundTeam).where(
+        RoundTeam.round_id == round_id, RoundTeam.id.not_in(recused)).scalar_subquery()
+    scored = sa.select(sa.func.count()).select_from(Scorecard).where(
+        Scorecard.judge_id == judge_id, Scorecard.round_team_id.not_in(recused)).scalar_subquery()
+    row = db.session.execute(sa.select(scored.label("scored"), total.label("total"))).one()
+    return {"scored": row.scored, "total": row.total}
+
+
+def score_history(round_id: int, organizer, round_team_id: int | None = None) -> list[Submission]:
+    """The audit trail of scores (organizers): every accepted submission with what it replaced, oldest first."""
+    round_ = get_round(round_id)
+    authorize_organizer(organizer, round_)
+    query = sa.select(Submission).where(Submission.round_id == round_.id, Submission.revision > 0)
+    if round_team_id is not None:
+        query = query.where(Submission.round_team_id == round_team_id)
+    return list(db.session.scalars(query.order_by(Submission.id)))
+
+
+def audit_log(round_id: int, organizer) -> list[AuditEntry]:
+    round_ = get_round(round_id)
+    authorize_organizer(organizer, round_)
+    return list(db.session.scalars(sa.select(AuditEntry).where(AuditEntry.round_id == round_.id)
+                                   .order_by(AuditEntry.id)))
+
+
+INVITE_VALID_FOR = timedelta(days=14)
+
+
+MAX_JUDGES = 60
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def invite_path(token: str) -> str:
+    return f"/judging/invite/{token}"
+
+
+def _new_invitation(judge: Judge, *, now: datetime) -> str:
+    """A new link for this judge: the old one stops working, used or not, and so do the passes it made."""
+    token = secrets.token_urlsafe(24)
+    judge.invite_token_hash = _token_hash(token)
+    judge.invite_expires_at = now + INVITE_VALID_FOR
+    judge.invite_used_at = None
+    judge.invite_sent_at = now
+    if judge.id is not None:
+        end_sessions_of_origin(pass_origin(judge), now=now)
+    return token
+
+
+def _send_invitation_sms(user: User, round_: CompetitionRound, token: str, *, is_shadow: bool) -> None:
+    """The link goes to the judge's own phone alone, by the sign-in SMS provider, after COMMIT."""
+    url = current_app.config["SERVER_NAME_FOR_LINKS"].rstrip("/") + invite_path(token)
+    with force_locale(user.locale or current_app.config["BABEL_DEFAULT_LOCALE"]):
+        body = (_("[Beiyang Town] You are invited to shadow-judge %(round)s. Open on your phone to score (for you "
+                  "alone, on one device; do not forward): %(url)s", round=round_.name, url=url) if is_shadow else
+                _("[Beiyang Town] You are invited to judge %(round)s. Open on your phone to score (for you alone, "
+                  "on one device; do not forward): %(url)s", round=round_.name, url=url))
+    enqueue_after_commit(send_sms, user.phone, body)
+
+
+def add_judge(round_id: int, organizer, *, phone: str, name: str = "", shadow: bool = False,
+              now: datetime) -> tuple[Judge, str]:
+    """Invite a judge to a round by mobile number (an account is created for a new number). Returns the judge and
+    the one-time invitation token (its link is sent through the judge_invited signal). Inviting again the same
+    person sends a fresh link and keeps their scores."""
+    round_ = get_round(round_id)
+    authorize_organizer(organizer, round_)
+    e164 = normalise_phone(phone)
+    user = get_or_create_user(e164, now=now, name=(name or "").strip()[:80])
+    if name and not user.name:
+        user.name = name.strip()[:80]
+    judge = judge_of(round_.id, user)
+    if judge is None:
+        if len(judges_of(round_.id)) >= MAX_JUDGES:
+            raise DomainError("too_many_judges", _l("At most %(n)d judges per round.", n=MAX_JUDGES), status=409)
+        judge = Judge(round_id=round_.id, user_id=user.id, is_shadow=bool(shadow), created_at=now)
+        db.session.add(judge)
+    else:
+        judge.is_shadow = bool(shadow)
+    grant_role(user, "judge", scope_key("competition", round_.competition_id))
+    token = _new_invitation(judge, now=now)
+    db.session.flush()
+    _send_invitation_sms(user, round_, token, is_shadow=judge.is_shadow)
+    # A judge may no longer watch the round's live leaderboard: open connections follow (judging.realtime).
+    access_changed.send(None, user_id=user.id)
+    audit(round_.id, organizer, "judge_invited", now=now, judge_id=judge.id, shadow=judge.is_shadow)
+    signals.judge_invited.send(None, competition_id=round_.competition_id, round_id=round_.id, judge_id=judge.id,
+                               user_id=user.id, invite_path=invite_path(token), expires_at=judge.invite_expires_at,
+                               is_shadow=judge.is_shadow)
+    return judge, token
+
+
+def reissue_invitation(judge_id: int, organizer, *, now: datetime, round_id: int | None = None) -> tuple[Judge, str]:
+    """Re-send a judge's invitation: a new link (the old one stops working, used or not), sent again through
+    judge_invited. `round_id`, when given, must be the judge's round."""
+    judge = db.session.get(Judge, judge_id) if isinstance(judge_id, int) else None
+    if judge is None or (round_id is not None and judge.round_id != round_id):
+        raise NotFound("judge_not_found", _l("This judge does not exist."))
+    round_ = get_round(judge.round_id)
+    authorize_organizer(organizer, round_)
+    token = _new_invitation(judge, now=now)
+    db.session.flush()
+    _send_invitation_sms(db.session.get(User, judge.user_id), round_, token, is_shadow=judge.is_shadow)
+    audit(round_.id, organizer, "invitation_resent", now=now, judge_id=judge.id)
+    signals.judge_invited.send(None, competition_id=round_.competition_id, round_id=round_.id, judge_id=judge.id,
+                               user_id=judge.user_id, invite_path=invite_path(token),
+                               expires_at=judge.invite_expires_at, is_shadow=judge.is_shadow)
+    return judge, token
+
+
+def invitation_status(judge: Judge) -> dict:
+    """What organizers see of an invitation: that it was sent, when, whether it was opened; never the link."""
+    return {"sent_at": iso(judge.invite_sent_at), "expires_at": iso(judge.invite_expires_at),
+            "opened_at": iso(judge.invite_used_at)}
+
+
+def judge_by_invitation(token: str) -> Judge | None:
+    if not isinstance(token, str) or not 8 <= len(token) <= 100:
+        return None
+    return db.session.scalars(sa.select(Judge).where(Judge.invite_token_hash == _token_hash(token))).first()
+
+
+def redeem_invitation(token: str, *, now: datetime) -> tuple[Judge, User]:
+    """The judge opened their link: it works once (on one device), before it expires. Returns the judge and the
+    account whose judge pass the caller makes on this device (a pass, never a sign-in). invite_invalid (404),
+    invite_used (410: opened on another device), invite_expired (410)."""
+    if not isinstance(token, str) or not 8 <= len(token) <= 100:
+        raise NotFound("invite_invalid", _l("This invitation link is not valid."))
+    digest = _token_hash(token)
+    used = db.session.execute(
+        sa.update(Judge).where(Judge.invite_token_hash == digest, Judge.invite_used_at.is_(None),
+                               Judge.invite_expires_at > now)
+        .values(invite_used_at=now).execution_options(synchronize_session=False)
+    ).rowcount
+    judge = db.session.scalars(sa.select(Judge).where(Judge.invite_token_hash == digest)
+                               .execution_options(populate_existing=True)).first()
+    if judge is None:
+        raise NotFound("invite_invalid", _l("This invitation link is not valid."))
+    if not used:
+        if judge.invite_used_at is not None:
+            raise DomainError("invite_used", _l("This invitation link was already opened on another device. Ask "
+                                                "the organizers to send it again."), status=410)
+        raise DomainError("invite_expired", _l("This invitation link has expired. Ask the organizers for a new "
+                                               "one."), status=410)
+    return judge, db.session.get(User, judge.user_id)
+
+
+def stage_state(round_: CompetitionRound, *, now: datetime) -> dict:
+    """What every screen shows of the stage: the team, the phase now (derived from when the organizer started it
+    and the round's durations, so pitch becomes Q&A by itself), its server start and end, the whole timeline, and
+    the server's now (clients compute their clock offset from it, so all countdowns agree)."""
+    entry = current_phase(round_, now=now)
+    ends_at = entry["ends_at"]
+    duration = int((ends_at - entry["starts_at"]).total_seconds()) if ends_at and entry["starts_at"] else None
+    team = db.session.get(RoundTeam, round_.current_team_id) if round_.current_team_id else None
+    application = db.session.get(TeamApplication, team.application_id) if team else None
+    return {
+        "round_id": round_.id, "state": round_.state, "mode": round_.mode, "version": round_.stage_version,
+        "phase": entry["phase"], "phase_set": round_.stage_phase,
+        "current_team": team_brief(team, application) if team else None,
+        "phase_started_at": iso(entry["starts_at"]), "phase_ends_at": iso(ends_at),
+        "phase_seconds": duration, "server_now": iso(now),
+        "timeline": [{"phase": e["phase"], "starts_at": iso(e["starts_at"]), "ends_at": iso(e["ends_at"])}
+                     for e in stage_timeline(round_)],
+    }
+
+
+def judge_view(round_id: int, user, *, now: datetime) -> dict:
+    """A round as one judge sees it: the stage (live), the criteria, the teams in order with this judge's own
+    scores (never another judge's), recusals, and their progress (5 of 12 scored)."""
+    round_ = get_round(round_id)
+    judge = require_judge(round_, user)
+    teams = teams_of(round_.id)
+    applications = applications_by_id(t.application_id for t in teams)
+    mine = own_scorecards(judge)
+    recused = {r.round_team_id for r in recusals_of(round_.id) if r.judge_id == judge.id}
+    keys_by_id = {c.id: c.key for c in round_.criteria}
+    rows = []
+    for team in teams:
+        card = mine.get(team.id)
+        rows.append({**team_brief(team, applications.get(team.application_id)),
+                     "project_summary": applications[team.application_id].project_summary
+                     if team.application_id in applications else "",
+                     "recused": team.id in recused,
+                     "my_scorecard": card_values(card, keys_by_id) | {"updated_at": iso(card.updated_at)}
+                     if card else None})
+    to_score = [r for r in rows if not r["recused"]]
+    return {
+        "round": round_brief(round_), "judge": {"id": judge.id, "is_shadow": judge.is_shadow},
+        "stage": stage_state(round_, now=now),
+        "criteria": [criterion_brief(c) for c in round_.criteria],
+        "tags": list(WEAK_POINT_TAGS),
+        "teams": rows,
+        "progress": {"scored": sum(1 for r in to_score if r["my_scorecard"]), "total": len(to_score)},
+    }
+
+
+def criterion_brief(criterion: Criterion) -> dict:
+    return {"id": criterion.id, "key": criterion.key, "label": criterion.label, "label_en": criterion.label_en,
+            "description": criterion.description, "weight": criterion.weight, "min": criterion.min_score,
+            "max": criterion.max_score, "step": criterion.step}
+
+
+def console_view(round_id: int, organizer, *, now: datetime) -> dict:
+    """For organizers: the stage, and per team which judges have submitted, who has not and who is recused (not
+    the scores themselves: the console is on a screen others may see)."""
+    round_ = get_round(round_id)
+    authorize_organizer(organizer, round_)
+    return console_data(round_, now=now)
+
+
+def console_data(round_: CompetitionRound, *, now: datetime) -> dict:
+    """console_view without the check (for a Socket.IO room whose members were checked when they joined)."""
+    teams = teams_of(round_.id)
+    applications = applications_by_id(t.application_id for t in teams)
+    judges = judges_of(round_.id)
+    users = {u.id: u for u in db.session.scalars(sa.select(User).where(User.id.in_([j.user_id for j in judges])))}
+    cards = db.session.execute(sa.select(Scorecard.judge_id, Scorecard.round_team_id, Scorecard.revision)
+                               .where(Scorecard.round_id == round_.id)).all()
+    submitted = {(c.judge_id, c.round_team_id): c.revision for c in cards}
+    recused = {(r.judge_id, r.round_team_id) for r in recusals_of(round_.id)}
+    team_rows = []
+    for team in teams:
+        statuses = []
+        for judge in judges:
+            key = (judge.id, team.id)
+            status = "recused" if key in recused else "submitted" if key in submitted else "waiting"
+            statuses.append({"judge_id": judge.id, "status": status, "revision": submitted.get(key, 0)})
+        team_rows.append({**team_brief(team, applications.get(team.application_id)), "judges": statuses,
+                          "submitted": sum(1 for s in statuses if s["status"] == "submitted"),
+                          "expected": sum(1 for s in statuses if s["status"] != "recused")})
+    return {
+        "round": round_brief(round_), "stage": stage_state(round_, now=now),
+        "judges": [{"id": j.id, "name": users[j.user_id].display_name if j.user_id in users else "",
+                    "is_shadow": j.is_shadow, "invitation_used": j.invite_used_at is not None,
+                    "invitation": invitation_status(j)} for j in judges],
+        "teams": team_rows,
+    }
+
+
+def my_rounds(user) -> dict:
+    """Where a signed-in person meets judging: the rounds they judge, the rounds they organize, and their teams'
+    rounds (with results once published)."""
+    authorize(user, "resident")
+    judging = [(get_round(j.round_id), j) for j in db.session.scalars(
+        sa.select(Judge).where(Judge.user_id == user.id).order_by(Judge.round_id))]
+    organizing = []
+    for competition in db.session.scalars(sa.select(Competition).order_by(Competition.id)):
+        if team_services.is_competition_organizer(user, competition):
+            organizing.append(competition)
+    teams = []
+    for application in team_services.applications_of_user(user):
+        rounds = db.session.scalars(sa.select(CompetitionRound).join(RoundTeam, RoundTeam.round_id ==
+                                                                     CompetitionRound.id)
+                                    .where(RoundTeam.application_id == application.id)
+                                    .order_by(CompetitionRound.position)).all()
+        if rounds:
+            teams.append((application, list(rounds)))
+    return {"judging": judging, "organizing": organizing, "teams": teams}
+
+
+def _specs(round_: CompetitionRound) -> list[aggregation.CriterionSpec]:
+    return [aggregation.CriterionSpec(c.id, c.weight, c.min_score, c.max_score, c.position) for c in round_.criteria]
+
+
+def _cards(round_id: int) -> list[aggregation.Card]:
+    rows = db.session.execute(
+        sa.select(Scorecard.judge_id, Scorecard.round_team_id, Score.criterion_id, Score.value)
+        .join(Score, Score.scorecard_id == Scorecard.id).where(Scorecard.round_id == round_id)).all()
+    grouped: dict[tuple[int, int], dict[int, float]] = {}
+    for row in rows:
+        grouped.setdefault((row.judge_id, row.round_team_id), {})[row.criterion_id] = row.value
+    return [aggregation.Card(j, t, s) for (j, t), s in sorted(grouped.items())]
+
+
+def compute_results(round_: CompetitionRound, *, drop_extremes: bool | None = None,
+                    normalize: bool | None = None) -> list[aggregation.TeamResult]:
+    """The round's ranking by its aggregation rules (or the ones given, for the fairness view's what-ifs)."""
+    rules = aggregation.Rules(drop_extremes=round_.drop_extremes if drop_extremes is None else drop_extremes,
+                              normalize=round_.normalize if normalize is None else normalize)
+    judges = judges_of(round_.id)
+    return aggregation.aggregate(
+        _specs(round_), [t.id for t in teams_of(round_.id)], _cards(round_.id), rules=rules,
+        shadow_judges={j.id for j in judges if j.is_shadow},
+        recusals={(r.judge_id, r.round_team_id) for r in recusals_of(round_.id)})
+
+
+def results_table(round_: CompetitionRound) -> list[dict]:
+    """The ranking with each team's name, track and numbers, best first."""
+    results = compute_results(round_)
+    teams = {t.id: t for t in teams_of(round_.id)}
+    applications = applications_by_id(t.application_id for t in teams.values())
+    keys_by_id = {c.id: c.key for c in round_.criteria}
+    table = []
+    for result in results:
+        team = teams[result.team_id]
+        table.append({**team_brief(team, applications.get(team.application_id)), "rank": result.rank,
+                      "score": _round(result.score), "raw_mean": _round(result.raw_mean),
+                      "judges_counted": result.judges_counted, "tied": result.tied,
+                      "criterion_means": {keys_by_id[k]: _round(v) for k, v in result.criterion_means.items()},
+                      "advanced": team.advanced_to_round_id is not None})
+    return table
+
+
+def _round(value: float | None) -> float | None:
+    return None if value is None else round(value, 2)
+
+
+def aggregation_rule_text(round_: CompetitionRound) -> str:
+    """The rule of this round in words, shown with every ranking."""
+    parts = [str(_l("Weighted mean of the judges' totals (0–100)"))]
+    if round_.normalize:
+        parts.append(str(_l("each judge's totals normalised (z-scores per judge)")))
+    if round_.drop_extremes:
+        parts.append(str(_l("highest and lowest total dropped (with 3 or more judges)")))
+    parts.append(str(_l("shadow and recused judges not counted")))
+    parts.append(str(_l("ties broken by the criteria, heaviest first; still equal: shared rank")))
+    return "; ".join(parts) + "."
+
+
+def leaderboard(round_id: int, viewer, *, now: datetime) -> dict:
+    """The leaderboard of a round. Organizers always see it all. Others (the big screen, the public): in "live"
+    mode while the round runs, or once published; in "hidden" mode only the ranks revealed so far (from the
+    bottom up) until publication. Judges see no scores while the round runs (they would see others' scores)."""
+    round_ = get_round(round_id)
+    organizer = is_organizer(viewer, round_)
+    table = results_table(round_)
+    ranked = [row for row in table if row["rank"] is not None]
+    if organizer or round_.state == "published":
+        visible, hidden_count = table, 0
+    elif judge_of(round_.id, viewer) is not None:
+        visible, hidden_count = [], len(ranked)
+    elif round_.leaderboard_mode == "live":
+        visible, hidden_count = table, 0
+    else:
+        shown = min(round_.revealed_count, len(ranked))
+        visible = ranked[len(ranked) - shown:] if shown else []
+        hidden_count = len(ranked) - shown
+    return {"round": round_brief(round_), "rule": aggregation_rule_text(round_), "rows": visible,
+            "hidden_count": hidden_count, "revealed_count": round_.revealed_count,
+            "total_ranked": len(ranked), "updated_at": iso(now)}
+
+
+def reveal_next(round_id: int, organizer, *, now: datetime, all_: bool = False) -> CompetitionRound:
+    """Hidden leaderboard: show one more rank on the big screen (from the last place up), or all of them."""
+    round_ = get_round(round_id)
+    authorize_organizer(organizer, round_)
+    lock_round(round_)
+    total = sum(1 for r in compute_results(round_) if r.rank is not None)
+    round_.revealed_count = total if all_ else min(total, round_.revealed_count + 1)
+    audit(round_.id, organizer, "revealed", now=now, count=round_.revealed_count)
+    bump_stage(round_, now=now)
+    signals.leaderboard_changed.send(None, round_id=round_.id)
+    return round_
+
+
+def hide_leaderboard(round_id: int, organizer, *, now: datetime) -> CompetitionRound:
+    round_ = get_round(round_id)
+    authorize_organizer(organizer, round_)
+    round_.revealed_count = 0
+    audit(round_.id, organizer, "hidden", now=now)
+    signals.leaderboard_changed.send(None, round_id=round_.id)
+    return round_
+
+
+def publish_results(round_id: int, organizer, *, now: datetime) -> CompetitionRound:
+    """Publish a round's results: scoring closes for good, the ranking is final (by the round's rules) and the teams
+    are told (results_published). Publishing twice changes nothing."""
+    round_ = get_round(round_id)
+    authorize_organizer(organizer, round_)
+    lock_round(round_)
+    if round_.state == "published":
+        return round_
+    db.session.execute(sa.update(RoundTeam).where(RoundTeam.round_id == round_.id,
+                                                  RoundTeam.scoring_state != "closed")
+                       .values(scoring_state="closed", closed_at=now).execution_options(synchronize_session=False))
+    round_.state = "published"
+    round_.published_at = now
+    round_.stage_phase = "idle"
+    round_.current_team_id = None
+    table = results_table(round_)
+    applications = applications_by_id(row["application_id"] for row in table)
+    audit(round_.id, organizer, "published", now=now, rule=aggregation_rule_text(round_),
+           ranking=[[row["application_id"], row["rank"], row["score"]] for row in table])
+    bump_stage(round_, now=now)
+    signals.leaderboard_changed.send(None, round_id=round_.id)
+    signals.results_published.send(
+        None, competition_id=round_.competition_id, round_id=round_.id, round_name=round_.name,
+        teams=[{"application_id": row["application_id"], "rank": row["rank"], "score": row["score"],
+                "member_user_ids": team_services.member_user_ids(applications[row["application_id"]])}
+               for row in table])
+    db.session.flush()
+    return round_
+
+
+def team_feedback(round_id: int, application_id: int, user) -> dict:
+    """What a team sees once the round is published: its rank and score, and the judges' comments and weak-point
+    tags (without the judges' names). Members of the team and organizers only."""
+    round_ = get_round(round_id)
+    application = team_services.get_application(application_id)
+    team_services.authorize_view(user, application)
+    if round_.state != "published":
+        raise DomainError("results_not_published", _l("The results of this round are not published yet."),
+                          status=409)
+    team = db.session.scalars(sa.select(RoundTeam).where(RoundTeam.round_id == round_.id,
+                                                         RoundTeam.application_id == application.id)).first()
+    if team is None:
+        raise NotFound("team_not_in_round", _l("This team is not in this round."))
+    row = next(r for r in results_table(round_) if r["id"] == team.id)
+    shadow = {j.id for j in judges_of(round_.id) if j.is_shadow}
+    recused = {r.judge_id for r in recusals_of(round_.id) if r.round_team_id == team.id}
+    cards = db.session.scalars(sa.select(Scorecard).where(Scorecard.round_team_id == team.id)
+                               .order_by(Scorecard.id)).all()
+    counted = [c for c in cards if c.judge_id not in shadow and c.judge_id not in recused]
+    tags: dict[str, int] = {}
+    for card in counted:
+        for tag in card.tags or []:
+            tags[tag] = tags.get(tag, 0) + 1
+    return {"rank": row["rank"], "score": row["score"], "criterion_means": row["criterion_means"],
+            "comments": [c.comment for c in counted if c.comment], "tags": tags, "advanced": row["advanced"]}
+
+
+def team_results(round_id: int, application_id: int, user) -> dict:
+    """The page a team sees once the round's results are published: team_feedback plus the round, the team's
+    name, the criteria (with their weights) and the rule the ranking used. Before publication: results_not_published
+    (409); anyone but the team's members and the organizers: 404."""
+    feedback = team_feedback(round_id, application_id, user)
+    round_ = get_round(round_id)
+    application = team_services.get_application(application_id)
+    ranked = sum(1 for r in compute_results(round_) if r.rank is not None)
+    return {**feedback, "round": round_, "application": application, "criteria": list(round_.criteria),
+            "rule": aggregation_rule_text(round_), "ranked": ranked,
+            "tags_sorted": sorted(feedback["tags"].items(), key=lambda item: (-item[1], item[0]))}
+
+
+def fairness_view(round_id: int, organizer) -> dict:
+    """For organizers: each judge's mean and spread, their agreement with the rest of the panel, and which team
+    orderings change with or without normalisation (and with or without dropping the extremes)."""
+    round_ = get_round(round_id)
+    authorize_organizer(organizer, round_)
+    judges = judges_of(round_.id)
+    users = {u.id: u for u in db.session.scalars(sa.select(User).where(User.id.in_([j.user_id for j in judges])))}
+    recusals = {(r.judge_id, r.round_team_id) for r in recusals_of(round_.id)}
+    rows = aggregation.fairness(_specs(round_), _cards(round_.id), judge_ids=[j.id for j in judges],
+                                shadow_judges={j.id for j in judges if j.is_shadow}, recusals=recusals)
+    teams = {t.id: t for t in teams_of(round_.id)}
+    applications = applications_by_id(t.application_id for t in teams.values())
+
+    def name(team_id):
+        application = applications.get(teams[team_id].application_id)
+        return application.team_name if application else str(team_id)
+
+    variants = {}
+    for label, normalize, drop in (("plain", False, False), ("normalized", True, False),
+                                   ("drop_extremes", False, True), ("both", True, True)):
+        variants[label] = compute_results(round_, normalize=normalize, drop_extremes=drop)
+    current = compute_results(round_)
+    changes = {}
+    for label, results in variants.items():
+        pairs = aggregation.orderings_that_change(current, results)
+        changes[label] = [{"above": name(a), "below": name(b)} for a, b in pairs]
+    by_judge = {j.id: j for j in judges}
+    return {
+        "round": round_brief(round_), "rule": aggregation_rule_text(round_),
+        "judges": [{"judge_id": r.judge_id, "name": users[by_judge[r.judge_id].user_id].display_name,
+                    "is_shadow": by_judge[r.judge_id].is_shadow, "teams_scored": r.teams_scored,
+                    "mean": _round(r.mean), "spread": _round(r.spread),
+                    "agreement": None if r.agreement is None else round(r.agreement, 3),
+                    "mean_offset": _round(r.mean_offset)} for r in rows],
+        "rankings": {label: [{"team": name(r.team_id), "rank": r.rank, "score": _round(r.score)} for r in results]
+                     for label, results in variants.items()},
+        "changes_against_current": changes,
+    }
+
+
+def add_teams(round_id: int, organizer, application_ids: list[int] | None = None, *, now: datetime,
+              how: str = "setup") -> list[RoundTeam]:
+    """Put accepted applications of the competition in the round (all accepted ones when `application_ids` is None),
+    after the teams already there. A team already in the round stays where it is."""
+    round_ = get_round(round_id)
+    authorize_organizer(organizer, round_)
+    query = sa.select(TeamApplication).where(TeamApplication.competition_id == round_.competition_id,
+                                             TeamApplication.status == "accepted")
+    if application_ids is not None:
+        ids = [i for i in application_ids if isinstance(i, int) and not isinstance(i, bool)]
+        query = query.where(TeamApplication.id.in_(ids))
+    applications = list(db.session.scalars(query.order_by(TeamApplication.id)))
+    if application_ids is not None and len(applications) != len(set(application_ids)):
+        raise DomainError("team_not_accepted", _l("Only accepted teams of this competition can be in a round."),
+                          status=409)
+    present = {t.application_id for t in teams_of(round_.id)}
+    position = max([t.position for t in teams_of(round_.id)], default=0)
+    added = []
+    for application in applications:
+        if application.id in present:
+            continue
+        position += 1
+        team = RoundTeam(round_id=round_.id, application_id=application.id, track=application.track,
+                         position=position, added_by=how,
+                         scoring_state="open" if round_.mode == "online" and round_.state == "open" else "pending")
+        db.session.add(team)
+        added.append(team)
+    db.session.flush()
+    if added:
+        audit(round_.id, organizer, "teams_added", now=now, application_ids=[t.application_id for t in added],
+               how=how)
+    return added
+
+
+def remove_team(round_id: int, round_team_id: int, organizer, *, now: datetime) -> None:
+    """Take a team out of a round before anyone scored it (team_has_scores, 409, after). The team's row is taken
+    first (closing its scoring), so a score in flight is waited for and seen, and one arriving later finds the
+    team gone: a score is never deleted with its team."""
+    round_ = get_round(round_id)
+    authorize_organizer(organizer, round_)
+    team = round_team(round_, round_team_id)
+    db.session.execute(sa.update(RoundTeam).where(RoundTeam.id == team.id).values(scoring_state="closed")
+                       .execution_options(synchronize_session=False))
+    if db.session.scalar(sa.select(sa.func.count()).select_from(Scorecard).where(Scorecard.round_team_id == team.id)):
+        raise DomainError("scores_exist", _l("This team has scores; it cannot leave the round."), status=409)
+    if round_.current_team_id == team.id:
+        round_.current_team_id = None
+    db.session.delete(team)
+    audit(round_.id, organizer, "team_removed", now=now, application_id=team.application_id)
+    db.session.flush()
+
+
+def configure_round(round_id: int, organizer, *, now: datetime, **settings) -> CompetitionRound:
+    """Change a round's mode, aggregation, leaderboard mode and timers. Aggregation may change until results are
+    published (it is recomputed from the scores, which never change by it)."""
+    round_ = get_round(round_id)
+    authorize_organizer(organizer, round_)
+    errors = {}
+    allowed = {"mode": ROUND_MODES, "leaderboard_mode": LEADERBOARD_MODES}
+    for name, options in allowed.items():
+        if name in settings and settings[name] not in options:
+            errors[name] = _l("Please choose one of the options.")
+    for name in ("drop_extremes", "normalize"):
+        if name in settings and not isinstance(settings[name], bool):
+            errors[name] = _l("Yes or no.")
+    for name in ("pitch_seconds", "qa_seconds"):
+        if name in settings and (not isinstance(settings[name], int) or isinstance(settings[name], bool)
+                                 or not 0 <= settings[name] <= 3600):
+            errors[name] = _l("Seconds, from 0 to 3600.")
+    if "name" in settings and not (isinstance(settings["name"], str) and 0 < len(settings["name"].strip()) <= 120):
+        errors["name"] = _l("Name the round (at most 120 characters).")
+    unknown = set(settings) - {"mode", "leaderboard_mode", "drop_extremes", "normalize", "pitch_seconds",
+                               "qa_seconds", "name"}
+    for name in unknown:
+        errors[name] = _l("Unknown field.")
+    if errors:
+        raise problems("invalid_round", _l("Please correct the highlighted fields."), errors)
+    if round_.state == "published" and ({"drop_extremes", "normalize"} & set(settings)):
+        raise DomainError("results_published", _l("The results are published; the aggregation cannot change."),
+                          status=409)
+    if "mode" in settings and settings["mode"] != round_.mode and round_.state != "draft":
+        raise DomainError("round_started", _l("A round's mode can change only before it opens."), status=409)
+    for name, value in settings.items():
+        setattr(round_, name, value.strip() if isinstance(value, str) and name == "name" else value)
+    audit(round_.id, organizer, "round_configured", now=now, **{k: v for k, v in settings.items()})
+    db.session.flush()
+    return round_
+
+
+def open_round(round_id: int, organizer, *, now: datetime) -> CompetitionRound:
+    """Start scoring. Online rounds open every team at once; live rounds open a team when it is put on stage."""
+    round_ = get_round(round_id)
+    authorize_organizer(organizer, round_)
+    lock_round(round_)
+    if round_.state == "open":
+        return round_
+    if round_.state == "published":
+        raise DomainError("results_published", _l("The results are published; the round is over."), status=409)
+    if not round_.criteria:
+        raise DomainError("no_criteria", _l("Set the round's criteria first."), status=409)
+    round_.state = "open"
+    if round_.mode == "online":
+        db.session.execute(sa.update(RoundTeam).where(RoundTeam.round_id == round_.id,
+                                                      RoundTeam.scoring_state == "pending")
+                           .values(scoring_state="open").execution_options(synchronize_session=False))
+    audit(round_.id, organizer, "round_opened", now=now)
+    bump_stage(round_, now=now)
+    db.session.flush()
+    return round_
+
+
+def close_round(round_id: int, organizer, *, now: datetime) -> CompetitionRound:
+    """Stop all scoring of a round (every team's scoring closes; an organizer may still reopen one team)."""
+    round_ = get_round(round_id)
+    authorize_organizer(organizer, round_)
+    lock_round(round_)
+    if round_.state == "published":
+        raise DomainError("results_published", _l("The results are published; the round is over."), status=409)
+    db.session.execute(sa.update(RoundTeam).where(RoundTeam.round_id == round_.id,
+                                                  RoundTeam.scoring_state == "open")
+                       .values(scoring_state="closed", closed_at=now).execution_options(synchronize_session=False))
+    round_.state = "closed"
+    round_.stage_phase = "idle"
+    audit(round_.id, organizer, "round_closed", now=now)
+    bump_stage(round_, now=now)
+    db.session.flush()
+    return round_
+
+
+def close_team_scoring(round_id: int, round_team_id: int, organizer, *, now: datetime) -> RoundTeam:
+    """Close a team's scoring: judges can no longer change their scores of it. Waits for a submission in flight
+    (the same row), so no score slips in after the close."""
+    round_ = get_round(round_id)
+    authorize_organizer(organizer, round_)
+    team = round_team(round_, round_team_id)
+    changed = db.session.execute(
+        sa.update(RoundTeam).where(RoundTeam.id == team.id, RoundTeam.scoring_state != "closed")
+        .values(scoring_state="closed", closed_at=now).execution_options(synchronize_session=False)).rowcount
+    db.session.refresh(team)
+    if changed:
+        audit(round_.id, organizer, "scoring_closed", round_team_id=team.id, now=now)
+        bump_stage(round_, now=now)
+    return team
+
+
+def reopen_team_scoring(round_id: int, round_team_id: int, organizer, *, now: datetime, reason: str = "") -> RoundTeam:
+    """Only an organizer reopens a team's scoring (a judge asked to correct a slip); it is audited with a reason."""
+    round_ = get_round(round_id)
+    authorize_organizer(organizer, round_)
+    team = round_team(round_, round_team_id)
+    if round_.state == "published":
+        raise DomainError("results_published", _l("The results are published; the round is over."), status=409)
+    reason = (reason or "").strip()[:REASON_MAX] if isinstance(reason, str) else ""
+    changed = db.session.execute(
+        sa.update(RoundTeam).where(RoundTeam.id == team.id, RoundTeam.scoring_state == "closed")
+        .values(scoring_state="open", closed_at=None).execution_options(synchronize_session=False)).rowcount
+    if round_.state == "closed" and changed:
+        round_.state = "open"
+    db.session.refresh(team)
+    if changed:
+        audit(round_.id, organizer, "scoring_reopened", round_team_id=team.id, now=now, reason=reason)
+        bump_stage(round_, now=now)
+    return team
+
+
+def advance_teams(round_id: int, organizer, *, to_round_id: int, top_n: int = 0, per_track: bool = False,
+                  include: list[int] | None = None, exclude: list[int] | None = None,
+                  now: datetime) -> list[RoundTeam]:
+    """Put the best teams of a round (its results must be published) in the next round: the top N overall, or the
+    top N of each track, plus the teams organizers add by hand (`include`, round team ids) minus those they take
+    out (`exclude`). Teams sharing the last qualifying rank all advance. A team already in the next round stays.
+    Each advanced team is told (team_advanced)."""
+    round_ = get_round(round_id)
+    authorize_organizer(organizer, round_)
+    target = get_round(to_round_id)
+    if target.competition_id != round_.competition_id or target.id == round_.id:
+        raise DomainError("invalid_target_round", _l("Choose another round of the same competition."), status=422)
+    if round_.state != "published":
+        raise DomainError("results_not_published", _l("Publish this round's results before advancing teams."),
+                          status=409)
+    if not isinstance(top_n, int) or isinstance(top_n, bool) or top_n < 0:
+        raise problems("invalid_advance", _l("Please correct the highlighted fields."),
+                        {"top_n": _l("A whole number, 0 or more.")})
+    include, exclude = set(include or []), set(exclude or [])
+    teams = {t.id: t for t in teams_of(round_.id)}
+    unknown = (include | exclude) - set(teams)
+    if unknown:
+        raise NotFound("team_not_in_round", _l("This team is not in this round."))
+    chosen: dict[int, str] = {}
+    results = [r for r in compute_results(round_) if r.rank is not None]
+    groups: dict[str, list] = {}
+    for result in results:
+        groups.setdefault(teams[result.team_id].track if per_track else "", []).append(result)
+    for group in groups.values():
+        group_ranks = aggregation.rank([aggregation.TeamResult(r.team_id, r.score, None, r.raw_mean,
+                                                               r.judges_counted, tie_break=r.tie_break)
+                                        for r in group])
+        for result in group_ranks:
+            if top_n and result.rank <= top_n:
+                chosen[result.team_id] = "top_n"
+    for team_id in include:
+        chosen[team_id] = "manual"
+    for team_id in exclude:
+        chosen.pop(team_id, None)
+    present = {t.application_id for t in teams_of(target.id)}
+    position = max([t.position for t in teams_of(target.id)], default=0)
+    advanced = []
+    order = {r.team_id: i for i, r in enumerate(results)}
+    for team_id in sorted(chosen, key=lambda t: order.get(t, 10**9)):
+        team = teams[team_id]
+        team.advanced_to_round_id = target.id
+        if team.application_id in present:
+            continue
+        position += 1
+        new = RoundTeam(round_id=target.id, application_id=team.application_id, track=team.track, position=position,
+                        added_by="advanced" if chosen[team_id] == "top_n" else "manual",
+                        scoring_state="open" if target.mode == "online" and target.state == "open" else "pending")
+        db.session.add(new)
+        advanced.append(new)
+    db.session.flush()
+    audit(round_.id, organizer, "advanced", now=now, to_round_id=target.id, top_n=top_n, per_track=per_track,
+           include=sorted(include), exclude=sorted(exclude), application_ids=[t.application_id for t in advanced])
+    applications = applications_by_id(t.application_id for t in advanced)
+    for new in advanced:
+        how = "manual" if new.added_by == "manual" else "top_n"
+        signals.team_advanced.send(None, competition_id=round_.competition_id, round_id=round_.id,
+                                   to_round_id=target.id, to_round_name=target.name,
+                                   application_id=new.application_id, how=how,
+                                   member_user_ids=team_services.member_user_ids(applications[new.application_id]))
+    return advanced
+
+
+CRITERION_KEY_PATTERN = re.compile(r"[a-z0-9_-]{1,40}")
+
+
+MAX_CRITERIA = 12
+
+
+MAX_TEAMS = 500
+
+
+MAX_ROUNDS = 6
+
+
+def validate_criteria(items) -> list[dict]:
+    """A round's criteria: 1 to 12, distinct keys, weights (whole percents) adding up to 100, and a scale (min < max,
+    a step that divides the range). Raises invalid_criteria with a message per field (criteria.<i>.<field>)."""
+    errors: dict[str, object] = {}
+    if not isinstance(items, list) or not items:
+        raise problems("invalid_criteria", _l("A round needs at least one criterion."),
+                        {"criteria": _l("A round needs at least one criterion.")})
+    if len(items) > MAX_CRITERIA:
+        raise problems("invalid_criteria", _l("At most %(n)d criteria.", n=MAX_CRITERIA),
+                        {"criteria": _l("At most %(n)d criteria.", n=MAX_CRITERIA)})
+    cleaned, keys = [], set()
+    for index, item in enumerate(items):
+        where = f"criteria.{index}"
+        if not isinstance(item, dict):
+            errors[where] = _l("Please correct this criterion.")
+            continue
+        label = str(item.get("label") or "").strip()
+        key = str(item.get("key") or "").strip().lower() or f"c{index + 1}"
+        if not label or len(label) > 80:
+            errors[f"{where}.label"] = _l("Name the criterion (at most 80 characters).")
+        if not CRITERION_KEY_PATTERN.fullmatch(key):
+            errors[f"{where}.key"] = _l("Lower-case letters, digits, - or _ (at most 40).")
+        elif key in keys:
+            errors[f"{where}.key"] = _l("Two criteria have the same key.")
+        keys.add(key)
+        weight = as_number(item.get("weight"))
+        if weight is None or weight != int(weight) or not 0 < weight <= 100:
+            errors[f"{where}.weight"] = _l("A whole percentage from 1 to 100.")
+        low = as_number(item.get("min", 0))
+        high = as_number(item.get("max", 10))
+        step = as_number(item.get("step", 0.5))
+        if low is None or high is None or low >= high:
+            errors[f"{where}.max"] = _l("The highest score must be above the lowest.")
+        elif step is None or step <= 0 or not on_step((high - low), 0, step):
+            errors[f"{where}.step"] = _l("The step must divide the range (e.g. 0.5 for 0 to 10).")
+        cleaned.append({"key": key, "label": label, "label_en": str(item.get("label_en") or "").strip()[:80],
+                        "description": str(item.get("description") or "").strip()[:500],
+                        "weight": int(weight) if weight is not None and weight == int(weight) else 0,
+                        "min_score": low, "max_score": high, "step": step, "position": index})
+    if not errors and sum(c["weight"] for c in cleaned) != 100:
+        errors["criteria"] = _l("The weights add up to %(total)d%%; they must add up to 100%%.",
+                                total=sum(c["weight"] for c in cleaned))
+    if errors:
+        raise problems("invalid_criteria", _l("Please correct the criteria."), errors)
+    return cleaned
+
+
+def set_criteria(round_id: int, organizer, items, *, now: datetime) -> list[Criterion]:
+    """Replace a round's criteria, only before scoring began: while the round is a draft (scores are kept against
+    their criteria). The round's row is taken first, so opening the round waits for the change or refuses it
+    comes after (scoring_started, 409)."""
+    round_ = get_round(round_id)
+    authorize_organizer(organizer, round_)
+    cleaned = validate_criteria(items)
+    lock_round(round_)
+    if round_.state != "draft":
+        raise DomainError("scoring_started", _l("Scoring of this round has begun; its criteria cannot change."),
+                          status=409)
+    if db.session.scalar(sa.select(sa.func.count()).select_from(Scorecard).where(Scorecard.round_id == round_.id)):
+        raise DomainError("scores_exist", _l("Judges have already scored this round; its criteria cannot change."),
+                          status=409)
+    round_.criteria.clear()
+    db.session.flush()
+    for row in cleaned:
+        round_.criteria.append(Criterion(**row))
+    audit(round_.id, organizer, "criteria_set", now=now, criteria=[c["key"] for c in cleaned])
+    db.session.flush()
+    return round_.criteria
+
+
+def _setup_members(members):
+    """A setup's (or a spreadsheet's) shorthand for a team's members: a member without a name is called by the
+    last digits of their number, and when nobody is named lead the first member is."""
+    if not isinstance(members, list) or not all(isinstance(m, dict) for m in members):
+        return members
+    members = [{**m, "name": m.get("name") or re.sub(r"\D", "", str(m.get("phone") or ""))[-4:]} for m in members]
+    if members and not any(m.get("is_lead") for m in members):
+        members[0] = {**members[0], "is_lead": True}
+    return members
+
+
+def _clean_setup(data) -> dict:
+    errors: dict[str, object] = {}
+    if not isinstance(data, dict):
+        raise problems("invalid_setup", _l("Please send the setup as an object."), {"setup": _l("An object.")})
+    name = str(data.get("name") or "").strip()
+    if not name or len(name) > 200:
+        errors["name"] = _l("Name the competition (at most 200 characters).")
+    tracks = data.get("tracks") or []
+    track_keys = []
+    if not isinstance(tracks, list):
+        errors["tracks"] = _l("A list of tracks.")
+        tracks = []
+    clean_tracks = []
+    for index, track in enumerate(tracks):
+        if isinstance(track, str):
+            track = {"key": track, "label": track}
+        key = str((track or {}).get("key") or "").strip() if isinstance(track, dict) else ""
+        if not key or len(key) > 60 or key in track_keys:
+            errors[f"tracks.{index}"] = _l("Each track needs its own key (at most 60 characters).")
+            continue
+        track_keys.append(key)
+        clean_tracks.append({"key": key, "label": str(track.get("label") or key).strip()[:80],
+                             "label_en": str(track.get("label_en") or "").strip()[:80]})
+    rounds = data.get("rounds")
+    clean_rounds = []
+    if not isinstance(rounds, list) or not rounds or len(rounds) > MAX_ROUNDS:
+        errors["rounds"] = _l("From 1 to %(n)d rounds.", n=MAX_ROUNDS)
+        rounds = []
+    for index, item in enumerate(rounds):
+        where = f"rounds.{index}"
+        if not isinstance(item, dict):
+            errors[where] = _l("Please correct this round.")
+            continue
+        kind = item.get("kind", ROUND_KINDS[min(index, 2)])
+        if kind not in ROUND_KINDS:
+            errors[f"{where}.kind"] = _l("Please choose one of the options.")
+        mode = item.get("mode", "live" if kind == "final" else "online")
+        if mode not in ROUND_MODES:
+            errors[f"{where}.mode"] = _l("Please choose one of the options.")
+        round_name = str(item.get("name") or "").strip()
+        if not round_name or len(round_name) > 120:
+            errors[f"{where}.name"] = _l("Name the round (at most 120 characters).")
+        try:
+            criteria = validate_criteria(item.get("criteria"))
+        except DomainError as error:
+            errors.update({f"{where}.{k}": v for k, v in error.details.get("fields", {}).items()})
+            criteria = []
+        judges, phones = [], set()
+        raw_judges = item.get("judges") or []
+        if not isinstance(raw_judges, list):
+            errors[f"{where}.judges"] = _l("A list of judges.")
+            raw_judges = []
+        for j, judge in enumerate(raw_judges):
+            judge = judge if isinstance(judge, dict) else {"phone": judge}
+            try:
+                phone = normalise_phone(str(judge.get("phone") or ""))
+            except DomainError as error:
+                errors[f"{where}.judges.{j}.phone"] = error.message
+                continue
+            if phone in phones:
+                errors[f"{where}.judges.{j}.phone"] = _l("This judge is listed twice.")
+                continue
+            phones.add(phone)
+            judges.append({"phone": phone, "name": str(judge.get("name") or "").strip()[:80],
+                           "shadow": bool(judge.get("shadow", False))})
+        settings = {k: item[k] for k in ("drop_extremes", "normalize", "leaderboard_mode", "pitch_seconds",
+                                        "qa_seconds") if k in item}
+        clean_rounds.append({"kind": kind, "mode": mode, "name": round_name, "criteria": criteria,
+                             "judges": judges, "settings": settings})
+    teams = data.get("teams") or []
+    clean_teams = []
+    if not isinstance(teams, list) or len(teams) > MAX_TEAMS:
+        errors["teams"] = _l("At most %(n)d teams.", n=MAX_TEAMS)
+        teams = []
+    names = set()
+    for index, team in enumerate(teams):
+        where = f"teams.{index}"
+        if not isinstance(team, dict):
+            errors[where] = _l("Please correct this team.")
+            continue
+        team_name = team_services.clean_line(str(team.get("team_name") or ""))
+        if not team_name or len(team_name) > team_services.LIMITS["team_name"]:
+            errors[f"{where}.team_name"] = _l("Name the team (at most %(n)d characters).",
+                                              n=team_services.LIMITS["team_name"])
+        elif team_services.team_name_key(team_name) in names:
+            errors[f"{where}.team_name"] = _l("Two teams have the same name.")
+        names.add(team_services.team_name_key(team_name))
+        track = str(team.get("track") or "").strip()
+        if clean_tracks and track not in track_keys:
+            errors[f"{where}.track"] = _l("Please choose one of the tracks.")
+        try:  # the one member rule of every team (count, names, numbers, one lead)
+            members = team_services.validate_members(_setup_members(team.get("members")))
+        except DomainError as error:
+            errors.update({f"{where}.{k}": v for k, v in error.details.get("fields", {}).items()})
+            members = []
+        clean_teams.append({"team_name": team_name, "track": track,
+                            "project_name": str(team.get("project_name") or team_name).strip()[:120],
+                            "project_summary": str(team.get("project_summary") or "").strip()[:2000],
+                            "members": members})
+    prize = data.get("prize_pool_yuan")
+    if prize is not None and (not isinstance(prize, int) or isinstance(prize, bool) or prize < 0):
+        errors["prize_pool_yuan"] = _l("A whole number of yuan.")
+    if errors:
+        raise problems("invalid_setup", _l("The setup has problems; nothing was saved."), errors)
+    return {"name": name, "description": str(data.get("description") or "").strip(), "prize_pool_yuan": prize,
+            "event_id": data.get("event_id") if isinstance(data.get("event_id"), int) else None,
+            "tracks": clean_tracks, "rounds": clean_rounds, "teams": clean_teams}
+
+
+def create_setup(data, organizer, *, now: datetime) -> tuple[Competition, dict[int, str]]:
+    """Create a whole competition in one go: tracks, rounds with their criteria and judges (by phone), and teams
+    (accepted applications, placed in the first round). All or nothing: any problem raises invalid_setup with a
+    message per field and nothing is saved. Returns the competition and each judge's invitation token by judge
+    id. Global organizers (and admins) may do this; the creator then organizes the competition."""
+    authorize(organizer, "organizer")
+    clean = _clean_setup(data)
+    competition = Competition(name=clean["name"], description=clean["description"],
+                              prize_pool_yuan=clean["prize_pool_yuan"], event_id=clean["event_id"],
+                              tracks=clean["tracks"], applications_open=False, created_at=now)
+    db.session.add(competition)
+    db.session.flush()
+    grant_role(organizer, "organizer", scope_key("competition", competition.id))
+    rounds = []
+    for position, spec in enumerate(clean["rounds"], start=1):
+        round_ = CompetitionRound(competition_id=competition.id, kind=spec["kind"], name=spec["name"],
+                                  position=position, mode=spec["mode"], state="draft")
+        db.session.add(round_)
+        db.session.flush()
+        for row in spec["criteria"]:
+            round_.criteria.append(Criterion(**row))
+        rounds.append((round_, spec))
+    db.session.flush()
+    for round_, spec in rounds:
+        if spec["settings"]:
+            configure_round(round_.id, organizer, now=now, **spec["settings"])
+    conflicts, first = {}, None
+    for index, team in enumerate(clean["teams"]):  # one at a time: each team is checked against those before it
+        try:
+            team_services.add_team(competition.id, organizer, team, now=now)
+        except DomainError as error:
+            conflicts.update({f"teams.{index}.{k}": v for k, v in error.details.get("fields", {}).items()})
+            first = first or error.message
+    if conflicts:
+        raise problems("invalid_setup", first, conflicts)
+    if rounds:
+        add_teams(rounds[0][0].id, organizer, None, now=now)
+    tokens = {}
+    for round_, spec in rounds:
+        for judge in spec["judges"]:
+            get_or_create_user(judge["phone"], now=now, name=judge["name"])
+            row, token = add_judge(round_.id, organizer, phone=judge["phone"], name=judge["name"],
+                                   shadow=judge["shadow"], now=now)
+            tokens[row.id] = token
+    db.session.flush()
+    return competition, tokens
+
+__all__ = [
+    "COMMENT_MAX",
+    "CRITERION_KEY_PATTERN",
+    "INVITE_VALID_FOR",
+    "JUDGE_PASS_VALID_FOR",
+    "MAX_CRITERIA",
+    "MAX_JUDGES",
+    "MAX_ROUNDS",
+    "MAX_TEAMS",
+    "PassHolder",
+    "REASON_MAX",
+    "STEP_TOLERANCE",
+    "SUBMISSION_ID_PATTERN",
+    "ScoreOutcome",
+    "add_judge",
+    "add_teams",
+    "advance_teams",
+    "aggregation_rule_text",
+    "applications_by_id",
+    "as_number",
+    "audit",
+    "audit_log",
+    "authorize_organizer",
+    "bump_stage",
+    "card_values",
+    "close_round",
+    "close_team_scoring",
+    "competition_of",
+    "compute_results",
+    "configure_round",
+    "console_data",
+    "console_view",
+    "create_setup",
+    "criterion_brief",
+    "current_phase",
+    "declare_recusal",
+    "fairness_view",
+    "get_round",
+    "hide_leaderboard",
+    "invitation_status",
+    "invite_path",
+    "is_organizer",
+    "is_recused",
+    "iso",
+    "judge_by_invitation",
+    "judge_of",
+    "judge_pass_scope",
+    "judge_progress",
+    "judge_view",
+    "judges_of",
+    "judging_actor",
+    "leaderboard",
+    "my_rounds",
+    "on_step",
+    "one_snapshot",
+    "open_round",
+    "own_scorecards",
+    "pass_origin",
+    "problems",
+    "publish_results",
+    "recusals_of",
+    "redeem_invitation",
+    "reissue_invitation",
+    "remove_team",
+    "reopen_team_scoring",
+    "require_judge",
+    "results_table",
+    "reveal_next",
+    "round_brief",
+    "round_team",
+    "score_history",
+    "set_criteria",
+    "set_stage",
+    "stage_state",
+    "stage_timeline",
+    "submit_score",
+    "team_brief",
+    "team_feedback",
+    "team_results",
+    "teams_of",
+    "validate_criteria",
+    "withdraw_recusal",
+]
