@@ -13,7 +13,7 @@ from app.db_types import utcnow
 from app.errors import DomainError
 from app.extensions import commit_keeping_loaded, db
 from app.schemas import Id, Schema
-from judging import importing, realtime, services
+from judging import importing, presenters, realtime, services
 from judging.models import LEADERBOARD_MODES, ROUND_MODES, STAGE_PHASES, WEAK_POINT_TAGS
 
 blp = api_blueprint("judging_api", __name__, "",
@@ -154,7 +154,7 @@ def set_criteria(payload, round_id: int):
     """Replace a round's criteria (organizers), only before scoring began (while the round is a draft)."""
     criteria = services.set_criteria(round_id, current_user, payload["criteria"], now=utcnow())
     db.session.commit()
-    return {"criteria": [services.criterion_brief(c) for c in criteria]}
+    return {"criteria": [presenters.criterion_brief(c) for c in criteria]}
 
 
 class TeamsAddSchema(Schema):
@@ -197,7 +197,7 @@ def judge_state(round_id: int):
     """A round as the judge sees it (signed in, or with the judge pass their invitation gave this device): the
     stage (team on stage, phase, server start and end, server_now), the criteria, the teams with the judge's own
     scores only, recusals and progress."""
-    return services.judge_view(round_id, _judge(round_id), now=utcnow())
+    return presenters.judge_view(round_id, _judge(round_id), now=utcnow())
 
 
 def _judge(round_id: int):
@@ -316,7 +316,7 @@ def configure_round(payload, round_id: int):
 @login_required
 def console(round_id: int):
     """The organizers' console: the stage and who has submitted, who has not, who is recused (no scores)."""
-    return services.console_view(round_id, current_user, now=utcnow())
+    return presenters.console_view(round_id, current_user, now=utcnow())
 
 
 class StageSchema(Schema):
@@ -334,7 +334,7 @@ def set_stage(payload, round_id: int):
     server's clock."""
     round_ = services.set_stage(round_id, current_user, now=utcnow(), **payload)
     db.session.commit()
-    return services.stage_state(round_, now=utcnow())
+    return presenters.stage_state(round_, now=utcnow())
 
 
 def _round_action(action):

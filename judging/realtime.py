@@ -36,7 +36,8 @@ from app.errors import DomainError, Forbidden, NotFound
 from app.extensions import db, socketio
 from app.inputs import parse_id
 from app.realtime import join_authorised, leave
-from judging import services, signals
+from judging import presenters, services, signals
+from judging.services import access
 
 log = logging.getLogger(__name__)
 
@@ -96,24 +97,24 @@ def _refused(error: DomainError) -> dict:
 def may_watch_stage(user, round_id: int, passes: tuple[str, ...] = ()):
     """The round's judges (signed in, or holding a live judge pass of its competition on this device: `passes`,
     the device's pass tokens when it joined) and its organizers."""
-    round_ = services.get_round(round_id)
-    if not (user.is_authenticated and services.is_organizer(user, round_)):
-        services.require_judge(round_, services.judging_actor(round_, user, list(passes), now=utcnow()))
+    round_ = access.get_round(round_id)
+    if not (user.is_authenticated and access.is_organizer(user, round_)):
+        access.require_judge(round_, access.judging_actor(round_, user, list(passes), now=utcnow()))
     return round_
 
 
 def may_watch_console(user, round_id: int):
     """The organizers of the round's competition."""
-    round_ = services.get_round(round_id)
-    services.authorize_organizer(user, round_)
+    round_ = access.get_round(round_id)
+    access.authorize_organizer(user, round_)
     return round_
 
 
 def may_watch_leaderboard(user, round_id: int):
     """Anyone signed in, except the round's judges (they must not see others' scores); organizers always."""
-    round_ = services.get_round(round_id)
+    round_ = access.get_round(round_id)
     authorize(user, "resident")
-    if services.judge_of(round_.id, user) and not services.is_organizer(user, round_):
+    if access.judge_of(round_.id, user) and not access.is_organizer(user, round_):
         raise Forbidden("judges_no_leaderboard", _l("Judges do not see the leaderboard during the round."))
     return round_
 
@@ -126,7 +127,7 @@ def on_join_judges(data=None):
         round_ = join_authorised(judges_room(round_id), may_watch_stage, round_id, tuple(device_passes()))
     except DomainError as error:
         return _refused(error)
-    return {"ok": True, "room": judges_room(round_.id), "stage": stage_payload(round_, now=utcnow())}
+    return {"ok": True, "room": judges_room(round_.id), "stage": presenters.stage_payload(round_, now=utcnow())}
 
 
 def on_join_console(data=None):
@@ -136,7 +137,7 @@ def on_join_console(data=None):
         round_ = join_authorised(console_room(round_id), may_watch_console, round_id)
     except DomainError as error:
         return _refused(error)
-    return {"ok": True, "room": console_room(round_.id), "console": console_payload(round_, now=utcnow())}
+    return {"ok": True, "room": console_room(round_.id), "console": presenters.console_data(round_, now=utcnow())}
 
 
 def on_join_leaderboard(data=None):
@@ -160,18 +161,6 @@ def on_leave(data=None):
     for room in (judges_room(round_id), console_room(round_id), leaderboard_room(round_id)):
         leave(room)
     return {"ok": True}
-
-
-# ---- payloads -------------------------------------------------------------------------------------------------------
-
-def stage_payload(round_, *, now) -> dict:
-    payload = services.stage_state(round_, now=now)
-    payload["teams_scoring"] = {str(t.id): t.scoring_state for t in services.teams_of(round_.id)}
-    return payload
-
-
-def console_payload(round_, *, now) -> dict:
-    return services.console_data(round_, now=now)
 
 
 # ---- announcing after commit ---------------------------------------------------------------------------------------
@@ -270,7 +259,7 @@ def wait_until_announced(timeout: float = 5.0) -> bool:
 def _announce(batch: dict[int, set[str]]) -> None:
     now = utcnow()
     messages = []
-    with services.one_snapshot():
+    with access.one_snapshot():
         for round_id, kinds in sorted(batch.items()):
             messages += _messages_of(round_id, kinds, now=now)
     db.session.rollback()  # give the connection back before emitting
@@ -282,13 +271,13 @@ def _messages_of(round_id: int, kinds: set[str], *, now) -> list[tuple[str, dict
     """(event, payload, room) of what changed in a round: the stage when it moved, and always its console and
     leaderboard."""
     try:
-        round_ = services.get_round(round_id)
+        round_ = access.get_round(round_id)
     except DomainError:
         return []
     messages = []
     if "stage" in kinds:
-        messages.append((STAGE, stage_payload(round_, now=now), judges_room(round_id)))
-    messages.append((CONSOLE, console_payload(round_, now=now), console_room(round_id)))
+        messages.append((STAGE, presenters.stage_payload(round_, now=now), judges_room(round_id)))
+    messages.append((CONSOLE, presenters.console_data(round_, now=now), console_room(round_id)))
     messages.append((LEADERBOARD, services.leaderboard(round_id, None, now=now), leaderboard_room(round_id)))
     return messages
 

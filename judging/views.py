@@ -19,7 +19,7 @@ from app.authz import login_required
 from app.db_types import utcnow
 from app.errors import DomainError
 from app.extensions import db
-from judging import services
+from judging import presenters, services
 
 bp = Blueprint("judging", __name__, template_folder="templates")
 
@@ -29,7 +29,7 @@ bp = Blueprint("judging", __name__, template_folder="templates")
 def index():
     """Where a person meets judging: the rounds they judge (their phone page), the rounds they organize (console,
     big screen) and their team's rounds, with the results once published."""
-    mine = services.my_rounds(current_user)
+    mine = presenters.my_rounds(current_user)
     return render_template("judging/index.html", **mine)
 
 
