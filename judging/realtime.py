@@ -36,8 +36,8 @@ from app.errors import DomainError, Forbidden, NotFound
 from app.extensions import db, socketio
 from app.inputs import parse_id
 from app.realtime import join_authorised, leave
-from judging import presenters, services, signals
-from judging.services import access
+from judging import presenters, signals
+from judging.services import access, results
 
 log = logging.getLogger(__name__)
 
@@ -149,7 +149,7 @@ def on_join_leaderboard(data=None):
     except DomainError as error:
         return _refused(error)
     return {"ok": True, "room": leaderboard_room(round_.id),
-            "leaderboard": services.leaderboard(round_.id, None, now=utcnow())}
+            "leaderboard": results.leaderboard(round_.id, None, now=utcnow())}
 
 
 def on_leave(data=None):
@@ -278,7 +278,7 @@ def _messages_of(round_id: int, kinds: set[str], *, now) -> list[tuple[str, dict
     if "stage" in kinds:
         messages.append((STAGE, presenters.stage_payload(round_, now=now), judges_room(round_id)))
     messages.append((CONSOLE, presenters.console_data(round_, now=now), console_room(round_id)))
-    messages.append((LEADERBOARD, services.leaderboard(round_id, None, now=now), leaderboard_room(round_id)))
+    messages.append((LEADERBOARD, results.leaderboard(round_id, None, now=now), leaderboard_room(round_id)))
     return messages
 
 
