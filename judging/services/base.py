@@ -21,7 +21,7 @@ def problems(code: str, message, fields: dict, status: int = 422) -> DomainError
 
 
 def audit(round_id: int, actor, action: str, *, round_team_id: int | None = None, now: datetime,
-           **details) -> None:
+          **details) -> None:
     db.session.add(AuditEntry(round_id=round_id, round_team_id=round_team_id, actor_id=getattr(actor, "id", None),
                               action=action, details=details, created_at=now))
 

@@ -153,7 +153,7 @@ def publish_results(round_id: int, organizer, *, now: datetime) -> CompetitionRo
     table = results_table(round_)
     applications = applications_by_id(row["application_id"] for row in table)
     audit(round_.id, organizer, "published", now=now, rule=aggregation_rule_text(round_),
-           ranking=[[row["application_id"], row["rank"], row["score"]] for row in table])
+          ranking=[[row["application_id"], row["rank"], row["score"]] for row in table])
     bump_stage(round_, now=now)
     signals.leaderboard_changed.send(None, round_id=round_.id)
     signals.results_published.send(

@@ -52,7 +52,7 @@ def add_teams(round_id: int, organizer, application_ids: list[int] | None = None
     db.session.flush()
     if added:
         audit(round_.id, organizer, "teams_added", now=now, application_ids=[t.application_id for t in added],
-               how=how)
+              how=how)
     return added
 
 
@@ -204,7 +204,7 @@ def advance_teams(round_id: int, organizer, *, to_round_id: int, top_n: int = 0,
                           status=409)
     if not isinstance(top_n, int) or isinstance(top_n, bool) or top_n < 0:
         raise problems("invalid_advance", _l("Please correct the highlighted fields."),
-                        {"top_n": _l("A whole number, 0 or more.")})
+                       {"top_n": _l("A whole number, 0 or more.")})
     include, exclude = set(include or []), set(exclude or [])
     teams = {t.id: t for t in teams_of(round_.id)}
     unknown = (include | exclude) - set(teams)
@@ -243,7 +243,7 @@ def advance_teams(round_id: int, organizer, *, to_round_id: int, top_n: int = 0,
         advanced.append(new)
     db.session.flush()
     audit(round_.id, organizer, "advanced", now=now, to_round_id=target.id, top_n=top_n, per_track=per_track,
-           include=sorted(include), exclude=sorted(exclude), application_ids=[t.application_id for t in advanced])
+          include=sorted(include), exclude=sorted(exclude), application_ids=[t.application_id for t in advanced])
     applications = applications_by_id(t.application_id for t in advanced)
     for new in advanced:
         how = "manual" if new.added_by == "manual" else "top_n"

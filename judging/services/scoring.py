@@ -101,8 +101,8 @@ def _clean_score_input(round_: CompetitionRound, *, scores, comment, tags) -> tu
     criteria = {c.key: c for c in round_.criteria}
     errors: dict[str, object] = {}
     if not isinstance(scores, dict):
-        raise problems("invalid_score", _l("Please score every criterion."), {"scores": _l("Please score every "
-                                                                                             "criterion.")})
+        raise problems("invalid_score", _l("Please score every criterion."),
+                       {"scores": _l("Please score every criterion.")})
     cleaned = {}
     for key, value in scores.items():
         criterion = criteria.get(key)
@@ -179,10 +179,10 @@ def submit_score(round_id: int, user, *, round_team_id, submission_id, base_revi
     judge = require_judge(round_, user)
     if not isinstance(submission_id, str) or not SUBMISSION_ID_PATTERN.fullmatch(submission_id):
         raise problems("invalid_score", _l("Please correct the highlighted scores."),
-                        {"submission_id": _l("1 to 64 letters, digits or . _ : - (a UUID is good).")})
+                       {"submission_id": _l("1 to 64 letters, digits or . _ : - (a UUID is good).")})
     if not isinstance(base_revision, int) or isinstance(base_revision, bool) or base_revision < 0:
         raise problems("invalid_score", _l("Please correct the highlighted scores."),
-                        {"base_revision": _l("The revision you edited (0 for a first score).")})
+                       {"base_revision": _l("The revision you edited (0 for a first score).")})
     team = round_team(round_, round_team_id)
     cleaned, comment, tags = _clean_score_input(round_, scores=scores, comment=comment, tags=tags)
     digest = _digest(team.id, base_revision, cleaned, comment, tags)

@@ -34,10 +34,10 @@ def validate_criteria(items) -> list[dict]:
     errors: dict[str, object] = {}
     if not isinstance(items, list) or not items:
         raise problems("invalid_criteria", _l("A round needs at least one criterion."),
-                        {"criteria": _l("A round needs at least one criterion.")})
+                       {"criteria": _l("A round needs at least one criterion.")})
     if len(items) > MAX_CRITERIA:
         raise problems("invalid_criteria", _l("At most %(n)d criteria.", n=MAX_CRITERIA),
-                        {"criteria": _l("At most %(n)d criteria.", n=MAX_CRITERIA)})
+                       {"criteria": _l("At most %(n)d criteria.", n=MAX_CRITERIA)})
     cleaned, keys = [], set()
     for index, item in enumerate(items):
         where = f"criteria.{index}"

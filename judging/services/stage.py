@@ -35,7 +35,7 @@ def set_stage(round_id: int, organizer, *, round_team_id: int | None, phase: str
     authorize_organizer(organizer, round_)
     if phase not in STAGE_PHASES:
         raise problems("invalid_stage", _l("Please choose one of the options."),
-                        {"phase": _l("Please choose one of the options.")})
+                       {"phase": _l("Please choose one of the options.")})
     lock_round(round_)
     if round_.mode != "live":
         raise DomainError("not_live", _l("Only a live round has a stage."), status=409)
