@@ -1,4 +1,4 @@
-"""JSON API of judging (judging/services.py has the rules): organizers set a competition up in one call or from a
+"""JSON API of judging (judging/services/ has the rules): organizers set a competition up in one call or from a
 spreadsheet and drive the rounds; judges' phones read their round and submit scores with a client-chosen
 submission_id; the leaderboard for those allowed to see it."""
 
@@ -7,6 +7,7 @@ from __future__ import annotations
 from flask_login import current_user
 from marshmallow import fields, validate
 
+from app.accounts.auth import device_passes
 from app.api import api_blueprint
 from app.authz import login_required
 from app.db_types import utcnow
@@ -202,8 +203,6 @@ def judge_state(round_id: int):
 
 def _judge(round_id: int):
     """The signed-in judge of this round, or this device's judge pass of its competition (judge endpoints only)."""
-    from app.accounts.auth import device_passes
-
     return services.judging_actor(services.get_round(round_id), current_user, device_passes(), now=utcnow())
 
 

@@ -1,4 +1,4 @@
-"""The competition (港科大百万元奖金创业大赛): teams apply, organizers review; then the rounds (judging/services.py).
+"""The competition (港科大百万元奖金创业大赛): teams apply, organizers review; then the rounds (judging/services/).
 
 An application belongs to its team, not to one person. Its members are people (name, mobile number, role; exactly
 one lead); whoever submits it becomes a member (and the lead, unless they name another). A member is known by their
@@ -36,6 +36,7 @@ from sqlalchemy.orm import selectinload
 
 from app.accounts.models import User
 from app.accounts.phones import format_phone, mask_phone, normalise_phone
+from app.authz import authorize, has_role, scope_key
 from app.errors import DomainError, NotFound, Unauthorized
 from app.extensions import db
 from app.locking import lock_competition
@@ -151,8 +152,6 @@ def open_competitions(*, now: datetime) -> list[Competition]:
 # ---- who may do what ------------------------------------------------------------------------------------------------
 
 def is_competition_organizer(user, competition) -> bool:
-    from app.authz import has_role, scope_key
-
     if has_role(user, "organizer", scope_key("competition", competition.id)):
         return True
     return bool(competition.event_id) and has_role(user, "organizer", scope_key("event", competition.event_id))
@@ -160,8 +159,6 @@ def is_competition_organizer(user, competition) -> bool:
 
 def authorize_competition_organizer(user, competition) -> None:
     """Organizers of the competition (or of its event), global organizers and admins; 401/403 for anyone else."""
-    from app.authz import authorize, scope_key
-
     if competition.event_id and is_competition_organizer(user, competition):
         return
     authorize(user, "organizer", scope_key("competition", competition.id))

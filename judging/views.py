@@ -1,10 +1,9 @@
 """Pages of judging: the judge's invitation link (a judge pass on that device, never a sign-in), the judge's phone
-page, the
-organizers' console, the big-screen leaderboard, the fairness view, and the results' export (XLSX) and printable
-signature page.
+page, the organizers' console, the big-screen leaderboard, the fairness view, and the results' export (XLSX) and
+printable signature page.
 
-Thin: every rule is in judging/services.py; the live pages are driven by app/static/js/judging-*.js over the JSON
-API (api.py) and the rounds' Socket.IO rooms (realtime.py)."""
+Thin: every rule is in judging/services/, every payload in judging/presenters.py; the live pages are driven by
+app/static/js/judging-*.js over the JSON API (api.py) and the rounds' Socket.IO rooms (realtime.py)."""
 
 from __future__ import annotations
 
@@ -13,8 +12,12 @@ from urllib.parse import quote
 from flask import Blueprint, Flask, Response, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
+from openpyxl.styles import Font
 
+from app import spreadsheets
+from app.accounts.auth import device_passes, keep_pass_on_device
 from app.accounts.models import User
+from app.accounts.services import live_pass_origins, start_session
 from app.authz import login_required
 from app.db_types import utcnow
 from app.errors import DomainError
@@ -53,9 +56,6 @@ def invitation(token: str):
     """A judge's invitation link (sent to their phone alone): it gives this device a judge pass, that competition's
     judging and nothing else (the account still asks for the phone's code), and opens their round. It works on one
     device; opened again there, it goes straight to scoring."""
-    from app.accounts.auth import device_passes, keep_pass_on_device
-    from app.accounts.services import live_pass_origins, start_session
-
     now = utcnow()
     known = services.judge_by_invitation(token)
     if known is not None and known.invite_used_at is not None and (
@@ -79,8 +79,6 @@ def invitation(token: str):
 
 def judging_actor(round_):
     """The judge acting on this request: the signed-in judge, or this device's judge pass (judging only)."""
-    from app.accounts.auth import device_passes
-
     return services.judging_actor(round_, current_user, device_passes(), now=utcnow())
 
 
@@ -155,10 +153,6 @@ def _authorized_round(round_id: int):
 @login_required
 def export_xlsx(round_id: int):
     """Each judge's score sheet and the totals, as an Excel workbook."""
-    from openpyxl.styles import Font
-
-    from app import spreadsheets
-
     round_ = _authorized_round(round_id)
     criteria, sheets, totals = _sheet_rows(round_)
     workbook = spreadsheets.new_workbook()
