@@ -74,3 +74,47 @@ def _release_sqlite_writer(session: Session, transaction) -> None:
     (commit or rollback), so the next scan writes as soon as this one's COMMIT is done."""
     if transaction.parent is None and session.info.pop(_HOLDS_WRITER, False):
         _SQLITE_WRITER.release()
+
+
+# The rows locked here, by table name: app imports no domain package (DESIGN.md, direction of imports), so the
+# tables are named, not the domain's models. Each is the table the domain's model maps (judging/models.py).
+_competitions = sa.table("competitions", sa.column("id"), sa.column("applications_open"))
+_competition_rounds = sa.table("competition_rounds", sa.column("id"), sa.column("stage_version"))
+_round_teams = sa.table("judging_round_teams", sa.column("id"), sa.column("scoring_state"))
+_recusals = sa.table("judging_recusals", sa.column("judge_id"), sa.column("round_team_id"))
+
+
+# ---- judging ---------------------------------------------------------------------------------------------------------
+
+def lock_competition(competition_id: int) -> None:
+    """A competition's row (`competitions`), until COMMIT: its team applications are written one at a time, so two
+    teams submitting at once cannot both take a team name or put one phone number in two active applications
+    (judging/teams.py). A no-op conditional UPDATE: a row lock on PostgreSQL, the write lock on SQLite."""
+    db.session.execute(sa.update(_competitions).where(_competitions.c.id == competition_id)
+                       .values(applications_open=_competitions.c.applications_open))
+
+
+def lock_round(round_) -> None:
+    """A round's row (`competition_rounds`), until COMMIT, then read it again: changes of one round's state, stage,
+    criteria and revealed ranks (judging/services) happen one at a time, and each sees the one before it (opening a
+    round waits for a change of its criteria, or refuses it afterwards). A no-op UPDATE: a row lock on PostgreSQL,
+    the write lock on SQLite. `round_` is the round's loaded ORM object (refreshed in place)."""
+    db.session.execute(sa.update(_competition_rounds).where(_competition_rounds.c.id == round_.id)
+                       .values(stage_version=_competition_rounds.c.stage_version))
+    db.session.refresh(round_)
+
+
+def hold_team_for_scoring(round_team_id: int, judge_id: int) -> bool:
+    """A team's row in a round (`judging_round_teams`), until COMMIT, when its scoring is open and this judge is not
+    recused from it; False (nothing held) otherwise. Closing the team's scoring (or removing the team) is an UPDATE
+    of the same row, so it waits for a score in flight, and a score that comes after the close sees it: no score
+    slips in after a close, none is deleted with its team. On PostgreSQL a shared row lock (FOR SHARE): the team's
+    judges score side by side while an organizer's UPDATE waits for them all. On SQLite, where writers take turns
+    anyway, the first write of the transaction (a no-op UPDATE) takes the database's write lock."""
+    not_recused = ~sa.exists().where(_recusals.c.judge_id == judge_id, _recusals.c.round_team_id == round_team_id)
+    open_for_judge = (_round_teams.c.id == round_team_id, _round_teams.c.scoring_state == "open", not_recused)
+    if db.session.get_bind().dialect.name == "postgresql":
+        return db.session.execute(sa.select(_round_teams.c.id).where(*open_for_judge)
+                                  .with_for_update(read=True, of=_round_teams)).first() is not None
+    return bool(db.session.execute(
+        sa.update(_round_teams).where(*open_for_judge).values(scoring_state=_round_teams.c.scoring_state)).rowcount)

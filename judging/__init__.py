@@ -4,7 +4,9 @@ from flask import Flask
 
 
 def init_app(app: Flask) -> None:
-    from judging import (  # noqa: F401  (api modules declare their blueprints on import)
+    # Imported here, when the app starts, not when the package is: `import judging.models` (migrations, other
+    # packages' models) must not load the web layer, and the API modules declare their routes on import.
+    from judging import (  # noqa: F401
         api,
         models,
         realtime,

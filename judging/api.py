@@ -1,4 +1,4 @@
-"""JSON API of judging (judging/services.py has the rules): organizers set a competition up in one call or from a
+"""JSON API of judging (judging/services/ has the rules): organizers set a competition up in one call or from a
 spreadsheet and drive the rounds; judges' phones read their round and submit scores with a client-chosen
 submission_id; the leaderboard for those allowed to see it."""
 
@@ -7,13 +7,14 @@ from __future__ import annotations
 from flask_login import current_user
 from marshmallow import fields, validate
 
+from app.accounts.auth import device_passes
 from app.api import api_blueprint
 from app.authz import login_required
 from app.db_types import utcnow
 from app.errors import DomainError
 from app.extensions import commit_keeping_loaded, db
 from app.schemas import Id, Schema
-from judging import importing, realtime, services
+from judging import importing, presenters, realtime, services
 from judging.models import LEADERBOARD_MODES, ROUND_MODES, STAGE_PHASES, WEAK_POINT_TAGS
 
 blp = api_blueprint("judging_api", __name__, "",
@@ -154,7 +155,7 @@ def set_criteria(payload, round_id: int):
     """Replace a round's criteria (organizers), only before scoring began (while the round is a draft)."""
     criteria = services.set_criteria(round_id, current_user, payload["criteria"], now=utcnow())
     db.session.commit()
-    return {"criteria": [services.criterion_brief(c) for c in criteria]}
+    return {"criteria": [presenters.criterion_brief(c) for c in criteria]}
 
 
 class TeamsAddSchema(Schema):
@@ -197,13 +198,11 @@ def judge_state(round_id: int):
     """A round as the judge sees it (signed in, or with the judge pass their invitation gave this device): the
     stage (team on stage, phase, server start and end, server_now), the criteria, the teams with the judge's own
     scores only, recusals and progress."""
-    return services.judge_view(round_id, _judge(round_id), now=utcnow())
+    return presenters.judge_view(round_id, _judge(round_id), now=utcnow())
 
 
 def _judge(round_id: int):
     """The signed-in judge of this round, or this device's judge pass of its competition (judge endpoints only)."""
-    from app.accounts.auth import device_passes
-
     return services.judging_actor(services.get_round(round_id), current_user, device_passes(), now=utcnow())
 
 
@@ -316,7 +315,7 @@ def configure_round(payload, round_id: int):
 @login_required
 def console(round_id: int):
     """The organizers' console: the stage and who has submitted, who has not, who is recused (no scores)."""
-    return services.console_view(round_id, current_user, now=utcnow())
+    return presenters.console_view(round_id, current_user, now=utcnow())
 
 
 class StageSchema(Schema):
@@ -334,7 +333,7 @@ def set_stage(payload, round_id: int):
     server's clock."""
     round_ = services.set_stage(round_id, current_user, now=utcnow(), **payload)
     db.session.commit()
-    return services.stage_state(round_, now=utcnow())
+    return presenters.stage_state(round_, now=utcnow())
 
 
 def _round_action(action):
@@ -465,9 +464,9 @@ def history(round_id: int):
     actions = services.audit_log(round_id, current_user)
     return {"submissions": [{"judge_id": s.judge_id, "round_team_id": s.round_team_id,
                              "submission_id": s.submission_id, "revision": s.revision, "values": s.values,
-                             "previous": s.previous, "at": services._iso(s.created_at)} for s in submissions],
+                             "previous": s.previous, "at": services.iso(s.created_at)} for s in submissions],
             "actions": [{"action": a.action, "round_team_id": a.round_team_id, "actor_id": a.actor_id,
-                         "details": a.details, "at": services._iso(a.created_at)} for a in actions]}
+                         "details": a.details, "at": services.iso(a.created_at)} for a in actions]}
 
 
 @blp.route("/rounds/<int:round_id>/teams/<int:application_id>/feedback")

@@ -22,6 +22,7 @@ import csv
 import io
 
 from flask_babel import lazy_gettext as _l
+from openpyxl import load_workbook
 
 from app.errors import DomainError
 
@@ -72,8 +73,6 @@ def read_rows(filename: str, data: bytes) -> list[dict]:
 
 
 def _xlsx_rows(data: bytes) -> list[list]:
-    from openpyxl import load_workbook
-
     try:
         workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except Exception:  # a broken or disguised file: say so, whatever the library's complaint

@@ -7,12 +7,13 @@
 - `round:<id>:leaderboard` (anyone signed in who is not a judge of the round; organizers always) hears
   `leaderboard`: the audience's view (live, or only the ranks revealed so far), the same as the big screen reads.
 
-Services call `stage_changed` / `scores_changed` inside their transaction; nothing is sent before COMMIT and nothing
-of a rolled-back transaction (app.after_commit). Once the transaction has ended, the rounds that changed in this
-process during a short moment (ANNOUNCE_DELAY_SECONDS) are read back once each, in a background task with its own
-session (the request's connection is already back in the pool), and emitted through the Socket.IO message queue
-when one is configured, so clients of every process hear them. Clients re-read the state over HTTP after a
-reconnect: a missed message costs nothing.
+Services send judging.signals' `stage_changed`, `scores_changed` and `leaderboard_changed` inside their transaction
+(they do not know this module); the receivers here, connected at app start (init_app), note the round, and nothing is
+sent before COMMIT nor anything of a rolled-back transaction (app.after_commit). Once the transaction has ended, the
+rounds that changed in this process during a short moment (ANNOUNCE_DELAY_SECONDS) are read back once each, in a
+background task with its own session (the request's connection is already back in the pool), and emitted through the
+Socket.IO message queue when one is configured, so clients of every process hear them. Clients re-read the state
+over HTTP after a reconnect: a missed message costs nothing.
 """
 
 from __future__ import annotations
@@ -27,10 +28,16 @@ from flask_socketio import emit
 from sqlalchemy import event as sa_event
 from sqlalchemy.orm import Session
 
+from app.accounts.auth import device_passes
+from app.after_commit import run_after_commit
+from app.authz import authorize
+from app.db_types import utcnow
 from app.errors import DomainError, Forbidden, NotFound
 from app.extensions import db, socketio
 from app.inputs import parse_id
 from app.realtime import join_authorised, leave
+from judging import presenters, signals
+from judging.services import access, results
 
 log = logging.getLogger(__name__)
 
@@ -90,32 +97,24 @@ def _refused(error: DomainError) -> dict:
 def may_watch_stage(user, round_id: int, passes: tuple[str, ...] = ()):
     """The round's judges (signed in, or holding a live judge pass of its competition on this device: `passes`,
     the device's pass tokens when it joined) and its organizers."""
-    from app.db_types import utcnow
-    from judging import services
-
-    round_ = services.get_round(round_id)
-    if not (user.is_authenticated and services.is_organizer(user, round_)):
-        services.require_judge(round_, services.judging_actor(round_, user, list(passes), now=utcnow()))
+    round_ = access.get_round(round_id)
+    if not (user.is_authenticated and access.is_organizer(user, round_)):
+        access.require_judge(round_, access.judging_actor(round_, user, list(passes), now=utcnow()))
     return round_
 
 
 def may_watch_console(user, round_id: int):
     """The organizers of the round's competition."""
-    from judging import services
-
-    round_ = services.get_round(round_id)
-    services.authorize_organizer(user, round_)
+    round_ = access.get_round(round_id)
+    access.authorize_organizer(user, round_)
     return round_
 
 
 def may_watch_leaderboard(user, round_id: int):
     """Anyone signed in, except the round's judges (they must not see others' scores); organizers always."""
-    from app.authz import authorize
-    from judging import services
-
-    round_ = services.get_round(round_id)
+    round_ = access.get_round(round_id)
     authorize(user, "resident")
-    if services.judge_of(round_.id, user) and not services.is_organizer(user, round_):
+    if access.judge_of(round_.id, user) and not access.is_organizer(user, round_):
         raise Forbidden("judges_no_leaderboard", _l("Judges do not see the leaderboard during the round."))
     return round_
 
@@ -123,42 +122,34 @@ def may_watch_leaderboard(user, round_id: int):
 def on_join_judges(data=None):
     """Judges of the round (signed in, or with the judge pass of this device) and its organizers.
     Ack: {"ok": true, "room", "stage"}."""
-    from app.accounts.auth import device_passes
-    from app.db_types import utcnow
-
     try:
         round_id = _round_id_from(data)
         round_ = join_authorised(judges_room(round_id), may_watch_stage, round_id, tuple(device_passes()))
     except DomainError as error:
         return _refused(error)
-    return {"ok": True, "room": judges_room(round_.id), "stage": stage_payload(round_, now=utcnow())}
+    return {"ok": True, "room": judges_room(round_.id), "stage": presenters.stage_payload(round_, now=utcnow())}
 
 
 def on_join_console(data=None):
     """Organizers of the round's competition. Ack: {"ok": true, "room", "console"}."""
-    from app.db_types import utcnow
-
     try:
         round_id = _round_id_from(data)
         round_ = join_authorised(console_room(round_id), may_watch_console, round_id)
     except DomainError as error:
         return _refused(error)
-    return {"ok": True, "room": console_room(round_.id), "console": console_payload(round_, now=utcnow())}
+    return {"ok": True, "room": console_room(round_.id), "console": presenters.console_data(round_, now=utcnow())}
 
 
 def on_join_leaderboard(data=None):
     """Anyone signed in, except the round's judges (they must not see others' scores); organizers always.
     Ack: {"ok": true, "room", "leaderboard"} (the audience's view)."""
-    from app.db_types import utcnow
-    from judging import services
-
     try:
         round_id = _round_id_from(data)
         round_ = join_authorised(leaderboard_room(round_id), may_watch_leaderboard, round_id)
     except DomainError as error:
         return _refused(error)
     return {"ok": True, "room": leaderboard_room(round_.id),
-            "leaderboard": services.leaderboard(round_.id, None, now=utcnow())}
+            "leaderboard": results.leaderboard(round_.id, None, now=utcnow())}
 
 
 def on_leave(data=None):
@@ -172,31 +163,17 @@ def on_leave(data=None):
     return {"ok": True}
 
 
-# ---- payloads -------------------------------------------------------------------------------------------------------
-
-def stage_payload(round_, *, now) -> dict:
-    from judging import services
-
-    payload = services.stage_state(round_, now=now)
-    payload["teams_scoring"] = {str(t.id): t.scoring_state for t in services.teams_of(round_.id)}
-    return payload
-
-
-def console_payload(round_, *, now) -> dict:
-    from judging import services
-
-    return services.console_data(round_, now=now)
-
-
 # ---- announcing after commit ---------------------------------------------------------------------------------------
 
-def stage_changed(round_id: int) -> None:
-    """Called inside a service's transaction: the stage (or a team's scoring state) of this round changed."""
+def on_stage_changed(sender, *, round_id: int, **_) -> None:
+    """judging.signals.stage_changed, inside a service's transaction: the stage (or a team's scoring state) of this
+    round changed: its judges hear the stage, its console and leaderboard are sent again."""
     _collect(round_id, "stage")
 
 
-def scores_changed(round_id: int) -> None:
-    """Called inside a service's transaction: scores (or what the leaderboard shows) of this round changed."""
+def on_scores_changed(sender, *, round_id: int, **_) -> None:
+    """judging.signals.scores_changed and leaderboard_changed, inside a service's transaction: scores (or what the
+    leaderboard shows) of this round changed: its console and leaderboard are sent again."""
     _collect(round_id, "scores")
 
 
@@ -204,8 +181,6 @@ QUIET_KEY = "judging.realtime.quiet"  # set in a session's info: its changes are
 
 
 def _collect(round_id: int, kind: str) -> None:
-    from app.after_commit import run_after_commit
-
     session = db.session()
     if session.info.get(QUIET_KEY):
         return
@@ -282,12 +257,9 @@ def wait_until_announced(timeout: float = 5.0) -> bool:
 
 
 def _announce(batch: dict[int, set[str]]) -> None:
-    from app.db_types import utcnow
-    from judging import services
-
     now = utcnow()
     messages = []
-    with services.one_snapshot():
+    with access.one_snapshot():
         for round_id, kinds in sorted(batch.items()):
             messages += _messages_of(round_id, kinds, now=now)
     db.session.rollback()  # give the connection back before emitting
@@ -298,17 +270,15 @@ def _announce(batch: dict[int, set[str]]) -> None:
 def _messages_of(round_id: int, kinds: set[str], *, now) -> list[tuple[str, dict, str]]:
     """(event, payload, room) of what changed in a round: the stage when it moved, and always its console and
     leaderboard."""
-    from judging import services
-
     try:
-        round_ = services.get_round(round_id)
+        round_ = access.get_round(round_id)
     except DomainError:
         return []
     messages = []
     if "stage" in kinds:
-        messages.append((STAGE, stage_payload(round_, now=now), judges_room(round_id)))
-    messages.append((CONSOLE, console_payload(round_, now=now), console_room(round_id)))
-    messages.append((LEADERBOARD, services.leaderboard(round_id, None, now=now), leaderboard_room(round_id)))
+        messages.append((STAGE, presenters.stage_payload(round_, now=now), judges_room(round_id)))
+    messages.append((CONSOLE, presenters.console_data(round_, now=now), console_room(round_id)))
+    messages.append((LEADERBOARD, results.leaderboard(round_id, None, now=now), leaderboard_room(round_id)))
     return messages
 
 
@@ -319,6 +289,10 @@ def _forget_on_rollback(session: Session, *args) -> None:
 
 
 def init_app(app: Flask) -> None:
+    # blinker keeps one connection per receiver, however many apps
+    signals.stage_changed.connect(on_stage_changed)
+    signals.scores_changed.connect(on_scores_changed)
+    signals.leaderboard_changed.connect(on_scores_changed)
     socketio.on_event(JOIN_JUDGES, on_join_judges)
     socketio.on_event(JOIN_CONSOLE, on_join_console)
     socketio.on_event(JOIN_LEADERBOARD, on_join_leaderboard)

@@ -14,6 +14,14 @@ them inside the transaction, with ids and plain values, so a subscriber's rows c
   when unranked), "score", "member_user_ids"}], best first.
 - `team_advanced`: `competition_id`, `round_id` (from), `to_round_id`, `to_round_name`, `application_id`,
   `member_user_ids`, `how` ("top_n" | "manual").
+
+What the live screens show changed (judging/realtime.py listens, connected at app start, and announces them after
+COMMIT; nothing of a rolled-back transaction). Each carries `round_id` alone:
+- `stage_changed`: the stage of a round moved (team on stage, phase, its version), or a team's scoring state, a
+  recusal or the round's state changed: judges' phones, the console and the leaderboard.
+- `scores_changed`: a judge's scores of a round changed: the console and the leaderboard.
+- `leaderboard_changed`: what the leaderboard shows changed without a score changing (a rank revealed, the board
+  hidden again, results published): the console and the leaderboard.
 """
 
 from __future__ import annotations
@@ -23,7 +31,10 @@ from blinker import Namespace
 _signals = Namespace()
 
 judge_invited = _signals.signal("judge-invited")
+leaderboard_changed = _signals.signal("leaderboard-changed")
 results_published = _signals.signal("results-published")
+scores_changed = _signals.signal("scores-changed")
+stage_changed = _signals.signal("stage-changed")
 team_advanced = _signals.signal("team-advanced")
 team_application_decided = _signals.signal("team-application-decided")
 team_application_submitted = _signals.signal("team-application-submitted")

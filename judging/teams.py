@@ -1,4 +1,4 @@
-"""The competition (港科大百万元奖金创业大赛): teams apply, organizers review; then the rounds (judging/services.py).
+"""The competition (港科大百万元奖金创业大赛): teams apply, organizers review; then the rounds (judging/services/).
 
 An application belongs to its team, not to one person. Its members are people (name, mobile number, role; exactly
 one lead); whoever submits it becomes a member (and the lead, unless they name another). A member is known by their
@@ -36,8 +36,10 @@ from sqlalchemy.orm import selectinload
 
 from app.accounts.models import User
 from app.accounts.phones import format_phone, mask_phone, normalise_phone
+from app.authz import authorize, has_role, scope_key
 from app.errors import DomainError, NotFound, Unauthorized
 from app.extensions import db
+from app.locking import lock_competition
 from events.models import Event
 from judging import signals
 from judging.models import Competition, TeamApplication, TeamMember
@@ -147,18 +149,9 @@ def open_competitions(*, now: datetime) -> list[Competition]:
     return [c for c in candidates if applications_open(c, now=now)]
 
 
-def _lock_competition(competition_id: int) -> None:
-    """Serialise the applications of one competition until commit: a no-op UPDATE of its row."""
-    db.session.execute(sa.update(Competition).where(Competition.id == competition_id)
-                       .values(applications_open=Competition.applications_open)
-                       .execution_options(synchronize_session=False))
-
-
 # ---- who may do what ------------------------------------------------------------------------------------------------
 
 def is_competition_organizer(user, competition) -> bool:
-    from app.authz import has_role, scope_key
-
     if has_role(user, "organizer", scope_key("competition", competition.id)):
         return True
     return bool(competition.event_id) and has_role(user, "organizer", scope_key("event", competition.event_id))
@@ -166,8 +159,6 @@ def is_competition_organizer(user, competition) -> bool:
 
 def authorize_competition_organizer(user, competition) -> None:
     """Organizers of the competition (or of its event), global organizers and admins; 401/403 for anyone else."""
-    from app.authz import authorize, scope_key
-
     if competition.event_id and is_competition_organizer(user, competition):
         return
     authorize(user, "organizer", scope_key("competition", competition.id))
@@ -652,7 +643,7 @@ def submit_application(competition_id: int, user, *, now: datetime, **fields) ->
     check_applications_open(competition, now=now)
     cleaned = validate_application(fields, competition=competition, submitter=user)
 
-    _lock_competition(competition.id)  # from here on, this competition's applications are written one at a time
+    lock_competition(competition.id)  # from here on, this competition's applications are written one at a time
     existing = _retry_of(competition.id, user, cleaned["team_name"], fresh=True)
     if existing is not None:
         return existing, False
@@ -704,7 +695,7 @@ def update_application(application_id: int, user, *, now: datetime, **fields) ->
     values.update({k: v for k, v in fields.items() if k in values})
     cleaned = validate_application(values, competition=competition, submitter=user, existing=application)
 
-    _lock_competition(competition.id)
+    lock_competition(competition.id)
     application = _reload(application.id)
     if application.status != "submitted":  # decided or withdrawn meanwhile
         raise _not_editable()
@@ -725,7 +716,7 @@ def withdraw_application(application_id: int, user, *, now: datetime) -> TeamApp
     application = _as_member(application_id, user)
     if application.status == "withdrawn":
         return application
-    _lock_competition(application.competition_id)
+    lock_competition(application.competition_id)
     application = _reload(application.id)
     if application.status == "withdrawn":
         return application
@@ -756,7 +747,7 @@ def add_team(competition_id: int, organizer, team: dict, *, now: datetime) -> Te
     the name is free in the competition and each member is in no other active team of it (teams entered before,
     in this setup too): team_name_taken, or already_in_team naming the number and the team that has it (organizers
     see both). The caller authorizes."""
-    _lock_competition(competition_id)
+    lock_competition(competition_id)
     if _check_team_name(competition_id, team["team_name"]) is not None:
         raise _taken(team["team_name"])
     holders = _holders(competition_id, team["members"], excluding=None)
@@ -805,7 +796,7 @@ def decide_applications(competition_id: int, application_ids: list[int], organiz
         raise DomainError("invalid_decision", _l("At most %(n)d at once.", n=MAX_BATCH))
     new_status = DECISIONS[decision]
 
-    _lock_competition(competition.id)
+    lock_competition(competition.id)
     applications = list(db.session.scalars(
         sa.select(TeamApplication).where(TeamApplication.id.in_(ids),
                                          TeamApplication.competition_id == competition.id)

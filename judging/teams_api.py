@@ -16,6 +16,7 @@ from app.authz import login_required
 from app.db_types import utcnow
 from app.extensions import db
 from app.schemas import Id, Schema
+from app.spreadsheets import to_csv, to_xlsx
 from judging import teams
 
 blp = api_blueprint("teams_api", __name__, "",
@@ -292,8 +293,6 @@ def export_labels() -> dict:
 
 
 def export_response(competition, applications, file_format: str) -> Response:
-    from app.spreadsheets import to_csv, to_xlsx
-
     header, rows = teams.export_rows(competition, applications, labels=export_labels(), yes=_("Yes"), no=_("No"),
                                      tz=SHANGHAI)
     stamp = utcnow().astimezone(SHANGHAI).strftime("%Y%m%d-%H%M")

@@ -21,6 +21,7 @@ from app.errors import DomainError
 from app.extensions import db
 from app.inputs import ids_from
 from events.models import Event
+from events.presentation import add_event_page_part
 from judging import teams
 from judging.models import TeamApplication
 
@@ -361,8 +362,6 @@ def toggle_applications(competition_id: int):
 
 
 def init_app(app: Flask) -> None:
-    from events.presentation import add_event_page_part
-
     app.register_blueprint(bp)
     add_event_page_part(app, "judging/teams/_detail.html")
     app.jinja_env.globals.update(team_panel=team_panel, team_status_label=teams.status_label,

@@ -1,10 +1,9 @@
 """Pages of judging: the judge's invitation link (a judge pass on that device, never a sign-in), the judge's phone
-page, the
-organizers' console, the big-screen leaderboard, the fairness view, and the results' export (XLSX) and printable
-signature page.
+page, the organizers' console, the big-screen leaderboard, the fairness view, and the results' export (XLSX) and
+printable signature page.
 
-Thin: every rule is in judging/services.py; the live pages are driven by app/static/js/judging-*.js over the JSON
-API (api.py) and the rounds' Socket.IO rooms (realtime.py)."""
+Thin: every rule is in judging/services/, every payload in judging/presenters.py; the live pages are driven by
+app/static/js/judging-*.js over the JSON API (api.py) and the rounds' Socket.IO rooms (realtime.py)."""
 
 from __future__ import annotations
 
@@ -13,13 +12,17 @@ from urllib.parse import quote
 from flask import Blueprint, Flask, Response, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
+from openpyxl.styles import Font
 
+from app import spreadsheets
+from app.accounts.auth import device_passes, keep_pass_on_device
 from app.accounts.models import User
+from app.accounts.services import live_pass_origins, start_session
 from app.authz import login_required
 from app.db_types import utcnow
 from app.errors import DomainError
 from app.extensions import db
-from judging import services
+from judging import presenters, services, teams
 
 bp = Blueprint("judging", __name__, template_folder="templates")
 
@@ -30,9 +33,7 @@ def index():
     """Where a person meets the competition: the competitions open for applications (apply, or their team's
     status), the rounds they judge (their phone page), the rounds they organize (console, big screen) and their
     team's rounds, with the results once published."""
-    from judging import teams
-
-    mine = services.my_rounds(current_user)
+    mine = presenters.my_rounds(current_user)
     if teams.link_member_accounts(current_user):
         db.session.commit()
     applications = teams.applications_of_user(current_user)
@@ -68,9 +69,6 @@ def invitation(token: str):
     """A judge's invitation link (sent to their phone alone): it gives this device a judge pass, that competition's
     judging and nothing else (the account still asks for the phone's code), and opens their round. It works on one
     device; opened again there, it goes straight to scoring."""
-    from app.accounts.auth import device_passes, keep_pass_on_device
-    from app.accounts.services import live_pass_origins, start_session
-
     now = utcnow()
     known = services.judge_by_invitation(token)
     if known is not None and known.invite_used_at is not None and (
@@ -94,8 +92,6 @@ def invitation(token: str):
 
 def judging_actor(round_):
     """The judge acting on this request: the signed-in judge, or this device's judge pass (judging only)."""
-    from app.accounts.auth import device_passes
-
     return services.judging_actor(round_, current_user, device_passes(), now=utcnow())
 
 
@@ -170,10 +166,6 @@ def _authorized_round(round_id: int):
 @login_required
 def export_xlsx(round_id: int):
     """Each judge's score sheet and the totals, as an Excel workbook."""
-    from openpyxl.styles import Font
-
-    from app import spreadsheets
-
     round_ = _authorized_round(round_id)
     criteria, sheets, totals = _sheet_rows(round_)
     workbook = spreadsheets.new_workbook()

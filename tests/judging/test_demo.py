@@ -6,7 +6,7 @@ import sqlalchemy as sa
 from app.accounts.models import User
 from app.db_types import utcnow
 from app.extensions import db
-from judging import services
+from judging import presenters, services
 from judging.models import Competition
 from tests.conftest import sign_in
 
@@ -27,13 +27,13 @@ def test_the_demo_has_a_competition_to_judge_and_a_final_to_run(client):
     assert (prelim.mode, prelim.state) == ("online", "open") and (final.mode, final.state) == ("live", "open")
     assert final.current_team_id is None and final.leaderboard_mode == "hidden"
     judge = person("+8613800000003")  # "Try as… judge"
-    view = services.judge_view(prelim.id, judge, now=utcnow())
+    view = presenters.judge_view(prelim.id, judge, now=utcnow())
     assert view["progress"] == {"scored": 0, "total": 2}
     assert {t["team_name"] for t in view["teams"]} == {"灵犀医疗", "算力港"}
     assert len(services.judges_of(prelim.id)) == 4 and sum(j.is_shadow for j in services.judges_of(prelim.id)) == 1
     assert len(services.teams_of(final.id)) == 2 and len(services.judges_of(final.id)) == 3
     organizer = person("+8613800000002")
-    console = services.console_view(prelim.id, organizer, now=utcnow())
+    console = presenters.console_view(prelim.id, organizer, now=utcnow())
     assert sum(t["submitted"] for t in console["teams"]) == 3
 
     sign_in(client, judge)

@@ -12,7 +12,7 @@ from app.accounts.services import issue_api_token
 from app.db_types import utcnow
 from app.errors import DomainError
 from app.extensions import db
-from judging import services
+from judging import presenters, services
 from judging.models import AuditEntry
 from tests.conftest import sign_in
 from tests.judging.conftest import CRITERIA, invite_path_sent_to
@@ -50,13 +50,13 @@ def live_round_on_stage(make_competition, organizer, *, at):
 def test_the_pitch_becomes_q_and_a_and_then_scoring_by_itself(make_competition, organizer):
     start = utcnow()
     final, team = live_round_on_stage(make_competition, organizer, at=start)
-    during = services.stage_state(final, now=start + timedelta(seconds=479))
+    during = presenters.stage_state(final, now=start + timedelta(seconds=479))
     assert during["phase"] == "pitch" and during["phase_seconds"] == 480
-    qa = services.stage_state(final, now=start + timedelta(seconds=481))
+    qa = presenters.stage_state(final, now=start + timedelta(seconds=481))
     assert qa["phase"] == "qa" and qa["phase_set"] == "pitch" and qa["phase_seconds"] == 300
-    assert qa["phase_started_at"] == services._iso(start + timedelta(seconds=480))
-    assert qa["phase_ends_at"] == services._iso(start + timedelta(seconds=780))
-    after = services.stage_state(final, now=start + timedelta(seconds=781))
+    assert qa["phase_started_at"] == services.iso(start + timedelta(seconds=480))
+    assert qa["phase_ends_at"] == services.iso(start + timedelta(seconds=780))
+    after = presenters.stage_state(final, now=start + timedelta(seconds=781))
     assert after["phase"] == "scoring" and after["phase_ends_at"] is None
     assert [e["phase"] for e in after["timeline"]] == ["pitch", "qa", "scoring"]
     assert after["current_team"]["id"] == team.id
@@ -67,8 +67,8 @@ def test_the_organizer_moving_on_early_starts_the_q_and_a_timer_from_then(make_c
     final, team = live_round_on_stage(make_competition, organizer, at=start)
     services.set_stage(final.id, organizer, round_team_id=team.id, phase="qa", now=start + timedelta(seconds=200))
     db.session.commit()
-    state = services.stage_state(final, now=start + timedelta(seconds=250))
-    assert state["phase"] == "qa" and state["phase_ends_at"] == services._iso(start + timedelta(seconds=500))
+    state = presenters.stage_state(final, now=start + timedelta(seconds=250))
+    assert state["phase"] == "qa" and state["phase_ends_at"] == services.iso(start + timedelta(seconds=500))
     assert [e["phase"] for e in state["timeline"]] == ["qa", "scoring"]
 
 
@@ -285,5 +285,5 @@ def test_the_answer_to_a_score_counts_progress_like_the_judges_view(make_competi
     db.session.commit()
     score(prelim, user, teams[0], 7)
     judge = services.judge_of(prelim.id, user)
-    progress = services.judge_view(prelim.id, user, now=utcnow())["progress"]
+    progress = presenters.judge_view(prelim.id, user, now=utcnow())["progress"]
     assert services.judge_progress(judge.id, judge.round_id) == progress == {"scored": 1, "total": 3}

@@ -8,7 +8,7 @@ import pytest
 from app.db_types import utcnow
 from app.errors import DomainError
 from app.extensions import db
-from judging import services
+from judging import presenters, services
 from judging.models import Scorecard, Submission
 
 
@@ -35,10 +35,10 @@ def test_a_judge_scores_a_team_and_sees_only_their_own_progress(online, judge_us
     first, second = judge_users(online)[:2]
     outcome = score(online, first, teams(online)[0], 8, comment="很好", tags=["fundraising"])
     assert outcome.scorecard.revision == 1 and not outcome.replayed
-    view = services.judge_view(online.id, first, now=utcnow())
+    view = presenters.judge_view(online.id, first, now=utcnow())
     assert view["progress"] == {"scored": 1, "total": 6}
     assert view["teams"][0]["my_scorecard"]["scores"]["innovation"] == 8
-    other = services.judge_view(online.id, second, now=utcnow())
+    other = presenters.judge_view(online.id, second, now=utcnow())
     assert other["progress"]["scored"] == 0 and other["teams"][0]["my_scorecard"] is None
 
 
@@ -116,9 +116,9 @@ def test_a_recused_judge_cannot_score_the_team_and_their_earlier_score_stops_cou
     assert code_of(lambda: score(online, a, team, 9, base_revision=1)) == "recused"
     row = next(r for r in services.results_table(online) if r["id"] == team.id)
     assert row["score"] == 40 and row["judges_counted"] == 1
-    console = services.console_view(online.id, organizer, now=utcnow())
+    console = presenters.console_view(online.id, organizer, now=utcnow())
     assert [j["status"] for j in console["teams"][0]["judges"]] == ["recused", "submitted", "waiting"]
-    assert services.judge_view(online.id, a, now=utcnow())["progress"]["total"] == 5
+    assert presenters.judge_view(online.id, a, now=utcnow())["progress"]["total"] == 5
 
 
 def test_after_the_organizer_closes_scoring_only_an_organizer_reopens_it(online, judge_users, score, organizer):
@@ -148,7 +148,7 @@ def test_a_live_round_refuses_a_team_that_has_not_been_on_stage(make_competition
     db.session.commit()
     assert score(final, judge, first, 8).scorecard.revision == 1
     assert code_of(lambda: score(final, judge, second, 8)) == "team_not_on_stage"
-    state = services.judge_view(final.id, judge, now=utcnow())["stage"]
+    state = presenters.judge_view(final.id, judge, now=utcnow())["stage"]
     assert state["current_team"]["id"] == first.id and state["phase"] == "pitch" and state["phase_seconds"] == 480
 
 
