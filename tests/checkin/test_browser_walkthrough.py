@@ -12,20 +12,12 @@ import pytest
 from app.db_types import utcnow
 from app.extensions import db
 from checkin import services
-from tests import services as test_services
 from tests.checkin.test_browser import PHONE, browser_type_launch_args, server  # noqa: F401  (fixtures)
 from tests.checkin.test_browser_door import count, enter
 from tests.conftest import session_cookie_for
 
 pytestmark = pytest.mark.browser
-CHROMIUM_PROBLEM = test_services.chromium_available()
 SHANGHAI = ZoneInfo("Asia/Shanghai")
-
-
-@pytest.fixture(autouse=True)
-def _needs_chromium():
-    if CHROMIUM_PROBLEM:
-        test_services.service_missing("Chromium", CHROMIUM_PROBLEM)
 
 
 def phone_far_away(browser, app, base, user):
