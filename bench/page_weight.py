@@ -47,7 +47,7 @@ def prepare(instance: Path, secret: str) -> dict:
     from app.db_types import utcnow
     from app.demo import seed_demo
     from app.extensions import db
-    from events import services
+    from events import signup_batches
     from events.models import Event, Registration
     from tests.conftest import session_cookie_for
 
@@ -66,7 +66,7 @@ def prepare(instance: Path, secret: str) -> dict:
         open_events = [e for e in upcoming if e.id not in mine and e.kind in ("salon", "workshop", "meetup", "talk")]
         signup_event = open_events[0] if open_events else upcoming[0]
         if ticket is None:
-            ticket, _ = services.sign_up(upcoming[-1].id, lin, now=now)
+            ticket, _ = signup_batches.sign_up(upcoming[-1].id, lin, now=now)
         db.session.commit()
         public_event = upcoming[0]
         cookie = session_cookie_for(app, lin)

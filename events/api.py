@@ -14,11 +14,11 @@ from app.authz import login_required
 from app.db_types import utcnow
 from app.extensions import db
 from app.schemas import Id, Schema
+from events import signup_batches as sign_ups
 from events.exports import registrations_for_event, registrations_of_user
 from events.models import EVENT_KINDS, WAITLIST_MODES
 from events.services import events as event_changes
 from events.services import lotteries, reading, waitlist
-from events.services import registration as sign_ups
 
 blp = api_blueprint("events_api", __name__, "", "Events, sign-up, the waitlist and approvals.")
 

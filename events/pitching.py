@@ -29,7 +29,7 @@ from app.extensions import db
 from app.locking import lock_event
 from events import signals
 from events.models import Event, PitchApplication, PitchSlot
-from events.services.reading import authorize_organizer, get_event
+from events.services.reading import accepted_count, authorize_organizer, get_event
 
 # ---- vocabulary ------------------------------------------------------------------------------------------------
 
@@ -103,13 +103,6 @@ def application_counts(event_id: int) -> dict[str, int]:
     counts = dict.fromkeys(APPLICATION_STATUSES, 0)
     counts.update({status: count for status, count in rows})
     return counts
-
-
-def accepted_count(event_id: int) -> int:
-    return db.session.scalar(
-        sa.select(sa.func.count()).select_from(PitchApplication)
-        .where(PitchApplication.event_id == event_id, PitchApplication.status == "accepted")
-    )
 
 
 def slot_of(application_id: int) -> PitchSlot | None:

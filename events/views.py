@@ -23,9 +23,10 @@ from app.authz import login_required
 from app.db_types import utcnow
 from app.errors import DomainError, Forbidden, NotFound, Unauthorized
 from app.extensions import db
+from events import signup_batches as sign_ups
 from events.models import ACTIVE_STATUSES, EVENT_KINDS, Event, Registration
 from events.services import lotteries, reading, waitlist
-from events.services import registration as sign_ups
+from events.services import registration as registration_rules
 
 bp = Blueprint("events", __name__, template_folder="templates")
 
@@ -138,7 +139,7 @@ def signup_card(event: Event | None) -> SignupCard | None:
         return None
     now = utcnow()
     try:
-        sign_ups.check_registration_open(event, now=now)
+        registration_rules.check_registration_open(event, now=now)
         state = "open"
     except DomainError as error:
         state = CLOSED_STATES.get(error.code, "closed")

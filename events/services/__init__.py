@@ -46,9 +46,7 @@ from events.services.registration import (
     check_registration_open,
     register_at_the_door,
     register_for_event,
-    sign_up,
     sign_up_many,
-    sign_up_with_bearer,
     validate_answers,
 )
 from events.services.seats import status_signal
@@ -68,6 +66,6 @@ __all__ = [
     "draw_due_lotteries", "draw_lottery", "expire_offers", "get_event", "get_published_event", "get_registration",
     "lottery_order_key", "no_show_count", "organized_event", "publish_event", "register_at_the_door",
     "register_for_event", "registration_counts", "registration_of", "reject_registration", "series_occurrences",
-    "sign_up", "sign_up_many", "sign_up_with_bearer", "status_signal", "update_event", "upcoming_events",
+    "sign_up_many", "status_signal", "update_event", "upcoming_events",
     "validate_answers", "waitlist_position",
 ]

@@ -15,13 +15,10 @@ from app.authz import authorize, scope_key
 from app.errors import DomainError
 from app.extensions import db
 from app.locking import lock_event
-from events import (
-    pitching,  # a cycle (pitching reads events here): its name is looked up when called
-    signals,
-)
+from events import signals
 from events.models import EVENT_KINDS, WAITLIST_MODES, Event, EventSeries
 from events.services.lotteries import prepare_lottery
-from events.services.reading import authorize_organizer, get_event
+from events.services.reading import accepted_count, authorize_organizer, get_event
 from events.services.waitlist import fill_free_seats
 
 MAX_CAPACITY = 100_000
@@ -72,7 +69,7 @@ def update_event(event_id: int, actor, *, now: datetime, **fields) -> Event:
         raise _invalid({"capacity": _l("%(n)d seats are already taken; capacity cannot be lower.",
                                        n=event.seats_taken)})
     if changed.get("pitch_slots_capacity") is not None:  # pitching: never fewer slots than teams accepted
-        accepted = pitching.accepted_count(event.id)  # under the event lock, as pitching decisions are
+        accepted = accepted_count(event.id)  # under the event lock, as pitching decisions are
         if changed["pitch_slots_capacity"] < accepted:
             raise _invalid({"pitch_slots_capacity": _l(
                 "%(n)d teams are already accepted; there cannot be fewer pitch slots.", n=accepted)})

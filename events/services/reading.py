@@ -11,7 +11,7 @@ from flask_babel import lazy_gettext as _l
 from app.authz import authorize, scope_key
 from app.errors import NotFound
 from app.extensions import db
-from events.models import ACTIVE_STATUSES, EVENT_KINDS, Event, Registration
+from events.models import ACTIVE_STATUSES, EVENT_KINDS, Event, PitchApplication, Registration
 
 
 def upcoming_events(*, now: datetime, kind: str | None = None, until: datetime | None = None,
@@ -103,3 +103,11 @@ def organized_event(event_id: int, user) -> Event:
     event = get_event(event_id, include_drafts=True)
     authorize_organizer(user, event)
     return event
+
+
+def accepted_count(event_id: int) -> int:
+    """How many pitch applications of this roadshow day are accepted (each holds a slot)."""
+    return db.session.scalar(
+        sa.select(sa.func.count()).select_from(PitchApplication)
+        .where(PitchApplication.event_id == event_id, PitchApplication.status == "accepted")
+    )

@@ -25,9 +25,9 @@ import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
 from app.errors import DomainError, NotFound
-from app.extensions import commit_keeping_loaded, db
+from app.extensions import db
 from app.locking import lock_event
-from events import signals, signup_batches
+from events import signals
 from events.models import ACTIVE_STATUSES, Event, Registration
 from events.services.reading import get_event, waitlisted_count
 from events.services.seats import send, status_signal, take_seats
@@ -44,31 +44,6 @@ Outcome = Registration | DomainError | None
 
 
 # ---- the ways in --------------------------------------------------------------------------------------------------
-
-def sign_up(event_id: int, user, *, now: datetime, answers: dict | None = None) -> tuple[Registration, bool]:
-    """register_for_event, committed: what the sign-up button and the API call. It is checked and decided together
-    with the other sign-ups for the same event that this process is deciding at that moment
-    (events/signup_batches.py: sign_up_many, one lock, a few statements and one commit for all of them, in arrival
-    order); a retry, a return after cancelling, or a batch that failed is decided alone, by register_for_event."""
-    if not user.profile_complete:
-        raise DomainError("profile_incomplete", _l("Please complete your profile first."), status=409)
-    outcome = signup_batches.sign_up_together(event_id, user.id, answers=answers, now=now)
-    if isinstance(outcome, DomainError):
-        raise outcome
-    if outcome is not None:
-        return outcome, True
-    registration, created = register_for_event(event_id, user, now=now, answers=answers)
-    commit_keeping_loaded()  # the answer shows the registration as just written, without reading it back
-    return registration, created
-
-
-def sign_up_with_bearer(event_id: int, bearer: str, *, now: datetime, answers: dict | None = None) -> Outcome:
-    """sign_up for an API client whose bearer token is not checked yet: the token is checked in the batch, with
-    the other sign-ups' tokens in one query. Returns the new registration (committed), the error that refuses it,
-    or None when it was not decided (the token is not valid, the profile is not complete, a registration exists
-    already...): the caller then signs in with the token and calls sign_up, which answers or says why."""
-    return signup_batches.sign_up_together(event_id, bearer=bearer, answers=answers, now=now)
-
 
 def register_for_event(event_id: int, user, *, now: datetime, answers: dict | None = None
                        ) -> tuple[Registration, bool]:

@@ -101,7 +101,7 @@ def test_users_block_stops_the_accounts_tokens_and_unblock_lets_it_back(runner, 
 
 def test_users_import_with_a_name_completes_the_profile_so_they_can_sign_up(runner, tmp_path, create_event):
     from app.db_types import utcnow
-    from events.services import sign_up
+    from events.signup_batches import sign_up
 
     event = create_event()
     path = tmp_path / "users.csv"

@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from app.db_types import utcnow
 from app.errors import DomainError
 from app.extensions import db
-from events import services
+from events import services, signup_batches
 from events.models import Event, Registration
 from events.services import registration as rules
 
@@ -30,7 +30,7 @@ def test_the_batch_the_single_sign_up_and_the_door_all_decide_with_the_one_rule(
     services.register_for_event(event.id, single, now=utcnow())
     services.register_at_the_door(event.id, walk_in, now=utcnow())
     db.session.commit()
-    services.sign_up(event.id, signed_up, now=utcnow())  # the button and the API: decided in a batch
+    signup_batches.sign_up(event.id, signed_up, now=utcnow())  # the button and the API: decided in a batch
 
     assert calls == [({batch.id}, {"alone": False}), ({single.id}, {"alone": True}),
                      ({walk_in.id}, {"alone": True, "at_the_door": True}), ({signed_up.id}, {"alone": False})]
@@ -52,7 +52,7 @@ def test_a_change_of_the_seat_rule_is_seen_by_the_batch_the_single_sign_up_and_t
     [in_batch] = services.sign_up_many(event.id, [(batch.id, {}, utcnow())])
     alone, created = services.register_for_event(event.id, single, now=utcnow())
     db.session.commit()
-    button, _ = services.sign_up(event.id, signed_up, now=utcnow())
+    button, _ = signup_batches.sign_up(event.id, signed_up, now=utcnow())
 
     assert (in_batch.status, alone.status, created, button.status) == ("waitlisted", "waitlisted", True, "waitlisted")
     assert refused.value.code == "event_full"

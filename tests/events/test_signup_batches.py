@@ -102,7 +102,7 @@ def sign_up_from_threads(app, event_id: int, user_ids: list[int]) -> list[tuple[
             user = db.session.get(User, user_id)
             commit_keeping_loaded()  # its connection back to the pool while it waits for the others
             barrier.wait(timeout=30)
-            registration, created = services.sign_up(event_id, user, now=utcnow())
+            registration, created = signup_batches.sign_up(event_id, user, now=utcnow())
             results[user_id] = (registration.status, created, registration.waitlist_seq)
             db.session.remove()
 
