@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import quote
+
 from flask import Response, jsonify, url_for
 from flask_login import current_user
 from marshmallow import fields, validate
@@ -72,13 +74,24 @@ def _image(body, mimetype: str) -> Response:
 
 
 @blp.route("/registrations/<int:registration_id>/ticket.png")
-@blp.doc(responses={"200": {"description": "the QR code", "content": {"image/png": {}}}})
+@blp.doc(responses={"200": {"description": "the ticket as an image to save: the QR code with the event's title, "
+                                           "time, venue and the attendee's name; named after the event",
+                            "content": {"image/png": {}}}})
 @login_required
 def ticket_png(registration_id: int):
-    """The ticket's QR code as PNG (owner or organizer)."""
-    _, token = tickets.ticket_for(registration_id, current_user, now=utcnow())
+    """The ticket as PNG (owner or organizer): the QR code, which decodes to exactly `token`, with the event's
+    title, time (Asia/Shanghai), venue and the attendee's name around it (TICKET_FONT_PATH: a CJK font; ASCII text
+    without it). Its file name carries the event's title."""
+    from flask import current_app
+
+    registration, token = tickets.ticket_for(registration_id, current_user, now=utcnow())
     db.session.commit()
-    return _image(qr.qr_png(token), "image/png")
+    response = _image(presenters.ticket_image(registration, token, font_path=current_app.config["TICKET_FONT_PATH"]),
+                      "image/png")
+    name = presenters.ticket_file_name(registration)
+    response.headers["Content-Disposition"] = (f"inline; filename=\"ticket-{registration.id}.png\"; "
+                                               f"filename*=UTF-8''{quote(name, safe='')}")
+    return response
 
 
 @blp.route("/registrations/<int:registration_id>/ticket.svg")

@@ -21,7 +21,7 @@ from app.authz import has_role, login_required, scope_key
 from app.db_types import utcnow
 from app.errors import DomainError
 from app.extensions import db
-from checkin import admission, door, numbers, qr, tickets
+from checkin import admission, door, numbers, presenters, qr, tickets
 
 bp = Blueprint("checkin", __name__, template_folder="templates")
 
@@ -58,7 +58,8 @@ def my_ticket(registration_id: int):
     db.session.commit()
     return _always_fresh(Response(render_template(
         "checkin/ticket.html", registration=registration, event=registration.event, token=token,
-        qr_svg=qr.qr_svg(token), ticket_type=str(TICKET_TYPE_LABELS[tickets.ticket_type(registration)]))))
+        qr_svg=qr.qr_svg(token), ticket_type=str(TICKET_TYPE_LABELS[tickets.ticket_type(registration)]),
+        ticket_file_name=presenters.ticket_file_name(registration))))
 
 
 NO_TICKET_PAGES = ("no_ticket", "event_cancelled")

@@ -71,14 +71,41 @@ CHANNEL_LABELS = {
 }
 
 
+def usable_channels(user) -> dict[str, str]:
+    """The channels this person's settings page offers, each with its state: only what can work. The inbox always;
+    push when the server has VAPID keys (whether this device is subscribed, the page's script tells); e-mail and SMS
+    when the server can send them (an SMTP host / an SMS provider, or the log and console of demo mode) and the
+    person has an address / a phone, as plan_deliveries reaches them; WeChat when the server is set up for it, as
+    "link" until this person has linked theirs ("on" after)."""
+    from flask import current_app
+
+    config = current_app.config
+    demo = bool(config.get("DEMO_MODE"))
+    usable = {"inbox": "on"}
+    if config.get("NOTIFICATIONS_VAPID_PUBLIC_KEY") and config.get("NOTIFICATIONS_VAPID_PRIVATE_KEY"):
+        usable["webpush"] = "on"
+    if user.email and (config.get("NOTIFICATIONS_SMTP_HOST") or demo):
+        usable["email"] = "on"
+    sms_provider = config.get("NOTIFICATIONS_SMS_PROVIDER") or config.get("SMS_PROVIDER") or "console"
+    if user.phone and (sms_provider != "console" or demo):
+        usable["sms"] = "on"
+    if services.wechat_configured():
+        usable["wechat"] = "on" if services.wechat_linked(user.id) else "link"
+    return usable
+
+
 @bp.route("/notifications/settings", methods=["GET", "POST"])
 @login_required
 def preferences():
-    """Channels per category (transactional ones can be moved to the inbox, never switched off) and quiet hours."""
+    """Channels per category (transactional ones can be moved to the inbox, never switched off) and quiet hours.
+    Only channels that can work are offered (usable_channels); the form names them in `shown`, and only those
+    change, so a channel the server or person cannot use now keeps its choice for when it can."""
     from notifications.models import CATEGORIES, PREFERENCE_CHANNELS, TRANSACTIONAL_CATEGORIES
 
     if request.method == "POST":
-        channels = {c: {ch: f"{c}.{ch}" in request.form for ch in PREFERENCE_CHANNELS} for c in CATEGORIES}
+        shown = request.form.get("shown")
+        editable = PREFERENCE_CHANNELS if shown is None else [c for c in PREFERENCE_CHANNELS if c in shown.split(",")]
+        channels = {c: {ch: f"{c}.{ch}" in request.form for ch in editable} for c in CATEGORIES}
         for category in TRANSACTIONAL_CATEGORIES:
             channels[category]["inbox"] = True
         services.update_preferences(current_user.id, channels=channels, quiet_hours={
@@ -87,8 +114,10 @@ def preferences():
         db.session.commit()
         flash(_l("Your notification settings are saved."), "success")
         return redirect(url_for("notifications.preferences"))
+    usable = usable_channels(current_user)
+    toggles = [channel for channel, state in usable.items() if state == "on"]
     return render_template("notifications/preferences.html", view=services.preferences_view(current_user.id),
-                           channel_labels=CHANNEL_LABELS)
+                           channel_labels=CHANNEL_LABELS, usable=usable, toggles=toggles)
 
 
 _WECHAT_STATE = "notifications.wechat_state"
