@@ -20,6 +20,7 @@ from judging.models import CompetitionRound, RoundTeam, Score, Scorecard
 from judging.services.access import (
     applications_by_id,
     authorize_organizer,
+    competition_of,
     get_round,
     is_organizer,
     judge_of,
@@ -63,10 +64,15 @@ def results_table(round_: CompetitionRound) -> list[dict]:
     teams = {t.id: t for t in teams_of(round_.id)}
     applications = applications_by_id(t.application_id for t in teams.values())
     keys_by_id = {c.id: c.key for c in round_.criteria}
+    # The track's name, in both languages (one payload goes to screens in either language): never its key.
+    tracks = {t["key"]: t for t in team_services.tracks_of(competition_of(round_))}
     table = []
     for result in results:
         team = teams[result.team_id]
+        track = tracks.get(team.track)
+        label = track["label"] if track else team.track
         table.append({**team_brief(team, applications.get(team.application_id)), "rank": result.rank,
+                      "track_label": label, "track_label_en": (track["label_en"] if track else "") or label,
                       "score": _round(result.score), "raw_mean": _round(result.raw_mean),
                       "judges_counted": result.judges_counted, "tied": result.tied,
                       "criterion_means": {keys_by_id[k]: _round(v) for k, v in result.criterion_means.items()},
