@@ -55,3 +55,71 @@ def test_the_big_screen_names_the_tracks_in_the_screens_language(browser, app, s
         assert page.locator("[data-testid=row] .track").all_text_contents() == expected, locale
         assert "ai-healthcare" not in page.inner_text("[data-testid=rows]")
         context.close()
+
+
+def open_judge_page(browser, base, round_, judge_user):
+    """The judge taps the link of their SMS on a phone (375x812, zh-CN) and lands on their round."""
+    from tests.judging.test_invitation_passes import invite_path_sent_to_round
+
+    context = browser.new_context(**PHONE)
+    page = context.new_page()
+    page.goto(base + invite_path_sent_to_round(judge_user.phone, round_))
+    page.wait_for_selector("[data-testid=teams] li")
+    return page
+
+
+def test_an_unscored_criterion_looks_unscored_and_submit_waits_for_every_value(browser, app, server,  # noqa: F811
+                                                                             make_competition, organizer,
+                                                                             judge_users):
+    _, _, final, _ = make_competition(teams=3)
+    services.add_teams(final.id, organizer, None, now=utcnow())
+    services.open_round(final.id, organizer, now=utcnow())
+    services.set_stage(final.id, organizer, round_team_id=services.teams_of(final.id)[0].id, phase="pitch",
+                       now=utcnow())
+    db.session.commit()
+    page = open_judge_page(browser, server, final, judge_users(final)[0])
+    page.wait_for_selector("[data-testid=form]:not([hidden])")
+    keys = ("innovation", "market", "team", "feasibility")
+    for key in keys:
+        row = f"[data-testid=criterion-{key}]"
+        assert page.text_content(f"[data-testid=value-{key}]") == "–"
+        assert page.eval_on_selector(row, "e => e.classList.contains('judge-unset')")
+        # No thumb at all (a thumb at the maximum read as "10" while the number said "–"), and a grey track.
+        assert page.eval_on_selector(f"[data-testid=range-{key}]",
+                                     "e => e.classList.contains('judge-range-unset') && "
+                                     "getComputedStyle(e).appearance === 'none' && e.value !== e.max")
+    page.screenshot(path="/tmp/stage/unscored.png")
+    assert page.is_disabled("[data-testid=submit]")
+    page.click("[data-testid=criterion-innovation] .judge-step[data-d='1']")  # from the middle: 5.5
+    assert page.text_content("[data-testid=value-innovation]") == "5.5"
+    assert not page.eval_on_selector("[data-testid=criterion-innovation]", "e => e.classList.contains('judge-unset')")
+    assert page.is_disabled("[data-testid=submit]")  # three criteria still without a value
+    box = page.locator("[data-testid=range-market]").bounding_box()
+    page.mouse.click(box["x"] + box["width"] - 4, box["y"] + box["height"] / 2)  # a tap near the end of the track
+    assert float(page.text_content("[data-testid=value-market]")) >= 9
+    for key in ("team", "feasibility"):
+        page.click(f"[data-testid=criterion-{key}] .judge-step[data-d='-1']")
+    assert page.is_enabled("[data-testid=submit]")
+    page.screenshot(path="/tmp/stage/scored.png")
+    page.context.close()
+
+
+def test_a_self_paced_round_shows_no_empty_timer(browser, app, server, make_competition, organizer,  # noqa: F811
+                                                 judge_users):
+    _, prelim, _, _ = make_competition(teams=3)
+    services.open_round(prelim.id, organizer, now=utcnow())
+    db.session.commit()
+    page = open_judge_page(browser, server, prelim, judge_users(prelim)[0])
+    page.wait_for_selector("[data-testid=form]:not([hidden])")
+    assert page.is_hidden("[data-testid=stage]") and page.is_hidden("[data-testid=timer]")
+    assert "--:--" not in page.inner_text("body")
+    page.context.close()
+
+    console = signed_in(browser, app, server, organizer, **DESK).new_page()
+    console.goto(f"{server}/judging/rounds/{prelim.id}/console")
+    console.wait_for_selector("[data-testid=judges] li")
+    console.wait_for_timeout(600)  # the clock's tick has run
+    assert console.is_hidden("[data-testid=clock]") and console.is_hidden("[data-testid=timer]")
+    assert console.locator("[data-testid=phase-pitch]").count() == 0  # no stage to drive
+    assert "--:--" not in console.inner_text("body")
+    console.context.close()

@@ -124,7 +124,9 @@
   $("publish").addEventListener("click", function () { if (window.confirm(T.confirm_publish)) post("/publish"); });
   setInterval(function () {
     var s = data && data.stage;
-    if (!s) { $("timer").textContent = "--:--"; return; }
+    // No countdown applies (no stage, or a phase without an end): show no timer rather than an empty "--:--".
+    $("timer").hidden = !(s && s.mode === "live");
+    if (!s) return;
     var now = Date.now() + offset, timeline = s.timeline || [], entry = { phase: s.phase, ends_at: null };
     for (var i = 0; i < timeline.length; i++) {  // pitch becomes Q&A, then scoring, by the server's timeline
       entry = timeline[i];
@@ -132,7 +134,7 @@
     }
     $("phase").textContent = T[entry.phase] || entry.phase;
     $("phase").dataset.phase = entry.phase;
-    if (!entry.ends_at) { $("timer").textContent = "--:--"; return; }
+    if (!entry.ends_at) { $("timer").hidden = true; $("timer").textContent = ""; return; }
     var left = Math.max(0, Math.round((Date.parse(entry.ends_at) - now) / 1000));
     $("timer").textContent = Math.floor(left / 60) + ":" + ("0" + (left % 60)).slice(-2);
   }, 250);
