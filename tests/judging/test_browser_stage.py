@@ -17,6 +17,7 @@ from tests.judging.test_browser import (  # noqa: F401  (fixtures: the Chromium 
     pytestmark,
     server,
     signed_in,
+    wait_for,
     wait_until,
 )
 
@@ -122,4 +123,43 @@ def test_a_self_paced_round_shows_no_empty_timer(browser, app, server, make_comp
     assert console.is_hidden("[data-testid=clock]") and console.is_hidden("[data-testid=timer]")
     assert console.locator("[data-testid=phase-pitch]").count() == 0  # no stage to drive
     assert "--:--" not in console.inner_text("body")
+    console.context.close()
+
+
+def test_the_console_names_the_judges_missing_before_a_reveal(browser, app, server, make_competition,  # noqa: F811
+                                                              organizer, judge_users, score):
+    _, _, final, _ = make_competition(teams=3)
+    services.add_teams(final.id, organizer, None, now=utcnow())
+    services.open_round(final.id, organizer, now=utcnow())
+    on_stage = services.teams_of(final.id)[0]
+    services.set_stage(final.id, organizer, round_team_id=on_stage.id, phase="scoring", now=utcnow())
+    db.session.commit()
+    score(final, judge_users(final)[0], on_stage, 8)  # 1 of 3 judges
+    console = signed_in(browser, app, server, organizer, **DESK).new_page()
+    console.goto(f"{server}/judging/rounds/{final.id}/console")
+    console.wait_for_selector(f"[data-testid=team-{on_stage.id}]")
+    asked = []
+
+    def answer(dialog, accept):
+        asked.append(dialog.message)
+        dialog.accept() if accept else dialog.dismiss()
+
+    console.once("dialog", lambda dialog: answer(dialog, False))
+    console.click("[data-testid=reveal]")
+    for _ in range(100):  # the refusal's round trip, then the question
+        if asked:
+            break
+        console.wait_for_timeout(100)
+    assert asked == ["还有 2 位评委未提交：评委2、评委3；评分仍开放。仍要揭晓吗？"]
+    console.wait_for_timeout(500)
+    db.session.expire_all()
+    assert services.get_round(final.id).revealed_count == 0  # the organizer said no: nothing revealed
+
+    console.once("dialog", lambda dialog: answer(dialog, True))
+    console.click("[data-testid=reveal]")
+    for _ in range(100):  # Playwright answers the dialog while the test talks to the page
+        console.wait_for_timeout(100)
+        if wait_for(lambda: services.get_round(final.id).revealed_count == 1, timeout=0.01):
+            break
+    assert len(asked) == 2 and services.get_round(final.id).revealed_count == 1
     console.context.close()

@@ -120,7 +120,20 @@
     });
   });
   $("open").addEventListener("click", function () { post("/open"); });
-  $("reveal").addEventListener("click", function () { post("/reveal", {}); });
+  // Revealing while judges have not submitted asks first, naming them (409 judges_missing), then confirms.
+  function reveal(confirmed) {
+    return fetch(BASE + "/reveal", { method: "POST", credentials: "same-origin",
+      headers: { "Content-Type": "application/json", "Accept": "application/json", "X-CSRFToken": CSRF },
+      body: JSON.stringify(confirmed ? { confirm: true } : {}) }).then(function (r) {
+        return r.json().then(function (j) {
+          var error = j.error || {};
+          if (r.status === 409 && error.code === "judges_missing" && !confirmed) {
+            if (window.confirm(error.message)) return reveal(true);
+          } else if (!r.ok) { window.alert(error.message || r.status); }
+        });
+      }).then(refresh);
+  }
+  $("reveal").addEventListener("click", function () { reveal(false); });
   $("publish").addEventListener("click", function () { if (window.confirm(T.confirm_publish)) post("/publish"); });
   setInterval(function () {
     var s = data && data.stage;
