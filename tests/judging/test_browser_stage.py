@@ -163,3 +163,43 @@ def test_the_console_names_the_judges_missing_before_a_reveal(browser, app, serv
             break
     assert len(asked) == 2 and services.get_round(final.id).revealed_count == 1
     console.context.close()
+
+
+def test_the_console_follows_each_judge_and_re_sends_an_invitation(browser, app, server, make_competition,  # noqa: F811
+                                                                   organizer, judge_users, score):
+    import sqlalchemy as sa
+
+    from app.accounts.models import DevSmsMessage
+    from tests.judging.test_invitation_passes import invite_path_sent_to_round
+
+    _, _, final, _ = make_competition(teams=3)
+    services.add_teams(final.id, organizer, None, now=utcnow())
+    services.open_round(final.id, organizer, now=utcnow())
+    services.set_stage(final.id, organizer, round_team_id=services.teams_of(final.id)[0].id, phase="scoring",
+                       now=utcnow())
+    db.session.commit()
+    first, second, _ = judge_users(final)
+    first_judge, second_judge = services.judges_of(final.id)[:2]
+    console = signed_in(browser, app, server, organizer, **DESK).new_page()
+    console.goto(f"{server}/judging/rounds/{final.id}/console")
+    console.wait_for_selector(f"[data-testid=judge-state-{first_judge.id}][data-state=invited]")
+
+    phone = open_judge_page(browser, server, final, first)  # the judge opens the link: the console follows
+    console.wait_for_selector(f"[data-testid=judge-state-{first_judge.id}][data-state=opened]", timeout=5000)
+    score(final, first, services.teams_of(final.id)[0], 8)
+    console.wait_for_selector(f"[data-testid=judge-state-{first_judge.id}][data-state=submitted]", timeout=5000)
+    assert console.text_content(f"[data-testid=judge-state-{first_judge.id}]") == "已提交"
+    phone.context.close()
+
+    old_link = invite_path_sent_to_round(second.phone, final)
+    sent_before = db.session.scalar(sa.select(sa.func.count()).select_from(DevSmsMessage)
+                                    .where(DevSmsMessage.phone == second.phone))
+    console.click(f"[data-testid=resend-{second_judge.id}]")
+    console.wait_for_selector("[data-testid=invite-status]:not([hidden])", timeout=5000)
+    wait_until(console, f"document.querySelector('[data-testid=invitation-{second_judge.id}]')"
+                        ".textContent.startsWith('已重新发送 · ')")
+    assert wait_for(lambda: db.session.scalar(sa.select(sa.func.count()).select_from(DevSmsMessage)
+                                              .where(DevSmsMessage.phone == second.phone)) == sent_before + 1)
+    assert invite_path_sent_to_round(second.phone, final) != old_link
+    assert app.test_client().get(old_link).status_code == 404  # the old link no longer works
+    console.context.close()

@@ -76,3 +76,39 @@ def test_the_openapi_documents_the_reveal_confirmation(client):
     body = operation["requestBody"]["content"]["application/json"]["schema"]
     schema = spec["components"]["schemas"][body["$ref"].rsplit("/", 1)[1]] if "$ref" in body else body
     assert "confirm" in schema["properties"]
+
+
+def test_the_console_shows_each_judges_true_state_live(app, client, live_final, organizer, judge_users, score,
+                                                       bearer):
+    import contextvars
+
+    from app.extensions import socketio
+    from judging.realtime import wait_until_announced
+    from tests.conftest import sign_in
+    from tests.judging.test_invitation_passes import invite_path_sent_to_round
+
+    final = live_final
+    first, second, third = judge_users(final)
+    sign_in(client, organizer)
+    sio = contextvars.Context().run(socketio.test_client, app, flask_test_client=client)
+    ack = contextvars.Context().run(sio.emit, "join_round_console", {"round_id": final.id}, callback=True)
+    assert [j["state"] for j in ack["console"]["judges"]] == ["invited", "invited", "invited"]
+
+    app.test_client().get(invite_path_sent_to_round(second.phone, final))  # the second judge opens the link
+    score(final, first, services.teams_of(final.id)[0], 8)  # the first submits the team on stage
+    assert wait_until_announced(10)
+    heard = [e["args"][0] for e in sio.get_received() if e["name"] == "console"]
+    assert heard and [j["state"] for j in heard[-1]["judges"]] == ["submitted", "opened", "invited"]
+
+    # A new link for the judge who submitted: scores come first, never "not opened"; the console hears it.
+    services.reissue_invitation(services.judge_of(final.id, first).id, organizer, now=utcnow())
+    db.session.commit()
+    assert wait_until_announced(10)
+    judges = [e["args"][0] for e in sio.get_received() if e["name"] == "console"][-1]["judges"]
+    assert judges[0]["state"] == "submitted" and judges[0]["invitation"]["resent_at"]
+    services.set_stage(final.id, organizer, round_team_id=services.teams_of(final.id)[1].id, phase="scoring",
+                       now=utcnow())  # the next team: the first judge is scoring again
+    db.session.commit()
+    assert wait_until_announced(10)
+    judges = [e["args"][0] for e in sio.get_received() if e["name"] == "console"][-1]["judges"]
+    assert [j["state"] for j in judges] == ["scoring", "opened", "invited"]
