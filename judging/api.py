@@ -386,18 +386,26 @@ def reopen_team(payload, round_id: int, round_team_id: int):
 class RevealSchema(Schema):
     all = fields.Boolean(load_default=False)
     hide = fields.Boolean(load_default=False)
+    confirm = fields.Boolean(load_default=False, metadata={
+        "description": "reveal even though judges have not submitted (after a judges_missing answer)"})
 
 
 @blp.route("/rounds/<int:round_id>/reveal", methods=["POST"])
 @blp.arguments(RevealSchema)
-@blp.response(200)
+@blp.response(200, description="{revealed_count}")
+@blp.alt_response(409, schema="Error", description="judges_missing: counting judges have not scored every team "
+                                                   "whose scoring began (details.missing_judges: [{id, name}], "
+                                                   "details.scoring_open); send again with confirm: true to "
+                                                   "reveal anyway")
 @login_required
 def reveal(payload, round_id: int):
-    """Hidden leaderboard: reveal the next rank (from the last place up), all of them, or hide them again."""
+    """Hidden leaderboard: reveal the next rank (from the last place up), all of them, or hide them again. While
+    judges have not submitted, revealing needs `confirm: true` (409 judges_missing names them first)."""
     if payload["hide"]:
         round_ = services.hide_leaderboard(round_id, current_user, now=utcnow())
     else:
-        round_ = services.reveal_next(round_id, current_user, now=utcnow(), all_=payload["all"])
+        round_ = services.reveal_next(round_id, current_user, now=utcnow(), all_=payload["all"],
+                                      confirm=payload["confirm"])
     db.session.commit()
     return {"revealed_count": round_.revealed_count}
 

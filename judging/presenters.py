@@ -32,7 +32,7 @@ from judging.services.access import (
     teams_of,
 )
 from judging.services.base import iso, round_brief, team_brief
-from judging.services.invitations import invitation_status
+from judging.services.invitations import invitation_status, resent_times
 from judging.services.scoring import card_values, own_scorecards
 from judging.services.stage import current_phase, stage_timeline
 
@@ -128,13 +128,31 @@ def console_data(round_: CompetitionRound, *, now: datetime) -> dict:
         team_rows.append({**team_brief(team, applications.get(team.application_id)), "judges": statuses,
                           "submitted": sum(1 for s in statuses if s["status"] == "submitted"),
                           "expected": sum(1 for s in statuses if s["status"] != "recused")})
+    resent = resent_times(round_.id)
+    begun = [t.id for t in teams if t.scoring_state != "pending"]
     return {
         "round": round_brief(round_), "stage": stage_state(round_, now=now),
         "judges": [{"id": j.id, "name": users[j.user_id].display_name if j.user_id in users else "",
                     "is_shadow": j.is_shadow, "invitation_used": j.invite_used_at is not None,
-                    "invitation": invitation_status(j)} for j in judges],
+                    "state": judge_state(j, begun, submitted, recused),
+                    "invitation": invitation_status(j, resent_at=resent.get(j.id))} for j in judges],
         "teams": team_rows,
     }
+
+
+def judge_state(judge: Judge, begun: list[int], submitted, recused) -> str:
+    """Where a judge truly is: "submitted" (every team whose scoring began, not recused, is scored), "scoring"
+    (some), "opened" (their invitation, or they scored before a new one was sent), "invited", "not_sent". Scores
+    come first: a new link (invite_used_at cleared) does not make a judge who scored look absent."""
+    expected = [t for t in begun if (judge.id, t) not in recused]
+    done = [t for t in expected if (judge.id, t) in submitted]
+    if expected and len(done) == len(expected):
+        return "submitted"
+    if done or any(key[0] == judge.id for key in submitted):
+        return "scoring"
+    if judge.invite_used_at is not None:
+        return "opened"
+    return "invited" if judge.invite_sent_at is not None else "not_sent"
 
 
 def my_rounds(user) -> dict:

@@ -293,6 +293,7 @@ def init_app(app: Flask) -> None:
     signals.stage_changed.connect(on_stage_changed)
     signals.scores_changed.connect(on_scores_changed)
     signals.leaderboard_changed.connect(on_scores_changed)
+    signals.judges_changed.connect(on_scores_changed)
     socketio.on_event(JOIN_JUDGES, on_join_judges)
     socketio.on_event(JOIN_CONSOLE, on_join_console)
     socketio.on_event(JOIN_LEADERBOARD, on_join_leaderboard)

@@ -20,6 +20,8 @@ COMMIT; nothing of a rolled-back transaction). Each carries `round_id` alone:
 - `stage_changed`: the stage of a round moved (team on stage, phase, its version), or a team's scoring state, a
   recusal or the round's state changed: judges' phones, the console and the leaderboard.
 - `scores_changed`: a judge's scores of a round changed: the console and the leaderboard.
+- `judges_changed`: what the console shows of a round's judges changed without a score changing (a judge opened
+  their invitation, an invitation was sent again): the console.
 - `leaderboard_changed`: what the leaderboard shows changed without a score changing (a rank revealed, the board
   hidden again, results published): the console and the leaderboard.
 """
@@ -31,6 +33,7 @@ from blinker import Namespace
 _signals = Namespace()
 
 judge_invited = _signals.signal("judge-invited")
+judges_changed = _signals.signal("judges-changed")
 leaderboard_changed = _signals.signal("leaderboard-changed")
 results_published = _signals.signal("results-published")
 scores_changed = _signals.signal("scores-changed")

@@ -26,7 +26,7 @@ from app.errors import DomainError, NotFound
 from app.extensions import db
 from app.tasks import enqueue_after_commit
 from judging import signals
-from judging.models import CompetitionRound, Judge
+from judging.models import AuditEntry, CompetitionRound, Judge
 from judging.services.access import authorize_organizer, get_round, judge_of, judges_of, pass_origin
 from judging.services.base import audit, iso
 
@@ -109,16 +109,28 @@ def reissue_invitation(judge_id: int, organizer, *, now: datetime, round_id: int
     db.session.flush()
     _send_invitation_sms(db.session.get(User, judge.user_id), round_, token, is_shadow=judge.is_shadow)
     audit(round_.id, organizer, "invitation_resent", now=now, judge_id=judge.id)
+    signals.judges_changed.send(None, round_id=round_.id)  # the console shows "re-sent · time" at once
     signals.judge_invited.send(None, competition_id=round_.competition_id, round_id=round_.id, judge_id=judge.id,
                                user_id=judge.user_id, invite_path=invite_path(token),
                                expires_at=judge.invite_expires_at, is_shadow=judge.is_shadow)
     return judge, token
 
 
-def invitation_status(judge: Judge) -> dict:
-    """What organizers see of an invitation: that it was sent, when, whether it was opened; never the link."""
-    return {"sent_at": iso(judge.invite_sent_at), "expires_at": iso(judge.invite_expires_at),
-            "opened_at": iso(judge.invite_used_at)}
+def invitation_status(judge: Judge, *, resent_at: datetime | None = None) -> dict:
+    """What organizers see of an invitation: that it was sent, when, whether it was opened, and when it was last
+    sent again (when the caller knows: resent_times); never the link."""
+    status = {"sent_at": iso(judge.invite_sent_at), "expires_at": iso(judge.invite_expires_at),
+              "opened_at": iso(judge.invite_used_at)}
+    if resent_at is not None:
+        status["resent_at"] = iso(resent_at)
+    return status
+
+
+def resent_times(round_id: int) -> dict[int, datetime]:
+    """When each judge's invitation of this round was last sent again (the organizers' audit trail)."""
+    rows = db.session.execute(sa.select(AuditEntry.details, AuditEntry.created_at).where(
+        AuditEntry.round_id == round_id, AuditEntry.action == "invitation_resent").order_by(AuditEntry.id))
+    return {row.details.get("judge_id"): row.created_at for row in rows if isinstance(row.details, dict)}
 
 
 def judge_by_invitation(token: str) -> Judge | None:
@@ -149,4 +161,5 @@ def redeem_invitation(token: str, *, now: datetime) -> tuple[Judge, User]:
                                                 "the organizers to send it again."), status=410)
         raise DomainError("invite_expired", _l("This invitation link has expired. Ask the organizers for a new "
                                                "one."), status=410)
+    signals.judges_changed.send(None, round_id=judge.round_id)  # the console shows "opened" at once
     return judge, db.session.get(User, judge.user_id)

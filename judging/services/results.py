@@ -8,6 +8,7 @@ from __future__ import annotations
 from datetime import datetime
 
 import sqlalchemy as sa
+from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 
 from app.accounts.models import User
@@ -20,6 +21,7 @@ from judging.models import CompetitionRound, RoundTeam, Score, Scorecard
 from judging.services.access import (
     applications_by_id,
     authorize_organizer,
+    competition_of,
     get_round,
     is_organizer,
     judge_of,
@@ -63,10 +65,15 @@ def results_table(round_: CompetitionRound) -> list[dict]:
     teams = {t.id: t for t in teams_of(round_.id)}
     applications = applications_by_id(t.application_id for t in teams.values())
     keys_by_id = {c.id: c.key for c in round_.criteria}
+    # The track's name, in both languages (one payload goes to screens in either language): never its key.
+    tracks = {t["key"]: t for t in team_services.tracks_of(competition_of(round_))}
     table = []
     for result in results:
         team = teams[result.team_id]
+        track = tracks.get(team.track)
+        label = track["label"] if track else team.track
         table.append({**team_brief(team, applications.get(team.application_id)), "rank": result.rank,
+                      "track_label": label, "track_label_en": (track["label_en"] if track else "") or label,
                       "score": _round(result.score), "raw_mean": _round(result.raw_mean),
                       "judges_counted": result.judges_counted, "tied": result.tied,
                       "criterion_means": {keys_by_id[k]: _round(v) for k, v in result.criterion_means.items()},
@@ -113,11 +120,38 @@ def leaderboard(round_id: int, viewer, *, now: datetime) -> dict:
             "total_ranked": len(ranked), "updated_at": iso(now)}
 
 
-def reveal_next(round_id: int, organizer, *, now: datetime, all_: bool = False) -> CompetitionRound:
-    """Hidden leaderboard: show one more rank on the big screen (from the last place up), or all of them."""
+def judges_not_submitted(round_: CompetitionRound) -> list[dict]:
+    """The counting judges (not shadow) who have not yet scored every team they are to score: each team whose
+    scoring has begun (open or closed; a live round's team not yet on stage is not expected), minus their
+    recusals. [{"id", "name"}], in invitation order."""
+    begun = [t.id for t in teams_of(round_.id) if t.scoring_state != "pending"]
+    recused = {(r.judge_id, r.round_team_id) for r in recusals_of(round_.id)}
+    scored = {(row.judge_id, row.round_team_id) for row in db.session.execute(
+        sa.select(Scorecard.judge_id, Scorecard.round_team_id).where(Scorecard.round_id == round_.id))}
+    missing = [j for j in judges_of(round_.id) if not j.is_shadow and any(
+        (j.id, t) not in scored and (j.id, t) not in recused for t in begun)]
+    users = {u.id: u for u in db.session.scalars(sa.select(User).where(User.id.in_([j.user_id for j in missing])))}
+    return [{"id": j.id, "name": users[j.user_id].display_name if j.user_id in users else ""} for j in missing]
+
+
+def reveal_next(round_id: int, organizer, *, now: datetime, all_: bool = False,
+                confirm: bool = False) -> CompetitionRound:
+    """Hidden leaderboard: show one more rank on the big screen (from the last place up), or all of them. While
+    counting judges have not submitted, it is refused (judges_missing, 409, naming them and whether scoring is
+    still open) unless the organizer confirms: a rank shown too early cannot be taken back from the audience."""
     round_ = get_round(round_id)
     authorize_organizer(organizer, round_)
     lock_round(round_)
+    missing = judges_not_submitted(round_)
+    if missing and not confirm:
+        names = gettext(", ").join(j["name"] for j in missing)
+        scoring_open = round_.state == "open"
+        message = (gettext("Not submitted yet by %(n)d judge(s): %(names)s; scoring is still open. Reveal anyway?",
+                           n=len(missing), names=names) if scoring_open else
+                   gettext("Not submitted yet by %(n)d judge(s): %(names)s. Reveal anyway?", n=len(missing),
+                           names=names))
+        raise DomainError("judges_missing", message, status=409, missing_judges=missing,
+                          scoring_open=scoring_open)
     total = sum(1 for r in compute_results(round_) if r.rank is not None)
     round_.revealed_count = total if all_ else min(total, round_.revealed_count + 1)
     audit(round_.id, organizer, "revealed", now=now, count=round_.revealed_count)

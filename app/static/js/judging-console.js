@@ -8,7 +8,7 @@
   var T = JSON.parse(document.getElementById("judging-i18n").textContent);
   var BASE = root.dataset.base, CSRF = (document.querySelector("meta[name=csrf-token]") || {}).content;
   var $ = function (id) { return root.querySelector("[data-testid=" + id + "]"); };
-  var data = null, offset = 0;
+  var data = null, offset = 0, lastJudges = null;
 
   function post(path, body) {
     return fetch(BASE + path, { method: "POST", credentials: "same-origin",
@@ -70,13 +70,23 @@
       }
       body.appendChild(tr);
     });
+    // The judges' list is rebuilt only when it changed: a console message arrives with every score, and a list
+    // rebuilt under the organizer's finger loses the tap on "re-send".
+    var judgesShown = JSON.stringify(payload.judges);
+    if (judgesShown === lastJudges) return;
+    lastJudges = judgesShown;
     var judges = $("judges");
     judges.innerHTML = "";
     payload.judges.forEach(function (j) {
       var li = document.createElement("li");
       li.setAttribute("data-testid", "judge-" + j.id);
-      li.innerHTML = "<span class='name'></span> <span class='small muted'></span> ";
+      li.innerHTML = "<span class='name'></span> <span class='console-judge-state'></span> <span class='small muted'></span> ";
       li.querySelector(".name").textContent = j.name + (j.is_shadow ? " · " + T.shadow : "");
+      var state = li.querySelector(".console-judge-state");  // invited, opened, scoring, submitted: live
+      state.textContent = T.judge_states[j.state] || j.state || "";
+      state.className = "console-judge-state " + (j.state || "");
+      state.setAttribute("data-testid", "judge-state-" + j.id);
+      state.dataset.state = j.state || "";
       li.querySelector(".muted").textContent = invitationText(j.invitation || {});
       li.querySelector(".muted").setAttribute("data-testid", "invitation-" + j.id);
       li.appendChild(button(T.resend, "resend-" + j.id, function () {
@@ -90,11 +100,13 @@
     });
   }
   function invitationText(invitation) {
-    // "已发送 · 12/3 10:05 · 已打开" / "未打开": when it was sent and whether it was opened, never the link
+    // "已发送 · 12/3 10:05 · 已打开" / "已重新发送 · 12/3 10:20 · 未打开": when it was (re-)sent and whether it was
+    // opened, never the link
     if (!invitation.sent_at) return T.not_sent;
+    var resent = invitation.resent_at && invitation.resent_at === invitation.sent_at;
     var when = new Date(invitation.sent_at).toLocaleString(document.documentElement.lang || undefined,
       { month: "numeric", day: "numeric", hour: "2-digit", minute: "2-digit" });
-    return T.sent + " · " + when + " · " + (invitation.opened_at ? T.opened : T.not_opened);
+    return (resent ? T.resent_at : T.sent) + " · " + when + " · " + (invitation.opened_at ? T.opened : T.not_opened);
   }
   function escape(text) { var d = document.createElement("div"); d.textContent = text; return d.innerHTML; }
   function request(method, path, body) {
@@ -120,11 +132,26 @@
     });
   });
   $("open").addEventListener("click", function () { post("/open"); });
-  $("reveal").addEventListener("click", function () { post("/reveal", {}); });
+  // Revealing while judges have not submitted asks first, naming them (409 judges_missing), then confirms.
+  function reveal(confirmed) {
+    return fetch(BASE + "/reveal", { method: "POST", credentials: "same-origin",
+      headers: { "Content-Type": "application/json", "Accept": "application/json", "X-CSRFToken": CSRF },
+      body: JSON.stringify(confirmed ? { confirm: true } : {}) }).then(function (r) {
+        return r.json().then(function (j) {
+          var error = j.error || {};
+          if (r.status === 409 && error.code === "judges_missing" && !confirmed) {
+            if (window.confirm(error.message)) return reveal(true);
+          } else if (!r.ok) { window.alert(error.message || r.status); }
+        });
+      }).then(refresh);
+  }
+  $("reveal").addEventListener("click", function () { reveal(false); });
   $("publish").addEventListener("click", function () { if (window.confirm(T.confirm_publish)) post("/publish"); });
   setInterval(function () {
     var s = data && data.stage;
-    if (!s) { $("timer").textContent = "--:--"; return; }
+    // No countdown applies (no stage, or a phase without an end): show no timer rather than an empty "--:--".
+    $("timer").hidden = !(s && s.mode === "live");
+    if (!s) return;
     var now = Date.now() + offset, timeline = s.timeline || [], entry = { phase: s.phase, ends_at: null };
     for (var i = 0; i < timeline.length; i++) {  // pitch becomes Q&A, then scoring, by the server's timeline
       entry = timeline[i];
@@ -132,7 +159,7 @@
     }
     $("phase").textContent = T[entry.phase] || entry.phase;
     $("phase").dataset.phase = entry.phase;
-    if (!entry.ends_at) { $("timer").textContent = "--:--"; return; }
+    if (!entry.ends_at) { $("timer").hidden = true; $("timer").textContent = ""; return; }
     var left = Math.max(0, Math.round((Date.parse(entry.ends_at) - now) / 1000));
     $("timer").textContent = Math.floor(left / 60) + ":" + ("0" + (left % 60)).slice(-2);
   }, 250);

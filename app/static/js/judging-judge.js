@@ -102,11 +102,13 @@
   }
 
   function tick() {
-    if (!stage) { $("timer").textContent = "--:--"; return; }
+    // No countdown applies (a self-paced round, or a phase without an end): no timer rather than an empty "--:--".
+    if (!stage || !LIVE) { $("timer").hidden = true; return; }
     var entry = phaseNow();
     if (LIVE && !$("stage").hidden) $("phase").textContent = T[entry.phase] || entry.phase;
     $("stage").dataset.phase = entry.phase;
-    if (!entry.ends_at) { $("timer").textContent = "--:--"; return; }
+    if (!entry.ends_at) { $("timer").hidden = true; $("timer").textContent = ""; return; }
+    $("timer").hidden = false;
     var left = Math.max(0, Math.round((Date.parse(entry.ends_at) - (Date.now() + clockOffset)) / 1000));
     $("timer").textContent = Math.floor(left / 60) + ":" + ("0" + (left % 60)).slice(-2);
     $("timer").classList.toggle("judge-timer-low", left <= 60);
@@ -171,12 +173,21 @@
       var value = values.scores[c.key];
       function show(v) {
         value = v;
-        out.textContent = v === null || v === undefined ? "–" : fmt(v);
-        if (v !== null && v !== undefined) range.value = v;
-        row.dataset.value = v === null || v === undefined ? "" : v;
+        var unset = v === null || v === undefined;
+        out.textContent = unset ? "–" : fmt(v);
+        // Unscored looks unscored: no thumb (a thumb anywhere would imply a value), a grey track, the value "–".
+        // The range's own value then sits in the middle (a range set up without one clamps to its maximum).
+        range.value = unset ? (c.min + c.max) / 2 : v;
+        row.classList.toggle("judge-unset", unset);
+        range.classList.toggle("judge-range-unset", unset);
+        row.dataset.value = unset ? "" : v;
       }
       show(value);
       range.addEventListener("input", function () { show(parseFloat(range.value)); changed(); });
+      // The first tap on an unscored track scores where it lands, even on the middle (where no "input" fires).
+      range.addEventListener("change", function () {
+        if (value === null || value === undefined) { show(parseFloat(range.value)); changed(); }
+      });
       row.querySelectorAll(".judge-step").forEach(function (b) {
         b.addEventListener("click", function () {
           var base = value === null || value === undefined ? (c.min + c.max) / 2 : value;
@@ -200,7 +211,6 @@
     });
     $("comment").value = values.comment || "";
     var closed = team.scoring_state === "closed", pending = team.scoring_state === "pending";
-    $("submit").disabled = closed || pending;
     $("submit").textContent = team.my_scorecard ? T.update : T.submit;
     $("form-note").hidden = !(closed || pending);
     $("form-note").textContent = closed ? T.closed_note : pending ? T.pending : "";
@@ -227,6 +237,18 @@
       total += c.weight * (s - c.min) / (c.max - c.min);
     });
     $("total").textContent = complete ? fmt(total) : "–";
+    updateSubmit(complete);
+  }
+
+  /* Submit only a complete score of a team whose scoring is open: every criterion needs a value first. */
+  function updateSubmit(complete) {
+    var team = teamById(parseInt($("form").dataset.team, 10));
+    var open = !!team && team.scoring_state !== "closed" && team.scoring_state !== "pending";
+    if (complete === undefined) {
+      var v = formValues();
+      complete = state.criteria.every(function (c) { var s = v.scores[c.key]; return s !== null && s !== undefined && !isNaN(s); });
+    }
+    $("submit").disabled = !(open && complete);
   }
 
   function saveDraft() {
@@ -335,7 +357,7 @@
       var team = selected ? teamById(selected) : null;
       if (team) {
         var closed = team.scoring_state === "closed", pending = team.scoring_state === "pending";
-        $("submit").disabled = closed || pending;
+        updateSubmit();
         $("form-note").hidden = !(closed || pending);
         $("form-note").textContent = closed ? T.closed_note : pending ? T.pending : "";
       }

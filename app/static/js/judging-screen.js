@@ -7,6 +7,7 @@
   var T = JSON.parse(document.getElementById("judging-i18n").textContent);
   var $ = function (id) { return root.querySelector("[data-testid=" + id + "]"); };
   var seen = {};
+  var ENGLISH = (document.documentElement.lang || "").indexOf("en") === 0;
   var shownAt = 0;  // when the board on screen was read by the server: an older one arriving later is dropped
   function show(board) {
     var at = Date.parse(board.updated_at) || 0;
@@ -21,7 +22,8 @@
       li.innerHTML = "<span class='rank'></span><span class='team'></span><span class='track'></span><span class='score'></span>";
       li.querySelector(".rank").textContent = row.rank === null ? "–" : row.rank;
       li.querySelector(".team").textContent = row.team_name;
-      li.querySelector(".track").textContent = row.track || "";
+      // the track's name in the screen's language, never its key ("AI+医疗", not "ai-healthcare")
+      li.querySelector(".track").textContent = (ENGLISH ? row.track_label_en : row.track_label) || "";
       li.querySelector(".score").textContent = row.score === null ? "–" : row.score.toFixed(2) + (row.tied ? " (" + T.tie + ")" : "");
       seen[row.id] = true;
       list.appendChild(li);
