@@ -5,8 +5,14 @@ from __future__ import annotations
 import logging
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
-from app.config import Config, config_from_environment
+from app import api, assets, errors, extensions_setup, i18n, inputs, layout, realtime, tasks
+from app.accounts import tasks as account_tasks  # noqa: F401  (a separate worker must know every task)
+from app.accounts import views as account_views
+from app.cli import register_cli
+from app.config import INSTANCE_PATH, Config, config_from_environment
+from app.inputs import IdConverter
 
 
 def create_app(config: Config | type[Config] | None = None) -> Flask:
@@ -17,18 +23,11 @@ def create_app(config: Config | type[Config] | None = None) -> Flask:
         config = config()
 
     app = Flask(__name__, instance_relative_config=False)
-    from app.inputs import IdConverter
-
     app.url_map.converters["int"] = IdConverter  # before any route: every <int:id> is bounded (app.inputs)
     app.config.from_object(config)
     app.instance_path = str(_instance_path())
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
-
-    from app import api, assets, errors, extensions_setup, i18n, inputs, layout, realtime, tasks
-    from app.accounts import tasks as account_tasks  # noqa: F401  (a separate worker must know every task)
-    from app.accounts import views as account_views
-    from app.cli import register_cli
 
     _trust_proxy(app)
     extensions_setup.init_app(app)
@@ -41,12 +40,13 @@ def create_app(config: Config | type[Config] | None = None) -> Flask:
     account_views.init_app(app)
     realtime.init_app(app)
 
-    # Domain packages, listed explicitly. Each has init_app(app) to register pages, API and handlers.
-    import checkin
-    import events
-    import judging
-    import mentoring
-    import notifications
+    # Domain packages, listed explicitly. Each has init_app(app) to register pages, API and handlers. Imported here,
+    # not at the top: this is the composition root, and each domain package imports app (a cycle at load time).
+    import checkin  # composition root (see above)
+    import events  # composition root (see above)
+    import judging  # composition root (see above)
+    import mentoring  # composition root (see above)
+    import notifications  # composition root (see above)
 
     for package in (events, checkin, judging, mentoring, notifications):
         package.init_app(app)
@@ -60,12 +60,8 @@ def _trust_proxy(app: Flask) -> None:
     """Behind nginx, take the client's address and scheme from the proxy's headers (PROXY_COUNT proxies)."""
     hops = app.config.get("PROXY_COUNT", 0)
     if hops:
-        from werkzeug.middleware.proxy_fix import ProxyFix
-
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
 
 
 def _instance_path():
-    from app.config import INSTANCE_PATH
-
     return INSTANCE_PATH

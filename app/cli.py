@@ -5,13 +5,24 @@ from __future__ import annotations
 import sys
 
 import click
-from flask import Flask
+from flask import Flask, current_app
 from flask.cli import AppGroup
 
+from app.accounts.services import (
+    create_users,
+    find_user_by_phone,
+    grant_role,
+    import_users,
+    issue_api_token,
+    revoke_all_api_tokens,
+    set_account_active,
+)
 from app.authz import scope_key
 from app.db_types import utcnow
+from app.demo import seed_demo
 from app.errors import DomainError
 from app.extensions import db
+from app.tasks import run_worker
 
 users_cli = AppGroup("users", help="Create, import and grant roles to users.")
 tokens_cli = AppGroup("tokens", help="Issue and revoke API bearer tokens.")
@@ -30,8 +41,6 @@ def _fail(error: DomainError) -> None:
 @click.option("--role", type=click.Choice(["organizer", "judge", "mentor", "admin"]), help="Global role to grant.")
 def create_users_command(phones, name, role):
     """Create users by phone number (11-digit Chinese mobile, or +CC...). Existing users are kept."""
-    from app.accounts.services import create_users
-
     try:
         users = create_users(list(phones), name=name, role=role, now=utcnow())
         db.session.commit()
@@ -45,8 +54,6 @@ def create_users_command(phones, name, role):
 @click.argument("file", type=click.File("r", encoding="utf-8-sig"))
 def import_users_command(file):
     """Import users from CSV: phone,name,company,title,persona,role,email (header row required)."""
-    from app.accounts.services import import_users
-
     try:
         users = import_users(file.read(), now=utcnow())
         db.session.commit()
@@ -62,8 +69,6 @@ def import_users_command(file):
 @click.option("--competition", "competition_id", type=int, help="Scope the role to one competition.")
 def grant_command(phone, role, event_id, competition_id):
     """Grant a role, globally or for one event or competition."""
-    from app.accounts.services import find_user_by_phone, grant_role
-
     scope = scope_key("event", event_id) if event_id else scope_key("competition", competition_id) \
         if competition_id else scope_key()
     try:
@@ -89,8 +94,6 @@ def unblock_command(phone):
 
 
 def _set_active(phone: str, active: bool) -> None:
-    from app.accounts.services import find_user_by_phone, set_account_active
-
     try:
         set_account_active(find_user_by_phone(phone), active)
         db.session.commit()
@@ -104,8 +107,6 @@ def _set_active(phone: str, active: bool) -> None:
 @click.option("--name", default="cli", help="A label for the tokens (e.g. 'scanner gate A').")
 def create_tokens_command(phones, name):
     """Print one bearer token per phone, in the order given, and nothing else on stdout."""
-    from app.accounts.services import find_user_by_phone, issue_api_token
-
     try:
         tokens = [issue_api_token(find_user_by_phone(phone), name=name, now=utcnow()) for phone in phones]
         db.session.commit()
@@ -119,8 +120,6 @@ def create_tokens_command(phones, name):
 @click.argument("phone")
 def revoke_tokens_command(phone):
     """Revoke every API token of a user."""
-    from app.accounts.services import find_user_by_phone, revoke_all_api_tokens
-
     try:
         count = revoke_all_api_tokens(find_user_by_phone(phone), now=utcnow())
         db.session.commit()
@@ -133,8 +132,6 @@ def revoke_tokens_command(phone):
 @click.option("--force", is_flag=True, help="Seed again even if demo data exists (adds nothing twice).")
 def seed_demo_command(force):
     """Load the demo town: events, the competition, mentors, residents (once)."""
-    from app.demo import seed_demo
-
     created = seed_demo(now=utcnow(), force=force)
     db.session.commit()
     click.echo("demo data loaded" if created else "demo data already present", err=True)
@@ -144,10 +141,6 @@ def seed_demo_command(force):
 @click.option("--workers", default=4, show_default=True, help="Worker threads.")
 def worker_command(workers):
     """Run a background-task worker (production: separate processes sharing Redis or PostgreSQL)."""
-    from flask import current_app
-
-    from app.tasks import run_worker
-
     if current_app.config["TASK_QUEUE"] not in ("redis", "postgres", "embedded"):
         raise click.UsageError("TASK_QUEUE must be redis, postgres or embedded to run a worker")
     run_worker(workers)

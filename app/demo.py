@@ -1,6 +1,8 @@
 """Demo data for the embedded default: a small, realistic Beiyang town. Loaded once; running it again adds nothing.
 
 This is the one place in `app` that reaches into domain models: it composes a town from all of them.
+They are imported inside the seeding functions (marked "composition root"), so that loading `app` (and its CLI)
+loads no domain package: the layers stay app < events < checkin | judging < mentoring < notifications.
 """
 
 from __future__ import annotations
@@ -104,7 +106,7 @@ DEMO_PITCHES = [
 def _seed_pitches(roadshow, people: dict, now: datetime) -> None:
     """Pitch applications and a published line-up for the demo roadshow, once (nothing when it already has some).
     The demo founder (林晓舟) has none, so trying the site as him shows the "apply to pitch" button."""
-    from events.models import PitchApplication, PitchSlot
+    from events.models import PitchApplication, PitchSlot  # composition root, at seeding time
 
     if db.session.scalars(sa.select(PitchApplication).where(PitchApplication.event_id == roadshow.id)).first():
         return
@@ -164,7 +166,7 @@ DEMO_TEAMS = [
 def _seed_teams(competition, people: dict, now: datetime) -> None:
     """Tracks and team applications for the demo competition, once. The demo founder (林晓舟) is in no team, so
     trying the site as him shows "apply as a team"."""
-    from judging.models import TeamApplication, TeamMember
+    from judging.models import TeamApplication, TeamMember  # composition root, at seeding time
 
     if not competition.tracks:
         competition.tracks = [dict(t) for t in DEMO_TRACKS]
@@ -187,9 +189,9 @@ def _seed_teams(competition, people: dict, now: datetime) -> None:
 
 def seed_demo(*, now: datetime, force: bool = False) -> bool:
     """Create the demo town. Returns False (and does nothing) when it is already there, unless `force`."""
-    from events.models import Event
-    from judging.models import Competition, CompetitionRound
-    from mentoring.models import MentorProfile
+    from events.models import Event  # composition root, at seeding time
+    from judging.models import Competition, CompetitionRound  # composition root, at seeding time
+    from mentoring.models import MentorProfile  # composition root, at seeding time
 
     already = db.session.scalars(sa.select(User).where(User.phone == DEMO_PEOPLE[1][0])).first()
     if already is not None and not force:
@@ -230,7 +232,7 @@ def seed_demo(*, now: datetime, force: bool = False) -> bool:
     _seed_teams(competition, people, now)
     grant_role(people["+8613800000012"], "organizer", scope_key("competition", competition.id))
     grant_role(people["+8613800000003"], "judge", scope_key("competition", competition.id))
-    from judging.demo import seed_judging
+    from judging.demo import seed_judging  # composition root, at seeding time
 
     seed_judging(competition, people, organizer, now=now)
 
@@ -242,10 +244,10 @@ def seed_demo(*, now: datetime, force: bool = False) -> bool:
                                          stages=stages, languages=["zh", "en"], capacity=capacity))
         grant_role(user, "mentor")
     db.session.flush()
-    from mentoring.demo import seed_mentoring
+    from mentoring.demo import seed_mentoring  # composition root, at seeding time
 
     seed_mentoring(people, organizer, events["roadshow"], now=now)
-    from checkin.demo import seed_checkin
+    from checkin.demo import seed_checkin  # composition root, at seeding time
 
     seed_checkin(people, organizer, events, now=now)
     return True

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, jsonify, render_template, request
+import sqlalchemy as sa
+from flask import Flask, jsonify, make_response, redirect, render_template, request, url_for
 from flask_babel import lazy_gettext as _l
 from flask_limiter.errors import RateLimitExceeded
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
+
+from app.extensions import db
 
 log = logging.getLogger(__name__)
 
@@ -65,8 +68,6 @@ def rollback_quietly() -> None:
     """Before answering an error: whatever the request wrote is abandoned, and a session broken by a failed flush or
     commit (PendingRollbackError on any further use) is usable again for rendering the answer (the signed-in user,
     their language)."""
-    from app.extensions import db
-
     try:
         db.session.rollback()
     except Exception:  # the connection itself is gone: rendering does not need it
@@ -94,15 +95,11 @@ def error_response(code: str, message, status: int, details: dict | None = None,
 
 
 def _as_response(rv):
-    from flask import make_response
-
     return make_response(rv)
 
 
 def _handle_domain_error(error: DomainError):
     if error.status == 401 and not wants_json():
-        from flask import redirect, url_for
-
         return redirect(url_for("accounts.login", next=request.full_path.rstrip("?")))
     retry = (error.details or {}).get("retry_after_seconds")  # a rule that says when to try again (sign-in caps)
     headers = {"Retry-After": str(retry)} if retry else None
@@ -153,8 +150,6 @@ def _flatten_validation(messages: dict) -> dict:
 def unstorable_input(error: Exception) -> bool:
     """The database refused a value as such (a number beyond its column, NUL in text): input that slipped past the
     validators (app.inputs). The answer is 422, not 500; it is logged so the validator can be added."""
-    import sqlalchemy as sa
-
     return isinstance(error, OverflowError | sa.exc.DataError)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import sys
 import time
 
 import sqlalchemy as sa
@@ -10,15 +11,15 @@ from flask import Flask
 from sqlalchemy.engine import Engine
 from sqlalchemy.pool import Pool
 
+from app import after_commit  # noqa: F401  (installs the commit listeners)
+from app.accounts import models  # noqa: F401  (registers the tables before Alembic looks)
+from app.config import PROJECT_ROOT
 from app.extensions import csrf, db, limiter, login_manager, migrate, socketio
 
 log = logging.getLogger(__name__)
 
 
 def init_app(app: Flask) -> None:
-    from app import after_commit  # noqa: F401  (installs the commit listeners)
-    from app.accounts import models  # noqa: F401  (registers the tables before Alembic looks)
-
     db.init_app(app)
     migrate.init_app(app, db, directory=str(_migrations_dir()), render_as_batch=True, compare_type=True)
     csrf.init_app(app)
@@ -37,10 +38,8 @@ def socketio_async_mode() -> str:
     """"gevent" when the server runs on gevent (gunicorn -k gevent patched the standard library before loading the
     app), else "threading" (the embedded server, tests, gunicorn's threaded worker). Never guessed from what is
     installed: Flask-SocketIO would pick gevent whenever it can be imported, even in a threaded server."""
-    import sys
-
     if "gevent" in sys.modules:
-        from gevent import monkey
+        from gevent import monkey  # an optional dependency, only there when the server runs on gevent
 
         if monkey.is_module_patched("socket"):
             return "gevent"
@@ -91,6 +90,4 @@ def _ping_after_idle(dbapi_connection, connection_record, connection_proxy):
 
 
 def _migrations_dir():
-    from app.config import PROJECT_ROOT
-
     return PROJECT_ROOT / "migrations"

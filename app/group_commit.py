@@ -21,6 +21,7 @@ from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Generic, TypeVar
 
+from app.accounts.services import users_for_api_tokens
 from app.extensions import commit_keeping_loaded, db
 
 log = logging.getLogger(__name__)
@@ -125,8 +126,6 @@ def signed_in(batch: list[Item], *, now: datetime, may: Callable[[User], bool]) 
     rules as any API request's token (app.accounts.auth); None for an item that queued with its user known. An item
     whose token is not valid, or whose user `may` not do this, is left out: it is decided alone, which signs in as
     any request does and says why (401, 403, ...)."""
-    from app.accounts.services import users_for_api_tokens
-
     bearers = [item.bearer for item in batch if item.bearer is not None]
     users = users_for_api_tokens(bearers, now=now) if bearers else {}
     kept = []

@@ -20,6 +20,8 @@ from flask.json.provider import DefaultJSONProvider
 from flask_babel import lazy_gettext as _l
 from werkzeug.routing import IntegerConverter
 
+from app.errors import DomainError
+
 MAX_ID = 2**31 - 1  # PostgreSQL INTEGER; SQLite stores more, one bound keeps both the same
 MIN_INT = -(2**31)
 MAX_JSON_DEPTH = 32
@@ -107,16 +109,12 @@ def text_problems(data) -> dict[str, str]:
 
 
 def abort_too_deep():
-    from app.errors import DomainError
-
     raise DomainError("invalid_json", _l("The body is nested too deeply."), 400)
 
 
 def _check_request_text():
     """Before any view: query strings, form fields and path segments hold storable text. A bad query or form field
     answers 422 naming it; a bad path segment names nothing that can exist (404)."""
-    from app.errors import DomainError
-
     for value in (request.view_args or {}).values():
         if isinstance(value, str) and text_problem(value):
             abort(404)

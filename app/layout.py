@@ -14,6 +14,7 @@ from app.errors import DomainError
 from app.extensions import db, limiter
 from app.i18n import SESSION_KEY, normalise_locale
 from app.safe_urls import safe_link
+from app.tasks import start_embedded_worker
 
 bp = Blueprint("layout", __name__)
 
@@ -91,6 +92,4 @@ def init_app(app: Flask) -> None:
     app.jinja_env.globals["organizes_events"] = organizes_events
     app.jinja_env.globals["punct"] = punct
     if app.config.get("START_EMBEDDED_WORKER"):
-        from app.tasks import start_embedded_worker
-
         app.before_request(lambda: start_embedded_worker())

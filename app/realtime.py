@@ -222,7 +222,7 @@ _redis_clients: dict[str, object] = {}
 
 
 def _redis(url: str):
-    import redis
+    import redis  # optional: only with REDIS_URL (several processes); one process never loads it
 
     with _lock:
         client = _redis_clients.get(url)
@@ -340,7 +340,7 @@ def _start_background_loops(app: Flask) -> None:
 def _subscribe(app: Flask) -> None:
     """Listen for "recheck user N" from the other processes; after each (re)subscription recheck everyone here,
     since a message may have been missed while Redis was away."""
-    import redis
+    import redis  # optional: only with REDIS_URL (several processes); one process never loads it
 
     url, channel, backoff = app.config["REDIS_URL"], _channel(app), 0.5
     while True:

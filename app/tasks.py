@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import os
 import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING
@@ -67,8 +68,6 @@ def init_app(app: Flask) -> None:
 
 
 def _ensure_dir(path: str) -> None:
-    import os
-
     os.makedirs(path, exist_ok=True)
 
 

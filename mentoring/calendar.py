@@ -12,6 +12,7 @@ import icalendar
 from flask_babel import gettext as _
 
 from events import calendar as feed
+from mentoring.meetings import my_meetings, project_names
 from mentoring.office_hours import bookings_of
 
 PAST_WINDOW = timedelta(days=90)
@@ -37,8 +38,6 @@ def office_hour_components(user, *, now: datetime, links: feed.Links) -> list:
 
 def roadshow_meeting_components(user, *, now: datetime, links: feed.Links) -> list:
     """A person's published 1:1 meetings of roadshow days: UID `roadshow-meeting-<id>@...`."""
-    from mentoring.meetings import my_meetings, project_names
-
     components = []
     names: dict[int, dict[int, str]] = {}
     for meeting in my_meetings(user):

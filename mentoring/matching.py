@@ -299,7 +299,7 @@ def match_optimal(founders: Sequence[Founder], mentors: Sequence[Mentor], *, per
                   scores: np.ndarray | None = None) -> Matching:
     """The matching with the highest total fit under capacities, the per-founder limit, pins and forbidden pairs
     (a min-cost flow solved exactly by OR-Tools). `scores` may be passed when already computed."""
-    from ortools.graph.python import min_cost_flow
+    from ortools.graph.python import min_cost_flow  # start-up cost: a native library, only for optimal matching
 
     p = _prepare(founders, mentors, per_founder=per_founder, pins=pins, forbidden=forbidden, weights=weights,
                  scores=scores)

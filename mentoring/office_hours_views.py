@@ -15,7 +15,8 @@ from app.db_types import utcnow
 from app.errors import DomainError
 from app.extensions import db
 from app.inputs import parse_id
-from mentoring import office_hours, services
+from judging.models import TeamApplication
+from mentoring import office_hours, services, suggestions
 from mentoring.models import Availability, Booking
 from mentoring.office_hours import SHANGHAI
 from mentoring.views import bp
@@ -193,9 +194,6 @@ def ranking(cycle_id: int):
 @bp.get("/suggestions")
 @login_required
 def suggestions_page():
-    from judging.models import TeamApplication
-    from mentoring import suggestions
-
     user = _user()
     organizer = suggestions.can_see_all(user)
     results, asked, error = [], None, None

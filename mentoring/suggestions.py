@@ -18,6 +18,8 @@ from flask_babel import lazy_gettext as _l
 from app.authz import authorize, has_role
 from app.errors import DomainError
 from app.extensions import db
+from judging.models import WEAK_POINT_TAGS, CompetitionRound, Judge, Recusal, RoundTeam, Scorecard
+from judging.teams import applications_of_user
 from mentoring.models import LIVE_MATCH_STATUSES, MentoringCycle, MentorMatch, MentorProfile
 from mentoring.services import list_mentors, normalise_tag
 
@@ -52,8 +54,6 @@ def judging_weak_points(*, for_teams: bool) -> dict[int, list[str]]:
     """Weak points judges tagged on their scorecards, per team application, the most often tagged first (ties in
     the judging package's order). Shadow judges and recused judges do not count. For the teams themselves, only
     rounds whose results are published (before that, judges' notes are for organizers)."""
-    from judging.models import WEAK_POINT_TAGS, CompetitionRound, Judge, Recusal, RoundTeam, Scorecard
-
     recused = sa.select(Recusal.id).where(Recusal.judge_id == Scorecard.judge_id,
                                           Recusal.round_team_id == Scorecard.round_team_id).exists()
     query = (sa.select(RoundTeam.application_id, Scorecard.tags)
@@ -182,8 +182,6 @@ def suggestions_for_organizers(actor, weak_points: dict | None = None, *, limit:
 
 def suggestions_for_member(user, *, limit: int = DEFAULT_LIMIT) -> list[TeamSuggestions]:
     """A team member: suggestions for their own teams' weak points only (nobody sees another team's)."""
-    from judging.teams import applications_of_user
-
     authorize(user, "resident")
     mine = {a.id for a in applications_of_user(user)}
     tagged = weak_points_from_judging(for_teams=True)

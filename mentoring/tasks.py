@@ -7,12 +7,11 @@ from huey import crontab
 from app.db_types import utcnow
 from app.extensions import db
 from app.tasks import huey, task
+from mentoring.office_hours import send_due_reminders
 
 
 @task()
 def send_office_hour_reminders_now() -> int:
-    from mentoring.office_hours import send_due_reminders
-
     count = send_due_reminders(now=utcnow())
     db.session.commit()
     return count

@@ -13,7 +13,7 @@ from app.db_types import utcnow
 from app.errors import DomainError
 from app.extensions import db
 from app.inputs import MAX_ID, MIN_INT
-from mentoring import services
+from mentoring import meetings, office_hours, services
 
 bp = Blueprint("mentoring", __name__, url_prefix="/mentoring", template_folder="templates")
 MAX_NEED_CHOICES = 3
@@ -30,8 +30,6 @@ def _choices(labels: dict) -> list[tuple[str, str]]:
 @bp.get("/")
 @login_required
 def index():
-    from mentoring import meetings, office_hours
-
     user = _user()
     organizer = has_role(user, "organizer")
     now = utcnow()

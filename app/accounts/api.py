@@ -9,6 +9,7 @@ from flask_login import current_user
 from marshmallow import fields, validate
 
 from app.accounts import services
+from app.accounts.auth import bearer_token
 from app.accounts.models import PERSONAS
 from app.accounts.ratelimits import limit_code_requests, limit_code_verifications
 from app.api import api_blueprint
@@ -102,8 +103,6 @@ def create_token(payload):
 @login_required
 def revoke_current_token():
     """Revoke the bearer token of this request (sign out a device)."""
-    from app.accounts.auth import bearer_token
-
     token = bearer_token()
     if token:
         services.revoke_api_token(token, now=utcnow())

@@ -6,10 +6,13 @@ from collections.abc import Callable
 from typing import TypeVar
 
 from flask import Flask, current_app, g, request, session
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_user, logout_user
 
 from app.accounts.models import User
+from app.accounts.services import end_sessions, start_session, user_for_api_token, user_for_session
 from app.authz import authorize
+from app.db_types import utcnow
 from app.errors import DomainError, Unauthorized
 from app.extensions import commit_keeping_loaded, csrf, db, login_manager
 
@@ -22,8 +25,6 @@ def bearer_token() -> str | None:
         return None
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
-        from flask_babel import lazy_gettext as _l
-
         raise Unauthorized("invalid_token", _l("This API token is unknown or revoked."))
     return token.strip()
 
@@ -55,9 +56,6 @@ def _view_checks_bearer_token() -> bool:
 
 def sign_in_with_bearer(token: str) -> None:
     """The request's user is the bearer token's (or 401 invalid_token)."""
-    from app.accounts.services import user_for_api_token
-    from app.db_types import utcnow
-
     user, recorded_use = user_for_api_token(token, now=utcnow())
     if recorded_use:  # a Core UPDATE of last_used_at: the loaded user is as committed
         commit_keeping_loaded()
@@ -109,8 +107,6 @@ def _user_agent_label() -> str:
 def sign_in(user: User, *, now) -> None:
     """A full sign-in (after the phone's code): a new session row, whose token goes in this device's session and
     remember cookies (never the user id: the cookies end with the row). Commits."""
-    from app.accounts.services import start_session
-
     token = start_session(user.id, now=now, user_agent=_user_agent_label())
     db.session.commit()
     user.auth_id = token
@@ -119,8 +115,6 @@ def sign_in(user: User, *, now) -> None:
 
 def sign_out(*, now) -> None:
     """This device signs out: its sign-in and its judge passes end for every copy of its cookies. Commits."""
-    from app.accounts.services import end_sessions
-
     auth_id = session.get("_user_id")
     tokens = list(device_passes())
     if isinstance(auth_id, str) and not auth_id.startswith(API_TOKEN_ID):
@@ -145,9 +139,6 @@ def keep_pass_on_device(token: str) -> None:
 def _load_user(auth_id: str):
     """Flask-Login's user_loader: the cookie (or a socket's session) names a sign-in, not a user. A sign-in that
     ended (signed out, everywhere, idle too long) or a blocked account loads nobody."""
-    from app.accounts.services import user_for_api_token, user_for_session
-    from app.db_types import utcnow
-
     if not isinstance(auth_id, str):
         return None
     if auth_id.startswith(API_TOKEN_ID):  # a Socket.IO connection authenticated with its bearer token
@@ -183,8 +174,6 @@ def init_login_manager(app: Flask) -> None:
 
     @login_manager.unauthorized_handler
     def unauthorized():
-        from flask_babel import lazy_gettext as _l
-
         raise Unauthorized("unauthorized", _l("Please sign in first."))
 
     app.before_request(authenticate_api_request)

@@ -8,6 +8,7 @@ import sqlalchemy as sa
 from flask_login import UserMixin
 from sqlalchemy.orm import Mapped, WriteOnlyMapped, mapped_column, relationship
 
+from app.accounts.phones import mask_phone
 from app.authz import GLOBAL_SCOPE
 from app.db_types import UTCDateTime, utcnow
 from app.extensions import db
@@ -57,8 +58,6 @@ class User(UserMixin, db.Model):
 
     @property
     def masked_phone(self) -> str:
-        from app.accounts.phones import mask_phone
-
         return mask_phone(self.phone)
 
     @property

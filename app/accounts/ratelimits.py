@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import current_app, request
+from flask import current_app, request, session
 from flask_limiter.util import get_remote_address
 
 from app.accounts.phones import normalise_phone
@@ -14,8 +14,6 @@ def _phone_in_request() -> str:
     data = request.get_json(silent=True) if request.is_json else None
     raw = (data or {}).get("phone") if isinstance(data, dict) else request.form.get("phone")
     if raw is None:
-        from flask import session
-
         raw = session.get("login_phone", "")
     try:
         return "phone:" + normalise_phone(str(raw))

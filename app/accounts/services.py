@@ -30,10 +30,12 @@ from app.accounts.models import (
 )
 from app.accounts.phones import normalise_phone
 from app.accounts.signals import access_changed, profile_changed
+from app.accounts.tasks import send_sms
 from app.authz import GLOBAL_SCOPE, ROLES
 from app.db_types import utcnow
 from app.errors import DomainError, Unauthorized
 from app.extensions import db
+from app.tasks import enqueue_after_commit
 
 MAX_INTERESTS = 10
 TOKEN_PREFIX = "bye_"  # noqa: S105  (a public prefix, so leaked tokens are recognisable)
@@ -56,9 +58,6 @@ class IssuedCode:
 def request_login_code(raw_phone: str, *, now: datetime, requested_from: str | None = None,
                        locale: str | None = None) -> IssuedCode:
     """Create a fresh code for a phone (earlier unused codes stop working) and send it by SMS after commit."""
-    from app.accounts.tasks import send_sms
-    from app.tasks import enqueue_after_commit
-
     phone = normalise_phone(raw_phone)
     config = current_app.config
     _refuse_while_locked(phone, now)

@@ -8,6 +8,7 @@ from typing import Protocol
 
 from flask import current_app
 
+from app.accounts.models import DevSmsMessage
 from app.extensions import db
 
 log = logging.getLogger("beiyang.sms")
@@ -21,8 +22,6 @@ class ConsoleSmsProvider:
     """Prints the message to the server log; keeps it for the demo page when demo mode is on."""
 
     def send(self, phone: str, body: str) -> None:
-        from app.accounts.models import DevSmsMessage
-
         log.warning("SMS to %s: %s", phone, body)
         if current_app.config.get("DEMO_MODE"):
             db.session.add(DevSmsMessage(phone=phone, body=body))

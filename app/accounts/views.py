@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 from flask import Blueprint, Flask, abort, current_app, flash, redirect, render_template, request, session, url_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from app.accounts import services
+from app.accounts import (
+    api,  # noqa: F401  (declares the API blueprint)
+    services,
+)
 from app.accounts.auth import init_login_manager, sign_in, sign_out
 from app.accounts.forms import CodeForm, PhoneForm, ProfileForm
 from app.accounts.models import DevSmsMessage, User
@@ -115,8 +119,6 @@ def _after_login_target(next_url: str | None) -> str:
 
 
 def _current_locale() -> str:
-    from flask_babel import get_locale
-
     return str(get_locale())
 
 
@@ -164,8 +166,6 @@ def try_as_persona(persona: str):
 
 
 def init_app(app: Flask) -> None:
-    from app.accounts import api  # noqa: F401  (declares the API blueprint)
-
     init_login_manager(app)
     app.register_blueprint(bp)
     app.register_blueprint(dev_bp)
