@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from urllib.parse import quote
 
-from flask import Response, jsonify, url_for
+from flask import Response, current_app, jsonify, url_for
 from flask_login import current_user
 from marshmallow import fields, validate
 
@@ -82,8 +82,6 @@ def ticket_png(registration_id: int):
     """The ticket as PNG (owner or organizer): the QR code, which decodes to exactly `token`, with the event's
     title, time (Asia/Shanghai), venue and the attendee's name around it (TICKET_FONT_PATH: a CJK font; ASCII text
     without it). Its file name carries the event's title."""
-    from flask import current_app
-
     registration, token = tickets.ticket_for(registration_id, current_user, now=utcnow())
     db.session.commit()
     response = _image(presenters.ticket_image(registration, token, font_path=current_app.config["TICKET_FONT_PATH"]),

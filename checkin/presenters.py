@@ -4,10 +4,15 @@
 from __future__ import annotations
 
 import re
+from zoneinfo import ZoneInfo
+
+from flask_babel import gettext as _
 
 from app.accounts.phones import mask_phone
+from checkin import qr
 from checkin.tickets import ticket_type
 from events.models import Registration
+from events.presentation import event_title, event_when
 
 
 def attendee_of(registration: Registration) -> dict:
@@ -59,10 +64,6 @@ _UNSAFE_IN_FILE_NAMES = re.compile(r'[\x00-\x1f\x7f/\\:*?"<>|]+')
 def ticket_file_name(registration: Registration) -> str:
     """'北杨路演日-门票-12.png': the event's title (in the reader's language, without characters file systems
     refuse, at most 40 characters) and the registration, so a saved ticket is found by its event."""
-    from flask_babel import gettext as _
-
-    from events.presentation import event_title
-
     title = _UNSAFE_IN_FILE_NAMES.sub(" ", event_title(registration.event)).strip()[:40].strip() or "ticket"
     return f"{title}-{_('ticket')}-{registration.id}.png"
 
@@ -70,13 +71,6 @@ def ticket_file_name(registration: Registration) -> str:
 def ticket_image(registration: Registration, token: str, *, font_path: str | None) -> bytes:
     """The ticket as an image to save ("保存为图片"): the QR code with the event's title, time (Asia/Shanghai), venue
     and the attendee's name; ASCII text only when the CJK font at `font_path` is missing."""
-    from zoneinfo import ZoneInfo
-
-    from flask_babel import gettext as _
-
-    from checkin.qr import ticket_png
-    from events.presentation import event_title, event_when
-
     event, user = registration.event, registration.user
     shanghai = ZoneInfo("Asia/Shanghai")
     starts, ends = event.starts_at.astimezone(shanghai), event.ends_at.astimezone(shanghai)
@@ -87,7 +81,7 @@ def ticket_image(registration: Registration, token: str, *, font_path: str | Non
     if (user.display_name or "").isascii():
         ascii_lines.append(user.display_name)
     ascii_lines.append(f"Ticket No. {registration.id}")
-    return ticket_png(token, title=event_title(event), when=event_when(event.starts_at, event.ends_at),
+    return qr.ticket_png(token, title=event_title(event), when=event_when(event.starts_at, event.ends_at),
                       venue=event.venue or "", name=user.display_name or "",
                       footer=_("Ticket No. %(number)s · show this code at the entrance", number=registration.id),
                       font_path=font_path, ascii_lines=ascii_lines)

@@ -7,6 +7,7 @@ import io
 
 import qrcode
 import qrcode.image.svg
+from PIL import Image, ImageDraw, ImageFont
 from qrcode.constants import ERROR_CORRECT_M
 
 
@@ -60,8 +61,6 @@ def _wrap(draw, text: str, font, width: int, max_lines: int = 3) -> list[str]:
 def _load_fonts(font_path: str | None):
     """(title, text, small) fonts from the CJK font at `font_path`, or None when it cannot be read (a server without
     fonts-wqy-microhei): the caller then writes ASCII only, with Pillow's own font."""
-    from PIL import ImageFont
-
     if not font_path:
         return None
     try:
@@ -77,8 +76,6 @@ def ticket_png(token: str, *, title: str, when: str, venue: str, name: str, foot
     `footer` below it, on white, in the CJK font at `font_path`. Without that font the same card carries
     `ascii_lines` (Pillow's built-in font has no Chinese) instead, and never fails. The QR code itself is the one
     qr_png draws, with its quiet zone, so it decodes exactly as before."""
-    from PIL import Image, ImageDraw, ImageFont
-
     code = Image.open(io.BytesIO(qr_png(token))).convert("RGB")
     side = min(code.width, _CARD_WIDTH)  # its own quiet zone (4 modules) is the margin around it
     if code.width != side:

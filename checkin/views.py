@@ -22,6 +22,7 @@ from app.db_types import utcnow
 from app.errors import DomainError
 from app.extensions import db
 from checkin import admission, door, numbers, presenters, qr, tickets
+from events.models import Registration
 
 bp = Blueprint("checkin", __name__, template_folder="templates")
 
@@ -67,8 +68,6 @@ NO_TICKET_PAGES = ("no_ticket", "event_cancelled")
 
 def _no_ticket_page(registration_id: int, error: DomainError) -> Response:
     """A ticket that no longer (or not yet) works, said as a person would: what happened and the way on."""
-    from events.models import Registration
-
     db.session.rollback()
     registration = db.session.get(Registration, registration_id)  # its owner or organizer: ticket_for checked
     event = registration.event
