@@ -136,14 +136,12 @@ def send_reminders() -> int:
 
 @task()
 def fan_out_announcement(announcement_id: int) -> int:
-    """Write every recipient's inbox row, chunk after chunk (each chunk commits with its cursor)."""
-    from notifications.announcements import fan_out, fanout_busy_until
+    """Write every recipient's inbox row, chunk after chunk (each chunk commits with its cursor). Nothing to do when
+    another worker holds the fan-out: it is alive (its lock dies with it), and if it dies, a starting worker or the
+    every-minute sweep (resume_announcements) takes over at once."""
+    from notifications.announcements import fan_out
 
-    written = fan_out(announcement_id)
-    busy_until = None if huey.immediate else fanout_busy_until(announcement_id, now=utcnow())
-    if busy_until is not None:  # another worker holds it; if that one died, take over when its lease ends
-        fan_out_announcement.schedule((announcement_id,), delay=(busy_until - utcnow()).total_seconds() + 0.5)
-    return written
+    return fan_out(announcement_id)
 
 
 @task()
