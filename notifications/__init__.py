@@ -67,15 +67,15 @@ def init_app(app: Flask) -> None:
         cli,
         models,
         receivers,
-        services,
         tasks,
         views,
+        writing,
     )
 
     _configure(app)
     receivers.connect()
     views.init_app(app)
     cli.init_app(app)
-    if not sa_event.contains(Session, "after_rollback", services.forget_on_rollback):
-        sa_event.listen(Session, "after_rollback", services.forget_on_rollback)
-        sa_event.listen(Session, "after_soft_rollback", services.forget_on_rollback)
+    if not sa_event.contains(Session, "after_rollback", writing.forget_on_rollback):
+        sa_event.listen(Session, "after_rollback", writing.forget_on_rollback)
+        sa_event.listen(Session, "after_soft_rollback", writing.forget_on_rollback)

@@ -22,7 +22,7 @@ from app.db_types import utcnow
 from app.errors import DomainError, NotFound
 from app.extensions import db, dialect_insert
 from app.safe_urls import safe_link
-from notifications import services
+from notifications.deliveries import insert_planned_deliveries
 from notifications.locks import fanout_lock
 from notifications.models import (
     SEGMENT_KINDS,
@@ -31,6 +31,7 @@ from notifications.models import (
     Notification,
     Preference,
 )
+from notifications.writing import DEFAULT_LOCALE
 
 EVENT_SEGMENTS = ("registrants", "checked_in", "no_show")
 MAX_TITLE, MAX_BODY = 200, 4000
@@ -228,7 +229,7 @@ def fan_out_chunk(announcement_id: int, *, now: datetime) -> tuple[bool, int]:
 
 def _write_chunk(announcement_id: int, after_user_id: int, last_user_id: int, *, now: datetime) -> int:
     """The recipients with ids in (after_user_id, last_user_id], in one transaction: their inbox rows in one
-    INSERT ... SELECT, their deliveries in another (services.insert_planned_deliveries), the announcement's count
+    INSERT ... SELECT, their deliveries in another (deliveries.insert_planned_deliveries), the announcement's count
     of recipients raised by what was inserted. Nothing per resident goes through Python. Returns the rows written."""
     from app.accounts.models import User
 
@@ -241,7 +242,7 @@ def _write_chunk(announcement_id: int, after_user_id: int, last_user_id: int, *,
     if not inserted:
         db.session.rollback()
         return 0
-    deliveries = services.insert_planned_deliveries(
+    deliveries = insert_planned_deliveries(
         in_chunk, category="announcements", urgent=bool(announcement.urgent),
         dedupe_key=_dedupe_key(announcement_id), now=now)
     db.session.execute(sa.update(Announcement).where(Announcement.id == announcement_id)
@@ -283,7 +284,7 @@ def _insert_chunk(announcement: Announcement, in_chunk, *, now: datetime) -> int
     from app.i18n import ALIASES
 
     english = sa.func.trim(sa.func.coalesce(User.locale, "")).in_([k for k, v in ALIASES.items() if v == "en"])
-    (zh_title, zh_body), (en_title, en_body) = (_text_in(announcement, services.DEFAULT_LOCALE),
+    (zh_title, zh_body), (en_title, en_body) = (_text_in(announcement, DEFAULT_LOCALE),
                                                 _text_in(announcement, "en"))
     inbox_off = sa.exists().where(Preference.user_id == User.id, Preference.category == "announcements",
                                   Preference.channel == "inbox", Preference.enabled.is_(False))
@@ -292,7 +293,7 @@ def _insert_chunk(announcement: Announcement, in_chunk, *, now: datetime) -> int
         "transactional": sa.literal(False), "urgent": sa.literal(bool(announcement.urgent)),
         "title": sa.case((english, sa.literal(en_title)), else_=sa.literal(zh_title)),
         "body": sa.case((english, sa.literal(en_body)), else_=sa.literal(zh_body)),
-        "link": sa.literal(announcement.link), "locale": sa.case((english, "en"), else_=services.DEFAULT_LOCALE),
+        "link": sa.literal(announcement.link), "locale": sa.case((english, "en"), else_=DEFAULT_LOCALE),
         "dedupe_key": sa.literal(_dedupe_key(announcement.id)),
         "event_id": sa.literal(announcement.event_id, sa.Integer()),
         "announcement_id": sa.literal(announcement.id), "created_at": sa.literal(now, UTCDateTime()),

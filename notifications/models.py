@@ -100,7 +100,7 @@ class PushSubscription(db.Model):
 
 
 class Preference(db.Model):
-    """A person's choice for one (category, channel). No row means the default (see services.default_enabled)."""
+    """A person's choice for one (category, channel). No row means the default (see preferences.default_enabled)."""
 
     __tablename__ = "notification_preferences"
     __table_args__ = (sa.UniqueConstraint("user_id", "category", "channel"),)
