@@ -10,6 +10,14 @@ from pathlib import Path
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 INSTANCE_PATH = Path(os.environ.get("INSTANCE_PATH", PROJECT_ROOT / "instance"))
 EMBEDDED_DATABASE_URL = f"sqlite:///{INSTANCE_PATH / 'beiyang.sqlite3'}"
+# SMS and WeChat providers' settings (notifications/channels), each read from the environment variable of its name.
+NOTIFICATION_PROVIDER_SETTINGS = (
+    "ALIYUN_SMS_ACCESS_KEY_ID", "ALIYUN_SMS_ACCESS_KEY_SECRET", "ALIYUN_SMS_SIGN_NAME", "ALIYUN_SMS_TEMPLATE_CODE",
+    "ALIYUN_SMS_REGION", "ALIYUN_SMS_ENDPOINT", "TENCENT_SMS_SECRET_ID", "TENCENT_SMS_SECRET_KEY",
+    "TENCENT_SMS_SDK_APP_ID", "TENCENT_SMS_SIGN_NAME", "TENCENT_SMS_TEMPLATE_ID", "TENCENT_SMS_REGION",
+    "TENCENT_SMS_ENDPOINT", "WECHAT_APP_ID", "WECHAT_APP_SECRET", "WECHAT_TEMPLATE_ID", "WECHAT_OAUTH_BASE",
+    "WECHAT_API_BASE",
+)
 # APP_ENV values that ask for the demo (Try as..., the /dev/sms outbox) whatever the database.
 DEMO_ENVIRONMENTS = {"development", "demo"}
 
@@ -119,6 +127,38 @@ class Config:
         self.SMS_PROVIDER = os.environ.get("SMS_PROVIDER", self.SMS_PROVIDER)
         self.SESSION_COOKIE_SECURE = _env_bool("SESSION_COOKIE_SECURE", False)
         self.PROXY_COUNT = _env_int("PROXY_COUNT", 0)
+        self.notifications_settings()
+
+    def notifications_settings(self) -> None:
+        """notifications/: Web Push, e-mail, SMS and WeChat, and the delivery workers' knobs (README's "Notification
+        settings", docs/deploy.md). The name on the left is the setting; the environment variable is read."""
+        env = os.environ.get
+        self.NOTIFICATIONS_VAPID_PRIVATE_KEY = env("VAPID_PRIVATE_KEY", "")  # PEM or base64url raw key
+        self.NOTIFICATIONS_VAPID_PUBLIC_KEY = env("VAPID_PUBLIC_KEY", "")  # base64url uncompressed point
+        self.NOTIFICATIONS_VAPID_SUBJECT = env("VAPID_SUBJECT", "mailto:ops@beiyang.local")
+        self.NOTIFICATIONS_SMTP_HOST = env("SMTP_HOST", "")  # empty: e-mails go to the log (embedded default)
+        self.NOTIFICATIONS_SMTP_PORT = _env_int("SMTP_PORT", 25)
+        self.NOTIFICATIONS_SMTP_USER = env("SMTP_USER", "")
+        self.NOTIFICATIONS_SMTP_PASSWORD = env("SMTP_PASSWORD", "")
+        self.NOTIFICATIONS_SMTP_STARTTLS = _env_bool("SMTP_STARTTLS", False)
+        self.NOTIFICATIONS_MAIL_FROM = env("MAIL_FROM", "noreply@beiyang.local")
+        # How long a claimed delivery is held before another worker may take it over.
+        self.NOTIFICATIONS_LEASE_SECONDS = _env_int("NOTIFICATIONS_LEASE_SECONDS", 120)
+        self.NOTIFICATIONS_MAX_ATTEMPTS = _env_int("NOTIFICATIONS_MAX_ATTEMPTS", 8)
+        self.NOTIFICATIONS_RETRY_BASE_SECONDS = _env_int("NOTIFICATIONS_RETRY_BASE_SECONDS", 30)  # doubled per try
+        self.NOTIFICATIONS_BATCH = _env_int("NOTIFICATIONS_BATCH", 200)  # deliveries per claim
+        self.NOTIFICATIONS_SEND_CONCURRENCY = _env_int("NOTIFICATIONS_SEND_CONCURRENCY", 32)  # e-mail/SMS/WeChat
+        self.NOTIFICATIONS_FANOUT_CHUNK = _env_int("NOTIFICATIONS_FANOUT_CHUNK", 5000)  # residents per transaction
+        self.NOTIFICATIONS_PUSH_CONNECTIONS = _env_int("NOTIFICATIONS_PUSH_CONNECTIONS", 128)  # per worker process
+        self.NOTIFICATIONS_FANOUT_PARALLEL = _env_int("NOTIFICATIONS_FANOUT_PARALLEL", 4)  # chunks at once (PostgreSQL)
+        self.NOTIFICATIONS_PARALLEL_DRAINS = _env_int("NOTIFICATIONS_PARALLEL_DRAINS", 8)
+        self.NOTIFICATIONS_PUSH_TTL = _env_int("NOTIFICATIONS_PUSH_TTL", 86400)  # seconds kept for an offline phone
+        self.NOTIFICATIONS_SMS_PROVIDER = env("NOTIFICATIONS_SMS_PROVIDER", "")  # empty: SMS_PROVIDER (console)
+        # Tests only (a push service on 127.0.0.1 over http); refused in production (notifications.init_app).
+        self.NOTIFICATIONS_ALLOW_INSECURE_PUSH = _env_bool("NOTIFICATIONS_ALLOW_INSECURE_PUSH_FOR_TESTS", False)
+        # Providers' settings, read from the environment variables of the same name.
+        for name in NOTIFICATION_PROVIDER_SETTINGS:
+            setattr(self, name, env(name, ""))
 
     def default_secret_key(self) -> str:
         return _dev_secret_key()

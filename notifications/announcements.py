@@ -10,7 +10,7 @@ repeated chunk harmless: every resident ends with exactly one inbox message, and
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 
 import sqlalchemy as sa
 from flask import current_app
@@ -22,7 +22,8 @@ from app.db_types import utcnow
 from app.errors import DomainError, NotFound
 from app.extensions import db, dialect_insert
 from app.safe_urls import safe_link
-from notifications import services
+from notifications.deliveries import insert_planned_deliveries
+from notifications.locks import fanout_lock
 from notifications.models import (
     SEGMENT_KINDS,
     Announcement,
@@ -30,6 +31,7 @@ from notifications.models import (
     Notification,
     Preference,
 )
+from notifications.writing import DEFAULT_LOCALE
 
 EVENT_SEGMENTS = ("registrants", "checked_in", "no_show")
 MAX_TITLE, MAX_BODY = 200, 4000
@@ -150,50 +152,30 @@ def unfinished_announcement_ids() -> list[int]:
 
 def fan_out(announcement_id: int) -> int:
     """Write the inbox rows of every remaining recipient, chunk by chunk. Returns how many rows this run wrote (0 when
-    another worker holds the fan-out: two workers on one announcement would only race for the same chunks)."""
-    lease = timedelta(seconds=current_app.config.get("NOTIFICATIONS_LEASE_SECONDS", 120))
-    if not take_fanout_lease(announcement_id, now=utcnow(), lease=lease):
-        return 0
-    written = 0
-    while True:
-        now = utcnow()
-        done, count = fan_out_chunk(announcement_id, now=now, lease_until=now + lease)
-        written += count
-        if done:
-            return written
+    another worker holds the fan-out: two workers on one announcement would only race for the same chunks).
+
+    The fan-out is held with a lock that dies with its holder (notifications.locks.fanout_lock: an advisory lock on
+    PostgreSQL, a file lock on SQLite): a worker killed mid-way leaves nothing to wait for, and the next one (a
+    restarted worker's first job, or any worker's every-minute sweep) goes on from the cursor at once. Correctness
+    does not depend on it (the unique key sees to that); it spares the other workers for deliveries."""
+    with fanout_lock(announcement_id) as held:
+        if not held:
+            return 0
+        written = 0
+        while True:
+            done, count = fan_out_chunk(announcement_id, now=utcnow())
+            written += count
+            if done:
+                return written
 
 
-def take_fanout_lease(announcement_id: int, *, now: datetime, lease: timedelta) -> bool:
-    """One worker fans an announcement out at a time: a conditional UPDATE takes the lease when nobody holds it or
-    the holder's ran out (a killed worker's); the holder renews it with each round of chunks. Correctness does not
-    depend on it (the unique key sees to that); it spares the other workers for deliveries."""
-    taken = db.session.execute(
-        sa.update(Announcement).where(
-            Announcement.id == announcement_id, Announcement.status == "sending",
-            sa.or_(Announcement.fanout_lease_until.is_(None), Announcement.fanout_lease_until <= now))
-        .values(fanout_lease_until=now + lease).execution_options(synchronize_session=False)).rowcount
-    db.session.commit()
-    return bool(taken)
-
-
-def fanout_busy_until(announcement_id: int, *, now: datetime) -> datetime | None:
-    """When another worker's lease on an unfinished fan-out ends (None: finished, or nobody holds it)."""
-    row = db.session.execute(sa.select(Announcement.status, Announcement.fanout_lease_until)
-                             .where(Announcement.id == announcement_id)).first()
-    db.session.rollback()
-    if row is None or row.status != "sending" or row.fanout_lease_until is None or row.fanout_lease_until <= now:
-        return None
-    return row.fanout_lease_until
-
-
-def fan_out_chunk(announcement_id: int, *, now: datetime, lease_until: datetime | None = None) -> tuple[bool, int]:
+def fan_out_chunk(announcement_id: int, *, now: datetime) -> tuple[bool, int]:
     """One round: the next NOTIFICATIONS_FANOUT_PARALLEL chunks of recipients (one on SQLite, which has one writer),
     each written in a transaction of its own, side by side on PostgreSQL (so the database works on every core);
-    then the cursor moves past them with a compare-and-set (renewing the fan-out lease to `lease_until` when
-    given). Returns (finished, rows written).
+    then the cursor moves past them with a compare-and-set. Returns (finished, rows written).
 
     Exactly one inbox row per resident does not depend on the cursor: a chunk done again (its round interrupted by
-    a kill before the cursor moved, or a worker whose lease ran out) inserts nothing, thanks to the unique key, and
+    a kill before the cursor moved) inserts nothing, thanks to the unique key, and
     so plans no delivery and counts no recipient (each chunk adds what it inserted)."""
     from app.accounts.models import User
 
@@ -218,7 +200,7 @@ def fan_out_chunk(announcement_id: int, *, now: datetime, lease_until: datetime 
         db.session.execute(
             sa.update(Announcement).where(Announcement.id == announcement_id, Announcement.status == "sending",
                                           Announcement.cursor == cursor)
-            .values(status="sent", finished_at=now, fanout_lease_until=None)
+            .values(status="sent", finished_at=now)
             .execution_options(synchronize_session=False))
         db.session.commit()
         return True, 0
@@ -239,7 +221,7 @@ def fan_out_chunk(announcement_id: int, *, now: datetime, lease_until: datetime 
     db.session.execute(
         sa.update(Announcement).where(Announcement.id == announcement_id, Announcement.cursor == cursor,
                                       Announcement.status == "sending")
-        .values(cursor=bounds[-1][1], **({"fanout_lease_until": lease_until} if lease_until else {}))
+        .values(cursor=bounds[-1][1])
         .execution_options(synchronize_session=False))
     db.session.commit()
     return False, sum(written)
@@ -247,7 +229,7 @@ def fan_out_chunk(announcement_id: int, *, now: datetime, lease_until: datetime 
 
 def _write_chunk(announcement_id: int, after_user_id: int, last_user_id: int, *, now: datetime) -> int:
     """The recipients with ids in (after_user_id, last_user_id], in one transaction: their inbox rows in one
-    INSERT ... SELECT, their deliveries in another (services.insert_planned_deliveries), the announcement's count
+    INSERT ... SELECT, their deliveries in another (deliveries.insert_planned_deliveries), the announcement's count
     of recipients raised by what was inserted. Nothing per resident goes through Python. Returns the rows written."""
     from app.accounts.models import User
 
@@ -260,7 +242,7 @@ def _write_chunk(announcement_id: int, after_user_id: int, last_user_id: int, *,
     if not inserted:
         db.session.rollback()
         return 0
-    deliveries = services.insert_planned_deliveries(
+    deliveries = insert_planned_deliveries(
         in_chunk, category="announcements", urgent=bool(announcement.urgent),
         dedupe_key=_dedupe_key(announcement_id), now=now)
     db.session.execute(sa.update(Announcement).where(Announcement.id == announcement_id)
@@ -302,7 +284,7 @@ def _insert_chunk(announcement: Announcement, in_chunk, *, now: datetime) -> int
     from app.i18n import ALIASES
 
     english = sa.func.trim(sa.func.coalesce(User.locale, "")).in_([k for k, v in ALIASES.items() if v == "en"])
-    (zh_title, zh_body), (en_title, en_body) = (_text_in(announcement, services.DEFAULT_LOCALE),
+    (zh_title, zh_body), (en_title, en_body) = (_text_in(announcement, DEFAULT_LOCALE),
                                                 _text_in(announcement, "en"))
     inbox_off = sa.exists().where(Preference.user_id == User.id, Preference.category == "announcements",
                                   Preference.channel == "inbox", Preference.enabled.is_(False))
@@ -311,7 +293,7 @@ def _insert_chunk(announcement: Announcement, in_chunk, *, now: datetime) -> int
         "transactional": sa.literal(False), "urgent": sa.literal(bool(announcement.urgent)),
         "title": sa.case((english, sa.literal(en_title)), else_=sa.literal(zh_title)),
         "body": sa.case((english, sa.literal(en_body)), else_=sa.literal(zh_body)),
-        "link": sa.literal(announcement.link), "locale": sa.case((english, "en"), else_=services.DEFAULT_LOCALE),
+        "link": sa.literal(announcement.link), "locale": sa.case((english, "en"), else_=DEFAULT_LOCALE),
         "dedupe_key": sa.literal(_dedupe_key(announcement.id)),
         "event_id": sa.literal(announcement.event_id, sa.Integer()),
         "announcement_id": sa.literal(announcement.id), "created_at": sa.literal(now, UTCDateTime()),

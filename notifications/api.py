@@ -13,7 +13,7 @@ from app.authz import login_required
 from app.db_types import utcnow
 from app.extensions import db
 from app.schemas import Id, Schema
-from notifications import services
+from notifications import inbox, preferences, subscriptions
 
 blp = api_blueprint("notifications_api", __name__, "/notifications",
                     "The inbox (消息中心): messages, unread count, read state; Web Push subscriptions.")
@@ -102,9 +102,9 @@ class PushConfigSchema(Schema):
 @login_required
 def list_notifications(query):
     """My messages, newest first (page with before_id)."""
-    items = services.inbox(current_user.id, unread_only=query["unread"], before_id=query["before_id"],
+    items = inbox.inbox(current_user.id, unread_only=query["unread"], before_id=query["before_id"],
                            limit=query["limit"])
-    return {"items": items, "unread_count": services.unread_count(current_user.id),
+    return {"items": items, "unread_count": inbox.unread_count(current_user.id),
             "next_before_id": items[-1].id if len(items) == query["limit"] else None}
 
 
@@ -113,7 +113,7 @@ def list_notifications(query):
 @login_required
 def unread_count():
     """How many of my messages are unread (the badge)."""
-    return {"unread_count": services.unread_count(current_user.id)}
+    return {"unread_count": inbox.unread_count(current_user.id)}
 
 
 @blp.route("/read", methods=["POST"])
@@ -123,9 +123,9 @@ def unread_count():
 def mark_read(payload):
     """Mark some of my messages read ({"ids": [...]}) or all of them ({"all": true})."""
     ids = None if payload["all"] else payload.get("ids") or []
-    changed = services.mark_read(current_user.id, ids, now=utcnow())
+    changed = inbox.mark_read(current_user.id, ids, now=utcnow())
     db.session.commit()
-    return {"changed": changed, "unread_count": services.unread_count(current_user.id)}
+    return {"changed": changed, "unread_count": inbox.unread_count(current_user.id)}
 
 
 @blp.route("/<int:notification_id>")
@@ -134,7 +134,7 @@ def mark_read(payload):
 @login_required
 def get_notification(notification_id: int):
     """One of my messages."""
-    return services.get_own_notification(notification_id, current_user.id)
+    return inbox.get_own_notification(notification_id, current_user.id)
 
 
 @blp.route("/<int:notification_id>/read", methods=["POST"])
@@ -143,8 +143,8 @@ def get_notification(notification_id: int):
 @login_required
 def mark_one_read(notification_id: int):
     """Mark one of my messages read."""
-    notification = services.get_own_notification(notification_id, current_user.id)
-    services.mark_read(current_user.id, [notification.id], now=utcnow())
+    notification = inbox.get_own_notification(notification_id, current_user.id)
+    inbox.mark_read(current_user.id, [notification.id], now=utcnow())
     db.session.commit()
     db.session.refresh(notification)
     return notification
@@ -170,7 +170,7 @@ class PushSubscriptions(MethodView):
         """Subscribe this browser to my pushes (the body is PushSubscription.toJSON())."""
         from flask import request
 
-        subscription = services.subscribe_device(
+        subscription = subscriptions.subscribe_device(
             current_user.id, endpoint=payload["endpoint"], p256dh=payload["keys"]["p256dh"],
             auth=payload["keys"]["auth"], user_agent=request.headers.get("User-Agent", ""), now=utcnow())
         db.session.commit()
@@ -180,7 +180,7 @@ class PushSubscriptions(MethodView):
     @blp.response(204)
     def delete(self, payload):
         """Unsubscribe this browser (only my own subscription)."""
-        services.unsubscribe_device(current_user.id, payload["endpoint"])
+        subscriptions.unsubscribe_device(current_user.id, payload["endpoint"])
         db.session.commit()
 
 
@@ -191,7 +191,7 @@ class PushSubscriptions(MethodView):
 def resubscribe(payload):
     """The service worker's `pushsubscriptionchange`: replace the old subscription (proved by its auth secret) with
     the new one, for the same person. Sent without cookies; no sign-in needed."""
-    subscription = services.resubscribe_device(
+    subscription = subscriptions.resubscribe_device(
         old_endpoint=payload["old"]["endpoint"], old_auth=payload["old"]["keys"]["auth"],
         endpoint=payload["new"]["endpoint"], p256dh=payload["new"]["keys"]["p256dh"],
         auth=payload["new"]["keys"]["auth"], now=utcnow())
@@ -221,17 +221,17 @@ class Preferences(MethodView):
     @blp.response(200, PreferencesSchema)
     def get(self):
         """My channels per category, and my quiet hours (non-urgent pushes wait until they end)."""
-        return services.preferences_view(current_user.id)
+        return preferences.preferences_view(current_user.id)
 
     @blp.arguments(PreferencesSchema)
     @blp.response(200, PreferencesSchema)
     @blp.alt_response(409, schema="Error", description="transactional_inbox")
     def put(self, payload):
         """Change some of my choices (only what is given changes)."""
-        services.update_preferences(current_user.id, channels=payload.get("channels"),
+        preferences.update_preferences(current_user.id, channels=payload.get("channels"),
                                     quiet_hours=payload.get("quiet_hours"))
         db.session.commit()
-        return services.preferences_view(current_user.id)
+        return preferences.preferences_view(current_user.id)
 
 
 class MaskedRobotURL(fields.String):

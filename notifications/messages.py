@@ -9,7 +9,7 @@ from babel.dates import format_skeleton
 from flask_babel import format_time, get_locale, get_timezone
 from flask_babel import gettext as _
 
-from notifications.services import Draft
+from notifications.writing import Draft
 
 
 def when(moment: datetime | None) -> str:

@@ -100,7 +100,7 @@ class PushSubscription(db.Model):
 
 
 class Preference(db.Model):
-    """A person's choice for one (category, channel). No row means the default (see services.default_enabled)."""
+    """A person's choice for one (category, channel). No row means the default (see preferences.default_enabled)."""
 
     __tablename__ = "notification_preferences"
     __table_args__ = (sa.UniqueConstraint("user_id", "category", "channel"),)
@@ -145,8 +145,8 @@ class Announcement(db.Model):
     urgent: Mapped[bool] = mapped_column(default=False)
     status: Mapped[str] = mapped_column(sa.String(16), default="sending")
     cursor: Mapped[int] = mapped_column(default=0)
-    # One worker fans out at a time: it takes this lease with a conditional UPDATE and renews it with each chunk; a
-    # killed worker's lease runs out and the next sweep goes on from the cursor.
+    # No longer used: one worker fans out at a time by holding a lock that dies with it (notifications.locks), so
+    # the next worker goes on from the cursor at once. Kept until a migration drops it (docs/decisions.md).
     fanout_lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
     recipients: Mapped[int] = mapped_column(default=0)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

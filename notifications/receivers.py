@@ -15,7 +15,7 @@ from judging.models import TeamApplication
 from mentoring import signals as mentoring_signals
 from notifications import messages
 from notifications.models import WEBHOOK_ALERTS
-from notifications.services import notify, notify_each, notify_many
+from notifications.writing import notify, notify_each, notify_many
 
 ALERTED_SIGNALS = WEBHOOK_ALERTS
 
@@ -163,7 +163,7 @@ def _organizers_name(user_id: int) -> str:
     from flask_babel import gettext as _
 
     from app.accounts.models import User
-    from notifications.services import locale_of
+    from notifications.writing import locale_of
 
     with force_locale(locale_of(db.session.get(User, user_id))):
         return _("the organizers")

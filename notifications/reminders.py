@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from app.extensions import db
 from notifications import messages
 from notifications.models import Notification
-from notifications.services import notify_many
+from notifications.writing import notify_many
 
 # (label, how long before the start, the next shorter window: inside it this one is no longer sent)
 EVENT_WINDOWS = (("24h", timedelta(hours=24), timedelta(hours=1)), ("1h", timedelta(hours=1), timedelta(0)))

@@ -1,5 +1,5 @@
 """The delivery worker. Messages are written with pending deliveries in the domain's transaction; here workers claim
-what is due (services.claim_due_deliveries: a conditional UPDATE with a lease, safe for many workers), send on the
+what is due (claim_due_deliveries: a conditional UPDATE with a lease, safe for many workers), send on the
 channels with many requests in flight (threads: the work waits on the network), and record each outcome. A failed
 attempt is retried with exponential backoff; a worker killed mid-way loses only its lease, after which the rows fall
 due again: at least once, and the inbox row is unique per person, so it is shown once.
@@ -21,8 +21,8 @@ from huey import crontab
 from app.db_types import utcnow
 from app.extensions import db
 from app.tasks import huey, task
-from notifications import services
 from notifications.channels import Outcome, Outgoing, PermanentFailure, Skip, TemporaryFailure, sender_for
+from notifications.deliveries import add_sms_fallback, claim_due_deliveries, finish_deliveries
 from notifications.models import Delivery, Notification, NotificationSettings, PushSubscription
 
 log = logging.getLogger(__name__)
@@ -136,14 +136,12 @@ def send_reminders() -> int:
 
 @task()
 def fan_out_announcement(announcement_id: int) -> int:
-    """Write every recipient's inbox row, chunk after chunk (each chunk commits with its cursor)."""
-    from notifications.announcements import fan_out, fanout_busy_until
+    """Write every recipient's inbox row, chunk after chunk (each chunk commits with its cursor). Nothing to do when
+    another worker holds the fan-out: it is alive (its lock dies with it), and if it dies, a starting worker or the
+    every-minute sweep (resume_announcements) takes over at once."""
+    from notifications.announcements import fan_out
 
-    written = fan_out(announcement_id)
-    busy_until = None if huey.immediate else fanout_busy_until(announcement_id, now=utcnow())
-    if busy_until is not None:  # another worker holds it; if that one died, take over when its lease ends
-        fan_out_announcement.schedule((announcement_id,), delay=(busy_until - utcnow()).total_seconds() + 0.5)
-    return written
+    return fan_out(announcement_id)
 
 
 @task()
@@ -203,7 +201,7 @@ def drain(*, ids: list[int] | None = None, now_fn=utcnow, max_batches: int = 10_
     sent = 0
     for _ in range(max_batches):
         now = now_fn()
-        token, claimed = services.claim_due_deliveries(now=now, limit=batch, lease_seconds=lease, ids=ids)
+        token, claimed = claim_due_deliveries(now=now, limit=batch, lease_seconds=lease, ids=ids)
         outgoing = build_outgoing(claimed)
         db.session.commit()  # the claim (the lease) holds while we send
         if not claimed:
@@ -326,9 +324,9 @@ def send_batch(token: str, outgoing: list[Outgoing], *, now_fn=utcnow) -> int:
             fallbacks.append(item.notification_id)
         finished.append((item.delivery_id, status, error, retry_after))
     _forget_gone_subscriptions(Outcome(gone_subscription_ids=gone, delivered_subscription_ids=delivered), now=now)
-    sent = len(services.finish_deliveries(token, finished, now=now))
+    sent = len(finish_deliveries(token, finished, now=now))
     for notification_id in fallbacks:
-        services.add_sms_fallback(notification_id, now=now)
+        add_sms_fallback(notification_id, now=now)
     db.session.commit()
     return sent
 

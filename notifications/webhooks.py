@@ -29,6 +29,7 @@ from flask_babel import lazy_gettext as _l
 from app.errors import DomainError, NotFound
 from app.extensions import db, dialect_insert
 from app.safe_urls import RefusedURL, check_public_url
+from notifications.deliveries import claim_due_deliveries, finish_delivery
 from notifications.models import WEBHOOK_KINDS, OrganizerWebhook, WebhookDelivery
 
 ROBOTS = {
@@ -237,14 +238,12 @@ def compose_alert(event_id: int, registration_id: int | None, signal: str) -> tu
 def deliver_due_alerts(*, now_fn, ids: list[int] | None = None, max_batches: int = 1000) -> int:
     """Claim due alerts (a lease, as for residents' messages), post them, record each outcome; until none is due.
     Returns how many robots accepted theirs."""
-    from notifications import services
-
     config = current_app.config
     batch, lease = config.get("NOTIFICATIONS_BATCH", 200), config.get("NOTIFICATIONS_LEASE_SECONDS", 120)
     sent = 0
     for _ in range(max_batches):
         now = now_fn()
-        token, claimed = services.claim_due_deliveries(now=now, limit=batch, lease_seconds=lease, ids=ids,
+        token, claimed = claim_due_deliveries(now=now, limit=batch, lease_seconds=lease, ids=ids,
                                                        model=WebhookDelivery)
         work = []
         for delivery in claimed:
@@ -260,7 +259,7 @@ def deliver_due_alerts(*, now_fn, ids: list[int] | None = None, max_batches: int
             else:
                 reason, temporary = post_alert_with_outcome(webhook, *text)
                 status = "sent" if not reason else ("retry" if temporary else "failed")
-            if services.finish_delivery(delivery_id, token, status=status, now=now_fn(), error=reason,
+            if finish_delivery(delivery_id, token, status=status, now=now_fn(), error=reason,
                                         model=WebhookDelivery) and status == "sent":
                 sent += 1
         db.session.commit()

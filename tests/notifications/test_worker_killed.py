@@ -22,6 +22,8 @@ from tests.notifications.pushservice import BrowserKeys, PushService
 
 pytestmark = pytest.mark.integration
 RESIDENTS = 1000
+LEASE_SECONDS, CHUNK = 10, 5
+STARTED = "Huey consumer started"
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -29,8 +31,8 @@ def start_worker(database_url, instance, vapid_keys, log):
     env = {**os.environ, "APP_ENV": "development", "DATABASE_URL": database_url, "INSTANCE_PATH": str(instance),
            "TASK_QUEUE": "embedded", "SECRET_KEY": "test-secret-key-not-for-production", "DEMO_MODE": "0",
            "VAPID_PRIVATE_KEY": vapid_keys[0], "VAPID_PUBLIC_KEY": vapid_keys[1],
-           "PUBLIC_BASE_URL": "https://events.beiyang.test", "NOTIFICATIONS_LEASE_SECONDS": "10",
-           "NOTIFICATIONS_FANOUT_CHUNK": "5", "NOTIFICATIONS_BATCH": "10", "NOTIFICATIONS_SEND_CONCURRENCY": "4",
+           "PUBLIC_BASE_URL": "https://events.beiyang.test", "NOTIFICATIONS_LEASE_SECONDS": str(LEASE_SECONDS),
+           "NOTIFICATIONS_FANOUT_CHUNK": str(CHUNK), "NOTIFICATIONS_BATCH": "10", "NOTIFICATIONS_SEND_CONCURRENCY": "4",
            "NOTIFICATIONS_ALLOW_INSECURE_PUSH_FOR_TESTS": "1"}  # the push service on 127.0.0.1
     env.pop("REDIS_URL", None)
     return subprocess.Popen([sys.executable, "-m", "flask", "--app", "app", "worker", "--workers", "2"], cwd=ROOT,
@@ -95,13 +97,24 @@ def test_a_killed_worker_loses_no_message_and_doubles_none(app, database_url, or
             rows_at_kill = count(written)
             sent_at_kill = count(webpush_done)
             claimed_at_kill = count(claimed)
+            in_flight_at_kill = count(sa.select(sa.func.count()).select_from(Delivery).join(Notification).where(
+                Notification.announcement_id == announcement_id, Delivery.attempts > 0, Delivery.status == "pending"))
             cursor_at_kill = count(sa.select(Announcement.cursor).where(Announcement.id == announcement_id))
+            # the round in flight: rows written past the cursor, which the next worker writes again (inserting nothing)
+            past_cursor_at_kill = count(sa.select(sa.func.count()).select_from(Notification).where(
+                Notification.announcement_id == announcement_id, Notification.user_id > cursor_at_kill))
             assert 0 < rows_at_kill < RESIDENTS + 1, "the kill did not land in the middle of the fan-out"
             assert count(sa.select(Announcement.status).where(Announcement.id == announcement_id)) == "sending"
             assert sent_at_kill < rows_at_kill
 
+            restarted = time.monotonic()
             worker = start_worker(database_url, tmp_path / "instance", vapid_keys, log)
             try:
+                # the new worker is up when it says so (its start alone takes seconds on a loaded machine)
+                wait_for(lambda: log_path.read_text().count(STARTED) == 2, 120, "the new worker", log_path, every=0.05)
+                up = time.monotonic()
+                wait_for(lambda: count(written) > rows_at_kill, 60, "the fan-out resumed", log_path, every=0.05)
+                resume_delay, start_delay = time.monotonic() - up, up - restarted
                 wait_for(lambda: count(webpush_done) == RESIDENTS, 120, "every push after the restart", log_path)
             finally:
                 os.killpg(worker.pid, signal.SIGKILL)
@@ -120,5 +133,14 @@ def test_a_killed_worker_loses_no_message_and_doubles_none(app, database_url, or
         assert received, f"resident {user.id} got no push"
         assert {keys[user.id].decrypt(r["body"])["id"] for r in received} == {message_of[user.id]}
     repeats = len(push.received) - RESIDENTS
-    print(f"inbox rows at kill {rows_at_kill} of {RESIDENTS + 1} (cursor {cursor_at_kill}), pushes sent at kill "
-          f"{sent_at_kill}, deliveries claimed at kill {claimed_at_kill}, repeated pushes {repeats}")
+    print(f"inbox rows at kill {rows_at_kill} of {RESIDENTS + 1} (cursor {cursor_at_kill}, {past_cursor_at_kill} "
+          f"past it), pushes sent at kill {sent_at_kill}, deliveries claimed at kill {claimed_at_kill} "
+          f"({in_flight_at_kill} in flight), repeated pushes {repeats}, fan-out resumed {resume_delay:.1f} s "
+          f"after the new worker was up ({start_delay:.1f} s after its start)")
+    # The fan-out resumes as soon as the new worker is up, not when the dead one's lease (10 s here) would have
+    # ended: the lock it held died with it (notifications.announcements.fanout_lock).
+    assert resume_delay < LEASE_SECONDS / 2, f"the fan-out resumed only {resume_delay:.1f} s after the worker was up"
+    # At most the round in flight is written again (one round: NOTIFICATIONS_FANOUT_PARALLEL chunks on PostgreSQL,
+    # one on SQLite), and only the pushes in flight at the kill are sent twice.
+    assert past_cursor_at_kill <= CHUNK * 4
+    assert repeats <= in_flight_at_kill
