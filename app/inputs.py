@@ -70,8 +70,11 @@ def ids_from(values: Iterable) -> list[int]:
 
 # ---- text ---------------------------------------------------------------------------------------------------------
 
-def text_problem(value: str):
-    """Why this text cannot be stored (a message), or None."""
+def text_problem(value: str | None):
+    """Why this text cannot be stored (a message), or None. A multipart part without a name has the key None:
+    nothing to store, nothing wrong."""
+    if not isinstance(value, str):
+        return None
     if "\x00" in value:
         return TEXT_NUL
     try:

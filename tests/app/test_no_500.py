@@ -227,3 +227,13 @@ def test_a_value_the_database_refuses_is_invalid_input_not_a_500(client, create_
     monkeypatch.setattr(services, "update_profile", overflowing)
     response = client.patch("/api/v1/me", json={"name": "x"}, headers=headers)
     assert response.status_code == 422 and error_of(response)["code"] == "invalid_input"
+
+
+def test_a_multipart_part_without_a_name_is_not_a_500(client, create_resident):
+    """Found by the fuzzer: a form part with no name has the key None, which the text check once choked on."""
+    organizer = create_resident(roles=["organizer"])
+    body = (b'--b\r\nContent-Disposition: form-data\r\n\r\nabc\r\n'
+            b'--b\r\nContent-Disposition: form-data; name="note"\r\n\r\nfine\r\n--b--\r\n')
+    response = client.post("/api/v1/competitions/setup/import", data=body,
+                           headers={**bearer(organizer), "Content-Type": "multipart/form-data; boundary=b"})
+    assert response.status_code < 500 and "error" in response.get_json()
