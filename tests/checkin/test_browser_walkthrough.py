@@ -12,6 +12,7 @@ import pytest
 from app.db_types import utcnow
 from app.extensions import db
 from checkin import services
+from checkin.models import Scan
 from tests.checkin.test_browser import PHONE, browser_type_launch_args, server  # noqa: F401  (fixtures)
 from tests.checkin.test_browser_door import count, enter
 from tests.conftest import session_cookie_for
@@ -100,7 +101,7 @@ def test_check_in_not_open_says_when_it_opens(app, browser, server, door_event, 
     expect(result).to_have_attribute("data-result", "not_open")
     expect(page.get_by_test_id("detail")).to_contain_text(f"签到将于 {shanghai_clock(opens_at)} 开放")
     context.set_offline(False)
-    assert count(services.Scan) == 1
+    assert count(Scan) == 1
 
 
 # ---- 2. the ticket kept on the phone follows the registration -------------------------------------------------------
@@ -127,7 +128,7 @@ def test_a_ticket_cancelled_on_this_phone_shows_no_code_offline(app, browser, se
 
     context.set_offline(True)
     page.goto(f"{server}/tickets/{registration.id}")
-    expect(page.get_by_test_id("ticket-void")).to_contain_text("此票已失效")
+    expect(page.get_by_test_id("ticket-void")).to_contain_text("这张门票已失效")  # said in words
     expect(page.get_by_test_id("ticket-qr")).to_have_count(0)
     expect(page.get_by_text("入场时出示此码")).to_have_count(0)
 

@@ -12,6 +12,7 @@ from app.db_types import utcnow
 from app.extensions import db
 from tests.e2e.test_sign_in_flow import assert_fits_phone
 from tests.e2e.test_team_application import signed_in_phone
+from tests.judging.test_browser import wait_until
 from tests.judging.test_teams import TRACKS, valid
 
 pytestmark = pytest.mark.browser
@@ -47,7 +48,8 @@ def test_a_message_arriving_appears_at_the_top_of_the_open_inbox(app, browser: B
     phone.goto(f"{live_server}/notifications")
     items = phone.get_by_test_id("inbox-list").locator(".inbox-item")
     expect(items).to_have_count(1)
-    phone.wait_for_function("window.beiyangNotifications && window.beiyangNotifications.socket.connected")
+    # polled from outside the page: wait_for_function evaluates a string, which the page's CSP refuses
+    wait_until(phone, "!!(window.beiyangNotifications && window.beiyangNotifications.socket.connected)")
 
     _notify(founder, "技术沙龙改期", "改到周五 19:00")
     expect(items).to_have_count(2)

@@ -106,12 +106,18 @@
     window.addEventListener("pageshow", function (event) { if (event.persisted) { refresh(); } });
   }
 
-  // Deferred scripts run in order, and a live page's own scripts (the Socket.IO client among them) come after this
-  // one: decide once they have all run.
-  function start() { if (typeof window.io === "function") { live(); } else { quiet(); } }
-  if (document.readyState === "loading") {
-    document.addEventListener("DOMContentLoaded", start);
-  } else {
+  // Deferred scripts run in order while the document is "interactive", before DOMContentLoaded, and a live page's
+  // own scripts (the Socket.IO client among them) come after this one: decide at DOMContentLoaded, once all ran.
+  var started = false;
+  function start() {
+    if (started) { return; }
+    started = true;
+    if (typeof window.io === "function") { live(); } else { quiet(); }
+  }
+  if (document.readyState === "complete") {
     start();
+  } else {
+    document.addEventListener("DOMContentLoaded", start);
+    window.addEventListener("load", start);
   }
 })();
