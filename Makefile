@@ -44,6 +44,7 @@ run: demo
 
 lint: install-dev
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports
 
 # Everything: lint, then the suite. Tests needing PostgreSQL, Redis or Chromium skip with a reason when those
 # are absent, except under CI=true (see .ci/run), where their absence fails the run.

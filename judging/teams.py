@@ -393,21 +393,24 @@ def validate_application(data: dict, *, competition, submitter, existing: TeamAp
     return cleaned
 
 
-def validate_members(members, *, submitter=None, existing: TeamApplication | None = None) -> list[dict]:
+def validate_members(members, *, submitter=None, existing: TeamApplication | None = None,
+                     minimum: int = MIN_MEMBERS) -> list[dict]:
     """The member rule, one for every way a team is written (a team's own application, an organizer's setup): a
     list of {"name", "phone", "role", "is_lead"}; at most MAX_MEMBERS (at least MIN_MEMBERS); a name each; phone
     numbers normalised (E.164) and not twice in the team; exactly one lead. `submitter` (a team applying) is added
     when missing, as lead when nobody else is; organizers entering a team (no submitter) list everyone. Raises
     invalid_team_application naming each bad field (members, members.<index>.<field>). A person's one active team
     per competition is checked when the team is written, under the competition's lock (`add_team`,
-    `submit_application`, `update_application`)."""
+    `submit_application`, `update_application`). `minimum` 0: an organizer's setup may name a team whose members are
+    not known yet (as the setup API always allowed); the rest of the rule holds for the members it lists."""
     problems = _Problems()
-    cleaned = _validate_members(members, problems, submitter=submitter, existing=existing)
+    cleaned = _validate_members(members, problems, submitter=submitter, existing=existing, minimum=minimum)
     problems.raise_if_any()
     return cleaned
 
 
-def _validate_members(members, problems: _Problems, *, submitter, existing: TeamApplication | None) -> list[dict]:
+def _validate_members(members, problems: _Problems, *, submitter, existing: TeamApplication | None,
+                      minimum: int = MIN_MEMBERS) -> list[dict]:
     if members is None:
         members = []
     if not isinstance(members, list) or not all(isinstance(m, dict) for m in members):
@@ -488,10 +491,10 @@ def _validate_members(members, problems: _Problems, *, submitter, existing: Team
     if len(cleaned) > MAX_MEMBERS:
         problems.add("members", "too_many_members",
                      _l("A team has at most %(n)d members, you included.", n=MAX_MEMBERS))
-    elif len(cleaned) < MIN_MEMBERS:
+    elif len(cleaned) < minimum:
         problems.add("members", "no_members", _l("Add at least one member."))
     leads = sum(1 for r in cleaned if r["is_lead"])
-    if not problems.fields and leads == 0:
+    if not problems.fields and leads == 0 and cleaned:
         problems.add("members", "lead_missing", _l("Choose the team's lead."))
     elif not problems.fields and leads > 1:
         problems.add("members", "lead_multiple", _l("A team has exactly one lead."))

@@ -200,7 +200,7 @@ def _clean_setup(data) -> dict:
         if clean_tracks and track not in track_keys:
             errors[f"{where}.track"] = _l("Please choose one of the tracks.")
         try:  # the one member rule of every team (count, names, numbers, one lead)
-            members = team_services.validate_members(_setup_members(team.get("members")))
+            members = team_services.validate_members(_setup_members(team.get("members")), minimum=0)
         except DomainError as error:
             errors.update({f"{where}.{k}": v for k, v in error.details.get("fields", {}).items()})
             members = []

@@ -67,3 +67,13 @@ def test_members_follow_the_applications_rule_and_the_setups_shorthand_still_wor
     team = db.session.query(TeamApplication).filter_by(team_name="队伍1").one()
     assert [(m.name, m.phone, m.is_lead) for m in team.members] == [("0001", "+8613500000001", True),
                                                                    ("丁", "+8613500000003", False)]
+
+
+def test_setup_may_still_name_a_team_whose_members_are_not_known_yet(client, organizer):
+    """The setup API always took teams by name alone (the members come later, with their applications): the shared
+    member rule holds for the members a team lists, and a team listing none is still accepted."""
+    payload = setup_payload(teams=2)
+    del payload["teams"][0]["members"]
+    payload["teams"][1]["members"] = []
+    status, body = post_setup(client, organizer, payload)
+    assert status == 201, body
