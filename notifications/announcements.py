@@ -22,6 +22,7 @@ from app.db_types import utcnow
 from app.errors import DomainError, NotFound
 from app.extensions import db, dialect_insert
 from app.safe_urls import safe_link
+from notifications import jobs
 from notifications.deliveries import insert_planned_deliveries
 from notifications.locks import fanout_lock
 from notifications.models import (
@@ -139,9 +140,7 @@ def create_announcement(actor, *, segment: dict, title: str, body: str = "", tit
     db.session.add(announcement)
     db.session.flush()
     announcement_id = announcement.id
-    from notifications import tasks
-
-    run_after_commit(lambda: tasks.fan_out_announcement(announcement_id))
+    run_after_commit(lambda: jobs.start("fan_out_announcement", announcement_id))
     return announcement
 
 
@@ -248,10 +247,8 @@ def _write_chunk(announcement_id: int, after_user_id: int, last_user_id: int, *,
     db.session.execute(sa.update(Announcement).where(Announcement.id == announcement_id)
                        .values(recipients=Announcement.recipients + inserted)
                        .execution_options(synchronize_session=False))
-    from notifications import tasks
-
     # live messages and deliveries: other workers' jobs, so that this one only writes rows
-    run_after_commit(lambda: tasks.announce_range(announcement_id, after_user_id, last_user_id, deliveries))
+    run_after_commit(lambda: jobs.start("announce_range", announcement_id, after_user_id, last_user_id, deliveries))
     db.session.commit()
     return inserted
 

@@ -13,7 +13,7 @@ from events.models import ACTIVE_STATUSES, Event, PitchApplication, Registration
 from judging import signals as judging_signals
 from judging.models import TeamApplication
 from mentoring import signals as mentoring_signals
-from notifications import messages
+from notifications import jobs, messages
 from notifications.models import WEBHOOK_ALERTS
 from notifications.writing import notify, notify_each, notify_many
 
@@ -61,14 +61,14 @@ def _alert_organizers(event_id: int, registration, signal_name: str) -> None:
     in this transaction (one INSERT ... SELECT, which writes nothing for an event without robots), then posted by
     the worker after the commit."""
     from app.after_commit import run_after_commit
-    from notifications import tasks, webhooks
+    from notifications import webhooks
 
     if registration is None:
         return
     key = f"registration:{registration.id}:{signal_name}:{registration.version}:{registration.waitlist_seq}"
     if webhooks.queue_alerts(event_id, registration_id=registration.id, signal=signal_name, dedupe_key=key,
                              now=utcnow()):
-        run_after_commit(lambda: tasks.deliver_webhook_alerts())
+        run_after_commit(lambda: jobs.start("deliver_webhook_alerts"))
 
 
 def _registrants(event_id: int) -> list[int]:
