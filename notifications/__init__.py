@@ -4,6 +4,8 @@ notifications."""
 from __future__ import annotations
 
 from flask import Flask
+from sqlalchemy import event as sa_event
+from sqlalchemy.orm import Session
 
 
 def _refuse_test_settings_in_production(app: Flask) -> None:
@@ -15,9 +17,6 @@ def _refuse_test_settings_in_production(app: Flask) -> None:
 def init_app(app: Flask) -> None:
     # Imported here, not at the top: importing the package (e.g. for a submodule) must not pull in every module and,
     # through them, the other domain packages before create_app has set them up.
-    from sqlalchemy import event as sa_event
-    from sqlalchemy.orm import Session
-
     from notifications import (  # noqa: F401  (api modules declare their blueprints on import; tasks register)
         api,
         cli,

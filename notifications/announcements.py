@@ -10,18 +10,24 @@ repeated chunk harmless: every resident ends with exactly one inbox message, and
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 
 import sqlalchemy as sa
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 
+from app.accounts.models import User
 from app.after_commit import run_after_commit
-from app.authz import authorize
-from app.db_types import utcnow
-from app.errors import DomainError, NotFound
+from app.authz import authorize, has_role
+from app.db_types import UTCDateTime, utcnow
+from app.errors import DomainError, Forbidden, NotFound
 from app.extensions import db, dialect_insert
+from app.i18n import ALIASES
 from app.safe_urls import safe_link
+from events import services as events
+from events.models import ACTIVE_STATUSES, Event, Registration
+from notifications import jobs
 from notifications.deliveries import insert_planned_deliveries
 from notifications.locks import fanout_lock
 from notifications.models import (
@@ -67,8 +73,6 @@ def authorize_segment(actor, segment: dict) -> None:
     """An event's organizers may write to that event's people; the whole town, a tag or a company needs a global
     organizer."""
     if segment["kind"] in EVENT_SEGMENTS:
-        from events import services as events
-
         events.organized_event(segment["event_id"], actor)
     else:
         authorize(actor, "organizer")
@@ -76,9 +80,6 @@ def authorize_segment(actor, segment: dict) -> None:
 
 def segment_query(segment: dict):
     """SELECT users.id of the segment's active residents (without order or paging)."""
-    from app.accounts.models import User
-    from events.models import ACTIVE_STATUSES, Event, Registration
-
     query = sa.select(User.id).where(User.is_active_account.is_(True))
     kind = segment["kind"]
     if kind in EVENT_SEGMENTS:
@@ -139,9 +140,7 @@ def create_announcement(actor, *, segment: dict, title: str, body: str = "", tit
     db.session.add(announcement)
     db.session.flush()
     announcement_id = announcement.id
-    from notifications import tasks
-
-    run_after_commit(lambda: tasks.fan_out_announcement(announcement_id))
+    run_after_commit(lambda: jobs.start("fan_out_announcement", announcement_id))
     return announcement
 
 
@@ -177,8 +176,6 @@ def fan_out_chunk(announcement_id: int, *, now: datetime) -> tuple[bool, int]:
     Exactly one inbox row per resident does not depend on the cursor: a chunk done again (its round interrupted by
     a kill before the cursor moved) inserts nothing, thanks to the unique key, and
     so plans no delivery and counts no recipient (each chunk adds what it inserted)."""
-    from app.accounts.models import User
-
     config = current_app.config
     chunk = config.get("NOTIFICATIONS_FANOUT_CHUNK", 5000)
     parallel = 1 if db.session.get_bind().dialect.name == "sqlite" else config.get("NOTIFICATIONS_FANOUT_PARALLEL", 4)
@@ -208,8 +205,6 @@ def fan_out_chunk(announcement_id: int, *, now: datetime) -> tuple[bool, int]:
     if len(bounds) == 1:
         written = [_write_chunk(announcement_id, *bounds[0], now=now)]
     else:
-        from concurrent.futures import ThreadPoolExecutor
-
         app = current_app._get_current_object()
 
         def write(bound: tuple[int, int]) -> int:
@@ -231,8 +226,6 @@ def _write_chunk(announcement_id: int, after_user_id: int, last_user_id: int, *,
     """The recipients with ids in (after_user_id, last_user_id], in one transaction: their inbox rows in one
     INSERT ... SELECT, their deliveries in another (deliveries.insert_planned_deliveries), the announcement's count
     of recipients raised by what was inserted. Nothing per resident goes through Python. Returns the rows written."""
-    from app.accounts.models import User
-
     announcement = db.session.get(Announcement, announcement_id)
     if announcement is None or announcement.status != "sending":
         db.session.rollback()
@@ -248,10 +241,8 @@ def _write_chunk(announcement_id: int, after_user_id: int, last_user_id: int, *,
     db.session.execute(sa.update(Announcement).where(Announcement.id == announcement_id)
                        .values(recipients=Announcement.recipients + inserted)
                        .execution_options(synchronize_session=False))
-    from notifications import tasks
-
     # live messages and deliveries: other workers' jobs, so that this one only writes rows
-    run_after_commit(lambda: tasks.announce_range(announcement_id, after_user_id, last_user_id, deliveries))
+    run_after_commit(lambda: jobs.start("announce_range", announcement_id, after_user_id, last_user_id, deliveries))
     db.session.commit()
     return inserted
 
@@ -279,10 +270,6 @@ def _insert_chunk(announcement: Announcement, in_chunk, *, now: datetime) -> int
     """The chunk's inbox rows in one INSERT ... SELECT from the residents (nothing built row by row in Python),
     skipping people who switched announcements off in their inbox, and ON CONFLICT DO NOTHING: a row a killed
     worker already committed is not doubled. Returns how many rows were written."""
-    from app.accounts.models import User
-    from app.db_types import UTCDateTime
-    from app.i18n import ALIASES
-
     english = sa.func.trim(sa.func.coalesce(User.locale, "")).in_([k for k, v in ALIASES.items() if v == "en"])
     (zh_title, zh_body), (en_title, en_body) = (_text_in(announcement, DEFAULT_LOCALE),
                                                 _text_in(announcement, "en"))
@@ -337,9 +324,6 @@ def announcement_stats(announcement_id: int) -> dict:
 
 def visible_announcements(actor, *, limit: int = 50) -> list[Announcement]:
     """Global organizers see every announcement; an event's organizers those of their events."""
-    from app.authz import has_role
-    from app.errors import Forbidden
-
     query = sa.select(Announcement).order_by(Announcement.id.desc()).limit(limit)
     if not has_role(actor, "organizer"):
         event_ids = [int(g.scope.split(":", 1)[1]) for g in actor.roles

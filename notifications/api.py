@@ -3,7 +3,7 @@ ever sees and changes their own messages: another person's message answers 404, 
 
 from __future__ import annotations
 
-from flask import current_app
+from flask import current_app, request
 from flask.views import MethodView
 from flask_login import current_user
 from marshmallow import fields, validate
@@ -13,7 +13,9 @@ from app.authz import login_required
 from app.db_types import utcnow
 from app.extensions import db
 from app.schemas import Id, Schema
-from notifications import inbox, preferences, subscriptions
+from events import services as events
+from notifications import announcements, inbox, preferences, subscriptions
+from notifications.webhooks import add_webhook, masked_address, remove_webhook, webhooks_of
 
 blp = api_blueprint("notifications_api", __name__, "/notifications",
                     "The inbox (消息中心): messages, unread count, read state; Web Push subscriptions.")
@@ -168,8 +170,6 @@ class PushSubscriptions(MethodView):
                                                         "must be a public HTTPS address)")
     def post(self, payload):
         """Subscribe this browser to my pushes (the body is PushSubscription.toJSON())."""
-        from flask import request
-
         subscription = subscriptions.subscribe_device(
             current_user.id, endpoint=payload["endpoint"], p256dh=payload["keys"]["p256dh"],
             auth=payload["keys"]["auth"], user_agent=request.headers.get("User-Agent", ""), now=utcnow())
@@ -239,8 +239,6 @@ class MaskedRobotURL(fields.String):
     group."""
 
     def _serialize(self, value, attr, obj, **kwargs):
-        from notifications.webhooks import masked_address
-
         return None if value is None else masked_address(value)
 
 
@@ -262,9 +260,6 @@ class EventWebhooks(MethodView):
     @blp.response(200, WebhookSchema(many=True))
     def get(self, event_id: int):
         """The group robots (WeCom, DingTalk, Feishu) that this event's organizers get alerts in."""
-        from events import services as events
-        from notifications.webhooks import webhooks_of
-
         events.organized_event(event_id, current_user)
         return webhooks_of(event_id)
 
@@ -273,8 +268,6 @@ class EventWebhooks(MethodView):
     @blp.alt_response(400, schema="Error", description="invalid_webhook_url")
     def post(self, payload, event_id: int):
         """Connect a group robot to this event (organizers)."""
-        from notifications.webhooks import add_webhook
-
         webhook = add_webhook(event_id, current_user, now=utcnow(), **payload)
         db.session.commit()
         return webhook
@@ -285,8 +278,6 @@ class EventWebhooks(MethodView):
 @login_required
 def delete_webhook(webhook_id: int):
     """Disconnect a group robot."""
-    from notifications.webhooks import remove_webhook
-
     remove_webhook(webhook_id, current_user)
     db.session.commit()
 
@@ -322,8 +313,6 @@ class Announcements(MethodView):
     @blp.response(200, AnnouncementSchema(many=True))
     def get(self):
         """Announcements I may see (organizers): newest first, with their reach."""
-        from notifications import announcements
-
         items = announcements.visible_announcements(current_user)
         for item in items:
             item.stats = announcements.announcement_stats(item.id)
@@ -335,8 +324,6 @@ class Announcements(MethodView):
     @blp.alt_response(403, schema="Error", description="forbidden")
     def post(self, payload):
         """Send an announcement to a segment; the inbox rows are written by a background job after this answer."""
-        from notifications import announcements
-
         announcement = announcements.create_announcement(current_user, now=utcnow(), **payload)
         db.session.commit()
         db.session.refresh(announcement)
@@ -350,8 +337,6 @@ class Announcements(MethodView):
 @login_required
 def get_announcement(announcement_id: int):
     """One announcement with its reach per channel (sent, failed and why, pending) and how many read it."""
-    from notifications import announcements
-
     announcement = announcements.get_announcement(announcement_id, current_user)
     announcement.stats = announcements.announcement_stats(announcement.id)
     return announcement

@@ -7,6 +7,9 @@ import click
 from flask import Flask
 from flask.cli import AppGroup
 
+from notifications.channels.webpush import generate_vapid_keys
+from notifications.tasks import drain
+
 notifications_cli = AppGroup("notifications", help="Web Push keys and message delivery.")
 
 
@@ -14,8 +17,6 @@ notifications_cli = AppGroup("notifications", help="Web Push keys and message de
 def vapid_keys_command():
     """Print a new VAPID key pair as environment lines. Generate once; keep both in the server's configuration
     (changing them later invalidates every browser's subscription)."""
-    from notifications.channels.webpush import generate_vapid_keys
-
     private, public = generate_vapid_keys()
     click.echo(f"VAPID_PRIVATE_KEY={private}")
     click.echo(f"VAPID_PUBLIC_KEY={public}")
@@ -24,8 +25,6 @@ def vapid_keys_command():
 @notifications_cli.command("deliver")
 def deliver_command():
     """Send every delivery that is due now, in this process, and print how many were sent."""
-    from notifications.tasks import drain
-
     click.echo(f"sent {drain()}")
 
 

@@ -3,6 +3,7 @@ _() strings, dates and event titles come out in the recipient's language (Chines
 
 from __future__ import annotations
 
+import hashlib
 from datetime import datetime
 
 from babel.dates import format_skeleton
@@ -296,8 +297,6 @@ def roadshow_meetings_draft(event, meeting_ids) -> Draft:
 def judge_invited_draft(*, judge_id: int, competition_name: str, round_name: str, invite_path: str,
                         expires_at: datetime | None, is_shadow: bool) -> Draft:
     """The one-time sign-in link is the message's deep link; a new link (re-issued) is a new message."""
-    import hashlib
-
     def render(locale: str) -> tuple[str, str]:
         head = (_("Invitation to shadow-judge: %(round)s", round=round_name) if is_shadow
                 else _("Invitation to judge: %(round)s", round=round_name))

@@ -5,17 +5,22 @@ transaction, so a confirmation and its message commit or roll back together. Nob
 from __future__ import annotations
 
 import sqlalchemy as sa
+from flask_babel import force_locale
+from flask_babel import gettext as _
 
+from app.accounts.models import User
+from app.after_commit import run_after_commit
 from app.db_types import utcnow
 from app.extensions import db
 from events import signals
 from events.models import ACTIVE_STATUSES, Event, PitchApplication, Registration
 from judging import signals as judging_signals
-from judging.models import TeamApplication
+from judging.models import Competition, CompetitionRound, TeamApplication
 from mentoring import signals as mentoring_signals
-from notifications import messages
+from mentoring.models import Feedback
+from notifications import jobs, messages, webhooks
 from notifications.models import WEBHOOK_ALERTS
-from notifications.writing import notify, notify_each, notify_many
+from notifications.writing import locale_of, notify, notify_each, notify_many
 
 ALERTED_SIGNALS = WEBHOOK_ALERTS
 
@@ -38,8 +43,6 @@ def on_registration(sender, *, registration_id: int, event_id: int, user_id: int
 def on_registrations_signed_up(sender, *, event_id: int, registrations: list[dict], **_extra):
     """Sign-ups decided together (events/signup_batches.py): what on_registration does for each, in a few statements
     for all of them (their registrations and the event are in the session already: no query)."""
-    from notifications import webhooks
-
     alerted = [r for r in registrations if r["signal_name"] in WEBHOOK_ALERTS]
     if alerted and webhooks.has_robots(event_id):
         for r in alerted:
@@ -60,15 +63,12 @@ def _alert_organizers(event_id: int, registration, signal_name: str) -> None:
     """Organizers who connected a group robot hear of sign-ups and cancellations: one alert row per robot, written
     in this transaction (one INSERT ... SELECT, which writes nothing for an event without robots), then posted by
     the worker after the commit."""
-    from app.after_commit import run_after_commit
-    from notifications import tasks, webhooks
-
     if registration is None:
         return
     key = f"registration:{registration.id}:{signal_name}:{registration.version}:{registration.waitlist_seq}"
     if webhooks.queue_alerts(event_id, registration_id=registration.id, signal=signal_name, dedupe_key=key,
                              now=utcnow()):
-        run_after_commit(lambda: tasks.deliver_webhook_alerts())
+        run_after_commit(lambda: jobs.start("deliver_webhook_alerts"))
 
 
 def _registrants(event_id: int) -> list[int]:
@@ -115,8 +115,6 @@ def on_team_decided(sender, *, application_id: int, member_user_ids, status: str
 # ---- mentoring (mentoring/signals.py) ------------------------------------------------------------------------------
 
 def _name_of(user_id: int | None) -> str:
-    from app.accounts.models import User
-
     user = db.session.get(User, user_id) if user_id else None
     return user.display_name if user is not None else ""
 
@@ -159,12 +157,6 @@ def on_office_hour_cancelled(sender, *, booking_id: int, founder_id: int, mentor
 
 def _organizers_name(user_id: int) -> str:
     """"the organizers" in the recipient's language (the draft is rendered in it; this name is passed in)."""
-    from flask_babel import force_locale
-    from flask_babel import gettext as _
-
-    from app.accounts.models import User
-    from notifications.writing import locale_of
-
     with force_locale(locale_of(db.session.get(User, user_id))):
         return _("the organizers")
 
@@ -181,8 +173,6 @@ def on_office_hour_reminder(sender, *, booking_id: int, founder_id: int, mentor_
 def on_feedback_given(sender, *, feedback_id: int, booking_id: int, author_id: int, founder_id: int,
                       mentor_id: int, **_extra):
     """The other side hears of feedback only when its author shared it with them."""
-    from mentoring.models import Feedback
-
     feedback = db.session.get(Feedback, feedback_id)
     if feedback is None or not feedback.shared:
         return
@@ -201,8 +191,6 @@ def on_roadshow_meetings_published(sender, *, event_id: int, person_ids, meeting
 
 def on_judge_invited(sender, *, competition_id: int, round_id: int, judge_id: int, user_id: int, invite_path: str,
                      expires_at=None, is_shadow: bool = False, **_extra):
-    from judging.models import Competition, CompetitionRound
-
     competition, round_ = db.session.get(Competition, competition_id), db.session.get(CompetitionRound, round_id)
     notify(user_id, messages.judge_invited_draft(
         judge_id=judge_id, competition_name=competition.name if competition else "",

@@ -13,7 +13,10 @@ from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 
+from app.accounts.models import User
 from app.extensions import db
+from events.models import Event, Registration
+from mentoring.models import Booking, OfficeHourSlot
 from notifications import messages
 from notifications.models import Notification
 from notifications.writing import notify_many
@@ -24,8 +27,6 @@ EVENT_WINDOWS = (("24h", timedelta(hours=24), timedelta(hours=1)), ("1h", timede
 
 def send_event_reminders(*, now: datetime) -> int:
     """Write the due event reminders; returns how many messages were written. Commits once per event."""
-    from events.models import Event, Registration
-
     written = 0
     for label, ahead, shorter in EVENT_WINDOWS:
         due_events = list(db.session.scalars(
@@ -49,9 +50,6 @@ def send_event_reminders(*, now: datetime) -> int:
 
 def send_office_hour_reminders(*, now: datetime) -> int:
     """An hour before each booked office hour, to the founder and the mentor (bookings made earlier than that)."""
-    from app.accounts.models import User
-    from mentoring.models import Booking, OfficeHourSlot
-
     ahead = timedelta(hours=1)
     rows = db.session.execute(
         sa.select(Booking.id, Booking.founder_id, Booking.mentor_id, Booking.created_at, OfficeHourSlot.starts_at,

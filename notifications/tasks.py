@@ -18,12 +18,26 @@ import sqlalchemy as sa
 from flask import current_app
 from huey import crontab
 
+from app.accounts.models import User
 from app.db_types import utcnow
 from app.extensions import db
+from app.safe_urls import safe_link
 from app.tasks import huey, task
-from notifications.channels import Outcome, Outgoing, PermanentFailure, Skip, TemporaryFailure, sender_for
+from notifications import jobs, realtime, reminders
+from notifications.announcements import chunk_messages, fan_out, unfinished_announcement_ids
+from notifications.channels import (
+    Outcome,
+    Outgoing,
+    PermanentFailure,
+    Skip,
+    TemporaryFailure,
+    sender_for,
+    webpush,
+)
 from notifications.deliveries import add_sms_fallback, claim_due_deliveries, finish_deliveries
-from notifications.models import Delivery, Notification, NotificationSettings, PushSubscription
+from notifications.models import Delivery, Notification, NotificationSettings, PushSubscription, WebhookDelivery
+from notifications.unsubscribe import unsubscribe_url
+from notifications.webhooks import deliver_due_alerts
 
 log = logging.getLogger(__name__)
 _started = threading.Event()
@@ -51,8 +65,6 @@ def announce_range(announcement_id: int, after_user_id: int, last_user_id: int, 
     live message to each recipient's open pages, then its `deliveries`. A job of its own, so that the fan-out only
     writes rows and other workers do this meanwhile; and the sending is shared: besides draining here, one more
     job per batch (up to NOTIFICATIONS_PARALLEL_DRAINS) lets the other idle workers claim batches at once."""
-    from notifications.announcements import chunk_messages
-
     messages = chunk_messages(announcement_id, after_user_id, last_user_id).subquery()
     texts = {(row.locale, row.created_at): row for row in db.session.execute(  # one per language (and write)
         sa.select(messages.c.locale, messages.c.created_at, messages.c.announcement_id, messages.c.title,
@@ -100,8 +112,6 @@ def _live_key(row) -> tuple:
 
 def _announce_live(by_text: dict[tuple, list[int]]) -> None:
     """One emit per language: everyone reading the same text shares it."""
-    from notifications import realtime
-
     for (announcement_id, title, body, link, urgent, created_at), user_ids in by_text.items():
         realtime.announce_to_many(user_ids, {
             "id": None, "announcement_id": announcement_id, "category": "announcements", "kind": "announcement",
@@ -111,8 +121,6 @@ def _announce_live(by_text: dict[tuple, list[int]]) -> None:
 @task()
 def process_due_deliveries() -> int:
     """Send everything due; then book a run for the next retry that falls due within the next minutes."""
-    from notifications.webhooks import deliver_due_alerts
-
     sent = drain() + deliver_due_alerts(now_fn=utcnow)
     schedule_next_run()
     return sent
@@ -128,8 +136,6 @@ def every_minute() -> None:
 @task()
 def send_reminders() -> int:
     """Reminders before events and office hours (idempotent: safe when several workers sweep at once)."""
-    from notifications import reminders
-
     now = utcnow()
     return reminders.send_event_reminders(now=now) + reminders.send_office_hour_reminders(now=now)
 
@@ -139,16 +145,12 @@ def fan_out_announcement(announcement_id: int) -> int:
     """Write every recipient's inbox row, chunk after chunk (each chunk commits with its cursor). Nothing to do when
     another worker holds the fan-out: it is alive (its lock dies with it), and if it dies, a starting worker or the
     every-minute sweep (resume_announcements) takes over at once."""
-    from notifications.announcements import fan_out
-
     return fan_out(announcement_id)
 
 
 @task()
 def resume_announcements() -> int:
     """Fan-outs that a dead worker left unfinished go on from their cursor."""
-    from notifications.announcements import unfinished_announcement_ids
-
     ids = unfinished_announcement_ids()
     for announcement_id in ids:
         fan_out_announcement(announcement_id)
@@ -174,8 +176,6 @@ def _resume_after_start() -> None:
 @task()
 def deliver_webhook_alerts() -> int:
     """Post the organizers' robot alerts that are due (rows written with the sign-ups; retried with backoff)."""
-    from notifications.webhooks import deliver_due_alerts
-
     return deliver_due_alerts(now_fn=utcnow)
 
 
@@ -183,8 +183,6 @@ def schedule_next_run(*, now: datetime | None = None) -> None:
     if huey.immediate:
         return  # tests drive time themselves
     now = now or utcnow()
-    from notifications.models import WebhookDelivery
-
     soonest = min((moment for moment in (
         db.session.scalar(sa.select(sa.func.min(model.next_attempt_at)).where(model.status == "pending"))
         for model in (Delivery, WebhookDelivery)) if moment is not None), default=None)
@@ -213,8 +211,6 @@ def drain(*, ids: list[int] | None = None, now_fn=utcnow, max_batches: int = 10_
 def build_outgoing(deliveries: list[Delivery]) -> list[Outgoing]:
     """Plain data for the senders, read in two queries for the whole batch (the messages with their people's
     contacts, and the push subscriptions when a push is among them)."""
-    from app.accounts.models import User
-
     if not deliveries:
         return []
     rows = {row.id: row for row in db.session.execute(
@@ -240,8 +236,6 @@ def build_outgoing(deliveries: list[Delivery]) -> list[Outgoing]:
         row = rows[delivery.notification_id]
         unsubscribe = ""
         if delivery.channel == "email" and row.category == "announcements" and row.person is not None:
-            from notifications.unsubscribe import unsubscribe_url
-
             unsubscribe = unsubscribe_url(row.person, "announcements", base)
         result.append(Outgoing(
             delivery_id=delivery.id, notification_id=row.id, user_id=row.user_id, channel=delivery.channel,
@@ -256,8 +250,6 @@ def build_outgoing(deliveries: list[Delivery]) -> list[Outgoing]:
 def _absolute_link(base: str, link: str) -> str:
     """The message's link as the push opens it: a path on this site (app.safe_urls.safe_link), anything else the
     inbox ("" when the message has no link: the service worker opens the inbox)."""
-    from app.safe_urls import safe_link
-
     if not link:
         return ""
     return base + (safe_link(link) or "/notifications")
@@ -284,8 +276,6 @@ def _classify(call) -> tuple[str, Outcome | None, str, int | None]:
 def send_batch(token: str, outgoing: list[Outgoing], *, now_fn=utcnow) -> int:
     """Send the batch (pushes side by side from this process's push loop, other channels in threads), then record
     every outcome in one transaction, in bulk."""
-    from notifications.channels import webpush
-
     app = current_app._get_current_object()
     config = dict(app.config)
     pushes = [item for item in outgoing if item.channel == "webpush" and item.subscriptions]
@@ -337,3 +327,12 @@ def _forget_gone_subscriptions(outcome: Outcome, *, now: datetime) -> None:
     if outcome.delivered_subscription_ids:
         db.session.execute(sa.update(PushSubscription).where(
             PushSubscription.id.in_(outcome.delivered_subscription_ids)).values(last_success_at=now))
+
+
+def _registered(name: str):
+    """Looked up when started, not when registered: tests replace a task on this module (monkeypatch)."""
+    return lambda *args, **kwargs: globals()[name](*args, **kwargs)
+
+
+for _name in ("deliver_soon", "fan_out_announcement", "announce_range", "deliver_webhook_alerts"):
+    jobs.register(_name, _registered(_name))

@@ -4,18 +4,36 @@ and the one-click unsubscribe link of e-mails. Thin: every rule is in notificati
 from __future__ import annotations
 
 import json
+import secrets
 
-from flask import Blueprint, Flask, abort, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Flask,
+    abort,
+    current_app,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from app.authz import login_required
 from app.db_types import utcnow
-from app.extensions import db
+from app.errors import DomainError
+from app.extensions import csrf, db
 from app.inputs import parse_id
 from app.safe_urls import safe_link
 from events import services as events
-from notifications import services
+from notifications import announcements, services, webhooks
+from notifications.channels.wechat import authorize_url
+from notifications.models import CATEGORIES, PREFERENCE_CHANNELS, TRANSACTIONAL_CATEGORIES
+from notifications.unsubscribe import read_unsubscribe_token
+from notifications.webhooks import masked_address
 
 bp = Blueprint("notifications", __name__, template_folder="templates")
 
@@ -77,8 +95,6 @@ def usable_channels(user) -> dict[str, str]:
     when the server can send them (an SMTP host / an SMS provider, or the log and console of demo mode) and the
     person has an address / a phone, as plan_deliveries reaches them; WeChat when the server is set up for it, as
     "link" until this person has linked theirs ("on" after)."""
-    from flask import current_app
-
     config = current_app.config
     demo = bool(config.get("DEMO_MODE"))
     usable = {"inbox": "on"}
@@ -100,8 +116,6 @@ def preferences():
     """Channels per category (transactional ones can be moved to the inbox, never switched off) and quiet hours.
     Only channels that can work are offered (usable_channels); the form names them in `shown`, and only those
     change, so a channel the server or person cannot use now keeps its choice for when it can."""
-    from notifications.models import CATEGORIES, PREFERENCE_CHANNELS, TRANSACTIONAL_CATEGORIES
-
     if request.method == "POST":
         shown = request.form.get("shown")
         editable = PREFERENCE_CHANNELS if shown is None else [c for c in PREFERENCE_CHANNELS if c in shown.split(",")]
@@ -136,12 +150,6 @@ def wechat():
 def wechat_link():
     """Off to WeChat's authorisation page, with a one-time `state` kept in this session (no other site can finish
     a link into this account)."""
-    import secrets
-
-    from flask import current_app, session
-
-    from notifications.channels.wechat import authorize_url
-
     if not services.wechat_configured():
         abort(404)
     state = session[_WECHAT_STATE] = secrets.token_urlsafe(16)
@@ -153,10 +161,6 @@ def wechat_link():
 @login_required
 def wechat_callback():
     """WeChat comes back here with `code` and our `state`: the state must be this session's, once."""
-    from flask import session
-
-    from app.errors import DomainError
-
     expected = session.pop(_WECHAT_STATE, None)
     if not expected or request.args.get("state") != expected:
         flash(_l("This WeChat link has expired. Please start again."), "error")
@@ -195,9 +199,6 @@ SEGMENT_LABELS = {
 @login_required
 def announcements_page():
     """Organizers write to a segment of residents and see each announcement's reach."""
-    from app.errors import DomainError
-    from notifications import announcements
-
     items = announcements.visible_announcements(current_user)
     form, error, error_code, fields = {}, None, None, {}
     if request.method == "POST":
@@ -227,8 +228,6 @@ def announcements_page():
 @bp.get("/notifications/announcements/<int:announcement_id>")
 @login_required
 def announcement_page(announcement_id: int):
-    from notifications import announcements
-
     announcement = announcements.get_announcement(announcement_id, current_user)
     return render_template("notifications/announcement.html", announcement=announcement,
                            stats=announcements.announcement_stats(announcement.id), segment_labels=SEGMENT_LABELS,
@@ -241,8 +240,6 @@ ROBOT_LABELS = {"wecom": _l("WeCom (企业微信)"), "dingtalk": _l("DingTalk (�
 @bp.app_template_filter("robot_address")
 def robot_address(url: str) -> str:
     """A robot's address as its page shows it (webhooks.masked_address: never its whole key)."""
-    from notifications.webhooks import masked_address
-
     return masked_address(url)
 
 
@@ -251,9 +248,6 @@ def robot_address(url: str) -> str:
 def robots_page(event_id: int):
     """An event's organizers connect group robots (WeCom, DingTalk, Feishu) for their alerts, and see whether each
     one is working: its last answer and how many alerts were sent, are waiting, or failed."""
-    from app.errors import DomainError
-    from notifications import webhooks
-
     event = events.organized_event(event_id, current_user)
     form, error, fields = {}, None, {}
     if request.method == "POST":
@@ -278,8 +272,6 @@ def robots_page(event_id: int):
 @login_required
 def test_robot(event_id: int, webhook_id: int):
     """Post a test message to one robot now and show what it answered."""
-    from notifications import webhooks
-
     event = events.organized_event(event_id, current_user)
     robot = webhooks.get_webhook(webhook_id, current_user, event_id=event.id)
     reason = webhooks.post_alert(robot, str(_l("Test message from Beiyang Events")),
@@ -295,8 +287,6 @@ def test_robot(event_id: int, webhook_id: int):
 @bp.post("/manage/events/<int:event_id>/robots/<int:webhook_id>/delete")
 @login_required
 def delete_robot(event_id: int, webhook_id: int):
-    from notifications import webhooks
-
     webhooks.remove_webhook(webhook_id, current_user, event_id=event_id)
     db.session.commit()
     flash(_l("The robot is disconnected."), "success")
@@ -307,8 +297,6 @@ def delete_robot(event_id: int, webhook_id: int):
 def unsubscribe(token: str):
     """One click from an e-mail (RFC 8058: mail clients POST here without a session). A GET shows a confirmation
     button, so that link scanners that fetch every URL change nothing."""
-    from notifications.unsubscribe import read_unsubscribe_token
-
     found = read_unsubscribe_token(token)
     if found is None:
         abort(404)
@@ -326,8 +314,6 @@ def service_worker():
     """The site's service worker (scope /): it imports each package's part (SERVICE_WORKER_SCRIPTS; the push part
     is static/js/push-sw.js). Served from the root so that its scope covers every page; never cached long, so an
     update reaches browsers at their next visit."""
-    from flask import current_app
-
     scripts = current_app.config.get("SERVICE_WORKER_SCRIPTS") or []
     body = "\n".join(f"importScripts({json.dumps(url_for('static', filename=path))});" for path in scripts)
     response = current_app.response_class(body + "\n", mimetype="text/javascript")
@@ -339,8 +325,6 @@ def service_worker():
 @bp.get("/manifest.webmanifest")
 def manifest():
     """The installable app (PWA): name, icons, start at the events list, standalone."""
-    from flask import jsonify
-
     response = jsonify({
         "name": str(_l("Beiyang Events")), "short_name": "北杨小镇", "lang": "zh-CN", "start_url": "/",
         "scope": "/", "display": "standalone", "background_color": "#ffffff", "theme_color": "#0b5cab",
@@ -361,8 +345,6 @@ def _unread_badge() -> dict:
 
 
 def init_app(app: Flask) -> None:
-    from app.extensions import csrf
-
     app.config.setdefault("SERVICE_WORKER_SCRIPTS", [])
     if "js/push-sw.js" not in app.config["SERVICE_WORKER_SCRIPTS"]:
         app.config["SERVICE_WORKER_SCRIPTS"].append("js/push-sw.js")

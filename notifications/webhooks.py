@@ -24,11 +24,15 @@ from urllib.parse import parse_qs, quote_plus, urlsplit
 import requests
 import sqlalchemy as sa
 from flask import current_app
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
+from app.db_types import UTCDateTime
 from app.errors import DomainError, NotFound
 from app.extensions import db, dialect_insert
 from app.safe_urls import RefusedURL, check_public_url
+from events import services as events
+from events.models import Event, Registration
 from notifications.deliveries import claim_due_deliveries, finish_delivery
 from notifications.models import WEBHOOK_KINDS, OrganizerWebhook, WebhookDelivery
 
@@ -71,8 +75,6 @@ def masked_address(url: str) -> str:
 
 def add_webhook(event_id: int, actor, *, kind: str, url: str, secret: str = "", now: datetime) -> OrganizerWebhook:
     """An event's organizers connect a group robot to it."""
-    from events import services as events
-
     events.organized_event(event_id, actor)
     url = validate_webhook_url(kind, url)
     webhook = OrganizerWebhook(event_id=event_id, kind=kind, url=url, secret=(secret or "").strip()[:200],
@@ -84,8 +86,6 @@ def add_webhook(event_id: int, actor, *, kind: str, url: str, secret: str = "", 
 
 def get_webhook(webhook_id: int, actor, *, event_id: int | None = None) -> OrganizerWebhook:
     """A robot, for the organizers of its event; unknown (or not of `event_id`, when given): webhook_not_found."""
-    from events import services as events
-
     webhook = db.session.get(OrganizerWebhook, webhook_id)
     if webhook is None or (event_id is not None and webhook.event_id != event_id):
         raise NotFound("webhook_not_found", _l("This robot does not exist."))
@@ -201,8 +201,6 @@ def queue_alerts(event_id: int, *, registration_id: int, signal: str, dedupe_key
     """In the change's own transaction: one pending alert per robot of the event, in one INSERT ... SELECT (nothing
     is written, and nothing else is asked, when the event has no robot). A repeat of the same alert is skipped by
     the unique (robot, dedupe key). Returns how many were written."""
-    from app.db_types import UTCDateTime
-
     columns = ["webhook_id", "event_id", "registration_id", "signal", "dedupe_key", "status", "attempts",
                "next_attempt_at", "last_error", "created_at"]
     rows = sa.select(OrganizerWebhook.id, sa.literal(event_id), sa.literal(registration_id), sa.literal(signal),
@@ -216,10 +214,6 @@ def queue_alerts(event_id: int, *, registration_id: int, signal: str, dedupe_key
 
 def compose_alert(event_id: int, registration_id: int | None, signal: str) -> tuple[str, str] | None:
     """The alert's title and text, in the town's default language, with the seats taken when it is sent."""
-    from flask_babel import gettext as _
-
-    from events.models import Event, Registration
-
     event = db.session.get(Event, event_id)
     registration = db.session.get(Registration, registration_id) if registration_id else None
     if event is None or registration is None:
@@ -241,7 +235,7 @@ def deliver_due_alerts(*, now_fn, ids: list[int] | None = None, max_batches: int
     config = current_app.config
     batch, lease = config.get("NOTIFICATIONS_BATCH", 200), config.get("NOTIFICATIONS_LEASE_SECONDS", 120)
     sent = 0
-    for _ in range(max_batches):
+    for _batch in range(max_batches):
         now = now_fn()
         token, claimed = claim_due_deliveries(now=now, limit=batch, lease_seconds=lease, ids=ids,
                                                        model=WebhookDelivery)

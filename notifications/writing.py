@@ -20,7 +20,7 @@ from app.after_commit import run_after_commit
 from app.errors import DomainError
 from app.extensions import db, dialect_insert
 from app.i18n import normalise_locale
-from notifications import realtime, tasks
+from notifications import jobs, realtime
 from notifications.deliveries import Probe, plan_deliveries
 from notifications.models import (
     CATEGORIES,
@@ -219,7 +219,8 @@ def _committed(session, created: list[dict]) -> None:
                        for payload in created])
     due = [payload for payload in created if payload["deliver_now"]]
     if due:
-        tasks.deliver_soon([payload["id"] for payload in due], due_by=max(payload["written_at"] for payload in due))
+        jobs.start("deliver_soon", [payload["id"] for payload in due],
+                   due_by=max(payload["written_at"] for payload in due))
 
 
 def forget_on_rollback(session, *args) -> None:

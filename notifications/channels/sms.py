@@ -4,21 +4,13 @@ provider (SMS_PROVIDER: the console in the embedded default; see notifications/c
 from __future__ import annotations
 
 from notifications.channels import Outcome, Outgoing, PermanentFailure
+from notifications.channels.sms_providers import MAX_SMS, provider_for, sms_text
 
-MAX_SMS = 140
-
-
-def sms_text(outgoing: Outgoing) -> str:
-    text = f"【北杨小镇】{outgoing.title}"
-    if outgoing.url:
-        text += f" {outgoing.url}"
-    return text[:MAX_SMS]
+__all__ = ["MAX_SMS", "send_sms", "sms_text"]
 
 
 def send_sms(outgoing: Outgoing, config: dict) -> Outcome | None:
     if not outgoing.phone:
         raise PermanentFailure("no phone number")
-    from notifications.channels.sms_providers import provider_for
-
     provider_for(config).send(outgoing, config)
     return None

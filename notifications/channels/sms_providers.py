@@ -15,10 +15,20 @@ from urllib.parse import quote, urlsplit
 
 import requests
 
+from app.accounts.sms import ConsoleSmsProvider
 from notifications.channels import PermanentFailure, TemporaryFailure
 
 ALIYUN_ENDPOINT = "https://dysmsapi.aliyuncs.com/"
 TENCENT_ENDPOINT = "https://sms.tencentcloudapi.com/"
+MAX_SMS = 140
+
+
+def sms_text(outgoing) -> str:
+    """The text the console provider writes (providers with templates get the title and link as parameters)."""
+    text = f"【北杨小镇】{outgoing.title}"
+    if outgoing.url:
+        text += f" {outgoing.url}"
+    return text[:MAX_SMS]
 
 
 def _template_values(outgoing) -> tuple[str, str]:
@@ -27,9 +37,6 @@ def _template_values(outgoing) -> tuple[str, str]:
 
 class ConsoleProvider:
     def send(self, outgoing, config: dict) -> None:
-        from app.accounts.sms import ConsoleSmsProvider
-        from notifications.channels.sms import sms_text
-
         ConsoleSmsProvider().send(outgoing.phone, sms_text(outgoing))
 
 

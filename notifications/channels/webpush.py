@@ -28,6 +28,7 @@ from urllib.parse import urlsplit
 
 import aiohttp
 import http_ece
+from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from py_vapid import Vapid
 
@@ -282,10 +283,6 @@ def _with_outcome(error: Exception, outcome: Outcome) -> Exception:
 
 def generate_vapid_keys() -> tuple[str, str]:
     """(private key as base64url of the raw 32 bytes, public key as base64url of the uncompressed point)."""
-    import base64
-
-    from cryptography.hazmat.primitives import serialization
-
     vapid = Vapid()
     vapid.generate_keys()
     raw_private = vapid.private_key.private_numbers().private_value.to_bytes(32, "big")

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import threading
 import time
+from urllib.parse import urlencode
 
 import requests
 
@@ -79,8 +80,6 @@ OAUTH_BASE = "https://open.weixin.qq.com"
 def authorize_url(config: dict, *, redirect_uri: str, state: str) -> str:
     """Where to send the person: WeChat asks nothing for `snsapi_base` (the openid only) and comes back to
     `redirect_uri?code=...&state=...`. The fragment `#wechat_redirect` is required by WeChat."""
-    from urllib.parse import urlencode
-
     base = (config.get("WECHAT_OAUTH_BASE") or OAUTH_BASE).rstrip("/")
     query = urlencode([("appid", config.get("WECHAT_APP_ID") or ""), ("redirect_uri", redirect_uri),
                        ("response_type", "code"), ("scope", "snsapi_base"), ("state", state)])

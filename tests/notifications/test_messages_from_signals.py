@@ -9,6 +9,7 @@ from app.db_types import utcnow
 from app.errors import DomainError
 from app.extensions import db
 from events import services as events
+from events.services import registration as registration_rules
 from notifications import services
 from notifications.models import Delivery, Notification
 from tests.notifications.conftest import messages_of
@@ -40,13 +41,13 @@ def test_a_sign_up_that_fails_after_the_signal_leaves_no_message(create_event, c
     """The message and the change share one fate even when the service fails after sending the signal."""
     event = create_event()
     person = create_resident()
-    original = events._send
+    original = registration_rules.send  # register_for_event sends its signal through this name
 
     def send_then_fail(*args, **kwargs):
         original(*args, **kwargs)
         raise DomainError("boom", "failed after the signal")
 
-    monkeypatch.setattr(events, "_send", send_then_fail)
+    monkeypatch.setattr(registration_rules, "send", send_then_fail)
     with pytest.raises(DomainError):
         events.register_for_event(event.id, person, now=utcnow())
     db.session.rollback()
