@@ -1,4 +1,7 @@
-"""Organizers' pages: my events (drafts, upcoming, past), creating and editing an event (or a weekly series),
+"""One module on purpose, despite its length: the organizers' pages of one event share their
+forms, filters and redirects, and each view is thin (the rules live in events/services/).
+
+Organizers' pages: my events (drafts, upcoming, past), creating and editing an event (or a weekly series),
 publishing and cancelling it, and its registrations: filters, search, bulk approval, live updates, CSV / XLSX.
 
 Plain server-rendered forms with CSRF that work without JavaScript; app/static/js/manage.js adds live rows

@@ -1,4 +1,7 @@
-"""Roadshow days (模速路演日): founders apply to pitch, organizers review, then build and publish the line-up.
+"""One module on purpose, despite its length: a roadshow application's life (apply, decide under
+the event's lock, line-up, publish) is one state machine whose rules read best in one place.
+
+Roadshow days (模速路演日): founders apply to pitch, organizers review, then build and publish the line-up.
 
 An application moves submitted -> accepted | declined (organizers may change their mind either way, as in pretalx),
 or -> withdrawn (by its founder, from submitted or accepted). One application per founder per event: a retry or a

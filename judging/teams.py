@@ -1,4 +1,7 @@
-"""The competition (港科大百万元奖金创业大赛): teams apply, organizers review; then the rounds (judging/services/).
+"""One module on purpose, despite its length: a team's application, its members and their accounts
+are one life cycle (apply, review, edit, withdraw) whose rules lean on each other and read best in one place.
+
+The competition (港科大百万元奖金创业大赛): teams apply, organizers review; then the rounds (judging/services/).
 
 An application belongs to its team, not to one person. Its members are people (name, mobile number, role; exactly
 one lead); whoever submits it becomes a member (and the lead, unless they name another). A member is known by their

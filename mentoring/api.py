@@ -1,4 +1,7 @@
-"""JSON API of mentoring: mentor profiles, cycles, requests, pins and forbidden pairs, priority groups, running and
+"""One module on purpose, despite its length: one thin JSON endpoint per mentoring rule, alike in
+shape, so the whole API surface reads in one place.
+
+JSON API of mentoring: mentor profiles, cycles, requests, pins and forbidden pairs, priority groups, running and
 publishing the matching, and mentors' answers. Thin: mentoring.services holds every rule."""
 
 from __future__ import annotations
