@@ -3,7 +3,7 @@ engine builds 15-minute 1:1 meetings after the pitches at tables; nobody (and no
 everyone meets only when they said they could, and each person gets their schedule and its .ics."""
 
 from collections import Counter
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 
 import icalendar
 import pytest
@@ -102,8 +102,14 @@ def test_a_pair_with_one_chance_left_is_not_crowded_out():
 
 @pytest.fixture
 def roadshow(create_event, create_resident, organizer):
-    """A roadshow day with three accepted pitches (and one declined) and three investors."""
+    """A roadshow day with three accepted pitches (and one declined) and three investors. It starts at 14:00 Shanghai
+    time in three days, whatever the hour now: the meetings page takes times of day, and an event starting at, say,
+    22:40 would put its meetings past midnight (the test failed every evening after 22:30 in Shanghai)."""
     event = create_event(title="模速路演日", kind="roadshow", starts_in=timedelta(days=3), hours=4)
+    day = event.starts_at.astimezone(meetings.SHANGHAI).date()
+    event.starts_at = datetime.combine(day, time(14, 0), tzinfo=meetings.SHANGHAI)
+    event.ends_at = event.starts_at + timedelta(hours=4)
+    db.session.commit()
     founders = [create_resident(name=f"创始人{i}") for i in range(4)]
     for i, founder in enumerate(founders):
         application = PitchApplication(event_id=event.id, applicant_id=founder.id, project_name=f"项目{i}",
