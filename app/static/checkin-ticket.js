@@ -9,6 +9,21 @@
   if (!script || !ticket) return;
   var CHECK_EVERY = 60000, RELOAD_GUARD = "checkin.ticket.reloaded." + ticket.dataset.registration;
 
+  /* A reload is guarded by the server's answer that caused it, not by time alone: the same answer twice within ten
+     seconds means the reload did not help (a loop), but a new answer (re-issued, then cancelled a moment later) is
+     news and reloads at once. A reload the guard held back is tried again when the guard ends. */
+  function reloadFor(answer) {
+    var last = {};
+    try { last = JSON.parse(sessionStorage.getItem(RELOAD_GUARD)) || {}; } catch (e) { last = {}; }
+    var since = Date.now() - last.at;
+    if (last.answer === answer && since < 10000) {
+      setTimeout(stillTheSame, 10000 - since + 100);  // ask once more when the guard ends, not in a minute
+      return;
+    }
+    sessionStorage.setItem(RELOAD_GUARD, JSON.stringify({ answer: answer, at: Date.now() }));
+    location.reload();
+  }
+
   function stillTheSame() {
     if (ticket.dataset.state !== "valid" || navigator.onLine === false) return;
     fetch(ticket.dataset.check, { credentials: "same-origin", headers: { "Accept": "application/json" } })
@@ -16,17 +31,16 @@
         if (response.status === 200) {
           return response.json().then(function (now) {
             var token = (document.querySelector("[data-testid=ticket-qr]") || { dataset: {} }).dataset.token;
-            return String(now.version) !== ticket.dataset.version || now.token !== token;
+            var changed = String(now.version) !== ticket.dataset.version || now.token !== token;
+            return changed ? "valid:" + now.version + ":" + now.token : null;
           });
         }
-        return response.status === 404 || response.status === 409 || response.status === 410;
+        var gone = response.status === 404 || response.status === 409 || response.status === 410;
+        return gone ? response.text().then(function (body) { return response.status + ":" + body; }) : null;
       })
-      .then(function (changed) {
-        if (!changed) { sessionStorage.removeItem(RELOAD_GUARD); return; }
-        var last = Number(sessionStorage.getItem(RELOAD_GUARD)) || 0;
-        if (Date.now() - last < 10000) return;  // never a reload loop
-        sessionStorage.setItem(RELOAD_GUARD, String(Date.now()));
-        location.reload();
+      .then(function (answer) {
+        if (answer === null) { sessionStorage.removeItem(RELOAD_GUARD); return; }
+        reloadFor(answer);
       })
       .catch(function () { /* offline: the copy stays until the phone knows better */ });
   }
