@@ -289,19 +289,18 @@ def _cancelled_message(was: str) -> str:
 def accept(event_id: int):
     event = reading.get_event(event_id)
     registration = reading.registration_of(event.id, current_user.id)
-    if registration is not None and registration.status == "confirmed":  # a second tap
-        flash(_("You are in! See you there."), "success")
-    elif registration is None or registration.status != "offered":
+    if registration is None:
         flash(_("There is no seat waiting for you to accept."), "error")
+        return _back_to(event.id)
+    second_tap = registration.status == "confirmed"
+    try:  # the one rule: a retry gets the confirmed seat, no offer and a lapsed offer are told apart
+        waitlist.accept_offer(registration.id, current_user, now=utcnow())
+    except DomainError as error:
+        db.session.rollback()
+        flash(str(error.message), "error")
     else:
-        try:
-            waitlist.accept_offer(registration.id, current_user, now=utcnow())
-        except DomainError as error:
-            db.session.rollback()
-            flash(str(error.message), "error")
-        else:
-            db.session.commit()
-            flash(_("The seat is yours. See you there!"), "success")
+        db.session.commit()
+        flash(_("You are in! See you there.") if second_tap else _("The seat is yours. See you there!"), "success")
     return _back_to(event.id)
 
 
