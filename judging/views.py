@@ -7,9 +7,7 @@ app/static/js/judging-*.js over the JSON API (api.py) and the rounds' Socket.IO 
 
 from __future__ import annotations
 
-from urllib.parse import quote
-
-from flask import Blueprint, Flask, Response, redirect, render_template, request, url_for
+from flask import Blueprint, Flask, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from openpyxl.styles import Font
@@ -192,10 +190,8 @@ def export_xlsx(round_id: int):
             spreadsheets.append_row(ws, [row["team"]] + row["scores"] + [row["comment"], row["revision"]])
         ws.append([])
         spreadsheets.append_row(ws, [_("Signature"), "", _("Date")])
-    name = f"{round_.name}-results.xlsx"
-    return Response(spreadsheets.save(workbook), headers={
-        "Content-Type": spreadsheets.XLSX_MIMETYPE,
-        "Content-Disposition": f"attachment; filename=results.xlsx; filename*=UTF-8''{quote(name)}"})
+    return spreadsheets.xlsx_download(spreadsheets.save(workbook), filename=f"{round_.name}-results.xlsx",
+                                      ascii_filename="results.xlsx")
 
 
 @bp.get("/judging/rounds/<int:round_id>/print")

@@ -1,6 +1,7 @@
 """Accepting a seat offered from the waitlist (issue 23, item 7), through the API and the event page: a retry after
 accepting gets the confirmed registration (200, idempotent); a waitlisted person never offered a seat gets
-409 `no_offer`; only an offer that was made and lapsed answers 409 `offer_expired`. Messages in the caller's language."""
+409 `no_offer`; only an offer that was made and lapsed answers 409 `offer_expired`. Messages in the caller's
+language."""
 
 from __future__ import annotations
 
