@@ -168,12 +168,12 @@ def export_xlsx(round_id: int):
     criteria, sheets, totals = _sheet_rows(round_)
     workbook = spreadsheets.new_workbook()
     summary = spreadsheets.add_sheet(workbook, _("Totals"))
-    spreadsheets.append_row(summary, [_("Rank"), _("Team"), _("Track"), _("Score"), _("Judges counted")]
-                            + [c.label for c in criteria])
+    labels = [presenters.criterion_label(c) for c in criteria]
+    spreadsheets.append_row(summary, [_("Rank"), _("Team"), _("Track"), _("Score"), _("Judges counted")] + labels)
     for row in totals:
         means = [row["criterion_means"].get(c.key) for c in criteria]
-        spreadsheets.append_row(summary, [row["rank"], row["team_name"], row["track"], row["score"],
-                                          row["judges_counted"]] + means)
+        spreadsheets.append_row(summary, [row["rank"], row["team_name"], presenters.results_track_label(row),
+                                          row["score"], row["judges_counted"]] + means)
     summary.append([])
     spreadsheets.append_row(summary, [services.aggregation_rule_text(round_)])
     for cell in summary[1]:
@@ -181,7 +181,7 @@ def export_xlsx(round_id: int):
     for sheet in sheets:
         # A judge's sheet is titled by their name, cleaned for Excel ("陈/评委" would be refused) and unique.
         ws = spreadsheets.add_sheet(workbook, f"{sheet['judge'].id}-{sheet['name']}")
-        spreadsheets.append_row(ws, [_("Team")] + [f"{c.label} ({c.weight}%)" for c in criteria]
+        spreadsheets.append_row(ws, [_("Team")] + [f"{presenters.criterion_label(c)} ({c.weight}%)" for c in criteria]
                                 + [_("Comment"), _("Revision")])
         for row in sheet["rows"]:
             if row["recused"]:
@@ -206,3 +206,4 @@ def print_page(round_id: int):
 
 def init_app(app: Flask) -> None:
     app.register_blueprint(bp)
+    app.jinja_env.globals.update(judging_criterion_label=presenters.criterion_label)
