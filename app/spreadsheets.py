@@ -6,6 +6,10 @@
 - Sheet titles made from people's names are cleaned (Excel refuses / \\ ? * [ ] : and more than 31 characters) and
   made unique within the workbook.
 - Characters XML cannot hold (control characters) are dropped from XLSX cells instead of failing the download.
+- Every download answers through `download` (and `csv_download` for CSV): one Content-Type (`text/csv;
+  charset=utf-8`, said once: Flask adds the charset to a text/ mimetype itself, so passing it in the mimetype
+  said it twice), a Content-Disposition with an ASCII name and the real (often Chinese) one per RFC 5987, and
+  `Cache-Control: no-store` (these files hold people's names and numbers).
 """
 
 from __future__ import annotations
@@ -14,7 +18,9 @@ import csv
 import io
 import re
 from collections.abc import Iterable
+from urllib.parse import quote
 
+from flask import Response
 from openpyxl import Workbook
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.utils import get_column_letter
@@ -24,7 +30,10 @@ FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 SHEET_TITLE_MAX = 31
 _SHEET_TITLE_REFUSED = re.compile(r"[\\/?*\[\]:]")
 XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-CSV_MIMETYPE = "text/csv; charset=utf-8"
+CSV_CONTENT_TYPE = "text/csv; charset=utf-8"  # the whole header: given as content_type, nothing is added
+CONTENT_TYPES = {"csv": CSV_CONTENT_TYPE, "xlsx": XLSX_MIMETYPE}
+DOWNLOAD_CACHE_CONTROL = "no-store"  # personal data: never kept by a proxy or the browser cache
+_FILENAME_UNSAFE = re.compile(r'[\\/:*?"<>|\x00-\x1f\x7f]+')
 
 
 def looks_like_formula(value) -> bool:
@@ -105,3 +114,28 @@ def to_xlsx(header: list, rows: list[list], *, sheet_title: str) -> bytes:
         sheet.column_dimensions[get_column_letter(index)].width = min(width * 1.6, 60)
     sheet.freeze_panes = "A2"
     return save(workbook)
+
+
+# ---- downloads ---------------------------------------------------------------------------------------------------
+
+def download(body: bytes, *, extension: str, filename: str, ascii_filename: str | None = None) -> Response:
+    """A CSV or XLSX file as an attachment. `filename` is what people see (Chinese welcome), `ascii_filename` the
+    name for clients that do not read RFC 5987 (defaults to `filename` when that is ASCII)."""
+    readable = " ".join(_FILENAME_UNSAFE.sub("-", filename).split()) or f"export.{extension}"
+    fallback = ascii_filename or (readable if readable.isascii() else f"export.{extension}")
+    fallback = fallback.replace('"', "").replace("\\", "")
+    response = Response(body, content_type=CONTENT_TYPES[extension])
+    response.headers["Content-Disposition"] = (
+        f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(readable, safe='')}")
+    response.headers["Cache-Control"] = DOWNLOAD_CACHE_CONTROL
+    return response
+
+
+def csv_download(header: Iterable, rows: Iterable[Iterable], *, filename: str,
+                 ascii_filename: str | None = None) -> Response:
+    """Every CSV download: `to_csv` (BOM, formulas as text) answered by `download`."""
+    return download(to_csv(header, rows), extension="csv", filename=filename, ascii_filename=ascii_filename)
+
+
+def xlsx_download(body: bytes, *, filename: str, ascii_filename: str | None = None) -> Response:
+    return download(body, extension="xlsx", filename=filename, ascii_filename=ascii_filename)

@@ -7,7 +7,6 @@ app/static/checkin-scanner.js over the JSON API (api.py) and the Socket.IO room 
 from __future__ import annotations
 
 from pathlib import Path
-from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 from flask import Blueprint, Flask, Response, flash, redirect, render_template, request, send_file, url_for
@@ -205,14 +204,9 @@ def _log_table(event) -> tuple[list[str], list[list]]:
     return header, rows
 
 
-def _download(body: bytes, event, extension: str, mimetype: str, what: str = "checkins") -> Response:
+def _filenames(event, extension: str, what: str = "checkins") -> dict[str, str]:
     label = _("attendance") if what == "attendance" else _("check-in log")
-    readable = f"{event.title}-{label}.{extension}".replace("/", "-").replace("\\", "-")
-    response = Response(body, mimetype=mimetype)
-    response.headers["Content-Disposition"] = (
-        f"attachment; filename=\"event-{event.id}-{what}.{extension}\"; filename*=UTF-8''{quote(readable, safe='')}")
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    return {"filename": f"{event.title}-{label}.{extension}", "ascii_filename": f"event-{event.id}-{what}.{extension}"}
 
 
 @bp.get("/events/<int:event_id>/checkins.csv")
@@ -220,7 +214,7 @@ def _download(body: bytes, event, extension: str, mimetype: str, what: str = "ch
 def export_csv(event_id: int):
     event = door.event_of(event_id)
     door.require_supervisor(current_user, event)
-    return _download(spreadsheets.to_csv(*_log_table(event)), event, "csv", "text/csv; charset=utf-8")
+    return spreadsheets.csv_download(*_log_table(event), **_filenames(event, "csv"))
 
 
 @bp.get("/events/<int:event_id>/checkins.xlsx")
@@ -229,8 +223,8 @@ def export_xlsx(event_id: int):
     event = door.event_of(event_id)
     door.require_supervisor(current_user, event)
     header, rows = _log_table(event)
-    return _download(spreadsheets.to_xlsx(header, rows, sheet_title=_("Check-in log")), event, "xlsx",
-                     "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    return spreadsheets.xlsx_download(spreadsheets.to_xlsx(header, rows, sheet_title=_("Check-in log")),
+                                      **_filenames(event, "xlsx"))
 
 
 ATTENDANCE_COLUMNS = (_l("Name"), _l("Mobile number"), _l("Attendance"), _l("First admitted at"), _l("Gate"))
@@ -251,9 +245,9 @@ def export_attendance(event_id: int, extension: str):
     door.require_supervisor(current_user, event)
     header, rows = _attendance_table(event)
     if extension == "csv":
-        return _download(spreadsheets.to_csv(header, rows), event, "csv", "text/csv; charset=utf-8", what="attendance")
-    return _download(spreadsheets.to_xlsx(header, rows, sheet_title=_("Attendance")), event, "xlsx",
-                     "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", what="attendance")
+        return spreadsheets.csv_download(header, rows, **_filenames(event, "csv", "attendance"))
+    return spreadsheets.xlsx_download(spreadsheets.to_xlsx(header, rows, sheet_title=_("Attendance")),
+                                      **_filenames(event, "xlsx", "attendance"))
 
 
 def gates_of(event_id: int) -> list[str]:

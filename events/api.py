@@ -255,9 +255,12 @@ class RegistrationItem(MethodView):
 
 @blp.route("/registrations/<int:registration_id>/accept-offer", methods=["POST"])
 @blp.response(200, RegistrationSchema)
+@blp.alt_response(409, schema="Error", description="`offer_expired`: the seat was held for you and the offer "
+                  "lapsed; `no_offer`: no seat is held for you (still on the waitlist, pending, cancelled)")
 @login_required
 def accept_offer(registration_id: int):
-    """Take the seat offered from the waitlist, before the offer expires."""
+    """Take the seat offered from the waitlist, before the offer expires. Idempotent: once the seat is yours,
+    accepting again answers 200 with the confirmed registration."""
     registration = waitlist.accept_offer(registration_id, current_user, now=utcnow())
     db.session.commit()
     return registration

@@ -41,8 +41,9 @@ from app.accounts.models import User
 from app.errors import DomainError
 from app.extensions import db
 from events.models import ACTIVE_STATUSES, Event, EventSeries, PitchApplication, PitchSlot, Registration
-from events.presentation import event_kind_label, event_title
+from events.presentation import event_kind_label, event_moment, event_title
 from events.services.events import series_occurrences
+from events.services.reading import waitlist_position
 
 UID_DOMAIN = "beiyang-events"
 TIMEZONE = "Asia/Shanghai"
@@ -54,6 +55,9 @@ PRIVATE_PAST_WINDOW = timedelta(days=90)  # a person's feed keeps their own for 
 FEED_LIMIT = 500
 REFRESH_INTERVAL = timedelta(hours=1)
 ALARMS = (timedelta(days=-1), timedelta(hours=-1))
+# Sign-ups that hold no confirmed seat (yet): in a person's feed they are STATUS:TENTATIVE, say where the person
+# stands, and carry no reminder (see docs/decisions.md, "A person's feed shows where they stand").
+TENTATIVE_STATUSES = ("waitlisted", "pending", "offered", "entered")
 TOKEN_BYTES = 24  # secrets.token_urlsafe(24): 32 characters, 192 random bits
 TOKEN_SHAPE = re.compile(r"[A-Za-z0-9_-]{20,64}")
 FILENAME_UNSAFE = re.compile(r'[\\/:*?"<>|\x00-\x1f\x7f]+')
@@ -119,15 +123,22 @@ def public_events(*, now: datetime, kinds: tuple[str, ...] = ()) -> list[Event]:
     return list(db.session.scalars(query.order_by(Event.starts_at, Event.id).limit(FEED_LIMIT)))
 
 
-def events_of_person(user_id: int, *, now: datetime) -> list[Event]:
-    """Events this person is signed up for (confirmed, waitlisted, pending, offered, entered), cancelled ones
-    included so their calendar shows the cancellation."""
+def registrations_of_person(user_id: int, *, now: datetime) -> list[Registration]:
+    """This person's active sign-ups (confirmed, waitlisted, pending, offered, entered), in their events' start
+    order; events cancelled by the organizer included, so their calendar shows the cancellation. A sign-up the
+    person cancelled (or that was declined or lapsed) is not here: the event leaves their feed."""
     return list(db.session.scalars(
-        sa.select(Event).join(Registration, Registration.event_id == Event.id)
+        sa.select(Registration).join(Event, Registration.event_id == Event.id)
         .where(Registration.user_id == user_id, Registration.status.in_(ACTIVE_STATUSES),
                Event.status.in_(("published", "cancelled")), Event.ends_at >= now - PRIVATE_PAST_WINDOW)
+        .options(joinedload(Registration.event))
         .order_by(Event.starts_at, Event.id).limit(FEED_LIMIT)
     ))
+
+
+def events_of_person(user_id: int, *, now: datetime) -> list[Event]:
+    """The events of registrations_of_person."""
+    return [registration.event for registration in registrations_of_person(user_id, now=now)]
 
 
 def pitch_slots_of_person(user_id: int, *, now: datetime) -> list[PitchSlot]:
@@ -166,7 +177,7 @@ def public_feed(*, now: datetime, kinds: tuple[str, ...], links: Links) -> bytes
     if len(kinds) == 1:
         name = _("Beiyang Events · %(kind)s", kind=event_kind_label(kinds[0]))
     calendar = _calendar(name, feed=True, description=_("Events of Beiyang AI Innovation Town, Xuhui, Shanghai"))
-    for component in _feed_components(public_events(now=now, kinds=kinds), links):
+    for component in _feed_components(public_events(now=now, kinds=kinds), links, standing={}):
         calendar.add_component(component)
     return _finish(calendar)
 
@@ -174,7 +185,9 @@ def public_feed(*, now: datetime, kinds: tuple[str, ...], links: Links) -> bytes
 def private_feed(user: User, *, now: datetime, links: Links) -> bytes:
     calendar = _calendar(_("My Beiyang events"), feed=True,
                          description=_("Events you signed up for and your pitch slots, from Beiyang Events"))
-    for component in _feed_components(events_of_person(user.id, now=now), links):
+    registrations = registrations_of_person(user.id, now=now)
+    standing = {registration.event_id: registration for registration in registrations}
+    for component in _feed_components([r.event for r in registrations], links, standing=standing):
         calendar.add_component(component)
     for slot in pitch_slots_of_person(user.id, now=now):
         calendar.add_component(_slot_vevent(slot, links))
@@ -231,8 +244,10 @@ def _finish(calendar: icalendar.Calendar) -> bytes:
     return calendar.to_ical()
 
 
-def _feed_components(events: list[Event], links: Links) -> list[icalendar.Component]:
-    """Events in start order; a series appears where its first shown occurrence would, as master + overrides."""
+def _feed_components(events: list[Event], links: Links, *, standing: dict[int, Registration]
+                     ) -> list[icalendar.Component]:
+    """Events in start order; a series appears where its first shown occurrence would, as master + overrides.
+    `standing`: in a person's feed, their registration by event id (empty in the public feed)."""
     in_series: dict[int, list[Event]] = {}
     for event in events:
         if event.series_id is not None and event.recurrence_id is not None:
@@ -242,10 +257,11 @@ def _feed_components(events: list[Event], links: Links) -> list[icalendar.Compon
     for event in events:
         series_id = event.series_id if event.series_id in in_series else None
         if series_id is None:
-            components.append(_event_vevent(event, links, uid=f"event-{event.id}@{UID_DOMAIN}"))
+            components.append(_event_vevent(event, links, uid=f"event-{event.id}@{UID_DOMAIN}",
+                                            registration=standing.get(event.id)))
         elif series_id not in done:
             done.add(series_id)
-            components.extend(_series_components(in_series[series_id], siblings[series_id], links))
+            components.extend(_series_components(in_series[series_id], siblings[series_id], links, standing))
     return components
 
 
@@ -259,7 +275,8 @@ def _series_events(series_ids: list[int]) -> dict[int, list[Event]]:
     return result
 
 
-def _series_components(shown: list[Event], siblings: list[Event], links: Links) -> list[icalendar.Component]:
+def _series_components(shown: list[Event], siblings: list[Event], links: Links,
+                       standing: dict[int, Registration]) -> list[icalendar.Component]:
     series = shown[0].series
     uid = f"series-{series.id}@{UID_DOMAIN}"
     starts = _rule_starts(series, siblings)
@@ -270,12 +287,15 @@ def _series_components(shown: list[Event], siblings: list[Event], links: Links) 
             on_rule.append(event)
         else:
             strays.append(event)
-    components = [_event_vevent(e, links, uid=f"event-{e.id}@{UID_DOMAIN}") for e in strays]
+    components = [_event_vevent(e, links, uid=f"event-{e.id}@{UID_DOMAIN}", registration=standing.get(e.id))
+                  for e in strays]
     if not on_rule:
         return components
     master = _master_vevent(series, on_rule[0], siblings, links, uid=uid, starts=starts,
-                            excluded=[s for s in starts if s not in overridden])
-    overrides = [_event_vevent(e, links, uid=uid, recurrence_id=e.recurrence_id) for e in on_rule]
+                            excluded=[s for s in starts if s not in overridden],
+                            registration=standing.get(on_rule[0].id))
+    overrides = [_event_vevent(e, links, uid=uid, recurrence_id=e.recurrence_id, registration=standing.get(e.id))
+                 for e in on_rule]
     return [master, *overrides, *components]
 
 
@@ -291,12 +311,15 @@ def _rule_starts(series: EventSeries, siblings: list[Event]) -> list[datetime]:
 
 
 def _master_vevent(series: EventSeries, model: Event, siblings: list[Event], links: Links, *, uid: str,
-                   starts: list[datetime], excluded: list[datetime]) -> icalendar.Event:
-    """The recurring event itself: the rule, its first start, the details of an occurrence as the default."""
+                   starts: list[datetime], excluded: list[datetime],
+                   registration: Registration | None) -> icalendar.Event:
+    """The recurring event itself: the rule, its first start, the details of an occurrence (and the person's
+    standing in it) as the default."""
     first = starts[0]
     vevent = _event_vevent(model, links, uid=uid, start=first, end=first + (model.ends_at - model.starts_at),
                            sequence=max(e.sequence for e in siblings),
-                           modified=max(e.updated_at for e in siblings), status="published")
+                           modified=max(e.updated_at for e in siblings), status="published",
+                           registration=registration)
     vevent.add("RRULE", _rrule(series.rrule, count=len(starts)))
     if excluded:
         vevent.add("EXDATE", [s.astimezone(TZ) for s in excluded])
@@ -312,18 +335,60 @@ def _rrule(text: str, *, count: int) -> icalendar.vRecur:
 
 def _event_vevent(event: Event, links: Links, *, uid: str, recurrence_id: datetime | None = None,
                   start: datetime | None = None, end: datetime | None = None, sequence: int | None = None,
-                  modified: datetime | None = None, status: str | None = None) -> icalendar.Event:
+                  modified: datetime | None = None, status: str | None = None,
+                  registration: Registration | None = None) -> icalendar.Event:
+    """An event as a VEVENT. With `registration` (a person's feed), a sign-up that holds no confirmed seat is
+    TENTATIVE, says so in its title and description, and has no reminder."""
     cancelled = (status or event.status) == "cancelled"
+    tentative = not cancelled and registration is not None and registration.status in TENTATIVE_STATUSES
     title = event_title(event)
-    summary = _("Cancelled: %(title)s", title=title) if cancelled else title
+    if cancelled:
+        summary = _("Cancelled: %(title)s", title=title)
+    elif tentative:
+        summary = _tentative_summary(registration.status, title)
+    else:
+        summary = title
+    modified = modified or event.updated_at
+    if registration is not None and registration.updated_at is not None:
+        modified = max(modified, registration.updated_at)
+    description = _event_description(event, links, cancelled)
+    if tentative:
+        description = "\n\n".join((_standing_note(registration), description))
     vevent = _vevent(uid=uid, summary=summary, start=start or event.starts_at, end=end or event.ends_at,
                      sequence=event.sequence if sequence is None else sequence,
-                     modified=modified or event.updated_at, cancelled=cancelled, location=event.venue,
-                     url=links.event(event.id), description=_event_description(event, links, cancelled))
+                     modified=modified, cancelled=cancelled, tentative=tentative, location=event.venue,
+                     url=links.event(event.id), description=description)
     vevent.add("CATEGORIES", [event_kind_label(event.kind)])
     if recurrence_id is not None:
         vevent.add("RECURRENCE-ID", recurrence_id.astimezone(TZ))
     return vevent
+
+
+def _tentative_summary(status: str, title: str) -> str:
+    """Google Calendar and Outlook subscriptions ignore STATUS: the title itself says the seat is not confirmed."""
+    if status == "waitlisted":
+        return _("Waitlisted: %(title)s", title=title)
+    if status == "pending":
+        return _("Awaiting approval: %(title)s", title=title)
+    if status == "offered":
+        return _("Seat offered: %(title)s", title=title)
+    return _("Lottery: %(title)s", title=title)
+
+
+def _standing_note(registration: Registration) -> str:
+    """Where this person stands, for a sign-up that holds no confirmed seat yet."""
+    if registration.status == "waitlisted":
+        return _("You are on the waitlist, no. %(n)d in line: you have no seat yet. We will tell you if one frees up.",
+                 n=waitlist_position(registration))
+    if registration.status == "pending":
+        return _("Your sign-up is waiting for the organizer's approval: you have no seat yet.")
+    if registration.status == "offered":
+        return _("A seat is held for you until %(when)s: accept it on the event's page, or it goes to the next "
+                 "person.", when=event_moment(registration.offer_expires_at))
+    if registration.event.lottery_draw_at is not None:
+        return _("You are in the lottery, drawn at %(when)s: you have no seat yet.",
+                 when=event_moment(registration.event.lottery_draw_at))
+    return _("You are in the lottery: you have no seat yet.")
 
 
 def _event_description(event: Event, links: Links, cancelled: bool) -> str:
@@ -355,14 +420,17 @@ def _slot_vevent(slot: PitchSlot, links: Links) -> icalendar.Event:
 
 
 def _vevent(*, uid: str, summary: str, start: datetime, end: datetime, sequence: int, modified: datetime,
-            cancelled: bool, location: str, url: str, description: str) -> icalendar.Event:
+            cancelled: bool, location: str, url: str, description: str, tentative: bool = False) -> icalendar.Event:
     modified = modified.astimezone(UTC).replace(microsecond=0)
+    status = "CANCELLED" if cancelled else "TENTATIVE" if tentative else "CONFIRMED"
     vevent = icalendar.Event.new(
         uid=uid, summary=summary, start=start.astimezone(TZ), end=end.astimezone(TZ), sequence=sequence,
         # Without METHOD, DTSTAMP is the last change (RFC 5545 3.8.7.2): the same data gives the same bytes.
-        stamp=modified, last_modified=modified, status="CANCELLED" if cancelled else "CONFIRMED",
+        stamp=modified, last_modified=modified, status=status,
         location=location or None, url=url, description=description or None)
-    if not cancelled:  # no reminder for something that will not happen
+    # No reminder for something that will not happen, nor for a seat not confirmed (people keep the evening free
+    # by the calendar, but a reminder would send them to an event they have no seat at).
+    if not cancelled and not tentative:
         for trigger in ALARMS:
             vevent.add_component(_alarm(summary, trigger))
     return vevent

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
@@ -717,15 +716,9 @@ def _export_table(event: Event) -> tuple[list[str], list[list]]:
     return header, rows
 
 
-def _download(body: bytes, event: Event, extension: str, mimetype: str) -> Response:
-    suffix = _("registrations")
-    readable = f"{event.title}-{suffix}.{extension}".replace("/", "-").replace("\\", "-")
-    fallback = f"event-{event.id}-registrations.{extension}"
-    response = Response(body, mimetype=mimetype)
-    response.headers["Content-Disposition"] = (
-        f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(readable, safe='')}")
-    response.headers["Cache-Control"] = "no-store"  # personal data: never kept by a proxy or the browser cache
-    return response
+def _filenames(event: Event, extension: str) -> dict[str, str]:
+    readable = f"{event.title}-{_('registrations')}.{extension}"
+    return {"filename": readable, "ascii_filename": f"event-{event.id}-registrations.{extension}"}
 
 
 @bp.get("/events/<int:event_id>/registrations.csv")
@@ -733,7 +726,7 @@ def _download(body: bytes, event: Event, extension: str, mimetype: str) -> Respo
 def export_csv(event_id: int):
     event = reading.organized_event(event_id, current_user)
     header, rows = _export_table(event)
-    return _download(spreadsheets.to_csv(header, rows), event, "csv", "text/csv; charset=utf-8")
+    return spreadsheets.csv_download(header, rows, **_filenames(event, "csv"))
 
 
 @bp.get("/events/<int:event_id>/registrations.xlsx")
@@ -742,7 +735,7 @@ def export_xlsx(event_id: int):
     event = reading.organized_event(event_id, current_user)
     header, rows = _export_table(event)
     body = spreadsheets.to_xlsx(header, rows, sheet_title=_("Registrations"))
-    return _download(body, event, "xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    return spreadsheets.xlsx_download(body, **_filenames(event, "xlsx"))
 
 
 # ---- template helpers ---------------------------------------------------------------------------------------------

@@ -28,6 +28,14 @@ def event_title(event) -> str:
     return event.title
 
 
+def event_moment(moment: datetime | None) -> str:
+    """One moment in Asia/Shanghai, as event_when writes it: '11月27日周五 14:00' / 'Fri, Nov 27 14:00'."""
+    if moment is None:
+        return ""
+    day = format_skeleton("MMMEd", moment, tzinfo=get_timezone(), locale=get_locale())
+    return f"{day} {format_time(moment, 'HH:mm')}"
+
+
 def event_when(starts_at: datetime, ends_at: datetime) -> str:
     """'11月27日周五 14:00–17:30' in Chinese, 'Fri, Nov 27 14:00–17:30' in English; multi-day spans show both days."""
     tz, locale = get_timezone(), get_locale()

@@ -9,12 +9,10 @@ gets the same registration back from the service."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 import sqlalchemy as sa
-from babel.dates import format_skeleton
 from flask import Blueprint, Flask, flash, g, redirect, render_template, request, url_for
-from flask_babel import format_time, get_locale, get_timezone
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -25,6 +23,7 @@ from app.errors import DomainError, Forbidden, NotFound, Unauthorized
 from app.extensions import db
 from events import signup_batches as sign_ups
 from events.models import ACTIVE_STATUSES, EVENT_KINDS, Event, Registration
+from events.presentation import event_moment
 from events.services import lotteries, reading, waitlist
 from events.services import registration as registration_rules
 
@@ -54,12 +53,7 @@ def registration_status_label(status: str) -> str:
     return str(STATUS_LABELS.get(status, status))
 
 
-def signup_time(moment: datetime | None) -> str:
-    """One moment in Asia/Shanghai, as event_when writes it: '11月27日周五 14:00' / 'Fri, Nov 27 14:00'."""
-    if moment is None:
-        return ""
-    day = format_skeleton("MMMEd", moment, tzinfo=get_timezone(), locale=get_locale())
-    return f"{day} {format_time(moment, 'HH:mm')}"
+signup_time = event_moment  # one moment in Asia/Shanghai, as event_when writes it
 
 
 # ---- the town's events --------------------------------------------------------------------------------------------
@@ -295,19 +289,18 @@ def _cancelled_message(was: str) -> str:
 def accept(event_id: int):
     event = reading.get_event(event_id)
     registration = reading.registration_of(event.id, current_user.id)
-    if registration is not None and registration.status == "confirmed":  # a second tap
-        flash(_("You are in! See you there."), "success")
-    elif registration is None or registration.status != "offered":
+    if registration is None:
         flash(_("There is no seat waiting for you to accept."), "error")
+        return _back_to(event.id)
+    second_tap = registration.status == "confirmed"
+    try:  # the one rule: a retry gets the confirmed seat, no offer and a lapsed offer are told apart
+        waitlist.accept_offer(registration.id, current_user, now=utcnow())
+    except DomainError as error:
+        db.session.rollback()
+        flash(str(error.message), "error")
     else:
-        try:
-            waitlist.accept_offer(registration.id, current_user, now=utcnow())
-        except DomainError as error:
-            db.session.rollback()
-            flash(str(error.message), "error")
-        else:
-            db.session.commit()
-            flash(_("The seat is yours. See you there!"), "success")
+        db.session.commit()
+        flash(_("You are in! See you there.") if second_tap else _("The seat is yours. See you there!"), "success")
     return _back_to(event.id)
 
 

@@ -37,6 +37,16 @@ from judging.services.scoring import card_values, own_scorecards
 from judging.services.stage import current_phase, stage_timeline
 
 
+def criterion_label(criterion: Criterion) -> str:
+    """A criterion's name in the reader's language (as the organizer entered it when there is no English one)."""
+    return team_services.in_reader_language(criterion.label, criterion.label_en)
+
+
+def results_track_label(row: dict) -> str:
+    """The track of a row of services.results_table in the reader's language: its name, never its key."""
+    return team_services.in_reader_language(row["track_label"], row["track_label_en"])
+
+
 def stage_state(round_: CompetitionRound, *, now: datetime) -> dict:
     """What every screen shows of the stage: the team, the phase now (derived from when the organizer started it
     and the round's durations, so pitch becomes Q&A by itself), its server start and end, the whole timeline, and

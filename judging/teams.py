@@ -102,14 +102,20 @@ def tracks_of(competition) -> list[dict]:
     return tracks
 
 
+def in_reader_language(label: str, label_en: str | None) -> str:
+    """A name organizers entered (a track, a criterion) in the reader's language: its English version for an
+    English reader when one was entered, otherwise as entered."""
+    english = str(get_locale() or "").startswith("en")
+    return label_en if english and label_en else label
+
+
 def track_label(competition, key: str) -> str:
     """The track's name in the reader's language (its Chinese label when it has no English one)."""
     if not key:
         return ""
     for track in tracks_of(competition):
         if track["key"] == key:
-            english = str(get_locale() or "").startswith("en")
-            return track["label_en"] if english and track["label_en"] else track["label"]
+            return in_reader_language(track["label"], track["label_en"])
     return key
 
 

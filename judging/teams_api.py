@@ -16,7 +16,7 @@ from app.authz import login_required
 from app.db_types import utcnow
 from app.extensions import db
 from app.schemas import Id, Schema
-from app.spreadsheets import to_csv, to_xlsx
+from app.spreadsheets import csv_download, to_xlsx, xlsx_download
 from judging import teams
 
 blp = api_blueprint("teams_api", __name__, "",
@@ -298,14 +298,8 @@ def export_response(competition, applications, file_format: str) -> Response:
     stamp = utcnow().astimezone(SHANGHAI).strftime("%Y%m%d-%H%M")
     filename = f"team-applications-{competition.id}-{stamp}.{file_format}"
     if file_format == "csv":
-        body, mimetype = to_csv(header, rows), "text/csv; charset=utf-8"
-    else:
-        body = to_xlsx(header, rows, sheet_title=_("Team applications"))
-        mimetype = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-    response = Response(body, mimetype=mimetype)
-    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
-    response.headers["Cache-Control"] = "private, no-store"
-    return response
+        return csv_download(header, rows, filename=filename)
+    return xlsx_download(to_xlsx(header, rows, sheet_title=_("Team applications")), filename=filename)
 
 
 @blp.route("/competitions/<int:competition_id>/team-applications/export")

@@ -7,9 +7,7 @@ app/static/js/judging-*.js over the JSON API (api.py) and the rounds' Socket.IO 
 
 from __future__ import annotations
 
-from urllib.parse import quote
-
-from flask import Blueprint, Flask, Response, redirect, render_template, request, url_for
+from flask import Blueprint, Flask, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from openpyxl.styles import Font
@@ -170,12 +168,12 @@ def export_xlsx(round_id: int):
     criteria, sheets, totals = _sheet_rows(round_)
     workbook = spreadsheets.new_workbook()
     summary = spreadsheets.add_sheet(workbook, _("Totals"))
-    spreadsheets.append_row(summary, [_("Rank"), _("Team"), _("Track"), _("Score"), _("Judges counted")]
-                            + [c.label for c in criteria])
+    labels = [presenters.criterion_label(c) for c in criteria]
+    spreadsheets.append_row(summary, [_("Rank"), _("Team"), _("Track"), _("Score"), _("Judges counted")] + labels)
     for row in totals:
         means = [row["criterion_means"].get(c.key) for c in criteria]
-        spreadsheets.append_row(summary, [row["rank"], row["team_name"], row["track"], row["score"],
-                                          row["judges_counted"]] + means)
+        spreadsheets.append_row(summary, [row["rank"], row["team_name"], presenters.results_track_label(row),
+                                          row["score"], row["judges_counted"]] + means)
     summary.append([])
     spreadsheets.append_row(summary, [services.aggregation_rule_text(round_)])
     for cell in summary[1]:
@@ -183,7 +181,7 @@ def export_xlsx(round_id: int):
     for sheet in sheets:
         # A judge's sheet is titled by their name, cleaned for Excel ("陈/评委" would be refused) and unique.
         ws = spreadsheets.add_sheet(workbook, f"{sheet['judge'].id}-{sheet['name']}")
-        spreadsheets.append_row(ws, [_("Team")] + [f"{c.label} ({c.weight}%)" for c in criteria]
+        spreadsheets.append_row(ws, [_("Team")] + [f"{presenters.criterion_label(c)} ({c.weight}%)" for c in criteria]
                                 + [_("Comment"), _("Revision")])
         for row in sheet["rows"]:
             if row["recused"]:
@@ -192,10 +190,8 @@ def export_xlsx(round_id: int):
             spreadsheets.append_row(ws, [row["team"]] + row["scores"] + [row["comment"], row["revision"]])
         ws.append([])
         spreadsheets.append_row(ws, [_("Signature"), "", _("Date")])
-    name = f"{round_.name}-results.xlsx"
-    return Response(spreadsheets.save(workbook), headers={
-        "Content-Type": spreadsheets.XLSX_MIMETYPE,
-        "Content-Disposition": f"attachment; filename=results.xlsx; filename*=UTF-8''{quote(name)}"})
+    return spreadsheets.xlsx_download(spreadsheets.save(workbook), filename=f"{round_.name}-results.xlsx",
+                                      ascii_filename="results.xlsx")
 
 
 @bp.get("/judging/rounds/<int:round_id>/print")
@@ -210,3 +206,4 @@ def print_page(round_id: int):
 
 def init_app(app: Flask) -> None:
     app.register_blueprint(bp)
+    app.jinja_env.globals.update(judging_criterion_label=presenters.criterion_label)

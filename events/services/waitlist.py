@@ -122,13 +122,23 @@ def fill_free_seats(event: Event, *, now: datetime) -> list[Registration]:
 
 
 def accept_offer(registration_id: int, user, *, now: datetime) -> Registration:
+    """Take the seat held for this person. Idempotent: once confirmed, accepting again (a retry, a second tap)
+    returns the confirmed registration. Refused with `offer_expired` only when an offer was made and lapsed, and
+    with `no_offer` when no seat is held for this person (still on the waitlist, pending, cancelled...)."""
     registration = get_registration(registration_id)
     if registration.user_id != user.id:
         raise Forbidden("forbidden", _l("You are not allowed to do this."))
     lock_event(registration.event_id)
     db.session.refresh(registration)
-    if registration.status != "offered" or registration.offer_expires_at <= now:
+    if registration.status == "confirmed":
+        return registration
+    if registration.status == "expired" or (registration.status == "offered" and registration.offer_expires_at <= now):
         raise DomainError("offer_expired", _l("This offer has expired."), status=409)
+    if registration.status == "waitlisted":
+        raise DomainError("no_offer", _l("No seat has been offered to you yet: you are still on the waitlist, and "
+                                         "we will tell you when one is held for you."), status=409)
+    if registration.status != "offered":
+        raise DomainError("no_offer", _l("There is no seat waiting for you to accept."), status=409)
     registration.status, registration.confirmed_at, registration.offer_expires_at = "confirmed", now, None
     db.session.flush()
     send(signals.registration_confirmed, registration)

@@ -67,7 +67,9 @@ def test_the_summary_shows_attendance_and_exports_the_log(client, door_event, co
     assert re.search(r'data-testid="admitted">1<', html) and re.search(r'data-testid="no-shows">1<', html)
     assert "没来的人" in html and "来了的人" in html
 
-    csv_body = client.get(f"/events/{event.id}/checkins.csv").get_data().decode("utf-8-sig")
+    csv_response = client.get(f"/events/{event.id}/checkins.csv")
+    assert csv_response.headers.getlist("Content-Type") == ["text/csv; charset=utf-8"]  # said once (issue 23)
+    csv_body = csv_response.get_data().decode("utf-8-sig")
     assert csv_body.count("\n") == 3 and "来了的人" in csv_body
     workbook = load_workbook(io.BytesIO(client.get(f"/events/{event.id}/checkins.xlsx").data))
     rows = list(workbook.active.iter_rows(values_only=True))
@@ -114,6 +116,7 @@ def test_attendance_and_no_shows_export_as_csv_and_xlsx(client, door_event, conf
     sign_in(client, supervisor(event))
     response = client.get(f"/events/{event.id}/attendance.csv")
     assert response.status_code == 200 and "attendance.csv" in response.headers["Content-Disposition"]
+    assert response.headers.getlist("Content-Type") == ["text/csv; charset=utf-8"]  # said once (issue 23)
     lines = response.get_data().decode("utf-8-sig").strip().splitlines()
     assert len(lines) == 3 and "来了的人" in lines[1] and ",B" in lines[1] and "没来的人" in lines[2]
     workbook = load_workbook(io.BytesIO(client.get(f"/events/{event.id}/attendance.xlsx").data))

@@ -12,6 +12,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 import icalendar
 import pytest
+import time_machine
 
 from app.db_types import utcnow
 from app.extensions import db
@@ -45,7 +46,7 @@ def check_rfc5545(body: bytes) -> icalendar.Calendar:
             if name in vevent:
                 assert vevent[name].params["TZID"] == SHANGHAI
         assert vevent.decoded("DTEND") > vevent.decoded("DTSTART")
-        assert vevent["STATUS"] in ("CONFIRMED", "CANCELLED")
+        assert vevent["STATUS"] in ("CONFIRMED", "TENTATIVE", "CANCELLED")
         assert urlsplit(str(vevent["URL"])).scheme in ("http", "https")
         for alarm in vevent.walk("VALARM"):
             assert alarm["ACTION"] == "DISPLAY" and "DESCRIPTION" in alarm and "TRIGGER" in alarm
@@ -432,6 +433,88 @@ def test_my_feed_shows_a_cancelled_event_as_cancelled(client, create_event, crea
     assert shown[f"pitch-slot-{slot.id}@beiyang-events"]["STATUS"] == "CANCELLED"
 
 
+@time_machine.travel(datetime(2031, 3, 1, 2, 0, tzinfo=UTC), tick=True)  # the draw below is days ahead, every year
+def test_my_feed_shows_a_seat_not_yet_mine_as_tentative_with_where_i_stand_and_no_reminder(
+        client, create_event, create_resident, sign_up, organizer):
+    """Issue 23, item 5: waitlisted, pending, offered and lottery sign-ups are TENTATIVE (their title and description
+    say where the person stands) with no alarm; a confirmed seat is CONFIRMED with the day-before and hour-before
+    alarms; a cancelled event is CANCELLED; a sign-up the person cancelled leaves the feed."""
+    me, first, second = create_resident(name="林晓舟"), create_resident(name="赵一鸣"), create_resident(name="钱多多")
+    confirmed = create_event(title="确认的沙龙")
+    waitlisted = create_event(title="候补的沙龙", capacity=1)
+    pending = create_event(title="待审核的沙龙", requires_approval=True)
+    offered = create_event(title="保留名额的沙龙", capacity=1, waitlist_mode="offer", offer_hours=12)
+    draw_at = datetime(2031, 3, 6, 4, 0, tzinfo=UTC)  # a Thursday, 12:00 in Shanghai; the salon is the day after
+    lottery = create_event(title="抽签的沙龙", capacity=1, waitlist_mode="lottery", lottery_draw_at=draw_at,
+                           starts_in=draw_at + timedelta(days=1) - utcnow())
+    cancelled = create_event(title="取消的沙龙", capacity=1)
+    left = create_event(title="我退出的沙龙", capacity=1)
+    for event in (waitlisted, cancelled, left):
+        sign_up(event, first)
+    sign_up(waitlisted, second)
+    holder = sign_up(offered, first)
+    for event in (confirmed, waitlisted, pending, offered, lottery, cancelled, left):
+        sign_up(event, me)
+    services.cancel_registration(holder.id, first, now=utcnow())  # my waitlist place becomes an offer
+    services.cancel_registration(services.registration_of(left.id, me.id).id, me, now=utcnow())
+    services.cancel_event(cancelled.id, organizer, now=utcnow())
+    mine = services.registration_of(offered.id, me.id)
+    assert mine.status == "offered"
+    path = feed_path(me)
+    db.session.commit()
+
+    shown = vevents(feed(client, path))
+    assert set(shown) == {uid(e) for e in (confirmed, waitlisted, pending, offered, lottery, cancelled)}
+    assert shown[uid(confirmed)]["STATUS"] == "CONFIRMED" and shown[uid(confirmed)]["SUMMARY"] == "确认的沙龙"
+    triggers = sorted(alarm.decoded("TRIGGER") for alarm in shown[uid(confirmed)].walk("VALARM"))
+    assert triggers == [timedelta(days=-1), timedelta(hours=-1)]
+    expected = {
+        waitlisted: ("【候补】候补的沙龙", "你在候补名单第 2 位，尚未获得座位"),
+        pending: ("【待审核】待审核的沙龙", "等待组织者审核，尚未获得座位"),
+        offered: ("【待确认名额】保留名额的沙龙", "已为你保留名额至 "),
+        lottery: ("【抽签中】抽签的沙龙", "你已参加抽签，3月6日周四 12:00 开奖，尚未获得座位"),
+    }
+    for event, (summary, standing) in expected.items():
+        vevent = shown[uid(event)]
+        assert vevent["STATUS"] == "TENTATIVE", event.title
+        assert vevent["SUMMARY"] == summary
+        assert standing in str(vevent["DESCRIPTION"]), str(vevent["DESCRIPTION"])
+        assert not vevent.walk("VALARM"), f"no reminder for {event.title}"
+    assert shown[uid(cancelled)]["STATUS"] == "CANCELLED" and not shown[uid(cancelled)].walk("VALARM")
+
+    # the public feed knows no person: every event there stays CONFIRMED with its reminders
+    public = vevents(feed(client, "/calendar.ics"))
+    assert public[uid(waitlisted)]["STATUS"] == "CONFIRMED" and public[uid(waitlisted)].walk("VALARM")
+
+
+def test_my_feed_says_where_i_stand_in_my_language(client, create_event, create_resident, sign_up):
+    me, first = create_resident(locale="en"), create_resident()
+    event = create_event(title="技术沙龙", title_en="Tech salon", capacity=1)
+    sign_up(event, first)
+    sign_up(event, me)
+    path = feed_path(me)
+    db.session.commit()
+    vevent = vevents(feed(client, path))[uid(event)]
+    assert vevent["STATUS"] == "TENTATIVE" and vevent["SUMMARY"] == "Waitlisted: Tech salon"
+    assert "You are on the waitlist, no. 1 in line" in str(vevent["DESCRIPTION"]) and not vevent.walk("VALARM")
+
+
+def test_a_series_occurrence_i_am_waitlisted_for_is_tentative_master_included(
+        client, create_resident, sign_up, organizer):
+    me, first = create_resident(), create_resident()
+    series, events = make_series(organizer)
+    events[1].capacity = 1
+    db.session.commit()
+    sign_up(events[1], first)
+    sign_up(events[1], me)
+    path = feed_path(me)
+    db.session.commit()
+    shown = vevents(feed(client, path))
+    series_uid = f"series-{series.id}@beiyang-events"
+    for key in (series_uid, f"{series_uid}|{rid(events[1])}"):
+        assert shown[key]["STATUS"] == "TENTATIVE" and not shown[key].walk("VALARM")
+
+
 def test_my_feed_shows_only_the_occurrences_of_a_series_i_signed_up_for(client, create_resident, sign_up, organizer):
     me = create_resident()
     series, events = make_series(organizer)
@@ -551,6 +634,15 @@ def test_my_calendar_page_shows_both_links_and_replaces_the_token(client, create
     assert me.calendar_token != token and me.calendar_token in page
     get_ics(client, f"/calendar/{token}.ics", status=404)
     get_ics(client, f"/calendar/{me.calendar_token}.ics")
+
+
+def test_my_calendar_page_says_unconfirmed_seats_come_without_reminders(client, create_resident):
+    me = create_resident()
+    sign_in(client, me)
+    html = client.get("/me/calendar").get_data(as_text=True)
+    assert "前一天和前一小时提醒" in html and "显示为“暂定”" in html and "不设提醒" in html
+    english = client.get("/me/calendar", headers={"Accept-Language": "en"}).get_data(as_text=True)
+    assert "shows as tentative" in english and "no reminder" in english
 
 
 def test_links_use_the_public_address_when_one_is_configured(app, client, create_event):

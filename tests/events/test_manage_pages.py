@@ -532,6 +532,7 @@ def test_csv_export_opens_in_excel_and_wps_with_chinese_intact(client, organizer
     response = client.get(f"/manage/events/{event.id}/registrations.csv")
     assert response.status_code == 200
     assert response.mimetype == "text/csv" and response.headers["Cache-Control"] == "no-store"
+    assert response.headers.getlist("Content-Type") == ["text/csv; charset=utf-8"]  # said once (issue 23)
     assert "filename*=UTF-8''" in response.headers["Content-Disposition"]
     body = response.get_data()
     assert body.startswith(b"\xef\xbb\xbf")

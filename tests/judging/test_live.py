@@ -127,7 +127,7 @@ def test_organizer_pages_and_exports(client, make_competition, organizer, judge_
     workbook = load_workbook(BytesIO(export.data))
     assert len(workbook.worksheets) == 1 + 3
     totals = list(workbook.worksheets[0].iter_rows(values_only=True))
-    assert totals[1][:4] == (1, "队伍1", "ai", 70.0)
+    assert totals[1][:4] == (1, "队伍1", "AI+制造", 70.0)  # the track's name, not its key
     assert list(workbook.worksheets[1].iter_rows(values_only=True))[1][:5] == ("队伍1", 7, 7, 7, 7)
 
 

@@ -582,6 +582,7 @@ def test_api_organizer_review_counts_and_export(client, competition, founders, c
 
     csv_response = client.get(f"{base}/export?format=csv", headers=auth)
     assert csv_response.status_code == 200 and csv_response.mimetype == "text/csv"
+    assert csv_response.headers.getlist("Content-Type") == ["text/csv; charset=utf-8"]  # said once (issue 23)
     assert "attachment" in csv_response.headers["Content-Disposition"]
     raw = csv_response.data
     assert raw.startswith(b"\xef\xbb\xbf")
