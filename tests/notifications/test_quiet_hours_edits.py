@@ -1,5 +1,6 @@
-"""Changing one quiet-hours setting keeps the others (issue 23, item 1's neighbour): PUT /api/v1/notifications/preferences says
-"only what is given changes", and switching quiet hours off must not reset the hours a person chose."""
+"""Changing one quiet-hours setting keeps the others (issue 23, item 1's neighbour): PUT
+/api/v1/notifications/preferences says "only what is given changes", and switching quiet hours off must not reset
+the hours a person chose."""
 
 from tests.conftest import csrf_token_from, sign_in
 
