@@ -87,7 +87,14 @@ def _write_atomically(target: Path, content: bytes, *, not_before_ns: int) -> No
 
 def _check_loads(directories: list[str], locale: str) -> None:
     for directory in directories:
-        if isinstance(support.Translations.load(directory, [locale]), support.Translations):
+        try:
+            loaded = support.Translations.load(directory, [locale])
+        except Exception as error:  # a damaged .mo (copied half, written by hand): say which and why
+            raise CataloguesUnavailable(
+                f"The {locale} catalogue in {directory} cannot be read ({error}): the server would speak English. "
+                f"Delete {directory}/{locale}/LC_MESSAGES/messages.mo and start again (it is compiled from the .po), "
+                f"or run `{COMPILE_COMMAND}`.") from error
+        if isinstance(loaded, support.Translations):
             return
     raise CataloguesUnavailable(
         f"No {locale} catalogue (<dir>/{locale}/LC_MESSAGES/messages.po or .mo) in {', '.join(directories)}: the "

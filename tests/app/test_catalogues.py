@@ -135,3 +135,12 @@ def test_a_server_without_a_chinese_catalogue_refuses_to_start(app_config, trans
     with pytest.raises(RuntimeError) as refused:
         create_app(app_config)
     assert "zh_Hans_CN" in str(refused.value) and str(translations) in str(refused.value)
+
+
+def test_a_damaged_catalogue_stops_the_start_with_what_to_do(app_config, translations):
+    create_app(app_config)
+    damaged = translations / ZH_MO
+    damaged.write_bytes(b"not a catalogue")  # newer than its .po: not compiled again
+    with pytest.raises(RuntimeError) as refused:
+        create_app(app_config)
+    assert "cannot be read" in str(refused.value) and "messages.mo" in str(refused.value)
