@@ -12,6 +12,7 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 from app.extensions import db
+from app.validation_messages import translate_all
 
 log = logging.getLogger(__name__)
 
@@ -137,13 +138,14 @@ def _handle_http_exception(error: HTTPException):
 
 
 def _flatten_validation(messages: dict) -> dict:
-    """webargs nests errors by location ({"json": {"phone": [...]}}); clients want field -> first message."""
+    """webargs nests errors by location ({"json": {"phone": [...]}}); clients want field -> first message, in their
+    language (the schema library's own messages too: app.validation_messages)."""
     flat: dict = {}
     for location_errors in messages.values():
         if not isinstance(location_errors, dict):
             continue
         for field, errors in location_errors.items():
-            flat[field] = errors[0] if isinstance(errors, list) and errors else errors
+            flat[field] = translate_all(errors[0] if isinstance(errors, list) and errors else errors)
     return flat
 
 

@@ -6,6 +6,7 @@ from flask import Flask, current_app, has_request_context, request, session
 from flask_login import current_user
 from sqlalchemy.exc import SQLAlchemyError
 
+from app.catalogues import ensure_compiled
 from app.extensions import babel
 
 SESSION_KEY = "lang"
@@ -41,3 +42,6 @@ def _signed_in_locale() -> str | None:
 
 def init_app(app: Flask) -> None:
     babel.init_app(app, locale_selector=select_locale)
+    # Before serving: a missing or stale catalogue is compiled, or the server refuses to start (app.catalogues).
+    ensure_compiled(app.extensions["babel"].translation_directories,
+                    required_locale=app.config["BABEL_DEFAULT_LOCALE"])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask.views import MethodView
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from marshmallow import ValidationError, fields, pre_load, validate, validates_schema
 
@@ -144,7 +145,7 @@ class LineupRequestSchema(Schema):
     @validates_schema
     def one_form(self, data, **kwargs):
         if ("slots" in data) == ("application_ids" in data):
-            raise ValidationError("Give either slots or application_ids.", "slots")
+            raise ValidationError([_l("Give either slots or application_ids.")], "slots")
         if "application_ids" in data:
             missing = {k: ["Missing data for required field."] for k in ("starts_at", "slot_minutes")
                        if k not in data}

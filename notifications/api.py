@@ -200,9 +200,11 @@ def resubscribe(payload):
 
 
 class QuietHoursSchema(Schema):
-    enabled = fields.Boolean(load_default=True)
-    start = fields.String(load_default="22:00", metadata={"description": "HH:MM, Asia/Shanghai"})
-    end = fields.String(load_default="08:00")
+    """Any of them: a key not sent keeps its value (first time: on, 22:00–08:00)."""
+
+    enabled = fields.Boolean()
+    start = fields.String(metadata={"description": "HH:MM, Asia/Shanghai"})
+    end = fields.String()
     timezone = fields.String(dump_only=True)
 
 

@@ -125,7 +125,8 @@ def clock(minutes: int) -> str:
 
 def update_preferences(user_id: int, *, channels: dict | None = None, quiet_hours: dict | None = None) -> None:
     """Save a person's choices at once: `channels` {category: {channel: bool}} (only what is given changes) and
-    `quiet_hours` {"enabled": bool, "start": "22:00", "end": "08:00"}. All or nothing: one bad value refuses all."""
+    `quiet_hours` {"enabled": bool, "start": "22:00", "end": "08:00"} (any of them; the others keep their value).
+    All or nothing: one bad value refuses all."""
     for category, by_channel in (channels or {}).items():
         if category not in CATEGORIES:
             raise DomainError("unknown_category", _l("Unknown message category."))
@@ -136,12 +137,15 @@ def update_preferences(user_id: int, *, channels: dict | None = None, quiet_hour
                 raise DomainError("transactional_inbox", _l(
                     "Messages about your own registrations and events always stay in your inbox."), status=409)
     settings = None
-    if quiet_hours is not None:
-        start, end = _parse_clock(quiet_hours.get("start", "22:00")), _parse_clock(quiet_hours.get("end", "08:00"))
+    if quiet_hours is not None:  # only the keys given change; the others keep what the person chose
+        current = settings_of(user_id)
+        start = _parse_clock(quiet_hours["start"]) if "start" in quiet_hours else current.quiet_start_minute
+        end = _parse_clock(quiet_hours["end"]) if "end" in quiet_hours else current.quiet_end_minute
         if start is None or end is None:
             raise DomainError("invalid_quiet_hours", _l("Quiet hours are times like 22:00."))
-        settings = db.session.get(NotificationSettings, user_id) or NotificationSettings(user_id=user_id)
-        settings.quiet_hours_enabled = bool(quiet_hours.get("enabled", True))
+        enabled = bool(quiet_hours["enabled"]) if "enabled" in quiet_hours else current.quiet_hours_enabled
+        settings = current  # the saved row, or a new one with the defaults
+        settings.quiet_hours_enabled = enabled
         settings.quiet_start_minute, settings.quiet_end_minute = start, end
         settings.timezone = settings.timezone or "Asia/Shanghai"
         db.session.add(settings)

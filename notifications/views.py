@@ -122,9 +122,10 @@ def preferences():
         channels = {c: {ch: f"{c}.{ch}" in request.form for ch in editable} for c in CATEGORIES}
         for category in TRANSACTIONAL_CATEGORIES:
             channels[category]["inbox"] = True
-        services.update_preferences(current_user.id, channels=channels, quiet_hours={
-            "enabled": "quiet_enabled" in request.form, "start": request.form.get("quiet_start", "22:00"),
-            "end": request.form.get("quiet_end", "08:00")})
+        quiet_hours = {"enabled": "quiet_enabled" in request.form}  # a checkbox: absent means off
+        quiet_hours.update({key: request.form[f"quiet_{key}"] for key in ("start", "end")
+                            if f"quiet_{key}" in request.form})  # a time not sent keeps its value
+        services.update_preferences(current_user.id, channels=channels, quiet_hours=quiet_hours)
         db.session.commit()
         flash(_l("Your notification settings are saved."), "success")
         return redirect(url_for("notifications.preferences"))

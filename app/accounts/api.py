@@ -62,12 +62,14 @@ class TokenSchema(Schema):
 
 
 class ProfileUpdateSchema(Schema):
-    name = fields.String(required=True)
-    company = fields.String(load_default="")
-    title = fields.String(load_default="")
-    persona = fields.String(load_default="other", validate=validate.OneOf(PERSONAS))
-    interests = fields.List(fields.String(), load_default=list)
-    email = fields.String(load_default=None, allow_none=True)
+    """Any subset of the profile: a field not sent keeps its value (a first profile needs a name)."""
+
+    name = fields.String(metadata={"description": "required once, for the first profile; at most 80 characters"})
+    company = fields.String(metadata={"description": "at most 120 characters; \"\" clears it"})
+    title = fields.String(metadata={"description": "at most 80 characters; \"\" clears it"})
+    persona = fields.String(validate=validate.OneOf(PERSONAS))
+    interests = fields.List(fields.String(), metadata={"description": "at most 10; replaces the list"})
+    email = fields.String(allow_none=True, metadata={"description": "null or \"\" clears it"})
 
 
 @blp.route("/auth/codes", methods=["POST"])
@@ -123,7 +125,7 @@ class Me(MethodView):
     @blp.response(200, MeSchema)
     @blp.alt_response(400, schema="Error", description="invalid_profile")
     def patch(self, payload):
-        """Fill in or change the profile."""
+        """Fill in or change the profile: only the fields sent change."""
         user = current_user._get_current_object()
         services.update_profile(user, now=utcnow(), **payload)
         db.session.commit()

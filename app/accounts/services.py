@@ -44,7 +44,7 @@ from app.accounts.tokens import (
     user_for_api_token_id,
     users_for_api_tokens,
 )
-from app.accounts.users import MAX_INTERESTS, get_or_create_user, set_locale, update_profile
+from app.accounts.users import MAX_INTERESTS, PROFILE_FIELDS, get_or_create_user, set_locale, update_profile
 
 __all__ = [
     "CODE_CAP_WINDOW", "CODE_EVENTS_KEPT", "IssuedCode", "code_lock_until", "request_login_code", "verify_login_code",
@@ -56,5 +56,5 @@ __all__ = [
     "TOKEN_PREFIX", "TOKEN_USE_RECORDED_EVERY", "hash_token", "issue_api_token", "revoke_all_api_tokens",
     "revoke_api_token", "user_and_token_id_for_api_token", "user_for_api_token", "user_for_api_token_id",
     "users_for_api_tokens",
-    "MAX_INTERESTS", "get_or_create_user", "set_locale", "update_profile",
+    "MAX_INTERESTS", "PROFILE_FIELDS", "get_or_create_user", "set_locale", "update_profile",
 ]

@@ -31,33 +31,45 @@ def get_or_create_user(phone: str, *, now: datetime | None = None, name: str = "
     return user
 
 
-def update_profile(user: User, *, name: str, company: str = "", title: str = "", persona: str = "other",
-                   interests: list[str] | None = None, email: str | None = None, now: datetime) -> User:
-    """Fill in or change the profile that every later sign-up reuses."""
+PROFILE_FIELDS = ("name", "company", "title", "persona", "interests", "email")
+
+
+def update_profile(user: User, *, now: datetime, **changes) -> User:
+    """Fill in or change the profile that every later sign-up reuses. Only the fields given change (any of
+    PROFILE_FIELDS): a field not given keeps what the person entered, so renaming oneself never resets the company
+    or the persona. The result is checked whole (a first profile needs a name); a refusal changes nothing."""
+    unknown = set(changes) - set(PROFILE_FIELDS)
+    if unknown:
+        raise TypeError(f"update_profile: not profile fields: {sorted(unknown)}")
+    values = {name: getattr(user, name) for name in PROFILE_FIELDS}
+    values.update(changes)
     errors = {}
-    name = (name or "").strip()
+    name = (values["name"] or "").strip()
     if not name:
         errors["name"] = _l("Please enter your name.")
     elif len(name) > 80:
         errors["name"] = _l("At most %(n)d characters.", n=80)
-    if len(company or "") > 120:
+    company = (values["company"] or "").strip()
+    if len(company) > 120:
         errors["company"] = _l("At most %(n)d characters.", n=120)
-    if len(title or "") > 80:
+    title = (values["title"] or "").strip()
+    if len(title) > 80:
         errors["title"] = _l("At most %(n)d characters.", n=80)
+    persona = values["persona"]
     if persona not in PERSONAS:
         errors["persona"] = _l("Please choose one of the options.")
-    cleaned_interests = _clean_interests(interests or [])
+    cleaned_interests = _clean_interests(values["interests"] or [])
     if len(cleaned_interests) > MAX_INTERESTS:
         errors["interests"] = _l("At most %(n)d interests.", n=MAX_INTERESTS)
-    email = (email or "").strip() or None
+    email = (values["email"] or "").strip() or None
     if email and ("@" not in email or len(email) > 254 or " " in email):
         errors["email"] = _l("This is not a valid e-mail address.")
     if errors:
         raise DomainError("invalid_profile", _l("Please correct the highlighted fields."),
                           fields={k: str(v) for k, v in errors.items()})
     user.name = name
-    user.company = (company or "").strip()
-    user.title = (title or "").strip()
+    user.company = company
+    user.title = title
     user.persona = persona
     user.interests = cleaned_interests
     user.email = email

@@ -77,9 +77,7 @@ def profile():
     first_time = not user.profile_complete
     if form.validate_on_submit():
         try:
-            services.update_profile(user, name=form.name.data, company=form.company.data, title=form.title.data,
-                                    persona=form.persona.data, interests=form.interests.data or "",
-                                    email=form.email.data, now=utcnow())
+            services.update_profile(user, now=utcnow(), **_sent_profile_fields(form))
         except DomainError as error:
             db.session.rollback()
             for field, message in error.details.get("fields", {}).items():
@@ -89,6 +87,11 @@ def profile():
             flash(_("Your profile is saved."), "success")
             return redirect(safe_link(form.next.data) or url_for("events.index"))
     return render_template("accounts/profile.html", form=form, first_time=first_time)
+
+
+def _sent_profile_fields(form: ProfileForm) -> dict:
+    """The fields this form sent: a form that shows fewer of them (or an older page) keeps the others as they are."""
+    return {name: getattr(form, name).data for name in services.PROFILE_FIELDS if name in request.form}
 
 
 @bp.post("/auth/logout")
