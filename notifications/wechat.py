@@ -8,13 +8,12 @@ from flask_babel import lazy_gettext as _l
 
 from app.errors import DomainError
 from app.extensions import db
-from notifications.channels.wechat import OAuthRefused, openid_for_code
+from app.wechat import OAuthRefused, configured, openid_for_code
 from notifications.models import NotificationSettings
 
 
 def wechat_configured() -> bool:
-    config = current_app.config
-    return bool(config.get("WECHAT_APP_ID") and config.get("WECHAT_APP_SECRET"))
+    return configured(current_app.config)
 
 
 def link_wechat(user_id: int, code: str) -> str:

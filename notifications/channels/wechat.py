@@ -7,13 +7,12 @@ from __future__ import annotations
 
 import threading
 import time
-from urllib.parse import urlencode
 
 import requests
 
+from app.wechat import api_base
 from notifications.channels import Outcome, Outgoing, PermanentFailure, TemporaryFailure
 
-API_BASE = "https://api.weixin.qq.com"
 THING_MAX = 20  # a "thing" value holds at most 20 characters
 TOKEN_ERRORS = (40001, 40014, 42001)
 _tokens: dict[str, tuple[float, str]] = {}
@@ -21,7 +20,7 @@ _lock = threading.Lock()
 
 
 def _base(config: dict) -> str:
-    return (config.get("WECHAT_API_BASE") or API_BASE).rstrip("/")
+    return api_base(config)
 
 
 def _thing(text: str) -> str:
@@ -70,36 +69,3 @@ def send_wechat(outgoing: Outgoing, config: dict) -> Outcome | None:
             raise PermanentFailure(f"wechat: {code} {answer.get('errmsg', '')}")
         raise TemporaryFailure(f"wechat: {code} {answer.get('errmsg', '')}")
     raise TemporaryFailure("wechat: token refused twice")
-
-
-# ---- linking a resident's WeChat: the official account's web authorisation (网页授权, snsapi_base) ------------------
-
-OAUTH_BASE = "https://open.weixin.qq.com"
-
-
-def authorize_url(config: dict, *, redirect_uri: str, state: str) -> str:
-    """Where to send the person: WeChat asks nothing for `snsapi_base` (the openid only) and comes back to
-    `redirect_uri?code=...&state=...`. The fragment `#wechat_redirect` is required by WeChat."""
-    base = (config.get("WECHAT_OAUTH_BASE") or OAUTH_BASE).rstrip("/")
-    query = urlencode([("appid", config.get("WECHAT_APP_ID") or ""), ("redirect_uri", redirect_uri),
-                       ("response_type", "code"), ("scope", "snsapi_base"), ("state", state)])
-    return f"{base}/connect/oauth2/authorize?{query}#wechat_redirect"
-
-
-class OAuthRefused(Exception):
-    pass
-
-
-def openid_for_code(config: dict, code: str) -> str:
-    """Exchange the one-time `code` for the person's openid (`sns/oauth2/access_token`); OAuthRefused with WeChat's
-    reason when the code is invalid, used or expired, or WeChat cannot be reached."""
-    try:
-        answer = requests.get(f"{_base(config)}/sns/oauth2/access_token", timeout=10, params={
-            "appid": config.get("WECHAT_APP_ID"), "secret": config.get("WECHAT_APP_SECRET"), "code": code,
-            "grant_type": "authorization_code"}).json()
-    except (requests.RequestException, ValueError) as error:
-        raise OAuthRefused(f"unreachable: {type(error).__name__}") from None
-    openid = answer.get("openid")
-    if not openid or answer.get("errcode"):
-        raise OAuthRefused(f"{answer.get('errcode')} {answer.get('errmsg', '')}".strip())
-    return str(openid)[:64]
