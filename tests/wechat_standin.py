@@ -1,0 +1,104 @@
+"""A local stand-in for WeChat's servers, both of them on one port: open.weixin.qq.com's authorize page (the person
+"in WeChat" is `standin.person`; the page redirects at once, as `snsapi_base` does) and api.weixin.qq.com's
+`sns/oauth2/access_token`, `cgi-bin/token` and `cgi-bin/ticket/getticket`, with WeChat's documented error codes.
+It checks each request as WeChat does: the app id and secret, `response_type=code`, a known scope, the
+`#wechat_redirect` fragment cannot be seen by a server (browsers keep it), a code works once."""
+
+from __future__ import annotations
+
+import json
+import secrets
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qsl, urlencode, urlsplit
+
+APP_ID, SECRET = "wx520c15f417810387", "test-app-secret-0123456789abcdef"
+
+
+class WeChatStandIn:
+    def __init__(self, *, app_id: str = APP_ID, secret: str = SECRET) -> None:
+        self.app_id, self.secret = app_id, secret
+        self.person: dict = {"openid": "o6_bmjrPTlm6_2sgVt7hMZOPfL2M"}  # who is "in WeChat" now
+        self.codes: dict[str, dict] = {}  # code -> the person it was issued for; a code works once
+        self.requests: list[dict] = []
+        self.answer_next: list[dict] = []  # canned answers for the next API calls (error codes)
+        standin = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def do_GET(self):  # noqa: N802
+                parts = urlsplit(self.path)
+                query = dict(parse_qsl(parts.query, keep_blank_values=True))
+                standin.requests.append({"path": parts.path, "query": query})
+                if parts.path == "/connect/oauth2/authorize":
+                    return self._authorize(query)
+                status, answer = standin.api(parts.path, query)
+                data = json.dumps(answer).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def _authorize(self, query):
+                ok = (query.get("appid") == standin.app_id and query.get("response_type") == "code"
+                      and query.get("scope") in ("snsapi_base", "snsapi_userinfo") and query.get("redirect_uri"))
+                if not ok:
+                    data = "参数错误".encode()
+                    self.send_response(400)
+                    self.send_header("Content-Type", "text/plain; charset=utf-8")
+                    self.send_header("Content-Length", str(len(data)))
+                    self.end_headers()
+                    self.wfile.write(data)
+                    return
+                code = secrets.token_hex(16)
+                standin.codes[code] = dict(standin.person)
+                separator = "&" if "?" in query["redirect_uri"] else "?"
+                self.send_response(302)
+                self.send_header("Location", query["redirect_uri"] + separator + urlencode(
+                    {"code": code, "state": query.get("state", "")}))
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def api(self, path: str, query: dict) -> tuple[int, dict]:
+        if self.answer_next:
+            return 200, self.answer_next.pop(0)
+        if path == "/sns/oauth2/access_token":
+            if query.get("appid") != self.app_id:
+                return 200, {"errcode": 40013, "errmsg": "invalid appid"}
+            if query.get("secret") != self.secret:
+                return 200, {"errcode": 40125, "errmsg": "invalid appsecret"}
+            if query.get("grant_type") != "authorization_code":
+                return 200, {"errcode": 40002, "errmsg": "invalid grant_type"}
+            person = self.codes.pop(query.get("code", ""), None)
+            if person is None:
+                return 200, {"errcode": 40029, "errmsg": "invalid code"}
+            return 200, {"access_token": "WEB-ACCESS", "expires_in": 7200, "refresh_token": "REFRESH",
+                         "scope": "snsapi_base", **person}
+        return 404, {"errcode": -1, "errmsg": "no such API in the stand-in"}
+
+    def code_for(self, person: dict) -> str:
+        """A code as WeChat would hand it back for `person` (for tests that skip the authorize page)."""
+        code = secrets.token_hex(16)
+        self.codes[code] = dict(person)
+        return code
+
+    @property
+    def base(self) -> str:
+        return f"http://127.0.0.1:{self.server.server_port}"
+
+    def configure(self, app) -> None:
+        app.config.update(WECHAT_APP_ID=self.app_id, WECHAT_APP_SECRET=self.secret, WECHAT_API_BASE=self.base,
+                          WECHAT_OAUTH_BASE=self.base)
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
