@@ -211,3 +211,14 @@ def test_a_pending_wechat_bound_meanwhile_to_someone_else_is_refused_and_the_pho
     confirm_phone(client)
     assert signed_in(client)
     assert [b[0] for b in bindings()] == [someone.id]
+
+
+def test_a_form_may_end_at_wechats_authorisation_page_only_when_wechat_is_set_up(app, client, wechat):
+    """Binding is a form answered with a redirect to WeChat: browsers check form-action on that redirect."""
+    policy = dict(part.split(" ", 1) for part in client.get("/auth/login").headers["Content-Security-Policy"]
+                  .split("; "))
+    assert policy["form-action"] == f"'self' {wechat.base}"
+    app.config.update(WECHAT_APP_ID="", WECHAT_APP_SECRET="")
+    policy = dict(part.split(" ", 1) for part in client.get("/auth/login").headers["Content-Security-Policy"]
+                  .split("; "))
+    assert policy["form-action"] == "'self'"
