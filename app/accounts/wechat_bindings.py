@@ -19,6 +19,12 @@ from app.extensions import db
 from app.wechat import Identity
 
 
+def _bound_elsewhere() -> DomainError:
+    return DomainError("wechat_bound_elsewhere", _l(
+        "This WeChat account is already bound to another account here. Sign in with WeChat to use that account, "
+        "or unbind WeChat on its profile page first."), status=409)
+
+
 def _binding_of(identity: Identity) -> WeChatBinding | None:
     """This WeChat account's binding in this app, or (by its unionid) in another app of the same open platform."""
     binding = db.session.scalars(sa.select(WeChatBinding).where(WeChatBinding.app_id == identity.app_id,
@@ -46,9 +52,7 @@ def bind_wechat(user: User, identity: Identity, *, now: datetime) -> WeChatBindi
     else, or when `user` already has another WeChat account in this app. Flushes; the caller commits."""
     bound = _binding_of(identity)
     if bound is not None and bound.user_id != user.id:
-        raise DomainError("wechat_bound_elsewhere", _l(
-            "This WeChat account is already bound to another account here. Sign in with WeChat to use that "
-            "account, or unbind WeChat on its profile page first."), status=409)
+        raise _bound_elsewhere()
     own = db.session.scalars(sa.select(WeChatBinding).where(WeChatBinding.user_id == user.id,
                                                            WeChatBinding.app_id == identity.app_id)).first()
     if own is not None and own.openid != identity.openid:
@@ -66,9 +70,7 @@ def bind_wechat(user: User, identity: Identity, *, now: datetime) -> WeChatBindi
         with db.session.begin_nested():
             db.session.add(binding)
     except sa.exc.IntegrityError:  # bound at the same moment by another request
-        raise DomainError("wechat_bound_elsewhere", _l(
-            "This WeChat account is already bound to another account here. Sign in with WeChat to use that "
-            "account, or unbind WeChat on its profile page first."), status=409) from None
+        raise _bound_elsewhere() from None
     return binding
 
 

@@ -222,3 +222,18 @@ def test_a_form_may_end_at_wechats_authorisation_page_only_when_wechat_is_set_up
     policy = dict(part.split(" ", 1) for part in client.get("/auth/login").headers["Content-Security-Policy"]
                   .split("; "))
     assert policy["form-action"] == "'self'"
+
+
+def test_a_wechat_bound_to_someone_else_through_another_app_is_refused_too(client, wechat, create_resident):
+    owner, other = create_resident(), create_resident()
+    db.session.add(WeChatBinding(user_id=owner.id, app_id="wxWEBSITEAPP000001", openid="oWEBxxxxxxxxxxxxxxxxxxxx",
+                                 unionid="oUNIONxxxxxxxxxxxxxxxxxxxxxx"))
+    db.session.commit()
+    wechat.person = {"openid": OPENID, "unionid": "oUNIONxxxxxxxxxxxxxxxxxxxxxx"}
+    sign_in(client, other)
+    response = client.post("/profile/wechat/bind", data={"csrf_token": csrf_token_from(client, "/profile")})
+    at_wechat = requests.get(response.headers["Location"], allow_redirects=False, timeout=5)
+    back = urlsplit(at_wechat.headers["Location"])
+    client.get(f"{back.path}?{back.query}")
+    assert "这个微信已绑定本站的另一个账号" in client.get("/profile").get_data(as_text=True)
+    assert [b[0] for b in bindings()] == [owner.id]
