@@ -1,14 +1,15 @@
 """A local stand-in for WeChat's servers, both of them on one port: open.weixin.qq.com's authorize page (the person
 "in WeChat" is `standin.person`; the page redirects at once, as `snsapi_base` does) and api.weixin.qq.com's
-`sns/oauth2/access_token`, `cgi-bin/token` and `cgi-bin/ticket/getticket`, with WeChat's documented error codes.
-It checks each request as WeChat does: the app id and secret, `response_type=code`, a known scope, the
-`#wechat_redirect` fragment cannot be seen by a server (browsers keep it), a code works once."""
+`sns/oauth2/access_token`, `cgi-bin/token` and `cgi-bin/ticket/getticket` (only the latest access token is
+valid), with WeChat's documented error codes. It checks each request as WeChat does: the app id and secret,
+`response_type=code`, a known scope, a code works once."""
 
 from __future__ import annotations
 
 import json
 import secrets
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
@@ -22,6 +23,12 @@ class WeChatStandIn:
         self.codes: dict[str, dict] = {}  # code -> the person it was issued for; a code works once
         self.requests: list[dict] = []
         self.answer_next: list[dict] = []  # canned answers for the next API calls (error codes)
+        self.issued = 0  # access tokens issued; only the latest is valid (as WeChat does after its grace period)
+        self.valid_token: str | None = None
+        self.tickets = 0
+        self.expires_in = 7200
+        self.delay = 0.0  # seconds each API answer takes (to let requests cross)
+        self.lock = threading.Lock()
         standin = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -69,6 +76,8 @@ class WeChatStandIn:
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
     def api(self, path: str, query: dict) -> tuple[int, dict]:
+        if self.delay:
+            time.sleep(self.delay)
         if self.answer_next:
             return 200, self.answer_next.pop(0)
         if path == "/sns/oauth2/access_token":
@@ -83,6 +92,26 @@ class WeChatStandIn:
                 return 200, {"errcode": 40029, "errmsg": "invalid code"}
             return 200, {"access_token": "WEB-ACCESS", "expires_in": 7200, "refresh_token": "REFRESH",
                          "scope": "snsapi_base", **person}
+        if path == "/cgi-bin/token":
+            if query.get("grant_type") != "client_credential":
+                return 200, {"errcode": 40002, "errmsg": "invalid grant_type"}
+            if query.get("appid") != self.app_id:
+                return 200, {"errcode": 40013, "errmsg": "invalid appid"}
+            if query.get("secret") != self.secret:
+                return 200, {"errcode": 40001, "errmsg": "invalid credential, access_token is invalid or not latest"}
+            with self.lock:
+                self.issued += 1
+                self.valid_token = f"ACCESS-TOKEN-{self.issued}"
+            return 200, {"access_token": self.valid_token, "expires_in": self.expires_in}
+        if path == "/cgi-bin/ticket/getticket":
+            if query.get("type") != "jsapi":
+                return 200, {"errcode": 40097, "errmsg": "invalid args"}
+            if query.get("access_token") != self.valid_token:
+                return 200, {"errcode": 40001, "errmsg": "invalid credential, access_token is invalid or not latest"}
+            with self.lock:
+                self.tickets += 1
+                ticket = f"JSAPI-TICKET-{self.tickets}"
+            return 200, {"errcode": 0, "errmsg": "ok", "ticket": ticket, "expires_in": self.expires_in}
         return 404, {"errcode": -1, "errmsg": "no such API in the stand-in"}
 
     def code_for(self, person: dict) -> str:
@@ -96,6 +125,9 @@ class WeChatStandIn:
         return f"http://127.0.0.1:{self.server.server_port}"
 
     def configure(self, app) -> None:
+        from app.wechat import forget_credentials
+
+        forget_credentials()
         app.config.update(WECHAT_APP_ID=self.app_id, WECHAT_APP_SECRET=self.secret, WECHAT_API_BASE=self.base,
                           WECHAT_OAUTH_BASE=self.base)
 
