@@ -54,7 +54,7 @@ def content_security_policy(nonce: str | None, host: str, form_targets: tuple[st
 
 
 def _form_targets(app: Flask) -> tuple[str, ...]:
-    if not wechat.configured(app.config):
+    if not (wechat.configured(app.config) or wechat.website_configured(app.config)):
         return ()
     parts = urlsplit(wechat.oauth_base(app.config))
     return (f"{parts.scheme}://{parts.netloc}",)

@@ -1,9 +1,12 @@
-"""WeChat's web authorisation (网页授权, OAuth 2.0), the one client every package uses: sign-in and binding
-(app.accounts.wechat), linking a person's WeChat for messages (notifications.wechat).
+"""WeChat's web authorisation (网页授权, OAuth 2.0) and the official account's API credentials: the one client every
+package uses: sign-in and binding (app.accounts.wechat_views), share cards (app.share), linking a person's WeChat
+for messages and sending them (notifications.wechat, notifications.channels.wechat).
 
-Settings (environment, app.config): WECHAT_APP_ID and WECHAT_APP_SECRET (the official account, 公众号), and the base
-URLs of WeChat's servers, WECHAT_OAUTH_BASE (open.weixin.qq.com: the authorize page the person is sent to) and
-WECHAT_API_BASE (api.weixin.qq.com: the code exchange), which tests point at a local stand-in.
+Settings (environment, app.config): WECHAT_APP_ID and WECHAT_APP_SECRET (the official account, 公众号, in WeChat's
+browser), WECHAT_WEB_APP_ID and WECHAT_WEB_APP_SECRET (the open platform's website app, 网站应用: a QR code on a
+desktop that the person scans with WeChat, `snsapi_login`), and the base URLs of WeChat's servers,
+WECHAT_OAUTH_BASE (open.weixin.qq.com: the pages the person is sent to) and WECHAT_API_BASE (api.weixin.qq.com),
+which tests point at a local stand-in.
 
 The flow, as WeChat documents it: the person is sent to `connect/oauth2/authorize?appid&redirect_uri&
 response_type=code&scope&state#wechat_redirect`; WeChat comes back to `redirect_uri?code=CODE&state=STATE`; the code
@@ -53,6 +56,16 @@ def configured(config) -> bool:
     return bool(config.get("WECHAT_APP_ID") and config.get("WECHAT_APP_SECRET"))
 
 
+def website_configured(config) -> bool:
+    """The open platform's website app (微信扫码登录 on a desktop) can be used."""
+    return bool(config.get("WECHAT_WEB_APP_ID") and config.get("WECHAT_WEB_APP_SECRET"))
+
+
+def _credentials(config, website: bool) -> tuple[str, str]:
+    prefix = "WECHAT_WEB_APP" if website else "WECHAT_APP"
+    return str(config.get(f"{prefix}_ID") or ""), str(config.get(f"{prefix}_SECRET") or "")
+
+
 def in_wechat(user_agent: str | None) -> bool:
     """WeChat's built-in browser says `MicroMessenger` in its user agent (WeCom's adds `wxwork`: not the same app)."""
     agent = user_agent or ""
@@ -67,6 +80,14 @@ def authorize_url(config, *, redirect_uri: str, state: str, scope: str = "snsapi
     query = urlencode([("appid", config.get("WECHAT_APP_ID") or ""), ("redirect_uri", redirect_uri),
                        ("response_type", "code"), ("scope", scope), ("state", state)])
     return f"{oauth_base(config)}/connect/oauth2/authorize?{query}#wechat_redirect"
+
+
+def qr_login_url(config, *, redirect_uri: str, state: str) -> str:
+    """The website app's QR code page (`connect/qrconnect`, `snsapi_login`): the person scans it with WeChat and
+    confirms on the phone; WeChat then brings this browser back to `redirect_uri?code=...&state=...`."""
+    query = urlencode([("appid", _credentials(config, True)[0]), ("redirect_uri", redirect_uri),
+                       ("response_type", "code"), ("scope", "snsapi_login"), ("state", state)])
+    return f"{oauth_base(config)}/connect/qrconnect?{query}#wechat_redirect"
 
 
 class OAuthRefused(Exception):
@@ -93,13 +114,14 @@ def _clean_id(value) -> str | None:
     return text if text and len(text) <= MAX_ID and text.isprintable() and " " not in text else None
 
 
-def identity_for_code(config, code: str) -> Identity:
-    """Exchange the one-time `code` (`sns/oauth2/access_token`) for the person's identity; OAuthRefused with
-    WeChat's reason when the code is invalid, used or expired, or WeChat cannot be reached."""
+def identity_for_code(config, code: str, *, website: bool = False) -> Identity:
+    """Exchange the one-time `code` (`sns/oauth2/access_token`, with the official account's credentials or, for a
+    QR code sign-in, the website app's) for the person's identity; OAuthRefused with WeChat's reason when the code
+    is invalid, used or expired, or WeChat cannot be reached."""
+    app_id, secret = _credentials(config, website)
     try:
         answer = requests.get(f"{api_base(config)}/sns/oauth2/access_token", timeout=10, params={
-            "appid": config.get("WECHAT_APP_ID"), "secret": config.get("WECHAT_APP_SECRET"), "code": code,
-            "grant_type": "authorization_code"}).json()
+            "appid": app_id, "secret": secret, "code": code, "grant_type": "authorization_code"}).json()
     except (requests.RequestException, ValueError) as error:
         raise OAuthRefused(f"unreachable: {type(error).__name__}") from None
     if not isinstance(answer, dict):
@@ -109,7 +131,7 @@ def identity_for_code(config, code: str) -> Identity:
         errcode = answer.get("errcode")
         raise OAuthRefused(f"{errcode} {answer.get('errmsg', '')}".strip(),
                            errcode=errcode if isinstance(errcode, int) else None)
-    return Identity(app_id=str(config.get("WECHAT_APP_ID")), openid=openid, unionid=_clean_id(answer.get("unionid")))
+    return Identity(app_id=app_id, openid=openid, unionid=_clean_id(answer.get("unionid")))
 
 
 def openid_for_code(config, code: str) -> str:

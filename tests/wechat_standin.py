@@ -14,11 +14,13 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 APP_ID, SECRET = "wx520c15f417810387", "test-app-secret-0123456789abcdef"
+WEB_APP_ID, WEB_SECRET = "wxbdc5610cc59c1631", "test-web-app-secret-0123456789ab"  # the website app (QR code)
 
 
 class WeChatStandIn:
     def __init__(self, *, app_id: str = APP_ID, secret: str = SECRET) -> None:
         self.app_id, self.secret = app_id, secret
+        self.web_app_id, self.web_secret = WEB_APP_ID, WEB_SECRET
         self.person: dict = {"openid": "o6_bmjrPTlm6_2sgVt7hMZOPfL2M"}  # who is "in WeChat" now
         self.codes: dict[str, dict] = {}  # code -> the person it was issued for; a code works once
         self.requests: list[dict] = []
@@ -39,7 +41,9 @@ class WeChatStandIn:
                 query = dict(parse_qsl(parts.query, keep_blank_values=True))
                 standin.requests.append({"path": parts.path, "query": query})
                 if parts.path == "/connect/oauth2/authorize":
-                    return self._authorize(query)
+                    return self._authorize(query, standin.app_id, ("snsapi_base", "snsapi_userinfo"))
+                if parts.path == "/connect/qrconnect":  # the person scans the QR code and confirms at once
+                    return self._authorize(query, standin.web_app_id, ("snsapi_login",))
                 status, answer = standin.api(parts.path, query)
                 data = json.dumps(answer).encode()
                 self.send_response(status)
@@ -48,9 +52,9 @@ class WeChatStandIn:
                 self.end_headers()
                 self.wfile.write(data)
 
-            def _authorize(self, query):
-                ok = (query.get("appid") == standin.app_id and query.get("response_type") == "code"
-                      and query.get("scope") in ("snsapi_base", "snsapi_userinfo") and query.get("redirect_uri"))
+            def _authorize(self, query, app_id, scopes):
+                ok = (query.get("appid") == app_id and query.get("response_type") == "code"
+                      and query.get("scope") in scopes and query.get("redirect_uri"))
                 if not ok:
                     data = "参数错误".encode()
                     self.send_response(400)
@@ -60,7 +64,7 @@ class WeChatStandIn:
                     self.wfile.write(data)
                     return
                 code = secrets.token_hex(16)
-                standin.codes[code] = dict(standin.person)
+                standin.codes[code] = {**standin.person_in(app_id), "app": app_id}
                 separator = "&" if "?" in query["redirect_uri"] else "?"
                 self.send_response(302)
                 self.send_header("Location", query["redirect_uri"] + separator + urlencode(
@@ -81,17 +85,19 @@ class WeChatStandIn:
         if self.answer_next:
             return 200, self.answer_next.pop(0)
         if path == "/sns/oauth2/access_token":
-            if query.get("appid") != self.app_id:
+            secrets_by_app = {self.app_id: self.secret, self.web_app_id: self.web_secret}
+            if query.get("appid") not in secrets_by_app:
                 return 200, {"errcode": 40013, "errmsg": "invalid appid"}
-            if query.get("secret") != self.secret:
+            if query.get("secret") != secrets_by_app[query["appid"]]:
                 return 200, {"errcode": 40125, "errmsg": "invalid appsecret"}
             if query.get("grant_type") != "authorization_code":
                 return 200, {"errcode": 40002, "errmsg": "invalid grant_type"}
-            person = self.codes.pop(query.get("code", ""), None)
-            if person is None:
+            person = dict(self.codes.get(query.get("code", "")) or {})
+            if not person or person.pop("app") != query["appid"]:  # a code is one app's
                 return 200, {"errcode": 40029, "errmsg": "invalid code"}
+            del self.codes[query["code"]]  # a code works once
             return 200, {"access_token": "WEB-ACCESS", "expires_in": 7200, "refresh_token": "REFRESH",
-                         "scope": "snsapi_base", **person}
+                         "scope": "snsapi_login" if query["appid"] == self.web_app_id else "snsapi_base", **person}
         if path == "/cgi-bin/token":
             if query.get("grant_type") != "client_credential":
                 return 200, {"errcode": 40002, "errmsg": "invalid grant_type"}
@@ -114,10 +120,18 @@ class WeChatStandIn:
             return 200, {"errcode": 0, "errmsg": "ok", "ticket": ticket, "expires_in": self.expires_in}
         return 404, {"errcode": -1, "errmsg": "no such API in the stand-in"}
 
-    def code_for(self, person: dict) -> str:
+    def person_in(self, app_id: str) -> dict:
+        """What WeChat says of `person` to this app: the website app has its own openid for them (`web_openid`)."""
+        person = dict(self.person)
+        web_openid = person.pop("web_openid", None)
+        if app_id == self.web_app_id:
+            person["openid"] = web_openid or "oWEB" + person["openid"][4:]
+        return person
+
+    def code_for(self, person: dict, app_id: str | None = None) -> str:
         """A code as WeChat would hand it back for `person` (for tests that skip the authorize page)."""
         code = secrets.token_hex(16)
-        self.codes[code] = dict(person)
+        self.codes[code] = {**person, "app": app_id or self.app_id}
         return code
 
     @property
@@ -130,6 +144,10 @@ class WeChatStandIn:
         forget_credentials()
         app.config.update(WECHAT_APP_ID=self.app_id, WECHAT_APP_SECRET=self.secret, WECHAT_API_BASE=self.base,
                           WECHAT_OAUTH_BASE=self.base)
+
+    def configure_website(self, app) -> None:
+        app.config.update(WECHAT_WEB_APP_ID=self.web_app_id, WECHAT_WEB_APP_SECRET=self.web_secret,
+                          WECHAT_API_BASE=self.base, WECHAT_OAUTH_BASE=self.base)
 
     def close(self) -> None:
         self.server.shutdown()

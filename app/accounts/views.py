@@ -45,6 +45,7 @@ def login():
             session[PENDING_PHONE] = issued.phone
             return redirect(url_for("accounts.verify", next=form.next.data or None))
     return render_template("accounts/login.html", form=form, wechat_offered=wechat_views.wechat_sign_in_offered(),
+                           wechat_qr_offered=wechat_views.wechat_qr_offered(),
                            wechat_pending=wechat_views.pending_wechat() is not None)
 
 

@@ -30,38 +30,74 @@ TRIP = "wechat.trip"  # the session key of the trip to WeChat under way: state, 
 PENDING = "wechat.pending"  # the session key of a WeChat account waiting for its phone
 PENDING_FOR = timedelta(minutes=15)
 SIGN_IN, BIND = "sign_in", "bind"
+OFFICIAL, WEBSITE = "official", "website"  # the official account (in WeChat), the website app (QR code)
+
+
+MOBILE_MARKS = ("Mobile", "Android", "iPhone", "iPad", "HarmonyOS")
+
+
+def _in_wechat() -> bool:
+    return wechat.in_wechat(request.headers.get("User-Agent"))
+
+
+def _on_a_desktop() -> bool:
+    """A QR code is for a computer's screen: a phone cannot scan its own screen."""
+    agent = request.headers.get("User-Agent") or ""
+    return not _in_wechat() and not any(mark in agent for mark in MOBILE_MARKS)
 
 
 def wechat_sign_in_offered() -> bool:
     """The sign-in page offers "微信一键登录": WeChat is set up and this is WeChat's browser."""
-    return wechat.configured(current_app.config) and wechat.in_wechat(request.headers.get("User-Agent"))
+    return wechat.configured(current_app.config) and _in_wechat()
 
 
-def _require_configured() -> None:
-    if not wechat.configured(current_app.config):
-        abort(404)
+def wechat_qr_offered() -> bool:
+    """The sign-in page offers "微信扫码登录": the website app is set up and this is a computer's browser."""
+    return wechat.website_configured(current_app.config) and _on_a_desktop()
 
 
-def _off_to_wechat(purpose: str, next_url: str | None):
+def _way_here() -> str | None:
+    """How this browser reaches WeChat: the official account in WeChat's browser, the website app's QR code on a
+    desktop (or elsewhere when only it is set up), or None when WeChat is not set up."""
+    config = current_app.config
+    if wechat.configured(config) and (_in_wechat() or not wechat.website_configured(config)):
+        return OFFICIAL
+    return WEBSITE if wechat.website_configured(config) else None
+
+
+def _off_to_wechat(purpose: str, way: str, next_url: str | None):
     state = secrets.token_urlsafe(24)
-    session[TRIP] = {"state": state, "purpose": purpose, "next": safe_link(next_url) or ""}
+    session[TRIP] = {"state": state, "purpose": purpose, "way": way, "next": safe_link(next_url) or ""}
     callback = url_for("wechat_sign_in.callback", _external=True)
+    if way == WEBSITE:
+        return redirect(wechat.qr_login_url(current_app.config, redirect_uri=callback, state=state))
     return redirect(wechat.authorize_url(current_app.config, redirect_uri=callback, state=state))
 
 
 @bp.get("/auth/wechat")
 def start():
     """"微信一键登录": off to WeChat's authorisation page (snsapi_base: nothing to confirm there)."""
-    _require_configured()
-    return _off_to_wechat(SIGN_IN, request.args.get("next"))
+    if not wechat.configured(current_app.config):
+        abort(404)
+    return _off_to_wechat(SIGN_IN, OFFICIAL, request.args.get("next"))
+
+
+@bp.get("/auth/wechat/qr")
+def start_qr():
+    """"微信扫码登录" on a computer: off to the website app's QR code page (snsapi_login)."""
+    if not wechat.website_configured(current_app.config):
+        abort(404)
+    return _off_to_wechat(SIGN_IN, WEBSITE, request.args.get("next"))
 
 
 @bp.post("/profile/wechat/bind")
 @login_required
 def bind():
     """A signed-in person binds their WeChat from the profile page (a form: CSRF-checked)."""
-    _require_configured()
-    return _off_to_wechat(BIND, url_for("accounts.profile"))
+    way = _way_here()
+    if way is None:
+        abort(404)
+    return _off_to_wechat(BIND, way, url_for("accounts.profile"))
 
 
 @bp.post("/profile/wechat/unbind")
@@ -76,7 +112,8 @@ def unbind():
 @bp.get("/auth/wechat/callback")
 def callback():
     """WeChat comes back here with `code` and our `state`: the state must be this session's, once."""
-    _require_configured()
+    if _way_here() is None:
+        abort(404)
     trip = session.pop(TRIP, None)
     state = request.args.get("state", "")
     if not isinstance(trip, dict) or not state or not secrets.compare_digest(str(trip.get("state", "")), state):
@@ -87,7 +124,7 @@ def callback():
     try:
         if not code or len(code) > 200:  # the person refused, or this is not WeChat
             raise wechat.OAuthRefused("no code")
-        identity = wechat.identity_for_code(current_app.config, code)
+        identity = wechat.identity_for_code(current_app.config, code, website=trip.get("way") == WEBSITE)
     except wechat.OAuthRefused as refused:
         current_app.logger.info("WeChat authorisation refused: %s", refused)
         flash(_l("WeChat did not confirm your account. Please try again, or sign in with your phone."), "error")
@@ -152,6 +189,6 @@ def bind_pending_wechat(user) -> None:
 
 def profile_wechat(user_id: int) -> dict | None:
     """What the profile page shows of WeChat: None when WeChat is not set up (nothing shows)."""
-    if not wechat.configured(current_app.config):
+    if _way_here() is None:
         return None
     return {"bound": wechat_bound(user_id)}

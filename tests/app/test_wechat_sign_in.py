@@ -237,3 +237,70 @@ def test_a_wechat_bound_to_someone_else_through_another_app_is_refused_too(clien
     client.get(f"{back.path}?{back.query}")
     assert "这个微信已绑定本站的另一个账号" in client.get("/profile").get_data(as_text=True)
     assert [b[0] for b in bindings()] == [owner.id]
+
+
+# ---- 微信扫码登录: the open platform's website app on a computer (snsapi_login) -------------------------------------
+
+DESKTOP = {"User-Agent": "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
+                         "Chrome/131.0.0.0 Safari/537.36"}
+PHONE_BROWSER = {"User-Agent": "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, "
+                               "like Gecko) Version/17.0 Mobile/15E148 Safari/604.1"}
+
+
+@pytest.fixture
+def website(app):
+    standin = WeChatStandIn()
+    standin.configure_website(app)
+    yield standin
+    standin.close()
+
+
+def scan_qr(client, next_path=None):
+    response = client.get("/auth/wechat/qr", query_string={"next": next_path} if next_path else {}, headers=DESKTOP)
+    assert response.status_code == 302
+    at_wechat = requests.get(response.headers["Location"], allow_redirects=False, timeout=5)
+    assert at_wechat.status_code == 302, at_wechat.text
+    back = urlsplit(at_wechat.headers["Location"])
+    return client.get(f"{back.path}?{back.query}", headers=DESKTOP)
+
+
+def test_on_a_computer_the_qr_code_sign_in_is_offered_only_when_the_website_app_is_set_up(app, client, website):
+    page = client.get("/auth/login", headers=DESKTOP).get_data(as_text=True)
+    assert 'data-testid="wechat-qr-sign-in"' in page and "微信扫码登录" in page
+    assert 'data-testid="wechat-sign-in"' not in page
+    assert "wechat-qr-sign-in" not in client.get("/auth/login", headers=PHONE_BROWSER).get_data(as_text=True)
+    assert "wechat-qr-sign-in" not in client.get("/auth/login", headers=IN_WECHAT).get_data(as_text=True)
+    location = urlsplit(client.get("/auth/wechat/qr", headers=DESKTOP).headers["Location"])
+    query = {k: v[0] for k, v in parse_qs(location.query).items()}
+    assert location.path == "/connect/qrconnect" and location.fragment == "wechat_redirect"
+    assert (query["appid"], query["scope"], query["response_type"]) == (website.web_app_id, "snsapi_login", "code")
+    assert client.get("/auth/wechat", headers=IN_WECHAT).status_code == 404  # the official account is not set up
+    app.config.update(WECHAT_WEB_APP_ID="", WECHAT_WEB_APP_SECRET="")
+    assert "wechat-qr-sign-in" not in client.get("/auth/login", headers=DESKTOP).get_data(as_text=True)
+    assert client.get("/auth/wechat/qr", headers=DESKTOP).status_code == 404
+
+
+def test_a_qr_code_sign_in_confirms_the_phone_once_then_scanning_signs_in(client, website, create_event):
+    event = create_event()
+    website.person = {"openid": OPENID, "unionid": "oUNIONxxxxxxxxxxxxxxxxxxxxxx"}
+    response = scan_qr(client, f"/events/{event.id}")
+    assert response.status_code == 303 and response.location == f"/auth/login?next=/events/{event.id}"
+    confirm_phone(client)
+    [(user_id, app_id, openid, unionid)] = bindings()
+    assert (app_id, unionid) == (website.web_app_id, "oUNIONxxxxxxxxxxxxxxxxxxxxxx") and openid.startswith("oWEB")
+    client.post("/auth/logout", data={"csrf_token": csrf_token_from(client)})
+    response = scan_qr(client, f"/events/{event.id}")
+    assert response.status_code == 303 and response.location.endswith(f"/events/{event.id}") and signed_in(client)
+
+
+def test_the_same_person_in_wechat_and_on_a_computer_is_one_account_through_the_unionid(app, client, wechat,
+                                                                                      create_resident):
+    wechat.configure_website(app)  # both apps set up, one open platform
+    person = create_resident()
+    wechat.person = {"openid": OPENID, "unionid": "oUNIONxxxxxxxxxxxxxxxxxxxxxx"}
+    db.session.add(WeChatBinding(user_id=person.id, app_id=APP_ID, openid=OPENID,
+                                 unionid="oUNIONxxxxxxxxxxxxxxxxxxxxxx"))
+    db.session.commit()
+    response = scan_qr(client)
+    assert response.status_code == 303 and signed_in(client)
+    assert {b[0] for b in bindings()} == {person.id} and {b[1] for b in bindings()} == {APP_ID, wechat.web_app_id}
