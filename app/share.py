@@ -1,5 +1,6 @@
-"""Share cards: what a page shared from WeChat's browser shows in a chat or Moments (the JS-SDK's share functions,
-signed for the page's URL), next to the Open Graph tags other apps read (app/templates/_share.html)."""
+"""Pages in WeChat's browser: share cards (what a page shared from there shows in a chat or Moments: the JS-SDK's
+share functions, signed for the page's URL, next to the Open Graph tags other apps read: app/templates/_share.html),
+and whether this is WeChat's browser at all (what it lacks, pages say in words)."""
 
 from __future__ import annotations
 
@@ -19,5 +20,11 @@ def wechat_js_config() -> dict | None:
     return wechat.js_sdk_config(config, request.url, now=utcnow().timestamp())
 
 
+def in_wechat_browser() -> bool:
+    """This page is open in WeChat's built-in browser: no Web Push there (pages say so and offer WeChat messages)."""
+    return wechat.in_wechat(request.headers.get("User-Agent"))
+
+
 def init_app(app: Flask) -> None:
     app.jinja_env.globals["wechat_js_config"] = wechat_js_config
+    app.jinja_env.globals["in_wechat_browser"] = in_wechat_browser

@@ -14,6 +14,7 @@ import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
 from app.accounts.models import User, WeChatBinding
+from app.accounts.signals import wechat_bound
 from app.errors import DomainError
 from app.extensions import db
 from app.wechat import Identity
@@ -71,6 +72,7 @@ def bind_wechat(user: User, identity: Identity, *, now: datetime) -> WeChatBindi
             db.session.add(binding)
     except sa.exc.IntegrityError:  # bound at the same moment by another request
         raise _bound_elsewhere() from None
+    wechat_bound.send(None, user_id=user.id, app_id=identity.app_id, openid=identity.openid)
     return binding
 
 
@@ -80,6 +82,6 @@ def unbind_wechat(user_id: int) -> bool:
     return bool(removed)
 
 
-def wechat_bound(user_id: int) -> bool:
+def has_wechat(user_id: int) -> bool:
     return db.session.scalar(sa.select(sa.func.count()).select_from(WeChatBinding)
                              .where(WeChatBinding.user_id == user_id)) > 0

@@ -18,7 +18,7 @@ from flask_login import current_user
 
 from app import wechat
 from app.accounts.auth import after_sign_in_target, sign_in
-from app.accounts.wechat_bindings import bind_wechat, unbind_wechat, user_for_wechat, wechat_bound
+from app.accounts.wechat_bindings import bind_wechat, has_wechat, unbind_wechat, user_for_wechat
 from app.authz import login_required
 from app.db_types import utcnow
 from app.errors import DomainError
@@ -191,4 +191,4 @@ def profile_wechat(user_id: int) -> dict | None:
     """What the profile page shows of WeChat: None when WeChat is not set up (nothing shows)."""
     if _way_here() is None:
         return None
-    return {"bound": wechat_bound(user_id)}
+    return {"bound": has_wechat(user_id)}
