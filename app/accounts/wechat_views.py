@@ -67,7 +67,8 @@ def _way_here() -> str | None:
 
 def _off_to_wechat(purpose: str, way: str, next_url: str | None):
     state = secrets.token_urlsafe(24)
-    session[TRIP] = {"state": state, "purpose": purpose, "way": way, "next": safe_link(next_url) or ""}
+    session[TRIP] = {"state": state, "purpose": purpose, "way": way, "next": safe_link(next_url) or "",
+                     "user_id": current_user.id if purpose == BIND else None}
     callback = url_for("wechat_sign_in.callback", _external=True)
     if way == WEBSITE:
         return redirect(wechat.qr_login_url(current_app.config, redirect_uri=callback, state=state))
@@ -131,7 +132,7 @@ def callback():
         back = url_for("accounts.profile") if trip.get("purpose") == BIND else url_for("accounts.login", next=target)
         return redirect(back), 303
     if trip.get("purpose") == BIND:
-        return _bind_signed_in(identity)
+        return _bind_signed_in(identity, trip.get("user_id"))
     user = user_for_wechat(identity, now=utcnow())
     if user is not None and user.is_active_account:
         session.pop(PENDING, None)
@@ -143,8 +144,8 @@ def callback():
     return redirect(url_for("accounts.login", next=target)), 303
 
 
-def _bind_signed_in(identity: wechat.Identity):
-    if not current_user.is_authenticated:
+def _bind_signed_in(identity: wechat.Identity, started_by: int | None):
+    if not current_user.is_authenticated or current_user.id != started_by:  # signed out, or someone else, since
         flash(_l("Please sign in first."), "error")
         return redirect(url_for("accounts.login")), 303
     try:

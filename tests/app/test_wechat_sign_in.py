@@ -304,3 +304,15 @@ def test_the_same_person_in_wechat_and_on_a_computer_is_one_account_through_the_
     response = scan_qr(client)
     assert response.status_code == 303 and signed_in(client)
     assert {b[0] for b in bindings()} == {person.id} and {b[1] for b in bindings()} == {APP_ID, wechat.web_app_id}
+
+
+def test_a_bind_started_by_someone_who_signed_out_binds_nobody_else(client, wechat, create_resident):
+    first, second = create_resident(), create_resident()
+    sign_in(client, first)
+    started = client.post("/profile/wechat/bind", data={"csrf_token": csrf_token_from(client, "/profile")})
+    client.post("/auth/logout", data={"csrf_token": csrf_token_from(client)})
+    sign_in(client, second)  # the same browser, another person
+    at_wechat = requests.get(started.headers["Location"], allow_redirects=False, timeout=5)
+    back = urlsplit(at_wechat.headers["Location"])
+    assert client.get(f"{back.path}?{back.query}").status_code == 303
+    assert bindings() == []
