@@ -10,13 +10,14 @@ from pathlib import Path
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 INSTANCE_PATH = Path(os.environ.get("INSTANCE_PATH", PROJECT_ROOT / "instance"))
 EMBEDDED_DATABASE_URL = f"sqlite:///{INSTANCE_PATH / 'beiyang.sqlite3'}"
-# SMS and WeChat providers' settings (notifications/channels), each read from the environment variable of its name.
+# SMS and WeChat providers' settings (notifications/channels, app/wechat.py), each read from the environment variable
+# of its name. WECHAT_WEB_APP_ID/SECRET: the open platform's website app (微信扫码登录 on a desktop).
 NOTIFICATION_PROVIDER_SETTINGS = (
     "ALIYUN_SMS_ACCESS_KEY_ID", "ALIYUN_SMS_ACCESS_KEY_SECRET", "ALIYUN_SMS_SIGN_NAME", "ALIYUN_SMS_TEMPLATE_CODE",
     "ALIYUN_SMS_REGION", "ALIYUN_SMS_ENDPOINT", "TENCENT_SMS_SECRET_ID", "TENCENT_SMS_SECRET_KEY",
     "TENCENT_SMS_SDK_APP_ID", "TENCENT_SMS_SIGN_NAME", "TENCENT_SMS_TEMPLATE_ID", "TENCENT_SMS_REGION",
     "TENCENT_SMS_ENDPOINT", "WECHAT_APP_ID", "WECHAT_APP_SECRET", "WECHAT_TEMPLATE_ID", "WECHAT_OAUTH_BASE",
-    "WECHAT_API_BASE",
+    "WECHAT_API_BASE", "WECHAT_WEB_APP_ID", "WECHAT_WEB_APP_SECRET",
 )
 # APP_ENV values that ask for the demo (Try as..., the /dev/sms outbox) whatever the database.
 DEMO_ENVIRONMENTS = {"development", "demo"}

@@ -8,7 +8,7 @@ from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
-from app import security
+from app import security, share
 from app.accounts.services import set_locale
 from app.errors import DomainError
 from app.extensions import db, limiter
@@ -91,5 +91,6 @@ def init_app(app: Flask) -> None:
     app.jinja_env.globals["safe_next"] = safe_link
     app.jinja_env.globals["organizes_events"] = organizes_events
     app.jinja_env.globals["punct"] = punct
+    share.init_app(app)  # share cards: Open Graph, and WeChat's JS-SDK signature in WeChat's browser
     if app.config.get("START_EMBEDDED_WORKER"):
         app.before_request(lambda: start_embedded_worker())

@@ -8,8 +8,11 @@ from __future__ import annotations
 
 import re
 import secrets
+from urllib.parse import urlsplit
 
 from flask import Flask, current_app, request
+
+from app import wechat
 
 _NONCE_KEY = "beiyang.csp_nonce"
 HSTS = "max-age=31536000; includeSubDomains"
@@ -22,7 +25,9 @@ def csp_nonce() -> str:
     return request.environ.setdefault(_NONCE_KEY, secrets.token_urlsafe(18))
 
 
-def content_security_policy(nonce: str | None, host: str) -> str:
+def content_security_policy(nonce: str | None, host: str, form_targets: tuple[str, ...] = ()) -> str:
+    """`form_targets`: origins besides this site that a form may end up at: a form that starts WeChat's web
+    authorisation (binding WeChat) is answered with a redirect there, and browsers check form-action on redirects."""
     scripts = "'self'" + (f" 'nonce-{nonce}'" if nonce else "")
     directives = {
         "default-src": "'self'",
@@ -42,10 +47,17 @@ def content_security_policy(nonce: str | None, host: str) -> str:
         "media-src": "'self' blob:",
         "object-src": "'none'",
         "base-uri": "'self'",
-        "form-action": "'self'",
+        "form-action": " ".join(("'self'", *form_targets)),
         "frame-ancestors": "'none'",
     }
     return "; ".join(f"{name} {value}" for name, value in directives.items())
+
+
+def _form_targets(app: Flask) -> tuple[str, ...]:
+    if not (wechat.configured(app.config) or wechat.website_configured(app.config)):
+        return ()
+    parts = urlsplit(wechat.oauth_base(app.config))
+    return (f"{parts.scheme}://{parts.netloc}",)
 
 
 def serves_https(app: Flask) -> bool:
@@ -55,7 +67,7 @@ def serves_https(app: Flask) -> bool:
 
 def _security_headers(response):
     headers = response.headers
-    policy = content_security_policy(request.environ.get(_NONCE_KEY), request.host)
+    policy = content_security_policy(request.environ.get(_NONCE_KEY), request.host, _form_targets(current_app))
     headers.setdefault("Content-Security-Policy", policy)
     headers.setdefault("X-Content-Type-Options", "nosniff")
     headers.setdefault("Referrer-Policy", "same-origin")

@@ -8,6 +8,7 @@ import sqlalchemy as sa
 from flask_babel import force_locale
 from flask_babel import gettext as _
 
+from app.accounts import signals as account_signals
 from app.accounts.models import User
 from app.after_commit import run_after_commit
 from app.db_types import utcnow
@@ -18,7 +19,7 @@ from judging import signals as judging_signals
 from judging.models import Competition, CompetitionRound, TeamApplication
 from mentoring import signals as mentoring_signals
 from mentoring.models import Feedback
-from notifications import jobs, messages, webhooks
+from notifications import jobs, messages, webhooks, wechat
 from notifications.models import WEBHOOK_ALERTS
 from notifications.writing import locale_of, notify, notify_each, notify_many
 
@@ -230,6 +231,12 @@ def _named(signal):
     return receive
 
 
+def on_wechat_bound(_sender, *, user_id: int, app_id: str, openid: str) -> None:
+    """Someone bound WeChat to sign in: the official account's openid is where its WeChat messages reach them,
+    unless they linked a WeChat for messages already (notifications.wechat)."""
+    wechat.adopt_sign_in_wechat(user_id, app_id=app_id, openid=openid)
+
+
 _RECEIVERS: list = []  # blinker holds receivers weakly: keep ours alive
 
 
@@ -262,6 +269,7 @@ def connect() -> None:
         (judging_signals.judge_invited, on_judge_invited),
         (judging_signals.results_published, on_results_published),
         (judging_signals.team_advanced, on_team_advanced),
+        (account_signals.wechat_bound, on_wechat_bound),
     ]
     for signal, receiver in pairs:
         _RECEIVERS.append(receiver)

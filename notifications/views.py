@@ -28,9 +28,9 @@ from app.errors import DomainError
 from app.extensions import csrf, db
 from app.inputs import parse_id
 from app.safe_urls import safe_link
+from app.wechat import authorize_url
 from events import services as events
 from notifications import announcements, services, webhooks
-from notifications.channels.wechat import authorize_url
 from notifications.models import CATEGORIES, PREFERENCE_CHANNELS, TRANSACTIONAL_CATEGORIES
 from notifications.unsubscribe import read_unsubscribe_token
 from notifications.webhooks import masked_address

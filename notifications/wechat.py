@@ -8,13 +8,12 @@ from flask_babel import lazy_gettext as _l
 
 from app.errors import DomainError
 from app.extensions import db
-from notifications.channels.wechat import OAuthRefused, openid_for_code
+from app.wechat import OAuthRefused, configured, openid_for_code
 from notifications.models import NotificationSettings
 
 
 def wechat_configured() -> bool:
-    config = current_app.config
-    return bool(config.get("WECHAT_APP_ID") and config.get("WECHAT_APP_SECRET"))
+    return configured(current_app.config)
 
 
 def link_wechat(user_id: int, code: str) -> str:
@@ -50,3 +49,19 @@ def unlink_wechat(user_id: int) -> None:
 def wechat_linked(user_id: int) -> bool:
     return bool(db.session.scalar(sa.select(NotificationSettings.wechat_openid)
                                   .where(NotificationSettings.user_id == user_id)))
+
+
+def adopt_sign_in_wechat(user_id: int, *, app_id: str, openid: str) -> bool:
+    """A WeChat account bound for signing in (app.accounts) through the official account that sends messages is
+    also where those messages reach this person, when they have not linked one and no one else has it. Flushes."""
+    if app_id != current_app.config.get("WECHAT_APP_ID") or not openid:
+        return False
+    taken = db.session.scalar(sa.select(NotificationSettings.user_id).where(
+        NotificationSettings.wechat_openid == openid, NotificationSettings.user_id != user_id))
+    settings = db.session.get(NotificationSettings, user_id) or NotificationSettings(user_id=user_id)
+    if taken is not None or settings.wechat_openid:
+        return False
+    settings.wechat_openid = openid
+    db.session.add(settings)
+    db.session.flush()
+    return True

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TypeVar
 
-from flask import Flask, current_app, g, request, session
+from flask import Flask, current_app, g, request, session, url_for
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_user, logout_user
 
@@ -15,6 +15,7 @@ from app.authz import authorize
 from app.db_types import utcnow
 from app.errors import DomainError, Unauthorized
 from app.extensions import commit_keeping_loaded, csrf, db, login_manager
+from app.safe_urls import safe_link
 
 T = TypeVar("T")
 
@@ -111,6 +112,15 @@ def sign_in(user: User, *, now) -> None:
     db.session.commit()
     user.auth_id = token
     login_user(user, remember=True)
+
+
+def after_sign_in_target(next_url: str | None) -> str:
+    """Where a person goes once signed in: the page they came from (a path on this site), through the profile the
+    first time."""
+    target = safe_link(next_url) or url_for("events.index")
+    if current_user.is_authenticated and not current_user.profile_complete:
+        return url_for("accounts.profile", next=target)
+    return target
 
 
 def sign_out(*, now) -> None:

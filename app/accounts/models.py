@@ -153,6 +153,23 @@ class AuthSession(db.Model):
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
+class WeChatBinding(db.Model):
+    """A person's WeChat account, as one WeChat app (the official account, the website app) sees it: signing in
+    with it signs in as this person (app.accounts.wechat). One WeChat account per person per app, one person per
+    WeChat account: `openid` is unique within its app; `unionid` (the same across the apps of one open platform,
+    when WeChat gives it) belongs to one person, checked by the binding rule."""
+
+    __tablename__ = "wechat_bindings"
+    __table_args__ = (sa.UniqueConstraint("app_id", "openid"), sa.UniqueConstraint("user_id", "app_id"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    app_id: Mapped[str] = mapped_column(sa.String(32))
+    openid: Mapped[str] = mapped_column(sa.String(64))
+    unionid: Mapped[str | None] = mapped_column(sa.String(64), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
 class DevSmsMessage(db.Model):
     """What the console SMS provider 'sent', shown on the development page in demo mode only."""
 

@@ -6,6 +6,9 @@
   the outside world (open Socket.IO connections) do so after COMMIT.
 - `profile_changed`: `user_id`. The person's profile was saved; their other open pages and apps are told after
   COMMIT (app.realtime sends `profile_updated` to their personal room).
+- `wechat_bound`: `user_id`, `app_id`, `openid`. A WeChat account was bound to this person for signing in
+  (app.accounts.wechat_bindings), inside its transaction: notifications take the official account's openid as
+  where WeChat messages reach them, unless they linked another (notifications.receivers).
 """
 
 from blinker import Namespace
@@ -14,3 +17,4 @@ _signals = Namespace()
 
 access_changed = _signals.signal("access-changed")
 profile_changed = _signals.signal("profile-changed")
+wechat_bound = _signals.signal("wechat-bound")

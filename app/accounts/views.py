@@ -11,8 +11,9 @@ from flask_login import current_user
 from app.accounts import (
     api,  # noqa: F401  (declares the API blueprint)
     services,
+    wechat_views,
 )
-from app.accounts.auth import init_login_manager, sign_in, sign_out
+from app.accounts.auth import after_sign_in_target, init_login_manager, sign_in, sign_out
 from app.accounts.forms import CodeForm, PhoneForm, ProfileForm
 from app.accounts.models import DevSmsMessage, User
 from app.accounts.phones import mask_phone
@@ -31,7 +32,7 @@ PENDING_PHONE = "login_phone"
 @limit_code_requests
 def login():
     if current_user.is_authenticated and request.method == "GET":
-        return redirect(_after_login_target(request.args.get("next")))
+        return redirect(after_sign_in_target(request.args.get("next")))
     form = PhoneForm(next=request.args.get("next", ""))
     if form.validate_on_submit():
         try:
@@ -43,7 +44,9 @@ def login():
             db.session.commit()
             session[PENDING_PHONE] = issued.phone
             return redirect(url_for("accounts.verify", next=form.next.data or None))
-    return render_template("accounts/login.html", form=form)
+    return render_template("accounts/login.html", form=form, wechat_offered=wechat_views.wechat_sign_in_offered(),
+                           wechat_qr_offered=wechat_views.wechat_qr_offered(),
+                           wechat_pending=wechat_views.pending_wechat() is not None)
 
 
 @bp.route("/auth/verify", methods=["GET", "POST"])
@@ -62,8 +65,9 @@ def verify():
         else:
             session.pop(PENDING_PHONE, None)
             sign_in(user, now=utcnow())  # commits
+            wechat_views.bind_pending_wechat(user)  # a WeChat account that came here for its phone (commits)
             session.pop("lang", None) if user.locale else None
-            return redirect(_after_login_target(form.next.data))
+            return redirect(after_sign_in_target(form.next.data))
     return render_template("accounts/verify.html", form=form, masked_phone=mask_phone(phone))
 
 
@@ -86,7 +90,8 @@ def profile():
             db.session.commit()
             flash(_("Your profile is saved."), "success")
             return redirect(safe_link(form.next.data) or url_for("events.index"))
-    return render_template("accounts/profile.html", form=form, first_time=first_time)
+    return render_template("accounts/profile.html", form=form, first_time=first_time,
+                           wechat=wechat_views.profile_wechat(user.id))
 
 
 def _sent_profile_fields(form: ProfileForm) -> dict:
@@ -112,13 +117,6 @@ def logout_everywhere():
     session.pop(PENDING_PHONE, None)
     flash(_("You are signed out on every device, and your API tokens are revoked."), "info")
     return redirect(url_for("events.index"))
-
-
-def _after_login_target(next_url: str | None) -> str:
-    target = safe_link(next_url) or url_for("events.index")
-    if current_user.is_authenticated and not current_user.profile_complete:
-        return url_for("accounts.profile", next=target)
-    return target
 
 
 def _current_locale() -> str:
@@ -171,4 +169,5 @@ def try_as_persona(persona: str):
 def init_app(app: Flask) -> None:
     init_login_manager(app)
     app.register_blueprint(bp)
+    app.register_blueprint(wechat_views.bp)
     app.register_blueprint(dev_bp)

@@ -5,6 +5,7 @@ import json
 
 import pytest
 
+from app.wechat import forget_credentials
 from notifications.channels import Outgoing, PermanentFailure, wechat
 from tests.notifications.providers import Recorder
 
@@ -42,7 +43,7 @@ def wechat_api():
         return 404, {}
 
     server = Recorder(handle)
-    wechat._tokens.clear()
+    forget_credentials()
     yield server, state, {"WECHAT_APP_ID": "wx1234567890", "WECHAT_APP_SECRET": "app-secret",
                           "WECHAT_TEMPLATE_ID": "tmpl-1", "WECHAT_API_BASE": server.base}
     server.close()
