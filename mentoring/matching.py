@@ -510,6 +510,60 @@ def _groups(values: dict[tuple, object]) -> dict[tuple, list]:
     return groups
 
 
+def _fill_gaps(start: set[tuple], keys: list[tuple], *, tables: int) -> set[tuple]:
+    """Place the wished pairs a schedule left out where one move makes room: a pair goes to a slot both can make if
+    it is free, or if the one meeting in its way (of the investor or of the founder, at that slot) can move to
+    another slot its own two people can make and that has a table free. Repeats while something is placed; the order
+    is fixed, so the result is too."""
+    slots_of: dict = {}
+    for pair, slot in keys:
+        slots_of.setdefault(pair, []).append(slot)
+    chosen = dict(start)  # pair -> slot
+    busy = {}  # (person side, person, slot) -> pair
+    used: dict[int, int] = {}
+    for pair, slot in chosen.items():
+        busy[(0, pair[0], slot)] = busy[(1, pair[1], slot)] = pair
+        used[slot] = used.get(slot, 0) + 1
+
+    def free(pair, slot) -> bool:
+        return (0, pair[0], slot) not in busy and (1, pair[1], slot) not in busy
+
+    def put(pair, slot) -> None:
+        chosen[pair] = slot
+        busy[(0, pair[0], slot)] = busy[(1, pair[1], slot)] = pair
+        used[slot] = used.get(slot, 0) + 1
+
+    def take(pair) -> None:
+        slot = chosen.pop(pair)
+        del busy[(0, pair[0], slot)], busy[(1, pair[1], slot)]
+        used[slot] -= 1
+
+    placed_one = True
+    while placed_one:
+        placed_one = False
+        for pair in sorted(set(slots_of) - set(chosen), key=_pair_order):
+            for slot in slots_of[pair]:
+                if free(pair, slot) and used.get(slot, 0) < tables:
+                    put(pair, slot)
+                    break
+                blocking = {busy.get((0, pair[0], slot)), busy.get((1, pair[1], slot))} - {None}
+                if len(blocking) != 1:
+                    continue
+                [other] = blocking
+                target = next((s for s in slots_of[other] if s != slot and free(other, s)
+                               and used.get(s, 0) < tables), None)
+                if target is None:
+                    continue
+                take(other)
+                put(other, target)
+                put(pair, slot)
+                break
+            else:
+                continue
+            placed_one = True
+    return {(pair, slot) for pair, slot in chosen.items()}
+
+
 @dataclass(frozen=True)
 class SolverSettings:
     """CP-SAT's settings for the meeting planner: one worker and a fixed seed, so the same inputs always give the
@@ -519,7 +573,7 @@ class SolverSettings:
 
     workers: int = 1
     seed: int = 20261207
-    deterministic_seconds: float = 1.0
+    deterministic_seconds: float = 0.5
     wall_seconds: float = 10.0
 
 
@@ -575,6 +629,7 @@ def schedule_meetings(wanted: dict[tuple[Id, Id], int], *, slots: int, tables: i
     if len(start) < len(baseline) or (len(start) == len(baseline) and sum(worth[k] for k in start)
                                       < sum(worth[((m.investor, m.founder), m.slot)] for m in baseline)):
         start = {((m.investor, m.founder), m.slot) for m in baseline}
+    start = _fill_gaps(start, list(choice), tables=tables)
     for key, var in choice.items():
         model.add_hint(var, key in start)
 
