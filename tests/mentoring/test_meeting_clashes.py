@@ -103,7 +103,8 @@ def test_a_new_order_that_puts_a_founder_on_stage_during_their_meeting_is_refuse
     slots[2]["starts_at"] = mine.starts_at.isoformat()
     slots[2]["ends_at"] = (mine.starts_at + timedelta(minutes=10)).isoformat()
     assert put_lineup(api, event, organizer, slots).status_code == 200
-    # then 项目2 and 项目1 swap, and 项目1 and 项目0: the second swap would put 项目0 on stage during its meeting
+    # then 项目0 moves down (up first: already the first, nothing moves): past 项目1 it may go, past 项目2 it would
+    # take 项目2's window, on stage during its own meeting
     sign_in(client, organizer)
     page = f"/events/{event.id}/pitch/lineup"
     applications = [s["application_id"] for s in slots]
