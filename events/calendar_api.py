@@ -14,7 +14,8 @@ from events.calendar_views import my_feed_urls, public_base_url
 
 blp = api_blueprint("calendar_api", __name__, "",
                     "Calendars: the town's public feed is /calendar.ics (?kind=salon|roadshow|competition), one "
-                    "event's file /events/{id}.ics; each person has a private feed with a secret, rotatable token.")
+                    "event's file /events/{id}.ics; each person has a private feed with a secret, rotatable token, "
+                    "also at /me/calendar.ics with the API's bearer token (401, never a redirect, without it).")
 
 
 class CalendarFeedSchema(Schema):

@@ -1,13 +1,15 @@
 """Calendar pages and files: one event's .ics (/events/<id>.ics), the town's public feed (/calendar.ics, ?kind=),
-a person's private feed (/calendar/<token>.ics, no cookie: the secret token is the key), the page where a person
-copies their feed address and replaces its token (/me/calendar), and the "add to calendar" links of an event's page
-(events/_calendar_links.html, through the `calendar_links` template global).
+a person's private feed (/calendar/<token>.ics, no cookie: the secret token is the key; or /me/calendar.ics with
+the API's bearer token or the page's cookie, for apps that hold a token and not the feed's address), the page where
+a person copies their feed address and replaces its token (/me/calendar), and the "add to calendar" links of an
+event's page (events/_calendar_links.html, through the `calendar_links` template global).
 
 Thin: events/calendar.py builds the documents and owns the rules. Every .ics answer carries an ETag of its body and
 answers If-None-Match with 304, so calendar apps polling a feed cost little."""
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from datetime import UTC
 from urllib.parse import quote, urlencode, urlsplit
@@ -19,6 +21,7 @@ from flask import (
     current_app,
     flash,
     has_request_context,
+    jsonify,
     redirect,
     render_template,
     request,
@@ -29,9 +32,10 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
-from app.authz import login_required
+from app.accounts.auth import bearer_token, sign_in_with_bearer
+from app.authz import authorize, login_required
 from app.db_types import utcnow
-from app.errors import NotFound
+from app.errors import NotFound, Unauthorized, rollback_quietly, wants_json
 from app.extensions import db
 from app.i18n import normalise_locale
 from events import calendar
@@ -83,6 +87,45 @@ def _content_disposition(disposition: str, filename: str, ascii_filename: str) -
     return f"{disposition}; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename, safe='')}"
 
 
+# ---- who asks for a personal .ics ------------------------------------------------------------------------------------
+
+def personal_ics(view):
+    """A view of one person's .ics (their meetings, their whole feed) is called as view(user, ...), the person being
+    the one the JSON API would see: a bearer token (Authorization: Bearer ..., which wins over a cookie) or the
+    signed-in cookie session of the pages. Without valid credentials the answer is a plain 401 (JSON when asked),
+    never a redirect to the sign-in page: calendar apps and scripts cannot follow one."""
+
+    @functools.wraps(view)
+    def wrapper(*args, **kwargs):
+        try:
+            if request.headers.get("Authorization"):
+                sign_in_with_bearer(bearer_token())
+            authorize(current_user, "resident")
+        except Unauthorized as error:
+            return _ics_unauthorized(error)
+        response = view(current_user._get_current_object(), *args, **kwargs)
+        response.vary.update(("Authorization", "Cookie"))
+        return response
+
+    return wrapper
+
+
+def _ics_unauthorized(error: Unauthorized) -> Response:
+    rollback_quietly()
+    message = str(error.message)
+    if wants_json():
+        response = jsonify({"error": {"code": error.code, "message": message}})
+    else:
+        response = Response(message + "\n", content_type="text/plain; charset=utf-8")
+    response.status_code = 401
+    challenge = 'Bearer realm="beiyang-events"'
+    if error.code == "invalid_token":
+        challenge += ', error="invalid_token"'
+    response.headers["WWW-Authenticate"] = challenge
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
 # ---- files and feeds -------------------------------------------------------------------------------------------------
 
 @bp.get("/events/<int:event_id>.ics")
@@ -116,6 +159,18 @@ def private_feed(token: str):
                             cache_control=PRIVATE_CACHE)
     response.headers["X-Robots-Tag"] = "noindex, nofollow"
     response.headers["Referrer-Policy"] = "no-referrer"
+    return response
+
+
+@bp.get("/me/calendar.ics")
+@personal_ics
+def my_feed(user):
+    """The same feed as /calendar/<token>.ics, for whoever asks with their bearer token or cookie."""
+    with force_locale(normalise_locale(user.locale) or str(get_locale())):
+        body = calendar.private_feed(user, now=utcnow(), links=_links())
+    response = ics_response(body, filename="my-beiyang-events.ics", disposition="inline",
+                            cache_control=PRIVATE_CACHE)
+    response.headers["X-Robots-Tag"] = "noindex, nofollow"
     return response
 
 

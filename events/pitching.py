@@ -573,9 +573,33 @@ def remove_from_lineup(event_id: int, application_id: int, organizer, *, now: da
     return _apply(event, plans)
 
 
+# Other packages check a line-up change before it is written, without this module knowing them (mentoring: a founder
+# must not pitch while one of their investor meetings runs). A check is called, under the event's lock, as
+# check(event_id, pitches) with pitches = [(founder user id, starts_at, ends_at)] as the line-up would be; it raises
+# DomainError to refuse the change, or brings its own rows in line (in the same transaction).
+LINEUP_CHECKS: list = []
+
+
+def register_lineup_check(check) -> None:
+    if check not in LINEUP_CHECKS:
+        LINEUP_CHECKS.append(check)
+
+
+def _check_lineup(event: Event, plans: list[SlotPlan]) -> None:
+    if not LINEUP_CHECKS or not plans:
+        return
+    founders = dict(db.session.execute(
+        sa.select(PitchApplication.id, PitchApplication.applicant_id)
+        .where(PitchApplication.id.in_([p.application_id for p in plans]))).all())
+    pitches = [(founders[p.application_id], p.starts_at, p.ends_at) for p in plans]
+    for check in LINEUP_CHECKS:
+        check(event.id, pitches)
+
+
 def _apply(event: Event, plans: list[SlotPlan]) -> list[PitchSlot]:
     """Make the event's slots match `plans` (validated), keeping each application's slot row. The caller holds
     the event lock. Positions are unique per event, so kept rows first move to negative positions."""
+    _check_lineup(event, plans)
     current = {s.application_id: s for s in lineup(event.id)}
     published = any(s.published for s in current.values())
     wanted = {p.application_id for p in plans}

@@ -254,6 +254,9 @@ class Lineup(MethodView):
     @blp.arguments(LineupRequestSchema)
     @blp.response(200, LineupSchema)
     @blp.alt_response(400, schema="Error", description="invalid_lineup (details.fields: slots.<index>, starts_at…)")
+    @blp.alt_response(409, schema="Error", description="meeting_clash: a founder would pitch during one of their "
+                                                      "published investor meetings (details: founder_id, "
+                                                      "investor_id, meeting_id, pitch, meeting)")
     @login_required
     def put(self, payload, event_id: int):
         """Replace the line-up (organizers). A published line-up stays published; moved teams are told."""

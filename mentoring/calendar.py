@@ -45,11 +45,12 @@ def roadshow_meeting_components(user, *, now: datetime, links: feed.Links) -> li
             continue
         projects = names.setdefault(meeting.event_id, project_names(meeting.event_id))
         if meeting.founder_id == user.id:
-            summary = _("Meeting with investor %(name)s · table %(table)s", name=meeting.investor.display_name,
+            # the table's own name says what it is ("B桌", "3号会议室", "Table 2"): no word of ours beside it
+            summary = _("Meeting with investor %(name)s · %(table)s", name=meeting.investor.display_name,
                         table=meeting.table)
         else:
             project = projects.get(meeting.founder_id) or meeting.founder.display_name
-            summary = _("Meeting with %(project)s · table %(table)s", project=project, table=meeting.table)
+            summary = _("Meeting with %(project)s · %(table)s", project=project, table=meeting.table)
         components.append(feed.vevent(
             uid=f"roadshow-meeting-{meeting.id}@{feed.UID_DOMAIN}", summary=summary, start=meeting.starts_at,
             end=meeting.ends_at, sequence=0, modified=meeting.created_at, cancelled=False, location=meeting.table,

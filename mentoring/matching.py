@@ -426,9 +426,246 @@ class Meeting:
     score: int
 
 
+def _can(available: dict, person, slot: int) -> bool:
+    return person not in available or slot in available[person]
+
+
+def _pair_order(pair) -> tuple[str, str]:
+    return str(pair[0]), str(pair[1])
+
+
+def _clean_wishes(wanted: dict) -> dict:
+    """The wished pairs worth planning, in one fixed order (the solver's answer depends on the model's order)."""
+    return {pair: wanted[pair] for pair in sorted(wanted, key=_pair_order) if wanted[pair] > 0 and pair[0] != pair[1]}
+
+
+def feasible_upper_bound(wanted: dict[tuple[Id, Id], int], *, slots: int, tables: int,
+                         available: dict[Id, set[int]] | None = None) -> int:
+    """No schedule can hold more meetings than this: the wished pairs that share a slot, the tables times the slots,
+    and, for each side, the sum over its people of min(their possible meetings, their usable slots)."""
+    available = available or {}
+    pairs = [p for p in _clean_wishes(wanted)
+             if any(_can(available, p[0], s) and _can(available, p[1], s) for s in range(slots))]
+    bounds = [len(pairs), max(0, tables) * slots]
+    for side in (0, 1):
+        per_person: dict = {}
+        for pair in pairs:
+            per_person[pair[side]] = per_person.get(pair[side], 0) + 1
+        bounds.append(sum(min(n, sum(1 for s in range(slots) if _can(available, person, s)))
+                          for person, n in per_person.items()))
+    return min(bounds)
+
+
+def _rounded_relaxation(keys: list[tuple], worth: dict[tuple, int], *, tables: int) -> set[tuple]:
+    """A good first schedule for the solver: the linear relaxation of the same model (GLOP), then its (pair, slot)
+    choices taken in order of their value in it (the heavier first among equals) while they still fit."""
+    from ortools.linear_solver import pywraplp
+
+    lp = pywraplp.Solver.CreateSolver("GLOP")
+    values = {key: lp.NumVar(0, 1, "") for key in keys}
+    for group, members in _groups(values).items():
+        lp.Add(lp.Sum(members) <= (tables if group[0] == "slot" else 1))
+    lp.Maximize(lp.Sum([var * worth[key] for key, var in values.items()]))
+    lp.Solve()
+    order = sorted(keys, key=lambda key: (-round(values[key].solution_value(), 6), -worth[key], _pair_order(key[0]),
+                                          key[1]))
+    taken, busy, used = set(), set(), {}
+    placed = set()
+    for pair, slot in order:
+        if pair in placed or (pair[0], slot, 0) in busy or (pair[1], slot, 1) in busy or used.get(slot, 0) >= tables:
+            continue
+        placed.add(pair)
+        busy.update({(pair[0], slot, 0), (pair[1], slot, 1)})
+        used[slot] = used.get(slot, 0) + 1
+        taken.add((pair, slot))
+    return taken
+
+
+def relaxation_bound(wanted: dict[tuple[Id, Id], int], *, slots: int, tables: int,
+                     available: dict[Id, set[int]] | None = None) -> int:
+    """A tighter ceiling than feasible_upper_bound: the linear relaxation of the planner's model, counting
+    meetings only (GLOP), rounded down. No schedule places more."""
+    from ortools.linear_solver import pywraplp
+
+    available = available or {}
+    keys = [(pair, slot) for pair in _clean_wishes(wanted) for slot in range(slots)
+            if _can(available, pair[0], slot) and _can(available, pair[1], slot)]
+    if not keys or tables <= 0:
+        return 0
+    lp = pywraplp.Solver.CreateSolver("GLOP")
+    values = {key: lp.NumVar(0, 1, "") for key in keys}
+    for group, members in _groups(values).items():
+        lp.Add(lp.Sum(members) <= (tables if group[0] == "slot" else 1))
+    lp.Maximize(lp.Sum(list(values.values())))
+    lp.Solve()
+    return int(lp.Objective().Value() + 1e-6)
+
+
+def _groups(values: dict[tuple, object]) -> dict[tuple, list]:
+    """The model's groups of (pair, slot) choices of which at most one (a slot: at most `tables`) may be chosen."""
+    groups: dict[tuple, list] = {}
+    for (pair, slot), var in values.items():
+        for group in (("pair", pair), ("investor", pair[0], slot), ("founder", pair[1], slot), ("slot", slot)):
+            groups.setdefault(group, []).append(var)
+    return groups
+
+
+def _fill_gaps(start: set[tuple], keys: list[tuple], *, tables: int) -> set[tuple]:
+    """Place the wished pairs a schedule left out where one move makes room: a pair goes to a slot both can make if
+    it is free, or if the one meeting in its way (of the investor or of the founder, at that slot) can move to
+    another slot its own two people can make and that has a table free. Repeats while something is placed; the order
+    is fixed, so the result is too."""
+    slots_of: dict = {}
+    for pair, slot in keys:
+        slots_of.setdefault(pair, []).append(slot)
+    chosen = dict(start)  # pair -> slot
+    busy = {}  # (person side, person, slot) -> pair
+    used: dict[int, int] = {}
+    for pair, slot in chosen.items():
+        busy[(0, pair[0], slot)] = busy[(1, pair[1], slot)] = pair
+        used[slot] = used.get(slot, 0) + 1
+
+    def free(pair, slot) -> bool:
+        return (0, pair[0], slot) not in busy and (1, pair[1], slot) not in busy
+
+    def put(pair, slot) -> None:
+        chosen[pair] = slot
+        busy[(0, pair[0], slot)] = busy[(1, pair[1], slot)] = pair
+        used[slot] = used.get(slot, 0) + 1
+
+    def take(pair) -> None:
+        slot = chosen.pop(pair)
+        del busy[(0, pair[0], slot)], busy[(1, pair[1], slot)]
+        used[slot] -= 1
+
+    placed_one = True
+    while placed_one:
+        placed_one = False
+        for pair in sorted(set(slots_of) - set(chosen), key=_pair_order):
+            for slot in slots_of[pair]:
+                if free(pair, slot) and used.get(slot, 0) < tables:
+                    put(pair, slot)
+                    break
+                blocking = {busy.get((0, pair[0], slot)), busy.get((1, pair[1], slot))} - {None}
+                if len(blocking) != 1:
+                    continue
+                [other] = blocking
+                target = next((s for s in slots_of[other] if s != slot and free(other, s)
+                               and used.get(s, 0) < tables), None)
+                if target is None:
+                    continue
+                take(other)
+                put(other, target)
+                put(pair, slot)
+                break
+            else:
+                continue
+            placed_one = True
+    return {(pair, slot) for pair, slot in chosen.items()}
+
+
+@dataclass(frozen=True)
+class SolverSettings:
+    """CP-SAT's settings for the meeting planner: one worker and a fixed seed, so the same inputs always give the
+    same schedule. The solver stops when it has proved the optimum or after `deterministic_seconds` of its own
+    deterministic time (work counted, not the clock: a run that stops there stops at the same point every time);
+    `wall_seconds` is only a safety net for a machine far slower than expected (docs/matching.md)."""
+
+    workers: int = 1
+    seed: int = 20261207
+    deterministic_seconds: float = 0.5
+    wall_seconds: float = 10.0
+
+
 def schedule_meetings(wanted: dict[tuple[Id, Id], int], *, slots: int, tables: int,
+                      available: dict[Id, set[int]] | None = None,
+                      settings: SolverSettings = SolverSettings()) -> list[Meeting]:
+    """A schedule of 1:1 meetings for the whole day at once: `wanted` maps (investor, founder) to how much the pair
+    wants to meet (> 0); `slots` time slots of one length, `tables` places; `available` gives a person's usable slot
+    indices (everyone else: every slot). Nobody is ever in two meetings of one slot, a table holds one meeting per
+    slot, a pair meets at most once, and only in slots both can make.
+
+    OR-Tools CP-SAT decides every slot together: a yes/no per (pair, usable slot), and it maximises first the number
+    of meetings, then the sum of their wish weights (docs/matching.md). The slot-by-slot plan is given as a hint, so
+    the answer is never worse than it. Tables are then handed out slot by slot: an investor keeps their table when
+    it is free (founders walk, investors stay)."""
+    from ortools.sat.python import cp_model  # a native library: loaded when a schedule is built
+
+    available = available or {}
+    wishes = _clean_wishes(wanted)
+    if tables <= 0 or slots <= 0 or not wishes:
+        return []
+    model = cp_model.CpModel()
+    choice: dict[tuple, object] = {}
+    by_pair: dict[tuple, list] = {}
+    by_person_slot: dict[tuple, list] = {}
+    by_slot: dict[int, list] = {}
+    for pair in wishes:
+        for slot in range(slots):
+            if _can(available, pair[0], slot) and _can(available, pair[1], slot):
+                var = model.new_bool_var("")
+                choice[(pair, slot)] = var
+                by_pair.setdefault(pair, []).append(var)
+                by_slot.setdefault(slot, []).append(var)
+                for side, person in enumerate(pair):
+                    by_person_slot.setdefault((side, person, slot), []).append(var)
+    if not choice:
+        return []
+    for group in by_pair.values():
+        if len(group) > 1:
+            model.add_at_most_one(group)
+    for group in by_person_slot.values():
+        if len(group) > 1:
+            model.add_at_most_one(group)
+    for group in by_slot.values():
+        if len(group) > tables:
+            model.add(sum(group) <= tables)
+    # one more meeting is worth more than any mix of weights: the count first, then the weights
+    per_meeting = sum(wishes.values()) + 1
+    worth = {key: per_meeting + wishes[key[0]] for key in choice}
+    model.maximize(sum(var * worth[key] for key, var in choice.items()))
+    baseline = schedule_meetings_by_slot(wishes, slots=slots, tables=tables, available=available)
+    start = _rounded_relaxation(list(choice), worth, tables=tables)
+    if len(start) < len(baseline) or (len(start) == len(baseline) and sum(worth[k] for k in start)
+                                      < sum(worth[((m.investor, m.founder), m.slot)] for m in baseline)):
+        start = {((m.investor, m.founder), m.slot) for m in baseline}
+    start = _fill_gaps(start, list(choice), tables=tables)
+    for key, var in choice.items():
+        model.add_hint(var, key in start)
+
+    solver = cp_model.CpSolver()
+    solver.parameters.num_workers = settings.workers
+    solver.parameters.random_seed = settings.seed
+    solver.parameters.max_deterministic_time = settings.deterministic_seconds
+    solver.parameters.max_time_in_seconds = settings.wall_seconds
+    status = solver.solve(model)
+    if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        start = {key for key, var in choice.items() if solver.boolean_value(var)}
+    # else nothing found within the safety net (cannot happen with a complete hint): the first schedule keeps every rule
+    chosen: dict[int, list] = {}
+    for pair, slot in sorted(start, key=lambda key: (key[1], _pair_order(key[0]))):
+        chosen.setdefault(slot, []).append(pair)
+    meetings: list[Meeting] = []
+    seat_of: dict[Id, int] = {}
+    for slot in sorted(chosen):
+        free = list(range(tables))
+        placed = []
+        for investor, founder in sorted(chosen[slot], key=lambda p: (seat_of.get(p[0], tables), _pair_order(p))):
+            table = seat_of.get(investor)
+            if table not in free:
+                table = free[0]
+            free.remove(table)
+            seat_of[investor] = table
+            placed.append(Meeting(investor, founder, slot, table, wishes[(investor, founder)]))
+        meetings.extend(sorted(placed, key=lambda m: m.table))
+    return meetings
+
+
+def schedule_meetings_by_slot(wanted: dict[tuple[Id, Id], int], *, slots: int, tables: int,
                       available: dict[Id, set[int]] | None = None) -> list[Meeting]:
-    """A schedule of 1:1 meetings: `wanted` maps (investor, founder) to how much the pair wants to meet (> 0);
+    """The old planner, kept as the benchmark's baseline and as a fallback when the solver finds nothing in time.
+
+    A schedule of 1:1 meetings: `wanted` maps (investor, founder) to how much the pair wants to meet (> 0);
     `slots` time slots of one length, `tables` places; `available` gives a person's usable slot indices (everyone
     else: every slot). Nobody is ever in two meetings of one slot, a table holds one meeting per slot, a pair meets
     at most once, and only in slots both can make.

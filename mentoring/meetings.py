@@ -6,8 +6,13 @@ mark whom they want to meet and when they can; organizers build the schedule wit
 (`matching.schedule_meetings`) and publish it; everyone then sees their own schedule and its .ics.
 
 Never double-booked: the schedule is built so, and the database makes it impossible anyway (unique person / table /
-start per event, every slot on one grid). (Re)scheduling runs under the plan's lock (a conditional UPDATE of its row)
-and replaces the draft whole. Services flush; callers commit once.
+start per event, every slot on one grid). Nobody is in two places at once either: a founder never meets an investor
+while pitching. The planner leaves out each founder's pitch time; a line-up change that would put a founder's pitch
+over one of their published meetings is refused (`meeting_clash`, naming who and when), and one that crosses a draft
+meeting takes that meeting out of the draft (organizers see it among the wishes not met and rebuild). Everything that
+changes meetings takes the event's lock first (app.locking.lock_event, as line-up changes do), then the plan's (a
+conditional UPDATE of its row), so a line-up change and a schedule never cross. (Re)scheduling replaces the draft
+whole. Services flush; callers commit once. docs/matching.md tells the whole policy.
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ from app.accounts.models import User
 from app.authz import has_role, scope_key
 from app.errors import DomainError, Forbidden, NotFound
 from app.extensions import db
+from app.locking import lock_event
 from events.models import Event, PitchApplication, PitchSlot
 from mentoring import matching, signals
 from mentoring.models import MeetingAvailability, MeetingPlan, MeetingWish, RoadshowMeeting
@@ -99,6 +105,11 @@ def set_up_meetings(event_id: int, organizer, *, starts_at: datetime, ends_at: d
     if errors:
         raise DomainError("invalid_meeting_plan", _l("Please correct the highlighted fields."),
                           fields={k: str(v) for k, v in errors.items()})
+    lock_event(event_id)
+    if starts_at < (last_pitch_end(event_id) or event.starts_at):  # the line-up moved while we checked
+        raise DomainError("invalid_meeting_plan", _l("Please correct the highlighted fields."),
+                          fields={"starts_at": str(_l("Meetings start after the pitches (from %(time)s).",
+                                                      time=_hm(last_pitch_end(event_id) or event.starts_at)))})
     plan = get_plan(event_id)
     if plan is None:
         plan = MeetingPlan(event_id=event_id, created_by_id=organizer.id, created_at=now)
@@ -112,6 +123,10 @@ def set_up_meetings(event_id: int, organizer, *, starts_at: datetime, ends_at: d
     plan.updated_at = now
     db.session.flush()
     return plan
+
+
+def _hm(value: datetime | None) -> str:
+    return value.astimezone(SHANGHAI).strftime("%H:%M") if value else ""
 
 
 def slot_starts(plan: MeetingPlan) -> list[datetime]:
@@ -220,8 +235,12 @@ def wishes_of(event_id: int, user_id: int) -> set[int]:
 
 
 def set_availability(event_id: int, user, *, available_from: datetime, available_until: datetime) -> None:
-    """When this person can meet on the day (inside the meetings' window)."""
-    plan = _require_open(event_id)
+    """When this person can meet on the day (inside the meetings' window). Their draft meetings outside it leave
+    the draft (organizers see them among the wishes not met); a published schedule no longer changes."""
+    require_plan(event_id)
+    lock_event(event_id)
+    plan = _lock_plan(event_id)
+    _require_unpublished(plan)
     if side_of(user, event_id) is None:
         raise Forbidden("not_a_participant", _l("Only investors and the pitching founders meet on this day."))
     if (available_from.tzinfo is None or available_until.tzinfo is None or available_from >= available_until
@@ -234,6 +253,9 @@ def set_availability(event_id: int, user, *, available_from: datetime, available
         row = MeetingAvailability(event_id=event_id, user_id=user.id)
         db.session.add(row)
     row.available_from, row.available_until = available_from, available_until
+    if plan.status == "scheduled":
+        _drop_meetings(plan, [m for m in meetings_of_event(event_id) if user.id in (m.investor_id, m.founder_id)
+                              and (m.starts_at < available_from or m.ends_at > available_until)])
     db.session.flush()
 
 
@@ -263,6 +285,8 @@ def schedule(event_id: int, organizer, *, now: datetime) -> dict:
     """Build (or rebuild) the draft schedule from everyone's wishes and availability; answers the summary."""
     _event(event_id)
     _require_organizer(organizer, event_id)
+    require_plan(event_id)
+    lock_event(event_id)
     plan = _lock_plan(event_id)
     _require_unpublished(plan)
     wanted = wanted_pairs(event_id)
@@ -274,6 +298,10 @@ def schedule(event_id: int, organizer, *, now: datetime) -> dict:
     for row in db.session.scalars(sa.select(MeetingAvailability).where(MeetingAvailability.event_id == event_id)):
         available[row.user_id] = {i for i, start in enumerate(starts)
                                   if start >= row.available_from and start + length <= row.available_until}
+    for founder_id, pitches in pitch_times(event_id).items():  # nobody meets an investor while pitching
+        free = {i for i, start in enumerate(starts)
+                if not any(_overlap(start, start + length, p_start, p_end) for p_start, p_end in pitches)}
+        available[founder_id] = available.get(founder_id, set(range(len(starts)))) & free
     meetings = matching.schedule_meetings(wanted, slots=len(starts), tables=len(plan.tables), available=available)
     _drop_draft(plan)
     for m in meetings:
@@ -304,11 +332,16 @@ def meetings_of_event(event_id: int) -> list[RoadshowMeeting]:
 def publish(event_id: int, organizer, *, now: datetime) -> MeetingPlan:
     """Publish the schedule: everyone sees their meetings (and gets them in their calendar)."""
     _require_organizer(organizer, event_id)
+    require_plan(event_id)
+    lock_event(event_id)
     plan = _lock_plan(event_id)
     _require_unpublished(plan)
     meetings = meetings_of_event(event_id)
     if plan.status != "scheduled" or not meetings:
         raise DomainError("not_scheduled", _l("Build the schedule before publishing it."), status=409)
+    clashes = _clashes(meetings, [(f, a, b) for f, times in pitch_times(event_id).items() for a, b in times])
+    if clashes:  # cannot happen (line-up changes prune the draft); checked anyway, so publishing never breaks it
+        raise _clash_error(event_id, *clashes[0], published=False)
     plan.status, plan.updated_at = "published", now
     db.session.flush()
     people = sorted({m.investor_id for m in meetings} | {m.founder_id for m in meetings})
@@ -330,3 +363,70 @@ def my_meetings(user, *, event_id: int | None = None) -> list[RoadshowMeeting]:
 def project_names(event_id: int) -> dict[int, str]:
     """Founder id -> project name, for schedules."""
     return {a.applicant_id: a.project_name for a in pitching_projects(event_id)}
+
+
+# ---- nobody in two places at once: pitches and meetings ------------------------------------------------------------
+
+def _overlap(a_start: datetime, a_end: datetime, b_start: datetime, b_end: datetime) -> bool:
+    return a_start < b_end and b_start < a_end
+
+
+def pitch_times(event_id: int) -> dict[int, list[tuple[datetime, datetime]]]:
+    """Founder id -> the times of their pitch slots in this day's line-up (published or not: organizers may
+    publish it at any moment)."""
+    times: dict[int, list] = {}
+    for founder_id, starts_at, ends_at in db.session.execute(
+            sa.select(PitchApplication.applicant_id, PitchSlot.starts_at, PitchSlot.ends_at)
+            .join(PitchApplication, PitchApplication.id == PitchSlot.application_id)
+            .where(PitchSlot.event_id == event_id)):
+        times.setdefault(founder_id, []).append((starts_at, ends_at))
+    return times
+
+
+def _clashes(meetings: list[RoadshowMeeting], pitches) -> list[tuple]:
+    """(meeting, pitch start, pitch end) for each meeting whose founder would be pitching at the same time."""
+    return [(m, start, end) for m in meetings for founder_id, start, end in pitches
+            if founder_id == m.founder_id and _overlap(m.starts_at, m.ends_at, start, end)]
+
+
+def _clash_error(event_id: int, meeting: RoadshowMeeting, pitch_start: datetime, pitch_end: datetime, *,
+                 published: bool = True) -> DomainError:
+    names = {"founder": meeting.founder.display_name, "project": project_names(event_id).get(meeting.founder_id, ""),
+             "pitch": f"{_hm(pitch_start)}–{_hm(pitch_end)}", "investor": meeting.investor.display_name,
+             "meeting": f"{_hm(meeting.starts_at)}–{_hm(meeting.ends_at)}"}
+    if published:
+        message = _l("%(founder)s (%(project)s) would pitch %(pitch)s while meeting investor %(investor)s "
+                     "%(meeting)s. The meetings are published: choose other times for this pitch.", **names)
+    else:
+        message = _l("%(founder)s (%(project)s) would pitch %(pitch)s while meeting investor %(investor)s "
+                     "%(meeting)s. Build the schedule again.", **names)
+    return DomainError("meeting_clash", message, status=409, founder_id=meeting.founder_id,
+                       investor_id=meeting.investor_id, meeting_id=meeting.id,
+                       pitch={"starts_at": pitch_start.isoformat(), "ends_at": pitch_end.isoformat()},
+                       meeting={"starts_at": meeting.starts_at.isoformat(), "ends_at": meeting.ends_at.isoformat()})
+
+
+def _drop_meetings(plan: MeetingPlan, meetings: list[RoadshowMeeting]) -> None:
+    """Take these meetings out of the draft (their pairs show among the wishes not met)."""
+    if not meetings:
+        return
+    for meeting in meetings:
+        db.session.delete(meeting)
+    db.session.flush()
+    plan.total_score = sum(m.score for m in meetings_of_event(plan.event_id))
+    plan.version += 1
+
+
+def check_lineup(event_id: int, pitches) -> None:
+    """events.pitching's line-up check (registered by mentoring.init_app), under the event's lock: a pitch that
+    would cross one of its founder's published meetings refuses the change; one that crosses a draft meeting takes
+    that meeting out of the draft."""
+    plan = get_plan(event_id)
+    if plan is None or plan.status == "open":
+        return
+    clashes = _clashes(meetings_of_event(event_id), pitches)
+    if not clashes:
+        return
+    if plan.status == "published":
+        raise _clash_error(event_id, *clashes[0])
+    _drop_meetings(plan, list({m.id: m for m, _start, _end in clashes}.values()))

@@ -117,9 +117,10 @@ def wish(event_id: int, target_id: int):
 @blp.arguments(MeetingAvailabilitySchema)
 @blp.response(204)
 @blp.alt_response(400, schema="Error", description="invalid_availability")
+@blp.alt_response(409, schema="Error", description="meetings_published")
 @login_required
 def meeting_availability(payload, event_id: int):
-    """When I can meet on the day (inside the meetings' window)."""
+    """When I can meet on the day (inside the meetings' window). My draft meetings outside it leave the draft."""
     meetings.set_availability(event_id, current_user, **payload)
     db.session.commit()
 
@@ -158,5 +159,6 @@ def publish_schedule(event_id: int):
 @blp.response(200, MeetingSchema(many=True))
 @login_required
 def my_meetings(event_id: int):
-    """My published meetings of this roadshow day (its .ics: /mentoring/roadshow/<id>/meetings.ics)."""
+    """My published meetings of this roadshow day (its .ics: /mentoring/roadshow/<id>/meetings.ics, with the same
+    bearer token)."""
     return meetings.my_meetings(current_user, event_id=event_id)

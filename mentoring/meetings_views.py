@@ -15,7 +15,7 @@ from app.db_types import utcnow
 from app.errors import DomainError
 from app.extensions import db
 from events.calendar import Links
-from events.calendar_views import ics_response, public_base_url
+from events.calendar_views import ics_response, personal_ics, public_base_url
 from events.models import Event
 from mentoring import meetings
 from mentoring.calendar import schedule_document
@@ -141,8 +141,8 @@ def meeting_publish(event_id: int):
 
 
 @bp.get("/roadshow/<int:event_id>/meetings.ics")
-@login_required
-def meetings_ics(event_id: int):
-    body = schedule_document(_user(), event_id, now=utcnow(), links=Links(public_base_url()))
+@personal_ics  # a bearer token as for the API, or the page's cookie; else 401, never a redirect
+def meetings_ics(user, event_id: int):
+    body = schedule_document(user, event_id, now=utcnow(), links=Links(public_base_url()))
     return ics_response(body, filename=_("My roadshow meetings") + ".ics", disposition="attachment",
                         cache_control="private, no-cache", ascii_filename="roadshow-meetings.ics")

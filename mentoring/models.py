@@ -243,7 +243,7 @@ class MeetingPlan(db.Model):
     slot_minutes: Mapped[int] = mapped_column(default=15)
     tables: Mapped[list[str]] = mapped_column(sa.JSON, default=list)
     status: Mapped[str] = mapped_column(sa.String(16), default="open")
-    version: Mapped[int] = mapped_column(default=0)  # bumped under the plan's lock by every (re)scheduling
+    version: Mapped[int] = mapped_column(default=0)  # bumped by every change made under the plan's lock
     total_score: Mapped[int | None] = mapped_column()
     created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
