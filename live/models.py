@@ -1,0 +1,70 @@
+"""Tables of the live room: each event's room settings, the questions asked in it, one row per upvote (its primary
+key makes a vote once per person, decided by the database), and each person's last question (the pace rule)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.db_types import UTCDateTime, utcnow
+from app.extensions import db
+
+# pending: waiting for a moderator (pre-moderation); visible: shown to the room; hidden: taken down by a moderator;
+# answered: the speaker answered it (still shown, after the open ones).
+QUESTION_STATUSES = ("pending", "visible", "hidden", "answered")
+SHOWN_STATUSES = ("visible", "answered")  # what the room and the screen see
+MODERATED_STATUSES = ("visible", "hidden", "answered")  # what a moderator sets
+
+
+class LiveRoom(db.Model):
+    """One event's live room settings, created when an organizer first changes them (defaults otherwise)."""
+
+    __tablename__ = "live_rooms"
+
+    event_id: Mapped[int] = mapped_column(sa.ForeignKey("events.id", ondelete="CASCADE"), primary_key=True)
+    premoderation: Mapped[bool] = mapped_column(default=False)  # questions wait for approval before anyone sees them
+    # The event's policy on anonymous questions: may its organizers see who wrote them (to deal with abuse)?
+    organizers_see_anonymous: Mapped[bool] = mapped_column(default=False)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class Question(db.Model):
+    __tablename__ = "live_questions"
+    __table_args__ = (sa.Index("ix_live_questions_event_status", "event_id", "status"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int] = mapped_column(sa.ForeignKey("events.id", ondelete="CASCADE"))
+    author_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"), index=True)
+    text: Mapped[str] = mapped_column(sa.String(500))
+    anonymous: Mapped[bool] = mapped_column(default=False)  # to the room and the screen, not to the database
+    status: Mapped[str] = mapped_column(sa.String(12))
+    pinned: Mapped[bool] = mapped_column(default=False)  # at most one per event (services.questions.moderate)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    moderated_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+    moderated_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class QuestionVote(db.Model):
+    """One upvote: the primary key (question, voter) makes it once per person; inserted with ON CONFLICT DO
+    NOTHING, so racing repeats from many processes leave one row."""
+
+    __tablename__ = "live_question_votes"
+
+    question_id: Mapped[int] = mapped_column(sa.ForeignKey("live_questions.id", ondelete="CASCADE"),
+                                             primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True,
+                                         index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class AskerPace(db.Model):
+    """When a person last asked in an event's room: one question per person per QUESTION_INTERVAL, decided by a
+    conditional UPDATE of this row (every process and worker sees the same row)."""
+
+    __tablename__ = "live_asker_pace"
+
+    event_id: Mapped[int] = mapped_column(sa.ForeignKey("events.id", ondelete="CASCADE"), primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    last_asked_at: Mapped[datetime] = mapped_column(UTCDateTime())

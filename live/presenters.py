@@ -1,0 +1,47 @@
+"""Payloads of the live room for the API, the phones, the moderators and the big screen."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from app.accounts.models import User
+from app.accounts.phones import mask_phone
+from live.models import SHOWN_STATUSES, LiveRoom, Question, QuestionVote
+
+
+def question_payload(view) -> dict:
+    """One question as its reader sees it (live.services.questions.QuestionView)."""
+    q = view.question
+    return {"id": q.id, "event_id": q.event_id, "text": q.text, "anonymous": q.anonymous, "author": view.author_name,
+            "status": q.status, "pinned": q.pinned, "votes": view.votes, "voted": view.voted,
+            "created_at": q.created_at.isoformat()}
+
+
+def settings_payload(room: LiveRoom) -> dict:
+    return {"event_id": room.event_id, "premoderation": bool(room.premoderation),
+            "organizers_see_anonymous": bool(room.organizers_see_anonymous)}
+
+
+def broadcast_payloads(connection, question_id: int) -> tuple[int, dict, dict] | None:
+    """(event id, what the room and the screen hear, what the moderators hear) of one question, read on
+    `connection` after COMMIT. The room hears {"id", "removed": true} for a question it may not see (pending,
+    hidden). Nobody's own vote is in a broadcast: "voted" stays what each phone knows."""
+    q = connection.execute(
+        sa.select(Question.__table__, User.name.label("author_name"), User.phone.label("author_phone"),
+                  LiveRoom.organizers_see_anonymous)
+        .select_from(Question.__table__)
+        .outerjoin(User, User.id == Question.author_id)
+        .outerjoin(LiveRoom, LiveRoom.event_id == Question.event_id)
+        .where(Question.id == question_id)).first()
+    if q is None:
+        return None
+    votes = connection.scalar(sa.select(sa.func.count()).select_from(QuestionVote)
+                              .where(QuestionVote.question_id == question_id))
+    name = (q.author_name or mask_phone(q.author_phone)) if q.author_phone else None
+    created = q.created_at.isoformat() if hasattr(q.created_at, "isoformat") else str(q.created_at)
+    common = {"id": q.id, "event_id": q.event_id, "text": q.text, "anonymous": q.anonymous, "status": q.status,
+              "pinned": q.pinned, "votes": votes, "created_at": created}
+    room = ({**common, "author": None if q.anonymous else name} if q.status in SHOWN_STATUSES
+            else {"id": q.id, "event_id": q.event_id, "removed": True})
+    moderators = {**common, "author": name if (not q.anonymous or q.organizers_see_anonymous) else None}
+    return q.event_id, room, moderators

@@ -1,0 +1,122 @@
+"""The live room over Socket.IO. A phone or the big screen joins `event:<id>:live` (the event's attendees and
+organizers, checked by live.services.access.participant_event through app.realtime.join_authorised, again whenever
+their access changes); a moderator's page joins `event:<id>:live:moderators` (organizers).
+
+A question asked, upvoted or moderated (live.signals.question_changed) is announced after COMMIT as `question`:
+the room hears what it may see (or {"id", "removed": true}), the moderators hear everything. A rolled-back change
+is never announced. Clients re-fetch GET /api/v1/events/<id>/questions after a reconnect, so a missed message costs
+nothing."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask
+from flask_socketio import emit
+from sqlalchemy import event as sa_event
+from sqlalchemy.orm import Session
+
+from app.after_commit import run_after_commit
+from app.errors import DomainError
+from app.extensions import db, socketio
+from app.realtime import join_authorised, leave
+from events.realtime import event_id_from
+from live import presenters, signals
+from live.services import access
+
+log = logging.getLogger(__name__)
+
+JOIN = "join_live"
+LEAVE = "leave_live"
+JOIN_MODERATORS = "join_live_moderators"
+QUESTION = "question"
+_PENDING_KEY = "live.realtime.changed"
+
+
+def live_room(event_id: int) -> str:
+    return f"event:{int(event_id)}:live"
+
+
+def moderators_room(event_id: int) -> str:
+    return f"event:{int(event_id)}:live:moderators"
+
+
+def may_listen(user, event_id: int):
+    return access.participant_event(event_id, user)
+
+
+def may_moderate(user, event_id: int):
+    return access.moderated_event(event_id, user)
+
+
+def _join(data, room_of, check) -> dict:
+    try:
+        event_id = event_id_from(data)
+        event = join_authorised(room_of(event_id), check, event_id)
+    except DomainError as error:
+        payload = {"code": error.code, "message": str(error.message)}
+        emit("error", payload)
+        return {"ok": False, **payload}
+    return {"ok": True, "room": room_of(event.id)}
+
+
+def on_join(data=None):
+    """Join an event's live room: {"event_id"}. Acknowledged with {"ok": true, "room"} or {"ok": false, "code",
+    "message"}."""
+    return _join(data, live_room, may_listen)
+
+
+def on_join_moderators(data=None):
+    return _join(data, moderators_room, may_moderate)
+
+
+def on_leave(data=None):
+    try:
+        event_id = event_id_from(data)
+        leave(live_room(event_id))
+        leave(moderators_room(event_id))
+    except DomainError:
+        pass
+    return {"ok": True}
+
+
+# ---- announcing after COMMIT -------------------------------------------------------------------------------------
+
+def _on_question_changed(sender, *, event_id: int, question_id: int, **_extra) -> None:
+    session = db.session()
+    pending = session.info.get(_PENDING_KEY)
+    if pending is None:
+        pending = session.info[_PENDING_KEY] = []
+        run_after_commit(lambda: _committed(session, pending), session)
+    if question_id not in pending:
+        pending.append(question_id)
+
+
+def _committed(session: Session, pending: list[int]) -> None:
+    if session.info.get(_PENDING_KEY) is pending:
+        session.info.pop(_PENDING_KEY)
+    try:
+        with db.engine.connect() as connection:
+            payloads = [presenters.broadcast_payloads(connection, question_id) for question_id in pending]
+    except Exception:  # committed already; a lost broadcast only delays the list (clients re-fetch)
+        log.exception("reading live questions to announce failed")
+        return
+    for found in payloads:
+        if found is None:
+            continue
+        event_id, room, moderators = found
+        socketio.emit(QUESTION, room, to=live_room(event_id))
+        socketio.emit(QUESTION, moderators, to=moderators_room(event_id))
+
+
+@sa_event.listens_for(Session, "after_rollback")
+@sa_event.listens_for(Session, "after_soft_rollback")
+def _forget_on_rollback(session: Session, *args) -> None:
+    session.info.pop(_PENDING_KEY, None)
+
+
+def init_app(app: Flask) -> None:
+    socketio.on_event(JOIN, on_join)
+    socketio.on_event(JOIN_MODERATORS, on_join_moderators)
+    socketio.on_event(LEAVE, on_leave)
+    signals.question_changed.connect(_on_question_changed)

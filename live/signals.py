@@ -1,0 +1,11 @@
+"""What the live room tells others, inside the transaction that decided it (live/realtime.py announces it after
+COMMIT)."""
+
+from __future__ import annotations
+
+from blinker import Namespace
+
+_signals = Namespace()
+
+# question_changed(sender, event_id=, question_id=): asked, voted on, moderated
+question_changed = _signals.signal("live.question_changed")

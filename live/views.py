@@ -1,0 +1,43 @@
+"""Pages of the live room: the attendee's phone page, the moderators' page and the big screen. Thin: each page is
+driven by app/static/js/live-room.js over the JSON API (api.py) and the Socket.IO rooms (realtime.py)."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Flask, render_template
+from flask_login import current_user
+
+from app.authz import login_required
+from live.services import access, questions
+
+bp = Blueprint("live", __name__, template_folder="templates")
+
+
+def _page(template: str, event, **extra):
+    return render_template(template, event=event, settings=access.room_settings(event.id),
+                           moderator=access.is_organizer(current_user, event), max_question=questions.MAX_QUESTION,
+                           **extra)
+
+
+@bp.get("/events/<int:event_id>/live")
+@login_required
+def room(event_id: int):
+    """The attendee's phone page: ask, upvote, see the list move."""
+    return _page("live/room.html", access.participant_event(event_id, current_user))
+
+
+@bp.get("/events/<int:event_id>/live/moderate")
+@login_required
+def moderate(event_id: int):
+    """The moderators' page (organizers): every question, with show, hide, pin and answered, and the settings."""
+    return _page("live/moderate.html", access.moderated_event(event_id, current_user))
+
+
+@bp.get("/events/<int:event_id>/live/screen")
+@login_required
+def screen(event_id: int):
+    """The big screen (1920x1080): the pinned question and the top ones, live."""
+    return _page("live/screen.html", access.moderated_event(event_id, current_user))
+
+
+def init_app(app: Flask) -> None:
+    app.register_blueprint(bp)

@@ -1,0 +1,89 @@
+"""The room moves live over Socket.IO: phones joined to event:<id>:live hear each question asked, upvoted or
+moderated (after COMMIT, anonymous ones without an author, hidden ones as removed); moderators hear everything;
+people who are not attendees cannot join."""
+
+from __future__ import annotations
+
+import contextvars
+
+from app.extensions import db, socketio
+from tests.conftest import eventually, sign_in, socket_rooms
+
+
+def connect(app, user):
+    http = app.test_client()
+    sign_in(http, user)
+    return contextvars.Context().run(socketio.test_client, app, flask_test_client=http)
+
+
+def join(sio, event_id, what="join_live"):
+    return contextvars.Context().run(sio.emit, what, {"event_id": event_id}, callback=True)
+
+
+def heard(sio) -> list[dict]:
+    return [e["args"][0] for e in sio.get_received() if e["name"] == "question"]
+
+
+def test_phones_and_moderators_hear_questions_move(app, room_event, attendee, event_organizer, api, create_resident):
+    asker_user, phone_user = attendee(room_event, name="提问者"), attendee(room_event, name="另一部手机")
+    organizer_user = event_organizer(room_event)
+    phone, moderator = connect(app, phone_user), connect(app, organizer_user)
+    assert join(phone, room_event.id) == {"ok": True, "room": f"event:{room_event.id}:live"}
+    assert join(moderator, room_event.id, "join_live_moderators")["ok"]
+    phone.get_received(), moderator.get_received()
+
+    asker, organizer = api(asker_user), api(organizer_user)
+    qid = asker.post(f"/api/v1/events/{room_event.id}/questions",
+                     json={"text": "开源模型的许可怎么选？", "anonymous": True}).get_json()["id"]
+    [asked] = heard(phone)
+    assert asked["id"] == qid and asked["text"] == "开源模型的许可怎么选？" and asked["author"] is None
+    assert asked["votes"] == 0 and asked["status"] == "visible" and "voted" not in asked
+    assert heard(moderator)[0]["id"] == qid
+
+    api(phone_user).post(f"/api/v1/questions/{qid}/vote")
+    api(phone_user).post(f"/api/v1/questions/{qid}/vote")  # a repeat changes nothing: nothing is announced
+    assert [q["votes"] for q in heard(phone)] == [1]
+
+    organizer.patch(f"/api/v1/questions/{qid}", json={"status": "hidden"})
+    assert heard(phone) == [{"id": qid, "event_id": room_event.id, "removed": True}]
+    assert [q["status"] for q in heard(moderator)][-1] == "hidden"
+
+
+def test_a_rolled_back_question_is_never_announced(app, room_event, attendee):
+    from app.db_types import utcnow
+    from live.services import questions
+
+    person = attendee(room_event)
+    phone = connect(app, attendee(room_event, name="听众"))
+    join(phone, room_event.id)
+    phone.get_received()
+    questions.ask(room_event.id, person, text="撤回的问题", anonymous=False, now=utcnow())
+    db.session.rollback()
+    questions.ask(room_event.id, person, text="真正的问题", anonymous=False, now=utcnow())
+    db.session.commit()
+    assert [q["text"] for q in heard(phone)] == ["真正的问题"]
+
+
+def test_outsiders_cannot_join_and_attendees_cannot_join_the_moderators(app, room_event, attendee, create_resident):
+    outsider = connect(app, create_resident(name="路人"))
+    ack = join(outsider, room_event.id)
+    assert ack["ok"] is False and ack["code"] == "not_attendee"
+    assert join(outsider, "abc")["code"] == "event_not_found"
+    phone = connect(app, attendee(room_event))
+    assert join(phone, room_event.id, "join_live_moderators")["code"] == "forbidden"
+    assert f"event:{room_event.id}:live" not in socket_rooms(outsider)
+
+
+def test_a_cancelled_seat_leaves_the_room(app, room_event, attendee):
+    import sqlalchemy as sa
+
+    from app.accounts.signals import access_changed
+    from events.models import Registration
+
+    person = attendee(room_event)
+    phone = connect(app, person)
+    assert join(phone, room_event.id)["ok"]
+    db.session.execute(sa.update(Registration).where(Registration.user_id == person.id).values(status="cancelled"))
+    access_changed.send(None, user_id=person.id)
+    db.session.commit()
+    assert eventually(lambda: f"event:{room_event.id}:live" not in socket_rooms(phone))
