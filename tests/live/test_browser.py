@@ -1,0 +1,114 @@
+"""In Chromium against a live server, as people would: two attendees' phones (375x812, zh-CN) are in the live room;
+one asks, the other upvotes and the first sees the question move to the top; the moderator (a laptop) hides a
+question and both phones lose it; the big screen (1920x1080) shows the pinned question, live."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+
+import pytest
+
+from app.db_types import utcnow
+from app.extensions import db
+from live.services import questions
+from tests import services as test_services
+from tests.conftest import session_cookie_for
+
+pytestmark = pytest.mark.browser
+PHONE = {"viewport": {"width": 375, "height": 812}, "is_mobile": True, "has_touch": True, "locale": "zh-CN"}
+LAPTOP = {"viewport": {"width": 1280, "height": 800}, "locale": "zh-CN"}
+SCREEN = {"viewport": {"width": 1920, "height": 1080}, "locale": "zh-CN"}
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    return {**browser_type_launch_args, "executable_path": test_services.CHROMIUM,
+            "args": test_services.CHROMIUM_ARGS}
+
+
+@pytest.fixture
+def server(app):
+    from werkzeug.serving import make_server
+
+    logging.getLogger("app.errors").disabled = False
+    httpd = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{httpd.server_port}"
+    httpd.shutdown()
+    httpd.server_close()
+
+
+def opened(browser, app, base, user, path, **context_args):
+    context = browser.new_context(**context_args)
+    context.add_cookies([{"name": app.config["SESSION_COOKIE_NAME"], "value": session_cookie_for(app, user),
+                          "url": base}])
+    page = context.new_page()
+    problems = []
+    page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+    page.goto(base + path)
+    wait_until(page, "document.querySelector('[data-testid=live]').classList.contains('on')")
+    page.problems = problems
+    return page
+
+
+def wait_until(page, expression: str, timeout: float = 20.0) -> None:
+    """Poll a JavaScript expression (page.evaluate: the CSP refuses wait_for_function's eval)."""
+    deadline = time.monotonic() + timeout
+    while not page.evaluate(expression):
+        assert time.monotonic() < deadline, f"still false after {timeout} s: {expression}"
+        time.sleep(0.1)
+
+
+def texts(page) -> list[str]:
+    return page.eval_on_selector_all("[data-testid=questions] [data-testid=question-text]",
+                                     "els => els.map(e => e.textContent)")
+
+
+def test_two_phones_ask_and_upvote_the_moderator_hides_and_the_screen_pins(browser, app, server, room_event,
+                                                                              attendee, event_organizer):
+    first_user, second_user = attendee(room_event, name="第一部手机"), attendee(room_event, name="第二部手机")
+    organizer = event_organizer(room_event)
+    questions.ask(room_event.id, attendee(room_event, name="早到的人"), text="早先的问题", anonymous=False,
+                  now=utcnow())
+    db.session.commit()
+    path = f"/events/{room_event.id}/live"
+    first = opened(browser, app, server, first_user, path, **PHONE)
+    second = opened(browser, app, server, second_user, path, **PHONE)
+    assert texts(first) == ["早先的问题"]
+    assert first.get_by_text("匿名提问").is_visible() and first.get_by_role("button", name="发送问题").is_visible()
+    assert first.evaluate("document.documentElement.scrollWidth") <= 375  # nothing wider than the phone
+
+    first.get_by_test_id("ask-text").fill("端侧模型的功耗怎么控制？")
+    first.get_by_test_id("ask-anonymous").check()
+    first.get_by_role("button", name="发送问题").click()
+    first.get_by_text("已发送。").wait_for()
+    wait_until(second, "document.querySelectorAll('[data-testid=question]').length === 2")
+    assert texts(second) == ["早先的问题", "端侧模型的功耗怎么控制？"]
+    asked = second.locator("[data-testid=question]").nth(1)
+    assert "匿名" in asked.inner_text() and "第一部手机" not in asked.inner_text()
+
+    asked.get_by_role("button", name="点赞").click()
+    wait_until(second, "document.querySelector('[data-testid=question] [data-testid=upvote]')"
+                       ".getAttribute('aria-pressed') === 'true'")
+    wait_until(first, "document.querySelector('[data-testid=question-text]').textContent.startsWith('端侧')")
+    assert texts(first) == ["端侧模型的功耗怎么控制？", "早先的问题"]  # it moved to the top on the other phone
+    assert first.locator("[data-testid=question]").first.get_by_test_id("votes").inner_text() == "1"
+
+    moderator = opened(browser, app, server, organizer, f"/events/{room_event.id}/live/moderate", **LAPTOP)
+    screen = opened(browser, app, server, organizer, f"/events/{room_event.id}/live/screen", **SCREEN)
+    assert texts(screen) == ["端侧模型的功耗怎么控制？", "早先的问题"]
+    moderator.locator("[data-testid=question]", has_text="早先的问题").get_by_role("button", name="隐藏").click()
+    for page in (first, second, screen):
+        wait_until(page, "document.querySelectorAll('[data-testid=questions] [data-testid=question]').length === 1")
+    assert texts(second) == ["端侧模型的功耗怎么控制？"]
+
+    moderator.locator("[data-testid=question]", has_text="端侧模型").get_by_role("button", name="置顶").click()
+    wait_until(screen, "!document.querySelector('[data-testid=pinned]').hidden")
+    assert screen.get_by_test_id("pinned").inner_text().startswith("1")
+    assert "端侧模型的功耗怎么控制？" in screen.get_by_test_id("pinned").inner_text()
+    assert texts(screen) == []
+    for page in (first, second, moderator, screen):
+        assert page.problems == [], page.problems
