@@ -12,7 +12,7 @@ from app.extensions import db
 from app.schemas import Id, Schema
 from live import presenters
 from live.models import MODERATED_STATUSES
-from live.services import access, questions
+from live.services import access, polls, questions
 
 blp = api_blueprint("live_api", __name__, "",
                     "The audience's live room of an event: questions (asked named or anonymous to the room), "
@@ -108,9 +108,9 @@ def list_questions(event_id: int):
 @login_required
 def vote(question_id: int):
     """Upvote a question: once per person; repeating it changes nothing."""
-    votes = questions.vote(question_id, current_user, now=utcnow())
+    questions.vote(question_id, current_user, now=utcnow())
     db.session.commit()
-    return {"votes": votes}
+    return {"votes": questions.vote_count(question_id)}  # as committed, with everyone's votes that came before
 
 
 @blp.route("/questions/<int:question_id>/vote", methods=["DELETE"])
@@ -119,9 +119,9 @@ def vote(question_id: int):
 @login_required
 def unvote(question_id: int):
     """Take one's upvote back; repeating it changes nothing."""
-    votes = questions.unvote(question_id, current_user)
+    questions.unvote(question_id, current_user)
     db.session.commit()
-    return {"votes": votes}
+    return {"votes": questions.vote_count(question_id)}
 
 
 @blp.route("/questions/<int:question_id>", methods=["PATCH"])
@@ -159,3 +159,138 @@ def update_settings(payload, event_id: int):
     body = presenters.settings_payload(room)
     db.session.commit()
     return body
+
+
+# ---- polls ---------------------------------------------------------------------------------------------------------
+
+class NewPollSchema(Schema):
+    question = fields.String(required=True, validate=validate.Length(max=5000),
+                             metadata={"description": f"1 to {polls.MAX_POLL_QUESTION} characters"})
+    options = fields.List(fields.String(validate=validate.Length(max=5000)), required=True,
+                          validate=validate.Length(max=100),
+                          metadata={"description": f"{polls.MIN_OPTIONS} to {polls.MAX_OPTIONS} labels, each up to "
+                                                   f"{polls.MAX_OPTION} characters, all different"})
+    multiple = fields.Boolean(load_default=False, metadata={"description": "several options may be chosen"})
+
+
+class PollOptionSchema(Schema):
+    id = Id()
+    label = fields.String()
+    count = fields.Integer(allow_none=True, metadata={"description": "null until the results are shown"})
+
+
+class PollSchema(Schema):
+    id = Id()
+    event_id = Id()
+    question = fields.String()
+    multiple = fields.Boolean()
+    status = fields.String(metadata={"description": "draft | open | closed"})
+    results_shown = fields.Boolean()
+    options = fields.List(fields.Nested(PollOptionSchema))
+    answers = fields.Integer(allow_none=True, metadata={"description": "how many people answered (when shown)"})
+    my_option_ids = fields.List(Id())
+
+
+class PollListSchema(Schema):
+    polls = fields.List(fields.Nested(PollSchema))
+    moderator = fields.Boolean()
+
+
+class PollAnswerSchema(Schema):
+    option_ids = fields.List(Id(), required=True, validate=validate.Length(max=100))
+
+
+class PollAnsweredSchema(Schema):
+    option_ids = fields.List(Id())
+
+
+class PollResultsSchema(Schema):
+    shown = fields.Boolean(required=True)
+
+
+def _poll_body(poll_id: int) -> dict:
+    return presenters.poll_payload(polls.get_poll(poll_id, current_user))
+
+
+@blp.route("/events/<int:event_id>/polls", methods=["POST"])
+@blp.arguments(NewPollSchema)
+@blp.response(201, PollSchema)
+@blp.alt_response(403, schema="Error", description="forbidden (organizers only)")
+@blp.alt_response(422, schema="Error", description="poll_question_empty, poll_question_too_long, poll_options, "
+                                                   "poll_option_too_long, poll_options_repeated")
+@login_required
+def create_poll(payload, event_id: int):
+    """Prepare a poll (organizers): a draft the room does not see until it is opened."""
+    poll = polls.create_poll(event_id, current_user, now=utcnow(), **payload)
+    db.session.commit()
+    return _poll_body(poll.id)
+
+
+@blp.route("/events/<int:event_id>/polls")
+@blp.response(200, PollListSchema)
+@blp.alt_response(403, schema="Error", description="not_attendee")
+@login_required
+def list_polls(event_id: int):
+    """The event's polls, newest first (attendees: opened ones; organizers: drafts too)."""
+    views, moderator = polls.polls_for(event_id, current_user)
+    body = {"polls": [presenters.poll_payload(v) for v in views], "moderator": moderator}
+    db.session.commit()
+    return body
+
+
+@blp.route("/polls/<int:poll_id>")
+@blp.response(200, PollSchema)
+@blp.alt_response(404, schema="Error", description="poll_not_found")
+@login_required
+def get_poll(poll_id: int):
+    """One poll, with the counts when its results are shown (organizers: always), and my answer."""
+    body = _poll_body(poll_id)
+    db.session.commit()
+    return body
+
+
+@blp.route("/polls/<int:poll_id>/open", methods=["POST"])
+@blp.response(200, PollSchema)
+@blp.alt_response(403, schema="Error", description="forbidden (organizers only)")
+@login_required
+def open_poll(poll_id: int):
+    """Open the poll for answers (organizers); opening an open poll changes nothing."""
+    polls.open_poll(poll_id, current_user, now=utcnow())
+    db.session.commit()
+    return _poll_body(poll_id)
+
+
+@blp.route("/polls/<int:poll_id>/close", methods=["POST"])
+@blp.response(200, PollSchema)
+@blp.alt_response(409, schema="Error", description="poll_not_open (a draft)")
+@login_required
+def close_poll(poll_id: int):
+    """Close the poll (organizers): no answer counts after it; closing a closed poll changes nothing."""
+    polls.close_poll(poll_id, current_user, now=utcnow())
+    db.session.commit()
+    return _poll_body(poll_id)
+
+
+@blp.route("/polls/<int:poll_id>/results", methods=["POST"])
+@blp.arguments(PollResultsSchema)
+@blp.response(200, PollSchema)
+@login_required
+def show_results(payload, poll_id: int):
+    """Show the results to the room and the big screen ({"shown": true}), or hide them again (organizers)."""
+    polls.show_results(poll_id, current_user, shown=payload["shown"])
+    db.session.commit()
+    return _poll_body(poll_id)
+
+
+@blp.route("/polls/<int:poll_id>/answers", methods=["POST"])
+@blp.arguments(PollAnswerSchema)
+@blp.response(200, PollAnsweredSchema)
+@blp.alt_response(404, schema="Error", description="poll_not_found")
+@blp.alt_response(409, schema="Error", description="poll_closed (not open)")
+@blp.alt_response(422, schema="Error", description="invalid_options, one_option_only")
+@login_required
+def answer_poll(payload, poll_id: int):
+    """Answer an open poll (attendees): once per person; answering again while it is open changes the answer."""
+    chosen = polls.answer(poll_id, current_user, option_ids=payload["option_ids"], now=utcnow())
+    db.session.commit()
+    return {"option_ids": chosen}

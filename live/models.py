@@ -68,3 +68,56 @@ class AskerPace(db.Model):
     event_id: Mapped[int] = mapped_column(sa.ForeignKey("events.id", ondelete="CASCADE"), primary_key=True)
     user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
     last_asked_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+# A poll is prepared (draft), opened and closed by the organizers; its results reach the room when they choose.
+POLL_STATUSES = ("draft", "open", "closed")
+
+
+class Poll(db.Model):
+    __tablename__ = "live_polls"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int] = mapped_column(sa.ForeignKey("events.id", ondelete="CASCADE"), index=True)
+    question: Mapped[str] = mapped_column(sa.String(300))
+    multiple: Mapped[bool] = mapped_column(default=False)  # several options may be chosen
+    status: Mapped[str] = mapped_column(sa.String(8), default="draft")
+    results_shown: Mapped[bool] = mapped_column(default=False)  # the room and the screen see the counts
+    created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    opened_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class PollOption(db.Model):
+    __tablename__ = "live_poll_options"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    poll_id: Mapped[int] = mapped_column(sa.ForeignKey("live_polls.id", ondelete="CASCADE"), index=True)
+    label: Mapped[str] = mapped_column(sa.String(120))
+    position: Mapped[int] = mapped_column()
+
+
+class PollBallot(db.Model):
+    """One person's answer to one poll: the primary key makes it once per person (an upsert changes it while the
+    poll is open); the options chosen are its PollChoice rows."""
+
+    __tablename__ = "live_poll_ballots"
+
+    poll_id: Mapped[int] = mapped_column(sa.ForeignKey("live_polls.id", ondelete="CASCADE"), primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    answered_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class PollChoice(db.Model):
+    __tablename__ = "live_poll_choices"
+    __table_args__ = (
+        sa.ForeignKeyConstraint(["poll_id", "user_id"], ["live_poll_ballots.poll_id", "live_poll_ballots.user_id"],
+                                ondelete="CASCADE"),
+        sa.Index("ix_live_poll_choices_option", "option_id"),
+    )
+
+    poll_id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(primary_key=True)
+    option_id: Mapped[int] = mapped_column(sa.ForeignKey("live_poll_options.id", ondelete="CASCADE"),
+                                           primary_key=True)

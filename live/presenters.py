@@ -6,7 +6,8 @@ import sqlalchemy as sa
 
 from app.accounts.models import User
 from app.accounts.phones import mask_phone
-from live.models import SHOWN_STATUSES, LiveRoom, Question, QuestionVote
+from live.models import SHOWN_STATUSES, LiveRoom, Poll, PollOption, Question, QuestionVote
+from live.services.polls import counts_of
 
 
 def question_payload(view) -> dict:
@@ -45,3 +46,34 @@ def broadcast_payloads(connection, question_id: int) -> tuple[int, dict, dict] |
             else {"id": q.id, "event_id": q.event_id, "removed": True})
     moderators = {**common, "author": name if (not q.anonymous or q.organizers_see_anonymous) else None}
     return q.event_id, room, moderators
+
+
+def poll_payload(view) -> dict:
+    """One poll as its reader sees it (live.services.polls.PollView): counts only when shown (or to organizers)."""
+    p = view.poll
+    return {"id": p.id, "event_id": p.event_id, "question": p.question, "multiple": p.multiple, "status": p.status,
+            "results_shown": p.results_shown,
+            "options": [{"id": o.id, "label": o.label,
+                         "count": None if view.counts is None else view.counts.get(o.id, 0)} for o in view.options],
+            "answers": view.ballots, "my_option_ids": view.mine}
+
+
+def poll_broadcast_payloads(connection, poll_id: int) -> tuple[int, dict | None, dict] | None:
+    """(event id, what the room and the screen hear (None for a draft), what the moderators hear) of one poll, read
+    on `connection` after COMMIT. Nobody's own answer is in a broadcast."""
+    poll = connection.execute(sa.select(Poll.__table__).where(Poll.id == poll_id)).first()
+    if poll is None:
+        return None
+    options = connection.execute(sa.select(PollOption.id, PollOption.label).where(PollOption.poll_id == poll_id)
+                                 .order_by(PollOption.position)).all()
+    counts, ballots = counts_of(poll_id, connection)
+    common = {"id": poll.id, "event_id": poll.event_id, "question": poll.question, "multiple": poll.multiple,
+              "status": poll.status, "results_shown": poll.results_shown}
+    full = {**common, "options": [{"id": o.id, "label": o.label, "count": counts.get(o.id, 0)} for o in options],
+            "answers": ballots}
+    if poll.status == "draft":
+        return poll.event_id, None, full
+    if poll.results_shown:
+        return poll.event_id, full, full
+    return poll.event_id, {**common, "options": [{"id": o.id, "label": o.label, "count": None} for o in options],
+                           "answers": None}, full

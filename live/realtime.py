@@ -3,9 +3,11 @@ organizers, checked by live.services.access.participant_event through app.realti
 their access changes); a moderator's page joins `event:<id>:live:moderators` (organizers).
 
 A question asked, upvoted or moderated (live.signals.question_changed) is announced after COMMIT as `question`:
-the room hears what it may see (or {"id", "removed": true}), the moderators hear everything. A rolled-back change
-is never announced. Clients re-fetch GET /api/v1/events/<id>/questions after a reconnect, so a missed message costs
-nothing."""
+the room hears what it may see (or {"id", "removed": true}), the moderators hear everything. A poll prepared,
+opened, closed, answered or whose results are shown (live.signals.poll_changed) is announced as `poll`: the room
+hears opened polls, with counts only once the organizers show them; the moderators hear drafts and counts too.
+A rolled-back change is never announced. Clients re-fetch GET /api/v1/events/<id>/questions and .../polls after a
+reconnect, so a missed message costs nothing."""
 
 from __future__ import annotations
 
@@ -30,6 +32,7 @@ JOIN = "join_live"
 LEAVE = "leave_live"
 JOIN_MODERATORS = "join_live_moderators"
 QUESTION = "question"
+POLL = "poll"
 _PENDING_KEY = "live.realtime.changed"
 
 
@@ -82,31 +85,44 @@ def on_leave(data=None):
 
 # ---- announcing after COMMIT -------------------------------------------------------------------------------------
 
-def _on_question_changed(sender, *, event_id: int, question_id: int, **_extra) -> None:
+def _changed(kind: str, item_id: int) -> None:
+    """Collect what changed in this transaction; the first change books the after-commit step."""
     session = db.session()
     pending = session.info.get(_PENDING_KEY)
     if pending is None:
         pending = session.info[_PENDING_KEY] = []
         run_after_commit(lambda: _committed(session, pending), session)
-    if question_id not in pending:
-        pending.append(question_id)
+    if (kind, item_id) not in pending:
+        pending.append((kind, item_id))
 
 
-def _committed(session: Session, pending: list[int]) -> None:
+def _on_question_changed(sender, *, event_id: int, question_id: int, **_extra) -> None:
+    _changed(QUESTION, question_id)
+
+
+def _on_poll_changed(sender, *, event_id: int, poll_id: int, **_extra) -> None:
+    _changed(POLL, poll_id)
+
+
+_READERS = {QUESTION: presenters.broadcast_payloads, POLL: presenters.poll_broadcast_payloads}
+
+
+def _committed(session: Session, pending: list[tuple[str, int]]) -> None:
     if session.info.get(_PENDING_KEY) is pending:
         session.info.pop(_PENDING_KEY)
     try:
         with db.engine.connect() as connection:
-            payloads = [presenters.broadcast_payloads(connection, question_id) for question_id in pending]
+            payloads = [(kind, _READERS[kind](connection, item_id)) for kind, item_id in pending]
     except Exception:  # committed already; a lost broadcast only delays the list (clients re-fetch)
-        log.exception("reading live questions to announce failed")
+        log.exception("reading live changes to announce failed")
         return
-    for found in payloads:
+    for kind, found in payloads:
         if found is None:
             continue
         event_id, room, moderators = found
-        socketio.emit(QUESTION, room, to=live_room(event_id))
-        socketio.emit(QUESTION, moderators, to=moderators_room(event_id))
+        if room is not None:
+            socketio.emit(kind, room, to=live_room(event_id))
+        socketio.emit(kind, moderators, to=moderators_room(event_id))
 
 
 @sa_event.listens_for(Session, "after_rollback")
@@ -120,3 +136,4 @@ def init_app(app: Flask) -> None:
     socketio.on_event(JOIN_MODERATORS, on_join_moderators)
     socketio.on_event(LEAVE, on_leave)
     signals.question_changed.connect(_on_question_changed)
+    signals.poll_changed.connect(_on_poll_changed)

@@ -9,3 +9,6 @@ _signals = Namespace()
 
 # question_changed(sender, event_id=, question_id=): asked, voted on, moderated
 question_changed = _signals.signal("live.question_changed")
+
+# poll_changed(sender, event_id=, poll_id=): prepared, opened, closed, results shown or hidden, answered
+poll_changed = _signals.signal("live.poll_changed")

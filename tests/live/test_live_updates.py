@@ -87,3 +87,33 @@ def test_a_cancelled_seat_leaves_the_room(app, room_event, attendee):
     access_changed.send(None, user_id=person.id)
     db.session.commit()
     assert eventually(lambda: f"event:{room_event.id}:live" not in socket_rooms(phone))
+
+
+def polls_heard(sio) -> list[dict]:
+    return [e["args"][0] for e in sio.get_received() if e["name"] == "poll"]
+
+
+def test_phones_hear_a_poll_open_and_its_results_only_when_shown(app, room_event, attendee, event_organizer, api):
+    phone_user, organizer_user = attendee(room_event), event_organizer(room_event)
+    phone, moderator = connect(app, phone_user), connect(app, organizer_user)
+    join(phone, room_event.id), join(moderator, room_event.id, "join_live_moderators")
+    phone.get_received(), moderator.get_received()
+    organizer = api(organizer_user)
+
+    poll = organizer.post(f"/api/v1/events/{room_event.id}/polls",
+                          json={"question": "下期沙龙的主题？", "options": ["RAG", "Agent"]}).get_json()
+    assert polls_heard(phone) == [] and polls_heard(moderator)[0]["status"] == "draft"  # drafts stay backstage
+    organizer.post(f"/api/v1/polls/{poll['id']}/open")
+    [opened] = polls_heard(phone)
+    assert opened["status"] == "open" and [o["label"] for o in opened["options"]] == ["RAG", "Agent"]
+    assert {o["count"] for o in opened["options"]} == {None}
+
+    api(phone_user).post(f"/api/v1/polls/{poll['id']}/answers", json={"option_ids": [poll["options"][1]["id"]]})
+    [answered] = polls_heard(phone)
+    assert answered["answers"] is None and "my_option_ids" not in answered
+    assert [o["count"] for o in polls_heard(moderator)[-1]["options"]] == [0, 1]
+
+    organizer.post(f"/api/v1/polls/{poll['id']}/results", json={"shown": True})
+    [shown] = polls_heard(phone)
+    assert shown["results_shown"] is True and [o["count"] for o in shown["options"]] == [0, 1]
+    assert shown["answers"] == 1
