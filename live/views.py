@@ -7,7 +7,7 @@ from flask import Blueprint, Flask, render_template
 from flask_login import current_user
 
 from app.authz import login_required
-from live.services import access, questions
+from live.services import access, polls, questions
 
 bp = Blueprint("live", __name__, template_folder="templates")
 
@@ -15,6 +15,7 @@ bp = Blueprint("live", __name__, template_folder="templates")
 def _page(template: str, event, **extra):
     return render_template(template, event=event, settings=access.room_settings(event.id),
                            moderator=access.is_organizer(current_user, event), max_question=questions.MAX_QUESTION,
+                           max_poll_question=polls.MAX_POLL_QUESTION,
                            **extra)
 
 

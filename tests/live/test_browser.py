@@ -112,3 +112,41 @@ def test_two_phones_ask_and_upvote_the_moderator_hides_and_the_screen_pins(brows
     assert texts(screen) == []
     for page in (first, second, moderator, screen):
         assert page.problems == [], page.problems
+
+
+def test_a_poll_prepared_opened_answered_and_its_bars_on_phones_and_the_screen(browser, app, server, room_event,
+                                                                              attendee, event_organizer, tmp_path):
+    organizer = event_organizer(room_event)
+    phone = opened(browser, app, server, attendee(room_event, name="观众甲"), f"/events/{room_event.id}/live",
+                   **PHONE)
+    moderator = opened(browser, app, server, organizer, f"/events/{room_event.id}/live/moderate", **LAPTOP)
+    screen = opened(browser, app, server, organizer, f"/events/{room_event.id}/live/screen", **SCREEN)
+
+    moderator.get_by_test_id("poll-new-question").fill("下期沙龙的主题？")
+    moderator.get_by_test_id("poll-new-options").fill("RAG 实践\n智能体\n\n端侧模型")
+    moderator.get_by_role("button", name="保存投票").click()
+    moderator.get_by_test_id("poll").get_by_text("尚未开始").wait_for()
+    assert phone.get_by_test_id("poll").count() == 0  # a draft stays backstage
+    moderator.get_by_role("button", name="开始投票").click()
+
+    phone.get_by_test_id("poll").get_by_text("下期沙龙的主题？").wait_for()
+    phone.get_by_label("智能体").check()
+    phone.get_by_role("button", name="投票", exact=True).click()
+    phone.get_by_text("已投票。投票结束前可以修改。").wait_for()
+    assert phone.get_by_test_id("bars").count() == 0  # no results until the organizer shows them
+    wait_until(moderator, "[...document.querySelectorAll('[data-testid=bar-value]')].map(e => e.textContent)"
+                          ".join('|') === '0 · 0%|1 · 100%|0 · 0%'")
+    assert screen.get_by_test_id("poll-question").inner_text() == "下期沙龙的主题？"
+
+    moderator.get_by_role("button", name="结束投票").click()
+    moderator.get_by_role("button", name="向现场公布结果").click()
+    for page in (phone, screen):
+        wait_until(page, "document.querySelectorAll('[data-testid=bar]').length === 3")
+        assert page.get_by_test_id("poll-total").inner_text() == "1 人作答"
+    assert phone.get_by_test_id("poll-mine").inner_text() == "我的选择：智能体"
+    assert phone.evaluate("document.documentElement.scrollWidth") <= 375
+    phone.screenshot(path=str(tmp_path / "phone.png"), full_page=True)
+    screen.screenshot(path=str(tmp_path / "screen.png"))
+    moderator.screenshot(path=str(tmp_path / "moderator.png"), full_page=True)
+    for page in (phone, moderator, screen):
+        assert page.problems == [], page.problems

@@ -181,6 +181,8 @@
   refresh();
   if (!window.io) return;
   var socket = window.io({ reconnectionDelayMax: 5000 });
+  window.liveSocket = socket;  // live-polls.js listens on the same connection
+  document.dispatchEvent(new Event("live:socket"));
   var joinEvent = MODE === "moderate" ? "join_live_moderators" : "join_live";
   socket.on("connect", function () {
     $("live").classList.add("on");
