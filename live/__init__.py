@@ -7,7 +7,8 @@ from flask import Flask
 
 
 def init_app(app: Flask) -> None:
-    from live import api, models, realtime, views  # noqa: F401  (api modules declare their blueprints on import)
+    from live import api, exports, models, realtime, views  # noqa: F401  (api modules declare their blueprints)
 
+    exports.init_app()
     realtime.init_app(app)
     views.init_app(app)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from flask import request
 from flask_login import current_user
 from marshmallow import fields, validate
 
@@ -12,7 +13,7 @@ from app.extensions import db
 from app.schemas import Id, Schema
 from live import presenters
 from live.models import MODERATED_STATUSES
-from live.services import access, polls, questions
+from live.services import access, peoples_choice, polls, questions
 
 blp = api_blueprint("live_api", __name__, "",
                     "The audience's live room of an event: questions (asked named or anonymous to the room), "
@@ -294,3 +295,105 @@ def answer_poll(payload, poll_id: int):
     chosen = polls.answer(poll_id, current_user, option_ids=payload["option_ids"], now=utcnow())
     db.session.commit()
     return {"option_ids": chosen}
+
+
+# ---- the people's choice of a competition round ---------------------------------------------------------------------
+
+class AudienceVoteSchema(Schema):
+    round_team_id = Id(required=True)
+
+
+class AudienceVoteCastSchema(Schema):
+    round_id = Id()
+    round_team_id = Id()
+    voted_at = fields.String()
+
+
+class RankingRowSchema(Schema):
+    rank = fields.Integer()
+    round_team_id = Id()
+    team_name = fields.String()
+    votes = fields.Integer()
+
+
+class AudienceBoardSchema(Schema):
+    round_id = Id()
+    status = fields.String(metadata={"description": "not_opened | open | closed"})
+    votes_cast = fields.Integer()
+    revealed_count = fields.Integer(metadata={"description": "ranks revealed, from the bottom"})
+    teams_count = fields.Integer()
+    ranking = fields.List(fields.Nested(RankingRowSchema),
+                          metadata={"description": "the revealed ranks (the console: every rank)"})
+    my_round_team_id = fields.Integer(allow_none=True)
+
+
+class AudienceRevealSchema(Schema):
+    all = fields.Boolean(load_default=False, metadata={"description": "reveal every rank at once"})
+
+
+def _board(round_id: int, everything: bool = False) -> dict:
+    return peoples_choice.board(round_id, current_user, everything=everything)
+
+
+@blp.route("/rounds/<int:round_id>/audience-vote")
+@blp.response(200, AudienceBoardSchema)
+@blp.alt_response(404, schema="Error", description="round_not_found")
+def audience_board(round_id: int):
+    """The people's choice of a round as the screen and the phones see it: the revealed ranks only
+    (`?audience=console`: every rank, organizers only)."""
+    body = _board(round_id, everything=request.args.get("audience") == "console")
+    db.session.commit()
+    return body
+
+
+@blp.route("/rounds/<int:round_id>/audience-vote/open", methods=["POST"])
+@blp.response(200, AudienceBoardSchema)
+@blp.alt_response(403, schema="Error", description="forbidden (organizers only)")
+@login_required
+def open_audience_vote(round_id: int):
+    """Open the audience vote (the console)."""
+    peoples_choice.open_vote(round_id, current_user, now=utcnow())
+    db.session.commit()
+    return _board(round_id, everything=True)
+
+
+@blp.route("/rounds/<int:round_id>/audience-vote/close", methods=["POST"])
+@blp.response(200, AudienceBoardSchema)
+@blp.alt_response(409, schema="Error", description="vote_not_opened")
+@login_required
+def close_audience_vote(round_id: int):
+    """Close the audience vote (the console): no vote counts after it."""
+    peoples_choice.close_vote(round_id, current_user, now=utcnow())
+    db.session.commit()
+    return _board(round_id, everything=True)
+
+
+@blp.route("/rounds/<int:round_id>/audience-vote/reveal", methods=["POST"])
+@blp.arguments(AudienceRevealSchema)
+@blp.response(200, AudienceBoardSchema)
+@blp.alt_response(409, schema="Error", description="vote_still_open")
+@login_required
+def reveal_audience_vote(payload, round_id: int):
+    """Reveal the next rank of the tally on the screen, from the bottom (or all: {"all": true}); after closing."""
+    peoples_choice.reveal(round_id, current_user, all_=payload["all"])
+    db.session.commit()
+    return _board(round_id, everything=True)
+
+
+@blp.route("/rounds/<int:round_id>/audience-votes", methods=["POST"])
+@blp.arguments(AudienceVoteSchema)
+@blp.response(201, AudienceVoteCastSchema)
+@blp.alt_response(200, schema=AudienceVoteCastSchema, description="the same vote again: the first answer")
+@blp.alt_response(403, schema="Error", description="not_admitted (not admitted at the door of the round's event)")
+@blp.alt_response(404, schema="Error", description="team_not_in_round, round_not_found")
+@blp.alt_response(409, schema="Error", description="vote_closed, team_not_pitched, already_voted (a vote is final; "
+                                                   "details.round_team_id)")
+@login_required
+def cast_audience_vote(payload, round_id: int):
+    """Vote for the people's choice: one vote per person admitted at the door, for a team on stage or already
+    pitched; a vote is final."""
+    vote, new = peoples_choice.cast_vote(round_id, current_user, round_team_id=payload["round_team_id"],
+                                         now=utcnow())
+    body = {"round_id": vote.round_id, "round_team_id": vote.round_team_id, "voted_at": vote.voted_at.isoformat()}
+    db.session.commit()
+    return body, 201 if new else 200

@@ -121,3 +121,35 @@ class PollChoice(db.Model):
     user_id: Mapped[int] = mapped_column(primary_key=True)
     option_id: Mapped[int] = mapped_column(sa.ForeignKey("live_poll_options.id", ondelete="CASCADE"),
                                            primary_key=True)
+
+
+# The people's choice (人气奖) of a competition round: the audience admitted at the door votes for one team.
+AUDIENCE_VOTE_STATUSES = ("closed", "open")
+
+
+class AudienceVoteRound(db.Model):
+    """A round's audience vote: open or closed (by the console), and how many ranks of its tally are revealed
+    (from the bottom, like the judges' leaderboard). No row: never opened."""
+
+    __tablename__ = "live_audience_vote_rounds"
+
+    round_id: Mapped[int] = mapped_column(sa.ForeignKey("competition_rounds.id", ondelete="CASCADE"),
+                                          primary_key=True)
+    status: Mapped[str] = mapped_column(sa.String(8), default="closed")
+    revealed_count: Mapped[int] = mapped_column(default=0)
+    opened_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class AudienceVote(db.Model):
+    """One admitted person's vote in a round: the primary key (round, person) makes it one vote each, inserted with
+    ON CONFLICT DO NOTHING under racing requests; a vote is final (decisions.md)."""
+
+    __tablename__ = "live_audience_votes"
+    __table_args__ = (sa.Index("ix_live_audience_votes_team", "round_team_id"),)
+
+    round_id: Mapped[int] = mapped_column(sa.ForeignKey("competition_rounds.id", ondelete="CASCADE"),
+                                          primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    round_team_id: Mapped[int] = mapped_column(sa.ForeignKey("judging_round_teams.id", ondelete="CASCADE"))
+    voted_at: Mapped[datetime] = mapped_column(UTCDateTime())

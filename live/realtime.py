@@ -23,8 +23,10 @@ from app.errors import DomainError
 from app.extensions import db, socketio
 from app.realtime import join_authorised, leave
 from events.realtime import event_id_from
+from judging import services as judging
+from judging.realtime import leaderboard_room
 from live import presenters, signals
-from live.services import access
+from live.services import access, peoples_choice
 
 log = logging.getLogger(__name__)
 
@@ -33,6 +35,7 @@ LEAVE = "leave_live"
 JOIN_MODERATORS = "join_live_moderators"
 QUESTION = "question"
 POLL = "poll"
+AUDIENCE_VOTE = "audience_vote"  # the people's choice as the screen sees it (peoples_choice.board, revealed ranks)
 _PENDING_KEY = "live.realtime.changed"
 
 
@@ -104,6 +107,19 @@ def _on_poll_changed(sender, *, event_id: int, poll_id: int, **_extra) -> None:
     _changed(POLL, poll_id)
 
 
+def _on_audience_vote_changed(sender, *, round_id: int, **_extra) -> None:
+    _changed(AUDIENCE_VOTE, round_id)
+
+
+def _audience_board(round_id: int):
+    """The people's choice as the screen and the phones see it, to the round's event's room and to the round's big
+    screen (judging's leaderboard room)."""
+    board = peoples_choice.board(round_id, None)
+    round_ = judging.get_round(round_id)
+    db.session.rollback()  # read in the session's own short transaction, after COMMIT
+    return board, peoples_choice.round_event_id(round_)
+
+
 _READERS = {QUESTION: presenters.broadcast_payloads, POLL: presenters.poll_broadcast_payloads}
 
 
@@ -112,7 +128,14 @@ def _committed(session: Session, pending: list[tuple[str, int]]) -> None:
         session.info.pop(_PENDING_KEY)
     try:
         with db.engine.connect() as connection:
-            payloads = [(kind, _READERS[kind](connection, item_id)) for kind, item_id in pending]
+            payloads = [(kind, _READERS[kind](connection, item_id)) for kind, item_id in pending
+                        if kind in _READERS]
+        for kind, round_id in pending:
+            if kind == AUDIENCE_VOTE:
+                board, event_id = _audience_board(round_id)
+                socketio.emit(AUDIENCE_VOTE, board, to=leaderboard_room(round_id))
+                if event_id is not None:
+                    socketio.emit(AUDIENCE_VOTE, board, to=live_room(event_id))
     except Exception:  # committed already; a lost broadcast only delays the list (clients re-fetch)
         log.exception("reading live changes to announce failed")
         return
@@ -137,3 +160,4 @@ def init_app(app: Flask) -> None:
     socketio.on_event(LEAVE, on_leave)
     signals.question_changed.connect(_on_question_changed)
     signals.poll_changed.connect(_on_poll_changed)
+    signals.audience_vote_changed.connect(_on_audience_vote_changed)

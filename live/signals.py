@@ -12,3 +12,6 @@ question_changed = _signals.signal("live.question_changed")
 
 # poll_changed(sender, event_id=, poll_id=): prepared, opened, closed, results shown or hidden, answered
 poll_changed = _signals.signal("live.poll_changed")
+
+# audience_vote_changed(sender, round_id=): opened, closed, a rank revealed, a vote cast
+audience_vote_changed = _signals.signal("live.audience_vote_changed")
