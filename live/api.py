@@ -316,8 +316,17 @@ class RankingRowSchema(Schema):
     votes = fields.Integer()
 
 
+class VotableTeamSchema(Schema):
+    round_team_id = Id()
+    team_name = fields.String()
+    on_stage = fields.Boolean()
+
+
 class AudienceBoardSchema(Schema):
     round_id = Id()
+    round_name = fields.String()
+    teams = fields.List(fields.Nested(VotableTeamSchema),
+                        metadata={"description": "the teams one may vote for now (on stage or already pitched)"})
     status = fields.String(metadata={"description": "not_opened | open | closed"})
     votes_cast = fields.Integer()
     revealed_count = fields.Integer(metadata={"description": "ranks revealed, from the bottom"})
@@ -342,6 +351,27 @@ def audience_board(round_id: int):
     """The people's choice of a round as the screen and the phones see it: the revealed ranks only
     (`?audience=console`: every rank, organizers only)."""
     body = _board(round_id, everything=request.args.get("audience") == "console")
+    db.session.commit()
+    return body
+
+
+class AudienceBoardsSchema(Schema):
+    rounds = fields.List(fields.Nested(AudienceBoardSchema))
+
+
+@blp.route("/events/<int:event_id>/audience-votes")
+@blp.response(200, AudienceBoardsSchema)
+@blp.alt_response(403, schema="Error", description="not_attendee")
+@login_required
+def event_audience_boards(event_id: int):
+    """The people's choice of every competition round held at this event (attendees: the rounds whose vote was
+    opened, revealed ranks only; organizers: every round, every rank)."""
+    event = access.participant_event(event_id, current_user)
+    console = access.is_organizer(current_user, event)
+    rounds = peoples_choice.rounds_of_event(event.id, opened_only=not console)
+    body = {"rounds": [peoples_choice.board(r.id, current_user,
+                                            everything=console and peoples_choice.runs_vote(current_user, r))
+                       for r in rounds]}
     db.session.commit()
     return body
 

@@ -136,6 +136,7 @@ def _committed(session: Session, pending: list[tuple[str, int]]) -> None:
                 socketio.emit(AUDIENCE_VOTE, board, to=leaderboard_room(round_id))
                 if event_id is not None:
                     socketio.emit(AUDIENCE_VOTE, board, to=live_room(event_id))
+                    socketio.emit(AUDIENCE_VOTE, board, to=moderators_room(event_id))  # (they re-read the tally)
     except Exception:  # committed already; a lost broadcast only delays the list (clients re-fetch)
         log.exception("reading live changes to announce failed")
         return

@@ -16,7 +16,7 @@ from app.extensions import db, dialect_insert
 from checkin.models import Admission
 from events.models import Registration
 from judging import services as judging
-from judging.models import CompetitionRound, RoundTeam
+from judging.models import Competition, CompetitionRound, RoundTeam
 from live import signals
 from live.models import AudienceVote, AudienceVoteRound
 
@@ -101,7 +101,7 @@ def cast_vote(round_id: int, user, *, round_team_id: int, now: datetime) -> tupl
     if state is None or state.status != "open":  # a quick answer; the decision is taken again below, in the database
         raise DomainError("vote_closed", _l("The audience vote is not open."), status=409)
     team = judging.round_team(round_, round_team_id)
-    if round_.mode == "live" and team.scoring_state == "pending" and round_.current_team_id != team.id:
+    if not votable(round_, team):
         raise DomainError("team_not_pitched", _l("This team has not pitched yet."), status=409)
     # The vote is written first (on SQLite this takes the one writer's lock, so what is read next is as committed),
     # then the vote's state is read under a share lock (PostgreSQL: a close waits for votes in flight, and a vote
@@ -123,6 +123,27 @@ def cast_vote(round_id: int, user, *, round_team_id: int, now: datetime) -> tupl
     return vote, inserted is not None
 
 
+def votable(round_: CompetitionRound, team: RoundTeam) -> bool:
+    """A team the audience may vote for: in a live round, on stage or already pitched; online, any of the round."""
+    return round_.mode != "live" or team.scoring_state != "pending" or round_.current_team_id == team.id
+
+
+def votable_teams(round_: CompetitionRound) -> list[RoundTeam]:
+    return [team for team in judging.teams_of(round_.id) if votable(round_, team)]
+
+
+def rounds_of_event(event_id: int, *, opened_only: bool) -> list[CompetitionRound]:
+    """The competition rounds held at this event (the round's own event, else its competition's), in order; with
+    `opened_only`, those whose audience vote was ever opened."""
+    query = (sa.select(CompetitionRound).join(Competition, Competition.id == CompetitionRound.competition_id)
+             .where(sa.or_(CompetitionRound.event_id == event_id,
+                           sa.and_(CompetitionRound.event_id.is_(None), Competition.event_id == event_id))))
+    if opened_only:
+        query = query.join(AudienceVoteRound, AudienceVoteRound.round_id == CompetitionRound.id)
+    return list(db.session.scalars(query.order_by(CompetitionRound.competition_id, CompetitionRound.position,
+                                                  CompetitionRound.id)))
+
+
 def tally(round_id: int, connection=None) -> list[dict]:
     """Every team of the round with its votes, most first, ranked (equal votes share a rank)."""
     reader = connection or db.session
@@ -138,6 +159,11 @@ def tally(round_id: int, connection=None) -> list[dict]:
     return rows
 
 
+def runs_vote(user, round_: CompetitionRound) -> bool:
+    """Whether `user` runs this round's audience vote (the competition's organizers)."""
+    return judging.is_organizer(user, round_)
+
+
 def board(round_id: int, viewer, *, everything: bool = False) -> dict:
     """What the screen and the phones see (`everything`: the console, organizers only): the vote's status, how many
     voted, the revealed ranks (from the bottom), and the team I voted for."""
@@ -151,11 +177,14 @@ def board(round_id: int, viewer, *, everything: bool = False) -> dict:
         row["team_name"] = names.get(row["application_id"], "")
     revealed = state.revealed_count if state else 0
     shown = rows if everything else rows[len(rows) - revealed:] if revealed else []
+    names_by_team = {r["round_team_id"]: r["team_name"] for r in rows}
     mine = None
     if getattr(viewer, "is_authenticated", False):
         mine = db.session.scalar(sa.select(AudienceVote.round_team_id).where(
             AudienceVote.round_id == round_.id, AudienceVote.user_id == viewer.id))
-    return {"round_id": round_.id, "status": state.status if state else "not_opened",
+    return {"round_id": round_.id, "round_name": round_.name, "status": state.status if state else "not_opened",
+            "teams": [{"round_team_id": t.id, "team_name": names_by_team.get(t.id, ""),
+                       "on_stage": t.id == round_.current_team_id} for t in votable_teams(round_)],
             "votes_cast": sum(r["votes"] for r in rows), "revealed_count": revealed, "teams_count": len(rows),
             "ranking": [{k: r[k] for k in ("rank", "round_team_id", "team_name", "votes")} for r in shown],
             "my_round_team_id": mine}

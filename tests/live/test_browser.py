@@ -150,3 +150,49 @@ def test_a_poll_prepared_opened_answered_and_its_bars_on_phones_and_the_screen(b
     moderator.screenshot(path=str(tmp_path / "moderator.png"), full_page=True)
     for page in (phone, moderator, screen):
         assert page.problems == [], page.problems
+
+
+def test_the_peoples_choice_from_the_moderators_page_to_phones_and_the_screen(browser, app, server, room_event,
+                                                                             attendee, create_resident):
+    from checkin.models import Admission
+    from events.services import reading
+    from judging import services
+    from tests.judging.conftest import setup_payload
+
+    organizer = create_resident(name="大赛组织者", roles=["organizer"])
+    competition, _ = services.create_setup(setup_payload(teams=3), organizer, now=utcnow())
+    db.session.commit()
+    final = competition.rounds[1]
+    final.event_id = room_event.id
+    services.add_teams(final.id, organizer, now=utcnow())
+    services.open_round(final.id, organizer, now=utcnow())
+    team = services.teams_of(final.id)[0]
+    services.set_stage(final.id, organizer, round_team_id=team.id, phase="pitch", now=utcnow())
+    inside, outside = attendee(room_event, name="已入场"), attendee(room_event, name="未入场")
+    registration = reading.registration_of(room_event.id, inside.id)
+    db.session.add(Admission(registration_id=registration.id, event_id=room_event.id, first_admitted_at=utcnow(),
+                             gate="A", inside=True, entries=1, last_moved_at=utcnow()))
+    db.session.commit()
+    path = f"/events/{room_event.id}/live"
+
+    moderator = opened(browser, app, server, organizer, path + "/moderate", **LAPTOP)
+    moderator.get_by_role("button", name="开始观众投票").click()
+    phone = opened(browser, app, server, inside, path, **PHONE)
+    refused = opened(browser, app, server, outside, path, **PHONE)
+    screen = opened(browser, app, server, organizer, path + "/screen", **SCREEN)
+
+    refused.get_by_role("button", name="投给 队伍1 · 正在路演").click()
+    refused.get_by_text("只有在本活动现场验票入场的观众才能投票评选人气奖。").wait_for()
+    phone.get_by_role("button", name="投给 队伍1 · 正在路演").click()
+    phone.get_by_text("投票成功，谢谢！").wait_for()
+    assert phone.get_by_test_id("pc-mine").inner_text() == "你投给了：队伍1"
+    wait_until(screen, "document.querySelector('[data-testid=pc-status]').textContent.includes('1 票')")
+    assert screen.get_by_test_id("pc-row").count() == 0  # hidden until revealed
+
+    moderator.get_by_role("button", name="结束观众投票").click()
+    moderator.get_by_role("button", name="全部揭晓").click()
+    wait_until(screen, "document.querySelectorAll('[data-testid=pc-row]').length === 3")
+    assert screen.get_by_test_id("pc-row").first.inner_text().startswith("1. 队伍1")
+    wait_until(phone, "document.querySelectorAll('[data-testid=pc-row]').length === 3")
+    for page in (phone, refused, moderator, screen):
+        assert [p for p in page.problems if "403" not in p] == [], page.problems
