@@ -3,10 +3,14 @@ driven by app/static/js/live-room.js over the JSON API (api.py) and the Socket.I
 
 from __future__ import annotations
 
-from flask import Blueprint, Flask, render_template
+from urllib.parse import quote
+
+from flask import Blueprint, Flask, Response, render_template
 from flask_login import current_user
 
+from app import spreadsheets
 from app.authz import login_required
+from live import exports
 from live.services import access, polls, questions
 
 bp = Blueprint("live", __name__, template_folder="templates")
@@ -38,6 +42,31 @@ def moderate(event_id: int):
 def screen(event_id: int):
     """The big screen (1920x1080): the pinned question and the top ones, live."""
     return _page("live/screen.html", access.moderated_event(event_id, current_user))
+
+
+@bp.get("/events/<int:event_id>/live/export.xlsx")
+@login_required
+def export_xlsx(event_id: int):
+    """The questions (with votes and status) and the polls' results, as an Excel workbook (organizers)."""
+    event = access.moderated_event(event_id, current_user)
+    return _download(exports.live_room_workbook(event.id, current_user), spreadsheets.XLSX_MIMETYPE,
+                     f"{event.title}-live.xlsx")
+
+
+@bp.get("/events/<int:event_id>/live/<any(questions, polls):what>.csv")
+@login_required
+def export_csv(event_id: int, what: str):
+    """The questions, or the polls' results, as CSV (organizers)."""
+    event = access.moderated_event(event_id, current_user)
+    rows_of = exports.questions_rows if what == "questions" else exports.polls_rows
+    header, rows = rows_of(event.id, current_user)
+    return _download(spreadsheets.to_csv(header, rows), "text/csv; charset=utf-8", f"{event.title}-{what}.csv")
+
+
+def _download(body: bytes, mimetype: str, name: str) -> Response:
+    ascii_name = "live" + name[name.rindex("."):]
+    return Response(body, headers={"Content-Type": mimetype, "Content-Disposition":
+                                   f"attachment; filename={ascii_name}; filename*=UTF-8''{quote(name)}"})
 
 
 def init_app(app: Flask) -> None:
