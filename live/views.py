@@ -5,11 +5,12 @@ from __future__ import annotations
 
 from urllib.parse import quote
 
-from flask import Blueprint, Flask, Response, render_template
+from flask import Blueprint, Flask, Response, redirect, render_template, url_for
 from flask_login import current_user
 
 from app import spreadsheets
 from app.authz import login_required
+from checkin import qr
 from live import exports
 from live.services import access, polls, questions
 
@@ -40,8 +41,31 @@ def moderate(event_id: int):
 @bp.get("/events/<int:event_id>/live/screen")
 @login_required
 def screen(event_id: int):
-    """The big screen (1920x1080): the pinned question and the top ones, live."""
-    return _page("live/screen.html", access.moderated_event(event_id, current_user))
+    """The big screen (1920x1080): how to join (QR code and short link), the pinned question and the top ones, the
+    poll whose results are shown, the people's choice, live."""
+    event = access.moderated_event(event_id, current_user)
+    return _page("live/screen.html", event, join=joining(event.id))
+
+
+@bp.get("/events/<int:event_id>/live/join")
+@login_required
+def join_sheet(event_id: int):
+    """A printable sheet for the tables and the door: the QR code and the short link of the live room."""
+    event = access.moderated_event(event_id, current_user)
+    return _page("live/join.html", event, join=joining(event.id))
+
+
+@bp.get("/l/<int:event_id>")
+def short_link(event_id: int):
+    """The short link people type from the screen: the live room (signing in first when needed, as any page)."""
+    return redirect(url_for("live.room", event_id=event_id))
+
+
+def joining(event_id: int) -> dict:
+    """The short link of an event's live room and its QR code (the link grants nothing: the phone signs in, and only
+    the event's attendees take part)."""
+    link = url_for("live.short_link", event_id=event_id, _external=True)
+    return {"link": link, "shown": link.split("://", 1)[-1], "qr": qr.qr_svg(link)}
 
 
 @bp.get("/events/<int:event_id>/live/export.xlsx")

@@ -100,6 +100,10 @@ def test_two_phones_ask_and_upvote_the_moderator_hides_and_the_screen_pins(brows
     moderator = opened(browser, app, server, organizer, f"/events/{room_event.id}/live/moderate", **LAPTOP)
     screen = opened(browser, app, server, organizer, f"/events/{room_event.id}/live/screen", **SCREEN)
     assert texts(screen) == ["端侧模型的功耗怎么控制？", "早先的问题"]
+    from tests.live.test_joining import decoded_qr
+
+    assert decoded_qr(screen.get_by_test_id("join-qr").screenshot()) == [f"{server}/l/{room_event.id}"]
+    assert screen.get_by_test_id("join-link").inner_text() == f"{server.split('://')[1]}/l/{room_event.id}"
     moderator.locator("[data-testid=question]", has_text="早先的问题").get_by_role("button", name="隐藏").click()
     for page in (first, second, screen):
         wait_until(page, "document.querySelectorAll('[data-testid=questions] [data-testid=question]').length === 1")
