@@ -12,8 +12,10 @@ reconnect, so a missed message costs nothing."""
 from __future__ import annotations
 
 import logging
+import threading
+import time
 
-from flask import Flask
+from flask import Flask, current_app
 from flask_socketio import emit
 from sqlalchemy import event as sa_event
 from sqlalchemy.orm import Session
@@ -126,27 +128,70 @@ _READERS = {QUESTION: presenters.broadcast_payloads, POLL: presenters.poll_broad
 def _committed(session: Session, pending: list[tuple[str, int]]) -> None:
     if session.info.get(_PENDING_KEY) is pending:
         session.info.pop(_PENDING_KEY)
+    app = current_app._get_current_object()
+    interval = app.config.get("LIVE_ANNOUNCE_INTERVAL", 0.0 if app.testing else 0.25)
+    for kind, item_id in pending:
+        _announce_soon(app, kind, item_id, interval)
+
+
+# While a poll or the people's choice takes hundreds of votes a second, reading and sending the counts after every
+# vote would cost more than the votes (and flood every phone). As check-in's counters do: each process announces a
+# question, poll or round at once when it has not done so for `interval` seconds, otherwise once more at the end of
+# that interval (so the last change is always sent, read as it is then), never more often.
+_throttle_lock = threading.Lock()
+_last_announced: dict[tuple[str, int], float] = {}
+_scheduled: set[tuple[str, int]] = set()
+
+
+def _announce_soon(app: Flask, kind: str, item_id: int, interval: float) -> None:
+    key, now = (kind, item_id), time.monotonic()
+    with _throttle_lock:
+        if key in _scheduled:
+            return  # a trailing announcement is on its way and will read the item as it is then
+        wait = _last_announced.get(key, float("-inf")) + interval - now
+        if wait <= 0:
+            _last_announced[key] = now
+        else:
+            _scheduled.add(key)
+    if wait <= 0:
+        _announce(kind, item_id)
+    else:
+        timer = threading.Timer(wait, _announce_later, (app, kind, item_id))
+        timer.daemon = True
+        timer.start()
+
+
+def _announce_later(app: Flask, kind: str, item_id: int) -> None:
+    with _throttle_lock:
+        _scheduled.discard((kind, item_id))
+        _last_announced[(kind, item_id)] = time.monotonic()
+    with app.app_context():
+        try:
+            _announce(kind, item_id)
+        finally:
+            db.session.remove()
+
+
+def _announce(kind: str, item_id: int) -> None:
     try:
+        if kind == AUDIENCE_VOTE:
+            board, event_id = _audience_board(item_id)
+            socketio.emit(AUDIENCE_VOTE, board, to=leaderboard_room(item_id))
+            if event_id is not None:
+                socketio.emit(AUDIENCE_VOTE, board, to=live_room(event_id))
+                socketio.emit(AUDIENCE_VOTE, board, to=moderators_room(event_id))  # (they re-read the tally)
+            return
         with db.engine.connect() as connection:
-            payloads = [(kind, _READERS[kind](connection, item_id)) for kind, item_id in pending
-                        if kind in _READERS]
-        for kind, round_id in pending:
-            if kind == AUDIENCE_VOTE:
-                board, event_id = _audience_board(round_id)
-                socketio.emit(AUDIENCE_VOTE, board, to=leaderboard_room(round_id))
-                if event_id is not None:
-                    socketio.emit(AUDIENCE_VOTE, board, to=live_room(event_id))
-                    socketio.emit(AUDIENCE_VOTE, board, to=moderators_room(event_id))  # (they re-read the tally)
+            found = _READERS[kind](connection, item_id)
     except Exception:  # committed already; a lost broadcast only delays the list (clients re-fetch)
-        log.exception("reading live changes to announce failed")
+        log.exception("reading a live change (%s %s) to announce failed", kind, item_id)
         return
-    for kind, found in payloads:
-        if found is None:
-            continue
-        event_id, room, moderators = found
-        if room is not None:
-            socketio.emit(kind, room, to=live_room(event_id))
-        socketio.emit(kind, moderators, to=moderators_room(event_id))
+    if found is None:
+        return
+    event_id, room, moderators = found
+    if room is not None:
+        socketio.emit(kind, room, to=live_room(event_id))
+    socketio.emit(kind, moderators, to=moderators_room(event_id))
 
 
 @sa_event.listens_for(Session, "after_rollback")

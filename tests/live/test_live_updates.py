@@ -5,6 +5,9 @@ people who are not attendees cannot join."""
 from __future__ import annotations
 
 import contextvars
+import time
+
+import pytest
 
 from app.extensions import db, socketio
 from tests.conftest import eventually, sign_in, socket_rooms
@@ -117,3 +120,31 @@ def test_phones_hear_a_poll_open_and_its_results_only_when_shown(app, room_event
     [shown] = polls_heard(phone)
     assert shown["results_shown"] is True and [o["count"] for o in shown["options"]] == [0, 1]
     assert shown["answers"] == 1
+
+
+@pytest.fixture
+def throttled(app_config):
+    app_config.LIVE_ANNOUNCE_INTERVAL = 0.3
+    return app_config
+
+
+def test_a_burst_of_votes_is_announced_at_once_then_once_more_with_the_last_count(throttled, app, room_event,
+                                                                                  attendee):
+    from app.db_types import utcnow
+    from live.services import questions
+
+    question = questions.ask(room_event.id, attendee(room_event, name="提问者"), text="热门问题", anonymous=False,
+                             now=utcnow())
+    db.session.commit()
+    phone = connect(app, attendee(room_event, name="看屏幕的人"))
+    join(phone, room_event.id)
+    phone.get_received()
+    voters = [attendee(room_event, name=f"观众{i}") for i in range(5)]
+    time.sleep(0.35)  # the question's own announcement is out of the interval
+    for voter in voters:
+        questions.vote(question.id, voter, now=utcnow())
+        db.session.commit()
+    seen: list[dict] = []
+    assert eventually(lambda: seen.extend(heard(phone)) or any(q["votes"] == 5 for q in seen), timeout=3)
+    counts = [q["votes"] for q in seen]
+    assert counts[0] == 1 and counts[-1] == 5 and len(counts) <= 3, counts  # at once, then the trailing one
