@@ -59,6 +59,8 @@ class VotesSchema(Schema):
 class ModerateSchema(Schema):
     status = fields.String(validate=validate.OneOf(MODERATED_STATUSES))
     pinned = fields.Boolean()
+    merged_into = Id(metadata={"description": "merge this duplicate into that question of the same event: it leaves "
+                                              "the room and its upvotes move there"})
 
 
 class SettingsSchema(Schema):
@@ -129,11 +131,17 @@ def unvote(question_id: int):
 @blp.arguments(ModerateSchema)
 @blp.response(200, LiveQuestionSchema)
 @blp.alt_response(403, schema="Error", description="forbidden (organizers only)")
-@blp.alt_response(409, schema="Error", description="cannot_pin (a question the room does not see)")
+@blp.alt_response(409, schema="Error", description="cannot_pin (a question the room does not see), cannot_merge")
 @login_required
 def moderate(payload, question_id: int):
-    """Moderate (the event's organizers): show (approve), hide, mark answered; pin (one per event) or unpin."""
-    question = questions.moderate(question_id, current_user, now=utcnow(), **payload)
+    """Moderate (the event's organizers): show (approve), hide, mark answered; pin (one per event) or unpin; merge
+    a duplicate into another question (the answer is then that question)."""
+    into = payload.pop("merged_into", None)
+    if into is not None:
+        question = questions.merge(question_id, current_user, into_id=into, now=utcnow())
+        question_id = question.id
+    if payload or into is None:  # with merged_into, the rest applies to the question merged into
+        question = questions.moderate(question_id, current_user, now=utcnow(), **payload)
     db.session.commit()
     views, _ = questions.questions_for(question.event_id, current_user)
     return presenters.question_payload(next(v for v in views if v.question.id == question_id))

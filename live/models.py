@@ -12,8 +12,9 @@ from app.db_types import UTCDateTime, utcnow
 from app.extensions import db
 
 # pending: waiting for a moderator (pre-moderation); visible: shown to the room; hidden: taken down by a moderator;
-# answered: the speaker answered it (still shown, after the open ones).
-QUESTION_STATUSES = ("pending", "visible", "hidden", "answered")
+# answered: the speaker answered it (still shown, after the open ones); merged: a duplicate, its votes moved to the
+# question it was merged into.
+QUESTION_STATUSES = ("pending", "visible", "hidden", "answered", "merged")
 SHOWN_STATUSES = ("visible", "answered")  # what the room and the screen see
 MODERATED_STATUSES = ("visible", "hidden", "answered")  # what a moderator sets
 
@@ -44,6 +45,7 @@ class Question(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     moderated_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
     moderated_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    merged_into_id: Mapped[int | None] = mapped_column(sa.ForeignKey("live_questions.id", ondelete="SET NULL"))
 
 
 class QuestionVote(db.Model):

@@ -10,12 +10,14 @@ import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
 from app.accounts.models import User
+from app.db_types import UTCDateTime
 from app.errors import DomainError, NotFound
 from app.extensions import db, dialect_insert
 from live import signals
 from live.models import MODERATED_STATUSES, SHOWN_STATUSES, AskerPace, Question, QuestionVote
 from live.services import access
 
+UTC_TYPE = UTCDateTime()
 MAX_QUESTION = 300  # characters: a question a room can read on a phone and the screen
 QUESTION_INTERVAL = timedelta(seconds=30)
 
@@ -110,7 +112,7 @@ def questions_for(event_id: int, user) -> tuple[list[QuestionView], bool]:
 
 def room_order(view: QuestionView):
     q = view.question
-    return (not q.pinned, q.status == "answered", q.status == "hidden", -view.votes, q.created_at, q.id)
+    return (not q.pinned, q.status == "answered", q.status in ("hidden", "merged"), -view.votes, q.created_at, q.id)
 
 
 def author_name(question: Question, *, reveal: bool = False) -> str | None:
@@ -190,3 +192,30 @@ def moderate(question_id: int, actor, *, now: datetime, status: str | None = Non
     db.session.flush()
     signals.question_changed.send(None, event_id=question.event_id, question_id=question.id)
     return question
+
+
+def merge(question_id: int, actor, *, into_id: int, now: datetime) -> Question:
+    """An organizer merges a duplicate into another question of the same event: the duplicate leaves the room
+    (status merged), its upvotes move to the other question, and its author's wish counts as one more (each person
+    still once: INSERT ... SELECT with ON CONFLICT DO NOTHING). Flushes."""
+    question = db.session.get(Question, question_id)
+    target = db.session.get(Question, into_id)
+    if question is None or target is None or target.event_id != question.event_id:
+        raise NotFound("question_not_found", _l("This question does not exist."))
+    access.moderated_event(question.event_id, actor)
+    if target.id == question.id or target.status in ("merged", "hidden") or question.status == "merged":
+        raise DomainError("cannot_merge", _l("Merge a question into another question the room sees."), status=409)
+    voters = sa.select(sa.literal(target.id), QuestionVote.user_id, QuestionVote.created_at).where(
+        QuestionVote.question_id == question.id)
+    if question.author_id is not None:
+        author = sa.select(sa.literal(target.id), sa.literal(question.author_id), sa.literal(now, UTC_TYPE))
+        voters = voters.union(author)
+    db.session.execute(dialect_insert(QuestionVote).from_select(["question_id", "user_id", "created_at"], voters)
+                       .on_conflict_do_nothing(index_elements=["question_id", "user_id"]))
+    db.session.execute(sa.delete(QuestionVote).where(QuestionVote.question_id == question.id))
+    question.status, question.pinned, question.merged_into_id = "merged", False, target.id
+    question.moderated_by_id, question.moderated_at = actor.id, now
+    db.session.flush()
+    signals.question_changed.send(None, event_id=question.event_id, question_id=question.id)
+    signals.question_changed.send(None, event_id=question.event_id, question_id=target.id)
+    return target

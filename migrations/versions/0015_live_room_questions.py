@@ -39,9 +39,11 @@ def upgrade():
     sa.Column('created_at', app.db_types.UTCDateTime(timezone=True), nullable=False),
     sa.Column('moderated_by_id', sa.Integer(), nullable=True),
     sa.Column('moderated_at', app.db_types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('merged_into_id', sa.Integer(), nullable=True),
     sa.ForeignKeyConstraint(['author_id'], ['users.id'], name=op.f('fk_live_questions_author_id_users'), ondelete='SET NULL'),
     sa.ForeignKeyConstraint(['event_id'], ['events.id'], name=op.f('fk_live_questions_event_id_events'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['moderated_by_id'], ['users.id'], name=op.f('fk_live_questions_moderated_by_id_users'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['merged_into_id'], ['live_questions.id'], name=op.f('fk_live_questions_merged_into_id_live_questions'), ondelete='SET NULL'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_live_questions'))
     )
     with op.batch_alter_table('live_questions', schema=None) as batch_op:

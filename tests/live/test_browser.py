@@ -1,6 +1,8 @@
 """In Chromium against a live server, as people would: two attendees' phones (375x812, zh-CN) are in the live room;
-one asks, the other upvotes and the first sees the question move to the top; the moderator (a laptop) hides a
-question and both phones lose it; the big screen (1920x1080) shows the pinned question, live."""
+one asks, the other upvotes and the first sees the question move to the top; the moderator (a laptop) merges a
+duplicate into it and hides another, and both phones follow; the big screen (1920x1080) shows the QR code that
+opens the room and the pinned question, live; polls and the people's choice from the moderators' page to phones and
+the screen, and a phone not admitted at the door is told why it cannot vote."""
 
 from __future__ import annotations
 
@@ -71,8 +73,8 @@ def test_two_phones_ask_and_upvote_the_moderator_hides_and_the_screen_pins(brows
                                                                               attendee, event_organizer):
     first_user, second_user = attendee(room_event, name="第一部手机"), attendee(room_event, name="第二部手机")
     organizer = event_organizer(room_event)
-    questions.ask(room_event.id, attendee(room_event, name="早到的人"), text="早先的问题", anonymous=False,
-                  now=utcnow())
+    earlier = questions.ask(room_event.id, attendee(room_event, name="早到的人"), text="早先的问题",
+                            anonymous=False, now=utcnow())
     db.session.commit()
     path = f"/events/{room_event.id}/live"
     first = opened(browser, app, server, first_user, path, **PHONE)
@@ -104,14 +106,23 @@ def test_two_phones_ask_and_upvote_the_moderator_hides_and_the_screen_pins(brows
 
     assert decoded_qr(screen.get_by_test_id("join-qr").screenshot()) == [f"{server}/l/{room_event.id}"]
     assert screen.get_by_test_id("join-link").inner_text() == f"{server.split('://')[1]}/l/{room_event.id}"
-    moderator.locator("[data-testid=question]", has_text="早先的问题").get_by_role("button", name="隐藏").click()
+    late = questions.ask(room_event.id, attendee(room_event, name="重复者"), text="端侧功耗？", anonymous=False,
+                         now=utcnow())
+    db.session.commit()
+    wait_until(moderator, "document.querySelectorAll('[data-testid=question]').length === 3")
+    duplicate = moderator.locator(f"[data-testid=question][data-id='{late.id}']")
+    duplicate.get_by_test_id("merge-into").select_option(label="端侧模型的功耗怎么控制？")
+    duplicate.get_by_role("button", name="合并").click()
+    wait_until(first, "document.querySelector('[data-testid=votes]').textContent === '2'")  # its author's wish
+    wait_until(moderator, "document.querySelector('[data-id=\"%d\"]').dataset.status === 'merged'" % late.id)
+    moderator.locator(f"[data-testid=question][data-id='{earlier.id}']").get_by_role("button", name="隐藏").click()
     for page in (first, second, screen):
         wait_until(page, "document.querySelectorAll('[data-testid=questions] [data-testid=question]').length === 1")
     assert texts(second) == ["端侧模型的功耗怎么控制？"]
 
-    moderator.locator("[data-testid=question]", has_text="端侧模型").get_by_role("button", name="置顶").click()
+    moderator.locator("[data-testid=question]").first.get_by_role("button", name="置顶").click()
     wait_until(screen, "!document.querySelector('[data-testid=pinned]').hidden")
-    assert screen.get_by_test_id("pinned").inner_text().startswith("1")
+    assert screen.get_by_test_id("pinned").inner_text().startswith("2")
     assert "端侧模型的功耗怎么控制？" in screen.get_by_test_id("pinned").inner_text()
     assert texts(screen) == []
     for page in (first, second, moderator, screen):

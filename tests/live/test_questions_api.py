@@ -155,3 +155,27 @@ def test_one_question_per_person_every_thirty_seconds(app, room_event, attendee)
         assert outcome is allowed, later
     db.session.commit()
     assert count(Question) == 3
+
+
+def test_merging_a_duplicate_moves_its_votes_once_per_person(app, room_event, attendee, event_organizer, api):
+    organizer = api(event_organizer(room_event))
+    first_user, dup_user, both_user = (attendee(room_event, name=n) for n in ("原提问者", "重复提问者", "两边都赞的人"))
+    url = f"/api/v1/events/{room_event.id}/questions"
+    original = api(first_user).post(url, json={"text": "模型怎么部署？"}).get_json()["id"]
+    duplicate = api(dup_user).post(url, json={"text": "模型如何部署到本地？"}).get_json()["id"]
+    both = api(both_user)
+    both.post(f"/api/v1/questions/{original}/vote")
+    both.post(f"/api/v1/questions/{duplicate}/vote")
+    api(first_user).post(f"/api/v1/questions/{duplicate}/vote")
+
+    merged = organizer.patch(f"/api/v1/questions/{duplicate}", json={"merged_into": original})
+    assert merged.status_code == 200, merged.get_json()
+    assert merged.get_json()["id"] == original
+    assert merged.get_json()["votes"] == 3  # both_user once, first_user, and the duplicate's author
+    seen = [q["id"] for q in both.get(url).get_json()["questions"]]
+    assert seen == [original]
+    refused = organizer.patch(f"/api/v1/questions/{original}", json={"merged_into": duplicate})
+    assert refused.status_code == 409 and refused.get_json()["error"]["code"] == "cannot_merge"
+    assert organizer.patch(f"/api/v1/questions/{original}", json={"merged_into": original}).status_code == 409
+    assert api(first_user).patch(f"/api/v1/questions/{original}", json={}).status_code == 403
+    assert count(QuestionVote) == 3

@@ -69,6 +69,7 @@
     if (q.status === "answered") tags.push(T.answered);
     if (q.status === "pending") tags.push(T.pending);
     if (q.status === "hidden") tags.push(T.hidden);
+    if (q.status === "merged") tags.push(T.merged);
     if (q.mine) tags.push(T.yours);
     meta.textContent = tags.join(" · ");
     var votes = document.createElement("span");
@@ -91,6 +92,22 @@
       if (q.status !== "hidden") actions.appendChild(button(T.hide, "hide", function () { moderate(q, { status: "hidden" }); }));
       if (q.status === "visible") actions.appendChild(button(T.mark_answered, "answered", function () { moderate(q, { status: "answered" }); }));
       if (q.status === "visible" || q.status === "answered") actions.appendChild(button(q.pinned ? T.unpin : T.pin, "pin", function () { moderate(q, { pinned: !q.pinned }); }));
+      var others = Object.keys(questions).map(function (id) { return questions[id]; }).filter(function (o) {
+        return o.id !== q.id && (o.status === "visible" || o.status === "answered");
+      });
+      if (q.status !== "merged" && q.status !== "hidden" && others.length) {
+        var pick = document.createElement("select");
+        pick.setAttribute("data-testid", "merge-into");
+        pick.setAttribute("aria-label", T.merge_into);
+        others.forEach(function (o) {
+          var option = document.createElement("option");
+          option.value = o.id;
+          option.textContent = o.text.length > 24 ? o.text.slice(0, 24) + "…" : o.text;
+          pick.appendChild(option);
+        });
+        actions.appendChild(pick);
+        actions.appendChild(button(T.merge, "merge", function () { moderate(q, { merged_into: Number(pick.value) }); }, true));
+      }
       li.appendChild(actions);
     }
     return li;
@@ -147,6 +164,7 @@
     call("PATCH", "/api/v1/questions/" + q.id, change).then(function (data) {
       merge(data);
       render();
+      if (change.merged_into) refresh();
     }).catch(function (error) { note(error.message, true); });
   }
 
