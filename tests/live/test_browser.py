@@ -114,7 +114,7 @@ def test_two_phones_ask_and_upvote_the_moderator_hides_and_the_screen_pins(brows
     duplicate.get_by_test_id("merge-into").select_option(label="端侧模型的功耗怎么控制？")
     duplicate.get_by_role("button", name="合并").click()
     wait_until(first, "document.querySelector('[data-testid=votes]').textContent === '2'")  # its author's wish
-    wait_until(moderator, "document.querySelector('[data-id=\"%d\"]').dataset.status === 'merged'" % late.id)
+    wait_until(moderator, f"document.querySelector('[data-id=\"{late.id}\"]').dataset.status === 'merged'")
     moderator.locator(f"[data-testid=question][data-id='{earlier.id}']").get_by_role("button", name="隐藏").click()
     for page in (first, second, screen):
         wait_until(page, "document.querySelectorAll('[data-testid=questions] [data-testid=question]').length === 1")
