@@ -30,9 +30,6 @@ def state_of(round_id: int) -> AudienceVoteRound | None:
     return db.session.get(AudienceVoteRound, round_id)
 
 
-_state = state_of
-
-
 def team_names(rows: list[dict]) -> dict[int, str]:
     """application id -> team name, for rows of the tally."""
     return {a.id: a.team_name for a in judging.applications_by_id([r["application_id"] for r in rows]).values()}
@@ -41,7 +38,7 @@ def team_names(rows: list[dict]) -> dict[int, str]:
 def open_vote(round_id: int, organizer, *, now: datetime) -> AudienceVoteRound:
     round_ = judging.get_round(round_id)
     judging.authorize_organizer(organizer, round_)
-    state = _state(round_.id)
+    state = state_of(round_.id)
     if state is None:
         state = AudienceVoteRound(round_id=round_.id, status="closed", revealed_count=0)
         db.session.add(state)
@@ -55,7 +52,7 @@ def open_vote(round_id: int, organizer, *, now: datetime) -> AudienceVoteRound:
 def close_vote(round_id: int, organizer, *, now: datetime) -> AudienceVoteRound:
     round_ = judging.get_round(round_id)
     judging.authorize_organizer(organizer, round_)
-    state = _state(round_.id)
+    state = state_of(round_.id)
     if state is None:
         raise DomainError("vote_not_opened", _l("The audience vote of this round has not been opened."), status=409)
     if state.status == "open":
@@ -70,7 +67,7 @@ def reveal(round_id: int, organizer, *, all_: bool = False) -> AudienceVoteRound
     """Reveal the next rank of the tally (from the bottom), or all of them; only once the vote is closed."""
     round_ = judging.get_round(round_id)
     judging.authorize_organizer(organizer, round_)
-    state = _state(round_.id)
+    state = state_of(round_.id)
     if state is None or state.status == "open":
         raise DomainError("vote_still_open", _l("Close the audience vote before revealing it."), status=409)
     total = len(tally(round_.id))
@@ -170,7 +167,7 @@ def board(round_id: int, viewer, *, everything: bool = False) -> dict:
     round_ = judging.get_round(round_id)
     if everything:
         judging.authorize_organizer(viewer, round_)
-    state = _state(round_.id)
+    state = state_of(round_.id)
     rows = tally(round_.id)
     names = team_names(rows)
     for row in rows:
