@@ -24,6 +24,10 @@ COMMIT; nothing of a rolled-back transaction). Each carries `round_id` alone:
   their invitation, an invitation was sent again): the console.
 - `leaderboard_changed`: what the leaderboard shows changed without a score changing (a rank revealed, the board
   hidden again, results published): the console and the leaderboard.
+
+For the round's export (judging/views.py), sent with the round as sender:
+- `results_exporting`: `workbook` (openpyxl, app.spreadsheets): packages above judging add their own results of
+  the round as sheets of their own (live: the people's choice), without judging importing them.
 """
 
 from __future__ import annotations
@@ -35,6 +39,7 @@ _signals = Namespace()
 judge_invited = _signals.signal("judge-invited")
 judges_changed = _signals.signal("judges-changed")
 leaderboard_changed = _signals.signal("leaderboard-changed")
+results_exporting = _signals.signal("results-exporting")
 results_published = _signals.signal("results-published")
 scores_changed = _signals.signal("scores-changed")
 stage_changed = _signals.signal("stage-changed")

@@ -20,7 +20,7 @@ from app.authz import login_required
 from app.db_types import utcnow
 from app.errors import DomainError
 from app.extensions import db
-from judging import presenters, services, teams
+from judging import presenters, services, signals, teams
 
 bp = Blueprint("judging", __name__, template_folder="templates")
 
@@ -190,6 +190,7 @@ def export_xlsx(round_id: int):
             spreadsheets.append_row(ws, [row["team"]] + row["scores"] + [row["comment"], row["revision"]])
         ws.append([])
         spreadsheets.append_row(ws, [_("Signature"), "", _("Date")])
+    signals.results_exporting.send(round_, workbook=workbook)  # e.g. the people's choice (live), a sheet of its own
     return spreadsheets.xlsx_download(spreadsheets.save(workbook), filename=f"{round_.name}-results.xlsx",
                                       ascii_filename="results.xlsx")
 

@@ -1,0 +1,295 @@
+"""The live room under a poll: C attendees' phones (Socket.IO, websocket) in an event's live room while every one of
+them answers a poll within a few seconds, served the way production serves it.
+
+    .venv/bin/python bench/live_room.py                              # one instance, then two sharing Redis
+    .venv/bin/python bench/live_room.py --clients 2000 --within 10 --shape one
+
+For each shape it migrates a fresh PostgreSQL database, creates an event with C confirmed attendees (each with a
+bearer token) and its organizer, and an open poll whose results are shown (so every phone and the screen get the
+counts); starts gunicorn (APP_ENV=production, one gevent worker per instance, as docs/deploy.md serves live
+screens; "two": two instances sharing Redis as the Socket.IO message queue, clients split between them); connects
+the C phones and one big screen (the organizer) over websockets and joins them to event:<id>:live; then every phone
+answers (POST /api/v1/polls/<id>/answers) at a random moment within `--within` seconds.
+
+Vote-to-screen latency of an answer at a client: from the moment the phone sent it to the arrival of the first
+`poll` message whose `answers` count reaches the number of answers that had been acknowledged when this one was
+(rank of its acknowledgement). Announcements are read after COMMIT and throttled per poll (LIVE_ANNOUNCE_INTERVAL,
+0.25 s: at once, then once more with the last count), so a phone sees a few messages a second, not one per vote.
+The rule may overstate a latency by the span between a commit and its acknowledgement, never understate it. It
+prints p50/p99 for the screen and for every phone, the phones' HTTP latency and errors, whether the database holds
+exactly C ballots, and the servers' peak memory (VmHWM, master plus worker). Clients run in one asyncio process
+on the same machine, so their own decoding is part of every number.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import random
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench.harness import (  # noqa: E402  (after the path is set)
+    BIN,
+    REDIS_URL,
+    ROOT,
+    Server,
+    create_postgres_database,
+    drop_postgres_database,
+    percentile,
+    production_env,
+)
+
+
+def prepare_data(env: dict, clients: int) -> dict:
+    """Migrate, then an event with `clients` confirmed attendees and an open poll with its results shown."""
+    subprocess.run([str(BIN / "flask"), "--app", "app", "db", "upgrade"], cwd=ROOT, env=env, check=True,
+                   capture_output=True)
+    script = f"""
+import json
+from datetime import timedelta
+from app import create_app
+from app.db_types import utcnow
+from app.extensions import db
+from app.accounts.services import create_users, issue_api_token
+from events.models import Event, Registration
+from live.services import polls
+
+app = create_app()
+with app.app_context():
+    now = utcnow()
+    organizer = create_users(["+8613900000000"], name="王珂", role="organizer", now=now)[0]
+    event = Event(kind="salon", status="published", title="技术沙龙：大模型落地", starts_at=now,
+                  ends_at=now + timedelta(hours=2), capacity=None, venue="北杨小镇")
+    db.session.add(event)
+    audience = create_users([f"+86138{{i:08d}}" for i in range({clients})], now=now)
+    db.session.flush()
+    db.session.add_all(Registration(event_id=event.id, user_id=u.id, status="confirmed", waitlist_seq=i + 1,
+                                    confirmed_at=now) for i, u in enumerate(audience))
+    poll = polls.create_poll(event.id, organizer, question="下期沙龙的主题？", options=["RAG", "智能体", "端侧模型"],
+                             multiple=False, now=now)
+    polls.open_poll(poll.id, organizer, now=now)
+    polls.show_results(poll.id, organizer, shown=True)
+    options = [o.id for o in polls.get_poll(poll.id, organizer).options]
+    out = {{"event_id": event.id, "poll_id": poll.id, "options": options,
+           "organizer": issue_api_token(organizer, name="bench", now=now),
+           "audience": [issue_api_token(u, name="bench", now=now) for u in audience]}}
+    db.session.commit()
+    print(json.dumps(out))
+"""
+    out = subprocess.run([str(BIN / "python"), "-c", script], cwd=ROOT, env=env, check=True, capture_output=True,
+                         text=True).stdout
+    return json.loads(out.strip().splitlines()[-1])
+
+
+def ballots_in_database(env: dict, poll_id: int) -> int:
+    script = f"""
+import sqlalchemy as sa
+from app import create_app
+from app.extensions import db
+from live.models import PollBallot, PollChoice
+app = create_app()
+with app.app_context():
+    count = lambda model: db.session.scalar(sa.select(sa.func.count()).select_from(model)
+                                            .where(model.poll_id == {poll_id}))
+    ballots, choices = count(PollBallot), count(PollChoice)
+    print(ballots if ballots == choices else -1)
+"""
+    out = subprocess.run([str(BIN / "python"), "-c", script], cwd=ROOT, env=env, check=True, capture_output=True,
+                         text=True).stdout
+    return int(out.strip().splitlines()[-1])
+
+
+@dataclass
+class Phone:
+    """One phone (or the big screen): a Socket.IO client in the live room recording each poll message's count and
+    arrival. It speaks the protocol directly on aiohttp's websocket (as bench/judging_live.py explains: python-
+    socketio's client costs more CPU per message than the server)."""
+
+    url: str
+    token: str
+    event_id: int
+    arrivals: list[tuple[float, int]] = field(default_factory=list)  # (monotonic arrival, answers counted)
+
+    async def connect(self, session) -> None:
+        ws_url = self.url.replace("http://", "ws://") + "/socket.io/?EIO=4&transport=websocket"
+        self.ws = await session.ws_connect(ws_url, autoping=False, max_msg_size=0)
+        opened = await self.ws.receive_str(timeout=30)
+        if not opened.startswith("0"):
+            raise SystemExit(f"engine.io open expected, got {opened[:80]}")
+        await self.ws.send_str("40" + json.dumps({"token": self.token}))
+        packet = await self._next_packet()
+        while packet.startswith("42"):
+            packet = await self._next_packet()
+        if not packet.startswith("40"):
+            raise SystemExit(f"connect refused: {packet[:200]}")
+        await self.ws.send_str("421" + json.dumps(["join_live", {"event_id": self.event_id}]))
+        packet = await self._next_packet()
+        while packet.startswith("42"):
+            packet = await self._next_packet()
+        if not packet.startswith("431") or not json.loads(packet[3:])[0].get("ok"):
+            raise SystemExit(f"join refused: {packet[:200]}")
+        self.reader = asyncio.create_task(self._read())
+
+    async def _next_packet(self) -> str:
+        while True:
+            packet = await self.ws.receive_str(timeout=30)
+            if packet == "2":
+                await self.ws.send_str("3")
+                continue
+            return packet
+
+    async def _read(self) -> None:
+        import aiohttp
+
+        async for message in self.ws:
+            if message.type != aiohttp.WSMsgType.TEXT:
+                break
+            arrived, packet = time.monotonic(), message.data
+            if packet == "2":
+                await self.ws.send_str("3")
+            elif packet.startswith("42["):
+                name, payload = json.loads(packet[2:])
+                if name == "poll" and payload.get("answers") is not None:
+                    self.arrivals.append((arrived, payload["answers"]))
+
+    def seen(self) -> int:
+        return max((n for _, n in self.arrivals), default=0)
+
+    async def close(self) -> None:
+        await self.ws.close()
+        await self.reader
+
+
+@dataclass
+class Vote:
+    sent_at: float
+    answered_at: float = float("inf")
+    status: int = 0
+
+
+async def vote(session, url: str, token: str, option: int, delay: float, record: Vote) -> None:
+    await asyncio.sleep(delay)
+    record.sent_at = time.monotonic()
+    try:
+        async with session.post(url, json={"option_ids": [option]},
+                                headers={"Authorization": f"Bearer {token}"}) as response:
+            await response.read()
+            record.status = response.status
+    except Exception:  # a refused connection, a reset: an error of the run
+        record.status = -1
+    record.answered_at = time.monotonic()
+
+
+def latencies_at(votes: list[Vote], phones: list[Phone]) -> tuple[list[float], int]:
+    """Per (vote, phone): from the vote's send to the first message counting at least its acknowledgement rank."""
+    ranked = sorted((v for v in votes if v.status == 200), key=lambda v: v.answered_at)
+    result, missed = [], 0
+    for rank, record in enumerate(ranked, start=1):
+        for phone in phones:
+            arrival = next((at for at, counted in phone.arrivals if counted >= rank and at >= record.sent_at), None)
+            if arrival is None:
+                missed += 1
+            else:
+                result.append((arrival - record.sent_at) * 1000)
+    return result, missed
+
+
+async def measure(servers: list[Server], data: dict, args) -> dict:
+    import aiohttp
+
+    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0)) as session:
+        phones = [Phone(servers[i % len(servers)].url, token, data["event_id"])
+                  for i, token in enumerate(data["audience"])]
+        screen = Phone(servers[0].url, data["organizer"], data["event_id"])
+        started = time.monotonic()
+        await screen.connect(session)
+        for i in range(0, len(phones), 50):
+            await asyncio.gather(*(p.connect(session) for p in phones[i:i + 50]))
+        print(f"{len(phones)} phones and the screen joined in {time.monotonic() - started:.1f} s", file=sys.stderr)
+        await asyncio.sleep(1.0)
+        votes = [Vote(0.0) for _ in phones]
+        rng = random.Random(19)
+        urls = [f"{servers[i % len(servers)].url}/api/v1/polls/{data['poll_id']}/answers" for i in range(len(phones))]
+        await asyncio.gather(*(vote(session, urls[i], phone.token, rng.choice(data["options"]),
+                                    rng.uniform(0, args.within), votes[i]) for i, phone in enumerate(phones)))
+        total = len(phones)
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline and min([screen.seen()] + [p.seen() for p in phones]) < total:
+            await asyncio.sleep(0.05)
+        await asyncio.gather(*(p.close() for p in [screen, *phones]), return_exceptions=True)
+    http = [(v.answered_at - v.sent_at) * 1000 for v in votes if v.status == 200]
+    to_screen, screen_missed = latencies_at(votes, [screen])
+    to_phones, phones_missed = latencies_at(votes, phones)
+    return {"http": http, "errors": sum(1 for v in votes if v.status != 200), "to_screen": to_screen,
+            "screen_missed": screen_missed, "to_phones": to_phones, "phones_missed": phones_missed,
+            "messages_per_phone": sum(len(p.arrivals) for p in phones) / max(1, len(phones)),
+            "final_on_every_phone": sum(1 for p in phones if p.seen() == total)}
+
+
+def run_shape(shape: str, args) -> dict:
+    instances = 2 if shape == "two" else 1
+    with tempfile.TemporaryDirectory(prefix="bench-live-") as tmp:
+        tmp_path = Path(tmp)
+        name, url = create_postgres_database()
+        env = production_env(url, REDIS_URL if instances > 1 or args.redis else None, tmp_path / "instance")
+        servers: list[Server] = []
+        try:
+            print(f"[{shape}] preparing an event with {args.clients} attendees and an open poll …", file=sys.stderr)
+            data = prepare_data(env, args.clients)
+            servers = [Server(env, args.clients // instances + 64, tmp_path / f"gunicorn-{i}.log", "gevent")
+                       for i in range(instances)]
+            for server in servers:
+                server.wait_ready()
+            result = asyncio.run(measure(servers, data, args))
+            result["memory"] = [s.peak_memory_mb() for s in servers]
+            result["ballots"] = ballots_in_database(env, data["poll_id"])
+        finally:
+            for server in servers:
+                server.stop()
+            drop_postgres_database(name)
+    result["shape"] = shape
+    return result
+
+
+def print_table(results: list[dict], args) -> None:
+    print(f"\nlive room: {args.clients} phones (Socket.IO, websocket) + 1 big screen in the live room; every phone "
+          f"answers one poll within {args.within:g} s; PostgreSQL (+ Redis for two); gunicorn -w 1 (gevent) per "
+          f"instance; {os.cpu_count()} CPUs; clients in one asyncio process on the same machine")
+    header = f"{'shape':<6} {'measure':<28} {'samples':>8} {'p50 ms':>8} {'p99 ms':>8} {'max ms':>8} {'missed':>7}"
+    print(header)
+    print("-" * len(header))
+    for r in results:
+        for label, values, missed in (("phone POST /answers", r["http"], r["errors"]),
+                                      ("vote -> big screen", r["to_screen"], r["screen_missed"]),
+                                      ("vote -> every phone", r["to_phones"], r["phones_missed"])):
+            print(f"{r['shape']:<6} {label:<28} {len(values):>8} {percentile(values, 50):>8.1f} "
+                  f"{percentile(values, 99):>8.1f} {max(values, default=float('nan')):>8.1f} {missed:>7}")
+        print(f"{r['shape']:<6} ballots in the database: {r['ballots']} of {args.clients} "
+              f"({'exactly once' if r['ballots'] == args.clients else 'WRONG'}); errors {r['errors']}; "
+              f"{r['final_on_every_phone']}/{args.clients} phones show the final count; "
+              f"{r['messages_per_phone']:.1f} poll messages per phone; peak memory per instance "
+              + ", ".join(f"{m:.0f} MB" for m in r["memory"]))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--shape", choices=["one", "two", "both"], default="both")
+    parser.add_argument("--clients", type=int, default=2000)
+    parser.add_argument("--within", type=float, default=10.0, help="every phone answers within this many seconds")
+    parser.add_argument("--redis", action="store_true", help="one instance also uses Redis (as production does)")
+    args = parser.parse_args()
+    shapes = ["one", "two"] if args.shape == "both" else [args.shape]
+    print_table([run_shape(shape, args) for shape in shapes], args)
+
+
+if __name__ == "__main__":
+    main()

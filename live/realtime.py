@@ -1,0 +1,209 @@
+"""The live room over Socket.IO. A phone or the big screen joins `event:<id>:live` (the event's attendees and
+organizers, checked by live.services.access.participant_event through app.realtime.join_authorised, again whenever
+their access changes); a moderator's page joins `event:<id>:live:moderators` (organizers).
+
+A question asked, upvoted or moderated (live.signals.question_changed) is announced after COMMIT as `question`:
+the room hears what it may see (or {"id", "removed": true}), the moderators hear everything. A poll prepared,
+opened, closed, answered or whose results are shown (live.signals.poll_changed) is announced as `poll`: the room
+hears opened polls, with counts only once the organizers show them; the moderators hear drafts and counts too.
+A rolled-back change is never announced. Clients re-fetch GET /api/v1/events/<id>/questions and .../polls after a
+reconnect, so a missed message costs nothing."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+
+from flask import Flask, current_app
+from flask_socketio import emit
+from sqlalchemy import event as sa_event
+from sqlalchemy.orm import Session
+
+from app.after_commit import run_after_commit
+from app.errors import DomainError
+from app.extensions import db, socketio
+from app.realtime import join_authorised, leave
+from events.realtime import event_id_from
+from judging import services as judging
+from judging.realtime import leaderboard_room
+from live import presenters, signals
+from live.services import access, peoples_choice
+
+log = logging.getLogger(__name__)
+
+JOIN = "join_live"
+LEAVE = "leave_live"
+JOIN_MODERATORS = "join_live_moderators"
+QUESTION = "question"
+POLL = "poll"
+AUDIENCE_VOTE = "audience_vote"  # the people's choice as the screen sees it (peoples_choice.board, revealed ranks)
+_PENDING_KEY = "live.realtime.changed"
+
+
+def live_room(event_id: int) -> str:
+    return f"event:{int(event_id)}:live"
+
+
+def moderators_room(event_id: int) -> str:
+    return f"event:{int(event_id)}:live:moderators"
+
+
+def may_listen(user, event_id: int):
+    return access.participant_event(event_id, user)
+
+
+def may_moderate(user, event_id: int):
+    return access.moderated_event(event_id, user)
+
+
+def _join(data, room_of, check) -> dict:
+    try:
+        event_id = event_id_from(data)
+        event = join_authorised(room_of(event_id), check, event_id)
+    except DomainError as error:
+        payload = {"code": error.code, "message": str(error.message)}
+        emit("error", payload)
+        return {"ok": False, **payload}
+    return {"ok": True, "room": room_of(event.id)}
+
+
+def on_join(data=None):
+    """Join an event's live room: {"event_id"}. Acknowledged with {"ok": true, "room"} or {"ok": false, "code",
+    "message"}."""
+    return _join(data, live_room, may_listen)
+
+
+def on_join_moderators(data=None):
+    return _join(data, moderators_room, may_moderate)
+
+
+def on_leave(data=None):
+    try:
+        event_id = event_id_from(data)
+        leave(live_room(event_id))
+        leave(moderators_room(event_id))
+    except DomainError:
+        pass
+    return {"ok": True}
+
+
+# ---- announcing after COMMIT -------------------------------------------------------------------------------------
+
+def _changed(kind: str, item_id: int) -> None:
+    """Collect what changed in this transaction; the first change books the after-commit step."""
+    session = db.session()
+    pending = session.info.get(_PENDING_KEY)
+    if pending is None:
+        pending = session.info[_PENDING_KEY] = []
+        run_after_commit(lambda: _committed(session, pending), session)
+    if (kind, item_id) not in pending:
+        pending.append((kind, item_id))
+
+
+def _on_question_changed(sender, *, event_id: int, question_id: int, **_extra) -> None:
+    _changed(QUESTION, question_id)
+
+
+def _on_poll_changed(sender, *, event_id: int, poll_id: int, **_extra) -> None:
+    _changed(POLL, poll_id)
+
+
+def _on_audience_vote_changed(sender, *, round_id: int, **_extra) -> None:
+    _changed(AUDIENCE_VOTE, round_id)
+
+
+def _audience_board(round_id: int):
+    """The people's choice as the screen and the phones see it, to the round's event's room and to the round's big
+    screen (judging's leaderboard room)."""
+    board = peoples_choice.board(round_id, None)
+    round_ = judging.get_round(round_id)
+    db.session.rollback()  # read in the session's own short transaction, after COMMIT
+    return board, peoples_choice.round_event_id(round_)
+
+
+_READERS = {QUESTION: presenters.broadcast_payloads, POLL: presenters.poll_broadcast_payloads}
+
+
+def _committed(session: Session, pending: list[tuple[str, int]]) -> None:
+    if session.info.get(_PENDING_KEY) is pending:
+        session.info.pop(_PENDING_KEY)
+    app = current_app._get_current_object()
+    interval = app.config.get("LIVE_ANNOUNCE_INTERVAL", 0.0 if app.testing else 0.25)
+    for kind, item_id in pending:
+        _announce_soon(app, kind, item_id, interval)
+
+
+# While a poll or the people's choice takes hundreds of votes a second, reading and sending the counts after every
+# vote would cost more than the votes (and flood every phone). As check-in's counters do: each process announces a
+# question, poll or round at once when it has not done so for `interval` seconds, otherwise once more at the end of
+# that interval (so the last change is always sent, read as it is then), never more often.
+_throttle_lock = threading.Lock()
+_last_announced: dict[tuple[str, int], float] = {}
+_scheduled: set[tuple[str, int]] = set()
+
+
+def _announce_soon(app: Flask, kind: str, item_id: int, interval: float) -> None:
+    key, now = (kind, item_id), time.monotonic()
+    with _throttle_lock:
+        if key in _scheduled:
+            return  # a trailing announcement is on its way and will read the item as it is then
+        wait = _last_announced.get(key, float("-inf")) + interval - now
+        if wait <= 0:
+            _last_announced[key] = now
+        else:
+            _scheduled.add(key)
+    if wait <= 0:
+        _announce(kind, item_id)
+    else:
+        timer = threading.Timer(wait, _announce_later, (app, kind, item_id))
+        timer.daemon = True
+        timer.start()
+
+
+def _announce_later(app: Flask, kind: str, item_id: int) -> None:
+    with _throttle_lock:
+        _scheduled.discard((kind, item_id))
+        _last_announced[(kind, item_id)] = time.monotonic()
+    with app.app_context():
+        try:
+            _announce(kind, item_id)
+        finally:
+            db.session.remove()
+
+
+def _announce(kind: str, item_id: int) -> None:
+    try:
+        if kind == AUDIENCE_VOTE:
+            board, event_id = _audience_board(item_id)
+            socketio.emit(AUDIENCE_VOTE, board, to=leaderboard_room(item_id))
+            if event_id is not None:
+                socketio.emit(AUDIENCE_VOTE, board, to=live_room(event_id))
+                socketio.emit(AUDIENCE_VOTE, board, to=moderators_room(event_id))  # (they re-read the tally)
+            return
+        with db.engine.connect() as connection:
+            found = _READERS[kind](connection, item_id)
+    except Exception:  # committed already; a lost broadcast only delays the list (clients re-fetch)
+        log.exception("reading a live change (%s %s) to announce failed", kind, item_id)
+        return
+    if found is None:
+        return
+    event_id, room, moderators = found
+    if room is not None:
+        socketio.emit(kind, room, to=live_room(event_id))
+    socketio.emit(kind, moderators, to=moderators_room(event_id))
+
+
+@sa_event.listens_for(Session, "after_rollback")
+@sa_event.listens_for(Session, "after_soft_rollback")
+def _forget_on_rollback(session: Session, *args) -> None:
+    session.info.pop(_PENDING_KEY, None)
+
+
+def init_app(app: Flask) -> None:
+    socketio.on_event(JOIN, on_join)
+    socketio.on_event(JOIN_MODERATORS, on_join_moderators)
+    socketio.on_event(LEAVE, on_leave)
+    signals.question_changed.connect(_on_question_changed)
+    signals.poll_changed.connect(_on_poll_changed)
+    signals.audience_vote_changed.connect(_on_audience_vote_changed)

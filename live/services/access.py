@@ -1,0 +1,59 @@
+"""Who takes part in an event's live room (its confirmed attendees, and its organizers), who moderates it (its
+organizers), and the room's settings."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask_babel import lazy_gettext as _l
+
+from app.authz import authorize, has_role, scope_key
+from app.errors import Forbidden
+from app.extensions import db
+from events.models import Event
+from events.services import reading
+from live.models import LiveRoom
+
+
+def is_organizer(user, event: Event) -> bool:
+    return has_role(user, "organizer", scope_key("event", event.id))
+
+
+def participant_event(event_id: int, user) -> Event:
+    """The event whose room `user` may take part in: signed in (401), the event exists and is published (404), and
+    the person holds a confirmed seat or organizes it (403 not_attendee)."""
+    authorize(user, "resident")
+    event = reading.get_event(event_id)
+    if is_organizer(user, event):
+        return event
+    registration = reading.registration_of(event.id, user.id)
+    if registration is None or registration.status != "confirmed":
+        raise Forbidden("not_attendee", _l("Only the event's attendees can take part in its live room."))
+    return event
+
+
+def moderated_event(event_id: int, user) -> Event:
+    """The event if `user` organizes it (the one check for moderation): 404, 401 or 403 otherwise."""
+    return reading.organized_event(event_id, user)
+
+
+def room_settings(event_id: int) -> LiveRoom:
+    """The room's settings (the defaults, unsaved, when no organizer has changed them)."""
+    return db.session.get(LiveRoom, event_id) or LiveRoom(event_id=event_id, premoderation=False,
+                                                          organizers_see_anonymous=False)
+
+
+def update_settings(event_id: int, actor, *, now: datetime, premoderation: bool | None = None,
+                    organizers_see_anonymous: bool | None = None) -> LiveRoom:
+    moderated_event(event_id, actor)
+    room = db.session.get(LiveRoom, event_id)
+    if room is None:
+        room = LiveRoom(event_id=event_id, premoderation=False, organizers_see_anonymous=False)
+        db.session.add(room)
+    if premoderation is not None:
+        room.premoderation = premoderation
+    if organizers_see_anonymous is not None:
+        room.organizers_see_anonymous = organizers_see_anonymous
+    room.updated_at = now
+    db.session.flush()
+    return room

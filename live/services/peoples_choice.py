@@ -1,0 +1,187 @@
+"""The people's choice (人气奖) of a competition round: the console opens and closes the audience vote; only people
+admitted at the door of the round's event vote (checkin.models.Admission), one vote each for a team on stage or
+already pitched, decided by the database; the tally stays hidden until the console reveals it rank by rank. It is a
+result of its own, beside the judges' ranking (both in the round's export)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
+
+from app.authz import authorize
+from app.errors import DomainError, Forbidden
+from app.extensions import db, dialect_insert
+from checkin.models import Admission
+from events.models import Registration
+from judging import services as judging
+from judging.models import Competition, CompetitionRound, RoundTeam
+from live import signals
+from live.models import AudienceVote, AudienceVoteRound
+
+
+def round_event_id(round_: CompetitionRound) -> int | None:
+    """The event at whose door the audience is admitted: the round's own, else its competition's."""
+    return round_.event_id or judging.competition_of(round_).event_id
+
+
+def state_of(round_id: int) -> AudienceVoteRound | None:
+    return db.session.get(AudienceVoteRound, round_id)
+
+
+def team_names(rows: list[dict]) -> dict[int, str]:
+    """application id -> team name, for rows of the tally."""
+    return {a.id: a.team_name for a in judging.applications_by_id([r["application_id"] for r in rows]).values()}
+
+
+def open_vote(round_id: int, organizer, *, now: datetime) -> AudienceVoteRound:
+    round_ = judging.get_round(round_id)
+    judging.authorize_organizer(organizer, round_)
+    state = state_of(round_.id)
+    if state is None:
+        state = AudienceVoteRound(round_id=round_.id, status="closed", revealed_count=0)
+        db.session.add(state)
+    if state.status != "open":
+        state.status, state.opened_at, state.closed_at = "open", now, None
+        db.session.flush()
+        signals.audience_vote_changed.send(None, round_id=round_.id)
+    return state
+
+
+def close_vote(round_id: int, organizer, *, now: datetime) -> AudienceVoteRound:
+    round_ = judging.get_round(round_id)
+    judging.authorize_organizer(organizer, round_)
+    state = state_of(round_.id)
+    if state is None:
+        raise DomainError("vote_not_opened", _l("The audience vote of this round has not been opened."), status=409)
+    if state.status == "open":
+        db.session.execute(sa.update(AudienceVoteRound).where(AudienceVoteRound.round_id == round_.id)
+                           .values(status="closed", closed_at=now))
+        db.session.refresh(state)
+        signals.audience_vote_changed.send(None, round_id=round_.id)
+    return state
+
+
+def reveal(round_id: int, organizer, *, all_: bool = False) -> AudienceVoteRound:
+    """Reveal the next rank of the tally (from the bottom), or all of them; only once the vote is closed."""
+    round_ = judging.get_round(round_id)
+    judging.authorize_organizer(organizer, round_)
+    state = state_of(round_.id)
+    if state is None or state.status == "open":
+        raise DomainError("vote_still_open", _l("Close the audience vote before revealing it."), status=409)
+    total = len(tally(round_.id))
+    state.revealed_count = total if all_ else min(total, state.revealed_count + 1)
+    db.session.flush()
+    signals.audience_vote_changed.send(None, round_id=round_.id)
+    return state
+
+
+def _admitted(user, round_: CompetitionRound) -> bool:
+    event_id = round_event_id(round_)
+    if event_id is None:
+        return False
+    return db.session.scalar(
+        sa.select(Admission.registration_id).join(Registration, Registration.id == Admission.registration_id)
+        .where(Admission.event_id == event_id, Registration.user_id == user.id).limit(1)) is not None
+
+
+def cast_vote(round_id: int, user, *, round_team_id: int, now: datetime) -> tuple[AudienceVote, bool]:
+    """An admitted person votes for a team on stage or already pitched: (the vote, whether it is new). The same
+    vote again answers the first; another team after voting is refused (one vote, final). Flushes."""
+    authorize(user, "resident")
+    round_ = judging.get_round(round_id)
+    if not _admitted(user, round_):
+        raise Forbidden("not_admitted", _l("Only people admitted at the door of this event can vote for the "
+                                           "people's choice."))
+    state = state_of(round_.id)
+    if state is None or state.status != "open":  # a quick answer; the decision is taken again below, in the database
+        raise DomainError("vote_closed", _l("The audience vote is not open."), status=409)
+    team = judging.round_team(round_, round_team_id)
+    if not votable(round_, team):
+        raise DomainError("team_not_pitched", _l("This team has not pitched yet."), status=409)
+    # The vote is written first (on SQLite this takes the one writer's lock, so what is read next is as committed),
+    # then the vote's state is read under a share lock (PostgreSQL: a close waits for votes in flight, and a vote
+    # after the close sees it closed); a refusal rolls the row back.
+    inserted = db.session.execute(
+        dialect_insert(AudienceVote).values(round_id=round_.id, user_id=user.id, round_team_id=team.id,
+                                            voted_at=now)
+        .on_conflict_do_nothing(index_elements=["round_id", "user_id"]).returning(AudienceVote.user_id)).first()
+    status = db.session.scalar(sa.select(AudienceVoteRound.status).where(AudienceVoteRound.round_id == round_.id)
+                               .with_for_update(read=True))
+    if status != "open":
+        raise DomainError("vote_closed", _l("The audience vote is not open."), status=409)
+    vote = db.session.get(AudienceVote, (round_.id, user.id), populate_existing=True)
+    if inserted is None and vote.round_team_id != team.id:
+        raise DomainError("already_voted", _l("You have already voted in this round; a vote cannot be changed."),
+                          status=409, round_team_id=vote.round_team_id)
+    if inserted is not None:
+        signals.audience_vote_changed.send(None, round_id=round_.id)
+    return vote, inserted is not None
+
+
+def votable(round_: CompetitionRound, team: RoundTeam) -> bool:
+    """A team the audience may vote for: in a live round, on stage or already pitched; online, any of the round."""
+    return round_.mode != "live" or team.scoring_state != "pending" or round_.current_team_id == team.id
+
+
+def votable_teams(round_: CompetitionRound) -> list[RoundTeam]:
+    return [team for team in judging.teams_of(round_.id) if votable(round_, team)]
+
+
+def rounds_of_event(event_id: int, *, opened_only: bool) -> list[CompetitionRound]:
+    """The competition rounds held at this event (the round's own event, else its competition's), in order; with
+    `opened_only`, those whose audience vote was ever opened."""
+    query = (sa.select(CompetitionRound).join(Competition, Competition.id == CompetitionRound.competition_id)
+             .where(sa.or_(CompetitionRound.event_id == event_id,
+                           sa.and_(CompetitionRound.event_id.is_(None), Competition.event_id == event_id))))
+    if opened_only:
+        query = query.join(AudienceVoteRound, AudienceVoteRound.round_id == CompetitionRound.id)
+    return list(db.session.scalars(query.order_by(CompetitionRound.competition_id, CompetitionRound.position,
+                                                  CompetitionRound.id)))
+
+
+def tally(round_id: int, connection=None) -> list[dict]:
+    """Every team of the round with its votes, most first, ranked (equal votes share a rank)."""
+    reader = connection or db.session
+    counts = dict(reader.execute(sa.select(AudienceVote.round_team_id, sa.func.count())
+                                 .where(AudienceVote.round_id == round_id)
+                                 .group_by(AudienceVote.round_team_id)).all())
+    teams = reader.execute(sa.select(RoundTeam.id, RoundTeam.application_id, RoundTeam.position)
+                           .where(RoundTeam.round_id == round_id)).all()
+    rows = sorted(({"round_team_id": t.id, "application_id": t.application_id, "votes": counts.get(t.id, 0),
+                    "position": t.position} for t in teams), key=lambda r: (-r["votes"], r["position"]))
+    for i, row in enumerate(rows):
+        row["rank"] = rows[i - 1]["rank"] if i and rows[i - 1]["votes"] == row["votes"] else i + 1
+    return rows
+
+
+def runs_vote(user, round_: CompetitionRound) -> bool:
+    """Whether `user` runs this round's audience vote (the competition's organizers)."""
+    return judging.is_organizer(user, round_)
+
+
+def board(round_id: int, viewer, *, everything: bool = False) -> dict:
+    """What the screen and the phones see (`everything`: the console, organizers only): the vote's status, how many
+    voted, the revealed ranks (from the bottom), and the team I voted for."""
+    round_ = judging.get_round(round_id)
+    if everything:
+        judging.authorize_organizer(viewer, round_)
+    state = state_of(round_.id)
+    rows = tally(round_.id)
+    names = team_names(rows)
+    for row in rows:
+        row["team_name"] = names.get(row["application_id"], "")
+    revealed = state.revealed_count if state else 0
+    shown = rows if everything else rows[len(rows) - revealed:] if revealed else []
+    names_by_team = {r["round_team_id"]: r["team_name"] for r in rows}
+    mine = None
+    if getattr(viewer, "is_authenticated", False):
+        mine = db.session.scalar(sa.select(AudienceVote.round_team_id).where(
+            AudienceVote.round_id == round_.id, AudienceVote.user_id == viewer.id))
+    return {"round_id": round_.id, "round_name": round_.name, "status": state.status if state else "not_opened",
+            "teams": [{"round_team_id": t.id, "team_name": names_by_team.get(t.id, ""),
+                       "on_stage": t.id == round_.current_team_id} for t in votable_teams(round_)],
+            "votes_cast": sum(r["votes"] for r in rows), "revealed_count": revealed, "teams_count": len(rows),
+            "ranking": [{k: r[k] for k in ("rank", "round_team_id", "team_name", "votes")} for r in shown],
+            "my_round_team_id": mine}

@@ -1,0 +1,97 @@
+"""Pages of the live room: the attendee's phone page, the moderators' page and the big screen. Thin: each page is
+driven by app/static/js/live-room.js over the JSON API (api.py) and the Socket.IO rooms (realtime.py)."""
+
+from __future__ import annotations
+
+from urllib.parse import quote
+
+from flask import Blueprint, Flask, Response, redirect, render_template, url_for
+from flask_login import current_user
+
+from app import spreadsheets
+from app.authz import login_required
+from checkin import qr
+from live import exports
+from live.services import access, polls, questions
+
+bp = Blueprint("live", __name__, template_folder="templates")
+
+
+def _page(template: str, event, **extra):
+    return render_template(template, event=event, settings=access.room_settings(event.id),
+                           moderator=access.is_organizer(current_user, event), max_question=questions.MAX_QUESTION,
+                           max_poll_question=polls.MAX_POLL_QUESTION,
+                           **extra)
+
+
+@bp.get("/events/<int:event_id>/live")
+@login_required
+def room(event_id: int):
+    """The attendee's phone page: ask, upvote, see the list move."""
+    return _page("live/room.html", access.participant_event(event_id, current_user))
+
+
+@bp.get("/events/<int:event_id>/live/moderate")
+@login_required
+def moderate(event_id: int):
+    """The moderators' page (organizers): every question, with show, hide, pin and answered, and the settings."""
+    return _page("live/moderate.html", access.moderated_event(event_id, current_user))
+
+
+@bp.get("/events/<int:event_id>/live/screen")
+@login_required
+def screen(event_id: int):
+    """The big screen (1920x1080): how to join (QR code and short link), the pinned question and the top ones, the
+    poll whose results are shown, the people's choice, live."""
+    event = access.moderated_event(event_id, current_user)
+    return _page("live/screen.html", event, join=joining(event.id))
+
+
+@bp.get("/events/<int:event_id>/live/join")
+@login_required
+def join_sheet(event_id: int):
+    """A printable sheet for the tables and the door: the QR code and the short link of the live room."""
+    event = access.moderated_event(event_id, current_user)
+    return _page("live/join.html", event, join=joining(event.id))
+
+
+@bp.get("/l/<int:event_id>")
+def short_link(event_id: int):
+    """The short link people type from the screen: the live room (signing in first when needed, as any page)."""
+    return redirect(url_for("live.room", event_id=event_id))
+
+
+def joining(event_id: int) -> dict:
+    """The short link of an event's live room and its QR code (the link grants nothing: the phone signs in, and only
+    the event's attendees take part)."""
+    link = url_for("live.short_link", event_id=event_id, _external=True)
+    return {"link": link, "shown": link.split("://", 1)[-1], "qr": qr.qr_svg(link)}
+
+
+@bp.get("/events/<int:event_id>/live/export.xlsx")
+@login_required
+def export_xlsx(event_id: int):
+    """The questions (with votes and status) and the polls' results, as an Excel workbook (organizers)."""
+    event = access.moderated_event(event_id, current_user)
+    return _download(exports.live_room_workbook(event.id, current_user), spreadsheets.XLSX_MIMETYPE,
+                     f"{event.title}-live.xlsx")
+
+
+@bp.get("/events/<int:event_id>/live/<any(questions, polls):what>.csv")
+@login_required
+def export_csv(event_id: int, what: str):
+    """The questions, or the polls' results, as CSV (organizers)."""
+    event = access.moderated_event(event_id, current_user)
+    rows_of = exports.questions_rows if what == "questions" else exports.polls_rows
+    header, rows = rows_of(event.id, current_user)
+    return _download(spreadsheets.to_csv(header, rows), "text/csv; charset=utf-8", f"{event.title}-{what}.csv")
+
+
+def _download(body: bytes, mimetype: str, name: str) -> Response:
+    ascii_name = "live" + name[name.rindex("."):]
+    return Response(body, headers={"Content-Type": mimetype, "Content-Disposition":
+                                   f"attachment; filename={ascii_name}; filename*=UTF-8''{quote(name)}"})
+
+
+def init_app(app: Flask) -> None:
+    app.register_blueprint(bp)
