@@ -1,0 +1,50 @@
+"""Time cut into the town's days (Asia/Shanghai) inside the database, on SQLite and PostgreSQL alike: a count
+grouped by `local_date(column)` costs one pass over the rows the WHERE clause picked, whatever their number."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.functions import FunctionElement
+
+TOWN_TIMEZONE = "Asia/Shanghai"
+TOWN_ZONE = ZoneInfo(TOWN_TIMEZONE)
+# Shanghai has kept UTC+8 without daylight saving since 1991: SQLite (no time zones) adds this fixed offset.
+_SQLITE_OFFSET_HOURS = 8
+assert TOWN_ZONE.utcoffset(datetime(2026, 1, 1)) == TOWN_ZONE.utcoffset(datetime(2026, 7, 1)) \
+    == timedelta(hours=_SQLITE_OFFSET_HOURS)
+
+
+class local_date(FunctionElement):  # noqa: N801  (reads like the SQL function it compiles to)
+    """The town's calendar day of a UTC timestamp column, as 'YYYY-MM-DD' text."""
+
+    type = sa.String()
+    name = "local_date"
+    inherit_cache = True
+
+
+@compiles(local_date, "sqlite")
+def _local_date_sqlite(element, compiler, **kw):
+    # UTCDateTime stores naive UTC text on SQLite ('2026-12-03 11:00:00.000000'); date() reads it.
+    return f"date({compiler.process(element.clauses, **kw)}, '+{_SQLITE_OFFSET_HOURS} hours')"
+
+
+@compiles(local_date, "postgresql")
+def _local_date_postgresql(element, compiler, **kw):
+    return f"to_char(({compiler.process(element.clauses, **kw)}) AT TIME ZONE '{TOWN_TIMEZONE}', 'YYYY-MM-DD')"
+
+
+def town_day(moment: datetime) -> date:
+    return moment.astimezone(TOWN_ZONE).date()
+
+
+def days_between(first: date, last: date) -> list[date]:
+    return [first + timedelta(days=n) for n in range((last - first).days + 1)]
+
+
+def day_from_text(text: str) -> date:
+    return date.fromisoformat(text)
+

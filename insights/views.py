@@ -1,0 +1,82 @@
+"""Organizers' chart pages (thin): an event's insights page and the downloads of its numbers. The chart itself is
+drawn by app/static/js/insights.js from the API's JSON (insights/api.py); the page holds the same numbers as tables,
+so they read without JavaScript. Who may see: reading.organized_event (sign-in, else 403 for others)."""
+
+from __future__ import annotations
+
+from urllib.parse import quote
+
+from flask import Blueprint, Flask, Response, render_template, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from app import spreadsheets
+from app.authz import login_required
+from app.db_types import utcnow
+from events.models import Event
+from events.services import reading
+from insights import presenters
+from insights.services.signups import signup_insights
+
+bp = Blueprint("insights", __name__, url_prefix="/manage/events/<int:event_id>/insights",
+               template_folder="templates")
+
+
+@bp.get("")
+@login_required
+def event_page(event_id: int):
+    event = reading.organized_event(event_id, current_user)
+    insights = signup_insights(event, now=utcnow())
+    days_header, days_rows = presenters.days_table(insights)
+    personas_header, personas_rows = presenters.personas_table(insights)
+    return render_template(
+        "insights/event.html", event=event, insights=insights, empty_message=presenters.empty_message(insights),
+        series=presenters.SIGNUP_SERIES, days_header=days_header, days_rows=days_rows,
+        personas_header=personas_header, personas_rows=personas_rows,
+        data_url=url_for("insights_api.event_signups", event_id=event.id))
+
+
+def _download(body: bytes, event: Event, name: str, extension: str, mimetype: str) -> Response:
+    readable = f"{event.title}-{name}.{extension}".replace("/", "-").replace("\\", "-")
+    response = Response(body, mimetype=mimetype)
+    response.headers["Content-Disposition"] = (
+        f"attachment; filename=\"event-{event.id}-signups.{extension}\"; filename*=UTF-8''{quote(readable, safe='')}")
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.get("/signups-by-day.csv")
+@login_required
+def signups_by_day_csv(event_id: int):
+    event = reading.organized_event(event_id, current_user)
+    header, rows = presenters.days_table(signup_insights(event, now=utcnow()))
+    return _download(spreadsheets.to_csv(header, rows), event, _("sign-ups by day"), "csv", spreadsheets.CSV_MIMETYPE)
+
+
+@bp.get("/signups-by-persona.csv")
+@login_required
+def signups_by_persona_csv(event_id: int):
+    event = reading.organized_event(event_id, current_user)
+    header, rows = presenters.personas_table(signup_insights(event, now=utcnow()))
+    return _download(spreadsheets.to_csv(header, rows), event, _("sign-ups by persona"), "csv",
+                     spreadsheets.CSV_MIMETYPE)
+
+
+@bp.get("/signups.xlsx")
+@login_required
+def signups_xlsx(event_id: int):
+    event = reading.organized_event(event_id, current_user)
+    insights = signup_insights(event, now=utcnow())
+    workbook = spreadsheets.new_workbook()
+    for title, (header, rows) in ((_("By day"), presenters.days_table(insights)),
+                                  (_("By persona"), presenters.personas_table(insights))):
+        sheet = spreadsheets.add_sheet(workbook, title)
+        spreadsheets.append_row(sheet, header)
+        for row in rows:
+            spreadsheets.append_row(sheet, row)
+        sheet.freeze_panes = "A2"
+    return _download(spreadsheets.save(workbook), event, _("sign-ups"), "xlsx", spreadsheets.XLSX_MIMETYPE)
+
+
+def init_app(app: Flask) -> None:
+    app.register_blueprint(bp)

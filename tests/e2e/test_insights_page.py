@@ -1,0 +1,55 @@
+"""An organizer opens an event's insights from its management page, on a phone (375 px) and on a projector
+(1920 px): the sign-ups chart is drawn (a canvas with pixels on it) and nothing scrolls sideways."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from playwright.sync_api import Browser, expect
+
+from app.db_types import utcnow
+from app.extensions import db
+from events import services
+from tests.e2e.test_signup_flow import signed_in_phone
+
+pytestmark = pytest.mark.browser
+
+CANVAS_HAS_INK = """(canvas) => {
+  const data = canvas.getContext("2d").getImageData(0, 0, canvas.width, canvas.height).data;
+  for (let i = 3; i < data.length; i += 4) { if (data[i] !== 0) return true; }
+  return false;
+}"""
+
+
+@pytest.mark.parametrize("width", [375, 1920])
+def test_the_sign_ups_chart_is_drawn_on_a_phone_and_on_a_projector(
+        app, browser: Browser, browser_context_args, live_server, create_resident, create_event, width):
+    organizer = create_resident(name="王珂", roles=["organizer"])
+    event = create_event(title="技术沙龙：多模态检索", capacity=2, starts_in=timedelta(days=2))
+    now = utcnow()
+    for i, persona in enumerate(("founder", "investor", "engineer", "founder")):
+        person = create_resident(name=f"居民{i}", persona=persona)
+        services.register_for_event(event.id, person, now=now - timedelta(days=3 - i))
+        db.session.commit()
+    db.session.rollback()
+
+    context_args = {**browser_context_args, "viewport": {"width": width, "height": 900 if width < 1000 else 1080}}
+    if width > 1000:
+        context_args.update(is_mobile=False, has_touch=False)
+    page = signed_in_phone(browser, app, live_server, organizer, context_args)
+    page.goto(f"{live_server}/manage/events/{event.id}")
+    page.get_by_test_id("open-insights").click()
+    expect(page.get_by_role("heading", name="数据图表")).to_be_visible()
+    chart = page.get_by_test_id("signups-chart")
+    expect(chart).to_have_attribute("data-drawn", "yes")
+    canvas = chart.locator("canvas").first
+    assert canvas.evaluate(CANVAS_HAS_INK)
+    box = canvas.bounding_box()
+    assert box["width"] > width * 0.6 and box["height"] >= 200
+    expect(chart.locator(".u-legend")).to_contain_text("累计报名")
+    expect(chart.locator(".u-legend")).to_contain_text("人数上限")
+    expect(page.get_by_test_id("signups-personas")).to_contain_text("投资人")
+    scroll_width = page.evaluate("document.documentElement.scrollWidth")
+    assert scroll_width <= width, f"scrolls sideways at {width} px: scrollWidth {scroll_width}"
+    page.context.close()
