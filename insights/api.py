@@ -11,6 +11,7 @@ from app.db_types import utcnow
 from app.schemas import Id, Schema, fields
 from events.services import reading
 from insights import presenters
+from insights.services.arrivals import arrivals
 from insights.services.buckets import TOWN_TIMEZONE
 from insights.services.signups import signup_insights
 
@@ -60,3 +61,44 @@ def event_signups(event_id: int):
     """An event's sign-ups per day (cumulative) and by persona."""
     event = reading.organized_event(event_id, current_user)
     return signup_insights(event, now=utcnow())
+
+
+class ArrivalBucketSchema(Schema):
+    start = fields.DateTime(metadata={"description": "start of a 5-minute slice (UTC)"})
+    counts = fields.List(fields.Integer(), metadata={"description": "first admissions per gate, in `gates` order"})
+    arrived = fields.Integer(metadata={"description": "first admissions so far, every gate, to the slice's end"})
+
+
+class ArrivalsSchema(Schema):
+    event_id = Id()
+    timezone = fields.Constant(TOWN_TIMEZONE)
+    bucket_minutes = fields.Constant(5)
+    phase = fields.String(metadata={"description": "before (doors not open yet), open (until the end), after"})
+    doors_open_at = fields.DateTime()
+    gates = fields.List(fields.String(), metadata={"description": "where people first came in; \"\" = no gate"})
+    buckets = fields.List(fields.Nested(ArrivalBucketSchema))
+    expected = fields.Integer(metadata={"description": "confirmed tickets"})
+    came = fields.Integer(metadata={"description": "confirmed tickets admitted"})
+    no_shows = fields.Integer(metadata={"description": "confirmed tickets never admitted"})
+    share_in = fields.Float(metadata={"description": "percent of the expected people in (came / expected)"})
+    admitted = fields.Integer(metadata={"description": "every first admission (overrides of other tickets too)"})
+    outside_window = fields.Integer(metadata={
+        "description": "admissions over 12 hours before the start or after the end (a scanner's wrong clock)"})
+    punctuality = fields.Dict(keys=fields.String(), values=fields.Integer(), metadata={
+        "description": "people who came, by first admission against the start: early_30 (over 30 minutes early), "
+                       "early_15, early_0, late_15 (up to 15 minutes late), late_more"})
+    empty_reason = fields.String(allow_none=True, metadata={
+        "description": "draft, no_tickets, no_arrivals_yet or nobody_came; null when there are arrivals"})
+
+
+@blp.route("/events/<int:event_id>/insights/arrivals")
+@blp.response(200, ArrivalsSchema)
+@blp.alt_response(401, schema="Error", description="not signed in")
+@blp.alt_response(403, schema="Error", description="forbidden (the event's organizers only)")
+@blp.alt_response(404, schema="Error", description="event_not_found")
+@login_required
+def event_arrivals(event_id: int):
+    """An event's arrivals per gate per 5 minutes, the share of expected people in, attendance and no-shows. Live:
+    re-read it when the door room (`join_checkin`) announces `checkin_counters`."""
+    event = reading.organized_event(event_id, current_user)
+    return arrivals(event, now=utcnow())

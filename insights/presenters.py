@@ -6,6 +6,9 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 
 from app.accounts.forms import persona_choices
+from insights.services import arrivals as arrival_numbers
+from insights.services.arrivals import Arrivals
+from insights.services.buckets import TOWN_ZONE
 from insights.services.signups import EMPTY_DRAFT, EMPTY_NO_SIGNUPS, SignupInsights
 
 SIGNUP_SERIES = {
@@ -44,4 +47,43 @@ def personas_table(insights: SignupInsights) -> tuple[list[str], list[list]]:
     header = [str(_l("I am a"))] + [str(label) for label in GROUP_LABELS.values()] + [str(_l("Total"))]
     rows = [[persona_label(p.persona)] + [getattr(p, key) for key in GROUP_LABELS] + [p.total]
             for p in insights.personas]
+    return header, rows
+
+
+# ---- arrivals ----------------------------------------------------------------------------------------------------
+
+ARRIVAL_EMPTY_REASONS = {
+    arrival_numbers.EMPTY_DRAFT: _l("Nothing to draw yet: this event is a draft, and nobody holds a ticket."),
+    arrival_numbers.EMPTY_NO_TICKETS: _l("Nothing to draw yet: nobody holds a confirmed ticket for this event."),
+    arrival_numbers.EMPTY_NOT_YET: _l("Nobody has been admitted yet. Arrivals appear here as tickets are scanned, "
+                                      "live."),
+    arrival_numbers.EMPTY_NOBODY_CAME: _l("Nobody was admitted at this event's doors."),
+}
+PUNCTUALITY_LABELS = {"early_30": _l("More than 30 minutes early"), "early_15": _l("15 to 30 minutes early"),
+                      "early_0": _l("Up to 15 minutes early"), "late_15": _l("Up to 15 minutes late"),
+                      "late_more": _l("More than 15 minutes late")}
+
+
+def gate_label(gate: str) -> str:
+    return gate or str(_l("No gate"))
+
+
+def arrivals_empty_message(numbers: Arrivals) -> str | None:
+    return str(ARRIVAL_EMPTY_REASONS[numbers.empty_reason]) if numbers.empty_reason else None
+
+
+def arrivals_table(numbers: Arrivals) -> tuple[list[str], list[list]]:
+    header = [str(_l("Time"))] + [str(_l("Gate %(gate)s", gate=gate_label(g))) for g in numbers.gates]
+    header += [str(_l("Arrived so far")), str(_l("Share of expected people in (%)"))]
+    rows = [[b.start.astimezone(TOWN_ZONE).strftime("%Y-%m-%d %H:%M")] + list(b.counts)
+            + [b.arrived, round(100 * b.arrived / numbers.expected, 1) if numbers.expected else ""]
+            for b in numbers.buckets]
+    return header, rows
+
+
+def attendance_table(numbers: Arrivals) -> tuple[list[str], list[list]]:
+    header = [str(_l("What")), str(_l("People"))]
+    rows = [[str(_l("Expected")), numbers.expected], [str(_l("Came")), numbers.came],
+            [str(_l("No-shows")), numbers.no_shows], [str(_l("Attendance (%)")), numbers.share_in]]
+    rows += [[str(PUNCTUALITY_LABELS[key]), count] for key, count in numbers.punctuality.items()]
     return header, rows

@@ -16,6 +16,7 @@ from app.db_types import utcnow
 from events.models import Event
 from events.services import reading
 from insights import presenters
+from insights.services.arrivals import arrivals
 from insights.services.signups import signup_insights
 
 bp = Blueprint("insights", __name__, url_prefix="/manage/events/<int:event_id>/insights",
@@ -29,18 +30,23 @@ def event_page(event_id: int):
     insights = signup_insights(event, now=utcnow())
     days_header, days_rows = presenters.days_table(insights)
     personas_header, personas_rows = presenters.personas_table(insights)
+    door = arrivals(event, now=utcnow())
     return render_template(
         "insights/event.html", event=event, insights=insights, empty_message=presenters.empty_message(insights),
         series=presenters.SIGNUP_SERIES, days_header=days_header, days_rows=days_rows,
         personas_header=personas_header, personas_rows=personas_rows,
-        data_url=url_for("insights_api.event_signups", event_id=event.id))
+        data_url=url_for("insights_api.event_signups", event_id=event.id),
+        door=door, arrivals_empty=presenters.arrivals_empty_message(door),
+        arrivals_url=url_for("insights_api.event_arrivals", event_id=event.id),
+        punctuality=[(presenters.PUNCTUALITY_LABELS[k], n) for k, n in door.punctuality.items()],
+        live=event.status == "published", gate_label=presenters.gate_label)
 
 
 def _download(body: bytes, event: Event, name: str, extension: str, mimetype: str) -> Response:
     readable = f"{event.title}-{name}.{extension}".replace("/", "-").replace("\\", "-")
     response = Response(body, mimetype=mimetype)
     response.headers["Content-Disposition"] = (
-        f"attachment; filename=\"event-{event.id}-signups.{extension}\"; filename*=UTF-8''{quote(readable, safe='')}")
+        f"attachment; filename=\"event-{event.id}-insights.{extension}\"; filename*=UTF-8''{quote(readable, safe='')}")
     response.headers["Cache-Control"] = "no-store"
     return response
 
@@ -67,15 +73,48 @@ def signups_by_persona_csv(event_id: int):
 def signups_xlsx(event_id: int):
     event = reading.organized_event(event_id, current_user)
     insights = signup_insights(event, now=utcnow())
+    body = _workbook(((_("By day"), presenters.days_table(insights)),
+                      (_("By persona"), presenters.personas_table(insights))))
+    return _download(body, event, _("sign-ups"), "xlsx", spreadsheets.XLSX_MIMETYPE)
+
+
+def _workbook(sheets) -> bytes:
+    """One sheet per (title, (header, rows)), each with its header frozen."""
     workbook = spreadsheets.new_workbook()
-    for title, (header, rows) in ((_("By day"), presenters.days_table(insights)),
-                                  (_("By persona"), presenters.personas_table(insights))):
+    for title, (header, rows) in sheets:
         sheet = spreadsheets.add_sheet(workbook, title)
         spreadsheets.append_row(sheet, header)
         for row in rows:
             spreadsheets.append_row(sheet, row)
         sheet.freeze_panes = "A2"
-    return _download(spreadsheets.save(workbook), event, _("sign-ups"), "xlsx", spreadsheets.XLSX_MIMETYPE)
+    return spreadsheets.save(workbook)
+
+
+@bp.get("/arrivals.csv")
+@login_required
+def arrivals_csv(event_id: int):
+    event = reading.organized_event(event_id, current_user)
+    header, rows = presenters.arrivals_table(arrivals(event, now=utcnow()))
+    return _download(spreadsheets.to_csv(header, rows), event, _("arrivals"), "csv", spreadsheets.CSV_MIMETYPE)
+
+
+@bp.get("/attendance.csv")
+@login_required
+def attendance_csv(event_id: int):
+    event = reading.organized_event(event_id, current_user)
+    header, rows = presenters.attendance_table(arrivals(event, now=utcnow()))
+    return _download(spreadsheets.to_csv(header, rows), event, _("attendance numbers"), "csv",
+                     spreadsheets.CSV_MIMETYPE)
+
+
+@bp.get("/arrivals.xlsx")
+@login_required
+def arrivals_xlsx(event_id: int):
+    event = reading.organized_event(event_id, current_user)
+    numbers = arrivals(event, now=utcnow())
+    body = _workbook(((_("Every 5 minutes"), presenters.arrivals_table(numbers)),
+                      (_("Attendance and punctuality"), presenters.attendance_table(numbers))))
+    return _download(body, event, _("arrivals"), "xlsx", spreadsheets.XLSX_MIMETYPE)
 
 
 def init_app(app: Flask) -> None:

@@ -48,3 +48,26 @@ def days_between(first: date, last: date) -> list[date]:
 def day_from_text(text: str) -> date:
     return date.fromisoformat(text)
 
+
+
+class epoch_bucket(FunctionElement):  # noqa: N801
+    """Which `seconds`-long slice of time since 1970 (UTC) a timestamp column falls in, as an integer: slices of
+    5 minutes start at :00, :05, ... in every time zone with a whole-hour offset (Shanghai's is +8)."""
+
+    type = sa.Integer()
+    name = "epoch_bucket"
+    inherit_cache = True
+
+    def __init__(self, column, seconds: int):
+        self.seconds = int(seconds)
+        super().__init__(column)
+
+
+@compiles(epoch_bucket, "sqlite")
+def _epoch_bucket_sqlite(element, compiler, **kw):
+    return f"(CAST(strftime('%s', {compiler.process(element.clauses, **kw)}) AS INTEGER) / {element.seconds})"
+
+
+@compiles(epoch_bucket, "postgresql")
+def _epoch_bucket_postgresql(element, compiler, **kw):
+    return f"CAST(floor(extract(epoch FROM {compiler.process(element.clauses, **kw)}) / {element.seconds}) AS INTEGER)"

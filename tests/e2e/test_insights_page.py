@@ -1,8 +1,10 @@
 """An organizer opens an event's insights from its management page, on a phone (375 px) and on a projector
-(1920 px): the sign-ups chart is drawn (a canvas with pixels on it) and nothing scrolls sideways."""
+(1920 px): the sign-ups chart is drawn (a canvas with pixels on it) and nothing scrolls sideways; on the day, the
+arrivals chart moves when a ticket is scanned at a gate, without a reload (Socket.IO)."""
 
 from __future__ import annotations
 
+import uuid
 from datetime import timedelta
 
 import pytest
@@ -10,6 +12,7 @@ from playwright.sync_api import Browser, expect
 
 from app.db_types import utcnow
 from app.extensions import db
+from checkin.admission import admit_registration
 from events import services
 from tests.e2e.test_signup_flow import signed_in_phone
 
@@ -52,4 +55,43 @@ def test_the_sign_ups_chart_is_drawn_on_a_phone_and_on_a_projector(
     expect(page.get_by_test_id("signups-personas")).to_contain_text("投资人")
     scroll_width = page.evaluate("document.documentElement.scrollWidth")
     assert scroll_width <= width, f"scrolls sideways at {width} px: scrollWidth {scroll_width}"
+    page.context.close()
+
+
+def test_the_arrivals_chart_moves_when_a_ticket_is_scanned_at_a_gate(
+        app, browser: Browser, browser_context_args, live_server, create_resident, create_event):
+    organizer = create_resident(name="王珂", roles=["organizer"])
+    event = create_event(title="技术沙龙：端侧模型", capacity=10, starts_in=timedelta(minutes=30))
+    now = utcnow()
+    registrations = []
+    for i in range(3):
+        registration, _ = services.register_for_event(event.id, create_resident(name=f"观众{i}"),
+                                                      now=now - timedelta(days=1))
+        db.session.commit()
+        registrations.append(registration)
+    admit_registration(event.id, registrations[0].id, organizer, gate="A", scan_id=str(uuid.uuid4()),
+                       now=now - timedelta(minutes=20))
+    db.session.commit()
+    db.session.rollback()
+
+    page = signed_in_phone(browser, app, live_server, organizer, browser_context_args)
+    page.goto(f"{live_server}/manage/events/{event.id}/insights")
+    chart = page.get_by_test_id("arrivals-chart")
+    expect(chart).to_have_attribute("data-drawn", "yes")
+    expect(chart).to_have_attribute("data-live", "joined")
+    expect(page.get_by_test_id("arrivals-came")).to_have_text("1")
+    assert chart.locator("canvas").first.evaluate(CANVAS_HAS_INK)
+    before = chart.locator("canvas").first.evaluate("(c) => c.toDataURL()")
+
+    try:  # a steward's phone admits the second person at gate B: the organizer's chart moves without a reload
+        admit_registration(event.id, registrations[1].id, organizer, gate="B", scan_id=str(uuid.uuid4()),
+                           now=utcnow())
+        db.session.commit()
+    finally:
+        db.session.rollback()
+    expect(page.get_by_test_id("arrivals-came")).to_have_text("2")
+    expect(page.get_by_test_id("arrivals-share")).to_have_text("66.7%")
+    expect(chart.locator(".u-legend")).to_contain_text("入口 B")
+    assert chart.locator("canvas").first.evaluate("(c) => c.toDataURL()") != before
+    assert page.evaluate("document.documentElement.scrollWidth") <= 375
     page.context.close()
