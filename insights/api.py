@@ -13,6 +13,7 @@ from events.services import reading
 from insights import presenters
 from insights.services.arrivals import arrivals
 from insights.services.buckets import TOWN_TIMEZONE
+from insights.services.judges import judge_scores
 from insights.services.signups import signup_insights
 
 blp = api_blueprint("insights_api", __name__, "", "Insights: the numbers behind the organizers' charts.")
@@ -102,3 +103,60 @@ def event_arrivals(event_id: int):
     re-read it when the door room (`join_checkin`) announces `checkin_counters`."""
     event = reading.organized_event(event_id, current_user)
     return arrivals(event, now=utcnow())
+
+
+class BoxSchema(Schema):
+    low = fields.Float()
+    q1 = fields.Float()
+    median = fields.Float()
+    q3 = fields.Float()
+    high = fields.Float()
+
+
+class JudgeScoresSchema(Schema):
+    judge_id = Id()
+    name = fields.String()
+    is_shadow = fields.Boolean(metadata={"description": "a trainee judge: scores, never counted"})
+    teams_scored = fields.Integer()
+    mean = fields.Float(allow_none=True)
+    spread = fields.Float(allow_none=True, metadata={"description": "standard deviation of the judge's totals"})
+    agreement = fields.Float(allow_none=True, metadata={
+        "description": "Spearman correlation of the judge's order with the rest of the panel's, -1..1"})
+    mean_offset = fields.Float(allow_none=True, metadata={"description": "above the panel on the same teams by"})
+    box = fields.Nested(BoxSchema, allow_none=True, metadata={
+        "description": "lowest, quartiles (inclusive method), median and highest of the judge's totals, 0..100"})
+
+
+class RankedTeamSchema(Schema):
+    team = fields.String()
+    rank = fields.Integer(allow_none=True)
+    score = fields.Float(allow_none=True)
+
+
+class OrderChangeSchema(Schema):
+    above = fields.String(metadata={"description": "ranked above `below` by the round's own rule"})
+    below = fields.String()
+
+
+class JudgeInsightsSchema(Schema):
+    round_id = Id(attribute="round.id")
+    rule = fields.String(metadata={"description": "the round's aggregation rule, in words"})
+    current = fields.String(metadata={"description": "which ranking is the round's own: plain, normalized, "
+                                                     "drop_extremes or both"})
+    judges = fields.List(fields.Nested(JudgeScoresSchema))
+    panel = fields.Nested(BoxSchema, allow_none=True, metadata={"description": "every counted total"})
+    rankings = fields.Dict(keys=fields.String(), values=fields.List(fields.Nested(RankedTeamSchema)), metadata={
+        "description": "the ranking under each rule: plain, normalized, drop_extremes, both"})
+    changes = fields.Dict(keys=fields.String(), values=fields.List(fields.Nested(OrderChangeSchema)), metadata={
+        "description": "per rule, the pairs of teams it would order the other way than the round's own rule"})
+
+
+@blp.route("/rounds/<int:round_id>/insights/judges")
+@blp.response(200, JudgeInsightsSchema)
+@blp.alt_response(401, schema="Error", description="not signed in")
+@blp.alt_response(403, schema="Error", description="forbidden (the competition's organizers only)")
+@blp.alt_response(404, schema="Error", description="round_not_found")
+@login_required
+def round_judges(round_id: int):
+    """Each judge's score distribution, and where normalisation or dropping the extremes changes the order."""
+    return judge_scores(round_id, current_user)

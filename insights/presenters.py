@@ -87,3 +87,29 @@ def attendance_table(numbers: Arrivals) -> tuple[list[str], list[list]]:
             [str(_l("No-shows")), numbers.no_shows], [str(_l("Attendance (%)")), numbers.share_in]]
     rows += [[str(PUNCTUALITY_LABELS[key]), count] for key, count in numbers.punctuality.items()]
     return header, rows
+
+
+# ---- the competition's judges --------------------------------------------------------------------------------------
+
+VARIANT_LABELS = {"plain": _l("Plain weighted mean"), "normalized": _l("Normalised per judge"),
+                  "drop_extremes": _l("Highest and lowest dropped"), "both": _l("Both")}
+
+
+def judges_table(numbers: dict) -> tuple[list[str], list[list]]:
+    header = [str(label) for label in (_l("Judge"), _l("Shadow judge"), _l("Teams scored"), _l("Lowest"),
+                                       _l("Lower quartile"), _l("Median"), _l("Upper quartile"), _l("Highest"),
+                                       _l("Mean"), _l("Agreement with the panel"))]
+    rows = []
+    for judge in numbers["judges"]:
+        box = judge["box"]
+        five = [box.low, box.q1, box.median, box.q3, box.high] if box else [""] * 5
+        rows.append([judge["name"], str(_l("Yes")) if judge["is_shadow"] else "", judge["teams_scored"], *five,
+                     "" if judge["mean"] is None else judge["mean"],
+                     "" if judge["agreement"] is None else judge["agreement"]])
+    return header, rows
+
+
+def rankings_table(rows: list[dict]) -> tuple[list[str], list[list]]:
+    header = [str(_l("Team"))] + [str(label) for label in VARIANT_LABELS.values()]
+    return header, [[row["team"]] + ["" if row["ranks"].get(v) is None else row["ranks"][v] for v in VARIANT_LABELS]
+                    for row in rows]

@@ -17,10 +17,13 @@ from events.models import Event
 from events.services import reading
 from insights import presenters
 from insights.services.arrivals import arrivals
+from insights.services.judges import judge_scores, ranking_rows
 from insights.services.signups import signup_insights
 
 bp = Blueprint("insights", __name__, url_prefix="/manage/events/<int:event_id>/insights",
                template_folder="templates")
+rounds_bp = Blueprint("insights_rounds", __name__, url_prefix="/judging/rounds/<int:round_id>/insights",
+                      template_folder="templates")
 
 
 @bp.get("")
@@ -117,5 +120,58 @@ def arrivals_xlsx(event_id: int):
     return _download(body, event, _("arrivals"), "xlsx", spreadsheets.XLSX_MIMETYPE)
 
 
+# ---- a competition round's judges --------------------------------------------------------------------------------
+
+@rounds_bp.get("")
+@login_required
+def round_page(round_id: int):
+    numbers = judge_scores(round_id, current_user)
+    rows = ranking_rows(numbers)
+    judges_header, judges_rows = presenters.judges_table(numbers)
+    return render_template(
+        "insights/round.html", numbers=numbers, rankings=rows, variants=presenters.VARIANT_LABELS,
+        judges_header=judges_header, judges_rows=judges_rows, round_id=round_id,
+        data_url=url_for("insights_api.round_judges", round_id=round_id),
+        drawable=any(judge["box"] for judge in numbers["judges"]))
+
+
+def _round_download(body: bytes, numbers: dict, name: str, extension: str, mimetype: str) -> Response:
+    readable = f"{numbers['round']['name']}-{name}.{extension}".replace("/", "-").replace("\\", "-")
+    response = Response(body, mimetype=mimetype)
+    response.headers["Content-Disposition"] = (
+        f"attachment; filename=\"round-{numbers['round']['id']}-judges.{extension}\"; "
+        f"filename*=UTF-8''{quote(readable, safe='')}")
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@rounds_bp.get("/judges.csv")
+@login_required
+def judges_csv(round_id: int):
+    numbers = judge_scores(round_id, current_user)
+    header, rows = presenters.judges_table(numbers)
+    return _round_download(spreadsheets.to_csv(header, rows), numbers, _("judges"), "csv",
+                           spreadsheets.CSV_MIMETYPE)
+
+
+@rounds_bp.get("/rankings.csv")
+@login_required
+def rankings_csv(round_id: int):
+    numbers = judge_scores(round_id, current_user)
+    header, rows = presenters.rankings_table(ranking_rows(numbers))
+    return _round_download(spreadsheets.to_csv(header, rows), numbers, _("rankings"), "csv",
+                           spreadsheets.CSV_MIMETYPE)
+
+
+@rounds_bp.get("/judges.xlsx")
+@login_required
+def judges_xlsx(round_id: int):
+    numbers = judge_scores(round_id, current_user)
+    body = _workbook(((_("Judges"), presenters.judges_table(numbers)),
+                      (_("Rankings"), presenters.rankings_table(ranking_rows(numbers)))))
+    return _round_download(body, numbers, _("judges"), "xlsx", spreadsheets.XLSX_MIMETYPE)
+
+
 def init_app(app: Flask) -> None:
     app.register_blueprint(bp)
+    app.register_blueprint(rounds_bp)

@@ -1,6 +1,7 @@
 """An organizer opens an event's insights from its management page, on a phone (375 px) and on a projector
 (1920 px): the sign-ups chart is drawn (a canvas with pixels on it) and nothing scrolls sideways; on the day, the
-arrivals chart moves when a ticket is scanned at a gate, without a reload (Socket.IO)."""
+arrivals chart moves when a ticket is scanned at a gate, without a reload (Socket.IO); after a round, each judge's
+box is drawn (SVG) next to the others'."""
 
 from __future__ import annotations
 
@@ -14,7 +15,9 @@ from app.db_types import utcnow
 from app.extensions import db
 from checkin.admission import admit_registration
 from events import services
+from judging import services as judging_services
 from tests.e2e.test_signup_flow import signed_in_phone
+from tests.judging.conftest import CRITERIA, setup_payload
 
 pytestmark = pytest.mark.browser
 
@@ -94,4 +97,42 @@ def test_the_arrivals_chart_moves_when_a_ticket_is_scanned_at_a_gate(
     expect(chart.locator(".u-legend")).to_contain_text("入口 B")
     assert chart.locator("canvas").first.evaluate("(c) => c.toDataURL()") != before
     assert page.evaluate("document.documentElement.scrollWidth") <= 375
+    page.context.close()
+
+
+@pytest.mark.parametrize("width", [375, 1920])
+def test_each_judges_box_is_drawn(app, browser: Browser, browser_context_args, live_server, create_resident, width):
+    from app.accounts.models import User
+    from judging.realtime import wait_until_announced
+
+    organizer = create_resident(name="王珂", roles=["organizer"])
+    competition, _tokens = judging_services.create_setup(setup_payload(teams=4, judges=3, shadow=1), organizer,
+                                                         now=utcnow())
+    db.session.commit()
+    prelim = competition.rounds[0]
+    judging_services.open_round(prelim.id, organizer, now=utcnow())
+    db.session.commit()
+    teams = judging_services.teams_of(prelim.id)
+    judges = [db.session.get(User, j.user_id) for j in judging_services.judges_of(prelim.id)]
+    for judge, values in zip(judges, [[4, 3, 2.5, 2], [6, 7, 9, 10], [8, 7, 6, 5.5], [1, 10, 1, 10]], strict=True):
+        for team, value in zip(teams, values, strict=True):
+            judging_services.submit_score(prelim.id, judge, round_team_id=team.id, submission_id=str(uuid.uuid4()),
+                                          base_revision=0, scores={c["key"]: value for c in CRITERIA}, now=utcnow())
+            db.session.commit()
+    assert wait_until_announced(10)
+    db.session.rollback()
+
+    context_args = {**browser_context_args, "viewport": {"width": width, "height": 900 if width < 1000 else 1080}}
+    if width > 1000:
+        context_args.update(is_mobile=False, has_touch=False)
+    page = signed_in_phone(browser, app, live_server, organizer, context_args)
+    page.goto(f"{live_server}/judging/rounds/{prelim.id}/fairness")
+    page.get_by_test_id("open-judges-insights").click()
+    chart = page.get_by_test_id("judges-chart")
+    expect(chart).to_have_attribute("data-drawn", "yes")
+    expect(chart.locator("svg rect[data-judge]")).to_have_count(4)
+    expect(chart.locator("svg")).to_contain_text("评委4 (见习)")
+    assert chart.locator("svg").bounding_box()["width"] > min(width * 0.6, 900)
+    expect(page.get_by_test_id("rank-moves").first).to_be_visible()
+    assert page.evaluate("document.documentElement.scrollWidth") <= width
     page.context.close()

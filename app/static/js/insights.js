@@ -147,7 +147,78 @@
     followWidth(box);
   }
 
-  var DRAW = { signups: signupsChart, arrivals: arrivalsChart };
+  // ---- judges: one box per judge (SVG), the panel's middle half as a grey band ----
+
+  var SVG = "http://www.w3.org/2000/svg";
+
+  function svgElement(name, attributes, parent) {
+    var element = document.createElementNS(SVG, name);
+    Object.keys(attributes).forEach(function (key) { element.setAttribute(key, attributes[key]); });
+    if (parent) { parent.appendChild(element); }
+    return element;
+  }
+
+  function drawBoxes(box, data) {
+    var width = box.clientWidth || 320;
+    var big = width >= 1000;
+    var font = big ? 16 : 13;
+    var pad = { left: 12, right: 16, top: 8, bottom: big ? 34 : 28 };
+    var row = big ? 64 : 52;
+    var judges = data.judges.filter(function (j) { return j.box; });
+    var height = pad.top + row * judges.length + pad.bottom;
+    var x = function (v) { return pad.left + (width - pad.left - pad.right) * v / 100; };
+    var svg = svgElement("svg", { width: width, height: height, viewBox: "0 0 " + width + " " + height,
+                                  role: "img", "aria-label": box.getAttribute("data-label") || "" });
+    if (data.panel) {
+      svgElement("rect", { x: x(data.panel.q1), y: pad.top, width: Math.max(1, x(data.panel.q3) - x(data.panel.q1)),
+                           height: row * judges.length, fill: "#eef2f7" }, svg);
+    }
+    for (var tick = 0; tick <= 100; tick += 20) {
+      svgElement("line", { x1: x(tick), x2: x(tick), y1: pad.top, y2: height - pad.bottom + 4, stroke: "#e4e7ec" },
+                 svg);
+      var label = svgElement("text", { x: x(tick), y: height - pad.bottom + 8 + font, "font-size": font,
+                                       "text-anchor": tick === 0 ? "start" : tick === 100 ? "end" : "middle",
+                                       fill: "#667085" }, svg);
+      label.textContent = String(tick);
+    }
+    judges.forEach(function (judge, i) {
+      var top = pad.top + row * i;
+      var colour = GATE_COLOURS[i % GATE_COLOURS.length];
+      var b = judge.box;
+      var name = svgElement("text", { x: pad.left, y: top + font + 2, "font-size": font, fill: "#1d2433" }, svg);
+      name.textContent = judge.name + (judge.is_shadow ? " (" + box.getAttribute("data-shadow-label") + ")" : "");
+      var mid = top + font + 6 + (row - font - 10) / 2;
+      var half = (row - font - 14) / 2;
+      var dash = judge.is_shadow ? "4 3" : "";
+      svgElement("line", { x1: x(b.low), x2: x(b.high), y1: mid, y2: mid, stroke: colour, "stroke-width": 2,
+                           "stroke-dasharray": dash }, svg);
+      [b.low, b.high].forEach(function (v) {
+        svgElement("line", { x1: x(v), x2: x(v), y1: mid - half / 2, y2: mid + half / 2, stroke: colour,
+                             "stroke-width": 2 }, svg);
+      });
+      svgElement("rect", { x: x(b.q1), y: mid - half, width: Math.max(2, x(b.q3) - x(b.q1)), height: 2 * half,
+                           fill: "#fff", stroke: colour, "stroke-width": 2, "stroke-dasharray": dash,
+                           "data-judge": judge.judge_id }, svg);
+      svgElement("line", { x1: x(b.median), x2: x(b.median), y1: mid - half, y2: mid + half, stroke: colour,
+                           "stroke-width": 3 }, svg);
+    });
+    box.textContent = "";
+    box.appendChild(svg);
+    box.setAttribute("data-drawn", "yes");
+    box._data = data;
+    if (!box._following) {
+      box._following = true;
+      var last = width;
+      var redraw = function () {
+        if (box.clientWidth && box.clientWidth !== last) { last = box.clientWidth; drawBoxes(box, box._data); }
+      };
+      if (window.ResizeObserver) { new ResizeObserver(redraw).observe(box); }
+      else { window.addEventListener("resize", redraw); }
+    }
+  }
+
+  var DRAW = { signups: signupsChart, arrivals: arrivalsChart, boxes: drawBoxes };
+  var NEEDS_UPLOT = { signups: true, arrivals: true };
 
   function showError(box) {
     if (box.querySelector(".insights-error")) { return; }
@@ -158,8 +229,9 @@
   }
 
   function load(box) {
-    var draw = DRAW[box.getAttribute("data-insights-chart")];
-    if (!draw || typeof uPlot === "undefined") { return Promise.resolve(); }
+    var kind = box.getAttribute("data-insights-chart");
+    var draw = DRAW[kind];
+    if (!draw || (NEEDS_UPLOT[kind] && typeof uPlot === "undefined")) { return Promise.resolve(); }
     return fetch(box.getAttribute("data-url"), { credentials: "same-origin", cache: "no-store",
                                                  headers: { "Accept": "application/json" } })
       .then(function (response) {
