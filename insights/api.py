@@ -6,7 +6,7 @@ from __future__ import annotations
 from flask_login import current_user
 
 from app.api import api_blueprint
-from app.authz import login_required
+from app.authz import authorize, login_required
 from app.db_types import utcnow
 from app.schemas import Id, Schema, fields
 from events.services import reading
@@ -15,6 +15,7 @@ from insights.services.arrivals import arrivals
 from insights.services.buckets import TOWN_TIMEZONE
 from insights.services.judges import judge_scores
 from insights.services.signups import signup_insights
+from insights.services.town import town
 
 blp = api_blueprint("insights_api", __name__, "", "Insights: the numbers behind the organizers' charts.")
 
@@ -160,3 +161,45 @@ class JudgeInsightsSchema(Schema):
 def round_judges(round_id: int):
     """Each judge's score distribution, and where normalisation or dropping the extremes changes the order."""
     return judge_scores(round_id, current_user)
+
+
+class MonthReturnsSchema(Schema):
+    month = fields.String(metadata={"description": "YYYY-MM, in the town's time zone"})
+    attendees = fields.Integer(metadata={"description": "people who came to an event that month"})
+    returned = fields.Integer(metadata={"description": "of them, those who came to another event within 90 days"})
+    rate = fields.Float(allow_none=True, metadata={"description": "percent returned"})
+    complete = fields.Boolean(metadata={"description": "false while the 90 days after the month are not over"})
+
+
+class KindNoShowsSchema(Schema):
+    kind = fields.String()
+    confirmed = fields.Integer(metadata={"description": "confirmed registrations of past events"})
+    attended = fields.Integer()
+    no_shows = fields.Integer()
+    rate = fields.Float(allow_none=True, metadata={"description": "percent of the confirmed who did not come"})
+
+
+class TownSchema(Schema):
+    timezone = fields.Constant(TOWN_TIMEZONE)
+    months = fields.List(fields.String(), metadata={"description": "the last twelve months, oldest first"})
+    events = fields.Dict(keys=fields.String(), values=fields.List(fields.Integer()), metadata={
+        "description": "kind -> published events per month, in `months` order"})
+    returns = fields.List(fields.Nested(MonthReturnsSchema))
+    no_shows = fields.List(fields.Nested(KindNoShowsSchema))
+    inbox = fields.Dict(keys=fields.String(), values=fields.Integer(), metadata={
+        "description": "announcements' inbox messages written and opened, over the twelve months"})
+    channels = fields.Dict(keys=fields.String(), values=fields.Dict(keys=fields.String(), values=fields.Integer()),
+                           metadata={"description": "channel -> delivery status (pending, sent, failed, skipped) -> "
+                                                    "announcements' deliveries"})
+
+
+@blp.route("/insights/town")
+@blp.response(200, TownSchema)
+@blp.alt_response(401, schema="Error", description="not signed in")
+@blp.alt_response(403, schema="Error", description="forbidden (town admins only)")
+@login_required
+def town_numbers():
+    """The town over the last twelve months: events per month by kind, returning attendees, no-shows by kind,
+    announcements' reach per channel."""
+    authorize(current_user, "admin")
+    return town(now=utcnow())

@@ -113,3 +113,47 @@ def rankings_table(rows: list[dict]) -> tuple[list[str], list[list]]:
     header = [str(_l("Team"))] + [str(label) for label in VARIANT_LABELS.values()]
     return header, [[row["team"]] + ["" if row["ranks"].get(v) is None else row["ranks"][v] for v in VARIANT_LABELS]
                     for row in rows]
+
+
+# ---- the town ------------------------------------------------------------------------------------------------------
+
+KIND_LABELS = {"salon": _l("Tech salon"), "roadshow": _l("Roadshow day"), "competition": _l("Competition"),
+               "other": _l("Event")}
+CHANNEL_LABELS = {"webpush": _l("Web Push"), "email": _l("E-mail"), "sms": _l("SMS"), "wechat": _l("WeChat")}
+# Labels with a percent sign are handed to templates as text (Jinja's gettext would read "%)" as a placeholder).
+RETURNING_LABEL = _l("Returning (%)")
+NO_SHOW_RATE_LABEL = _l("No-show rate (%)")
+DELIVERY_LABELS = {"sent": _l("Delivered"), "failed": _l("Failed"), "pending": _l("Waiting to be sent"),
+                   "skipped": _l("Not sent (turned off)")}
+
+
+def town_events_table(numbers) -> tuple[list[str], list[list]]:
+    header = [str(_l("Month"))] + [str(KIND_LABELS.get(k, k)) for k in numbers.events] + [str(_l("Total"))]
+    rows = []
+    for index, month in enumerate(numbers.months):
+        counts = [numbers.events[kind][index] for kind in numbers.events]
+        rows.append([month, *counts, sum(counts)])
+    return header, rows
+
+
+def town_returns_table(numbers) -> tuple[list[str], list[list]]:
+    header = [str(_l("Month")), str(_l("People who came")), str(_l("Came again within 90 days")),
+              str(RETURNING_LABEL), str(_l("Final"))]
+    return header, [[r.month, r.attendees, r.returned, "" if r.rate is None else r.rate,
+                     str(_l("Yes")) if r.complete else str(_l("Not yet: the 90 days are not over"))]
+                    for r in numbers.returns]
+
+
+def town_no_shows_table(numbers) -> tuple[list[str], list[list]]:
+    header = [str(_l("Kind of event")), str(_l("Confirmed")), str(_l("Came")), str(_l("No-shows")),
+              str(NO_SHOW_RATE_LABEL)]
+    return header, [[str(KIND_LABELS.get(k.kind, k.kind)), k.confirmed, k.attended, k.no_shows,
+                     "" if k.rate is None else k.rate] for k in numbers.no_shows]
+
+
+def town_reach_table(numbers) -> tuple[list[str], list[list]]:
+    header = [str(_l("Channel"))] + [str(label) for label in DELIVERY_LABELS.values()]
+    rows = [[str(_l("Inbox")), numbers.inbox["written"], "", "", ""]]
+    rows += [[str(CHANNEL_LABELS.get(c, c))] + [statuses.get(s, 0) for s in DELIVERY_LABELS]
+             for c, statuses in numbers.channels.items()]
+    return header, rows

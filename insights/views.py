@@ -1,6 +1,7 @@
-"""Organizers' chart pages (thin): an event's insights page and the downloads of its numbers. The chart itself is
-drawn by app/static/js/insights.js from the API's JSON (insights/api.py); the page holds the same numbers as tables,
-so they read without JavaScript. Who may see: reading.organized_event (sign-in, else 403 for others)."""
+"""Chart pages (thin): an event's insights, a competition round's judges, the town (admins), and the downloads of
+their numbers. Charts are drawn by app/static/js/insights.js from the API's JSON (insights/api.py); each page holds
+the same numbers as tables, so they read without JavaScript. Who may see: the event's organizers
+(reading.organized_event), the competition's (judging's fairness view), admins for the town; 403 for others."""
 
 from __future__ import annotations
 
@@ -11,17 +12,20 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from app import spreadsheets
-from app.authz import login_required
+from app.authz import authorize, login_required
 from app.db_types import utcnow
 from events.models import Event
 from events.services import reading
 from insights import presenters
 from insights.services.arrivals import arrivals
+from insights.services.buckets import TOWN_ZONE
 from insights.services.judges import judge_scores, ranking_rows
 from insights.services.signups import signup_insights
+from insights.services.town import town
 
 bp = Blueprint("insights", __name__, url_prefix="/manage/events/<int:event_id>/insights",
                template_folder="templates")
+town_bp = Blueprint("insights_town", __name__, url_prefix="/insights/town", template_folder="templates")
 rounds_bp = Blueprint("insights_rounds", __name__, url_prefix="/judging/rounds/<int:round_id>/insights",
                       template_folder="templates")
 
@@ -172,6 +176,54 @@ def judges_xlsx(round_id: int):
     return _round_download(body, numbers, _("judges"), "xlsx", spreadsheets.XLSX_MIMETYPE)
 
 
+# ---- the town (admins) ---------------------------------------------------------------------------------------------
+
+TOWN_TABLES = {"events": presenters.town_events_table, "returns": presenters.town_returns_table,
+               "no-shows": presenters.town_no_shows_table, "reach": presenters.town_reach_table}
+
+
+@town_bp.get("")
+@login_required
+def town_page():
+    authorize(current_user, "admin")
+    numbers = town(now=utcnow())
+    tables = {name: make(numbers) for name, make in TOWN_TABLES.items()}
+    return render_template("insights/town.html", numbers=numbers, tables=tables,
+                           data_url=url_for("insights_api.town_numbers"), kinds=presenters.KIND_LABELS,
+                           channels=presenters.CHANNEL_LABELS, deliveries=presenters.DELIVERY_LABELS,
+                           rate_label=presenters.RETURNING_LABEL, no_show_label=presenters.NO_SHOW_RATE_LABEL)
+
+
+def _town_download(body: bytes, extension: str, mimetype: str) -> Response:
+    readable = f"{_('town')}-{utcnow().astimezone(TOWN_ZONE):%Y-%m-%d}.{extension}"
+    response = Response(body, mimetype=mimetype)
+    response.headers["Content-Disposition"] = (
+        f"attachment; filename=\"town-insights.{extension}\"; filename*=UTF-8''{quote(readable, safe='')}")
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@town_bp.get("/<any(events, returns, 'no-shows', reach):table>.csv")
+@login_required
+def town_csv(table: str):
+    authorize(current_user, "admin")
+    header, rows = TOWN_TABLES[table](town(now=utcnow()))
+    return _town_download(spreadsheets.to_csv(header, rows), "csv", spreadsheets.CSV_MIMETYPE)
+
+
+@town_bp.get("/town.xlsx")
+@login_required
+def town_xlsx():
+    authorize(current_user, "admin")
+    numbers = town(now=utcnow())
+    body = _workbook(((_("Events per month"), presenters.town_events_table(numbers)),
+                      (_("Returning attendees"), presenters.town_returns_table(numbers)),
+                      (_("No-shows by kind"), presenters.town_no_shows_table(numbers)),
+                      (_("Announcements' reach"), presenters.town_reach_table(numbers))))
+    return _town_download(body, "xlsx", spreadsheets.XLSX_MIMETYPE)
+
+
 def init_app(app: Flask) -> None:
     app.register_blueprint(bp)
+    app.register_blueprint(town_bp)
     app.register_blueprint(rounds_bp)

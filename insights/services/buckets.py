@@ -3,7 +3,7 @@ grouped by `local_date(column)` costs one pass over the rows the WHERE clause pi
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
@@ -35,6 +35,24 @@ def _local_date_sqlite(element, compiler, **kw):
 @compiles(local_date, "postgresql")
 def _local_date_postgresql(element, compiler, **kw):
     return f"to_char(({compiler.process(element.clauses, **kw)}) AT TIME ZONE '{TOWN_TIMEZONE}', 'YYYY-MM-DD')"
+
+
+class local_month(FunctionElement):  # noqa: N801
+    """The town's calendar month of a UTC timestamp column, as 'YYYY-MM' text."""
+
+    type = sa.String()
+    name = "local_month"
+    inherit_cache = True
+
+
+@compiles(local_month, "sqlite")
+def _local_month_sqlite(element, compiler, **kw):
+    return f"strftime('%Y-%m', {compiler.process(element.clauses, **kw)}, '+{_SQLITE_OFFSET_HOURS} hours')"
+
+
+@compiles(local_month, "postgresql")
+def _local_month_postgresql(element, compiler, **kw):
+    return f"to_char(({compiler.process(element.clauses, **kw)}) AT TIME ZONE '{TOWN_TIMEZONE}', 'YYYY-MM')"
 
 
 def town_day(moment: datetime) -> date:
@@ -71,3 +89,20 @@ def _epoch_bucket_sqlite(element, compiler, **kw):
 @compiles(epoch_bucket, "postgresql")
 def _epoch_bucket_postgresql(element, compiler, **kw):
     return f"CAST(floor(extract(epoch FROM {compiler.process(element.clauses, **kw)}) / {element.seconds}) AS INTEGER)"
+
+
+def last_months(now: datetime, count: int) -> list[str]:
+    """The town's last `count` months up to this one, oldest first, as 'YYYY-MM'."""
+    day = town_day(now)
+    year, month = day.year, day.month
+    months = []
+    for _ in range(count):
+        months.append(f"{year:04d}-{month:02d}")
+        year, month = (year, month - 1) if month > 1 else (year - 1, 12)
+    return months[::-1]
+
+
+def start_of_month(month: str) -> datetime:
+    """'2026-12' -> the first instant of that month in the town, as UTC."""
+    year, number = (int(part) for part in month.split("-"))
+    return datetime(year, number, 1, tzinfo=TOWN_ZONE).astimezone(UTC)

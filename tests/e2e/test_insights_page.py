@@ -136,3 +136,36 @@ def test_each_judges_box_is_drawn(app, browser: Browser, browser_context_args, l
     expect(page.get_by_test_id("rank-moves").first).to_be_visible()
     assert page.evaluate("document.documentElement.scrollWidth") <= width
     page.context.close()
+
+
+@pytest.mark.parametrize("width", [375, 1920])
+def test_the_town_charts_are_drawn(app, browser: Browser, browser_context_args, live_server, create_resident,
+                                   create_event, width):
+    from events.models import Registration
+
+    admin = create_resident(name="镇管理员", roles=["admin"])
+    people = [create_resident(name=f"居民{i}") for i in range(3)]
+    for days, kind in ((-70, "salon"), (-40, "roadshow"), (-10, "salon")):
+        event = create_event(kind=kind, starts_in=timedelta(days=days))
+        for seq, person in enumerate(people, start=1):
+            db.session.add(Registration(event_id=event.id, user_id=person.id, status="confirmed", waitlist_seq=seq,
+                                        created_at=event.starts_at - timedelta(days=3),
+                                        checked_in_at=event.starts_at if seq < 3 else None))
+    db.session.commit()
+    db.session.rollback()
+
+    context_args = {**browser_context_args, "viewport": {"width": width, "height": 900 if width < 1000 else 1080}}
+    if width > 1000:
+        context_args.update(is_mobile=False, has_touch=False)
+    page = signed_in_phone(browser, app, live_server, admin, context_args)
+    page.goto(f"{live_server}/insights/town")
+    for key in ("events", "returns"):
+        chart = page.get_by_test_id(f"town-{key}-chart")
+        expect(chart).to_have_attribute("data-drawn", "yes")
+        assert chart.locator("canvas").first.evaluate(CANVAS_HAS_INK)
+    no_shows = page.get_by_test_id("town-no-shows-chart")
+    expect(no_shows).to_have_attribute("data-drawn", "yes")
+    expect(no_shows.locator('svg rect[data-bar="salon"]')).to_have_count(1)
+    expect(page.get_by_test_id("town-reach-chart")).to_have_attribute("data-drawn", "empty")  # no announcement yet
+    assert page.evaluate("document.documentElement.scrollWidth") <= width
+    page.context.close()

@@ -217,8 +217,153 @@
     }
   }
 
-  var DRAW = { signups: signupsChart, arrivals: arrivalsChart, boxes: drawBoxes };
-  var NEEDS_UPLOT = { signups: true, arrivals: true };
+  // ---- the town ----
+
+  var KIND_COLOURS = { salon: "#0b5cab", roadshow: "#d97706", competition: "#12805c", other: "#7c3aed" };
+
+  function monthChart(box, data, columns, series, yValues) {  // x: month index; labels "YY-MM"
+    var width = box.clientWidth;
+    var options = {
+      width: width,
+      height: heightFor(width),
+      scales: { x: { time: false }, y: { range: function (u, min, max) { return [0, Math.max(1, max) * 1.1]; } } },
+      axes: [{ space: width >= 1000 ? 70 : 45, incrs: [1, 2, 3, 6], font: axisFont(width),
+               values: function (u, splits) { return splits.map(function (i) { return (data.months[i] || "").slice(2); }); } },
+             { size: width >= 1000 ? 70 : 45, font: axisFont(width), incrs: yValues ? undefined : COUNT_STEPS,
+               values: yValues }],
+      series: [{}].concat(series),
+      legend: { live: false },
+      cursor: { drag: { x: false, y: false } }
+    };
+    box.textContent = "";
+    box._plot = new uPlot(options, [data.months.map(function (m, i) { return i; })].concat(columns), box);
+    box.setAttribute("data-drawn", "yes");
+    followWidth(box);
+  }
+
+  function townEvents(box, data) {
+    var kinds = Object.keys(data.events);
+    var total = kinds.reduce(function (sum, k) { return sum + data.events[k].reduce(function (a, b) { return a + b; }, 0); }, 0);
+    if (!total) { return emptyNote(box); }
+    monthChart(box, data, kinds.map(function (k) { return data.events[k]; }), kinds.map(function (k) {
+      return { label: box.getAttribute("data-kind-" + k) || k, stroke: KIND_COLOURS[k] || "#667085", width: 2 };
+    }));
+  }
+
+  function townReturns(box, data) {
+    if (!data.returns.some(function (r) { return r.attendees; })) { return emptyNote(box); }
+    monthChart(box, data, [data.returns.map(function (r) { return r.rate; })],
+               [{ label: box.getAttribute("data-rate-label"), stroke: "#12805c", width: 2, spanGaps: false }],
+               function (u, splits) { return splits.map(function (v) { return v + "%"; }); });
+  }
+
+  function emptyNote(box) {
+    box.textContent = "";
+    var note = document.createElement("p");
+    note.className = "insights-empty";
+    note.textContent = box.getAttribute("data-empty");
+    box.appendChild(note);
+    box.setAttribute("data-drawn", "empty");
+  }
+
+  // Horizontal bars (SVG): rows of {label, parts: [{value, colour, title}]}, stacked, against the largest total.
+  function drawBars(box, rows, suffix) {
+    var width = box.clientWidth || 320;
+    var big = width >= 1000;
+    var font = big ? 16 : 13;
+    var row = big ? 48 : 40;
+    var labelWidth = Math.min(big ? 220 : 110, width * 0.35);
+    var valueWidth = big ? 90 : 64;
+    var max = Math.max.apply(null, rows.map(function (r) {
+      return r.parts.reduce(function (sum, p) { return sum + p.value; }, 0);
+    }).concat([suffix === "%" ? 100 : 1]));
+    var height = row * rows.length + 8;
+    var svg = svgElement("svg", { width: width, height: height, viewBox: "0 0 " + width + " " + height, role: "img",
+                                  "aria-label": box.getAttribute("data-label") || "" });
+    var span = width - labelWidth - valueWidth;
+    rows.forEach(function (r, i) {
+      var y = 4 + i * row;
+      var name = svgElement("text", { x: 0, y: y + row / 2 + font / 3, "font-size": font, fill: "#1d2433" }, svg);
+      name.textContent = r.label;
+      var x = labelWidth, total = 0;
+      r.parts.forEach(function (p) {
+        var w = span * p.value / max;
+        if (w > 0) {
+          var rect = svgElement("rect", { x: x, y: y + row * 0.2, width: w, height: row * 0.6, fill: p.colour,
+                                          "data-bar": r.key || r.label }, svg);
+          var tip = svgElement("title", {}, rect);
+          tip.textContent = p.title + ": " + p.value;
+        }
+        x += w;
+        total += p.value;
+      });
+      var value = svgElement("text", { x: x + 6, y: y + row / 2 + font / 3, "font-size": font, fill: "#667085" },
+                             svg);
+      value.textContent = (r.text !== undefined ? r.text : total) + (suffix || "");
+    });
+    box.textContent = "";
+    box.appendChild(svg);
+    box.setAttribute("data-drawn", "yes");
+  }
+
+  function townNoShows(box, data) {
+    if (!data.no_shows.some(function (k) { return k.confirmed; })) { return emptyNote(box); }
+    var draw = function () {
+      drawBars(box, data.no_shows.map(function (k) {
+        return { key: k.kind, label: box.getAttribute("data-kind-" + k.kind) || k.kind,
+                 parts: [{ value: k.rate || 0, colour: "#c0362c", title: box.getAttribute("data-no-show-label") }],
+                 text: k.rate === null ? "–" : k.rate };
+      }), "%");
+    };
+    draw();
+    redrawOnResize(box, draw);
+  }
+
+  var DELIVERY_COLOURS = { sent: "#12805c", failed: "#c0362c", pending: "#d97706", skipped: "#98a2b3" };
+
+  function townReach(box, data) {
+    var channels = Object.keys(data.channels);
+    var any = channels.some(function (c) {
+      return Object.keys(data.channels[c]).some(function (s) { return data.channels[c][s]; });
+    });
+    if (!any && !data.inbox.written) { return emptyNote(box); }
+    var draw = function () {
+      drawBars(box, channels.map(function (c) {
+        return { key: c, label: box.getAttribute("data-channel-" + c) || c,
+                 parts: ["sent", "failed", "pending", "skipped"].map(function (s) {
+                   return { value: data.channels[c][s] || 0, colour: DELIVERY_COLOURS[s],
+                            title: box.getAttribute("data-delivery-" + s) || s };
+                 }) };
+      }));
+    };
+    draw();
+    redrawOnResize(box, draw);
+  }
+
+  function redrawOnResize(box, draw) {
+    if (box._following) { return; }
+    box._following = true;
+    var last = box.clientWidth;
+    var redraw = function () { if (box.clientWidth && box.clientWidth !== last) { last = box.clientWidth; draw(); } };
+    if (window.ResizeObserver) { new ResizeObserver(redraw).observe(box); }
+    else { window.addEventListener("resize", redraw); }
+  }
+
+  var DRAW = { signups: signupsChart, arrivals: arrivalsChart, boxes: drawBoxes, "town-events": townEvents,
+               "town-returns": townReturns, "town-no-shows": townNoShows, "town-reach": townReach };
+  var NEEDS_UPLOT = { signups: true, arrivals: true, "town-events": true, "town-returns": true };
+  var shared = {};  // one read of a URL that several charts of the page draw from
+
+  function readJson(url, once) {
+    if (once && shared[url]) { return shared[url]; }
+    var reading = fetch(url, { credentials: "same-origin", cache: "no-store", headers: { "Accept": "application/json" } })
+      .then(function (response) {
+        if (!response.ok) { throw new Error(String(response.status)); }
+        return response.json();
+      });
+    if (once) { shared[url] = reading; }
+    return reading;
+  }
 
   function showError(box) {
     if (box.querySelector(".insights-error")) { return; }
@@ -232,12 +377,7 @@
     var kind = box.getAttribute("data-insights-chart");
     var draw = DRAW[kind];
     if (!draw || (NEEDS_UPLOT[kind] && typeof uPlot === "undefined")) { return Promise.resolve(); }
-    return fetch(box.getAttribute("data-url"), { credentials: "same-origin", cache: "no-store",
-                                                 headers: { "Accept": "application/json" } })
-      .then(function (response) {
-        if (!response.ok) { throw new Error(String(response.status)); }
-        return response.json();
-      })
+    return readJson(box.getAttribute("data-url"), box.getAttribute("data-shared") === "yes")
       .then(function (data) {
         var error = box.querySelector(".insights-error");
         if (error) { error.remove(); }
