@@ -121,6 +121,7 @@ def test_the_town_numbers_match_the_rows_counted_one_by_one(client, admin, town)
 def test_the_page_and_its_downloads_hold_the_same_numbers(client, admin, town):
     sign_in(client, admin)
     data = client.get("/api/v1/insights/town").get_json()
+    assert 'href="/insights/town"' in client.get("/manage").get_data(as_text=True)
     html = client.get("/insights/town").get_data(as_text=True)
     assert "小镇数据" in html and 'data-url="/api/v1/insights/town"' in html
     for key in ("events", "returns", "no-shows", "reach"):
@@ -143,6 +144,7 @@ def test_only_admins_see_the_town(client, create_resident, path):
     assert response.status_code == 403
     assert "你没有权限进行此操作。" in (response.get_json()["error"]["message"] if response.is_json
                                else response.get_data(as_text=True))
+    assert 'href="/insights/town"' not in client.get("/manage").get_data(as_text=True)
 
 
 def test_an_empty_town_says_so(client, admin):
