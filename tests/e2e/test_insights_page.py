@@ -131,7 +131,7 @@ def test_each_judges_box_is_drawn(app, browser: Browser, browser_context_args, l
     chart = page.get_by_test_id("judges-chart")
     expect(chart).to_have_attribute("data-drawn", "yes")
     expect(chart.locator("svg rect[data-judge]")).to_have_count(4)
-    expect(chart.locator("svg")).to_contain_text("评委4 (见习)")
+    expect(chart.locator("svg")).to_contain_text("评委4（见习）")
     assert chart.locator("svg").bounding_box()["width"] > min(width * 0.6, 900)
     expect(page.get_by_test_id("rank-moves").first).to_be_visible()
     assert page.evaluate("document.documentElement.scrollWidth") <= width

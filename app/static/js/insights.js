@@ -186,7 +186,7 @@
       var colour = GATE_COLOURS[i % GATE_COLOURS.length];
       var b = judge.box;
       var name = svgElement("text", { x: pad.left, y: top + font + 2, "font-size": font, fill: "#1d2433" }, svg);
-      name.textContent = judge.name + (judge.is_shadow ? " (" + box.getAttribute("data-shadow-label") + ")" : "");
+      name.textContent = judge.name + (judge.is_shadow ? box.getAttribute("data-shadow-label") : "");
       var mid = top + font + 6 + (row - font - 10) / 2;
       var half = (row - font - 14) / 2;
       var dash = judge.is_shadow ? "4 3" : "";
@@ -299,7 +299,7 @@
       });
       var value = svgElement("text", { x: x + 6, y: y + row / 2 + font / 3, "font-size": font, fill: "#667085" },
                              svg);
-      value.textContent = (r.text !== undefined ? r.text : total) + (suffix || "");
+      value.textContent = r.text === null ? "–" : (r.text !== undefined ? r.text : total) + (suffix || "");
     });
     box.textContent = "";
     box.appendChild(svg);
@@ -312,7 +312,7 @@
       drawBars(box, data.no_shows.map(function (k) {
         return { key: k.kind, label: box.getAttribute("data-kind-" + k.kind) || k.kind,
                  parts: [{ value: k.rate || 0, colour: "#c0362c", title: box.getAttribute("data-no-show-label") }],
-                 text: k.rate === null ? "–" : k.rate };
+                 text: k.rate };  // null: no confirmed people of that kind, shown as "–"
       }), "%");
     };
     draw();
