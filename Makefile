@@ -28,7 +28,7 @@ translations: $(VENV)/.installed
 # translations/zh_Hans_CN/LC_MESSAGES/messages.po (tests/app/test_translations.py fails until you do).
 translations-update: $(VENV)/.installed
 	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext --no-location --sort-output \
-		--project "Beiyang Events" -o translations/messages.pot app events judging mentoring checkin live notifications
+		--project "Beiyang Events" -o translations/messages.pot app events judging mentoring checkin live notifications insights
 	$(BIN)/pybabel update -i translations/messages.pot -d translations --no-fuzzy-matching
 
 db: install

@@ -44,12 +44,13 @@ def create_app(config: Config | type[Config] | None = None) -> Flask:
     # not at the top: this is the composition root, and each domain package imports app (a cycle at load time).
     import checkin  # composition root (see above)
     import events  # composition root (see above)
+    import insights  # composition root (see above)
     import judging  # composition root (see above)
     import live  # composition root (see above)
     import mentoring  # composition root (see above)
     import notifications  # composition root (see above)
 
-    for package in (events, checkin, judging, mentoring, live, notifications):
+    for package in (events, checkin, judging, mentoring, live, notifications, insights):
         package.init_app(app)
 
     api.init_app(app)  # after the packages, so every API blueprint they declared is in the OpenAPI document

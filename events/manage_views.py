@@ -143,7 +143,8 @@ def index():
                                    .order_by(Event.starts_at.desc()).limit(PAST_LIMIT)).all()
     counts = _counts_by_event([e.id for e in (*drafts, *upcoming, *past, *cancelled)])
     return render_template("events/manage/index.html", drafts=drafts, upcoming=upcoming, past=past,
-                           cancelled=cancelled, counts=counts, can_create=everything, everything=everything)
+                           cancelled=cancelled, counts=counts, can_create=everything, everything=everything,
+                           town_insights=has_role(user, "admin"))
 
 
 def _counts_by_event(event_ids: list[int]) -> dict[int, dict[str, int]]:

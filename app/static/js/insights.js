@@ -1,0 +1,418 @@
+// Insights pages: draws each [data-insights-chart] from the API's JSON (its data-url) with uPlot (vendored,
+// app/static/vendor/uplot). Labels come from the element's data-label-* attributes (translated by the page).
+// The chart follows its box's width (phone to projector); the numbers are also on the page as tables.
+(function () {
+  "use strict";
+
+  var COLOURS = { signed_up: "#0b5cab", confirmed: "#12805c", waiting: "#d97706", cancelled: "#c0362c",
+                  capacity: "#667085" };
+  var SERIES = ["signed_up", "confirmed", "waiting", "cancelled"];
+
+  function dayToSeconds(text) {  // "2026-12-03" -> that date at 00:00 UTC; the axis reads it in UTC (dates only)
+    var parts = text.split("-");
+    return Date.UTC(+parts[0], +parts[1] - 1, +parts[2]) / 1000;
+  }
+
+  function label(box, key) {
+    return box.getAttribute("data-label-" + key.replace(/_/g, "-")) || key;
+  }
+
+  var DAY = 86400;
+  // Ticks on whole days (the data are per day) and on whole people (never "2.5 people").
+  var DAY_STEPS = [DAY, 2 * DAY, 7 * DAY, 14 * DAY, 28 * DAY, 91 * DAY, 182 * DAY, 364 * DAY];
+  var COUNT_STEPS = [1, 2, 5, 10, 20, 25, 50, 100, 200, 250, 500, 1000, 2000, 2500, 5000, 10000, 20000, 50000,
+                     100000];
+
+  function axisFont(width) {  // larger on a projector
+    return (width >= 1000 ? 16 : 12) + "px system-ui, -apple-system, \"PingFang SC\", \"Microsoft YaHei\", sans-serif";
+  }
+
+  function heightFor(width) {
+    return Math.max(220, Math.min(480, Math.round(width * 0.55)));
+  }
+
+  function signupsChart(box, data) {
+    var xs = data.days.map(function (d) { return dayToSeconds(d.date); });
+    var columns = [xs];
+    var series = [{}];
+    SERIES.forEach(function (key) {
+      columns.push(data.days.map(function (d) { return d[key]; }));
+      series.push({ label: label(box, key), stroke: COLOURS[key], width: 2,
+                    points: { show: data.days.length < 40 } });
+    });
+    if (data.capacity !== null && data.capacity !== undefined) {
+      columns.push(xs.map(function () { return data.capacity; }));
+      series.push({ label: box.getAttribute("data-capacity-label"), stroke: COLOURS.capacity, width: 1.5,
+                    dash: [6, 6], points: { show: false } });
+    }
+    var width = box.clientWidth;
+    var options = {
+      width: width,
+      height: heightFor(width),
+      tzDate: function (ts) { return uPlot.tzDate(new Date(ts * 1e3), "UTC"); },
+      scales: { x: { time: true }, y: { range: function (u, min, max) { return [0, Math.max(1, max) * 1.1]; } } },
+      axes: [{ values: "{M}/{D}", space: width >= 1000 ? 80 : 50, incrs: DAY_STEPS, font: axisFont(width) },
+             { size: width >= 1000 ? 70 : 50, incrs: COUNT_STEPS, font: axisFont(width) }],
+      series: series,
+      legend: { live: false },
+      cursor: { drag: { x: false, y: false } }
+    };
+    box._plot = new uPlot(options, columns, box);
+    box.setAttribute("data-drawn", "yes");
+    followWidth(box);
+  }
+
+  function followWidth(box) {  // the chart in box._plot keeps its box's width (once per box)
+    if (box._following) { return; }
+    box._following = true;
+    var last = box.clientWidth;
+    var resize = function () {
+      var now = box.clientWidth;
+      if (now && now !== last && box._plot) {
+        last = now;
+        box._plot.setSize({ width: now, height: heightFor(now) });
+      }
+    };
+    if (window.ResizeObserver) {
+      new ResizeObserver(resize).observe(box);
+    } else {
+      window.addEventListener("resize", resize);
+    }
+  }
+
+  // ---- arrivals: per gate per 5 minutes (stepped lines, left axis), share of expected people in (right axis) ----
+
+  var GATE_COLOURS = ["#0b5cab", "#d97706", "#12805c", "#7c3aed", "#c0362c", "#0891b2", "#a16207", "#be185d"];
+
+  function setText(testId, text) {
+    var element = document.querySelector('[data-testid="' + testId + '"]');
+    if (element) { element.textContent = text; }
+  }
+
+  function arrivalsChart(box, data) {
+    setText("arrivals-expected", data.expected);
+    setText("arrivals-came", data.came);
+    setText("arrivals-share", data.share_in + "%");
+    setText("arrivals-no-shows", data.no_shows);
+    box.setAttribute("data-came", String(data.came));
+    box.setAttribute("data-admitted", String(data.admitted));
+    if (!data.buckets.length) { return; }
+    var empty = document.querySelector('[data-testid="arrivals-empty"]');
+    if (empty) { empty.hidden = true; }
+    var xs = data.buckets.map(function (b) { return Date.parse(b.start) / 1000; });
+    var columns = [xs];
+    data.gates.forEach(function (gate, i) {
+      columns.push(data.buckets.map(function (b) { return b.counts[i]; }));
+    });
+    columns.push(data.buckets.map(function (b) {
+      return data.expected ? Math.round(1000 * b.arrived / data.expected) / 10 : null;
+    }));
+    var shape = data.gates.join("\u0000");
+    if (box._plot && box._shape === shape) {
+      box._plot.setData(columns);
+      box.setAttribute("data-drawn", "yes");
+      return;
+    }
+    if (box._plot) { box._plot.destroy(); }
+    var series = [{}];
+    data.gates.forEach(function (gate, i) {
+      var name = gate ? box.getAttribute("data-gate-label").replace("{gate}", gate)
+                      : box.getAttribute("data-no-gate-label");
+      series.push({ label: name, stroke: GATE_COLOURS[i % GATE_COLOURS.length], width: 2, scale: "n",
+                    paths: uPlot.paths.stepped({ align: 1 }), points: { show: false } });
+    });
+    series.push({ label: box.getAttribute("data-share-label"), stroke: COLOURS.capacity, width: 1.5, dash: [6, 4],
+                  scale: "%", points: { show: false } });
+    var width = box.clientWidth;
+    var inShanghai = function (ts) { return uPlot.tzDate(new Date(ts * 1e3), "Asia/Shanghai"); };
+    var clock = uPlot.fmtDate("{HH}:{mm}");  // 24-hour, as on the tickets and the door
+    var options = {
+      width: width,
+      height: heightFor(width),
+      tzDate: inShanghai,
+      scales: { x: { time: true }, n: { range: function (u, min, max) { return [0, Math.max(1, max) * 1.1]; } },
+                "%": { range: [0, 100] } },
+      axes: [{ space: width >= 1000 ? 80 : 55, font: axisFont(width),
+               values: function (u, splits) { return splits.map(function (v) { return clock(inShanghai(v)); }); } },
+             { scale: "n", size: width >= 1000 ? 70 : 45, incrs: COUNT_STEPS, font: axisFont(width) },
+             { scale: "%", side: 1, size: width >= 1000 ? 70 : 45, font: axisFont(width), grid: { show: false },
+               values: function (u, splits) { return splits.map(function (v) { return v + "%"; }); } }],
+      series: series,
+      legend: { live: false },
+      cursor: { drag: { x: false, y: false } }
+    };
+    box._plot = new uPlot(options, columns, box);
+    box._shape = shape;
+    box.setAttribute("data-drawn", "yes");
+    followWidth(box);
+  }
+
+  // ---- judges: one box per judge (SVG), the panel's middle half as a grey band ----
+
+  var SVG = "http://www.w3.org/2000/svg";
+
+  function svgElement(name, attributes, parent) {
+    var element = document.createElementNS(SVG, name);
+    Object.keys(attributes).forEach(function (key) { element.setAttribute(key, attributes[key]); });
+    if (parent) { parent.appendChild(element); }
+    return element;
+  }
+
+  function drawBoxes(box, data) {
+    var width = box.clientWidth || 320;
+    var big = width >= 1000;
+    var font = big ? 16 : 13;
+    var pad = { left: 12, right: 16, top: 8, bottom: big ? 34 : 28 };
+    var row = big ? 64 : 52;
+    var judges = data.judges.filter(function (j) { return j.box; });
+    var height = pad.top + row * judges.length + pad.bottom;
+    var x = function (v) { return pad.left + (width - pad.left - pad.right) * v / 100; };
+    var svg = svgElement("svg", { width: width, height: height, viewBox: "0 0 " + width + " " + height,
+                                  role: "img", "aria-label": box.getAttribute("data-label") || "" });
+    if (data.panel) {
+      svgElement("rect", { x: x(data.panel.q1), y: pad.top, width: Math.max(1, x(data.panel.q3) - x(data.panel.q1)),
+                           height: row * judges.length, fill: "#eef2f7" }, svg);
+    }
+    for (var tick = 0; tick <= 100; tick += 20) {
+      svgElement("line", { x1: x(tick), x2: x(tick), y1: pad.top, y2: height - pad.bottom + 4, stroke: "#e4e7ec" },
+                 svg);
+      var label = svgElement("text", { x: x(tick), y: height - pad.bottom + 8 + font, "font-size": font,
+                                       "text-anchor": tick === 0 ? "start" : tick === 100 ? "end" : "middle",
+                                       fill: "#667085" }, svg);
+      label.textContent = String(tick);
+    }
+    judges.forEach(function (judge, i) {
+      var top = pad.top + row * i;
+      var colour = GATE_COLOURS[i % GATE_COLOURS.length];
+      var b = judge.box;
+      var name = svgElement("text", { x: pad.left, y: top + font + 2, "font-size": font, fill: "#1d2433" }, svg);
+      name.textContent = judge.name + (judge.is_shadow ? box.getAttribute("data-shadow-label") : "");
+      var mid = top + font + 6 + (row - font - 10) / 2;
+      var half = (row - font - 14) / 2;
+      var dash = judge.is_shadow ? "4 3" : "";
+      svgElement("line", { x1: x(b.low), x2: x(b.high), y1: mid, y2: mid, stroke: colour, "stroke-width": 2,
+                           "stroke-dasharray": dash }, svg);
+      [b.low, b.high].forEach(function (v) {
+        svgElement("line", { x1: x(v), x2: x(v), y1: mid - half / 2, y2: mid + half / 2, stroke: colour,
+                             "stroke-width": 2 }, svg);
+      });
+      svgElement("rect", { x: x(b.q1), y: mid - half, width: Math.max(2, x(b.q3) - x(b.q1)), height: 2 * half,
+                           fill: "#fff", stroke: colour, "stroke-width": 2, "stroke-dasharray": dash,
+                           "data-judge": judge.judge_id }, svg);
+      svgElement("line", { x1: x(b.median), x2: x(b.median), y1: mid - half, y2: mid + half, stroke: colour,
+                           "stroke-width": 3 }, svg);
+    });
+    box.textContent = "";
+    box.appendChild(svg);
+    box.setAttribute("data-drawn", "yes");
+    box._data = data;
+    if (!box._following) {
+      box._following = true;
+      var last = width;
+      var redraw = function () {
+        if (box.clientWidth && box.clientWidth !== last) { last = box.clientWidth; drawBoxes(box, box._data); }
+      };
+      if (window.ResizeObserver) { new ResizeObserver(redraw).observe(box); }
+      else { window.addEventListener("resize", redraw); }
+    }
+  }
+
+  // ---- the town ----
+
+  var KIND_COLOURS = { salon: "#0b5cab", roadshow: "#d97706", competition: "#12805c", other: "#7c3aed" };
+
+  function monthChart(box, data, columns, series, yValues) {  // x: month index; labels "YY-MM"
+    var width = box.clientWidth;
+    var options = {
+      width: width,
+      height: heightFor(width),
+      scales: { x: { time: false }, y: { range: function (u, min, max) { return [0, Math.max(1, max) * 1.1]; } } },
+      axes: [{ space: width >= 1000 ? 70 : 45, incrs: [1, 2, 3, 6], font: axisFont(width),
+               values: function (u, splits) { return splits.map(function (i) { return (data.months[i] || "").slice(2); }); } },
+             { size: width >= 1000 ? 70 : 45, font: axisFont(width), incrs: yValues ? undefined : COUNT_STEPS,
+               values: yValues }],
+      series: [{}].concat(series),
+      legend: { live: false },
+      cursor: { drag: { x: false, y: false } }
+    };
+    box.textContent = "";
+    box._plot = new uPlot(options, [data.months.map(function (m, i) { return i; })].concat(columns), box);
+    box.setAttribute("data-drawn", "yes");
+    followWidth(box);
+  }
+
+  function townEvents(box, data) {
+    var kinds = Object.keys(data.events);
+    var total = kinds.reduce(function (sum, k) { return sum + data.events[k].reduce(function (a, b) { return a + b; }, 0); }, 0);
+    if (!total) { return emptyNote(box); }
+    monthChart(box, data, kinds.map(function (k) { return data.events[k]; }), kinds.map(function (k) {
+      return { label: box.getAttribute("data-kind-" + k) || k, stroke: KIND_COLOURS[k] || "#667085", width: 2 };
+    }));
+  }
+
+  function townReturns(box, data) {
+    if (!data.returns.some(function (r) { return r.attendees; })) { return emptyNote(box); }
+    monthChart(box, data, [data.returns.map(function (r) { return r.rate; })],
+               [{ label: box.getAttribute("data-rate-label"), stroke: "#12805c", width: 2, spanGaps: false }],
+               function (u, splits) { return splits.map(function (v) { return v + "%"; }); });
+  }
+
+  function emptyNote(box) {
+    box.textContent = "";
+    var note = document.createElement("p");
+    note.className = "insights-empty";
+    note.textContent = box.getAttribute("data-empty");
+    box.appendChild(note);
+    box.setAttribute("data-drawn", "empty");
+  }
+
+  // Horizontal bars (SVG): rows of {label, parts: [{value, colour, title}]}, stacked, against the largest total.
+  function drawBars(box, rows, suffix) {
+    var width = box.clientWidth || 320;
+    var big = width >= 1000;
+    var font = big ? 16 : 13;
+    var row = big ? 48 : 40;
+    var labelWidth = Math.min(big ? 220 : 110, width * 0.35);
+    var valueWidth = big ? 90 : 64;
+    var max = Math.max.apply(null, rows.map(function (r) {
+      return r.parts.reduce(function (sum, p) { return sum + p.value; }, 0);
+    }).concat([suffix === "%" ? 100 : 1]));
+    var height = row * rows.length + 8;
+    var svg = svgElement("svg", { width: width, height: height, viewBox: "0 0 " + width + " " + height, role: "img",
+                                  "aria-label": box.getAttribute("data-label") || "" });
+    var span = width - labelWidth - valueWidth;
+    rows.forEach(function (r, i) {
+      var y = 4 + i * row;
+      var name = svgElement("text", { x: 0, y: y + row / 2 + font / 3, "font-size": font, fill: "#1d2433" }, svg);
+      name.textContent = r.label;
+      var x = labelWidth, total = 0;
+      r.parts.forEach(function (p) {
+        var w = span * p.value / max;
+        if (w > 0) {
+          var rect = svgElement("rect", { x: x, y: y + row * 0.2, width: w, height: row * 0.6, fill: p.colour,
+                                          "data-bar": r.key || r.label }, svg);
+          var tip = svgElement("title", {}, rect);
+          tip.textContent = p.title + ": " + p.value;
+        }
+        x += w;
+        total += p.value;
+      });
+      var value = svgElement("text", { x: x + 6, y: y + row / 2 + font / 3, "font-size": font, fill: "#667085" },
+                             svg);
+      value.textContent = r.text === null ? "–" : (r.text !== undefined ? r.text : total) + (suffix || "");
+    });
+    box.textContent = "";
+    box.appendChild(svg);
+    box.setAttribute("data-drawn", "yes");
+  }
+
+  function townNoShows(box, data) {
+    if (!data.no_shows.some(function (k) { return k.confirmed; })) { return emptyNote(box); }
+    var draw = function () {
+      drawBars(box, data.no_shows.map(function (k) {
+        return { key: k.kind, label: box.getAttribute("data-kind-" + k.kind) || k.kind,
+                 parts: [{ value: k.rate || 0, colour: "#c0362c", title: box.getAttribute("data-no-show-label") }],
+                 text: k.rate };  // null: no confirmed people of that kind, shown as "–"
+      }), "%");
+    };
+    draw();
+    redrawOnResize(box, draw);
+  }
+
+  var DELIVERY_COLOURS = { sent: "#12805c", failed: "#c0362c", pending: "#d97706", skipped: "#98a2b3" };
+
+  function townReach(box, data) {
+    var channels = Object.keys(data.channels);
+    var any = channels.some(function (c) {
+      return Object.keys(data.channels[c]).some(function (s) { return data.channels[c][s]; });
+    });
+    if (!any && !data.inbox.written) { return emptyNote(box); }
+    var draw = function () {
+      drawBars(box, channels.map(function (c) {
+        return { key: c, label: box.getAttribute("data-channel-" + c) || c,
+                 parts: ["sent", "failed", "pending", "skipped"].map(function (s) {
+                   return { value: data.channels[c][s] || 0, colour: DELIVERY_COLOURS[s],
+                            title: box.getAttribute("data-delivery-" + s) || s };
+                 }) };
+      }));
+    };
+    draw();
+    redrawOnResize(box, draw);
+  }
+
+  function redrawOnResize(box, draw) {
+    if (box._following) { return; }
+    box._following = true;
+    var last = box.clientWidth;
+    var redraw = function () { if (box.clientWidth && box.clientWidth !== last) { last = box.clientWidth; draw(); } };
+    if (window.ResizeObserver) { new ResizeObserver(redraw).observe(box); }
+    else { window.addEventListener("resize", redraw); }
+  }
+
+  var DRAW = { signups: signupsChart, arrivals: arrivalsChart, boxes: drawBoxes, "town-events": townEvents,
+               "town-returns": townReturns, "town-no-shows": townNoShows, "town-reach": townReach };
+  var NEEDS_UPLOT = { signups: true, arrivals: true, "town-events": true, "town-returns": true };
+  var shared = {};  // one read of a URL that several charts of the page draw from
+
+  function readJson(url, once) {
+    if (once && shared[url]) { return shared[url]; }
+    var reading = fetch(url, { credentials: "same-origin", cache: "no-store", headers: { "Accept": "application/json" } })
+      .then(function (response) {
+        if (!response.ok) { throw new Error(String(response.status)); }
+        return response.json();
+      });
+    if (once) { shared[url] = reading; }
+    return reading;
+  }
+
+  function showError(box) {
+    if (box.querySelector(".insights-error")) { return; }
+    var message = document.createElement("p");
+    message.className = "insights-error";
+    message.textContent = box.getAttribute("data-error");
+    box.appendChild(message);
+  }
+
+  function load(box) {
+    var kind = box.getAttribute("data-insights-chart");
+    var draw = DRAW[kind];
+    if (!draw || (NEEDS_UPLOT[kind] && typeof uPlot === "undefined")) { return Promise.resolve(); }
+    return readJson(box.getAttribute("data-url"), box.getAttribute("data-shared") === "yes")
+      .then(function (data) {
+        var error = box.querySelector(".insights-error");
+        if (error) { error.remove(); }
+        draw(box, data);
+      })
+      .catch(function () { showError(box); });
+  }
+
+  // Live: the door room of check-in (checkin/realtime.py) announces its counters after every admission; the chart
+  // then re-reads its numbers (at most one read in flight, one more if anything moved meanwhile), and again after
+  // every reconnect, so a missed message costs nothing.
+  function follow(box) {
+    if (!window.io) { return; }
+    var eventId = Number(box.getAttribute("data-event-id"));
+    var busy = false, again = false;
+    var refresh = function () {
+      if (busy) { again = true; return; }
+      busy = true;
+      load(box).then(function () {
+        busy = false;
+        if (again) { again = false; refresh(); }
+      });
+    };
+    var socket = window.io({ reconnectionDelayMax: 10000 });
+    socket.on("connect", function () {
+      socket.emit("join_checkin", { event_id: eventId }, function (ack) {
+        box.setAttribute("data-live", ack && ack.ok ? "joined" : "refused");
+        refresh();
+      });
+    });
+    socket.on("checkin_counters", refresh);
+  }
+
+  document.querySelectorAll("[data-insights-chart]").forEach(function (box) {
+    load(box);
+    if (box.getAttribute("data-live")) { follow(box); }
+  });
+})();

@@ -1,0 +1,205 @@
+"""JSON of the organizers' charts, under /api/v1/ (in the OpenAPI document): the numbers the pages draw and the
+downloads hold, from insights.services. Only the event's organizers (and global organizers, admins) may read them."""
+
+from __future__ import annotations
+
+from flask_login import current_user
+
+from app.api import api_blueprint
+from app.authz import authorize, login_required
+from app.db_types import utcnow
+from app.schemas import Id, Schema, fields
+from events.services import reading
+from insights import presenters
+from insights.services.arrivals import arrivals
+from insights.services.buckets import TOWN_TIMEZONE
+from insights.services.judges import judge_scores
+from insights.services.signups import signup_insights
+from insights.services.town import town
+
+blp = api_blueprint("insights_api", __name__, "", "Insights: the numbers behind the organizers' charts.")
+
+
+class SignupDaySchema(Schema):
+    date = fields.Date(attribute="day", metadata={"description": "a day in the town's time zone (Asia/Shanghai)"})
+    signed_up = fields.Integer(metadata={"description": "everyone who had signed up by the end of the day"})
+    confirmed = fields.Integer(metadata={"description": "holding a confirmed seat at the end of the day"})
+    waiting = fields.Integer(metadata={"description": "waitlisted, pending approval, in the lottery or offered"})
+    cancelled = fields.Integer(metadata={"description": "cancellations so far"})
+
+
+class PersonaCountsSchema(Schema):
+    persona = fields.String(metadata={"description": "founder, investor, engineer or other"})
+    label = fields.Method("persona_label", metadata={"description": "the persona in the reader's language"})
+    confirmed = fields.Integer()
+    waiting = fields.Integer()
+    cancelled = fields.Integer()
+    declined = fields.Integer(metadata={"description": "refused by the organizers, or a seat offer that expired"})
+    total = fields.Integer()
+
+    def persona_label(self, counts) -> str:
+        return presenters.persona_label(counts.persona)
+
+
+class SignupInsightsSchema(Schema):
+    event_id = Id()
+    capacity = fields.Integer(allow_none=True, metadata={"description": "seats; null when unlimited"})
+    timezone = fields.Constant(TOWN_TIMEZONE)
+    days = fields.List(fields.Nested(SignupDaySchema))
+    personas = fields.List(fields.Nested(PersonaCountsSchema))
+    totals = fields.Dict(keys=fields.String(), values=fields.Integer(),
+                         metadata={"description": "confirmed, waiting, cancelled and declined now"})
+    empty_reason = fields.String(allow_none=True, metadata={
+        "description": "why there is nothing to draw: draft (a draft takes no sign-ups) or no_signups; null otherwise"})
+
+
+@blp.route("/events/<int:event_id>/insights/signups")
+@blp.response(200, SignupInsightsSchema)
+@blp.alt_response(401, schema="Error", description="not signed in")
+@blp.alt_response(403, schema="Error", description="forbidden (the event's organizers only)")
+@blp.alt_response(404, schema="Error", description="event_not_found")
+@login_required
+def event_signups(event_id: int):
+    """An event's sign-ups per day (cumulative) and by persona."""
+    event = reading.organized_event(event_id, current_user)
+    return signup_insights(event, now=utcnow())
+
+
+class ArrivalBucketSchema(Schema):
+    start = fields.DateTime(metadata={"description": "start of a 5-minute slice (UTC)"})
+    counts = fields.List(fields.Integer(), metadata={"description": "first admissions per gate, in `gates` order"})
+    arrived = fields.Integer(metadata={"description": "first admissions so far, every gate, to the slice's end"})
+
+
+class ArrivalsSchema(Schema):
+    event_id = Id()
+    timezone = fields.Constant(TOWN_TIMEZONE)
+    bucket_minutes = fields.Constant(5)
+    phase = fields.String(metadata={"description": "before (doors not open yet), open (until the end), after"})
+    doors_open_at = fields.DateTime()
+    gates = fields.List(fields.String(), metadata={"description": "where people first came in; \"\" = no gate"})
+    buckets = fields.List(fields.Nested(ArrivalBucketSchema))
+    expected = fields.Integer(metadata={"description": "confirmed tickets"})
+    came = fields.Integer(metadata={"description": "confirmed tickets admitted"})
+    no_shows = fields.Integer(metadata={"description": "confirmed tickets never admitted"})
+    share_in = fields.Float(metadata={"description": "percent of the expected people in (came / expected)"})
+    admitted = fields.Integer(metadata={"description": "every first admission (overrides of other tickets too)"})
+    outside_window = fields.Integer(metadata={
+        "description": "admissions over 12 hours before the start or after the end (a scanner's wrong clock)"})
+    punctuality = fields.Dict(keys=fields.String(), values=fields.Integer(), metadata={
+        "description": "people who came, by first admission against the start: early_30 (over 30 minutes early), "
+                       "early_15, early_0, late_15 (up to 15 minutes late), late_more"})
+    empty_reason = fields.String(allow_none=True, metadata={
+        "description": "draft, no_tickets, no_arrivals_yet or nobody_came; null when there are arrivals"})
+
+
+@blp.route("/events/<int:event_id>/insights/arrivals")
+@blp.response(200, ArrivalsSchema)
+@blp.alt_response(401, schema="Error", description="not signed in")
+@blp.alt_response(403, schema="Error", description="forbidden (the event's organizers only)")
+@blp.alt_response(404, schema="Error", description="event_not_found")
+@login_required
+def event_arrivals(event_id: int):
+    """An event's arrivals per gate per 5 minutes, the share of expected people in, attendance and no-shows. Live:
+    re-read it when the door room (`join_checkin`) announces `checkin_counters`."""
+    event = reading.organized_event(event_id, current_user)
+    return arrivals(event, now=utcnow())
+
+
+class BoxSchema(Schema):
+    low = fields.Float()
+    q1 = fields.Float()
+    median = fields.Float()
+    q3 = fields.Float()
+    high = fields.Float()
+
+
+class JudgeScoresSchema(Schema):
+    judge_id = Id()
+    name = fields.String()
+    is_shadow = fields.Boolean(metadata={"description": "a trainee judge: scores, never counted"})
+    teams_scored = fields.Integer()
+    mean = fields.Float(allow_none=True)
+    spread = fields.Float(allow_none=True, metadata={"description": "standard deviation of the judge's totals"})
+    agreement = fields.Float(allow_none=True, metadata={
+        "description": "Spearman correlation of the judge's order with the rest of the panel's, -1..1"})
+    mean_offset = fields.Float(allow_none=True, metadata={"description": "above the panel on the same teams by"})
+    box = fields.Nested(BoxSchema, allow_none=True, metadata={
+        "description": "lowest, quartiles (inclusive method), median and highest of the judge's totals, 0..100"})
+
+
+class RankedTeamSchema(Schema):
+    team = fields.String()
+    rank = fields.Integer(allow_none=True)
+    score = fields.Float(allow_none=True)
+
+
+class OrderChangeSchema(Schema):
+    above = fields.String(metadata={"description": "ranked above `below` by the round's own rule"})
+    below = fields.String()
+
+
+class JudgeInsightsSchema(Schema):
+    round_id = Id(attribute="round.id")
+    rule = fields.String(metadata={"description": "the round's aggregation rule, in words"})
+    current = fields.String(metadata={"description": "which ranking is the round's own: plain, normalized, "
+                                                     "drop_extremes or both"})
+    judges = fields.List(fields.Nested(JudgeScoresSchema))
+    panel = fields.Nested(BoxSchema, allow_none=True, metadata={"description": "every counted total"})
+    rankings = fields.Dict(keys=fields.String(), values=fields.List(fields.Nested(RankedTeamSchema)), metadata={
+        "description": "the ranking under each rule: plain, normalized, drop_extremes, both"})
+    changes = fields.Dict(keys=fields.String(), values=fields.List(fields.Nested(OrderChangeSchema)), metadata={
+        "description": "per rule, the pairs of teams it would order the other way than the round's own rule"})
+
+
+@blp.route("/rounds/<int:round_id>/insights/judges")
+@blp.response(200, JudgeInsightsSchema)
+@blp.alt_response(401, schema="Error", description="not signed in")
+@blp.alt_response(403, schema="Error", description="forbidden (the competition's organizers only)")
+@blp.alt_response(404, schema="Error", description="round_not_found")
+@login_required
+def round_judges(round_id: int):
+    """Each judge's score distribution, and where normalisation or dropping the extremes changes the order."""
+    return judge_scores(round_id, current_user)
+
+
+class MonthReturnsSchema(Schema):
+    month = fields.String(metadata={"description": "YYYY-MM, in the town's time zone"})
+    attendees = fields.Integer(metadata={"description": "people who came to an event that month"})
+    returned = fields.Integer(metadata={"description": "of them, those who came to another event within 90 days"})
+    rate = fields.Float(allow_none=True, metadata={"description": "percent returned"})
+    complete = fields.Boolean(metadata={"description": "false while the 90 days after the month are not over"})
+
+
+class KindNoShowsSchema(Schema):
+    kind = fields.String()
+    confirmed = fields.Integer(metadata={"description": "confirmed registrations of past events"})
+    attended = fields.Integer()
+    no_shows = fields.Integer()
+    rate = fields.Float(allow_none=True, metadata={"description": "percent of the confirmed who did not come"})
+
+
+class TownSchema(Schema):
+    timezone = fields.Constant(TOWN_TIMEZONE)
+    months = fields.List(fields.String(), metadata={"description": "the last twelve months, oldest first"})
+    events = fields.Dict(keys=fields.String(), values=fields.List(fields.Integer()), metadata={
+        "description": "kind -> published events per month, in `months` order"})
+    returns = fields.List(fields.Nested(MonthReturnsSchema))
+    no_shows = fields.List(fields.Nested(KindNoShowsSchema))
+    inbox = fields.Dict(keys=fields.String(), values=fields.Integer(), metadata={
+        "description": "announcements' inbox messages written and opened, over the twelve months"})
+    channels = fields.Dict(keys=fields.String(), values=fields.Dict(keys=fields.String(), values=fields.Integer()),
+                           metadata={"description": "channel -> delivery status (pending, sent, failed, skipped) -> "
+                                                    "announcements' deliveries"})
+
+
+@blp.route("/insights/town")
+@blp.response(200, TownSchema)
+@blp.alt_response(401, schema="Error", description="not signed in")
+@blp.alt_response(403, schema="Error", description="forbidden (town admins only)")
+@login_required
+def town_numbers():
+    """The town over the last twelve months: events per month by kind, returning attendees, no-shows by kind,
+    announcements' reach per channel."""
+    authorize(current_user, "admin")
+    return town(now=utcnow())

@@ -1,0 +1,229 @@
+"""Chart pages (thin): an event's insights, a competition round's judges, the town (admins), and the downloads of
+their numbers. Charts are drawn by app/static/js/insights.js from the API's JSON (insights/api.py); each page holds
+the same numbers as tables, so they read without JavaScript. Who may see: the event's organizers
+(reading.organized_event), the competition's (judging's fairness view), admins for the town; 403 for others."""
+
+from __future__ import annotations
+
+from urllib.parse import quote
+
+from flask import Blueprint, Flask, Response, render_template, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from app import spreadsheets
+from app.authz import authorize, login_required
+from app.db_types import utcnow
+from events.models import Event
+from events.services import reading
+from insights import presenters
+from insights.services.arrivals import arrivals
+from insights.services.buckets import TOWN_ZONE
+from insights.services.judges import judge_scores, ranking_rows
+from insights.services.signups import signup_insights
+from insights.services.town import town
+
+bp = Blueprint("insights", __name__, url_prefix="/manage/events/<int:event_id>/insights",
+               template_folder="templates")
+town_bp = Blueprint("insights_town", __name__, url_prefix="/insights/town", template_folder="templates")
+rounds_bp = Blueprint("insights_rounds", __name__, url_prefix="/judging/rounds/<int:round_id>/insights",
+                      template_folder="templates")
+
+
+@bp.get("")
+@login_required
+def event_page(event_id: int):
+    event = reading.organized_event(event_id, current_user)
+    insights = signup_insights(event, now=utcnow())
+    days_header, days_rows = presenters.days_table(insights)
+    personas_header, personas_rows = presenters.personas_table(insights)
+    door = arrivals(event, now=utcnow())
+    return render_template(
+        "insights/event.html", event=event, insights=insights, empty_message=presenters.empty_message(insights),
+        series=presenters.SIGNUP_SERIES, days_header=days_header, days_rows=days_rows,
+        personas_header=personas_header, personas_rows=personas_rows,
+        data_url=url_for("insights_api.event_signups", event_id=event.id),
+        door=door, arrivals_empty=presenters.arrivals_empty_message(door),
+        arrivals_url=url_for("insights_api.event_arrivals", event_id=event.id),
+        punctuality=[(presenters.PUNCTUALITY_LABELS[k], n) for k, n in door.punctuality.items()],
+        live=event.status == "published", gate_label=presenters.gate_label)
+
+
+def _download(body: bytes, event: Event, name: str, extension: str, mimetype: str) -> Response:
+    readable = f"{event.title}-{name}.{extension}".replace("/", "-").replace("\\", "-")
+    response = Response(body, mimetype=mimetype)
+    response.headers["Content-Disposition"] = (
+        f"attachment; filename=\"event-{event.id}-insights.{extension}\"; filename*=UTF-8''{quote(readable, safe='')}")
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.get("/signups-by-day.csv")
+@login_required
+def signups_by_day_csv(event_id: int):
+    event = reading.organized_event(event_id, current_user)
+    header, rows = presenters.days_table(signup_insights(event, now=utcnow()))
+    return _download(spreadsheets.to_csv(header, rows), event, _("sign-ups by day"), "csv", spreadsheets.CSV_MIMETYPE)
+
+
+@bp.get("/signups-by-persona.csv")
+@login_required
+def signups_by_persona_csv(event_id: int):
+    event = reading.organized_event(event_id, current_user)
+    header, rows = presenters.personas_table(signup_insights(event, now=utcnow()))
+    return _download(spreadsheets.to_csv(header, rows), event, _("sign-ups by persona"), "csv",
+                     spreadsheets.CSV_MIMETYPE)
+
+
+@bp.get("/signups.xlsx")
+@login_required
+def signups_xlsx(event_id: int):
+    event = reading.organized_event(event_id, current_user)
+    insights = signup_insights(event, now=utcnow())
+    body = _workbook(((_("By day"), presenters.days_table(insights)),
+                      (_("By persona"), presenters.personas_table(insights))))
+    return _download(body, event, _("sign-ups"), "xlsx", spreadsheets.XLSX_MIMETYPE)
+
+
+def _workbook(sheets) -> bytes:
+    """One sheet per (title, (header, rows)), each with its header frozen."""
+    workbook = spreadsheets.new_workbook()
+    for title, (header, rows) in sheets:
+        sheet = spreadsheets.add_sheet(workbook, title)
+        spreadsheets.append_row(sheet, header)
+        for row in rows:
+            spreadsheets.append_row(sheet, row)
+        sheet.freeze_panes = "A2"
+    return spreadsheets.save(workbook)
+
+
+@bp.get("/arrivals.csv")
+@login_required
+def arrivals_csv(event_id: int):
+    event = reading.organized_event(event_id, current_user)
+    header, rows = presenters.arrivals_table(arrivals(event, now=utcnow()))
+    return _download(spreadsheets.to_csv(header, rows), event, _("arrivals"), "csv", spreadsheets.CSV_MIMETYPE)
+
+
+@bp.get("/attendance.csv")
+@login_required
+def attendance_csv(event_id: int):
+    event = reading.organized_event(event_id, current_user)
+    header, rows = presenters.attendance_table(arrivals(event, now=utcnow()))
+    return _download(spreadsheets.to_csv(header, rows), event, _("attendance numbers"), "csv",
+                     spreadsheets.CSV_MIMETYPE)
+
+
+@bp.get("/arrivals.xlsx")
+@login_required
+def arrivals_xlsx(event_id: int):
+    event = reading.organized_event(event_id, current_user)
+    numbers = arrivals(event, now=utcnow())
+    body = _workbook(((_("Every 5 minutes"), presenters.arrivals_table(numbers)),
+                      (_("Attendance and punctuality"), presenters.attendance_table(numbers))))
+    return _download(body, event, _("arrivals"), "xlsx", spreadsheets.XLSX_MIMETYPE)
+
+
+# ---- a competition round's judges --------------------------------------------------------------------------------
+
+@rounds_bp.get("")
+@login_required
+def round_page(round_id: int):
+    numbers = judge_scores(round_id, current_user)
+    rows = ranking_rows(numbers)
+    judges_header, judges_rows = presenters.judges_table(numbers)
+    return render_template(
+        "insights/round.html", numbers=numbers, rankings=rows, variants=presenters.VARIANT_LABELS,
+        judges_header=judges_header, judges_rows=judges_rows, round_id=round_id,
+        data_url=url_for("insights_api.round_judges", round_id=round_id),
+        drawable=any(judge["box"] for judge in numbers["judges"]))
+
+
+def _round_download(body: bytes, numbers: dict, name: str, extension: str, mimetype: str) -> Response:
+    readable = f"{numbers['round']['name']}-{name}.{extension}".replace("/", "-").replace("\\", "-")
+    response = Response(body, mimetype=mimetype)
+    response.headers["Content-Disposition"] = (
+        f"attachment; filename=\"round-{numbers['round']['id']}-judges.{extension}\"; "
+        f"filename*=UTF-8''{quote(readable, safe='')}")
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@rounds_bp.get("/judges.csv")
+@login_required
+def judges_csv(round_id: int):
+    numbers = judge_scores(round_id, current_user)
+    header, rows = presenters.judges_table(numbers)
+    return _round_download(spreadsheets.to_csv(header, rows), numbers, _("judges"), "csv",
+                           spreadsheets.CSV_MIMETYPE)
+
+
+@rounds_bp.get("/rankings.csv")
+@login_required
+def rankings_csv(round_id: int):
+    numbers = judge_scores(round_id, current_user)
+    header, rows = presenters.rankings_table(ranking_rows(numbers))
+    return _round_download(spreadsheets.to_csv(header, rows), numbers, _("rankings"), "csv",
+                           spreadsheets.CSV_MIMETYPE)
+
+
+@rounds_bp.get("/judges.xlsx")
+@login_required
+def judges_xlsx(round_id: int):
+    numbers = judge_scores(round_id, current_user)
+    body = _workbook(((_("Judges"), presenters.judges_table(numbers)),
+                      (_("Rankings"), presenters.rankings_table(ranking_rows(numbers)))))
+    return _round_download(body, numbers, _("judges"), "xlsx", spreadsheets.XLSX_MIMETYPE)
+
+
+# ---- the town (admins) ---------------------------------------------------------------------------------------------
+
+TOWN_TABLES = {"events": presenters.town_events_table, "returns": presenters.town_returns_table,
+               "no-shows": presenters.town_no_shows_table, "reach": presenters.town_reach_table}
+
+
+@town_bp.get("")
+@login_required
+def town_page():
+    authorize(current_user, "admin")
+    numbers = town(now=utcnow())
+    tables = {name: make(numbers) for name, make in TOWN_TABLES.items()}
+    return render_template("insights/town.html", numbers=numbers, tables=tables,
+                           data_url=url_for("insights_api.town_numbers"), kinds=presenters.KIND_LABELS,
+                           channels=presenters.CHANNEL_LABELS, deliveries=presenters.DELIVERY_LABELS,
+                           rate_label=presenters.RETURNING_LABEL, no_show_label=presenters.NO_SHOW_RATE_LABEL)
+
+
+def _town_download(body: bytes, extension: str, mimetype: str) -> Response:
+    readable = f"{_('town')}-{utcnow().astimezone(TOWN_ZONE):%Y-%m-%d}.{extension}"
+    response = Response(body, mimetype=mimetype)
+    response.headers["Content-Disposition"] = (
+        f"attachment; filename=\"town-insights.{extension}\"; filename*=UTF-8''{quote(readable, safe='')}")
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@town_bp.get("/<any(events, returns, 'no-shows', reach):table>.csv")
+@login_required
+def town_csv(table: str):
+    authorize(current_user, "admin")
+    header, rows = TOWN_TABLES[table](town(now=utcnow()))
+    return _town_download(spreadsheets.to_csv(header, rows), "csv", spreadsheets.CSV_MIMETYPE)
+
+
+@town_bp.get("/town.xlsx")
+@login_required
+def town_xlsx():
+    authorize(current_user, "admin")
+    numbers = town(now=utcnow())
+    body = _workbook(((_("Events per month"), presenters.town_events_table(numbers)),
+                      (_("Returning attendees"), presenters.town_returns_table(numbers)),
+                      (_("No-shows by kind"), presenters.town_no_shows_table(numbers)),
+                      (_("Announcements' reach"), presenters.town_reach_table(numbers))))
+    return _town_download(body, "xlsx", spreadsheets.XLSX_MIMETYPE)
+
+
+def init_app(app: Flask) -> None:
+    app.register_blueprint(bp)
+    app.register_blueprint(town_bp)
+    app.register_blueprint(rounds_bp)
