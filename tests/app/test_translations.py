@@ -7,7 +7,7 @@ from pathlib import Path
 from babel.messages.pofile import read_po
 
 ROOT = Path(__file__).resolve().parents[2]
-PACKAGES = ["app", "events", "judging", "mentoring", "checkin", "notifications", "insights"]
+PACKAGES = ["app", "events", "judging", "mentoring", "checkin", "live", "notifications", "insights"]
 
 
 def test_the_chinese_catalogue_translates_every_message(tmp_path):

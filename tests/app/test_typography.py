@@ -10,7 +10,7 @@ from babel.messages.pofile import read_po
 
 ROOT = Path(__file__).resolve().parents[2]
 CATALOGUE = ROOT / "translations/zh_Hans_CN/LC_MESSAGES/messages.po"
-TEMPLATE_PACKAGES = ["app", "events", "checkin", "judging", "mentoring", "notifications", "insights"]
+TEMPLATE_PACKAGES = ["app", "events", "checkin", "judging", "mentoring", "live", "notifications", "insights"]
 
 CJK = r"[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef“”]"
 ASCII_NEXT_TO_CJK = re.compile(rf"{CJK}[,:;()]|[,:;()]{CJK}|{CJK} +[,:;()]|[,:;()] +{CJK}")
