@@ -5,8 +5,6 @@ the same numbers as tables, so they read without JavaScript. Who may see: the ev
 
 from __future__ import annotations
 
-from urllib.parse import quote
-
 from flask import Blueprint, Flask, Response, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -49,13 +47,9 @@ def event_page(event_id: int):
         live=event.status == "published", gate_label=presenters.gate_label)
 
 
-def _download(body: bytes, event: Event, name: str, extension: str, mimetype: str) -> Response:
-    readable = f"{event.title}-{name}.{extension}".replace("/", "-").replace("\\", "-")
-    response = Response(body, mimetype=mimetype)
-    response.headers["Content-Disposition"] = (
-        f"attachment; filename=\"event-{event.id}-insights.{extension}\"; filename*=UTF-8''{quote(readable, safe='')}")
-    response.headers["Cache-Control"] = "no-store"
-    return response
+def _download(body: bytes, event: Event, name: str, extension: str) -> Response:
+    return spreadsheets.download(body, extension=extension, filename=f"{event.title}-{name}.{extension}",
+                                 ascii_filename=f"event-{event.id}-insights.{extension}")
 
 
 @bp.get("/signups-by-day.csv")
@@ -63,7 +57,7 @@ def _download(body: bytes, event: Event, name: str, extension: str, mimetype: st
 def signups_by_day_csv(event_id: int):
     event = reading.organized_event(event_id, current_user)
     header, rows = presenters.days_table(signup_insights(event, now=utcnow()))
-    return _download(spreadsheets.to_csv(header, rows), event, _("sign-ups by day"), "csv", spreadsheets.CSV_MIMETYPE)
+    return _download(spreadsheets.to_csv(header, rows), event, _("sign-ups by day"), "csv")
 
 
 @bp.get("/signups-by-persona.csv")
@@ -71,8 +65,7 @@ def signups_by_day_csv(event_id: int):
 def signups_by_persona_csv(event_id: int):
     event = reading.organized_event(event_id, current_user)
     header, rows = presenters.personas_table(signup_insights(event, now=utcnow()))
-    return _download(spreadsheets.to_csv(header, rows), event, _("sign-ups by persona"), "csv",
-                     spreadsheets.CSV_MIMETYPE)
+    return _download(spreadsheets.to_csv(header, rows), event, _("sign-ups by persona"), "csv")
 
 
 @bp.get("/signups.xlsx")
@@ -82,7 +75,7 @@ def signups_xlsx(event_id: int):
     insights = signup_insights(event, now=utcnow())
     body = _workbook(((_("By day"), presenters.days_table(insights)),
                       (_("By persona"), presenters.personas_table(insights))))
-    return _download(body, event, _("sign-ups"), "xlsx", spreadsheets.XLSX_MIMETYPE)
+    return _download(body, event, _("sign-ups"), "xlsx")
 
 
 def _workbook(sheets) -> bytes:
@@ -102,7 +95,7 @@ def _workbook(sheets) -> bytes:
 def arrivals_csv(event_id: int):
     event = reading.organized_event(event_id, current_user)
     header, rows = presenters.arrivals_table(arrivals(event, now=utcnow()))
-    return _download(spreadsheets.to_csv(header, rows), event, _("arrivals"), "csv", spreadsheets.CSV_MIMETYPE)
+    return _download(spreadsheets.to_csv(header, rows), event, _("arrivals"), "csv")
 
 
 @bp.get("/attendance.csv")
@@ -110,8 +103,7 @@ def arrivals_csv(event_id: int):
 def attendance_csv(event_id: int):
     event = reading.organized_event(event_id, current_user)
     header, rows = presenters.attendance_table(arrivals(event, now=utcnow()))
-    return _download(spreadsheets.to_csv(header, rows), event, _("attendance numbers"), "csv",
-                     spreadsheets.CSV_MIMETYPE)
+    return _download(spreadsheets.to_csv(header, rows), event, _("attendance numbers"), "csv")
 
 
 @bp.get("/arrivals.xlsx")
@@ -121,7 +113,7 @@ def arrivals_xlsx(event_id: int):
     numbers = arrivals(event, now=utcnow())
     body = _workbook(((_("Every 5 minutes"), presenters.arrivals_table(numbers)),
                       (_("Attendance and punctuality"), presenters.attendance_table(numbers))))
-    return _download(body, event, _("arrivals"), "xlsx", spreadsheets.XLSX_MIMETYPE)
+    return _download(body, event, _("arrivals"), "xlsx")
 
 
 # ---- a competition round's judges --------------------------------------------------------------------------------
@@ -139,14 +131,9 @@ def round_page(round_id: int):
         drawable=any(judge["box"] for judge in numbers["judges"]))
 
 
-def _round_download(body: bytes, numbers: dict, name: str, extension: str, mimetype: str) -> Response:
-    readable = f"{numbers['round']['name']}-{name}.{extension}".replace("/", "-").replace("\\", "-")
-    response = Response(body, mimetype=mimetype)
-    response.headers["Content-Disposition"] = (
-        f"attachment; filename=\"round-{numbers['round']['id']}-judges.{extension}\"; "
-        f"filename*=UTF-8''{quote(readable, safe='')}")
-    response.headers["Cache-Control"] = "no-store"
-    return response
+def _round_download(body: bytes, numbers: dict, name: str, extension: str) -> Response:
+    return spreadsheets.download(body, extension=extension, filename=f"{numbers['round']['name']}-{name}.{extension}",
+                                 ascii_filename=f"round-{numbers['round']['id']}-judges.{extension}")
 
 
 @rounds_bp.get("/judges.csv")
@@ -154,8 +141,7 @@ def _round_download(body: bytes, numbers: dict, name: str, extension: str, mimet
 def judges_csv(round_id: int):
     numbers = judge_scores(round_id, current_user)
     header, rows = presenters.judges_table(numbers)
-    return _round_download(spreadsheets.to_csv(header, rows), numbers, _("judges"), "csv",
-                           spreadsheets.CSV_MIMETYPE)
+    return _round_download(spreadsheets.to_csv(header, rows), numbers, _("judges"), "csv")
 
 
 @rounds_bp.get("/rankings.csv")
@@ -163,8 +149,7 @@ def judges_csv(round_id: int):
 def rankings_csv(round_id: int):
     numbers = judge_scores(round_id, current_user)
     header, rows = presenters.rankings_table(ranking_rows(numbers))
-    return _round_download(spreadsheets.to_csv(header, rows), numbers, _("rankings"), "csv",
-                           spreadsheets.CSV_MIMETYPE)
+    return _round_download(spreadsheets.to_csv(header, rows), numbers, _("rankings"), "csv")
 
 
 @rounds_bp.get("/judges.xlsx")
@@ -173,7 +158,7 @@ def judges_xlsx(round_id: int):
     numbers = judge_scores(round_id, current_user)
     body = _workbook(((_("Judges"), presenters.judges_table(numbers)),
                       (_("Rankings"), presenters.rankings_table(ranking_rows(numbers)))))
-    return _round_download(body, numbers, _("judges"), "xlsx", spreadsheets.XLSX_MIMETYPE)
+    return _round_download(body, numbers, _("judges"), "xlsx")
 
 
 # ---- the town (admins) ---------------------------------------------------------------------------------------------
@@ -194,13 +179,10 @@ def town_page():
                            rate_label=presenters.RETURNING_LABEL, no_show_label=presenters.NO_SHOW_RATE_LABEL)
 
 
-def _town_download(body: bytes, extension: str, mimetype: str) -> Response:
-    readable = f"{_('town')}-{utcnow().astimezone(TOWN_ZONE):%Y-%m-%d}.{extension}"
-    response = Response(body, mimetype=mimetype)
-    response.headers["Content-Disposition"] = (
-        f"attachment; filename=\"town-insights.{extension}\"; filename*=UTF-8''{quote(readable, safe='')}")
-    response.headers["Cache-Control"] = "no-store"
-    return response
+def _town_download(body: bytes, extension: str) -> Response:
+    return spreadsheets.download(body, extension=extension,
+                                 filename=f"{_('town')}-{utcnow().astimezone(TOWN_ZONE):%Y-%m-%d}.{extension}",
+                                 ascii_filename=f"town-insights.{extension}")
 
 
 @town_bp.get("/<any(events, returns, 'no-shows', reach):table>.csv")
@@ -208,7 +190,7 @@ def _town_download(body: bytes, extension: str, mimetype: str) -> Response:
 def town_csv(table: str):
     authorize(current_user, "admin")
     header, rows = TOWN_TABLES[table](town(now=utcnow()))
-    return _town_download(spreadsheets.to_csv(header, rows), "csv", spreadsheets.CSV_MIMETYPE)
+    return _town_download(spreadsheets.to_csv(header, rows), "csv")
 
 
 @town_bp.get("/town.xlsx")
@@ -220,7 +202,7 @@ def town_xlsx():
                       (_("Returning attendees"), presenters.town_returns_table(numbers)),
                       (_("No-shows by kind"), presenters.town_no_shows_table(numbers)),
                       (_("Announcements' reach"), presenters.town_reach_table(numbers))))
-    return _town_download(body, "xlsx", spreadsheets.XLSX_MIMETYPE)
+    return _town_download(body, "xlsx")
 
 
 def init_app(app: Flask) -> None:

@@ -3,9 +3,7 @@ driven by app/static/js/live-room.js over the JSON API (api.py) and the Socket.I
 
 from __future__ import annotations
 
-from urllib.parse import quote
-
-from flask import Blueprint, Flask, Response, redirect, render_template, url_for
+from flask import Blueprint, Flask, redirect, render_template, url_for
 from flask_login import current_user
 
 from app import spreadsheets
@@ -73,8 +71,8 @@ def joining(event_id: int) -> dict:
 def export_xlsx(event_id: int):
     """The questions (with votes and status) and the polls' results, as an Excel workbook (organizers)."""
     event = access.moderated_event(event_id, current_user)
-    return _download(exports.live_room_workbook(event.id, current_user), spreadsheets.XLSX_MIMETYPE,
-                     f"{event.title}-live.xlsx")
+    return spreadsheets.xlsx_download(exports.live_room_workbook(event.id, current_user),
+                                      filename=f"{event.title}-live.xlsx", ascii_filename="live.xlsx")
 
 
 @bp.get("/events/<int:event_id>/live/<any(questions, polls):what>.csv")
@@ -84,13 +82,8 @@ def export_csv(event_id: int, what: str):
     event = access.moderated_event(event_id, current_user)
     rows_of = exports.questions_rows if what == "questions" else exports.polls_rows
     header, rows = rows_of(event.id, current_user)
-    return _download(spreadsheets.to_csv(header, rows), "text/csv; charset=utf-8", f"{event.title}-{what}.csv")
-
-
-def _download(body: bytes, mimetype: str, name: str) -> Response:
-    ascii_name = "live" + name[name.rindex("."):]
-    return Response(body, headers={"Content-Type": mimetype, "Content-Disposition":
-                                   f"attachment; filename={ascii_name}; filename*=UTF-8''{quote(name)}"})
+    return spreadsheets.csv_download(header, rows, filename=f"{event.title}-{what}.csv",
+                                     ascii_filename=f"live-{what}.csv")
 
 
 def init_app(app: Flask) -> None:
