@@ -39,8 +39,16 @@
     return b;
   }
 
+  /* A live update re-draws every card: what a card said to this person and what they ticked but did not send yet
+     are kept per poll and drawn again, so a vote elsewhere in the room neither hides "voted" nor clears a choice. */
+  var notes = {}, picked = {};
+
   function say(card, text, bad) {
-    var n = card.querySelector("[data-testid=poll-note]");
+    notes[card.getAttribute("data-id")] = { text: text, bad: bad };
+    showNote(card.querySelector("[data-testid=poll-note]"), text, bad);
+  }
+
+  function showNote(n, text, bad) {
     n.hidden = !text;
     n.textContent = text || "";
     n.classList.toggle("bad", !!bad);
@@ -78,13 +86,14 @@
   function answerForm(p) {
     var form = el("form", "live-poll-form", null, "poll-form");
     var mine = p.my_option_ids || [];
+    var ticked = picked[p.id] || mine;
     p.options.forEach(function (o) {
       var label = el("label", "live-check");
       var input = document.createElement("input");
       input.type = p.multiple ? "checkbox" : "radio";
       input.name = "poll-" + p.id;
       input.value = o.id;
-      input.checked = mine.indexOf(o.id) >= 0;
+      input.checked = ticked.indexOf(o.id) >= 0;
       input.setAttribute("data-testid", "poll-option");
       label.appendChild(input);
       label.appendChild(document.createTextNode(" " + o.label));
@@ -92,6 +101,10 @@
     });
     var send = el("button", "button", mine.length ? T.change_answer : T.submit_answer, "poll-send");
     form.appendChild(send);
+    form.addEventListener("change", function () {
+      picked[p.id] = Array.prototype.filter.call(form.querySelectorAll("input"), function (i) { return i.checked; })
+        .map(function (i) { return Number(i.value); });
+    });
     form.addEventListener("submit", function (event) {
       event.preventDefault();
       var ids = Array.prototype.filter.call(form.querySelectorAll("input"), function (i) { return i.checked; })
@@ -100,6 +113,7 @@
       call("POST", "/api/v1/polls/" + p.id + "/answers", { option_ids: ids }).then(function (data) {
         var known = polls[p.id];
         if (known) known.my_option_ids = data.option_ids;
+        delete picked[p.id];
         render();
         var card = root.querySelector("[data-testid=poll][data-id='" + p.id + "']");
         if (card) say(card, T.answer_saved, false);
@@ -143,8 +157,9 @@
       c.appendChild(actions);
     }
     var n = el("p", "live-note", null, "poll-note");
-    n.hidden = true;
     n.setAttribute("role", "status");
+    var note = notes[p.id] || {};
+    showNote(n, note.text, note.bad);
     c.appendChild(n);
     return c;
   }
@@ -167,6 +182,7 @@
 
   function merge(p) {
     var known = polls[p.id];
+    if (known && known.status !== p.status) { delete notes[p.id]; delete picked[p.id]; }  // opened or closed: news
     polls[p.id] = Object.assign({}, p, { my_option_ids: p.my_option_ids || (known ? known.my_option_ids : []) });
   }
 
