@@ -26,7 +26,7 @@ from app.extensions import db, socketio
 from app.realtime import join_authorised, leave
 from events.realtime import event_id_from
 from judging import services as judging
-from judging.realtime import leaderboard_room
+from judging.realtime import console_room, leaderboard_room
 from live import presenters, signals
 from live.services import access, peoples_choice
 
@@ -177,6 +177,7 @@ def _announce(kind: str, item_id: int) -> None:
         if kind == AUDIENCE_VOTE:
             board, event_id = _audience_board(item_id)
             socketio.emit(AUDIENCE_VOTE, board, to=leaderboard_room(item_id))
+            socketio.emit(AUDIENCE_VOTE, board, to=console_room(item_id))  # (the console re-reads the tally)
             if event_id is not None:
                 socketio.emit(AUDIENCE_VOTE, board, to=live_room(event_id))
                 socketio.emit(AUDIENCE_VOTE, board, to=moderators_room(event_id))  # (they re-read the tally)

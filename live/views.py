@@ -14,6 +14,7 @@ from app.db_types import utcnow
 from app.errors import DomainError
 from checkin import qr
 from events.presentation import add_event_page_part, add_manage_page_part
+from judging.views import add_console_part, add_screen_part
 from live import exports
 from live.services import access, polls, questions
 
@@ -124,3 +125,5 @@ def init_app(app: Flask) -> None:
     app.jinja_env.globals.update(live_room_links=room_links)
     add_event_page_part(app, "live/_event_links.html")
     add_manage_page_part(app, "live/_event_links.html")
+    add_console_part(app, "live/_round_console.html")  # the people's choice, run from the round's console
+    add_screen_part(app, "live/_round_screen.html")  # ... and drawn on the round's big screen
