@@ -6,6 +6,8 @@ A question asked, upvoted or moderated (live.signals.question_changed) is announ
 the room hears what it may see (or {"id", "removed": true}), the moderators hear everything. A poll prepared,
 opened, closed, answered or whose results are shown (live.signals.poll_changed) is announced as `poll`: the room
 hears opened polls, with counts only once the organizers show them; the moderators hear drafts and counts too.
+The people's choice of a competition round (live.signals.audience_vote_changed) is announced as `audience_vote`
+to the round's event's rooms, the round's big screen (judging's leaderboard room) and its console (console room).
 A rolled-back change is never announced. Clients re-fetch GET /api/v1/events/<id>/questions and .../polls after a
 reconnect, so a missed message costs nothing."""
 
