@@ -54,6 +54,12 @@ def add_event_page_part(app: Flask, template: str) -> None:
     app.jinja_env.globals["event_page_parts"].append(template)
 
 
+def add_manage_page_part(app: Flask, template: str) -> None:
+    """Another package shows a part of the organizer's page of an event (/manage/events/<id>: the live room's
+    pages, ...), rendered with that page's context (`event`), after its own parts, as add_event_page_part."""
+    app.jinja_env.globals["manage_page_parts"].append(template)
+
+
 def init_app(app: Flask) -> None:
     app.jinja_env.globals.update(event_kind_label=event_kind_label, event_title=event_title, event_when=event_when,
-                                 event_page_parts=[])
+                                 event_page_parts=[], manage_page_parts=[])

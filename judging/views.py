@@ -205,6 +205,19 @@ def print_page(round_id: int):
                            rule=services.aggregation_rule_text(round_), competition=services.competition_of(round_))
 
 
+def add_console_part(app: Flask, template: str) -> None:
+    """Another package adds a part to a round's console (live: the people's choice, opened, closed and revealed
+    there), rendered with the console's context (`round`, `competition`), so that judging knows none of them."""
+    app.jinja_env.globals["judging_console_parts"].append(template)
+
+
+def add_screen_part(app: Flask, template: str) -> None:
+    """Another package adds a part to a round's big screen (live: where the people's choice is read from, which
+    judging-screen.js draws beside the leaderboard), rendered with the screen's context (`round`)."""
+    app.jinja_env.globals["judging_screen_parts"].append(template)
+
+
 def init_app(app: Flask) -> None:
     app.register_blueprint(bp)
-    app.jinja_env.globals.update(judging_criterion_label=presenters.criterion_label)
+    app.jinja_env.globals.update(judging_criterion_label=presenters.criterion_label, judging_console_parts=[],
+                                 judging_screen_parts=[])

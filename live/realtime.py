@@ -6,6 +6,8 @@ A question asked, upvoted or moderated (live.signals.question_changed) is announ
 the room hears what it may see (or {"id", "removed": true}), the moderators hear everything. A poll prepared,
 opened, closed, answered or whose results are shown (live.signals.poll_changed) is announced as `poll`: the room
 hears opened polls, with counts only once the organizers show them; the moderators hear drafts and counts too.
+The people's choice of a competition round (live.signals.audience_vote_changed) is announced as `audience_vote`
+to the round's event's rooms, the round's big screen (judging's leaderboard room) and its console (console room).
 A rolled-back change is never announced. Clients re-fetch GET /api/v1/events/<id>/questions and .../polls after a
 reconnect, so a missed message costs nothing."""
 
@@ -26,7 +28,7 @@ from app.extensions import db, socketio
 from app.realtime import join_authorised, leave
 from events.realtime import event_id_from
 from judging import services as judging
-from judging.realtime import leaderboard_room
+from judging.realtime import console_room, leaderboard_room
 from live import presenters, signals
 from live.services import access, peoples_choice
 
@@ -177,6 +179,7 @@ def _announce(kind: str, item_id: int) -> None:
         if kind == AUDIENCE_VOTE:
             board, event_id = _audience_board(item_id)
             socketio.emit(AUDIENCE_VOTE, board, to=leaderboard_room(item_id))
+            socketio.emit(AUDIENCE_VOTE, board, to=console_room(item_id))  # (the console re-reads the tally)
             if event_id is not None:
                 socketio.emit(AUDIENCE_VOTE, board, to=live_room(event_id))
                 socketio.emit(AUDIENCE_VOTE, board, to=moderators_room(event_id))  # (they re-read the tally)

@@ -8,7 +8,11 @@ from flask_login import current_user
 
 from app import spreadsheets
 from app.authz import login_required
+from app.db_types import utcnow
+from app.errors import DomainError
 from checkin import qr
+from events.presentation import add_event_page_part, add_manage_page_part
+from judging.views import add_console_part, add_screen_part
 from live import exports
 from live.services import access, polls, questions
 
@@ -66,6 +70,29 @@ def joining(event_id: int) -> dict:
     return {"link": link, "shown": link.split("://", 1)[-1], "qr": qr.qr_svg(link)}
 
 
+def room_links(event) -> dict | None:
+    """The live room's pages this person is led to from the event's page and the organizer's page: the phone page
+    for an attendee with a confirmed seat while the room is offered (access.room_offered); for the event's
+    organizers also the moderators' page, the big screen and the joining sheet (always, to prepare it). None when
+    none."""
+    if not current_user.is_authenticated or event.status == "cancelled":
+        return None
+    organizer = access.is_organizer(current_user, event)
+    if not organizer:
+        try:
+            access.participant_event(event.id, current_user)
+        except DomainError:
+            return None
+        if not access.room_offered(event, now=utcnow()):
+            return None
+    links = {"room": url_for("live.room", event_id=event.id)}
+    if organizer:
+        links.update(moderate=url_for("live.moderate", event_id=event.id),
+                     screen=url_for("live.screen", event_id=event.id),
+                     sheet=url_for("live.join_sheet", event_id=event.id))
+    return links
+
+
 @bp.get("/events/<int:event_id>/live/export.xlsx")
 @login_required
 def export_xlsx(event_id: int):
@@ -88,3 +115,8 @@ def export_csv(event_id: int, what: str):
 
 def init_app(app: Flask) -> None:
     app.register_blueprint(bp)
+    app.jinja_env.globals.update(live_room_links=room_links)
+    add_event_page_part(app, "live/_event_links.html")
+    add_manage_page_part(app, "live/_event_links.html")
+    add_console_part(app, "live/_round_console.html")  # the people's choice, run from the round's console
+    add_screen_part(app, "live/_round_screen.html")  # ... and drawn on the round's big screen

@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
+from app.accounts.roles import announce_access_changed
 from app.errors import DomainError, Forbidden, NotFound
 from app.extensions import db
 from app.locking import lock_event
@@ -36,6 +37,7 @@ def cancel_registration(registration_id: int, actor, *, now: datetime) -> Regist
     registration.version += 1  # the old ticket stops working
     db.session.flush()
     send(signals.registration_cancelled, registration)
+    announce_access_changed(registration.user_id)  # their open pages leave what the seat let them in (live room)
     if held_seat:
         free_seat(registration.event_id)
         fill_free_seats(registration.event, now=now)
@@ -74,6 +76,7 @@ def reject_registration(registration_id: int, organizer, *, now: datetime) -> Re
     registration.version += 1
     db.session.flush()
     send(signals.registration_rejected, registration)
+    announce_access_changed(registration.user_id)  # their open pages leave what the seat let them in (live room)
     if held_seat:
         free_seat(registration.event_id)
         fill_free_seats(registration.event, now=now)

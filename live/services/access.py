@@ -3,7 +3,7 @@ organizers), and the room's settings."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from flask_babel import lazy_gettext as _l
 
@@ -35,6 +35,18 @@ def participant_event(event_id: int, user) -> Event:
 def moderated_event(event_id: int, user) -> Event:
     """The event if `user` organizes it (the one check for moderation): 404, 401 or 403 otherwise."""
     return reading.organized_event(event_id, user)
+
+
+OFFERED_BEFORE = timedelta(hours=12)  # the event's page offers the room from half a day before it starts
+OFFERED_AFTER = timedelta(hours=12)  # ... until half a day after it ends
+
+
+def room_offered(event: Event, *, now: datetime) -> bool:
+    """Whether the event's page leads its attendees to the live room: a published event, not over for long
+    (OFFERED_AFTER), that runs about now (OFFERED_BEFORE its start) or whose room the organizers have set up."""
+    if event.status != "published" or now > event.ends_at + OFFERED_AFTER:
+        return False
+    return now >= event.starts_at - OFFERED_BEFORE or db.session.get(LiveRoom, event.id) is not None
 
 
 def room_settings(event_id: int) -> LiveRoom:

@@ -171,5 +171,7 @@
       socket.emit("join_round_console", { round_id: root.dataset.round }, function (ack) { if (ack && ack.ok) show(ack.console); });
     });
     socket.on("console", function (payload) { if (String(payload.round.id) === root.dataset.round) show(payload); });
+    window.judgingSocket = socket;  // parts other packages add to the console listen on it (live: audience_vote)
+    document.dispatchEvent(new Event("judging:socket"));
   })();
 })();

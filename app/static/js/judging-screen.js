@@ -32,17 +32,51 @@
     $("hidden").textContent = T.hidden.replace("{n}", board.hidden_count);
     $("rule").textContent = board.rule;
   }
+  // The people's choice (人气奖), when a package provides it (live: a part with data-api): its status while the vote
+  // runs, then the ranks as the console reveals them, from the bottom; a newly revealed rank fades in.
+  var pc = root.querySelector("[data-testid=screen-peoples-choice]");
+  var pcSeen = {};
+  function showVote(board) {
+    if (!pc || String(board.round_id) !== root.dataset.round) return;
+    pc.hidden = board.status === "not_opened";
+    pc.querySelector("[data-testid=pc-status]").textContent =
+      (board.status === "open" ? T.pc_open : T.pc_closed) + " · " + T.pc_votes.replace("{n}", board.votes_cast);
+    var list = pc.querySelector("[data-testid=pc-rows]");
+    list.innerHTML = "";
+    board.ranking.forEach(function (row) {
+      var li = document.createElement("li");
+      li.setAttribute("data-testid", "pc-row");
+      li.className = "screen-pc-row" + (pcSeen[row.round_team_id] ? "" : " screen-new") + (row.rank === 1 ? " screen-first" : "");
+      li.innerHTML = "<span class='rank'></span><span class='team'></span><span class='votes'></span>";
+      li.querySelector(".rank").textContent = row.rank;
+      li.querySelector(".team").textContent = row.team_name;
+      li.querySelector(".votes").textContent = T.pc_votes.replace("{n}", row.votes);
+      pcSeen[row.round_team_id] = true;
+      list.appendChild(li);
+    });
+    var left = board.status === "closed" ? board.teams_count - board.revealed_count : 0;
+    pc.querySelector("[data-testid=pc-hidden]").hidden = !left;
+    pc.querySelector("[data-testid=pc-hidden]").textContent = T.hidden.replace("{n}", left);
+  }
   function refresh() {
+    if (pc) {
+      fetch(pc.dataset.api, { credentials: "same-origin" }).then(function (r) { return r.ok ? r.json() : null; })
+        .then(function (board) { if (board) showVote(board); });
+    }
     return fetch(root.dataset.api, { credentials: "same-origin" }).then(function (r) { return r.json(); }).then(show);
   }
   refresh();
   var socket = window.io({ reconnectionDelayMax: 5000 });
+  var connected = false;
   socket.on("connect", function () {
     $("live").classList.add("on");
     socket.emit("join_round_leaderboard", { round_id: root.dataset.round }, function (ack) {
       if (ack && ack.ok) show(ack.leaderboard);
     });
+    if (pc && connected) refresh();  // a reveal missed while away
+    connected = true;
   });
   socket.on("disconnect", function () { $("live").classList.remove("on"); });
   socket.on("leaderboard", function (board) { if (String(board.round.id) === root.dataset.round) show(board); });
+  socket.on("audience_vote", showVote);
 })();

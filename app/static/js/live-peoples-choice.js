@@ -1,12 +1,15 @@
 /* The people's choice (人气奖) in the live room (live/templates/live/): phones vote (data-mode=room), the moderators'
    page runs the vote (moderate: open, close, reveal rank by rank, the full tally), the big screen shows it (screen).
-   Read from GET /api/v1/events/<id>/audience-votes, then live from the Socket.IO event "audience_vote". */
+   Read from GET /api/v1/events/<id>/audience-votes, then live from the Socket.IO event "audience_vote". In a
+   competition round's console (data-mode=console, live/_round_console.html) it runs that round's vote, read from
+   GET /api/v1/rounds/<id>/audience-vote?audience=console, live on the console's own socket (window.judgingSocket). */
 (function () {
   "use strict";
   var root = document.querySelector("[data-mode][data-event]");
   if (!root || !root.dataset.audience) return;
   var T = JSON.parse(document.getElementById("live-i18n").textContent);
   var MODE = root.dataset.mode;
+  var RUNS = MODE === "moderate" || MODE === "console";  // this page opens, closes and reveals the vote
   var CSRF = (document.querySelector("meta[name=csrf-token]") || {}).content;
   var box = root.querySelector("[data-testid=peoples-choice]");
   var boards = {};  // round id -> board (my_round_team_id as this phone knows it)
@@ -92,13 +95,16 @@
       });
       c.appendChild(ol);
     }
-    if (MODE === "moderate") {
+    if (RUNS) {
       var actions = el("div", "live-actions");
       if (b.status !== "open") actions.appendChild(button(T.pc_start, "pc-open", function () { run(b, "/open"); }));
       if (b.status === "open") actions.appendChild(button(T.pc_stop, "pc-close", function () { run(b, "/close"); }));
       if (b.status === "closed") {
-        actions.appendChild(button(T.pc_reveal_next, "pc-reveal", function () { run(b, "/reveal", {}); }, true));
-        actions.appendChild(button(T.pc_reveal_all, "pc-reveal-all", function () { run(b, "/reveal", { all: true }); }, true));
+        // in the round's console, beside its own "reveal next rank" of the judges' ranking, say which ranking
+        var next = MODE === "console" ? T.pc_reveal_next_console : T.pc_reveal_next;
+        var all = MODE === "console" ? T.pc_reveal_all_console : T.pc_reveal_all;
+        actions.appendChild(button(next, "pc-reveal", function () { run(b, "/reveal", {}); }, true));
+        actions.appendChild(button(all, "pc-reveal-all", function () { run(b, "/reveal", { all: true }); }, true));
       }
       actions.appendChild(el("span", "small muted", T.pc_revealed.replace("{n}", b.revealed_count).replace("{m}", b.teams_count)));
       c.appendChild(actions);
@@ -122,7 +128,7 @@
   function refresh() {
     return call("GET", root.dataset.audience).then(function (data) {
       boards = {};
-      data.rounds.forEach(function (b) { boards[b.round_id] = b; });
+      (data.rounds || [data]).forEach(function (b) { boards[b.round_id] = b; });
       render();
     }).catch(function () { /* the page's other notes say what went wrong */ });
   }
@@ -131,12 +137,16 @@
   function attach(socket) {
     socket.on("connect", refresh);
     socket.on("audience_vote", function (b) {
-      if (MODE === "moderate" || !boards[b.round_id]) { refresh(); return; }  // the console's tally is its own
+      if (MODE === "console" && String(b.round_id) !== root.dataset.round) return;
+      if (RUNS || !boards[b.round_id]) { refresh(); return; }  // the console's tally is its own
       b.my_round_team_id = boards[b.round_id].my_round_team_id;
       boards[b.round_id] = b;
       render();
     });
   }
-  if (window.liveSocket) attach(window.liveSocket);
+  if (MODE === "console") {
+    if (window.judgingSocket) attach(window.judgingSocket);
+    else document.addEventListener("judging:socket", function () { attach(window.judgingSocket); });
+  } else if (window.liveSocket) attach(window.liveSocket);
   else document.addEventListener("live:socket", function () { attach(window.liveSocket); });
 })();
