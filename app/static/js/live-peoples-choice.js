@@ -8,40 +8,12 @@
   var root = document.querySelector("[data-mode][data-event]");
   if (!root || !root.dataset.audience) return;
   var T = JSON.parse(document.getElementById("live-i18n").textContent);
+  var kit = window.liveKit, call = kit.call, el = kit.el, button = kit.button;
   var MODE = root.dataset.mode;
   var RUNS = MODE === "moderate" || MODE === "console";  // this page opens, closes and reveals the vote
-  var CSRF = (document.querySelector("meta[name=csrf-token]") || {}).content;
   var box = root.querySelector("[data-testid=peoples-choice]");
   var boards = {};  // round id -> board (my_round_team_id as this phone knows it)
   var notes = {};   // round id -> [text, bad]
-
-  function call(method, url, body) {
-    return fetch(url, {
-      method: method, credentials: "same-origin",
-      headers: { "Content-Type": "application/json", "Accept": "application/json", "X-CSRFToken": CSRF },
-      body: body === undefined ? undefined : JSON.stringify(body)
-    }).then(function (r) {
-      return r.json().catch(function () { return {}; }).then(function (data) {
-        if (!r.ok) throw (data && data.error) || { message: T.failed };
-        return data;
-      });
-    });
-  }
-
-  function el(tag, className, text, testid) {
-    var e = document.createElement(tag);
-    if (className) e.className = className;
-    if (text !== undefined && text !== null) e.textContent = text;
-    if (testid) e.setAttribute("data-testid", testid);
-    return e;
-  }
-
-  function button(label, testid, onClick, secondary) {
-    var b = el("button", "button small" + (secondary ? " secondary" : ""), label, testid);
-    b.type = "button";
-    b.addEventListener("click", onClick);
-    return b;
-  }
 
   function base(b) { return "/api/v1/rounds/" + b.round_id + "/audience-vote"; }
 

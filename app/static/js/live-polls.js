@@ -6,38 +6,10 @@
   var root = document.querySelector("[data-mode][data-event]");
   if (!root || !root.dataset.polls) return;
   var T = JSON.parse(document.getElementById("live-i18n").textContent);
+  var kit = window.liveKit, call = kit.call, el = kit.el, button = kit.button;
   var MODE = root.dataset.mode, EVENT = root.dataset.event;
-  var CSRF = (document.querySelector("meta[name=csrf-token]") || {}).content;
   var $ = function (id) { return root.querySelector("[data-testid=" + id + "]"); };
   var polls = {};  // id -> poll (my_option_ids as this phone knows them)
-
-  function call(method, url, body) {
-    return fetch(url, {
-      method: method, credentials: "same-origin",
-      headers: { "Content-Type": "application/json", "Accept": "application/json", "X-CSRFToken": CSRF },
-      body: body === undefined ? undefined : JSON.stringify(body)
-    }).then(function (r) {
-      return r.json().catch(function () { return {}; }).then(function (data) {
-        if (!r.ok) throw (data && data.error) || { message: T.failed };
-        return data;
-      });
-    });
-  }
-
-  function el(tag, className, text, testid) {
-    var e = document.createElement(tag);
-    if (className) e.className = className;
-    if (text !== undefined && text !== null) e.textContent = text;
-    if (testid) e.setAttribute("data-testid", testid);
-    return e;
-  }
-
-  function button(label, testid, onClick, secondary) {
-    var b = el("button", "button small" + (secondary ? " secondary" : ""), label, testid);
-    b.type = "button";
-    b.addEventListener("click", onClick);
-    return b;
-  }
 
   /* A live update re-draws every card: what a card said to this person and what they ticked but did not send yet
      are kept per poll and drawn again, so a vote elsewhere in the room neither hides "voted" nor clears a choice. */

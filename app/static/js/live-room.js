@@ -6,24 +6,11 @@
   var root = document.querySelector("[data-mode][data-event]");
   if (!root) return;
   var T = JSON.parse(document.getElementById("live-i18n").textContent);
+  var kit = window.liveKit, call = kit.call;
   var MODE = root.dataset.mode, EVENT = root.dataset.event;
-  var CSRF = (document.querySelector("meta[name=csrf-token]") || {}).content;
   var $ = function (id) { return root.querySelector("[data-testid=" + id + "]"); };
   var questions = {};  // id -> question (with "voted" and "mine" as this phone knows them)
   var TOP = 8;         // questions on the big screen below the pinned one
-
-  function call(method, url, body) {
-    return fetch(url, {
-      method: method, credentials: "same-origin",
-      headers: { "Content-Type": "application/json", "Accept": "application/json", "X-CSRFToken": CSRF },
-      body: body === undefined ? undefined : JSON.stringify(body)
-    }).then(function (r) {
-      return r.json().catch(function () { return {}; }).then(function (data) {
-        if (!r.ok) throw (data && data.error) || { message: T.failed };
-        return data;
-      });
-    });
-  }
 
   function note(text, bad) {
     var el = $("ask-note");
