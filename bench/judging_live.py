@@ -62,6 +62,7 @@ from bench.harness import (  # noqa: E402  (after the path is set)
     drop_postgres_database,
     percentile,
     production_env,
+    socketio_open_and_join,
 )
 
 JUDGES = 7
@@ -136,32 +137,9 @@ class Watcher:
     shown_at: datetime | None = None  # when the server read the board shown
 
     async def connect(self, session) -> None:
-        ws_url = self.url.replace("http://", "ws://") + "/socket.io/?EIO=4&transport=websocket"
-        self.ws = await session.ws_connect(ws_url, autoping=False, max_msg_size=0)
-        opened = await self.ws.receive_str(timeout=30)
-        if not opened.startswith("0"):
-            raise SystemExit(f"engine.io open expected, got {opened[:80]}")
-        await self.ws.send_str("40" + json.dumps({"token": self.token}))
-        connected = await self._next_packet()
-        while connected.startswith("42"):  # the server's welcome event may come before the CONNECT answer
-            connected = await self._next_packet()
-        if not connected.startswith("40"):
-            raise SystemExit(f"connect refused: {connected[:200]}")
-        await self.ws.send_str("421" + json.dumps(["join_round_leaderboard", {"round_id": self.round_id}]))
-        ack = await self._next_packet()
-        while ack.startswith("42"):
-            ack = await self._next_packet()
-        if not ack.startswith("431") or not json.loads(ack[3:])[0].get("ok"):
-            raise SystemExit(f"join refused: {ack[:200]}")
+        self.ws = await socketio_open_and_join(session, self.url, self.token, "join_round_leaderboard",
+                                               {"round_id": self.round_id})
         self.reader = asyncio.create_task(self._read())
-
-    async def _next_packet(self) -> str:
-        while True:
-            packet = await self.ws.receive_str(timeout=30)
-            if packet == "2":
-                await self.ws.send_str("3")
-                continue
-            return packet
 
     async def _read(self) -> None:
         import aiohttp

@@ -46,6 +46,7 @@ from bench.harness import (  # noqa: E402  (after the path is set)
     drop_postgres_database,
     percentile,
     production_env,
+    socketio_open_and_join,
 )
 
 
@@ -120,32 +121,8 @@ class Phone:
     arrivals: list[tuple[float, int]] = field(default_factory=list)  # (monotonic arrival, answers counted)
 
     async def connect(self, session) -> None:
-        ws_url = self.url.replace("http://", "ws://") + "/socket.io/?EIO=4&transport=websocket"
-        self.ws = await session.ws_connect(ws_url, autoping=False, max_msg_size=0)
-        opened = await self.ws.receive_str(timeout=30)
-        if not opened.startswith("0"):
-            raise SystemExit(f"engine.io open expected, got {opened[:80]}")
-        await self.ws.send_str("40" + json.dumps({"token": self.token}))
-        packet = await self._next_packet()
-        while packet.startswith("42"):
-            packet = await self._next_packet()
-        if not packet.startswith("40"):
-            raise SystemExit(f"connect refused: {packet[:200]}")
-        await self.ws.send_str("421" + json.dumps(["join_live", {"event_id": self.event_id}]))
-        packet = await self._next_packet()
-        while packet.startswith("42"):
-            packet = await self._next_packet()
-        if not packet.startswith("431") or not json.loads(packet[3:])[0].get("ok"):
-            raise SystemExit(f"join refused: {packet[:200]}")
+        self.ws = await socketio_open_and_join(session, self.url, self.token, "join_live", {"event_id": self.event_id})
         self.reader = asyncio.create_task(self._read())
-
-    async def _next_packet(self) -> str:
-        while True:
-            packet = await self.ws.receive_str(timeout=30)
-            if packet == "2":
-                await self.ws.send_str("3")
-                continue
-            return packet
 
     async def _read(self) -> None:
         import aiohttp
