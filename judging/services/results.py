@@ -203,8 +203,12 @@ def published_rankings(competition_id: int) -> list[tuple[CompetitionRound, list
     """What anyone may see of a competition: for each round whose results are published (in the rounds' order),
     its ranked teams best first, as {"rank", "tied", "team_name", "track_label", "track_label_en", "advanced"}.
     Nothing else leaves here: no score, no judge, no comment, no member, and nothing of a round not published.
-    An unknown competition: NotFound."""
+    An unknown competition, or one whose event is still a draft (not announced: its page is not found either):
+    NotFound."""
     competition = team_services.get_competition(competition_id)
+    event = team_services.competition_event(competition)
+    if event is not None and event.status == "draft":
+        raise NotFound("competition_not_found", _l("This competition does not exist."))
     published = []
     for round_ in competition.rounds:
         if round_.state != "published":

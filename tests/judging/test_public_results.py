@@ -101,6 +101,15 @@ def test_an_unknown_competition_is_not_found_in_words(client):
         assert "不存在" in response.get_data(as_text=True) or "找不到" in response.get_data(as_text=True)
 
 
+def test_a_competition_whose_event_is_a_draft_is_not_found(client, make_competition, create_event):
+    competition, *_ = make_competition(teams=2)
+    event = create_event(title="尚未官宣的大赛", kind="competition", status="draft")
+    competition.event_id = event.id
+    db.session.commit()
+    response = client.get(f"/competitions/{competition.id}/results")
+    assert response.status_code == 404 and competition.name not in response.get_data(as_text=True)
+
+
 def test_the_share_card_names_the_latest_rounds_winner(client, scored_prelim, create_event, organizer):
     competition, prelim, _, _ = scored_prelim(create_event)
     publish(prelim, organizer)
