@@ -13,6 +13,7 @@ from playwright.sync_api import Browser, Page, expect
 from app.db_types import utcnow
 from app.extensions import db
 from judging import services
+from judging.realtime import wait_until_announced
 from tests.e2e.test_sign_in_flow import assert_fits_phone
 from tests.e2e.test_wechat_share_card import BRIDGE
 from tests.e2e.test_wechat_sign_in_flow import WECHAT_UA
@@ -44,6 +45,7 @@ def competition_with_a_published_round(create_resident) -> tuple[int, int]:
             db.session.commit()
     services.publish_results(prelim.id, organizer, now=utcnow())
     db.session.commit()
+    assert wait_until_announced(10)  # the live rooms' reads after COMMIT end before the tables are emptied
     ids = competition.id, prelim.id
     db.session.rollback()
     return ids
