@@ -1,5 +1,6 @@
 """Residents' pages of events: the town's upcoming events (filters: kind, the next 7 days, my events), an event's page
-with its sign-up card (events/_signup.html), the forms that sign up, cancel and accept an offered seat, and "my events".
+with its sign-up card (events/_signup.html), the forms that sign up, cancel and accept an offered seat, an event's
+invitation to share (邀请函, no ticket in it), and "my events".
 
 Plain HTML forms with CSRF that work without JavaScript; every rule lives in events/services/. A sign-up that a rule
 refuses comes back with the reason next to the form and the answers still filled in; one that succeeds redirects
@@ -304,6 +305,32 @@ def accept(event_id: int):
     return _back_to(event.id)
 
 
+# ---- an invitation to share ------------------------------------------------------------------------------------------
+
+@bp.get("/events/<int:event_id>/invite")
+def invitation(event_id: int):
+    """An event's invitation (邀请函), for anyone with the link (sent in a chat): title, time, place, summary and a
+    button to the event's sign-up; no ticket and nothing of whoever shared it. A draft is not found, as its page
+    is; a cancelled or ended event says so instead of offering the sign-up."""
+    event = reading.get_published_event(event_id)
+    now = utcnow()
+    state = "cancelled" if event.status == "cancelled" else "past" if event.ends_at <= now else "open"
+    return render_template("events/invite.html", event=event, state=state)
+
+
+def invitation_offered(event: Event) -> bool:
+    """The event's page shows "邀请朋友": to a signed-in person signed up for it (any active registration) and to
+    its organizers, while the event is published and not over."""
+    if event is None or event.status != "published" or event.ends_at <= utcnow():
+        return False
+    if not current_user.is_authenticated:
+        return False
+    if reading.is_organizer(current_user, event):
+        return True
+    registration = reading.registration_of(event.id, current_user.id)
+    return registration is not None and registration.status in ACTIVE_STATUSES
+
+
 # ---- my events ------------------------------------------------------------------------------------------------------
 
 @bp.get("/me/events")
@@ -325,4 +352,4 @@ def my_events():
 def init_app(app: Flask) -> None:
     app.register_blueprint(bp)
     app.jinja_env.globals.update(signup_card=signup_card, registration_status_label=registration_status_label,
-                                 signup_time=signup_time)
+                                 signup_time=signup_time, invitation_offered=invitation_offered)

@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import datetime
 
 import sqlalchemy as sa
+from flask_babel import gettext
 
 from app.accounts.models import User
 from app.authz import authorize
@@ -33,6 +34,7 @@ from judging.services.access import (
 )
 from judging.services.base import iso, round_brief, team_brief
 from judging.services.invitations import invitation_status, resent_times
+from judging.services.results import published_rankings
 from judging.services.scoring import card_values, own_scorecards
 from judging.services.stage import current_phase, stage_timeline
 
@@ -184,3 +186,21 @@ def my_rounds(user) -> dict:
         if rounds:
             teams.append((application, list(rounds)))
     return {"judging": judging, "organizing": organizing, "teams": teams}
+
+
+def public_results(competition_id: int) -> dict:
+    """The competition's public results page (and its share card): each published round's ranking, the latest
+    first, with the track in the reader's language; the share card's one line names the latest round's winner."""
+    competition = team_services.get_competition(competition_id)
+    rounds = [{"round": round_, "rows": [{**row, "track": results_track_label(row)} for row in rows]}
+              for round_, rows in reversed(published_rankings(competition_id))]
+    summary = gettext("No results published yet.")
+    if rounds:
+        latest = rounds[0]
+        first = [row["team_name"] for row in latest["rows"] if row["rank"] == 1]
+        summary = (gettext("%(round)s results: first place %(teams)s", round=latest["round"].name,
+                           teams=gettext(", ").join(first)) if first else
+                   gettext("%(round)s results are published.", round=latest["round"].name))
+    event = team_services.competition_event(competition)
+    return {"competition": competition, "rounds": rounds, "summary": summary,
+            "event": event if event is not None and event.status != "draft" else None}

@@ -43,6 +43,7 @@ class TeamPanel:
     my_application: TeamApplication | None = None
     organizer: bool = False
     counts: dict = field(default_factory=dict)
+    results_published: bool = False  # a round's results are out: the public results page is linked
 
 
 def team_panel(event: Event) -> TeamPanel | None:
@@ -53,7 +54,8 @@ def team_panel(event: Event) -> TeamPanel | None:
         return None
     panel = TeamPanel(competition=competition, applications_open=teams.applications_open(competition, now=utcnow()),
                       tracks=[{"key": t["key"], "label": teams.track_label(competition, t["key"])}
-                              for t in teams.tracks_of(competition)])
+                              for t in teams.tracks_of(competition)],
+                      results_published=any(r.state == "published" for r in competition.rounds))
     if current_user.is_authenticated:
         panel.my_application = teams.application_of(competition.id, current_user)
         panel.organizer = teams.is_competition_organizer(current_user, competition)

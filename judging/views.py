@@ -1,6 +1,6 @@
-"""Pages of judging: the judge's invitation link (a judge pass on that device, never a sign-in), the judge's phone
-page, the organizers' console, the big-screen leaderboard, the fairness view, and the results' export (XLSX) and
-printable signature page.
+"""Pages of judging: the competition's public results, the judge's invitation link (a judge pass on that device,
+never a sign-in), the judge's phone page, the organizers' console, the big-screen leaderboard, the fairness view,
+and the results' export (XLSX) and printable signature page.
 
 Thin: every rule is in judging/services/, every payload in judging/presenters.py; the live pages are driven by
 app/static/js/judging-*.js over the JSON API (api.py) and the rounds' Socket.IO rooms (realtime.py)."""
@@ -60,6 +60,13 @@ def team_results_page(round_id: int, application_id: int):
         return render_template("judging/results_pending.html", round=services.get_round(round_id),
                                message=str(error.message)), 409
     return render_template("judging/results.html", view=view, round=view["round"])
+
+
+@bp.get("/competitions/<int:competition_id>/results")
+def public_results_page(competition_id: int):
+    """The competition's results for everyone, signed in or not (a link shared in a chat): each published round's
+    ranking (rank, team, track, advanced), never a score, a judge or a comment; with the page's share card."""
+    return render_template("judging/public_results.html", view=presenters.public_results(competition_id))
 
 
 @bp.get("/judging/invite/<token>")

@@ -1,8 +1,9 @@
 """A local stand-in for WeChat's servers, both of them on one port: open.weixin.qq.com's authorize page (the person
-"in WeChat" is `standin.person`; the page redirects at once, as `snsapi_base` does) and api.weixin.qq.com's
-`sns/oauth2/access_token`, `cgi-bin/token` and `cgi-bin/ticket/getticket` (only the latest access token is
-valid), with WeChat's documented error codes. It checks each request as WeChat does: the app id and secret,
-`response_type=code`, a known scope, a code works once."""
+"in WeChat" is `standin.person`; the page redirects at once, as `snsapi_base` does; so does the website app's QR
+code page, or with `qr_page` it shows the code and a link that plays the scan and the confirmation on the phone) and
+api.weixin.qq.com's `sns/oauth2/access_token`, `cgi-bin/token` and `cgi-bin/ticket/getticket` (only the latest
+access token is valid), with WeChat's documented error codes. It checks each request as WeChat does: the app id and
+secret, `response_type=code`, a known scope, a code works once."""
 
 from __future__ import annotations
 
@@ -30,6 +31,9 @@ class WeChatStandIn:
         self.tickets = 0
         self.expires_in = 7200
         self.delay = 0.0  # seconds each API answer takes (to let requests cross)
+        # The website app's QR code: False, the person has scanned and confirmed already (a redirect at once);
+        # True, a page with the QR code and a link that plays the phone's scan and confirmation (a browser test).
+        self.qr_page = False
         self.lock = threading.Lock()
         standin = self
 
@@ -42,7 +46,9 @@ class WeChatStandIn:
                 standin.requests.append({"path": parts.path, "query": query})
                 if parts.path == "/connect/oauth2/authorize":
                     return self._authorize(query, standin.app_id, ("snsapi_base", "snsapi_userinfo"))
-                if parts.path == "/connect/qrconnect":  # the person scans the QR code and confirms at once
+                if parts.path == "/connect/qrconnect" and standin.qr_page:
+                    return self._qr_page(query, parts.query)
+                if parts.path in ("/connect/qrconnect", "/connect/qrconnect/scanned"):  # scanned and confirmed
                     return self._authorize(query, standin.web_app_id, ("snsapi_login",))
                 status, answer = standin.api(parts.path, query)
                 data = json.dumps(answer).encode()
@@ -71,6 +77,22 @@ class WeChatStandIn:
                     {"code": code, "state": query.get("state", "")}))
                 self.send_header("Content-Length", "0")
                 self.end_headers()
+
+            def _qr_page(self, query, raw_query):
+                """WeChat's QR code page, as a computer shows it: the code to scan, and here a link that plays the
+                person scanning it with WeChat and confirming on the phone (WeChat then sends this browser back)."""
+                if query.get("appid") != standin.web_app_id or query.get("scope") != "snsapi_login":
+                    return self._authorize(query, standin.web_app_id, ("snsapi_login",))  # its 参数错误 page
+                data = ("<!doctype html><html lang='zh-CN'><head><meta charset='utf-8'><title>微信登录</title></head>"
+                        "<body><h1>微信登录</h1><div data-testid='wechat-qr-code'>[QR]</div>"
+                        "<p>请使用微信扫描二维码登录</p>"
+                        f"<a data-testid='scan-and-confirm' href='/connect/qrconnect/scanned?{raw_query}'>"
+                        "用手机微信扫码并确认登录</a></body></html>").encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "text/html; charset=utf-8")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
 
             def log_message(self, *args):
                 pass

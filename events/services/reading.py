@@ -8,7 +8,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
-from app.authz import authorize, scope_key
+from app.authz import authorize, has_role, scope_key
 from app.errors import NotFound
 from app.extensions import db
 from events.models import ACTIVE_STATUSES, EVENT_KINDS, Event, PitchApplication, Registration
@@ -96,6 +96,11 @@ def registration_counts(event_id: int) -> dict[str, int]:
 def authorize_organizer(user, event: Event) -> None:
     """Organizers of this event (or global organizers and admins) may manage it."""
     authorize(user, "organizer", scope_key("event", event.id))
+
+
+def is_organizer(user, event: Event) -> bool:
+    """authorize_organizer as a question (pages that show organizers more)."""
+    return has_role(user, "organizer", scope_key("event", event.id))
 
 
 def organized_event(event_id: int, user) -> Event:

@@ -199,6 +199,28 @@ def publish_results(round_id: int, organizer, *, now: datetime) -> CompetitionRo
     return round_
 
 
+def published_rankings(competition_id: int) -> list[tuple[CompetitionRound, list[dict]]]:
+    """What anyone may see of a competition: for each round whose results are published (in the rounds' order),
+    its ranked teams best first, as {"rank", "tied", "team_name", "track_label", "track_label_en", "advanced"}.
+    Nothing else leaves here: no score, no judge, no comment, no member, and nothing of a round not published.
+    An unknown competition, or one whose event is still a draft (not announced: its page is not found either):
+    NotFound."""
+    competition = team_services.get_competition(competition_id)
+    event = team_services.competition_event(competition)
+    if event is not None and event.status == "draft":
+        raise NotFound("competition_not_found", _l("This competition does not exist."))
+    published = []
+    for round_ in competition.rounds:
+        if round_.state != "published":
+            continue
+        rows = [{"rank": row["rank"], "tied": row["tied"], "team_name": row["team_name"],
+                 "track_label": row["track_label"], "track_label_en": row["track_label_en"],
+                 "advanced": row["advanced"]}
+                for row in results_table(round_) if row["rank"] is not None]
+        published.append((round_, rows))
+    return published
+
+
 def team_feedback(round_id: int, application_id: int, user) -> dict:
     """What a team sees once the round is published: its rank and score, and the judges' comments and weak-point
     tags (without the judges' names). Members of the team and organizers only."""

@@ -28,6 +28,7 @@
     data = payload;
     offset = Date.parse(payload.stage.server_now) - Date.now();
     $("round-state").textContent = T.states[payload.round.state] || payload.round.state;
+    $("public-results-link").hidden = payload.round.state !== "published";  // the results anyone may open
     $("now-pitching").textContent = payload.stage.current_team ? payload.stage.current_team.team_name : "–";
     $("phase").textContent = T[payload.stage.phase] || payload.stage.phase;
     var body = $("teams");
