@@ -83,16 +83,16 @@ def worker_flags(worker: str, threads: int) -> list[str]:
 class Server:
     """One gunicorn instance (one worker, production settings from `env`) in its own process group."""
 
-    def __init__(self, env: dict, threads: int, log: Path, worker: str = "threads"):
+    def __init__(self, env: dict, threads: int, log: Path, worker: str = "threads", wsgi: str = "app.wsgi:app"):
         """`worker`: "threads" (gunicorn's threaded worker with `threads` threads) or "gevent" (its gevent worker,
-        `threads` or at least 1,000 connections), as docs/deploy.md describes both."""
+        `threads` or at least 1,000 connections), as docs/deploy.md describes both. `wsgi`: the application."""
         self.port = free_port()
         self.log = log
         worker_args = worker_flags(worker, threads)
         with log.open("wb") as handle:
             self.process = subprocess.Popen(
                 [str(BIN / "gunicorn"), "-w", "1", *worker_args, "--no-control-socket",
-                 "--backlog", "2048", "-b", f"127.0.0.1:{self.port}", "app.wsgi:app"],
+                 "--backlog", "2048", "-b", f"127.0.0.1:{self.port}", wsgi],
                 cwd=ROOT, env=env, stdout=handle, stderr=subprocess.STDOUT, start_new_session=True)
         self.url = f"http://127.0.0.1:{self.port}"
 
