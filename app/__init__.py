@@ -7,7 +7,7 @@ import logging
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from app import api, assets, errors, extensions_setup, i18n, inputs, layout, realtime, tasks
+from app import api, assets, errors, extensions_setup, i18n, inputs, layout, page_cache, realtime, tasks
 from app.accounts import tasks as account_tasks  # noqa: F401  (a separate worker must know every task)
 from app.accounts import views as account_views
 from app.cli import register_cli
@@ -54,6 +54,7 @@ def create_app(config: Config | type[Config] | None = None) -> Flask:
         package.init_app(app)
 
     api.init_app(app)  # after the packages, so every API blueprint they declared is in the OpenAPI document
+    page_cache.init_app(app)  # last: it answers before every other step, and keeps a page before compression
     register_cli(app)
     return app
 

@@ -96,6 +96,7 @@ class Config:
     OTP_LOCKOUT_HOURS = 6
     SMS_PROVIDER = "console"
     RATELIMIT_HEADERS_ENABLED = True
+    PAGE_CACHE_DEFAULT_SECONDS = 30
 
     def __init__(self) -> None:
         # Read at instantiation, not import, so tests and CLI see the environment of the moment.
@@ -128,6 +129,8 @@ class Config:
         self.SMS_PROVIDER = os.environ.get("SMS_PROVIDER", self.SMS_PROVIDER)
         self.SESSION_COOKIE_SECURE = _env_bool("SESSION_COOKIE_SECURE", False)
         self.PROXY_COUNT = _env_int("PROXY_COUNT", 0)
+        # Anonymous pages kept at most this long (app.page_cache; any write ends them sooner). 0: never cached.
+        self.PAGE_CACHE_SECONDS = _env_int("PAGE_CACHE_SECONDS", self.PAGE_CACHE_DEFAULT_SECONDS)
         self.notifications_settings()
 
     def notifications_settings(self) -> None:
@@ -175,6 +178,7 @@ class Config:
 
 class DevelopmentConfig(Config):
     ENV_NAME = "development"
+    PAGE_CACHE_DEFAULT_SECONDS = 0  # an edited template shows at once
 
 
 class DemoConfig(DevelopmentConfig):
@@ -188,6 +192,7 @@ class TestingConfig(Config):
     ENV_NAME = "testing"
     TESTING = True
     WTF_CSRF_ENABLED = True
+    PAGE_CACHE_DEFAULT_SECONDS = 0  # tests of the cache turn it on (tests/app/test_page_cache.py)
 
     def __init__(self) -> None:
         super().__init__()

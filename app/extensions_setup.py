@@ -7,7 +7,9 @@ import sys
 import time
 
 import sqlalchemy as sa
-from flask import Flask
+from flask import Flask, request
+from flask_limiter import Limiter
+from flask_limiter.util import get_qualified_name
 from sqlalchemy.engine import Engine
 from sqlalchemy.pool import Pool
 
@@ -24,6 +26,7 @@ def init_app(app: Flask) -> None:
     migrate.init_app(app, db, directory=str(_migrations_dir()), render_as_batch=True, compare_type=True)
     csrf.init_app(app)
     limiter.init_app(app)
+    _check_limits_only_where_they_apply(app)
     login_manager.init_app(app)
     socketio.init_app(
         app,
@@ -32,6 +35,32 @@ def init_app(app: Flask) -> None:
         async_mode=socketio_async_mode(),
         manage_session=True,
     )
+
+
+def _check_limits_only_where_they_apply(app: Flask) -> None:
+    """Flask-Limiter resolves every request's limits before the view, about a tenth of what /ping costs. Most
+    endpoints have none: with no default or application-wide limit, a view that is neither decorated with a limit
+    (the sign-in code's) nor in a limited blueprint, and that has not called a limited function (a hint), has
+    nothing to check; the decorated functions still check their own limits when they run."""
+    funcs = app.before_request_funcs.setdefault(None, [])
+    index = next(i for i, f in enumerate(funcs) if getattr(f, "__func__", None) is Limiter._check_request_limit)
+    check = funcs[index]
+    manager = limiter.limit_manager
+    names: dict[str, str] = {}
+
+    def check_where_limited() -> None:
+        endpoint = request.endpoint or ""
+        if manager.default_limits or manager.application_limits or request.blueprint in manager._blueprint_limits:
+            return check()
+        name = names.get(endpoint)
+        if name is None:
+            view = app.view_functions.get(endpoint)
+            name = names[endpoint] = get_qualified_name(view) if view else ""
+        if name in limiter._marked_for_limiting or manager.has_hints(endpoint):
+            return check()
+        return None
+
+    funcs[index] = check_where_limited
 
 
 def socketio_async_mode() -> str:

@@ -23,7 +23,16 @@ def select_locale() -> str:
     Outside a request (CLI, tasks) the default applies; tasks pick a person's language with force_locale."""
     if not has_request_context():
         return current_app.config["BABEL_DEFAULT_LOCALE"]
-    for candidate in (request.args.get("lang"), _signed_in_locale(), session.get(SESSION_KEY)):
+    return _choose_locale(_signed_in_locale)
+
+
+def anonymous_locale() -> str:
+    """select_locale for a request known to be nobody's (app.page_cache): no need to load who is signed in."""
+    return _choose_locale(lambda: None)
+
+
+def _choose_locale(signed_in_locale) -> str:
+    for candidate in (request.args.get("lang"), signed_in_locale(), session.get(SESSION_KEY)):
         locale = normalise_locale(candidate)
         if locale:
             return locale

@@ -209,7 +209,7 @@ def access_changed_for(app: Flask, user_ids: Iterable[int]) -> None:
     url = app.config.get("REDIS_URL")
     if url:
         try:
-            _redis(url).publish(_channel(app), json.dumps({"host": HOST_ID, "user_ids": user_ids}))
+            redis_client(url).publish(_channel(app), json.dumps({"host": HOST_ID, "user_ids": user_ids}))
         except Exception:  # the sweep (REALTIME_RECHECK_SECONDS) catches up; nothing else can be done here
             log.exception("publishing access changes of %s failed", user_ids)
 
@@ -221,7 +221,8 @@ def _channel(app: Flask) -> str:
 _redis_clients: dict[str, object] = {}
 
 
-def _redis(url: str):
+def redis_client(url: str):
+    """One Redis client per URL in this process (thread-safe, pooled)."""
     import redis  # optional: only with REDIS_URL (several processes); one process never loads it
 
     with _lock:

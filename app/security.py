@@ -6,6 +6,7 @@ behaviour lives in static files, driven by data attributes). The numbers and why
 
 from __future__ import annotations
 
+import functools
 import re
 import secrets
 from urllib.parse import urlsplit
@@ -25,6 +26,7 @@ def csp_nonce() -> str:
     return request.environ.setdefault(_NONCE_KEY, secrets.token_urlsafe(18))
 
 
+@functools.lru_cache(maxsize=256)  # a handful of hosts per deployment; built once each, not on every response
 def content_security_policy(nonce: str | None, host: str, form_targets: tuple[str, ...] = ()) -> str:
     """`form_targets`: origins besides this site that a form may end up at: a form that starts WeChat's web
     authorisation (binding WeChat) is answered with a redirect there, and browsers check form-action on redirects."""
@@ -67,7 +69,10 @@ def serves_https(app: Flask) -> bool:
 
 def _security_headers(response):
     headers = response.headers
-    policy = content_security_policy(request.environ.get(_NONCE_KEY), request.host, _form_targets(current_app))
+    nonce = request.environ.get(_NONCE_KEY)
+    # A nonce is new on every response: its policy is built for it and not remembered.
+    build = content_security_policy.__wrapped__ if nonce else content_security_policy
+    policy = build(nonce, request.host, _form_targets(current_app))
     headers.setdefault("Content-Security-Policy", policy)
     headers.setdefault("X-Content-Type-Options", "nosniff")
     headers.setdefault("Referrer-Policy", "same-origin")

@@ -13,10 +13,12 @@ from app.api import api_blueprint
 from app.authz import login_required
 from app.db_types import utcnow
 from app.extensions import db
+from app.page_cache import cached_for_anonymous
 from app.schemas import Id, Schema
 from events import signup_batches as sign_ups
 from events.exports import registrations_for_event, registrations_of_user
 from events.models import EVENT_KINDS, WAITLIST_MODES
+from events.presentation import page_changes_with_time
 from events.services import events as event_changes
 from events.services import lotteries, reading, waitlist
 
@@ -144,11 +146,13 @@ class Events(MethodView):
 class EventItem(MethodView):
     @blp.response(200, EventSchema)
     @blp.alt_response(404, schema="Error")
+    @cached_for_anonymous
     def get(self, event_id: int):
         """One event."""
         event = reading.get_event(event_id, include_drafts=True)
         if event.status == "draft":
             reading.authorize_organizer(current_user, event)
+        page_changes_with_time([event])
         return event
 
     @blp.arguments(EventUpdateSchema(partial=True))

@@ -38,6 +38,7 @@ from app.db_types import utcnow
 from app.errors import NotFound, Unauthorized, rollback_quietly, wants_json
 from app.extensions import db
 from app.i18n import normalise_locale
+from app.page_cache import cached_for_anonymous
 from events import calendar
 from events.models import Event
 from events.presentation import event_title
@@ -129,6 +130,7 @@ def _ics_unauthorized(error: Unauthorized) -> Response:
 # ---- files and feeds -------------------------------------------------------------------------------------------------
 
 @bp.get("/events/<int:event_id>.ics")
+@cached_for_anonymous
 def event_ics(event_id: int):
     event = reading.get_event(event_id)  # drafts: 404
     response = ics_response(calendar.event_document(event, _links()), filename=calendar.download_filename(event),
@@ -139,6 +141,7 @@ def event_ics(event_id: int):
 
 
 @bp.get("/calendar.ics")
+@cached_for_anonymous
 def public_feed():
     kinds = calendar.parse_kinds(request.args.getlist("kind"))
     body = calendar.public_feed(now=utcnow(), kinds=kinds, links=_links())

@@ -9,6 +9,8 @@ from flask import Flask
 from flask_babel import format_time, get_locale, get_timezone
 from flask_babel import lazy_gettext as _l
 
+from app import page_cache
+
 KIND_LABELS = {
     "roadshow": _l("Roadshow day"),
     "salon": _l("Tech salon"),
@@ -63,3 +65,12 @@ def add_manage_page_part(app: Flask, template: str) -> None:
 def init_app(app: Flask) -> None:
     app.jinja_env.globals.update(event_kind_label=event_kind_label, event_title=event_title, event_when=event_when,
                                  event_page_parts=[], manage_page_parts=[])
+
+
+def page_changes_with_time(events) -> None:
+    """An anonymous page showing these events changes by itself when a sign-up opens or closes, a lottery is
+    drawn, an event starts or ends: its cached copy (app.page_cache) ends at the first of these still ahead."""
+    for event in events:
+        for moment in (event.registration_opens_at, event.registration_closes_at, event.lottery_draw_at,
+                       event.starts_at, event.ends_at):
+            page_cache.valid_until(moment)

@@ -22,9 +22,10 @@ from app.authz import login_required
 from app.db_types import utcnow
 from app.errors import DomainError, Forbidden, NotFound, Unauthorized
 from app.extensions import db
+from app.page_cache import cached_for_anonymous
 from events import signup_batches as sign_ups
 from events.models import ACTIVE_STATUSES, EVENT_KINDS, Event, Registration
-from events.presentation import event_moment
+from events.presentation import event_moment, page_changes_with_time
 from events.services import lotteries, reading, waitlist
 from events.services import registration as registration_rules
 
@@ -64,6 +65,7 @@ def _truthy(value: str | None) -> bool:
 
 
 @bp.get("/")
+@cached_for_anonymous
 def index():
     if _truthy(request.args.get("mine")):
         return redirect(url_for("events.my_events"))
@@ -74,6 +76,7 @@ def index():
     events = reading.upcoming_events(now=now, kind=kind, until=now + WEEK if week else None)
     mine = _my_active_registrations([e.id for e in events]) if current_user.is_authenticated else {}
     positions = {r.id: reading.waitlist_position(r) for r in mine.values() if r.status == "waitlisted"}
+    page_changes_with_time(events)
     return render_template("events/index.html", events=events, kind=kind, week=week, mine=mine,
                            positions=positions, filter_kinds=FILTER_KINDS)
 
@@ -90,8 +93,10 @@ def _my_active_registrations(event_ids: list[int]) -> dict[int, Registration]:
 # ---- an event's page and its sign-up card --------------------------------------------------------------------------
 
 @bp.get("/events/<int:event_id>")
+@cached_for_anonymous
 def detail(event_id: int):
     event = reading.get_published_event(event_id)
+    page_changes_with_time([event])
     return render_template("events/detail.html", event=event)
 
 
@@ -308,6 +313,7 @@ def accept(event_id: int):
 # ---- an invitation to share ------------------------------------------------------------------------------------------
 
 @bp.get("/events/<int:event_id>/invite")
+@cached_for_anonymous
 def invitation(event_id: int):
     """An event's invitation (邀请函), for anyone with the link (sent in a chat): title, time, place, summary and a
     button to the event's sign-up; no ticket and nothing of whoever shared it. A draft is not found, as its page
@@ -315,6 +321,7 @@ def invitation(event_id: int):
     event = reading.get_published_event(event_id)
     now = utcnow()
     state = "cancelled" if event.status == "cancelled" else "past" if event.ends_at <= now else "open"
+    page_changes_with_time([event])
     return render_template("events/invite.html", event=event, state=state)
 
 

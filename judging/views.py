@@ -20,6 +20,7 @@ from app.authz import login_required
 from app.db_types import utcnow
 from app.errors import DomainError
 from app.extensions import db
+from app.page_cache import cached_for_anonymous
 from judging import presenters, services, signals, teams
 
 bp = Blueprint("judging", __name__, template_folder="templates")
@@ -63,6 +64,7 @@ def team_results_page(round_id: int, application_id: int):
 
 
 @bp.get("/competitions/<int:competition_id>/results")
+@cached_for_anonymous
 def public_results_page(competition_id: int):
     """The competition's results for everyone, signed in or not (a link shared in a chat): each published round's
     ranking (rank, team, track, advanced), never a score, a judge or a comment; with the page's share card."""

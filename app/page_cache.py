@@ -1,0 +1,259 @@
+"""Pages that are the same for every anonymous visitor, served from a cache instead of being rendered again.
+
+At noon, when a popular salon opens, a thousand people refresh its page: rendering it (queries, dates in Chinese,
+a template) costs a hundred times what answering from memory does. A view marked `@cached_for_anonymous` is cached
+per instance, keyed by what its answer depends on for someone who is not signed in: the path and query, the host and
+scheme (absolute links, the CSP), the language picked for the request, and whether the browser is WeChat's (which
+gets a share signature of its own and is never cached).
+
+What keeps it right:
+- Only anonymous requests read or fill it: no bearer token, no remember cookie, and a session holding nothing but
+  its CSRF token and language. A signed-in person, a judge's pass, a pending flash message: rendered every time.
+- Any write to the database makes every cached page stale: each commit that wrote bumps a generation number (in
+  Redis when configured, so every instance sees it; in the process otherwise), and an entry made under an older
+  generation is never served. The bump happens both just before the commit and after it, so a page rendered in
+  between cannot keep the old data under the new number.
+- Time changes pages too (sign-up opens at noon): an entry lives at most PAGE_CACHE_SECONDS, and a view says when
+  its page changes by itself (`valid_until`), e.g. the event's registration opening.
+- The CSRF token in a page is this visitor's: the cached copy holds a placeholder, replaced on every answer with the
+  token of the visitor's own session (made if needed, exactly as rendering would have).
+- Every after-request step (security headers, compression, cookies) still runs on a cached answer.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
+from flask import Flask, Response, current_app, g, has_request_context, request, session
+from flask_wtf.csrf import generate_csrf
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session
+
+from app.db_types import utcnow
+
+log = logging.getLogger(__name__)
+
+MAX_ENTRIES = 512
+_CSRF_PLACEHOLDER = b"\x00csrf-token\x00"
+# Session keys an anonymous visitor may have: the CSRF secret, the language chosen (app.i18n), and what Flask-Login
+# writes for nobody.
+_ANONYMOUS_SESSION_KEYS = frozenset({"csrf_token", "lang", "_fresh", "_permanent"})
+_STATE = "beiyang.page_cache"  # per request, in the environ: g belongs to the app context, which tests share
+
+
+@dataclass
+class _Miss:
+    """A cacheable request answered by its view: where and until when its page may be kept."""
+
+    key: tuple
+    generation: int
+    now: datetime
+    until: datetime | None = None
+
+
+def cached_for_anonymous(view):
+    """Mark a GET view whose page is the same for every anonymous visitor (see the module's rules)."""
+    view.page_cacheable = True
+    return view
+
+
+def valid_until(moment: datetime | None) -> None:
+    """The page being rendered changes by itself at `moment` (a sign-up opening, an event starting): its cached
+    copy ends then. Moments in the past are ignored."""
+    miss = request.environ.get(_STATE) if has_request_context() else None
+    if moment is None or not isinstance(miss, _Miss):
+        return
+    if moment > miss.now and (miss.until is None or moment < miss.until):
+        miss.until = moment
+
+
+# ---- the generation: any committed write makes every cached page stale --------------------------------------------
+
+class _Generation:
+    def __init__(self) -> None:
+        self._local = 0
+        self._lock = threading.Lock()
+        self.redis_url: str | None = None
+        self.key = "beiyang:pages:generation"
+
+    def current(self) -> int:
+        if self.redis_url:
+            value = _redis(self.redis_url).get(self.key)
+            return int(value or 0)
+        return self._local
+
+    def bump(self) -> None:
+        with self._lock:
+            self._local += 1
+        if self.redis_url:
+            try:
+                _redis(self.redis_url).incr(self.key)
+            except Exception:  # Redis away: pages may be stale for PAGE_CACHE_SECONDS; the write itself stands
+                log.warning("page cache: could not bump the generation in Redis", exc_info=True)
+
+
+generation = _Generation()
+_wrote = threading.local()
+
+
+def _redis(url: str):
+    from app.realtime import redis_client
+
+    return redis_client(url)
+
+
+@sa.event.listens_for(Engine, "before_cursor_execute")
+def _note_write(conn, cursor, statement, parameters, context, executemany):
+    if not getattr(_wrote, "pending", False) and statement.lstrip()[:6].upper() in (
+            "INSERT", "UPDATE", "DELETE", "REPLAC", "UPSERT", "MERGE ", "TRUNCA"):
+        _wrote.pending = True
+
+
+@sa.event.listens_for(Engine, "commit")
+def _before_commit(conn):
+    if getattr(_wrote, "pending", False):
+        _wrote.pending = False
+        _wrote.committing = True
+        generation.bump()
+
+
+@sa.event.listens_for(Engine, "rollback")
+def _rolled_back(conn):
+    _wrote.pending = False
+    _wrote.committing = False
+
+
+@sa.event.listens_for(Session, "after_commit")
+def _after_commit(session):
+    if getattr(_wrote, "committing", False):
+        _wrote.committing = False
+        generation.bump()
+
+
+# ---- the store --------------------------------------------------------------------------------------------------
+
+@dataclass
+class _Entry:
+    generation: int
+    expires_at: datetime
+    status: int
+    headers: list[tuple[str, str]]  # the view's own (type, disposition, ETag, Vary...), not cookies or length
+    body: bytes
+    has_csrf: bool
+
+
+class _Store:
+    def __init__(self) -> None:
+        self._entries: OrderedDict[tuple, _Entry] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple) -> _Entry | None:
+        with self._lock:
+            entry = self._entries.get(key)
+            if entry is not None:
+                self._entries.move_to_end(key)
+            return entry
+
+    def put(self, key: tuple, entry: _Entry) -> None:
+        with self._lock:
+            self._entries[key] = entry
+            self._entries.move_to_end(key)
+            while len(self._entries) > MAX_ENTRIES:
+                self._entries.popitem(last=False)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+
+
+store = _Store()
+
+
+# ---- the request ------------------------------------------------------------------------------------------------
+
+def _anonymous() -> bool:
+    if request.authorization is not None or request.headers.get("Authorization"):
+        return False
+    if current_app.config.get("REMEMBER_COOKIE_NAME", "remember_token") in request.cookies:
+        return False
+    return set(session.keys()) <= _ANONYMOUS_SESSION_KEYS
+
+
+def _cacheable_request() -> bool:
+    if request.method != "GET" or not current_app.config.get("PAGE_CACHE_SECONDS"):
+        return False
+    view = current_app.view_functions.get(request.endpoint)
+    view_class = getattr(view, "view_class", None)  # a MethodView (the JSON API): its get method's own mark
+    if view_class is not None:
+        view = getattr(view_class, "get", None)
+    if not getattr(view, "page_cacheable", False):
+        return False
+    from app.wechat import in_wechat
+
+    return not in_wechat(request.headers.get("User-Agent")) and _anonymous()
+
+
+def _key() -> tuple:
+    from app.i18n import anonymous_locale
+
+    return (request.full_path, request.host, request.scheme, anonymous_locale())
+
+
+def _serve_from_cache():
+    """Before any other step of the request: a fresh cached copy, if there is one."""
+    if not _cacheable_request():
+        return None
+    now = utcnow()
+    key = _key()
+    current = generation.current()
+    entry = store.get(key)
+    if entry is None or entry.generation != current or entry.expires_at <= now:
+        request.environ[_STATE] = _Miss(key, current, now)
+        return None
+    body = entry.body
+    if entry.has_csrf:
+        g.pop("csrf_token", None)  # a token signed for another session (tests share one app context)
+        body = body.replace(_CSRF_PLACEHOLDER, generate_csrf().encode())
+    request.environ[_STATE] = "hit"
+    response = Response(body, status=entry.status, headers=entry.headers)
+    return response.make_conditional(request) if "ETag" in response.headers else response
+
+
+def _keep(response: Response) -> Response:
+    """After the view, before compression: keep an anonymous page that can be shared."""
+    miss = request.environ.get(_STATE)
+    if not isinstance(miss, _Miss) or response.status_code != 200 or response.direct_passthrough:
+        return response
+    if response.headers.get("Set-Cookie") or response.headers.get("Cache-Control", "").startswith("private") \
+            or not _anonymous():
+        return response  # the view signed someone in, or said the answer is personal
+    from app.security import _NONCE_KEY
+
+    if request.environ.get(_NONCE_KEY):
+        return response  # an inline script's nonce is this response's alone
+    body = response.get_data()
+    token = g.get("csrf_token")
+    has_csrf = bool(token) and token.encode() in body
+    if has_csrf:
+        body = body.replace(token.encode(), _CSRF_PLACEHOLDER)
+    expires_at = miss.now + timedelta(seconds=current_app.config["PAGE_CACHE_SECONDS"])
+    if miss.until is not None:
+        expires_at = min(expires_at, miss.until)
+    headers = [(name, value) for name, value in response.headers.items()
+               if name.lower() not in ("set-cookie", "content-length")]
+    store.put(miss.key, _Entry(miss.generation, expires_at, response.status_code, headers, body, has_csrf))
+    return response
+
+
+def init_app(app: Flask) -> None:
+    """Call last in create_app: the cache answers before every other before-request step, and keeps a page before
+    the after-request steps that every answer gets anyway (compression, headers, cookies)."""
+    generation.redis_url = app.config.get("REDIS_URL")
+    generation.key = f"{app.config.get('RATELIMIT_KEY_PREFIX', 'beiyang')}:pages:generation"
+    app.before_request_funcs.setdefault(None, []).insert(0, _serve_from_cache)
+    app.after_request(_keep)

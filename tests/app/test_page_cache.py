@@ -1,0 +1,199 @@
+"""Anonymous pages from the cache (app.page_cache): served without rendering, never one person's page to another,
+stale after any write and when the page changes by itself with time."""
+
+from __future__ import annotations
+
+import re
+from contextlib import contextmanager
+from datetime import timedelta
+
+import pytest
+import requests
+import sqlalchemy as sa
+import time_machine
+from flask import template_rendered
+
+from app import page_cache
+from app.db_types import utcnow
+from app.extensions import db
+from tests.conftest import session_cookie_for, sign_in
+from tests.live_server import live_server
+
+
+@pytest.fixture
+def app_config(app_config):
+    app_config.PAGE_CACHE_SECONDS = 30
+    page_cache.store.clear()
+    return app_config
+
+
+@contextmanager
+def counting_renders():
+    """The pages rendered (templates) and JSON read from the database while inside."""
+    rendered: list[str] = []
+
+    def note(sender, template, context, **extra):
+        rendered.append(template.name)
+
+    def note_statement(conn, cursor, statement, *args):
+        rendered.append(statement)
+
+    template_rendered.connect(note)
+    sa.event.listen(db.engine, "before_cursor_execute", note_statement)
+    try:
+        yield rendered
+    finally:
+        template_rendered.disconnect(note)
+        sa.event.remove(db.engine, "before_cursor_execute", note_statement)
+
+
+def csrf_meta(html: str) -> str:
+    return re.search(r'name="csrf-token" content="([^"]+)"', html).group(1)
+
+
+def test_a_second_anonymous_visit_is_answered_without_touching_the_database(app, client, create_event):
+    create_event(title="周四AI技术沙龙")
+    first = client.get("/")
+    assert first.status_code == 200 and "周四AI技术沙龙" in first.get_data(as_text=True)
+    with counting_renders() as rendered:
+        again = client.get("/")
+    assert again.status_code == 200
+    assert rendered == []
+    assert again.get_data(as_text=True) == first.get_data(as_text=True)  # the same visitor: the same token too
+    for header in ("Content-Security-Policy", "X-Frame-Options", "X-Content-Type-Options"):
+        assert again.headers[header] == first.headers[header]
+
+
+def test_every_visitor_gets_a_csrf_token_of_their_own_that_works(app, create_event):
+    create_event()
+    one, two = app.test_client(), app.test_client()
+    page_one = one.get("/").get_data(as_text=True)
+    page_two = two.get("/").get_data(as_text=True)  # from the cache
+    assert csrf_meta(page_one) != csrf_meta(page_two)
+    assert page_two.replace(csrf_meta(page_two), "T") == page_one.replace(csrf_meta(page_one), "T")
+    for client, page in ((one, page_one), (two, page_two)):
+        answer = client.post("/lang", data={"csrf_token": csrf_meta(page), "lang": "en", "next": "/"})
+        assert answer.status_code == 302, answer.get_data(as_text=True)[:300]
+
+
+# Over real HTTP: each request has its own application context there, as in production (the test client's
+# requests share the test's, and with it who is signed in).
+
+def test_a_signed_in_person_never_gets_the_anonymous_copy(app, create_resident, create_event):
+    event = create_event(title="模速路演日")
+    cookie = session_cookie_for(app, create_resident(name="王小明"))
+    with live_server(app) as url:
+        paths = ("/", f"/events/{event.id}", f"/events/{event.id}/invite")
+        for path in paths:
+            assert "王小明" not in requests.get(url + path, timeout=10).text  # cached now
+        for path in paths:
+            assert "王小明" in requests.get(url + path, cookies={"session": cookie}, timeout=10).text, path
+
+
+def test_a_signed_in_page_is_never_kept_for_anyone(app, create_resident, create_event):
+    event = create_event(title="技术沙龙：缓存")
+    cookie = session_cookie_for(app, create_resident(name="李四"))
+    with live_server(app) as url:
+        for path in ("/", f"/events/{event.id}"):
+            assert "李四" in requests.get(url + path, cookies={"session": cookie}, timeout=10).text
+            anonymous = requests.get(url + path, timeout=10)
+            assert anonymous.status_code == 200 and "李四" not in anonymous.text
+        answer = requests.get(f"{url}/api/v1/events/{event.id}", cookies={"session": cookie}, timeout=10)
+        assert answer.status_code == 200
+        assert "李四" not in requests.get(f"{url}/api/v1/events/{event.id}", timeout=10).text
+
+
+def test_a_bearer_token_read_is_never_served_from_the_anonymous_copy(app, create_resident, create_event):
+    from app.accounts.services import issue_api_token
+
+    event = create_event()
+    anonymous = app.test_client().get(f"/api/v1/events/{event.id}")
+    assert anonymous.status_code == 200
+    token = issue_api_token(create_resident(), name="phone", now=utcnow())
+    db.session.commit()
+    with counting_renders() as statements:
+        with_token = app.test_client().get(f"/api/v1/events/{event.id}",
+                                           headers={"Authorization": f"Bearer {token}"})
+        assert with_token.status_code == 200
+    assert any("api_token" in s for s in statements), "answered by the view, which checks the token"
+    bad = app.test_client().get(f"/api/v1/events/{event.id}", headers={"Authorization": "Bearer nonsense"})
+    assert bad.status_code == 401
+
+
+def test_any_write_makes_the_cached_pages_stale(app, client, create_event):
+    event = create_event(title="旧标题沙龙")
+    assert "旧标题沙龙" in client.get(f"/events/{event.id}").get_data(as_text=True)
+    assert "旧标题沙龙" in client.get("/").get_data(as_text=True)
+    event.title = "新标题沙龙"
+    db.session.commit()
+    assert "新标题沙龙" in client.get(f"/events/{event.id}").get_data(as_text=True)
+    assert "新标题沙龙" in client.get("/").get_data(as_text=True)
+    assert client.get(f"/api/v1/events/{event.id}").get_json()["title"] == "新标题沙龙"
+
+
+def test_a_sign_up_changes_the_seats_shown_at_once(app, client, create_resident, create_event):
+    event = create_event(capacity=2)
+    before = client.get(f"/api/v1/events/{event.id}").get_json()
+    resident = app.test_client()
+    sign_in(resident, create_resident())
+    token = csrf_meta(resident.get(f"/events/{event.id}").get_data(as_text=True))
+    answer = resident.post(f"/api/v1/events/{event.id}/registrations", json={}, headers={"X-CSRFToken": token})
+    assert answer.status_code in (200, 201), answer.get_data(as_text=True)
+    after = client.get(f"/api/v1/events/{event.id}").get_json()
+    assert after != before
+
+
+def test_the_page_changes_when_sign_up_opens_without_any_write(app, client, create_event):
+    opens = utcnow() + timedelta(hours=1)
+    event = create_event(starts_in=timedelta(days=2), registration_opens_at=opens)
+    closed = client.get(f"/events/{event.id}").get_data(as_text=True)
+    with time_machine.travel(opens + timedelta(seconds=1), tick=False):
+        opened = client.get(f"/events/{event.id}").get_data(as_text=True)
+    assert opened != closed
+    with time_machine.travel(opens - timedelta(seconds=5), tick=False):
+        page_cache.store.clear()
+        client.get(f"/events/{event.id}")
+    with time_machine.travel(opens + timedelta(seconds=1), tick=False):
+        again = client.get(f"/events/{event.id}").get_data(as_text=True)
+    assert again.replace(csrf_meta(again), "T") == opened.replace(csrf_meta(opened), "T")
+
+
+def test_each_language_has_its_own_copy(app, create_event):
+    event = create_event()
+    chinese = app.test_client().get(f"/events/{event.id}", headers={"Accept-Language": "zh-CN"})
+    english = app.test_client().get(f"/events/{event.id}", headers={"Accept-Language": "en"})
+    assert 'lang="zh-CN"' in chinese.get_data(as_text=True)
+    assert 'lang="en"' in english.get_data(as_text=True)
+
+
+def test_wechat_gets_its_own_page_every_time(app, create_event):
+    event = create_event()
+    agent = "Mozilla/5.0 (iPhone) MicroMessenger/8.0.50"
+    app.test_client().get(f"/events/{event.id}", headers={"User-Agent": agent})
+    with counting_renders() as rendered:
+        app.test_client().get(f"/events/{event.id}", headers={"User-Agent": agent})
+    assert "events/detail.html" in rendered
+
+
+def test_off_when_the_setting_is_zero(app, client, create_event):
+    app.config["PAGE_CACHE_SECONDS"] = 0
+    create_event()
+    client.get("/")
+    with counting_renders() as rendered:
+        client.get("/")
+    assert "events/index.html" in rendered
+
+
+def test_a_calendar_from_the_cache_keeps_its_headers_and_answers_304(app, client, create_event):
+    create_event(title="周四AI技术沙龙")
+    first = client.get("/calendar.ics")
+    assert first.status_code == 200 and "周四AI技术沙龙" in first.get_data(as_text=True)
+    with counting_renders() as work:
+        again = client.get("/calendar.ics")
+        unchanged = client.get("/calendar.ics", headers={"If-None-Match": first.headers["ETag"]})
+    assert work == []
+    assert again.get_data() == first.get_data()
+    for header in ("Content-Type", "Content-Disposition", "Cache-Control", "ETag"):
+        assert again.headers[header] == first.headers[header]
+    assert "Accept-Language" in again.headers["Vary"]
+    assert unchanged.status_code == 304 and unchanged.get_data() == b""
