@@ -101,9 +101,9 @@ def _until_the_last_answer(command: list[str]) -> tuple[str, int, float]:
             break
     out = process.stdout.read()
     process.wait(timeout=30)
-    requests = int(re.search(r"(\d+) requests in", out).group(1))
     if began is None or ended is None:
-        raise SystemExit(f"the run did not finish its requests:\n{out}")
+        raise SystemExit(f"the run did not finish its requests (wrk exited {process.returncode}):\n{out}")
+    requests = int(re.search(r"(\d+) requests in", out).group(1))
     return out, requests, requests / (ended - began)
 
 
@@ -117,7 +117,7 @@ local items = {{
 }}
 local sent, answered, total = 0, 0, #items
 request = function()
-  if sent == 0 then io.write("BEGIN\n"); io.flush() end
+  if sent == 0 then io.write("BEGIN\\n"); io.flush() end
   sent = sent + 1
   local item = items[((sent - 1) % total) + 1]
   return wrk.format("POST", item[1], {{["Authorization"] = "Bearer " .. item[3],
@@ -125,7 +125,7 @@ request = function()
 end
 response = function(status, headers, body)
   answered = answered + 1
-  if answered == total then io.write("END\n"); io.flush(); wrk.thread:stop() end
+  if answered == total then io.write("END\\n"); io.flush(); wrk.thread:stop() end
 end
 """)
     return path
