@@ -4,8 +4,12 @@ stale after any write and when the page changes by itself with time."""
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
+import uuid
 from contextlib import contextmanager
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 import requests
@@ -13,10 +17,12 @@ import sqlalchemy as sa
 import time_machine
 from flask import template_rendered
 
-from app import page_cache
+from app import create_app, page_cache
 from app.db_types import utcnow
 from app.extensions import db
-from tests.conftest import session_cookie_for, sign_in
+from events.models import Event
+from tests import services
+from tests.conftest import empty_all_tables, session_cookie_for, sign_in
 from tests.live_server import live_server
 
 
@@ -197,3 +203,48 @@ def test_a_calendar_from_the_cache_keeps_its_headers_and_answers_304(app, client
         assert again.headers[header] == first.headers[header]
     assert "Accept-Language" in again.headers["Vary"]
     assert unchanged.status_code == 304 and unchanged.get_data() == b""
+
+
+@pytest.mark.redis
+def test_a_write_made_by_another_instance_ends_this_instances_copies(app_config, database_url, tmp_path):
+    """Two instances share Redis: a write committed by another process (here a CLI-like script) bumps the
+    generation there, and this instance stops serving its copy at once."""
+    problem = services.redis_available()
+    if problem:
+        services.service_missing("Redis", problem)
+    app_config.REDIS_URL = services.REDIS_URL
+    app_config.RATELIMIT_KEY_PREFIX = f"test-{uuid.uuid4().hex[:8]}"
+    app = create_app(app_config)
+    with app.app_context():
+        try:
+            event = Event(title="另一实例前", kind="salon", status="published", venue="北杨小镇",
+                          starts_at=utcnow() + timedelta(days=2), ends_at=utcnow() + timedelta(days=2, hours=2))
+            db.session.add(event)
+            db.session.commit()
+            client = app.test_client()
+            assert "另一实例前" in client.get(f"/events/{event.id}").get_data(as_text=True)
+            with counting_renders() as rendered:
+                client.get(f"/events/{event.id}")
+            assert rendered == []  # served from this instance's copy
+            script = f"""
+import sqlalchemy as sa
+from tests.conftest import make_config
+from app import create_app
+from app.extensions import db
+from events.models import Event
+config = make_config({database_url!r}, REDIS_URL={services.REDIS_URL!r},
+                     RATELIMIT_KEY_PREFIX={app_config.RATELIMIT_KEY_PREFIX!r})
+other = create_app(config)
+with other.app_context():
+    db.session.execute(sa.update(Event).where(Event.id == {event.id}).values(title="另一实例后"))
+    db.session.commit()
+"""
+            subprocess.run([sys.executable, "-c", script], check=True, cwd=Path(__file__).resolve().parents[2],
+                           capture_output=True, timeout=120)
+            db.session.expire_all()  # the test holds the event in its own session: read it afresh
+            page = client.get(f"/events/{event.id}").get_data(as_text=True)
+            assert "另一实例后" in page, page
+        finally:
+            db.session.remove()
+            empty_all_tables()
+            db.engine.dispose()
