@@ -214,6 +214,17 @@ def create_event(app):
     return factory
 
 
+@pytest.fixture
+def wechat(app):
+    """A local stand-in for WeChat's servers, set up as this app's official account (tests/wechat_standin.py)."""
+    from tests.wechat_standin import WeChatStandIn
+
+    standin = WeChatStandIn()
+    standin.configure(app)
+    yield standin
+    standin.close()
+
+
 # ---- signing in ----------------------------------------------------------------------------------------------
 
 def new_session_token(user) -> str:

@@ -20,14 +20,6 @@ PHONE = "+8613812345678"
 OPENID = "o6_bmjrPTlm6_2sgVt7hMZOPfL2M"
 
 
-@pytest.fixture
-def wechat(app):
-    standin = WeChatStandIn()
-    standin.configure(app)
-    yield standin
-    standin.close()
-
-
 def tap_wechat(client, next_path=None):
     """Tap "微信一键登录", go through the stand-in's authorize page; the answer of our callback."""
     response = client.get("/auth/wechat", query_string={"next": next_path} if next_path else {}, headers=IN_WECHAT)

@@ -18,7 +18,6 @@ from tests.e2e.test_sign_in_flow import assert_fits_phone
 from tests.e2e.test_wechat_share_card import BRIDGE
 from tests.e2e.test_wechat_sign_in_flow import WECHAT_UA
 from tests.judging.conftest import setup_payload
-from tests.wechat_standin import WeChatStandIn
 
 pytestmark = pytest.mark.browser
 
@@ -86,14 +85,6 @@ def test_before_publication_the_results_page_says_so(page: Page, live_server, cr
     page.goto(f"{live_server}/competitions/{competition_id}/results")
     expect(page.get_by_test_id("no-results")).to_contain_text("比赛结果尚未公布")
     assert_fits_phone(page)
-
-
-@pytest.fixture
-def wechat(app):
-    standin = WeChatStandIn()
-    standin.configure(app)
-    yield standin
-    standin.close()
 
 
 def test_the_invitation_in_wechat_hands_over_its_card_and_leads_to_the_sign_up(

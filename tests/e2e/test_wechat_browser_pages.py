@@ -13,7 +13,6 @@ from app.db_types import utcnow
 from app.extensions import db
 from tests.conftest import session_cookie_for
 from tests.e2e.test_wechat_sign_in_flow import WECHAT_UA
-from tests.wechat_standin import WeChatStandIn
 
 pytestmark = pytest.mark.browser
 
@@ -31,14 +30,6 @@ if (window.crypto && crypto.subtle) {
   };
 }
 """
-
-
-@pytest.fixture
-def wechat(app):
-    standin = WeChatStandIn()
-    standin.configure(app)
-    yield standin
-    standin.close()
 
 
 def wechat_phone(browser: Browser, app, live_server: str, user, browser_context_args) -> tuple[Page, list[str]]:

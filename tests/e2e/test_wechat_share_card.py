@@ -11,7 +11,7 @@ from playwright.sync_api import Page, expect
 
 from app.extensions import db
 from tests.e2e.test_wechat_sign_in_flow import WECHAT_UA
-from tests.wechat_standin import APP_ID, WeChatStandIn
+from tests.wechat_standin import APP_ID
 
 pytestmark = pytest.mark.browser
 
@@ -30,14 +30,6 @@ window.WeixinJSBridge = {
 @pytest.fixture
 def browser_context_args(browser_context_args):
     return {**browser_context_args, "user_agent": WECHAT_UA}
-
-
-@pytest.fixture
-def wechat(app):
-    standin = WeChatStandIn()
-    standin.configure(app)
-    yield standin
-    standin.close()
 
 
 def test_the_event_page_hands_wechat_its_signed_share_card(page: Page, live_server, wechat, create_event):

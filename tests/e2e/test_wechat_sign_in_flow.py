@@ -14,7 +14,6 @@ from playwright.sync_api import Page, expect
 from app.accounts.models import WeChatBinding
 from app.extensions import db
 from tests.e2e.test_sign_in_flow import assert_fits_phone, code_from_outbox
-from tests.wechat_standin import WeChatStandIn
 
 pytestmark = pytest.mark.browser
 
@@ -28,14 +27,6 @@ PHONE = "+8613812345678"
 @pytest.fixture
 def browser_context_args(browser_context_args):
     return {**browser_context_args, "user_agent": WECHAT_UA}
-
-
-@pytest.fixture
-def wechat(app):
-    standin = WeChatStandIn()
-    standin.configure(app)
-    yield standin
-    standin.close()
 
 
 def bound_openids() -> list[str]:

@@ -4,7 +4,6 @@ without linking it a second time. Outside WeChat, push is offered as before."""
 
 from urllib.parse import urlsplit
 
-import pytest
 import requests
 
 from app.extensions import db
@@ -12,15 +11,6 @@ from notifications import services
 from notifications.models import NotificationSettings
 from tests.app.test_wechat_sign_in import IN_WECHAT, OPENID, confirm_phone
 from tests.conftest import csrf_token_from, sign_in
-from tests.wechat_standin import WeChatStandIn
-
-
-@pytest.fixture
-def wechat(app):
-    standin = WeChatStandIn()
-    standin.configure(app)
-    yield standin
-    standin.close()
 
 
 def back_from_wechat(client, response):
