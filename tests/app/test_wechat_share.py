@@ -41,6 +41,23 @@ def documented_signature(fields: dict[str, str]) -> str:
     return hashlib.sha1(text.encode("utf-8")).hexdigest()  # noqa: S324  (WeChat's algorithm)
 
 
+def assert_signed_in_wechat(app, client, url: str) -> dict[str, str]:
+    """The page at `url`, opened in WeChat's browser, is signed for exactly that URL (WeChat's documented
+    algorithm, computed here independently). Returns the page's share tags."""
+    standin = WeChatStandIn()
+    standin.configure(app)
+    try:
+        tags = metas(client.get(url, headers=IN_WECHAT).get_data(as_text=True))
+        assert tags["wechat:app-id"] == APP_ID
+        assert tags["wechat:signature"] == documented_signature({
+            "jsapi_ticket": "JSAPI-TICKET-1", "noncestr": tags["wechat:nonce"],
+            "timestamp": tags["wechat:timestamp"], "url": url})
+        return tags
+    finally:
+        standin.close()
+        wechat.forget_credentials()
+
+
 def test_the_documented_example_signs_as_wechat_says():
     """The worked example in WeChat's JS-SDK documentation (附录1), its signature as published there."""
     ticket = "sM4AOVdWfPE4DxkXGEs8VMCPGGVi4C3VM0P37wVUCFvkVAy_90u5h9nbSlYy3-Sl-HhTdfl2fzFy1AOcHKP7qg"

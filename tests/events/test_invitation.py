@@ -10,13 +10,10 @@ import re
 from datetime import timedelta
 from html import unescape
 
-from app import wechat
 from app.extensions import db
 from events import services
-from tests.app.test_wechat_share import documented_signature, metas
-from tests.app.test_wechat_sign_in import IN_WECHAT
+from tests.app.test_wechat_share import assert_signed_in_wechat, metas
 from tests.conftest import sign_in
-from tests.wechat_standin import APP_ID, WeChatStandIn
 
 
 def text_of(html: str) -> str:
@@ -102,15 +99,5 @@ def test_the_share_card_is_the_invitation_and_in_wechat_it_is_signed(app, client
     assert tags["og:url"] == f"http://localhost/events/{event.id}/invite"
     assert tags["og:image"].startswith("http://localhost/static/icons/icon-512.png")
     assert "wechat:signature" not in tags
-    standin = WeChatStandIn()
-    standin.configure(app)
-    try:
-        url = f"http://localhost/events/{event.id}/invite?from=singlemessage&isappinstalled=0"
-        tags = metas(client.get(url, headers=IN_WECHAT).get_data(as_text=True))
-        assert tags["wechat:app-id"] == APP_ID
-        assert tags["wechat:signature"] == documented_signature({
-            "jsapi_ticket": "JSAPI-TICKET-1", "noncestr": tags["wechat:nonce"],
-            "timestamp": tags["wechat:timestamp"], "url": url})
-    finally:
-        standin.close()
-        wechat.forget_credentials()
+    url = f"http://localhost/events/{event.id}/invite?from=singlemessage&isappinstalled=0"
+    assert_signed_in_wechat(app, client, url)

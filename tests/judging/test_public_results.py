@@ -11,15 +11,12 @@ from html import unescape
 
 import pytest
 
-from app import wechat
 from app.db_types import utcnow
 from app.extensions import db
 from judging import services
-from tests.app.test_wechat_share import documented_signature, metas
-from tests.app.test_wechat_sign_in import IN_WECHAT
+from tests.app.test_wechat_share import assert_signed_in_wechat, metas
 from tests.conftest import sign_in
 from tests.judging.conftest import CRITERIA
-from tests.wechat_standin import APP_ID, WeChatStandIn
 
 SECRET_COMMENT = "财务模型有硬伤，建议补充现金流测算"
 
@@ -125,18 +122,8 @@ def test_the_share_card_names_the_latest_rounds_winner(client, scored_prelim, cr
 def test_in_wechat_the_results_page_is_signed_for_its_url(app, client, scored_prelim, create_event, organizer):
     competition, prelim, _, _ = scored_prelim(create_event)
     publish(prelim, organizer)
-    standin = WeChatStandIn()
-    standin.configure(app)
-    try:
-        url = f"http://localhost/competitions/{competition.id}/results?from=timeline"
-        tags = metas(client.get(url, headers=IN_WECHAT).get_data(as_text=True))
-        assert tags["wechat:app-id"] == APP_ID
-        assert tags["wechat:signature"] == documented_signature({
-            "jsapi_ticket": "JSAPI-TICKET-1", "noncestr": tags["wechat:nonce"],
-            "timestamp": tags["wechat:timestamp"], "url": url})
-    finally:
-        standin.close()
-        wechat.forget_credentials()
+    url = f"http://localhost/competitions/{competition.id}/results?from=timeline"
+    assert_signed_in_wechat(app, client, url)
 
 
 def test_it_is_linked_from_the_event_the_console_and_the_organizers_page(client, scored_prelim, create_event,
