@@ -41,12 +41,28 @@ class PersonaCountsSchema(Schema):
         return presenters.persona_label(counts.persona)
 
 
+class CompanyCountsSchema(Schema):
+    company = fields.String(allow_none=True, metadata={
+        "description": "as written in profiles (trimmed); \"\" = not given; null = every other company summed"})
+    label = fields.Method("company_label", metadata={"description": "the company, or why there is none, in words"})
+    confirmed = fields.Integer()
+    waiting = fields.Integer()
+    cancelled = fields.Integer()
+    declined = fields.Integer()
+    total = fields.Integer()
+
+    def company_label(self, counts) -> str:
+        return presenters.company_label(counts.company)
+
+
 class SignupInsightsSchema(Schema):
     event_id = Id()
     capacity = fields.Integer(allow_none=True, metadata={"description": "seats; null when unlimited"})
     timezone = fields.Constant(TOWN_TIMEZONE)
     days = fields.List(fields.Nested(SignupDaySchema))
     personas = fields.List(fields.Nested(PersonaCountsSchema))
+    companies = fields.List(fields.Nested(CompanyCountsSchema), metadata={
+        "description": "the companies with the most sign-ups, most first, then the others summed (company null)"})
     totals = fields.Dict(keys=fields.String(), values=fields.Integer(),
                          metadata={"description": "confirmed, waiting, cancelled and declined now"})
     empty_reason = fields.String(allow_none=True, metadata={
@@ -60,7 +76,7 @@ class SignupInsightsSchema(Schema):
 @blp.alt_response(404, schema="Error", description="event_not_found")
 @login_required
 def event_signups(event_id: int):
-    """An event's sign-ups per day (cumulative) and by persona."""
+    """An event's sign-ups per day (cumulative), by persona and by company."""
     event = reading.organized_event(event_id, current_user)
     return signup_insights(event, now=utcnow())
 

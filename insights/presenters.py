@@ -30,6 +30,19 @@ def persona_label(persona: str) -> str:
     return str(dict(persona_choices()).get(persona, persona))
 
 
+def company_label(company: str | None) -> str:
+    if company is None:
+        return str(_l("Other companies"))
+    return company or str(_l("No company given"))
+
+
+def companies_table(insights: SignupInsights) -> tuple[list[str], list[list]]:
+    header = [str(_l("Company"))] + [str(label) for label in GROUP_LABELS.values()] + [str(_l("Total"))]
+    rows = [[company_label(c.company)] + [getattr(c, key) for key in GROUP_LABELS] + [c.total]
+            for c in insights.companies]
+    return header, rows
+
+
 def empty_message(insights: SignupInsights) -> str | None:
     return str(EMPTY_REASONS[insights.empty_reason]) if insights.empty_reason else None
 

@@ -35,11 +35,13 @@ def event_page(event_id: int):
     insights = signup_insights(event, now=utcnow())
     days_header, days_rows = presenters.days_table(insights)
     personas_header, personas_rows = presenters.personas_table(insights)
+    companies_header, companies_rows = presenters.companies_table(insights)
     door = arrivals(event, now=utcnow())
     return render_template(
         "insights/event.html", event=event, insights=insights, empty_message=presenters.empty_message(insights),
         series=presenters.SIGNUP_SERIES, days_header=days_header, days_rows=days_rows,
         personas_header=personas_header, personas_rows=personas_rows,
+        companies_header=companies_header, companies_rows=companies_rows, groups=presenters.GROUP_LABELS,
         data_url=url_for("insights_api.event_signups", event_id=event.id),
         door=door, arrivals_empty=presenters.arrivals_empty_message(door),
         arrivals_url=url_for("insights_api.event_arrivals", event_id=event.id),
@@ -68,13 +70,22 @@ def signups_by_persona_csv(event_id: int):
     return _download(spreadsheets.to_csv(header, rows), event, _("sign-ups by persona"), "csv")
 
 
+@bp.get("/signups-by-company.csv")
+@login_required
+def signups_by_company_csv(event_id: int):
+    event = reading.organized_event(event_id, current_user)
+    header, rows = presenters.companies_table(signup_insights(event, now=utcnow()))
+    return _download(spreadsheets.to_csv(header, rows), event, _("sign-ups by company"), "csv")
+
+
 @bp.get("/signups.xlsx")
 @login_required
 def signups_xlsx(event_id: int):
     event = reading.organized_event(event_id, current_user)
     insights = signup_insights(event, now=utcnow())
     body = _workbook(((_("By day"), presenters.days_table(insights)),
-                      (_("By persona"), presenters.personas_table(insights))))
+                      (_("By persona"), presenters.personas_table(insights)),
+                      (_("By company"), presenters.companies_table(insights))))
     return _download(body, event, _("sign-ups"), "xlsx")
 
 

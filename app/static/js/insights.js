@@ -266,6 +266,16 @@
     box.setAttribute("data-drawn", "empty");
   }
 
+  function fit(text, chars) {  // a label cut to about `chars` wide characters (CJK: one em each), with "…"
+    var out = "", width = 0;
+    for (var i = 0; i < text.length; i++) {
+      width += text.charCodeAt(i) > 0x2e80 ? 1 : 0.55;
+      if (width > chars) { return out + "…"; }
+      out += text[i];
+    }
+    return out;
+  }
+
   // Horizontal bars (SVG): rows of {label, parts: [{value, colour, title}]}, stacked, against the largest total.
   function drawBars(box, rows, suffix) {
     var width = box.clientWidth || 320;
@@ -284,7 +294,8 @@
     rows.forEach(function (r, i) {
       var y = 4 + i * row;
       var name = svgElement("text", { x: 0, y: y + row / 2 + font / 3, "font-size": font, fill: "#1d2433" }, svg);
-      name.textContent = r.label;
+      name.textContent = fit(r.label, Math.floor((labelWidth - 6) / font));
+      if (name.textContent !== r.label) { svgElement("title", {}, name).textContent = r.label; }
       var x = labelWidth, total = 0;
       r.parts.forEach(function (p) {
         var w = span * p.value / max;
@@ -304,6 +315,24 @@
     box.textContent = "";
     box.appendChild(svg);
     box.setAttribute("data-drawn", "yes");
+  }
+
+  // ---- an event's sign-ups by company: stacked bars per company (confirmed, waiting, cancelled, declined) ----
+
+  var GROUP_COLOURS = { confirmed: "#12805c", waiting: "#d97706", cancelled: "#c0362c", declined: "#98a2b3" };
+
+  function companiesChart(box, data) {
+    if (!data.companies.length) { return; }
+    var draw = function () {
+      drawBars(box, data.companies.map(function (c) {
+        return { key: c.company === null ? "*" : c.company, label: c.label,
+                 parts: Object.keys(GROUP_COLOURS).map(function (g) {
+                   return { value: c[g], colour: GROUP_COLOURS[g], title: box.getAttribute("data-group-" + g) || g };
+                 }) };
+      }));
+    };
+    draw();
+    redrawOnResize(box, draw);
   }
 
   function townNoShows(box, data) {
@@ -349,7 +378,7 @@
     else { window.addEventListener("resize", redraw); }
   }
 
-  var DRAW = { signups: signupsChart, arrivals: arrivalsChart, boxes: drawBoxes, "town-events": townEvents,
+  var DRAW = { signups: signupsChart, companies: companiesChart, arrivals: arrivalsChart, boxes: drawBoxes, "town-events": townEvents,
                "town-returns": townReturns, "town-no-shows": townNoShows, "town-reach": townReach };
   var NEEDS_UPLOT = { signups: true, arrivals: true, "town-events": true, "town-returns": true };
   var shared = {};  // one read of a URL that several charts of the page draw from
