@@ -14,6 +14,7 @@ from insights import presenters
 from insights.services.arrivals import arrivals
 from insights.services.buckets import TOWN_TIMEZONE
 from insights.services.judges import judge_scores
+from insights.services.series import event_series_numbers
 from insights.services.signups import signup_insights
 from insights.services.town import town
 
@@ -122,6 +123,57 @@ def event_arrivals(event_id: int):
     return arrivals(event, now=utcnow())
 
 
+class CompanyAttendanceSchema(Schema):
+    company = fields.String(metadata={"description": "as written in profiles (trimmed)"})
+    attendances = fields.Integer(metadata={"description": "check-ins of the company's people, every event counted"})
+    people = fields.Integer(metadata={"description": "distinct people of the company who came"})
+    events = fields.Integer(metadata={"description": "distinct events they came to"})
+
+
+class LeadNoShowsSchema(Schema):
+    lead = fields.String(metadata={"description": "how long before the start people signed up: under_1d, 1_3d, "
+                                                  "3_7d, 1_2w, over_2w"})
+    confirmed = fields.Integer(metadata={"description": "confirmed registrations of past events"})
+    attended = fields.Integer()
+    no_shows = fields.Integer()
+    rate = fields.Float(allow_none=True, metadata={"description": "percent of the confirmed who did not come"})
+
+
+class OccurrenceSchema(Schema):
+    event_id = Id()
+    starts_at = fields.DateTime()
+    confirmed = fields.Integer(metadata={"description": "confirmed registrations"})
+    came = fields.Integer(metadata={"description": "of them, checked in"})
+    past = fields.Boolean(metadata={"description": "the occurrence is over (its numbers are final)"})
+    rate = fields.Float(allow_none=True, metadata={"description": "percent of the confirmed who came (past only)"})
+
+
+class SeriesAttendanceSchema(Schema):
+    series_id = Id()
+    title = fields.String()
+    occurrences = fields.List(fields.Nested(OccurrenceSchema), metadata={"description": "oldest first"})
+
+
+class EventSeriesSchema(Schema):
+    event_id = Id()
+    series = fields.Nested(SeriesAttendanceSchema, allow_none=True, metadata={
+        "description": "the event's series, every published occurrence; null when the event is not recurring"})
+    empty_reason = fields.String(allow_none=True, metadata={
+        "description": "not_recurring, or nobody_yet (no confirmed person at any occurrence); null otherwise"})
+
+
+@blp.route("/events/<int:event_id>/insights/series")
+@blp.response(200, EventSeriesSchema)
+@blp.alt_response(401, schema="Error", description="not signed in")
+@blp.alt_response(403, schema="Error", description="forbidden (the event's organizers only)")
+@blp.alt_response(404, schema="Error", description="event_not_found")
+@login_required
+def event_series(event_id: int):
+    """Attendance per occurrence of the event's series (a recurring event): confirmed and came."""
+    event = reading.organized_event(event_id, current_user)
+    return event_series_numbers(event, now=utcnow())
+
+
 class BoxSchema(Schema):
     low = fields.Float()
     q1 = fields.Float()
@@ -207,6 +259,12 @@ class TownSchema(Schema):
     channels = fields.Dict(keys=fields.String(), values=fields.Dict(keys=fields.String(), values=fields.Integer()),
                            metadata={"description": "channel -> delivery status (pending, sent, failed, skipped) -> "
                                                     "announcements' deliveries"})
+    companies = fields.List(fields.Nested(CompanyAttendanceSchema), metadata={
+        "description": "the ten companies whose people came most (people without a company left out)"})
+    lead_times = fields.List(fields.Nested(LeadNoShowsSchema), metadata={
+        "description": "no-shows of past events by how long before the start people signed up"})
+    series = fields.List(fields.Nested(SeriesAttendanceSchema), metadata={
+        "description": "the five series with the most occurrences in the twelve months: attendance per occurrence"})
 
 
 @blp.route("/insights/town")
@@ -215,7 +273,8 @@ class TownSchema(Schema):
 @blp.alt_response(403, schema="Error", description="forbidden (town admins only)")
 @login_required
 def town_numbers():
-    """The town over the last twelve months: events per month by kind, returning attendees, no-shows by kind,
-    announcements' reach per channel."""
+    """The town over the last twelve months: events per month by kind, returning attendees, no-shows by kind and by
+    how long before the event people signed up, the companies that come most, attendance per occurrence of the
+    busiest series, announcements' reach per channel."""
     authorize(current_user, "admin")
     return town(now=utcnow())

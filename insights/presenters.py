@@ -170,3 +170,46 @@ def town_reach_table(numbers) -> tuple[list[str], list[list]]:
     rows += [[str(CHANNEL_LABELS.get(c, c))] + [statuses.get(s, 0) for s in DELIVERY_LABELS]
              for c, statuses in numbers.channels.items()]
     return header, rows
+
+
+LEAD_TIME_LABELS = {"under_1d": _l("Less than a day before"), "1_3d": _l("1 to 3 days before"),
+                    "3_7d": _l("3 to 7 days before"), "1_2w": _l("1 to 2 weeks before"),
+                    "over_2w": _l("More than 2 weeks before")}
+
+
+def town_companies_table(numbers) -> tuple[list[str], list[list]]:
+    header = [str(_l("Company")), str(_l("Attendances")), str(_l("People who came")), str(_l("Events"))]
+    return header, [[c.company, c.attendances, c.people, c.events] for c in numbers.companies]
+
+
+def town_lead_times_table(numbers) -> tuple[list[str], list[list]]:
+    header = [str(_l("Signed up")), str(_l("Confirmed")), str(_l("Came")), str(_l("No-shows")),
+              str(NO_SHOW_RATE_LABEL)]
+    return header, [[str(LEAD_TIME_LABELS[r.lead]), r.confirmed, r.attended, r.no_shows,
+                     "" if r.rate is None else r.rate] for r in numbers.lead_times]
+
+
+def occurrence_rows(series) -> list[list]:
+    return [[series.title, o.starts_at.astimezone(TOWN_ZONE).strftime("%Y-%m-%d %H:%M"), o.confirmed,
+             o.came if o.past else "", "" if o.rate is None else o.rate] for o in series.occurrences]
+
+
+OCCURRENCE_HEADER = (_l("Series"), _l("Starts"), _l("Confirmed"), _l("Came"), _l("Attendance (%)"))
+
+
+def town_series_table(numbers) -> tuple[list[str], list[list]]:
+    return [str(t) for t in OCCURRENCE_HEADER], [row for s in numbers.series for row in occurrence_rows(s)]
+
+
+def series_table(numbers: dict) -> tuple[list[str], list[list]]:
+    return [str(t) for t in OCCURRENCE_HEADER], occurrence_rows(numbers["series"]) if numbers["series"] else []
+
+
+SERIES_EMPTY_REASONS = {
+    "not_recurring": _l("This event is not part of a series: there is one occurrence only."),
+    "nobody_yet": _l("Nothing to draw yet: nobody holds a confirmed seat at any occurrence of this series."),
+}
+
+
+def series_empty_message(numbers: dict) -> str | None:
+    return str(SERIES_EMPTY_REASONS[numbers["empty_reason"]]) if numbers["empty_reason"] else None

@@ -18,6 +18,7 @@ from insights import presenters
 from insights.services.arrivals import arrivals
 from insights.services.buckets import TOWN_ZONE
 from insights.services.judges import judge_scores, ranking_rows
+from insights.services.series import event_series_numbers
 from insights.services.signups import signup_insights
 from insights.services.town import town
 
@@ -37,6 +38,7 @@ def event_page(event_id: int):
     personas_header, personas_rows = presenters.personas_table(insights)
     companies_header, companies_rows = presenters.companies_table(insights)
     door = arrivals(event, now=utcnow())
+    series = event_series_numbers(event, now=utcnow())
     return render_template(
         "insights/event.html", event=event, insights=insights, empty_message=presenters.empty_message(insights),
         series=presenters.SIGNUP_SERIES, days_header=days_header, days_rows=days_rows,
@@ -46,7 +48,10 @@ def event_page(event_id: int):
         door=door, arrivals_empty=presenters.arrivals_empty_message(door),
         arrivals_url=url_for("insights_api.event_arrivals", event_id=event.id),
         punctuality=[(presenters.PUNCTUALITY_LABELS[k], n) for k, n in door.punctuality.items()],
-        live=event.status == "published", gate_label=presenters.gate_label)
+        live=event.status == "published", gate_label=presenters.gate_label,
+        series_numbers=series, series_empty=presenters.series_empty_message(series),
+        series_table=presenters.series_table(series),
+        series_url=url_for("insights_api.event_series", event_id=event.id))
 
 
 def _download(body: bytes, event: Event, name: str, extension: str) -> Response:
@@ -127,6 +132,14 @@ def arrivals_xlsx(event_id: int):
     return _download(body, event, _("arrivals"), "xlsx")
 
 
+@bp.get("/series.csv")
+@login_required
+def series_csv(event_id: int):
+    event = reading.organized_event(event_id, current_user)
+    header, rows = presenters.series_table(event_series_numbers(event, now=utcnow()))
+    return _download(spreadsheets.to_csv(header, rows), event, _("series attendance"), "csv")
+
+
 # ---- a competition round's judges --------------------------------------------------------------------------------
 
 @rounds_bp.get("")
@@ -175,7 +188,9 @@ def judges_xlsx(round_id: int):
 # ---- the town (admins) ---------------------------------------------------------------------------------------------
 
 TOWN_TABLES = {"events": presenters.town_events_table, "returns": presenters.town_returns_table,
-               "no-shows": presenters.town_no_shows_table, "reach": presenters.town_reach_table}
+               "no-shows": presenters.town_no_shows_table, "lead-times": presenters.town_lead_times_table,
+               "companies": presenters.town_companies_table, "series": presenters.town_series_table,
+               "reach": presenters.town_reach_table}
 
 
 @town_bp.get("")
@@ -187,7 +202,8 @@ def town_page():
     return render_template("insights/town.html", numbers=numbers, tables=tables,
                            data_url=url_for("insights_api.town_numbers"), kinds=presenters.KIND_LABELS,
                            channels=presenters.CHANNEL_LABELS, deliveries=presenters.DELIVERY_LABELS,
-                           rate_label=presenters.RETURNING_LABEL, no_show_label=presenters.NO_SHOW_RATE_LABEL)
+                           rate_label=presenters.RETURNING_LABEL, no_show_label=presenters.NO_SHOW_RATE_LABEL,
+                           leads=presenters.LEAD_TIME_LABELS)
 
 
 def _town_download(body: bytes, extension: str) -> Response:
@@ -196,7 +212,7 @@ def _town_download(body: bytes, extension: str) -> Response:
                                  ascii_filename=f"town-insights.{extension}")
 
 
-@town_bp.get("/<any(events, returns, 'no-shows', reach):table>.csv")
+@town_bp.get("/<any(events, returns, 'no-shows', 'lead-times', companies, series, reach):table>.csv")
 @login_required
 def town_csv(table: str):
     authorize(current_user, "admin")
@@ -212,6 +228,9 @@ def town_xlsx():
     body = _workbook(((_("Events per month"), presenters.town_events_table(numbers)),
                       (_("Returning attendees"), presenters.town_returns_table(numbers)),
                       (_("No-shows by kind"), presenters.town_no_shows_table(numbers)),
+                      (_("No-shows by lead time"), presenters.town_lead_times_table(numbers)),
+                      (_("Companies"), presenters.town_companies_table(numbers)),
+                      (_("Series"), presenters.town_series_table(numbers)),
                       (_("Announcements' reach"), presenters.town_reach_table(numbers))))
     return _town_download(body, "xlsx")
 

@@ -335,6 +335,85 @@
     redrawOnResize(box, draw);
   }
 
+  // ---- a series: one bar per occurrence (came, no-shows; confirmed for those not held yet) ----
+
+  function occurrenceDay(text) {  // "2026-12-03T11:00:00+00:00" -> "26/12/03" in Shanghai
+    var d = new Date(Date.parse(text) + 8 * 3600 * 1000);
+    var two = function (n) { return (n < 10 ? "0" : "") + n; };
+    return String(d.getUTCFullYear()).slice(2) + "/" + two(d.getUTCMonth() + 1) + "/" + two(d.getUTCDate());
+  }
+
+  function seriesChart(box, data) {
+    if (!data.series) { return; }
+    var current = box.getAttribute("data-current");
+    var draw = function () {
+      drawBars(box, data.series.occurrences.map(function (o) {
+        var parts = o.past
+          ? [{ value: o.came, colour: "#12805c", title: box.getAttribute("data-came-label") },
+             { value: o.confirmed - o.came, colour: "#c0362c", title: box.getAttribute("data-no-show-label") }]
+          : [{ value: o.confirmed, colour: "#98a2b3", title: box.getAttribute("data-upcoming-label") }];
+        return { key: String(o.event_id), label: occurrenceDay(o.starts_at) + (String(o.event_id) === current ? " ★" : ""),
+                 parts: parts, text: o.past ? o.came + "/" + o.confirmed : String(o.confirmed) };
+      }));
+    };
+    draw();
+    redrawOnResize(box, draw);
+  }
+
+  // ---- the town: no-shows by lead time, the companies that come most, attendance per occurrence of series ----
+
+  function townLeadTimes(box, data) {
+    if (!data.lead_times.some(function (r) { return r.confirmed; })) { return emptyNote(box); }
+    var draw = function () {
+      drawBars(box, data.lead_times.map(function (r) {
+        return { key: r.lead, label: box.getAttribute("data-lead-" + r.lead.replace(/_/g, "-")) || r.lead,
+                 parts: [{ value: r.rate || 0, colour: "#c0362c", title: box.getAttribute("data-no-show-label") }],
+                 text: r.rate };
+      }), "%");
+    };
+    draw();
+    redrawOnResize(box, draw);
+  }
+
+  function townCompanies(box, data) {
+    if (!data.companies.length) { return emptyNote(box); }
+    var draw = function () {
+      drawBars(box, data.companies.map(function (c) {
+        return { key: c.company, label: c.company, parts: [{ value: c.attendances, colour: "#0b5cab", title: c.company }] };
+      }));
+    };
+    draw();
+    redrawOnResize(box, draw);
+  }
+
+  function townSeries(box, data) {
+    if (!data.series.length) { return emptyNote(box); }
+    var longest = Math.max.apply(null, data.series.map(function (s) { return s.occurrences.length; }));
+    var xs = [];
+    for (var i = 1; i <= longest; i++) { xs.push(i); }
+    var columns = [xs].concat(data.series.map(function (s) {
+      return xs.map(function (n) { var o = s.occurrences[n - 1]; return o && o.past ? o.came : null; });
+    }));
+    var width = box.clientWidth;
+    var options = {
+      width: width,
+      height: heightFor(width),
+      scales: { x: { time: false }, y: { range: function (u, min, max) { return [0, Math.max(1, max) * 1.1]; } } },
+      axes: [{ space: width >= 1000 ? 60 : 40, incrs: [1, 2, 5, 10], font: axisFont(width),
+               label: box.getAttribute("data-occurrence-label"), labelFont: axisFont(width) },
+             { size: width >= 1000 ? 70 : 45, font: axisFont(width), incrs: COUNT_STEPS }],
+      series: [{}].concat(data.series.map(function (s, i) {
+        return { label: s.title, stroke: GATE_COLOURS[i % GATE_COLOURS.length], width: 2 };
+      })),
+      legend: { live: false },
+      cursor: { drag: { x: false, y: false } }
+    };
+    box.textContent = "";
+    box._plot = new uPlot(options, columns, box);
+    box.setAttribute("data-drawn", "yes");
+    followWidth(box);
+  }
+
   function townNoShows(box, data) {
     if (!data.no_shows.some(function (k) { return k.confirmed; })) { return emptyNote(box); }
     var draw = function () {
@@ -379,8 +458,10 @@
   }
 
   var DRAW = { signups: signupsChart, companies: companiesChart, arrivals: arrivalsChart, boxes: drawBoxes, "town-events": townEvents,
-               "town-returns": townReturns, "town-no-shows": townNoShows, "town-reach": townReach };
-  var NEEDS_UPLOT = { signups: true, arrivals: true, "town-events": true, "town-returns": true };
+               "town-returns": townReturns, "town-no-shows": townNoShows, "town-reach": townReach,
+               series: seriesChart, "town-lead-times": townLeadTimes, "town-companies": townCompanies,
+               "town-series": townSeries };
+  var NEEDS_UPLOT = { signups: true, arrivals: true, "town-events": true, "town-returns": true, "town-series": true };
   var shared = {};  // one read of a URL that several charts of the page draw from
 
   function readJson(url, once) {
