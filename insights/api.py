@@ -207,6 +207,15 @@ class OrderChangeSchema(Schema):
     below = fields.String()
 
 
+class JudgePairSchema(Schema):
+    a = Id(metadata={"description": "a judge's id (of `judges`)"})
+    b = Id(metadata={"description": "another judge's id, later in `judges`"})
+    teams = fields.Integer(metadata={"description": "teams both scored (recusals left out)"})
+    agreement = fields.Float(allow_none=True, metadata={
+        "description": "Spearman correlation of the two judges' totals on those teams, -1..1; null with fewer than "
+                       "two, or when one gave them all the same total"})
+
+
 class JudgeInsightsSchema(Schema):
     round_id = Id(attribute="round.id")
     rule = fields.String(metadata={"description": "the round's aggregation rule, in words"})
@@ -214,6 +223,7 @@ class JudgeInsightsSchema(Schema):
                                                      "drop_extremes or both"})
     judges = fields.List(fields.Nested(JudgeScoresSchema))
     panel = fields.Nested(BoxSchema, allow_none=True, metadata={"description": "every counted total"})
+    pairs = fields.List(fields.Nested(JudgePairSchema), metadata={"description": "every two judges' agreement"})
     rankings = fields.Dict(keys=fields.String(), values=fields.List(fields.Nested(RankedTeamSchema)), metadata={
         "description": "the ranking under each rule: plain, normalized, drop_extremes, both"})
     changes = fields.Dict(keys=fields.String(), values=fields.List(fields.Nested(OrderChangeSchema)), metadata={

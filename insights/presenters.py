@@ -122,6 +122,14 @@ def judges_table(numbers: dict) -> tuple[list[str], list[list]]:
     return header, rows
 
 
+def pairs_table(numbers: dict) -> tuple[list[str], list[list]]:
+    names = {judge["judge_id"]: judge["name"] for judge in numbers["judges"]}
+    header = [str(_l("Judge")), str(_l("Other judge")), str(_l("Teams both scored")),
+              str(_l("Agreement (Spearman)"))]
+    return header, [[names[p["a"]], names[p["b"]], p["teams"], "" if p["agreement"] is None else p["agreement"]]
+                    for p in numbers["pairs"]]
+
+
 def rankings_table(rows: list[dict]) -> tuple[list[str], list[list]]:
     header = [str(_l("Team"))] + [str(label) for label in VARIANT_LABELS.values()]
     return header, [[row["team"]] + ["" if row["ranks"].get(v) is None else row["ranks"][v] for v in VARIANT_LABELS]

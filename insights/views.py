@@ -152,7 +152,9 @@ def round_page(round_id: int):
         "insights/round.html", numbers=numbers, rankings=rows, variants=presenters.VARIANT_LABELS,
         judges_header=judges_header, judges_rows=judges_rows, round_id=round_id,
         data_url=url_for("insights_api.round_judges", round_id=round_id),
-        drawable=any(judge["box"] for judge in numbers["judges"]))
+        drawable=any(judge["box"] for judge in numbers["judges"]),
+        agreeable=any(judge["agreement"] is not None for judge in numbers["judges"]),
+        movable=any(rank is not None for row in rows for rank in row["ranks"].values()))
 
 
 def _round_download(body: bytes, numbers: dict, name: str, extension: str) -> Response:
@@ -168,6 +170,14 @@ def judges_csv(round_id: int):
     return _round_download(spreadsheets.to_csv(header, rows), numbers, _("judges"), "csv")
 
 
+@rounds_bp.get("/agreement.csv")
+@login_required
+def agreement_csv(round_id: int):
+    numbers = judge_scores(round_id, current_user)
+    header, rows = presenters.pairs_table(numbers)
+    return _round_download(spreadsheets.to_csv(header, rows), numbers, _("agreement between judges"), "csv")
+
+
 @rounds_bp.get("/rankings.csv")
 @login_required
 def rankings_csv(round_id: int):
@@ -181,6 +191,7 @@ def rankings_csv(round_id: int):
 def judges_xlsx(round_id: int):
     numbers = judge_scores(round_id, current_user)
     body = _workbook(((_("Judges"), presenters.judges_table(numbers)),
+                      (_("Agreement"), presenters.pairs_table(numbers)),
                       (_("Rankings"), presenters.rankings_table(ranking_rows(numbers)))))
     return _round_download(body, numbers, _("judges"), "xlsx")
 

@@ -217,6 +217,178 @@
     }
   }
 
+  // ---- judges' agreement: with the panel (bars from -1 to 1), every two judges (a grid), the rankings (lines) ----
+
+  function agreementColour(v) {  // -1 red .. 0 pale .. 1 green
+    if (v === null || v === undefined) { return "#f2f4f7"; }
+    var t = Math.max(-1, Math.min(1, v));
+    var mix = function (a, b, f) { return Math.round(a + (b - a) * f); };
+    var to = t >= 0 ? [18, 128, 92] : [192, 54, 44];
+    var f = Math.abs(t);
+    return "rgb(" + mix(242, to[0], f) + "," + mix(244, to[1], f) + "," + mix(247, to[2], f) + ")";
+  }
+
+  function agreementChart(box, data) {
+    var draw = function () {
+      var width = box.clientWidth || 320;
+      var big = width >= 1000;
+      var font = big ? 16 : 13;
+      var row = big ? 44 : 36;
+      var labelWidth = Math.min(big ? 200 : 110, width * 0.35);
+      var valueWidth = big ? 64 : 48;
+      var judges = data.judges;
+      var height = row * judges.length + font + 16;
+      var span = width - labelWidth - valueWidth;
+      var x = function (v) { return labelWidth + span * (v + 1) / 2; };
+      var svg = svgElement("svg", { width: width, height: height, viewBox: "0 0 " + width + " " + height,
+                                    role: "img", "aria-label": box.getAttribute("data-label") || "" });
+      [-1, 0, 1].forEach(function (tick) {
+        svgElement("line", { x1: x(tick), x2: x(tick), y1: 0, y2: row * judges.length, stroke: tick ? "#e4e7ec" : "#98a2b3" }, svg);
+        var t = svgElement("text", { x: x(tick), y: row * judges.length + font + 6, "font-size": font, fill: "#667085",
+                                     "text-anchor": tick < 0 ? "start" : tick > 0 ? "end" : "middle" }, svg);
+        t.textContent = String(tick);
+      });
+      judges.forEach(function (judge, i) {
+        var y = i * row;
+        var name = svgElement("text", { x: 0, y: y + row / 2 + font / 3, "font-size": font, fill: "#1d2433" }, svg);
+        name.textContent = fit(judge.name + (judge.is_shadow ? box.getAttribute("data-shadow-label") : ""),
+                               Math.floor((labelWidth - 6) / font));
+        var v = judge.agreement;
+        if (v !== null) {
+          svgElement("rect", { x: Math.min(x(0), x(v)), y: y + row * 0.2, width: Math.max(2, Math.abs(x(v) - x(0))),
+                               height: row * 0.6, fill: agreementColour(v), stroke: v >= 0 ? "#12805c" : "#c0362c",
+                               "data-judge": judge.judge_id }, svg);
+        }
+        var value = svgElement("text", { x: width - valueWidth + 6, y: y + row / 2 + font / 3, "font-size": font,
+                                         fill: "#667085" }, svg);
+        value.textContent = v === null ? "–" : v.toFixed(2);
+      });
+      box.textContent = "";
+      box.appendChild(svg);
+      box.setAttribute("data-drawn", "yes");
+    };
+    draw();
+    redrawOnResize(box, draw);
+  }
+
+  function pairsChart(box, data) {
+    var draw = function () {
+      var width = box.clientWidth || 320;
+      var big = width >= 1000;
+      var font = big ? 15 : 12;
+      var judges = data.judges;
+      var n = judges.length;
+      var labelWidth = Math.min(big ? 200 : 100, width * 0.35);
+      var cell = Math.max(24, Math.min(big ? 80 : 56, (width - labelWidth) / Math.max(1, n)));
+      var height = font + 10 + cell * n;
+      var index = {};
+      judges.forEach(function (j, i) { index[j.judge_id] = i; });
+      var value = {};
+      data.pairs.forEach(function (p) { value[p.a + ":" + p.b] = p; value[p.b + ":" + p.a] = p; });
+      var svg = svgElement("svg", { width: width, height: height, viewBox: "0 0 " + width + " " + height,
+                                    role: "img", "aria-label": box.getAttribute("data-label") || "" });
+      judges.forEach(function (judge, i) {
+        var head = svgElement("text", { x: labelWidth + cell * i + cell / 2, y: font + 2, "font-size": font,
+                                        "text-anchor": "middle", fill: "#667085" }, svg);
+        head.textContent = String(i + 1);
+        var name = svgElement("text", { x: 0, y: font + 10 + cell * i + cell / 2 + font / 3, "font-size": font,
+                                        fill: "#1d2433" }, svg);
+        name.textContent = (i + 1) + " " + fit(judge.name, Math.floor((labelWidth - 6) / font) - 2);
+        judges.forEach(function (other, k) {
+          var pair = i === k ? null : value[judge.judge_id + ":" + other.judge_id];
+          var v = i === k ? 1 : (pair ? pair.agreement : null);
+          var rect = svgElement("rect", { x: labelWidth + cell * k + 1, y: font + 10 + cell * i + 1, width: cell - 2,
+                                          height: cell - 2, fill: i === k ? "#e4e7ec" : agreementColour(v),
+                                          "data-pair": i === k ? "" : judge.judge_id + ":" + other.judge_id }, svg);
+          if (i !== k) {
+            svgElement("title", {}, rect).textContent = judge.name + " · " + other.name + ": " +
+              (v === null ? box.getAttribute("data-none-label") : v.toFixed(2));
+            if (cell >= 34) {
+              var t = svgElement("text", { x: labelWidth + cell * k + cell / 2, y: font + 10 + cell * i + cell / 2 + font / 3,
+                                           "font-size": font - 1, "text-anchor": "middle",
+                                           fill: v !== null && Math.abs(v) > 0.6 ? "#fff" : "#1d2433" }, svg);
+              t.textContent = v === null ? "–" : v.toFixed(1);
+            }
+          }
+        });
+      });
+      box.textContent = "";
+      box.appendChild(svg);
+      box.setAttribute("data-drawn", "yes");
+    };
+    draw();
+    redrawOnResize(box, draw);
+  }
+
+  var VARIANTS = ["plain", "normalized", "drop_extremes", "both"];
+
+  function rankingsChart(box, data) {  // a bump chart: one column per rule, one line per team, movers in colour
+    var draw = function () {
+      var width = box.clientWidth || 320;
+      var big = width >= 1000;
+      var font = big ? 15 : 12;
+      var teams = {};
+      VARIANTS.forEach(function (v, c) {
+        (data.rankings[v] || []).forEach(function (entry) {
+          (teams[entry.team] = teams[entry.team] || [])[c] = entry.rank;
+        });
+      });
+      var names = Object.keys(teams);
+      var count = Math.max(1, names.length);
+      var row = big ? 30 : 24;
+      var top = 2 * font + 14;
+      var labelWidth = Math.min(big ? 180 : 90, width * 0.3);
+      var span = width - 2 * labelWidth;
+      var x = function (c) { return labelWidth + span * c / (VARIANTS.length - 1); };
+      var y = function (rank) { return top + row * (rank - 0.5); };
+      var height = top + row * count + 8;
+      var svg = svgElement("svg", { width: width, height: height, viewBox: "0 0 " + width + " " + height,
+                                    role: "img", "aria-label": box.getAttribute("data-label") || "" });
+      var current = box.getAttribute("data-current");
+      VARIANTS.forEach(function (v, c) {
+        var label = box.getAttribute("data-variant-" + v.replace(/_/g, "-")) || v;
+        var chars = Math.floor(span / (VARIANTS.length - 1) / font);
+        var head = svgElement("text", { x: x(c), y: font + 2, "font-size": font, "text-anchor": c === 0 ? "start" : c === 3 ? "end" : "middle",
+                                        "font-weight": v === current ? "700" : "400",
+                                        fill: v === current ? "#0b5cab" : "#667085" }, svg);
+        head.textContent = fit(label, Math.max(3, chars)) + (v === current ? " ★" : "");
+        svgElement("line", { x1: x(c), x2: x(c), y1: top - 4, y2: height - 6, stroke: "#e4e7ec" }, svg);
+      });
+      var moverIndex = 0;
+      names.forEach(function (team) {
+        var ranks = teams[team];
+        var known = ranks.filter(function (r) { return r !== null && r !== undefined; });
+        if (!known.length) { return; }
+        var moves = known.some(function (r) { return r !== known[0]; });
+        var colour = moves ? GATE_COLOURS[moverIndex++ % GATE_COLOURS.length] : "#c4c9d2";
+        var points = [];
+        ranks.forEach(function (r, c) { if (r !== null && r !== undefined) { points.push(x(c) + "," + y(r)); } });
+        svgElement("polyline", { points: points.join(" "), fill: "none", stroke: colour, "stroke-width": moves ? 3 : 1.5,
+                                 "data-team": team, "data-moves": moves ? "yes" : "no" }, svg);
+        ranks.forEach(function (r, c) {
+          if (r !== null && r !== undefined) { svgElement("circle", { cx: x(c), cy: y(r), r: moves ? 4 : 3, fill: colour }, svg); }
+        });
+        var first = ranks[0], last = ranks[VARIANTS.length - 1];
+        var chars = Math.floor((labelWidth - 8) / font);
+        if (first !== null && first !== undefined) {
+          var left = svgElement("text", { x: labelWidth - 8, y: y(first) + font / 3, "font-size": font, "text-anchor": "end",
+                                          fill: moves ? "#1d2433" : "#98a2b3" }, svg);
+          left.textContent = fit(first + ". " + team, chars);
+        }
+        if (last !== null && last !== undefined) {
+          var right = svgElement("text", { x: width - labelWidth + 8, y: y(last) + font / 3, "font-size": font,
+                                           fill: moves ? "#1d2433" : "#98a2b3" }, svg);
+          right.textContent = fit(last + ". " + team, chars);
+        }
+      });
+      box.textContent = "";
+      box.appendChild(svg);
+      box.setAttribute("data-drawn", "yes");
+    };
+    draw();
+    redrawOnResize(box, draw);
+  }
+
   // ---- the town ----
 
   var KIND_COLOURS = { salon: "#0b5cab", roadshow: "#d97706", competition: "#12805c", other: "#7c3aed" };
@@ -457,7 +629,8 @@
     else { window.addEventListener("resize", redraw); }
   }
 
-  var DRAW = { signups: signupsChart, companies: companiesChart, arrivals: arrivalsChart, boxes: drawBoxes, "town-events": townEvents,
+  var DRAW = { signups: signupsChart, companies: companiesChart, agreement: agreementChart, pairs: pairsChart,
+               rankings: rankingsChart, arrivals: arrivalsChart, boxes: drawBoxes, "town-events": townEvents,
                "town-returns": townReturns, "town-no-shows": townNoShows, "town-reach": townReach,
                series: seriesChart, "town-lead-times": townLeadTimes, "town-companies": townCompanies,
                "town-series": townSeries };
