@@ -14,9 +14,11 @@ from insights import presenters
 from insights.services.arrivals import arrivals
 from insights.services.buckets import TOWN_TIMEZONE
 from insights.services.judges import judge_scores
+from insights.services.reach import reach_over_time
 from insights.services.series import event_series_numbers
 from insights.services.signups import signup_insights
 from insights.services.town import town
+from notifications import announcements
 
 blp = api_blueprint("insights_api", __name__, "", "Insights: the numbers behind the organizers' charts.")
 
@@ -288,3 +290,37 @@ def town_numbers():
     busiest series, announcements' reach per channel."""
     authorize(current_user, "admin")
     return town(now=utcnow())
+
+
+class ChannelReachSchema(Schema):
+    queued = fields.List(fields.Integer(), metadata={"description": "deliveries handed to the channel so far"})
+    sent = fields.List(fields.Integer(), metadata={"description": "delivered so far (the channel accepted them)"})
+    failed = fields.List(fields.Integer(), metadata={
+        "description": "given up so far (placed at their last scheduled attempt)"})
+
+
+class ReachSchema(Schema):
+    announcement_id = Id()
+    title = fields.String()
+    timezone = fields.Constant(TOWN_TIMEZONE)
+    step = fields.String(metadata={"description": "hour (the first three days) or day (a town day), per slice"})
+    times = fields.List(fields.DateTime(), metadata={"description": "each slice's start (UTC), oldest first"})
+    inbox = fields.Dict(keys=fields.String(), values=fields.List(fields.Integer()), metadata={
+        "description": "written, opened -> inbox messages so far, at the end of each slice (cumulative)"})
+    channels = fields.Dict(keys=fields.String(), values=fields.Nested(ChannelReachSchema), metadata={
+        "description": "channel (webpush, email, sms, wechat) -> cumulative counts per slice"})
+    empty_reason = fields.String(allow_none=True, metadata={
+        "description": "no_recipients (nobody in the group, or the fan-out has not begun); null otherwise"})
+
+
+@blp.route("/announcements/<int:announcement_id>/insights/reach")
+@blp.response(200, ReachSchema)
+@blp.alt_response(401, schema="Error", description="not signed in")
+@blp.alt_response(403, schema="Error", description="forbidden (organizers of the announcement's audience only)")
+@blp.alt_response(404, schema="Error", description="announcement_not_found")
+@login_required
+def announcement_reach(announcement_id: int):
+    """An announcement's reach over time per channel: inbox messages written and opened; deliveries queued,
+    delivered and failed (cumulative, per hour for three days, then per day)."""
+    announcement = announcements.get_announcement(announcement_id, current_user)
+    return reach_over_time(announcement, now=utcnow())

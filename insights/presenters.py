@@ -221,3 +221,26 @@ SERIES_EMPTY_REASONS = {
 
 def series_empty_message(numbers: dict) -> str | None:
     return str(SERIES_EMPTY_REASONS[numbers["empty_reason"]]) if numbers["empty_reason"] else None
+
+
+REACH_LABELS = {"written": _l("Inbox: written"), "opened": _l("Inbox: opened")}
+CHANNEL_REACH_LABELS = {"queued": _l("%(channel)s: queued"), "sent": _l("%(channel)s: delivered"),
+                        "failed": _l("%(channel)s: failed")}
+REACH_EMPTY = _l("Nothing to draw yet: nobody has received this announcement (nobody is in the group, or sending "
+                 "has not begun).")
+
+
+def channel_reach_label(channel: str, series: str) -> str:
+    return str(CHANNEL_REACH_LABELS[series]) % {"channel": CHANNEL_LABELS.get(channel, channel)}
+
+
+def reach_table(numbers) -> tuple[list[str], list[list]]:
+    header = [str(_l("Time"))] + [str(label) for label in REACH_LABELS.values()]
+    header += [channel_reach_label(c, s) for c in numbers.channels for s in CHANNEL_REACH_LABELS]
+    form = "%Y-%m-%d %H:%M" if numbers.step == "hour" else "%Y-%m-%d"
+    rows = []
+    for index, moment in enumerate(numbers.times):
+        row = [moment.astimezone(TOWN_ZONE).strftime(form)] + [numbers.inbox[k][index] for k in REACH_LABELS]
+        row += [numbers.channels[c][s][index] for c in numbers.channels for s in CHANNEL_REACH_LABELS]
+        rows.append(row)
+    return header, rows

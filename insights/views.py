@@ -18,13 +18,18 @@ from insights import presenters
 from insights.services.arrivals import arrivals
 from insights.services.buckets import TOWN_ZONE
 from insights.services.judges import judge_scores, ranking_rows
+from insights.services.reach import reach_over_time
 from insights.services.series import event_series_numbers
 from insights.services.signups import signup_insights
 from insights.services.town import town
+from notifications import announcements
 
 bp = Blueprint("insights", __name__, url_prefix="/manage/events/<int:event_id>/insights",
                template_folder="templates")
 town_bp = Blueprint("insights_town", __name__, url_prefix="/insights/town", template_folder="templates")
+announcements_bp = Blueprint("insights_announcements", __name__,
+                             url_prefix="/notifications/announcements/<int:announcement_id>/insights",
+                             template_folder="templates")
 rounds_bp = Blueprint("insights_rounds", __name__, url_prefix="/judging/rounds/<int:round_id>/insights",
                       template_folder="templates")
 
@@ -246,7 +251,49 @@ def town_xlsx():
     return _town_download(body, "xlsx")
 
 
+# ---- an announcement's reach over time -----------------------------------------------------------------------------
+
+@announcements_bp.get("")
+@login_required
+def announcement_page(announcement_id: int):
+    announcement = announcements.get_announcement(announcement_id, current_user)
+    numbers = reach_over_time(announcement, now=utcnow())
+    header, rows = presenters.reach_table(numbers)
+    return render_template(
+        "insights/reach.html", announcement=announcement, numbers=numbers, header=header, rows=rows,
+        empty=None if not numbers.empty_reason else str(presenters.REACH_EMPTY),
+        labels={**{k: str(v) for k, v in presenters.REACH_LABELS.items()},
+                **{f"{c}-{s}": presenters.channel_reach_label(c, s) for c in presenters.CHANNEL_LABELS
+                   for s in presenters.CHANNEL_REACH_LABELS}},
+        data_url=url_for("insights_api.announcement_reach", announcement_id=announcement.id))
+
+
+def _reach_name(announcement, extension: str) -> str:
+    reach = _("reach")
+    return f"{announcement.title}-{reach}.{extension}"
+
+
+@announcements_bp.get("/reach.csv")
+@login_required
+def reach_csv(announcement_id: int):
+    announcement = announcements.get_announcement(announcement_id, current_user)
+    header, rows = presenters.reach_table(reach_over_time(announcement, now=utcnow()))
+    return spreadsheets.download(spreadsheets.to_csv(header, rows), extension="csv",
+                                 filename=_reach_name(announcement, "csv"),
+                                 ascii_filename=f"announcement-{announcement.id}-reach.csv")
+
+
+@announcements_bp.get("/reach.xlsx")
+@login_required
+def reach_xlsx(announcement_id: int):
+    announcement = announcements.get_announcement(announcement_id, current_user)
+    body = _workbook(((_("Reach over time"), presenters.reach_table(reach_over_time(announcement, now=utcnow()))),))
+    return spreadsheets.download(body, extension="xlsx", filename=_reach_name(announcement, "xlsx"),
+                                 ascii_filename=f"announcement-{announcement.id}-reach.xlsx")
+
+
 def init_app(app: Flask) -> None:
     app.register_blueprint(bp)
+    app.register_blueprint(announcements_bp)
     app.register_blueprint(town_bp)
     app.register_blueprint(rounds_bp)

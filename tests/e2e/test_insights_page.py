@@ -169,9 +169,7 @@ def test_each_judges_box_is_drawn(app, browser: Browser, browser_context_args, l
 @pytest.mark.parametrize("width", [375, 1920])
 def test_the_town_charts_are_drawn(app, browser: Browser, browser_context_args, live_server, create_resident,
                                    create_event, width):
-    from events.models import Registration
-
-    from events.models import EventSeries
+    from events.models import EventSeries, Registration
 
     admin = create_resident(name="镇管理员", roles=["admin"])
     people = [create_resident(name=f"居民{i}") for i in range(3)]
@@ -207,5 +205,30 @@ def test_the_town_charts_are_drawn(app, browser: Browser, browser_context_args, 
     expect(companies).to_have_attribute("data-drawn", "yes")
     expect(companies.locator('svg rect[data-bar="北杨测试公司"]')).to_have_count(1)
     expect(page.get_by_test_id("town-reach-chart")).to_have_attribute("data-drawn", "empty")  # no announcement yet
+    assert page.evaluate("document.documentElement.scrollWidth") <= width
+    page.context.close()
+
+
+@pytest.mark.parametrize("width", [375, 1920])
+def test_an_announcements_reach_is_drawn(app, browser: Browser, browser_context_args, live_server, create_resident,
+                                         width):
+    from tests.insights.test_announcement_reach import announce
+
+    organizer = create_resident(name="王珂", roles=["organizer"])
+    people = [create_resident(name=f"居民{i}") for i in range(8)]
+    announcement = announce(people, written=utcnow() - timedelta(hours=20), spread=timedelta(hours=5))
+    db.session.rollback()
+
+    context_args = {**browser_context_args, "viewport": {"width": width, "height": 900 if width < 1000 else 1080}}
+    if width > 1000:
+        context_args.update(is_mobile=False, has_touch=False)
+    page = signed_in_phone(browser, app, live_server, organizer, context_args)
+    page.goto(f"{live_server}/notifications/announcements/{announcement.id}")
+    page.get_by_test_id("open-reach-insights").click()
+    chart = page.get_by_test_id("reach-chart")
+    expect(chart).to_have_attribute("data-drawn", "yes")
+    assert chart.locator("canvas").first.evaluate(CANVAS_HAS_INK)
+    assert chart.locator("canvas").first.bounding_box()["width"] > width * 0.6
+    expect(chart.locator(".u-legend")).to_contain_text("网页推送：已送达")
     assert page.evaluate("document.documentElement.scrollWidth") <= width
     page.context.close()

@@ -389,6 +389,46 @@
     redrawOnResize(box, draw);
   }
 
+  // ---- an announcement's reach over time (cumulative lines: inbox, then each channel) ----
+
+  var CHANNEL_COLOURS = { webpush: "#0b5cab", email: "#7c3aed", sms: "#d97706", wechat: "#12805c" };
+
+  function reachChart(box, data) {
+    if (!data.times.length) { return; }
+    var xs = data.times.map(function (t) { return Date.parse(t) / 1000; });
+    var columns = [xs, data.inbox.written, data.inbox.opened];
+    var series = [{}, { label: label(box, "written"), stroke: "#1d2433", width: 2 },
+                  { label: label(box, "opened"), stroke: "#1d2433", width: 2, dash: [4, 4] }];
+    Object.keys(data.channels).forEach(function (channel) {
+      var colour = CHANNEL_COLOURS[channel] || "#667085";
+      [["queued", [2, 4], 1.5], ["sent", null, 2.5], ["failed", [8, 4], 2]].forEach(function (kind) {
+        columns.push(data.channels[channel][kind[0]]);
+        var s = { label: label(box, channel + "-" + kind[0]), stroke: kind[0] === "failed" ? "#c0362c" : colour,
+                  width: kind[2], points: { show: false } };
+        if (kind[1]) { s.dash = kind[1]; }
+        series.push(s);
+      });
+    });
+    var width = box.clientWidth;
+    var inShanghai = function (ts) { return uPlot.tzDate(new Date(ts * 1e3), "Asia/Shanghai"); };
+    var stamp = uPlot.fmtDate(data.step === "hour" ? "{M}/{D} {HH}:00" : "{M}/{D}");
+    var options = {
+      width: width,
+      height: heightFor(width),
+      tzDate: inShanghai,
+      scales: { x: { time: true }, y: { range: function (u, min, max) { return [0, Math.max(1, max) * 1.1]; } } },
+      axes: [{ space: width >= 1000 ? 110 : 80, font: axisFont(width),
+               values: function (u, splits) { return splits.map(function (v) { return stamp(inShanghai(v)); }); } },
+             { size: width >= 1000 ? 70 : 50, incrs: COUNT_STEPS, font: axisFont(width) }],
+      series: series,
+      legend: { live: false },
+      cursor: { drag: { x: false, y: false } }
+    };
+    box._plot = new uPlot(options, columns, box);
+    box.setAttribute("data-drawn", "yes");
+    followWidth(box);
+  }
+
   // ---- the town ----
 
   var KIND_COLOURS = { salon: "#0b5cab", roadshow: "#d97706", competition: "#12805c", other: "#7c3aed" };
@@ -630,11 +670,11 @@
   }
 
   var DRAW = { signups: signupsChart, companies: companiesChart, agreement: agreementChart, pairs: pairsChart,
-               rankings: rankingsChart, arrivals: arrivalsChart, boxes: drawBoxes, "town-events": townEvents,
+               rankings: rankingsChart, reach: reachChart, arrivals: arrivalsChart, boxes: drawBoxes, "town-events": townEvents,
                "town-returns": townReturns, "town-no-shows": townNoShows, "town-reach": townReach,
                series: seriesChart, "town-lead-times": townLeadTimes, "town-companies": townCompanies,
                "town-series": townSeries };
-  var NEEDS_UPLOT = { signups: true, arrivals: true, "town-events": true, "town-returns": true, "town-series": true };
+  var NEEDS_UPLOT = { signups: true, arrivals: true, "town-events": true, "town-returns": true, "town-series": true, reach: true };
   var shared = {};  // one read of a URL that several charts of the page draw from
 
   function readJson(url, once) {
