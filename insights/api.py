@@ -14,10 +14,12 @@ from insights import presenters
 from insights.services.arrivals import arrivals
 from insights.services.buckets import TOWN_TIMEZONE
 from insights.services.judges import judge_scores
+from insights.services.mentoring import cycle_numbers
 from insights.services.reach import reach_over_time
 from insights.services.series import event_series_numbers
 from insights.services.signups import signup_insights
 from insights.services.town import town
+from mentoring import services as mentoring
 from notifications import announcements
 
 blp = api_blueprint("insights_api", __name__, "", "Insights: the numbers behind the organizers' charts.")
@@ -324,3 +326,45 @@ def announcement_reach(announcement_id: int):
     delivered and failed (cumulative, per hour for three days, then per day)."""
     announcement = announcements.get_announcement(announcement_id, current_user)
     return reach_over_time(announcement, now=utcnow())
+
+
+class ScoreBinSchema(Schema):
+    low = fields.Integer(metadata={"description": "fit scores from `low` to `high`, both included"})
+    high = fields.Integer()
+    current = fields.Integer(metadata={"description": "matches standing: proposed, offered or accepted"})
+    declined = fields.Integer(metadata={"description": "pairs a mentor declined"})
+
+
+class MentorLoadSchema(Schema):
+    mentor_id = Id()
+    name = fields.String()
+    capacity = fields.Integer(metadata={"description": "founders the mentor takes per cycle"})
+    proposed = fields.Integer(metadata={"description": "in the organizers' draft, not published yet"})
+    live = fields.Integer(metadata={"description": "offered or accepted: taking a place of the capacity"})
+    meetings = fields.Integer(metadata={"description": "office hours booked through the cycle's matches"})
+    over = fields.Boolean(metadata={"description": "proposed + live exceed the capacity"})
+
+
+class CycleInsightsSchema(Schema):
+    cycle_id = Id()
+    name = fields.String()
+    status = fields.String()
+    scores = fields.List(fields.Nested(ScoreBinSchema), metadata={"description": "a histogram of the fit scores"})
+    mentors = fields.List(fields.Nested(MentorLoadSchema), metadata={"description": "most loaded first"})
+    ratings = fields.Dict(keys=fields.String(), values=fields.List(fields.Integer()), metadata={
+        "description": "founder, mentor -> feedback ratings given: how many 1, 2, 3, 4, 5"})
+    empty_reason = fields.String(allow_none=True, metadata={
+        "description": "no_matches (matching has not run yet); null otherwise"})
+
+
+@blp.route("/mentoring/cycles/<int:cycle_id>/insights")
+@blp.response(200, CycleInsightsSchema)
+@blp.alt_response(401, schema="Error", description="not signed in")
+@blp.alt_response(403, schema="Error", description="forbidden (organizers only)")
+@blp.alt_response(404, schema="Error", description="cycle_not_found")
+@login_required
+def mentoring_cycle(cycle_id: int):
+    """A mentoring cycle: a histogram of its matches' fit scores, each mentor's load against capacity, and the
+    ratings of the feedback after its meetings."""
+    authorize(current_user, "organizer")
+    return cycle_numbers(mentoring.get_cycle(cycle_id))

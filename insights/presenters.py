@@ -244,3 +244,25 @@ def reach_table(numbers) -> tuple[list[str], list[list]]:
         row += [numbers.channels[c][s][index] for c in numbers.channels for s in CHANNEL_REACH_LABELS]
         rows.append(row)
     return header, rows
+
+
+MENTORING_EMPTY = _l("Nothing to draw yet: matching has not run in this cycle.")
+
+
+def mentoring_scores_table(numbers) -> tuple[list[str], list[list]]:
+    header = [str(_l("Fit score")), str(_l("Matches")), str(_l("Declined"))]
+    return header, [[f"{b.low}–{b.high}" if b.low != b.high else str(b.low), b.current, b.declined]
+                    for b in numbers.scores]
+
+
+def mentoring_load_table(numbers) -> tuple[list[str], list[list]]:
+    header = [str(_l("Mentor")), str(_l("Capacity")), str(_l("Matched (offered or accepted)")),
+              str(_l("Proposed, not published")), str(_l("Meetings booked")), str(_l("Over capacity"))]
+    return header, [[m.name, m.capacity, m.live, m.proposed, m.meetings, str(_l("Yes")) if m.over else ""]
+                    for m in numbers.mentors]
+
+
+def mentoring_ratings_table(numbers) -> tuple[list[str], list[list]]:
+    header = [str(_l("Rating")), str(_l("By founders")), str(_l("By mentors"))]
+    return header, [[stars, numbers.ratings["founder"][stars - 1], numbers.ratings["mentor"][stars - 1]]
+                    for stars in (1, 2, 3, 4, 5)]

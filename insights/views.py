@@ -18,10 +18,12 @@ from insights import presenters
 from insights.services.arrivals import arrivals
 from insights.services.buckets import TOWN_ZONE
 from insights.services.judges import judge_scores, ranking_rows
+from insights.services.mentoring import cycle_numbers
 from insights.services.reach import reach_over_time
 from insights.services.series import event_series_numbers
 from insights.services.signups import signup_insights
 from insights.services.town import town
+from mentoring import services as mentoring
 from notifications import announcements
 
 bp = Blueprint("insights", __name__, url_prefix="/manage/events/<int:event_id>/insights",
@@ -30,6 +32,8 @@ town_bp = Blueprint("insights_town", __name__, url_prefix="/insights/town", temp
 announcements_bp = Blueprint("insights_announcements", __name__,
                              url_prefix="/notifications/announcements/<int:announcement_id>/insights",
                              template_folder="templates")
+cycles_bp = Blueprint("insights_cycles", __name__, url_prefix="/mentoring/cycles/<int:cycle_id>/insights",
+                      template_folder="templates")
 rounds_bp = Blueprint("insights_rounds", __name__, url_prefix="/judging/rounds/<int:round_id>/insights",
                       template_folder="templates")
 
@@ -292,8 +296,51 @@ def reach_xlsx(announcement_id: int):
                                  ascii_filename=f"announcement-{announcement.id}-reach.xlsx")
 
 
+# ---- a mentoring cycle ---------------------------------------------------------------------------------------------
+
+MENTORING_TABLES = {"scores": presenters.mentoring_scores_table, "load": presenters.mentoring_load_table,
+                    "ratings": presenters.mentoring_ratings_table}
+
+
+def _cycle_numbers(cycle_id: int):
+    authorize(current_user, "organizer")
+    return cycle_numbers(mentoring.get_cycle(cycle_id))
+
+
+@cycles_bp.get("")
+@login_required
+def cycle_page(cycle_id: int):
+    numbers = _cycle_numbers(cycle_id)
+    return render_template(
+        "insights/mentoring.html", numbers=numbers,
+        tables={name: make(numbers) for name, make in MENTORING_TABLES.items()},
+        empty=str(presenters.MENTORING_EMPTY) if numbers.empty_reason else None,
+        data_url=url_for("insights_api.mentoring_cycle", cycle_id=cycle_id))
+
+
+@cycles_bp.get("/<any(scores, load, ratings):table>.csv")
+@login_required
+def cycle_csv(cycle_id: int, table: str):
+    numbers = _cycle_numbers(cycle_id)
+    header, rows = MENTORING_TABLES[table](numbers)
+    return spreadsheets.download(spreadsheets.to_csv(header, rows), extension="csv",
+                                 filename=f"{numbers.name}-{table}.csv", ascii_filename=f"cycle-{cycle_id}-{table}.csv")
+
+
+@cycles_bp.get("/cycle.xlsx")
+@login_required
+def cycle_xlsx(cycle_id: int):
+    numbers = _cycle_numbers(cycle_id)
+    body = _workbook(((_("Fit scores"), presenters.mentoring_scores_table(numbers)),
+                      (_("Mentors' load"), presenters.mentoring_load_table(numbers)),
+                      (_("Feedback ratings"), presenters.mentoring_ratings_table(numbers))))
+    return spreadsheets.download(body, extension="xlsx", filename=f"{numbers.name}.xlsx",
+                                 ascii_filename=f"cycle-{cycle_id}.xlsx")
+
+
 def init_app(app: Flask) -> None:
     app.register_blueprint(bp)
+    app.register_blueprint(cycles_bp)
     app.register_blueprint(announcements_bp)
     app.register_blueprint(town_bp)
     app.register_blueprint(rounds_bp)

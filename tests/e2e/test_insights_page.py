@@ -18,6 +18,7 @@ from events import services
 from judging import services as judging_services
 from tests.e2e.test_signup_flow import signed_in_phone
 from tests.judging.conftest import CRITERIA, setup_payload
+from tests.mentoring.conftest import create_mentor  # noqa: F401  (a fixture)
 
 pytestmark = pytest.mark.browser
 
@@ -230,5 +231,37 @@ def test_an_announcements_reach_is_drawn(app, browser: Browser, browser_context_
     assert chart.locator("canvas").first.evaluate(CANVAS_HAS_INK)
     assert chart.locator("canvas").first.bounding_box()["width"] > width * 0.6
     expect(chart.locator(".u-legend")).to_contain_text("网页推送：已送达")
+    assert page.evaluate("document.documentElement.scrollWidth") <= width
+    page.context.close()
+
+
+@pytest.mark.parametrize("width", [375, 1920])
+def test_a_mentoring_cycle_is_drawn(app, browser: Browser, browser_context_args, live_server, create_resident,
+                                    create_mentor, width):  # noqa: F811
+    from mentoring.services import create_cycle
+    from tests.insights.test_mentoring_cycle import build_cycle
+
+    organizer = create_resident(name="王珂", roles=["organizer"])
+
+    def new_cycle(name="2026 冬季导师匹配"):
+        made = create_cycle(organizer, name=name, now=utcnow())
+        db.session.commit()
+        return made
+
+    this = build_cycle(new_cycle, create_mentor, create_resident)
+    db.session.rollback()
+
+    context_args = {**browser_context_args, "viewport": {"width": width, "height": 900 if width < 1000 else 1080}}
+    if width > 1000:
+        context_args.update(is_mobile=False, has_touch=False)
+    page = signed_in_phone(browser, app, live_server, organizer, context_args)
+    page.goto(f"{live_server}/mentoring/cycles/{this.id}")
+    page.get_by_test_id("open-mentoring-insights").click()
+    for key, bars in (("scores", 7), ("load", 6), ("ratings", 5)):
+        chart = page.get_by_test_id(f"mentoring-{key}-chart")
+        expect(chart).to_have_attribute("data-drawn", "yes")
+        assert chart.locator("svg rect[data-bar]").count() >= bars - 2, key
+        assert chart.locator("svg").bounding_box()["width"] > width * 0.6
+    expect(page.get_by_test_id("mentoring-load-chart").locator("svg line[data-mark]")).to_have_count(4)
     assert page.evaluate("document.documentElement.scrollWidth") <= width
     page.context.close()

@@ -429,6 +429,49 @@
     followWidth(box);
   }
 
+  // ---- a mentoring cycle: fit scores (histogram), mentors' load against capacity, feedback ratings ----
+
+  function mentoringScores(box, data) {
+    if (!data.scores.length) { return emptyNote(box); }
+    var draw = function () {
+      drawBars(box, data.scores.map(function (b) {
+        return { key: String(b.low), label: b.low === b.high ? String(b.low) : b.low + "–" + b.high,
+                 parts: [{ value: b.current, colour: "#0b5cab", title: box.getAttribute("data-current-label") },
+                         { value: b.declined, colour: "#98a2b3", title: box.getAttribute("data-declined-label") }] };
+      }));
+    };
+    draw();
+    redrawOnResize(box, draw);
+  }
+
+  function mentoringLoad(box, data) {
+    if (!data.mentors.length) { return emptyNote(box); }
+    var draw = function () {
+      drawBars(box, data.mentors.map(function (m) {
+        return { key: String(m.mentor_id), label: m.name, mark: m.capacity,
+                 parts: [{ value: m.live, colour: "#12805c", title: box.getAttribute("data-live-label") },
+                         { value: m.proposed, colour: "#d97706", title: box.getAttribute("data-proposed-label") }],
+                 text: (m.live + m.proposed) + "/" + m.capacity + " · " + m.meetings };
+      }));
+    };
+    draw();
+    redrawOnResize(box, draw);
+  }
+
+  function mentoringRatings(box, data) {
+    var total = data.ratings.founder.concat(data.ratings.mentor).reduce(function (a, b) { return a + b; }, 0);
+    if (!total) { return emptyNote(box); }
+    var draw = function () {
+      drawBars(box, [1, 2, 3, 4, 5].map(function (stars, i) {
+        return { key: String(stars), label: "★".repeat(stars),
+                 parts: [{ value: data.ratings.founder[i], colour: "#0b5cab", title: box.getAttribute("data-founder-label") },
+                         { value: data.ratings.mentor[i], colour: "#7c3aed", title: box.getAttribute("data-mentor-label") }] };
+      }));
+    };
+    draw();
+    redrawOnResize(box, draw);
+  }
+
   // ---- the town ----
 
   var KIND_COLOURS = { salon: "#0b5cab", roadshow: "#d97706", competition: "#12805c", other: "#7c3aed" };
@@ -497,7 +540,7 @@
     var labelWidth = Math.min(big ? 220 : 110, width * 0.35);
     var valueWidth = big ? 90 : 64;
     var max = Math.max.apply(null, rows.map(function (r) {
-      return r.parts.reduce(function (sum, p) { return sum + p.value; }, 0);
+      return Math.max(r.parts.reduce(function (sum, p) { return sum + p.value; }, 0), r.mark || 0);
     }).concat([suffix === "%" ? 100 : 1]));
     var height = row * rows.length + 8;
     var svg = svgElement("svg", { width: width, height: height, viewBox: "0 0 " + width + " " + height, role: "img",
@@ -520,6 +563,12 @@
         x += w;
         total += p.value;
       });
+      if (r.mark !== undefined && r.mark !== null) {  // a limit, e.g. a mentor's capacity: a dark tick
+        var at = labelWidth + span * r.mark / max;
+        svgElement("line", { x1: at, x2: at, y1: y + row * 0.1, y2: y + row * 0.9, stroke: "#1d2433",
+                             "stroke-width": 3, "data-mark": r.key || r.label }, svg);
+        x = Math.max(x, at);
+      }
       var value = svgElement("text", { x: x + 6, y: y + row / 2 + font / 3, "font-size": font, fill: "#667085" },
                              svg);
       value.textContent = r.text === null ? "–" : (r.text !== undefined ? r.text : total) + (suffix || "");
@@ -670,7 +719,8 @@
   }
 
   var DRAW = { signups: signupsChart, companies: companiesChart, agreement: agreementChart, pairs: pairsChart,
-               rankings: rankingsChart, reach: reachChart, arrivals: arrivalsChart, boxes: drawBoxes, "town-events": townEvents,
+               rankings: rankingsChart, reach: reachChart, "mentoring-scores": mentoringScores,
+               "mentoring-load": mentoringLoad, "mentoring-ratings": mentoringRatings, arrivals: arrivalsChart, boxes: drawBoxes, "town-events": townEvents,
                "town-returns": townReturns, "town-no-shows": townNoShows, "town-reach": townReach,
                series: seriesChart, "town-lead-times": townLeadTimes, "town-companies": townCompanies,
                "town-series": townSeries };
