@@ -85,11 +85,15 @@ def reach_over_time(announcement: Announcement, *, now: datetime) -> Reach:
     channels: dict[str, dict[str, list[int]]] = {}
     for name, column in delivery_columns.items():
         slice_ = slice_of(column)
-        condition = {"queued": sa.true(), "sent": Delivery.status == "sent", "failed": Delivery.status == "failed"}
+        # The status is counted, not filtered on: a WHERE on it invites PostgreSQL to walk the deliveries by their
+        # (status, next_attempt_at) index once per notification when its statistics are stale (a 400 ms plan on
+        # 4,000 rows, seen in bench/insights.py right after a bulk insert).
+        counted = {"queued": sa.func.count(), "sent": sa.func.count(sa.case((Delivery.status == "sent", 1))),
+                   "failed": sa.func.count(sa.case((Delivery.status == "failed", 1)))}[name]
         rows = db.session.execute(
-            sa.select(Delivery.channel, slice_, sa.func.count())
+            sa.select(Delivery.channel, slice_, counted)
             .join(Notification, Notification.id == Delivery.notification_id)
-            .where(ours, column.is_not(None), condition[name]).group_by(Delivery.channel, slice_)).all()
+            .where(ours, column.is_not(None)).group_by(Delivery.channel, slice_)).all()
         per_channel: dict[str, list] = {}
         for channel, key, count in rows:
             per_channel.setdefault(channel, []).append((key, count))
