@@ -106,6 +106,9 @@ def attendance_table(numbers: Arrivals) -> tuple[list[str], list[list]]:
 
 VARIANT_LABELS = {"plain": _l("Plain weighted mean"), "normalized": _l("Normalised per judge"),
                   "drop_extremes": _l("Highest and lowest dropped"), "both": _l("Both")}
+# The same, short enough for a column of a phone-wide chart.
+VARIANT_SHORT_LABELS = {"plain": _l("Plain"), "normalized": _l("Normalised"), "drop_extremes": _l("Extremes dropped"),
+                        "both": _l("Both")}
 
 
 def judges_table(numbers: dict) -> tuple[list[str], list[list]]:

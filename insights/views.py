@@ -159,6 +159,7 @@ def round_page(round_id: int):
     judges_header, judges_rows = presenters.judges_table(numbers)
     return render_template(
         "insights/round.html", numbers=numbers, rankings=rows, variants=presenters.VARIANT_LABELS,
+        short_variants=presenters.VARIANT_SHORT_LABELS,
         judges_header=judges_header, judges_rows=judges_rows, round_id=round_id,
         data_url=url_for("insights_api.round_judges", round_id=round_id),
         drawable=any(judge["box"] for judge in numbers["judges"]),

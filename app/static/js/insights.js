@@ -327,58 +327,61 @@
       var width = box.clientWidth || 320;
       var big = width >= 1000;
       var font = big ? 15 : 12;
-      var teams = {};
+      var teams = {};  // team -> per rule {rank, place}: tied teams share a rank, each keeps its own row (place)
       VARIANTS.forEach(function (v, c) {
-        (data.rankings[v] || []).forEach(function (entry) {
-          (teams[entry.team] = teams[entry.team] || [])[c] = entry.rank;
+        (data.rankings[v] || []).forEach(function (entry, place) {
+          (teams[entry.team] = teams[entry.team] || [])[c] = entry.rank === null ? null
+            : { rank: entry.rank, place: place + 1 };
         });
       });
       var names = Object.keys(teams);
       var count = Math.max(1, names.length);
       var row = big ? 30 : 24;
-      var top = 2 * font + 14;
       var labelWidth = Math.min(big ? 180 : 90, width * 0.3);
       var span = width - 2 * labelWidth;
+      var narrow = span / (VARIANTS.length - 1) < 8 * font;  // a phone: short names, on two staggered rows
+      var top = (narrow ? 3 : 2) * font + 14;
       var x = function (c) { return labelWidth + span * c / (VARIANTS.length - 1); };
-      var y = function (rank) { return top + row * (rank - 0.5); };
+      var y = function (place) { return top + row * (place - 0.5); };
       var height = top + row * count + 8;
       var svg = svgElement("svg", { width: width, height: height, viewBox: "0 0 " + width + " " + height,
                                     role: "img", "aria-label": box.getAttribute("data-label") || "" });
       var current = box.getAttribute("data-current");
       VARIANTS.forEach(function (v, c) {
-        var label = box.getAttribute("data-variant-" + v.replace(/_/g, "-")) || v;
-        var chars = Math.floor(span / (VARIANTS.length - 1) / font);
-        var head = svgElement("text", { x: x(c), y: font + 2, "font-size": font, "text-anchor": c === 0 ? "start" : c === 3 ? "end" : "middle",
-                                        "font-weight": v === current ? "700" : "400",
+        var key = v.replace(/_/g, "-");
+        var label = (narrow && box.getAttribute("data-short-" + key)) || box.getAttribute("data-variant-" + key) || v;
+        var chars = Math.floor((narrow ? 2 : 1) * span / (VARIANTS.length - 1) / font);
+        var head = svgElement("text", { x: x(c), y: narrow && c % 2 ? 2 * font + 6 : font + 2, "font-size": font,
+                                        "text-anchor": "middle", "font-weight": v === current ? "700" : "400",
                                         fill: v === current ? "#0b5cab" : "#667085" }, svg);
         head.textContent = fit(label, Math.max(3, chars)) + (v === current ? " ★" : "");
         svgElement("line", { x1: x(c), x2: x(c), y1: top - 4, y2: height - 6, stroke: "#e4e7ec" }, svg);
       });
       var moverIndex = 0;
+      var chars = Math.floor((labelWidth - 8) / font);
       names.forEach(function (team) {
-        var ranks = teams[team];
-        var known = ranks.filter(function (r) { return r !== null && r !== undefined; });
+        var spots = teams[team];
+        var known = spots.filter(function (s) { return s; });
         if (!known.length) { return; }
-        var moves = known.some(function (r) { return r !== known[0]; });
+        var moves = known.some(function (s) { return s.rank !== known[0].rank; });
         var colour = moves ? GATE_COLOURS[moverIndex++ % GATE_COLOURS.length] : "#c4c9d2";
         var points = [];
-        ranks.forEach(function (r, c) { if (r !== null && r !== undefined) { points.push(x(c) + "," + y(r)); } });
+        spots.forEach(function (s, c) { if (s) { points.push(x(c) + "," + y(s.place)); } });
         svgElement("polyline", { points: points.join(" "), fill: "none", stroke: colour, "stroke-width": moves ? 3 : 1.5,
                                  "data-team": team, "data-moves": moves ? "yes" : "no" }, svg);
-        ranks.forEach(function (r, c) {
-          if (r !== null && r !== undefined) { svgElement("circle", { cx: x(c), cy: y(r), r: moves ? 4 : 3, fill: colour }, svg); }
+        spots.forEach(function (s, c) {
+          if (s) { svgElement("circle", { cx: x(c), cy: y(s.place), r: moves ? 4 : 3, fill: colour }, svg); }
         });
-        var first = ranks[0], last = ranks[VARIANTS.length - 1];
-        var chars = Math.floor((labelWidth - 8) / font);
-        if (first !== null && first !== undefined) {
-          var left = svgElement("text", { x: labelWidth - 8, y: y(first) + font / 3, "font-size": font, "text-anchor": "end",
-                                          fill: moves ? "#1d2433" : "#98a2b3" }, svg);
-          left.textContent = fit(first + ". " + team, chars);
+        var first = spots[0], last = spots[VARIANTS.length - 1];
+        if (first) {
+          var left = svgElement("text", { x: labelWidth - 8, y: y(first.place) + font / 3, "font-size": font,
+                                          "text-anchor": "end", fill: moves ? "#1d2433" : "#98a2b3" }, svg);
+          left.textContent = fit(first.rank + ". " + team, chars);
         }
-        if (last !== null && last !== undefined) {
-          var right = svgElement("text", { x: width - labelWidth + 8, y: y(last) + font / 3, "font-size": font,
+        if (last) {
+          var right = svgElement("text", { x: width - labelWidth + 8, y: y(last.place) + font / 3, "font-size": font,
                                            fill: moves ? "#1d2433" : "#98a2b3" }, svg);
-          right.textContent = fit(last + ". " + team, chars);
+          right.textContent = fit(last.rank + ". " + team, chars);
         }
       });
       box.textContent = "";
