@@ -167,7 +167,7 @@ def test_the_town_page_and_downloads_hold_the_new_numbers(client, admin, town):
     assert [[r[0]] + [int(v) for v in r[1:]] for r in table[1:]] == [
         [c["company"], c["attendances"], c["people"], c["events"]] for c in data["companies"]]
     table = list(csv.reader(io.StringIO(client.get("/insights/town/lead-times.csv").get_data().decode("utf-8-sig"))))
-    assert [r[0] for r in table[1:]] == ["提前不到 1 天", "提前 1 到 3 天", "提前 3 到 7 天", "提前 1 到 2 周",
+    assert [r[0] for r in table[1:]] == ["提前不到 1 天", "提前 1–3 天", "提前 3–7 天", "提前 1–2 周",
                                          "提前 2 周以上"]
     assert [int(r[1]) for r in table[1:]] == [r["confirmed"] for r in data["lead_times"]]
     table = list(csv.reader(io.StringIO(client.get("/insights/town/series.csv").get_data().decode("utf-8-sig"))))
