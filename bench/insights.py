@@ -7,12 +7,15 @@ The data (through the services where they hold a rule, bulk rows where they are 
 last twelve months (salons, roadshow days, competitions), the big one with 10,000 registrations (confirmed,
 waitlisted, cancelled, over three weeks) and 50,000 scans at four gates (8,000 first admissions, the rest repeated
 and refused scans), 10,000 more registrations spread over the other events (three in four checked in), 2,000
-announcement messages with their deliveries, and a competition round of 30 teams scored by 7 judges.
+announcement messages with their deliveries, and a competition round of 30 teams scored by 7 judges. 40 weekly series
+hold 240 of the events (the big one is in the first); people belong to 300 companies (one in seven gave none); a
+mentoring cycle has 600 founders matched to 100 mentors, with office hours and feedback.
 
 Against one gunicorn worker (production settings, 8 threads), each endpoint is read `--requests` times, one at a
 time, interleaved with the others so that all see the same machine: the event's plain JSON read
-(/api/v1/events/<id>), its sign-ups and arrivals, the round's judges, the town. It prints p50 / p99 per endpoint;
-the exit status is 1 when an insights endpoint's p99 is 300 ms or more.
+(/api/v1/events/<id>), its sign-ups (with companies) and arrivals, its series, the round's judges, the town, an
+announcement's reach over time, a mentoring cycle. It prints p50 / p99 per endpoint; the exit status is 1 when an
+insights endpoint's p99 is 300 ms or more.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.error
 import urllib.request
 from pathlib import Path
 
@@ -43,10 +47,12 @@ from app.db_types import utcnow
 from app.extensions import db
 from app.accounts.services import create_users, issue_api_token
 from checkin.models import Admission, Scan
-from events.models import Event, Registration
+from events.models import Event, EventSeries, Registration
+from mentoring.models import Booking, Feedback, MentoringCycle, MentorMatch, MentorProfile, OfficeHourSlot
 from notifications.models import Announcement, Delivery, Notification
 
 PEOPLE, EVENTS, BIG, SCANS, ADMITTED = {people}, {events}, {big}, {scans}, {admitted}
+SERIES, MENTORS, FOUNDERS = 40, 100, 600
 rng = random.Random(21)
 app = create_app()
 with app.app_context():
@@ -56,21 +62,25 @@ with app.app_context():
     db.session.flush()
     for i, user in enumerate(users):
         user.persona = ("founder", "investor", "engineer", "other")[i % 4]
+        user.company = "" if i % 7 == 0 else f"公司{{rng.randint(1, 300):03d}}"
     db.session.commit()
     ids = [u.id for u in users]
 
     def add_events(rows):
         return list(db.session.scalars(sa.insert(Event).returning(Event.id), rows))
 
+    series = list(db.session.scalars(sa.insert(EventSeries).returning(EventSeries.id), [
+        dict(title=f"周四技术沙龙 {{n}}", rrule="FREQ=WEEKLY;BYDAY=TH", created_at=now) for n in range(SERIES)]))
     start = now + timedelta(minutes=30)
     big = add_events([dict(kind="salon", status="published", title="模速路演日：年度大会", starts_at=start,
-                           ends_at=start + timedelta(hours=4), capacity=9000, seats_taken=9000)])[0]
+                           ends_at=start + timedelta(hours=4), capacity=9000, seats_taken=9000,
+                           series_id=series[0])])[0]
     others = []
     for n in range(EVENTS - 1):
         at = now - timedelta(days=rng.uniform(1, 360))
         others.append(dict(kind=rng.choice(("salon", "salon", "roadshow", "competition", "other")),
                            status="published", title=f"技术沙龙 {{n}}", starts_at=at, ends_at=at + timedelta(hours=2),
-                           capacity=None))
+                           capacity=None, series_id=series[n % SERIES] if n < SERIES * 6 else None))
     other_ids = add_events(others)
     starts = {{e: row["starts_at"] for e, row in zip(other_ids, others)}}
 
@@ -89,7 +99,7 @@ with app.app_context():
     for event_id in other_ids:
         for seq, user_id in enumerate(rng.sample(ids, per_event), start=1):
             rows.append(dict(event_id=event_id, user_id=user_id, status="confirmed", waitlist_seq=seq, answers={{}},
-                             created_at=starts[event_id] - timedelta(days=3),
+                             created_at=starts[event_id] - timedelta(days=rng.choice((0.5, 2, 5, 10, 20))),
                              confirmed_at=starts[event_id] - timedelta(days=3),
                              checked_in_at=starts[event_id] if rng.random() < 0.75 else None))
     db.session.execute(sa.insert(Registration), rows)
@@ -112,16 +122,26 @@ with app.app_context():
     db.session.execute(sa.update(Registration).where(Registration.id.in_([a["registration_id"] for a in admissions]))
                        .values(checked_in_at=doors))
 
-    announcement = Announcement(title="小镇通知", status="done", created_at=now - timedelta(days=5))
+    # An announcement of two days ago: written over its first hour, read and delivered over the next day and a half.
+    written = now - timedelta(days=2)
+    announcement = Announcement(title="小镇通知", status="done", created_at=written, segment={{"kind": "all"}})
     db.session.add(announcement)
     db.session.flush()
-    notes = list(db.session.scalars(sa.insert(Notification).returning(Notification.id), [
-        dict(user_id=user_id, category="announcement", kind="announcement", title="小镇通知",
-             dedupe_key=f"announcement:{{announcement.id}}", announcement_id=announcement.id,
-             read_at=now if rng.random() < 0.4 else None) for user_id in ids[:2000]]))
-    db.session.execute(sa.insert(Delivery), [
-        dict(notification_id=note, channel=channel, status=rng.choice(("sent", "sent", "failed", "skipped")))
-        for note in notes for channel in ("webpush", "sms")])
+    note_rows = [dict(user_id=user_id, category="announcement", kind="announcement", title="小镇通知",
+                      dedupe_key=f"announcement:{{announcement.id}}", announcement_id=announcement.id,
+                      created_at=written + timedelta(seconds=rng.uniform(0, 3600)))
+                 for user_id in ids[:2000]]
+    for row in note_rows:
+        row["read_at"] = row["created_at"] + timedelta(hours=rng.uniform(0, 36)) if rng.random() < 0.4 else None
+    notes = list(db.session.scalars(sa.insert(Notification).returning(Notification.id), note_rows))
+    deliveries = []
+    for note, row in zip(notes, note_rows):
+        for channel in ("webpush", "sms"):
+            status = rng.choice(("sent", "sent", "failed", "skipped"))
+            settled = row["created_at"] + timedelta(minutes=rng.uniform(1, 600))
+            deliveries.append(dict(notification_id=note, channel=channel, status=status, created_at=row["created_at"],
+                                   sent_at=settled if status == "sent" else None, next_attempt_at=settled))
+    db.session.execute(sa.insert(Delivery), deliveries)
     token = issue_api_token(admin, name="bench", now=now)
     db.session.commit()
 
@@ -148,7 +168,40 @@ with app.app_context():
                                  base_revision=0, scores={{k: rng.choice([x / 2 for x in range(21)]) for k in "abc"}},
                                  now=now)
         db.session.commit()
-    print(json.dumps({{"event": big, "round": round_.id, "token": token}}))
+
+    # A mentoring cycle: 100 mentors (capacity 3 to 8), 600 founders, a match each (a tenth declined), office hours
+    # for the live ones, feedback from both sides.
+    cycle = MentoringCycle(name="2026 冬季导师匹配", status="published", created_at=now, updated_at=now)
+    db.session.add(cycle)
+    db.session.flush()
+    mentor_ids, founder_ids = ids[-MENTORS:], ids[-MENTORS - FOUNDERS:-MENTORS]
+    db.session.execute(sa.insert(MentorProfile), [dict(user_id=m, capacity=rng.randint(3, 8), expertise=[],
+                                                       industries=[], stages=[], languages=["zh"]) for m in mentor_ids])
+    match_rows = [dict(cycle_id=cycle.id, founder_id=f, mentor_id=rng.choice(mentor_ids), score=rng.randint(0, 60),
+                       status="declined" if rng.random() < 0.1 else rng.choice(("offered", "accepted", "accepted")),
+                       reasons={{}}, created_at=now) for f in founder_ids]
+    match_ids = list(db.session.scalars(sa.insert(MentorMatch).returning(MentorMatch.id), match_rows))
+    slots, bookings = [], []
+    for n, (match_id, row) in enumerate(zip(match_ids, match_rows)):
+        if row["status"] == "declined":
+            continue
+        at = now - timedelta(days=30) + timedelta(minutes=30 * n)
+        slots.append(dict(mentor_id=row["mentor_id"], starts_at=at, ends_at=at + timedelta(minutes=30),
+                          booked_by_id=row["founder_id"]))
+        bookings.append(dict(match_id=match_id, founder_id=row["founder_id"], mentor_id=row["mentor_id"],
+                             status="booked" if rng.random() < 0.9 else "cancelled", topic="", created_at=at,
+                             updated_at=at))
+    slot_ids = list(db.session.scalars(sa.insert(OfficeHourSlot).returning(OfficeHourSlot.id), slots))
+    for booking, slot_id in zip(bookings, slot_ids):
+        booking["slot_id"] = slot_id
+    booking_ids = list(db.session.scalars(sa.insert(Booking).returning(Booking.id), bookings))
+    db.session.execute(sa.insert(Feedback), [
+        dict(booking_id=b, author_id=who, rating=rng.randint(1, 5), comment="", shared=False, created_at=now)
+        for b, row in zip(booking_ids, bookings) for who in (row["founder_id"], row["mentor_id"])
+        if rng.random() < 0.7])
+    db.session.commit()
+    print(json.dumps({{"event": big, "round": round_.id, "token": token, "announcement": announcement.id,
+                      "cycle": cycle.id}}))
 """
 
 
@@ -167,10 +220,11 @@ def timed_get(url: str, token: str) -> float:
     request = urllib.request.Request(url, headers={  # noqa: S310 (http on localhost)
         "Authorization": f"Bearer {token}", "Accept": "application/json", "Accept-Encoding": "identity"})
     started = time.perf_counter()
-    with urllib.request.urlopen(request, timeout=30) as answer:  # noqa: S310 (http on localhost)
-        answer.read()
-        if answer.status != 200:
-            raise SystemExit(f"{url}: {answer.status}")
+    try:
+        with urllib.request.urlopen(request, timeout=30) as answer:  # noqa: S310 (http on localhost)
+            answer.read()
+    except urllib.error.HTTPError as refused:
+        raise SystemExit(f"{url}: {refused.code} {refused.read()[:500]!r}") from None
     return (time.perf_counter() - started) * 1000
 
 
@@ -192,6 +246,9 @@ def run_database(kind: str, args) -> list[tuple]:
                     "arrivals": f"/api/v1/events/{ids['event']}/insights/arrivals",
                     "judges": f"/api/v1/rounds/{ids['round']}/insights/judges",
                     "town": "/api/v1/insights/town",
+                    "series": f"/api/v1/events/{ids['event']}/insights/series",
+                    "reach": f"/api/v1/announcements/{ids['announcement']}/insights/reach",
+                    "mentoring cycle": f"/api/v1/mentoring/cycles/{ids['cycle']}/insights",
                 }
                 for path in endpoints.values():  # warm: connections, caches, the first compile of each query
                     for _ in range(3):

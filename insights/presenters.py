@@ -30,6 +30,19 @@ def persona_label(persona: str) -> str:
     return str(dict(persona_choices()).get(persona, persona))
 
 
+def company_label(company: str | None) -> str:
+    if company is None:
+        return str(_l("Other companies"))
+    return company or str(_l("No company given"))
+
+
+def companies_table(insights: SignupInsights) -> tuple[list[str], list[list]]:
+    header = [str(_l("Company"))] + [str(label) for label in GROUP_LABELS.values()] + [str(_l("Total"))]
+    rows = [[company_label(c.company)] + [getattr(c, key) for key in GROUP_LABELS] + [c.total]
+            for c in insights.companies]
+    return header, rows
+
+
 def empty_message(insights: SignupInsights) -> str | None:
     return str(EMPTY_REASONS[insights.empty_reason]) if insights.empty_reason else None
 
@@ -93,6 +106,9 @@ def attendance_table(numbers: Arrivals) -> tuple[list[str], list[list]]:
 
 VARIANT_LABELS = {"plain": _l("Plain weighted mean"), "normalized": _l("Normalised per judge"),
                   "drop_extremes": _l("Highest and lowest dropped"), "both": _l("Both")}
+# The same, short enough for a column of a phone-wide chart.
+VARIANT_SHORT_LABELS = {"plain": _l("Plain"), "normalized": _l("Normalised"), "drop_extremes": _l("Extremes dropped"),
+                        "both": _l("Both")}
 
 
 def judges_table(numbers: dict) -> tuple[list[str], list[list]]:
@@ -107,6 +123,14 @@ def judges_table(numbers: dict) -> tuple[list[str], list[list]]:
                      "" if judge["mean"] is None else judge["mean"],
                      "" if judge["agreement"] is None else judge["agreement"]])
     return header, rows
+
+
+def pairs_table(numbers: dict) -> tuple[list[str], list[list]]:
+    names = {judge["judge_id"]: judge["name"] for judge in numbers["judges"]}
+    header = [str(_l("Judge")), str(_l("Other judge")), str(_l("Teams both scored")),
+              str(_l("Agreement (Spearman)"))]
+    return header, [[names[p["a"]], names[p["b"]], p["teams"], "" if p["agreement"] is None else p["agreement"]]
+                    for p in numbers["pairs"]]
 
 
 def rankings_table(rows: list[dict]) -> tuple[list[str], list[list]]:
@@ -157,3 +181,91 @@ def town_reach_table(numbers) -> tuple[list[str], list[list]]:
     rows += [[str(CHANNEL_LABELS.get(c, c))] + [statuses.get(s, 0) for s in DELIVERY_LABELS]
              for c, statuses in numbers.channels.items()]
     return header, rows
+
+
+LEAD_TIME_LABELS = {"under_1d": _l("Less than a day before"), "1_3d": _l("1 to 3 days before"),
+                    "3_7d": _l("3 to 7 days before"), "1_2w": _l("1 to 2 weeks before"),
+                    "over_2w": _l("More than 2 weeks before")}
+
+
+def town_companies_table(numbers) -> tuple[list[str], list[list]]:
+    header = [str(_l("Company")), str(_l("Attendances")), str(_l("People who came")), str(_l("Events"))]
+    return header, [[c.company, c.attendances, c.people, c.events] for c in numbers.companies]
+
+
+def town_lead_times_table(numbers) -> tuple[list[str], list[list]]:
+    header = [str(_l("Signed up")), str(_l("Confirmed")), str(_l("Came")), str(_l("No-shows")),
+              str(NO_SHOW_RATE_LABEL)]
+    return header, [[str(LEAD_TIME_LABELS[r.lead]), r.confirmed, r.attended, r.no_shows,
+                     "" if r.rate is None else r.rate] for r in numbers.lead_times]
+
+
+def occurrence_rows(series) -> list[list]:
+    return [[series.title, o.starts_at.astimezone(TOWN_ZONE).strftime("%Y-%m-%d %H:%M"), o.confirmed,
+             o.came if o.past else "", "" if o.rate is None else o.rate] for o in series.occurrences]
+
+
+OCCURRENCE_HEADER = (_l("Series"), _l("Starts"), _l("Confirmed"), _l("Came"), _l("Attendance (%)"))
+
+
+def town_series_table(numbers) -> tuple[list[str], list[list]]:
+    return [str(t) for t in OCCURRENCE_HEADER], [row for s in numbers.series for row in occurrence_rows(s)]
+
+
+def series_table(numbers: dict) -> tuple[list[str], list[list]]:
+    return [str(t) for t in OCCURRENCE_HEADER], occurrence_rows(numbers["series"]) if numbers["series"] else []
+
+
+SERIES_EMPTY_REASONS = {
+    "not_recurring": _l("This event is not part of a series: there is one occurrence only."),
+    "nobody_yet": _l("Nothing to draw yet: nobody holds a confirmed seat at any occurrence of this series."),
+}
+
+
+def series_empty_message(numbers: dict) -> str | None:
+    return str(SERIES_EMPTY_REASONS[numbers["empty_reason"]]) if numbers["empty_reason"] else None
+
+
+REACH_LABELS = {"written": _l("Inbox: written"), "opened": _l("Inbox: opened")}
+CHANNEL_REACH_LABELS = {"queued": _l("%(channel)s: queued"), "sent": _l("%(channel)s: delivered"),
+                        "failed": _l("%(channel)s: failed")}
+REACH_EMPTY = _l("Nothing to draw yet: nobody has received this announcement (nobody is in the group, or sending "
+                 "has not begun).")
+
+
+def channel_reach_label(channel: str, series: str) -> str:
+    return str(CHANNEL_REACH_LABELS[series]) % {"channel": CHANNEL_LABELS.get(channel, channel)}
+
+
+def reach_table(numbers) -> tuple[list[str], list[list]]:
+    header = [str(_l("Time"))] + [str(label) for label in REACH_LABELS.values()]
+    header += [channel_reach_label(c, s) for c in numbers.channels for s in CHANNEL_REACH_LABELS]
+    form = "%Y-%m-%d %H:%M" if numbers.step == "hour" else "%Y-%m-%d"
+    rows = []
+    for index, moment in enumerate(numbers.times):
+        row = [moment.astimezone(TOWN_ZONE).strftime(form)] + [numbers.inbox[k][index] for k in REACH_LABELS]
+        row += [numbers.channels[c][s][index] for c in numbers.channels for s in CHANNEL_REACH_LABELS]
+        rows.append(row)
+    return header, rows
+
+
+MENTORING_EMPTY = _l("Nothing to draw yet: matching has not run in this cycle.")
+
+
+def mentoring_scores_table(numbers) -> tuple[list[str], list[list]]:
+    header = [str(_l("Fit score")), str(_l("Matches")), str(_l("Declined"))]
+    return header, [[f"{b.low}–{b.high}" if b.low != b.high else str(b.low), b.current, b.declined]
+                    for b in numbers.scores]
+
+
+def mentoring_load_table(numbers) -> tuple[list[str], list[list]]:
+    header = [str(_l("Mentor")), str(_l("Capacity")), str(_l("Matched (offered or accepted)")),
+              str(_l("Proposed, not published")), str(_l("Meetings booked")), str(_l("Over capacity"))]
+    return header, [[m.name, m.capacity, m.live, m.proposed, m.meetings, str(_l("Yes")) if m.over else ""]
+                    for m in numbers.mentors]
+
+
+def mentoring_ratings_table(numbers) -> tuple[list[str], list[list]]:
+    header = [str(_l("Rating")), str(_l("By founders")), str(_l("By mentors"))]
+    return header, [[stars, numbers.ratings["founder"][stars - 1], numbers.ratings["mentor"][stars - 1]]
+                    for stars in (1, 2, 3, 4, 5)]

@@ -18,12 +18,22 @@ from insights import presenters
 from insights.services.arrivals import arrivals
 from insights.services.buckets import TOWN_ZONE
 from insights.services.judges import judge_scores, ranking_rows
+from insights.services.mentoring import cycle_numbers
+from insights.services.reach import reach_over_time
+from insights.services.series import event_series_numbers
 from insights.services.signups import signup_insights
 from insights.services.town import town
+from mentoring import services as mentoring
+from notifications import announcements
 
 bp = Blueprint("insights", __name__, url_prefix="/manage/events/<int:event_id>/insights",
                template_folder="templates")
 town_bp = Blueprint("insights_town", __name__, url_prefix="/insights/town", template_folder="templates")
+announcements_bp = Blueprint("insights_announcements", __name__,
+                             url_prefix="/notifications/announcements/<int:announcement_id>/insights",
+                             template_folder="templates")
+cycles_bp = Blueprint("insights_cycles", __name__, url_prefix="/mentoring/cycles/<int:cycle_id>/insights",
+                      template_folder="templates")
 rounds_bp = Blueprint("insights_rounds", __name__, url_prefix="/judging/rounds/<int:round_id>/insights",
                       template_folder="templates")
 
@@ -35,16 +45,22 @@ def event_page(event_id: int):
     insights = signup_insights(event, now=utcnow())
     days_header, days_rows = presenters.days_table(insights)
     personas_header, personas_rows = presenters.personas_table(insights)
+    companies_header, companies_rows = presenters.companies_table(insights)
     door = arrivals(event, now=utcnow())
+    series = event_series_numbers(event, now=utcnow())
     return render_template(
         "insights/event.html", event=event, insights=insights, empty_message=presenters.empty_message(insights),
         series=presenters.SIGNUP_SERIES, days_header=days_header, days_rows=days_rows,
         personas_header=personas_header, personas_rows=personas_rows,
+        companies_header=companies_header, companies_rows=companies_rows, groups=presenters.GROUP_LABELS,
         data_url=url_for("insights_api.event_signups", event_id=event.id),
         door=door, arrivals_empty=presenters.arrivals_empty_message(door),
         arrivals_url=url_for("insights_api.event_arrivals", event_id=event.id),
         punctuality=[(presenters.PUNCTUALITY_LABELS[k], n) for k, n in door.punctuality.items()],
-        live=event.status == "published", gate_label=presenters.gate_label)
+        live=event.status == "published", gate_label=presenters.gate_label,
+        series_numbers=series, series_empty=presenters.series_empty_message(series),
+        series_table=presenters.series_table(series),
+        series_url=url_for("insights_api.event_series", event_id=event.id))
 
 
 def _download(body: bytes, event: Event, name: str, extension: str) -> Response:
@@ -68,13 +84,22 @@ def signups_by_persona_csv(event_id: int):
     return _download(spreadsheets.to_csv(header, rows), event, _("sign-ups by persona"), "csv")
 
 
+@bp.get("/signups-by-company.csv")
+@login_required
+def signups_by_company_csv(event_id: int):
+    event = reading.organized_event(event_id, current_user)
+    header, rows = presenters.companies_table(signup_insights(event, now=utcnow()))
+    return _download(spreadsheets.to_csv(header, rows), event, _("sign-ups by company"), "csv")
+
+
 @bp.get("/signups.xlsx")
 @login_required
 def signups_xlsx(event_id: int):
     event = reading.organized_event(event_id, current_user)
     insights = signup_insights(event, now=utcnow())
     body = _workbook(((_("By day"), presenters.days_table(insights)),
-                      (_("By persona"), presenters.personas_table(insights))))
+                      (_("By persona"), presenters.personas_table(insights)),
+                      (_("By company"), presenters.companies_table(insights))))
     return _download(body, event, _("sign-ups"), "xlsx")
 
 
@@ -116,6 +141,14 @@ def arrivals_xlsx(event_id: int):
     return _download(body, event, _("arrivals"), "xlsx")
 
 
+@bp.get("/series.csv")
+@login_required
+def series_csv(event_id: int):
+    event = reading.organized_event(event_id, current_user)
+    header, rows = presenters.series_table(event_series_numbers(event, now=utcnow()))
+    return _download(spreadsheets.to_csv(header, rows), event, _("series attendance"), "csv")
+
+
 # ---- a competition round's judges --------------------------------------------------------------------------------
 
 @rounds_bp.get("")
@@ -126,9 +159,12 @@ def round_page(round_id: int):
     judges_header, judges_rows = presenters.judges_table(numbers)
     return render_template(
         "insights/round.html", numbers=numbers, rankings=rows, variants=presenters.VARIANT_LABELS,
+        short_variants=presenters.VARIANT_SHORT_LABELS,
         judges_header=judges_header, judges_rows=judges_rows, round_id=round_id,
         data_url=url_for("insights_api.round_judges", round_id=round_id),
-        drawable=any(judge["box"] for judge in numbers["judges"]))
+        drawable=any(judge["box"] for judge in numbers["judges"]),
+        agreeable=any(judge["agreement"] is not None for judge in numbers["judges"]),
+        movable=any(rank is not None for row in rows for rank in row["ranks"].values()))
 
 
 def _round_download(body: bytes, numbers: dict, name: str, extension: str) -> Response:
@@ -144,6 +180,14 @@ def judges_csv(round_id: int):
     return _round_download(spreadsheets.to_csv(header, rows), numbers, _("judges"), "csv")
 
 
+@rounds_bp.get("/agreement.csv")
+@login_required
+def agreement_csv(round_id: int):
+    numbers = judge_scores(round_id, current_user)
+    header, rows = presenters.pairs_table(numbers)
+    return _round_download(spreadsheets.to_csv(header, rows), numbers, _("agreement between judges"), "csv")
+
+
 @rounds_bp.get("/rankings.csv")
 @login_required
 def rankings_csv(round_id: int):
@@ -157,6 +201,7 @@ def rankings_csv(round_id: int):
 def judges_xlsx(round_id: int):
     numbers = judge_scores(round_id, current_user)
     body = _workbook(((_("Judges"), presenters.judges_table(numbers)),
+                      (_("Agreement"), presenters.pairs_table(numbers)),
                       (_("Rankings"), presenters.rankings_table(ranking_rows(numbers)))))
     return _round_download(body, numbers, _("judges"), "xlsx")
 
@@ -164,7 +209,9 @@ def judges_xlsx(round_id: int):
 # ---- the town (admins) ---------------------------------------------------------------------------------------------
 
 TOWN_TABLES = {"events": presenters.town_events_table, "returns": presenters.town_returns_table,
-               "no-shows": presenters.town_no_shows_table, "reach": presenters.town_reach_table}
+               "no-shows": presenters.town_no_shows_table, "lead-times": presenters.town_lead_times_table,
+               "companies": presenters.town_companies_table, "series": presenters.town_series_table,
+               "reach": presenters.town_reach_table}
 
 
 @town_bp.get("")
@@ -176,7 +223,8 @@ def town_page():
     return render_template("insights/town.html", numbers=numbers, tables=tables,
                            data_url=url_for("insights_api.town_numbers"), kinds=presenters.KIND_LABELS,
                            channels=presenters.CHANNEL_LABELS, deliveries=presenters.DELIVERY_LABELS,
-                           rate_label=presenters.RETURNING_LABEL, no_show_label=presenters.NO_SHOW_RATE_LABEL)
+                           rate_label=presenters.RETURNING_LABEL, no_show_label=presenters.NO_SHOW_RATE_LABEL,
+                           leads=presenters.LEAD_TIME_LABELS)
 
 
 def _town_download(body: bytes, extension: str) -> Response:
@@ -185,7 +233,7 @@ def _town_download(body: bytes, extension: str) -> Response:
                                  ascii_filename=f"town-insights.{extension}")
 
 
-@town_bp.get("/<any(events, returns, 'no-shows', reach):table>.csv")
+@town_bp.get("/<any(events, returns, 'no-shows', 'lead-times', companies, series, reach):table>.csv")
 @login_required
 def town_csv(table: str):
     authorize(current_user, "admin")
@@ -201,11 +249,99 @@ def town_xlsx():
     body = _workbook(((_("Events per month"), presenters.town_events_table(numbers)),
                       (_("Returning attendees"), presenters.town_returns_table(numbers)),
                       (_("No-shows by kind"), presenters.town_no_shows_table(numbers)),
+                      (_("No-shows by lead time"), presenters.town_lead_times_table(numbers)),
+                      (_("Companies"), presenters.town_companies_table(numbers)),
+                      (_("Series"), presenters.town_series_table(numbers)),
                       (_("Announcements' reach"), presenters.town_reach_table(numbers))))
     return _town_download(body, "xlsx")
 
 
+# ---- an announcement's reach over time -----------------------------------------------------------------------------
+
+@announcements_bp.get("")
+@login_required
+def announcement_page(announcement_id: int):
+    announcement = announcements.get_announcement(announcement_id, current_user)
+    numbers = reach_over_time(announcement, now=utcnow())
+    header, rows = presenters.reach_table(numbers)
+    return render_template(
+        "insights/reach.html", announcement=announcement, numbers=numbers, header=header, rows=rows,
+        empty=None if not numbers.empty_reason else str(presenters.REACH_EMPTY),
+        labels={**{k: str(v) for k, v in presenters.REACH_LABELS.items()},
+                **{f"{c}-{s}": presenters.channel_reach_label(c, s) for c in presenters.CHANNEL_LABELS
+                   for s in presenters.CHANNEL_REACH_LABELS}},
+        data_url=url_for("insights_api.announcement_reach", announcement_id=announcement.id))
+
+
+def _reach_name(announcement, extension: str) -> str:
+    reach = _("reach")
+    return f"{announcement.title}-{reach}.{extension}"
+
+
+@announcements_bp.get("/reach.csv")
+@login_required
+def reach_csv(announcement_id: int):
+    announcement = announcements.get_announcement(announcement_id, current_user)
+    header, rows = presenters.reach_table(reach_over_time(announcement, now=utcnow()))
+    return spreadsheets.download(spreadsheets.to_csv(header, rows), extension="csv",
+                                 filename=_reach_name(announcement, "csv"),
+                                 ascii_filename=f"announcement-{announcement.id}-reach.csv")
+
+
+@announcements_bp.get("/reach.xlsx")
+@login_required
+def reach_xlsx(announcement_id: int):
+    announcement = announcements.get_announcement(announcement_id, current_user)
+    body = _workbook(((_("Reach over time"), presenters.reach_table(reach_over_time(announcement, now=utcnow()))),))
+    return spreadsheets.download(body, extension="xlsx", filename=_reach_name(announcement, "xlsx"),
+                                 ascii_filename=f"announcement-{announcement.id}-reach.xlsx")
+
+
+# ---- a mentoring cycle ---------------------------------------------------------------------------------------------
+
+MENTORING_TABLES = {"scores": presenters.mentoring_scores_table, "load": presenters.mentoring_load_table,
+                    "ratings": presenters.mentoring_ratings_table}
+
+
+def _cycle_numbers(cycle_id: int):
+    authorize(current_user, "organizer")
+    return cycle_numbers(mentoring.get_cycle(cycle_id))
+
+
+@cycles_bp.get("")
+@login_required
+def cycle_page(cycle_id: int):
+    numbers = _cycle_numbers(cycle_id)
+    return render_template(
+        "insights/mentoring.html", numbers=numbers,
+        tables={name: make(numbers) for name, make in MENTORING_TABLES.items()},
+        empty=str(presenters.MENTORING_EMPTY) if numbers.empty_reason else None,
+        data_url=url_for("insights_api.mentoring_cycle", cycle_id=cycle_id))
+
+
+@cycles_bp.get("/<any(scores, load, ratings):table>.csv")
+@login_required
+def cycle_csv(cycle_id: int, table: str):
+    numbers = _cycle_numbers(cycle_id)
+    header, rows = MENTORING_TABLES[table](numbers)
+    return spreadsheets.download(spreadsheets.to_csv(header, rows), extension="csv",
+                                 filename=f"{numbers.name}-{table}.csv", ascii_filename=f"cycle-{cycle_id}-{table}.csv")
+
+
+@cycles_bp.get("/cycle.xlsx")
+@login_required
+def cycle_xlsx(cycle_id: int):
+    numbers = _cycle_numbers(cycle_id)
+    body = _workbook(((_("Fit scores"), presenters.mentoring_scores_table(numbers)),
+                      (_("Mentors' load"), presenters.mentoring_load_table(numbers)),
+                      (_("Feedback ratings"), presenters.mentoring_ratings_table(numbers))))
+    return spreadsheets.download(body, extension="xlsx", filename=f"{numbers.name}.xlsx",
+                                 ascii_filename=f"cycle-{cycle_id}.xlsx")
+
+
 def init_app(app: Flask) -> None:
     app.register_blueprint(bp)
+    app.register_blueprint(cycles_bp)
+    app.register_blueprint(announcements_bp)
     app.register_blueprint(town_bp)
     app.register_blueprint(rounds_bp)

@@ -3,20 +3,17 @@ median, highest of their totals, 0..100) and where normalisation or dropping the
 
 Everything that is a rule is judging's: a total is `judging.aggregation.weighted_total`; who counts, each judge's
 mean, spread and agreement, the rankings under each rule and the orderings they change come from
-`judging.services.fairness_view` (which also checks that the reader organizes the competition). This module only
-adds the quartiles of each judge's totals."""
+`judging.services.fairness_view` (which also checks that the reader organizes the competition, and reads the
+scorecards once for everything here). This module only adds the quartiles of each judge's totals and the agreement of
+every two judges (Spearman, judging's)."""
 
 from __future__ import annotations
 
 import statistics
 from dataclasses import dataclass
 
-import sqlalchemy as sa
-
-from app.extensions import db
 from judging import aggregation
 from judging import services as judging
-from judging.models import Score, Scorecard
 
 VARIANTS = ("plain", "normalized", "drop_extremes", "both")
 
@@ -44,41 +41,34 @@ def box_of(values: list[float]) -> Box | None:
 
 
 def judge_scores(round_id: int, organizer) -> dict:
-    view = judging.fairness_view(round_id, organizer)  # 404 / 401 / 403 first
+    """One read of the scorecards and one ranking per rule (judging's fairness view, with the judges' totals)."""
+    view = judging.fairness_view(round_id, organizer, with_totals=True)  # 404 / 401 / 403 first
     round_ = judging.get_round(round_id)
-    recused = {(r.judge_id, r.round_team_id) for r in judging.recusals_of(round_id)}
-    shadow = {j.id for j in judging.judges_of(round_id) if j.is_shadow}
-    totals = _totals(round_)
-    by_judge: dict[int, list[float]] = {}
+    shadow = {row["judge_id"] for row in view["judges"] if row["is_shadow"]}
+    by_judge: dict[int, dict[int, float]] = {}
     counted = []
-    for (judge_id, team_id), total in totals.items():
-        if (judge_id, team_id) in recused:
-            continue
-        by_judge.setdefault(judge_id, []).append(total)
+    for (judge_id, team_id), total in view["totals"].items():
+        by_judge.setdefault(judge_id, {})[team_id] = total
         if judge_id not in shadow:
             counted.append(total)
-    judges = [{**row, "box": box_of(by_judge.get(row["judge_id"], []))} for row in view["judges"]]
+    judges = [{**row, "box": box_of(list(by_judge.get(row["judge_id"], {}).values()))} for row in view["judges"]]
     return {"round": view["round"], "rule": view["rule"], "judges": judges, "panel": box_of(counted),
+            "pairs": pairwise_agreement([row["judge_id"] for row in view["judges"]], by_judge),
             "rankings": view["rankings"], "changes": view["changes_against_current"],
-            "current": _current(round_)}
+            "current": judging.current_variant(round_)}
 
 
-def _totals(round_) -> dict[tuple[int, int], float]:
-    """(judge, team) -> the judge's total for the team, 0..100, from the submitted scorecards (one query)."""
-    specs = [aggregation.CriterionSpec(c.id, c.weight, c.min_score, c.max_score, c.position) for c in round_.criteria]
-    rows = db.session.execute(
-        sa.select(Scorecard.judge_id, Scorecard.round_team_id, Score.criterion_id, Score.value)
-        .join(Score, Score.scorecard_id == Scorecard.id).where(Scorecard.round_id == round_.id)).all()
-    cards: dict[tuple[int, int], dict[int, float]] = {}
-    for judge_id, team_id, criterion_id, value in rows:
-        cards.setdefault((judge_id, team_id), {})[criterion_id] = value
-    return {key: aggregation.weighted_total(specs, scores) for key, scores in cards.items()}
-
-
-def _current(round_) -> str:
-    """Which of the four rankings is the round's own rule."""
-    return {(False, False): "plain", (True, False): "normalized", (False, True): "drop_extremes",
-            (True, True): "both"}[(bool(round_.normalize), bool(round_.drop_extremes))]
+def pairwise_agreement(judge_ids: list[int], by_judge: dict[int, dict[int, float]]) -> list[dict]:
+    """For every two judges: the Spearman correlation of their totals over the teams both scored (-1..1; None with
+    fewer than two shared teams or when one gave them all the same total), and how many teams that is."""
+    pairs = []
+    for index, a in enumerate(judge_ids):
+        for b in judge_ids[index + 1:]:
+            mine, theirs = by_judge.get(a, {}), by_judge.get(b, {})
+            shared = sorted(set(mine) & set(theirs))
+            rho = aggregation.spearman([mine[t] for t in shared], [theirs[t] for t in shared])
+            pairs.append({"a": a, "b": b, "teams": len(shared), "agreement": None if rho is None else round(rho, 3)})
+    return pairs
 
 
 def ranking_rows(numbers: dict) -> list[dict]:

@@ -11,7 +11,10 @@ confirmations, departures of the confirmed and of the waiting, per day. A person
 reuses their registration (events.services.registration), so only their latest sign-up is in the history.
 
 By persona: how many of each persona (founder, investor, engineer, other) are confirmed, waiting, cancelled, or
-declined (refused or offer expired) now."""
+declined (refused or offer expired) now.
+
+By company: the companies people wrote in their profile (trimmed; an empty one is "" = not given), the
+`TOP_COMPANIES` with the most sign-ups by name, the rest summed as `other` (其他)."""
 
 from __future__ import annotations
 
@@ -29,6 +32,8 @@ WAITING_STATUSES = ("waitlisted", "pending", "offered", "entered")
 DECLINED_STATUSES = ("rejected", "expired")
 STATUS_GROUPS = {"confirmed": ("confirmed",), "waiting": WAITING_STATUSES, "cancelled": ("cancelled",),
                  "declined": DECLINED_STATUSES}
+TOP_COMPANIES = 8
+OTHER_COMPANIES = None  # the key of the row that sums every company past the top ones
 # Why a chart has nothing to draw (the page says it in words): a draft takes no sign-ups; a published event has none.
 EMPTY_DRAFT = "draft"
 EMPTY_NO_SIGNUPS = "no_signups"
@@ -57,11 +62,25 @@ class PersonaCounts:
 
 
 @dataclass(frozen=True)
+class CompanyCounts:
+    company: str | None  # "" = not given; None = every other company (past the top ones)
+    confirmed: int
+    waiting: int
+    cancelled: int
+    declined: int
+
+    @property
+    def total(self) -> int:
+        return self.confirmed + self.waiting + self.cancelled + self.declined
+
+
+@dataclass(frozen=True)
 class SignupInsights:
     event_id: int
     capacity: int | None
     days: list[SignupDay]
     personas: list[PersonaCounts]
+    companies: list[CompanyCounts]
     empty_reason: str | None
 
     @property
@@ -76,7 +95,7 @@ def signup_insights(event: Event, *, now: datetime) -> SignupInsights:
     if not days:
         empty_reason = EMPTY_DRAFT if event.status == "draft" else EMPTY_NO_SIGNUPS
     return SignupInsights(event_id=event.id, capacity=event.capacity, days=days, personas=personas,
-                          empty_reason=empty_reason)
+                          companies=signups_by_company(event.id), empty_reason=empty_reason)
 
 
 def _ended_at():
@@ -137,3 +156,27 @@ def signups_by_persona(event_id: int) -> list[PersonaCounts]:
         key = persona if persona in counts else "other"  # a persona no longer offered counts as "other"
         counts[key][group_of.get(status, "declined")] += count
     return [PersonaCounts(persona=persona, **groups) for persona, groups in counts.items()]
+
+
+def signups_by_company(event_id: int, *, top: int = TOP_COMPANIES) -> list[CompanyCounts]:
+    """The `top` companies by sign-ups (ties by name), then one row summing the others; empty without sign-ups."""
+    company = sa.func.trim(User.company)
+    rows = db.session.execute(
+        sa.select(company, Registration.status, sa.func.count())
+        .select_from(Registration).join(User, User.id == Registration.user_id)
+        .where(Registration.event_id == event_id)
+        .group_by(company, Registration.status)
+    ).all()
+    group_of = {status: group for group, statuses in STATUS_GROUPS.items() for status in statuses}
+    counts: dict[str, dict[str, int]] = {}
+    for name, status, count in rows:
+        counts.setdefault(name or "", dict.fromkeys(STATUS_GROUPS, 0))[group_of.get(status, "declined")] += count
+    ordered = sorted(counts.items(), key=lambda item: (-sum(item[1].values()), item[0]))
+    result = [CompanyCounts(company=name, **groups) for name, groups in ordered[:top]]
+    if len(ordered) > top:
+        rest = dict.fromkeys(STATUS_GROUPS, 0)
+        for _name, groups in ordered[top:]:
+            for group, count in groups.items():
+                rest[group] += count
+        result.append(CompanyCounts(company=OTHER_COMPANIES, **rest))
+    return result

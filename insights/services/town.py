@@ -1,6 +1,7 @@
 """The town over the last twelve months (admins): events per month by kind, returning attendees (of the people who
 came to an event in a month, how many came to another within 90 days), no-show rate by kind of event, and the reach
-of announcements per channel.
+of announcements per channel; the companies that come most, and the no-show rate by how long before the event
+people signed up.
 
 Attendance is the events' own record (`registrations.checked_in_at`, set at a person's first admission); a no-show is
 a confirmed registration of a past, published event never checked in. Every number is a grouped count in the
@@ -13,13 +14,19 @@ from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 
+from app.accounts.models import User
 from app.extensions import db
 from events.models import EVENT_KINDS, Event, Registration
 from insights.services.buckets import epoch_bucket, last_months, local_month, start_of_month
+from insights.services.series import SeriesAttendance, busiest_series, series_attendance
 from notifications.models import CHANNELS, DELIVERY_STATUSES, Announcement, Delivery, Notification
 
 MONTHS = 12
 RETURN_WITHIN = timedelta(days=90)
+TOP_COMPANIES = 10
+# How long before the event's start people signed up (the last band is open-ended).
+LEAD_TIMES = (("under_1d", timedelta(days=1)), ("1_3d", timedelta(days=3)), ("3_7d", timedelta(days=7)),
+              ("1_2w", timedelta(days=14)), ("over_2w", None))
 
 
 @dataclass(frozen=True)
@@ -50,6 +57,29 @@ class KindNoShows:
 
 
 @dataclass(frozen=True)
+class LeadNoShows:
+    lead: str  # a key of LEAD_TIMES
+    confirmed: int
+    attended: int
+
+    @property
+    def no_shows(self) -> int:
+        return self.confirmed - self.attended
+
+    @property
+    def rate(self) -> float | None:
+        return round(100 * self.no_shows / self.confirmed, 1) if self.confirmed else None
+
+
+@dataclass(frozen=True)
+class CompanyAttendance:
+    company: str
+    attendances: int  # check-ins of people of the company, every event counted
+    people: int  # distinct people of the company who came
+    events: int  # distinct events they came to
+
+
+@dataclass(frozen=True)
 class Town:
     months: list[str]
     events: dict[str, list[int]]  # kind -> events per month (published), in `months` order
@@ -57,6 +87,9 @@ class Town:
     no_shows: list[KindNoShows]
     inbox: dict[str, int]  # written, opened
     channels: dict[str, dict[str, int]]  # channel -> status -> deliveries
+    companies: list[CompanyAttendance]
+    lead_times: list[LeadNoShows]
+    series: list[SeriesAttendance]
 
 
 def town(*, now: datetime) -> Town:
@@ -64,6 +97,8 @@ def town(*, now: datetime) -> Town:
     since = start_of_month(months[0])
     return Town(months=months, events=_events_per_month(months, since, now=now),
                 returns=_returning(months, since, now=now), no_shows=_no_shows(since, now=now),
+                companies=_companies(since, now=now), lead_times=_lead_times(since, now=now),
+                series=series_attendance(busiest_series(since=since, until=now), now=now, since=since, until=now),
                 **_reach(since))
 
 
@@ -134,3 +169,37 @@ def _reach(since: datetime) -> dict:
     for channel, status, count in rows:
         channels.setdefault(channel, dict.fromkeys(DELIVERY_STATUSES, 0))[status] = count
     return {"inbox": {"written": written, "opened": opened}, "channels": channels}
+
+
+def _companies(since: datetime, *, now: datetime) -> list[CompanyAttendance]:
+    """The companies whose people came most (check-ins at published events of the twelve months; a person without a
+    company is left out), most first, ties by name."""
+    company = sa.func.trim(User.company)
+    attendances = sa.func.count()
+    rows = db.session.execute(
+        sa.select(company, attendances, sa.func.count(sa.distinct(Registration.user_id)),
+                  sa.func.count(sa.distinct(Registration.event_id)))
+        .select_from(Registration).join(Event, Event.id == Registration.event_id)
+        .join(User, User.id == Registration.user_id)
+        .where(Registration.checked_in_at.is_not(None), Event.status == "published", Event.starts_at >= since,
+               Event.starts_at <= now, company != "")
+        .group_by(company).order_by(attendances.desc(), company).limit(TOP_COMPANIES)
+    ).all()
+    return [CompanyAttendance(name, n, people, events) for name, n, people, events in rows]
+
+
+def _lead_times(since: datetime, *, now: datetime) -> list[LeadNoShows]:
+    """Confirmed registrations of past published events, by how long before the start they were made, and how many
+    of them came (the events' own record, `checked_in_at`). Seconds compared since 1970, as for returns."""
+    lead = epoch_bucket(Event.starts_at, 1) - epoch_bucket(Registration.created_at, 1)
+    band = sa.case(*[(lead < int(limit.total_seconds()), key) for key, limit in LEAD_TIMES if limit is not None],
+                   else_=LEAD_TIMES[-1][0])
+    rows = db.session.execute(
+        sa.select(band, sa.func.count(), sa.func.count(Registration.checked_in_at))
+        .select_from(Registration).join(Event, Event.id == Registration.event_id)
+        .where(Event.status == "published", Event.ends_at < now, Event.starts_at >= since,
+               Registration.status == "confirmed")
+        .group_by(band)
+    ).all()
+    found = {key: (confirmed, attended) for key, confirmed, attended in rows}
+    return [LeadNoShows(key, *found.get(key, (0, 0))) for key, _ in LEAD_TIMES]

@@ -76,6 +76,7 @@ from judging.services.invitations import (
 from judging.services.results import (
     aggregation_rule_text,
     compute_results,
+    current_variant,
     fairness_view,
     hide_leaderboard,
     leaderboard,
@@ -159,6 +160,7 @@ __all__ = [
     "create_setup",
     "current_phase",
     "declare_recusal",
+    "current_variant",
     "fairness_view",
     "get_round",
     "hide_leaderboard",

@@ -261,16 +261,20 @@ def team_results(round_id: int, application_id: int, user) -> dict:
             "tags_sorted": sorted(feedback["tags"].items(), key=lambda item: (-item[1], item[0]))}
 
 
-def fairness_view(round_id: int, organizer) -> dict:
+def fairness_view(round_id: int, organizer, *, with_totals: bool = False) -> dict:
     """For organizers: each judge's mean and spread, their agreement with the rest of the panel, and which team
-    orderings change with or without normalisation (and with or without dropping the extremes)."""
+    orderings change with or without normalisation (and with or without dropping the extremes). The scorecards are
+    read once and ranked once per rule (the round's own rule is one of the four). `with_totals` adds "totals":
+    (judge id, team id) -> the judge's total for the team (0..100), recused pairs left out."""
     round_ = get_round(round_id)
     authorize_organizer(organizer, round_)
     judges = judges_of(round_.id)
     users = {u.id: u for u in db.session.scalars(sa.select(User).where(User.id.in_([j.user_id for j in judges])))}
     recusals = {(r.judge_id, r.round_team_id) for r in recusals_of(round_.id)}
-    rows = aggregation.fairness(_specs(round_), _cards(round_.id), judge_ids=[j.id for j in judges],
-                                shadow_judges={j.id for j in judges if j.is_shadow}, recusals=recusals)
+    shadow = {j.id for j in judges if j.is_shadow}
+    specs, cards = _specs(round_), _cards(round_.id)
+    rows = aggregation.fairness(specs, cards, judge_ids=[j.id for j in judges], shadow_judges=shadow,
+                                recusals=recusals)
     teams = {t.id: t for t in teams_of(round_.id)}
     applications = applications_by_id(t.application_id for t in teams.values())
 
@@ -279,16 +283,17 @@ def fairness_view(round_id: int, organizer) -> dict:
         return application.team_name if application else str(team_id)
 
     variants = {}
-    for label, normalize, drop in (("plain", False, False), ("normalized", True, False),
-                                   ("drop_extremes", False, True), ("both", True, True)):
-        variants[label] = compute_results(round_, normalize=normalize, drop_extremes=drop)
-    current = compute_results(round_)
+    for label, normalize, drop in RULE_VARIANTS:
+        variants[label] = aggregation.aggregate(
+            specs, list(teams), cards, rules=aggregation.Rules(drop_extremes=drop, normalize=normalize),
+            shadow_judges=shadow, recusals=recusals)
+    current = variants[current_variant(round_)]
     changes = {}
     for label, results in variants.items():
         pairs = aggregation.orderings_that_change(current, results)
         changes[label] = [{"above": name(a), "below": name(b)} for a, b in pairs]
     by_judge = {j.id: j for j in judges}
-    return {
+    view = {
         "round": round_brief(round_), "rule": aggregation_rule_text(round_),
         "judges": [{"judge_id": r.judge_id, "name": users[by_judge[r.judge_id].user_id].display_name,
                     "is_shadow": by_judge[r.judge_id].is_shadow, "teams_scored": r.teams_scored,
@@ -299,3 +304,18 @@ def fairness_view(round_id: int, organizer) -> dict:
                      for label, results in variants.items()},
         "changes_against_current": changes,
     }
+    if with_totals:
+        view["totals"] = {(c.judge_id, c.team_id): aggregation.weighted_total(specs, c.scores) for c in cards
+                          if (c.judge_id, c.team_id) not in recusals}
+    return view
+
+
+# The four rankings of the fairness view: (label, normalise, drop the extremes).
+RULE_VARIANTS = (("plain", False, False), ("normalized", True, False), ("drop_extremes", False, True),
+                 ("both", True, True))
+
+
+def current_variant(round_: CompetitionRound) -> str:
+    """Which of the four rankings is the round's own rule."""
+    return next(label for label, normalize, drop in RULE_VARIANTS
+                if (normalize, drop) == (bool(round_.normalize), bool(round_.drop_extremes)))

@@ -162,7 +162,7 @@ def test_downloads_hold_the_same_numbers_as_the_api(client, salon, organizer):
     response = client.get(base + "/signups.xlsx")
     assert response.status_code == 200
     workbook = openpyxl.load_workbook(io.BytesIO(response.get_data()))
-    assert workbook.sheetnames == ["按日", "按身份"]
+    assert workbook.sheetnames == ["按日", "按身份", "按公司"]
     by_day = list(workbook["按日"].iter_rows(values_only=True))
     assert [list(r[:5]) for r in by_day[1:]] == [
         [d["date"], d["signed_up"], d["confirmed"], d["waiting"], d["cancelled"]] for d in data["days"]]
@@ -217,6 +217,7 @@ def test_an_event_without_sign_ups_says_why_its_charts_are_empty(client, create_
 
 INSIGHTS_PATHS = ("/manage/events/{id}/insights", "/manage/events/{id}/insights/signups-by-day.csv",
                   "/manage/events/{id}/insights/signups-by-persona.csv", "/manage/events/{id}/insights/signups.xlsx",
+                  "/manage/events/{id}/insights/signups-by-company.csv",
                   "/api/v1/events/{id}/insights/signups")
 
 

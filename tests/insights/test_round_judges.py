@@ -83,6 +83,8 @@ def test_the_rankings_and_their_changes_are_the_fairness_views(client, scored_ro
 
     page = client.get(f"/judging/rounds/{scored_round.id}/insights").get_data(as_text=True)
     assert 'data-testid="judges-chart"' in page and 'data-testid="rank-moves"' in page
+    assert 'data-testid="agreement-chart"' in page and 'data-testid="pairs-chart"' in page
+    assert 'data-testid="rankings-chart"' in page and 'data-current="plain"' in page
     for change in data["changes"]["normalized"]:
         assert f"现在 {change['above']} 排在 {change['below']} 之前；按此规则则相反" in page
 
@@ -100,7 +102,15 @@ def test_the_downloads_hold_the_same_numbers(client, scored_round, organizer):  
     table = list(csv.reader(io.StringIO(client.get(base + "/rankings.csv").get_data().decode("utf-8-sig"))))
     ranks = {r["team"]: r["rank"] for r in data["rankings"]["normalized"]}
     assert {row[0]: int(row[2]) for row in table[1:]} == ranks
-    assert client.get(base + "/judges.xlsx").status_code == 200
+    table = list(csv.reader(io.StringIO(client.get(base + "/agreement.csv").get_data().decode("utf-8-sig"))))
+    assert table[0] == ["评委", "另一位评委", "两人都评过的队伍数", "一致性（斯皮尔曼相关）"]
+    names = {j["judge_id"]: j["name"] for j in data["judges"]}
+    assert [[r[0], r[1], int(r[2]), float(r[3])] for r in table[1:]] == [
+        [names[p["a"]], names[p["b"]], p["teams"], p["agreement"]] for p in data["pairs"]]
+    import openpyxl
+    workbook = openpyxl.load_workbook(io.BytesIO(client.get(base + "/judges.xlsx").get_data()))
+    assert workbook.sheetnames == ["评委", "评委一致性", "排名对比"]
+    assert len(list(workbook["评委一致性"].iter_rows())) == len(data["pairs"]) + 1
 
 
 def test_the_fairness_page_links_to_the_drawing(client, scored_round, organizer):  # noqa: F811
@@ -110,7 +120,8 @@ def test_the_fairness_page_links_to_the_drawing(client, scored_round, organizer)
 
 
 @pytest.mark.parametrize("path", ["/api/v1/rounds/{id}/insights/judges", "/judging/rounds/{id}/insights",
-                                  "/judging/rounds/{id}/insights/judges.csv"])
+                                  "/judging/rounds/{id}/insights/judges.csv",
+                                  "/judging/rounds/{id}/insights/agreement.csv"])
 def test_judges_and_residents_do_not_see_it(client, scored_round, judge_users, create_resident, path):  # noqa: F811
     for user in (judge_users(scored_round)[0], create_resident(name="路人")):
         sign_in(client, user)
@@ -127,7 +138,61 @@ def test_a_round_without_scores_says_why_there_is_nothing_to_draw(client, make_c
     assert all(j["box"] is None for j in data["judges"]) and data["panel"] is None
     page = client.get(f"/judging/rounds/{prelim.id}/insights").get_data(as_text=True)
     assert "本轮还没有评委提交评分" in page and "insights.js" not in page
+    assert data["pairs"] and all(p["agreement"] is None and p["teams"] == 0 for p in data["pairs"])
+    assert 'data-testid="agreement-empty"' in page and "至少需要两位评委" in page
+    assert 'data-testid="rankings-chart"' not in page
 
 
 def test_the_judges_endpoint_is_in_the_openapi_document(client):
     assert "/api/v1/rounds/{round_id}/insights/judges" in client.get("/api/v1/openapi.json").get_json()["paths"]
+
+
+def by_hand_spearman(a: list[float], b: list[float]) -> float:
+    """Pearson correlation of the average ranks (ties share the mean of their places)."""
+    def ranks(values):
+        return [sum(1 for w in values if w < v) + (sum(1 for w in values if w == v) + 1) / 2 for v in values]
+
+    ra, rb = ranks(a), ranks(b)
+    ma, mb = sum(ra) / len(ra), sum(rb) / len(rb)
+    cov = sum((x - ma) * (y - mb) for x, y in zip(ra, rb, strict=True))
+    return cov / (sum((x - ma) ** 2 for x in ra) * sum((y - mb) ** 2 for y in rb)) ** 0.5
+
+
+def test_every_two_judges_agreement_is_spearmans_computed_by_hand(client, scored_round, organizer):  # noqa: F811
+    sign_in(client, organizer)
+    data = client.get(f"/api/v1/rounds/{scored_round.id}/insights/judges").get_json()
+    ids = [j["judge_id"] for j in data["judges"]]
+    assert [(p["a"], p["b"]) for p in data["pairs"]] == [(ids[i], ids[k]) for i in range(4) for k in range(i + 1, 4)]
+    for pair in data["pairs"]:
+        a, b = SCORES[ids.index(pair["a"])], SCORES[ids.index(pair["b"])]
+        assert pair["teams"] == 4
+        assert pair["agreement"] == round(by_hand_spearman([by_hand_total(v) for v in a],
+                                                           [by_hand_total(v) for v in b]), 3)
+    agreement = {(p["a"], p["b"]): p["agreement"] for p in data["pairs"]}
+    assert agreement[(ids[0], ids[2])] == 1.0 and agreement[(ids[0], ids[1])] == -1.0
+
+
+def test_the_scorecards_are_read_once_per_request(app, client, scored_round, organizer):  # noqa: F811
+    """The judges' numbers and the four rankings share one read of the scores (the fairness view ranked the round
+    five times, reading every scorecard each time)."""
+    import threading
+
+    import sqlalchemy as sa
+
+    from app.extensions import db as database
+
+    sign_in(client, organizer)
+    here = threading.get_ident()
+    reads = []
+
+    def count(conn, cursor, statement, parameters, context, executemany):
+        # this request's thread only (the leaderboard's announcer reads the scores in its own, after a score)
+        if threading.get_ident() == here and "scorecards" in statement and "scores.value" in statement:
+            reads.append(statement)
+
+    sa.event.listen(database.engine, "before_cursor_execute", count)
+    try:
+        assert client.get(f"/api/v1/rounds/{scored_round.id}/insights/judges").status_code == 200
+    finally:
+        sa.event.remove(database.engine, "before_cursor_execute", count)
+    assert len(reads) == 1, reads
