@@ -1,6 +1,7 @@
-"""The live room over Socket.IO. A phone or the big screen joins `event:<id>:live` (the event's attendees and
-organizers, checked by live.services.access.participant_event through app.realtime.join_authorised, again whenever
-their access changes); a moderator's page joins `event:<id>:live:moderators` (organizers).
+"""The live room over Socket.IO. A phone joins `event:<id>:live`, the big screen `event:<id>:live:screen` (the
+event's attendees and organizers, checked by live.services.access.participant_event through
+app.realtime.join_authorised, again whenever their access changes); a moderator's page joins
+`event:<id>:live:moderators` (organizers).
 
 A question asked, upvoted or moderated (live.signals.question_changed) is announced after COMMIT as `question`:
 the room hears what it may see (or {"id", "removed": true}), the moderators hear everything. A poll prepared,
@@ -51,6 +52,12 @@ def moderators_room(event_id: int) -> str:
     return f"event:{int(event_id)}:live:moderators"
 
 
+def screen_room(event_id: int) -> str:
+    """The big screen's room: what the room sees, at the screens' cadence (LIVE_ANNOUNCE_INTERVAL) rather than the
+    phones' (LIVE_PHONES_ANNOUNCE_INTERVAL)."""
+    return f"event:{int(event_id)}:live:screen"
+
+
 def may_listen(user, event_id: int):
     return access.participant_event(event_id, user)
 
@@ -71,9 +78,11 @@ def _join(data, room_of, check) -> dict:
 
 
 def on_join(data=None):
-    """Join an event's live room: {"event_id"}. Acknowledged with {"ok": true, "room"} or {"ok": false, "code",
+    """Join an event's live room: {"event_id"} (a phone), or {"event_id", "screen": true} (the big screen, which
+    hears the same at a quicker cadence). Acknowledged with {"ok": true, "room"} or {"ok": false, "code",
     "message"}."""
-    return _join(data, live_room, may_listen)
+    screen = isinstance(data, dict) and data.get("screen") is True
+    return _join(data, screen_room if screen else live_room, may_listen)
 
 
 def on_join_moderators(data=None):
@@ -84,6 +93,7 @@ def on_leave(data=None):
     try:
         event_id = event_id_from(data)
         leave(live_room(event_id))
+        leave(screen_room(event_id))
         leave(moderators_room(event_id))
     except DomainError:
         pass
@@ -131,22 +141,27 @@ def _committed(session: Session, pending: list[tuple[str, int]]) -> None:
     if session.info.get(_PENDING_KEY) is pending:
         session.info.pop(_PENDING_KEY)
     app = current_app._get_current_object()
-    interval = app.config.get("LIVE_ANNOUNCE_INTERVAL", 0.0 if app.testing else 0.25)
     for kind, item_id in pending:
-        _announce_soon(app, kind, item_id, interval)
+        _announce_soon(app, kind, item_id, SCREENS, app.config["LIVE_ANNOUNCE_INTERVAL"])
+        _announce_soon(app, kind, item_id, PHONES, app.config["LIVE_PHONES_ANNOUNCE_INTERVAL"])
 
 
 # While a poll or the people's choice takes hundreds of votes a second, reading and sending the counts after every
 # vote would cost more than the votes (and flood every phone). As check-in's counters do: each process announces a
 # question, poll or round at once when it has not done so for `interval` seconds, otherwise once more at the end of
-# that interval (so the last change is always sent, read as it is then), never more often.
+# that interval (so the last change is always sent, read as it is then), never more often. The few screens and
+# moderators' pages hear it at a quick cadence (LIVE_ANNOUNCE_INTERVAL: vote -> screen stays well under 250 ms);
+# the phones, a thousand connections or more, at a slower one (LIVE_PHONES_ANNOUNCE_INTERVAL), since every message
+# to them costs a send per phone: the tally is read once per announcement, whatever the number of votes.
+SCREENS = "screens"  # the big screens, the moderators, the round's screen and console
+PHONES = "phones"  # event:<id>:live
 _throttle_lock = threading.Lock()
-_last_announced: dict[tuple[str, int], float] = {}
-_scheduled: set[tuple[str, int]] = set()
+_last_announced: dict[tuple[str, int, str], float] = {}
+_scheduled: set[tuple[str, int, str]] = set()
 
 
-def _announce_soon(app: Flask, kind: str, item_id: int, interval: float) -> None:
-    key, now = (kind, item_id), time.monotonic()
+def _announce_soon(app: Flask, kind: str, item_id: int, audience: str, interval: float) -> None:
+    key, now = (kind, item_id, audience), time.monotonic()
     with _throttle_lock:
         if key in _scheduled:
             return  # a trailing announcement is on its way and will read the item as it is then
@@ -156,32 +171,36 @@ def _announce_soon(app: Flask, kind: str, item_id: int, interval: float) -> None
         else:
             _scheduled.add(key)
     if wait <= 0:
-        _announce(kind, item_id)
+        _announce(kind, item_id, audience)
     else:
-        timer = threading.Timer(wait, _announce_later, (app, kind, item_id))
+        timer = threading.Timer(wait, _announce_later, (app, kind, item_id, audience))
         timer.daemon = True
         timer.start()
 
 
-def _announce_later(app: Flask, kind: str, item_id: int) -> None:
+def _announce_later(app: Flask, kind: str, item_id: int, audience: str) -> None:
     with _throttle_lock:
-        _scheduled.discard((kind, item_id))
-        _last_announced[(kind, item_id)] = time.monotonic()
+        _scheduled.discard((kind, item_id, audience))
+        _last_announced[(kind, item_id, audience)] = time.monotonic()
     with app.app_context():
         try:
-            _announce(kind, item_id)
+            _announce(kind, item_id, audience)
         finally:
             db.session.remove()
 
 
-def _announce(kind: str, item_id: int) -> None:
+def _announce(kind: str, item_id: int, audience: str) -> None:
     try:
         if kind == AUDIENCE_VOTE:
             board, event_id = _audience_board(item_id)
+            if audience == PHONES:
+                if event_id is not None:
+                    socketio.emit(AUDIENCE_VOTE, board, to=live_room(event_id))
+                return
             socketio.emit(AUDIENCE_VOTE, board, to=leaderboard_room(item_id))
             socketio.emit(AUDIENCE_VOTE, board, to=console_room(item_id))  # (the console re-reads the tally)
             if event_id is not None:
-                socketio.emit(AUDIENCE_VOTE, board, to=live_room(event_id))
+                socketio.emit(AUDIENCE_VOTE, board, to=screen_room(event_id))
                 socketio.emit(AUDIENCE_VOTE, board, to=moderators_room(event_id))  # (they re-read the tally)
             return
         with db.engine.connect() as connection:
@@ -192,8 +211,12 @@ def _announce(kind: str, item_id: int) -> None:
     if found is None:
         return
     event_id, room, moderators = found
+    if audience == PHONES:
+        if room is not None:
+            socketio.emit(kind, room, to=live_room(event_id))
+        return
     if room is not None:
-        socketio.emit(kind, room, to=live_room(event_id))
+        socketio.emit(kind, room, to=screen_room(event_id))
     socketio.emit(kind, moderators, to=moderators_room(event_id))
 
 

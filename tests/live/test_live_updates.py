@@ -124,7 +124,7 @@ def test_phones_hear_a_poll_open_and_its_results_only_when_shown(app, room_event
 
 @pytest.fixture
 def throttled(app_config):
-    app_config.LIVE_ANNOUNCE_INTERVAL = 0.3
+    app_config.LIVE_ANNOUNCE_INTERVAL = app_config.LIVE_PHONES_ANNOUNCE_INTERVAL = 0.3
     return app_config
 
 
@@ -148,3 +148,39 @@ def test_a_burst_of_votes_is_announced_at_once_then_once_more_with_the_last_coun
     assert eventually(lambda: seen.extend(heard(phone)) or any(q["votes"] == 5 for q in seen), timeout=3)
     counts = [q["votes"] for q in seen]
     assert counts[0] == 1 and counts[-1] == 5 and len(counts) <= 3, counts  # at once, then the trailing one
+
+
+@pytest.fixture
+def slow_phones(app_config):
+    app_config.LIVE_ANNOUNCE_INTERVAL, app_config.LIVE_PHONES_ANNOUNCE_INTERVAL = 0.0, 0.5
+    return app_config
+
+
+def test_the_big_screen_hears_every_change_while_the_phones_hear_the_burst_throttled(slow_phones, app, room_event,
+                                                                                     attendee, create_resident):
+    from app.db_types import utcnow
+    from live.services import questions
+
+    question = questions.ask(room_event.id, attendee(room_event, name="提问者"), text="热门问题", anonymous=False,
+                             now=utcnow())
+    db.session.commit()
+    screen, phone = connect(app, attendee(room_event, name="大屏幕")), connect(app, attendee(room_event, name="手机"))
+    joined = contextvars.Context().run(screen.emit, "join_live", {"event_id": room_event.id, "screen": True},
+                                       callback=True)
+    assert joined == {"ok": True, "room": f"event:{room_event.id}:live:screen"}
+    assert f"event:{room_event.id}:live" not in socket_rooms(screen)  # not twice: the screen hears it once
+    join(phone, room_event.id)
+    outsider = connect(app, create_resident(name="路人"))
+    refused = contextvars.Context().run(outsider.emit, "join_live", {"event_id": room_event.id, "screen": True},
+                                        callback=True)
+    assert refused["ok"] is False and refused["code"] == "not_attendee"
+    screen.get_received(), phone.get_received()
+    time.sleep(0.55)  # the question's own announcement to the phones is out of the interval
+    for voter in [attendee(room_event, name=f"观众{i}") for i in range(4)]:
+        questions.vote(question.id, voter, now=utcnow())
+        db.session.commit()
+    assert [q["votes"] for q in heard(screen)] == [1, 2, 3, 4]  # at once, each
+    seen: list[dict] = []
+    assert eventually(lambda: seen.extend(heard(phone)) or any(q["votes"] == 4 for q in seen), timeout=3)
+    counts = [q["votes"] for q in seen]
+    assert counts[-1] == 4 and len(counts) <= 2, counts  # at once, then the trailing one with the last count

@@ -191,7 +191,9 @@
   var joinEvent = MODE === "moderate" ? "join_live_moderators" : "join_live";
   socket.on("connect", function () {
     $("live").classList.add("on");
-    socket.emit(joinEvent, { event_id: EVENT }, function (ack) {
+    // The big screen hears the room at a quicker cadence than the phones (live/realtime.py: screen_room).
+    var joining = MODE === "screen" ? { event_id: EVENT, screen: true } : { event_id: EVENT };
+    socket.emit(joinEvent, joining, function (ack) {
       if (ack && ack.ok) refresh(); else if (ack) note(ack.message, true);
     });
   });
