@@ -10,7 +10,8 @@ hears opened polls, with counts only once the organizers show them; the moderato
 The people's choice of a competition round (live.signals.audience_vote_changed) is announced as `audience_vote`
 to the round's event's rooms, the round's big screen (judging's leaderboard room) and its console (console room).
 A rolled-back change is never announced. Clients re-fetch GET /api/v1/events/<id>/questions and .../polls after a
-reconnect, so a missed message costs nothing."""
+reconnect, so a missed message costs nothing. When the event is cancelled its rooms close at once: every connection
+leaves them, told with room_left (code room_closed), and nobody joins them again."""
 
 from __future__ import annotations
 
@@ -26,7 +27,8 @@ from sqlalchemy.orm import Session
 from app.after_commit import run_after_commit
 from app.errors import DomainError
 from app.extensions import db, socketio
-from app.realtime import join_authorised, leave
+from app.realtime import close_rooms, join_authorised, leave
+from events import signals as event_signals
 from events.realtime import event_id_from
 from judging import services as judging
 from judging.realtime import console_room, leaderboard_room
@@ -59,11 +61,11 @@ def screen_room(event_id: int) -> str:
 
 
 def may_listen(user, event_id: int):
-    return access.participant_event(event_id, user)
+    return access.room_open(access.participant_event(event_id, user))
 
 
 def may_moderate(user, event_id: int):
-    return access.moderated_event(event_id, user)
+    return access.room_open(access.moderated_event(event_id, user))
 
 
 def _join(data, room_of, check) -> dict:
@@ -220,6 +222,18 @@ def _announce(kind: str, item_id: int, audience: str) -> None:
     socketio.emit(kind, moderators, to=moderators_room(event_id))
 
 
+ROOM_CLOSED = "room_closed"  # room_left's code when the event is cancelled: the page says so and stops
+
+
+def _on_event_cancelled(sender, *, event_id: int, **_extra) -> None:
+    """A cancelled event's live room closes at once: after COMMIT, every connection in it (phones, screens,
+    moderators), in every process, leaves it and hears room_left {"room", "code": "room_closed"}; joining again is
+    refused (access.room_open)."""
+    app = current_app._get_current_object()
+    rooms = [live_room(event_id), screen_room(event_id), moderators_room(event_id)]
+    run_after_commit(lambda: close_rooms(app, rooms, ROOM_CLOSED))
+
+
 @sa_event.listens_for(Session, "after_rollback")
 @sa_event.listens_for(Session, "after_soft_rollback")
 def _forget_on_rollback(session: Session, *args) -> None:
@@ -233,3 +247,4 @@ def init_app(app: Flask) -> None:
     signals.question_changed.connect(_on_question_changed)
     signals.poll_changed.connect(_on_poll_changed)
     signals.audience_vote_changed.connect(_on_audience_vote_changed)
+    event_signals.event_cancelled.connect(_on_event_cancelled)

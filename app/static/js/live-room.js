@@ -183,6 +183,14 @@
     });
   }
 
+  // A cancelled event's room is closed: the page says so (活动已取消) and stops listening and acting.
+  var closedNote = root.querySelector("[data-testid=live-cancelled]");
+  function closeRoom() {
+    if (closedNote) closedNote.hidden = false;
+    root.classList.add("is-closed");  // live.css hides its forms and buttons
+  }
+  if (closedNote && !closedNote.hidden) { closeRoom(); refresh(); return; }
+
   refresh();
   if (!window.io) return;
   var socket = window.io({ reconnectionDelayMax: 5000 });
@@ -198,6 +206,11 @@
     });
   });
   socket.on("disconnect", function () { $("live").classList.remove("on"); });
+  socket.on("room_left", function (m) {
+    if (!m || m.code !== "room_closed") return;
+    socket.disconnect();
+    closeRoom();
+  });
   socket.on("question", function (q) {
     if (String(q.event_id) !== EVENT) return;
     merge(q);
