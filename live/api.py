@@ -15,7 +15,7 @@ from app.extensions import db
 from app.schemas import Id, Schema
 from live import presenters, vote_batches
 from live.models import MODERATED_STATUSES
-from live.services import access, peoples_choice, polls, questions
+from live.services import access, peoples_choice, polls, questions, speaker
 
 blp = api_blueprint("live_api", __name__, "",
                     "The audience's live room of an event: questions (asked named or anonymous to the room), "
@@ -168,6 +168,48 @@ def update_settings(payload, event_id: int):
     """Change the live room's settings (organizers): pre-moderation, the policy on anonymous authors."""
     room = access.update_settings(event_id, current_user, now=utcnow(), **payload)
     body = presenters.settings_payload(room)
+    db.session.commit()
+    return body
+
+
+class SpeakerInSchema(Schema):
+    phone = fields.String(required=True, validate=validate.Length(max=40),
+                          metadata={"description": "the speaker's mobile number (an account is made for a new "
+                                                   "number); empty: no speaker"})
+    name = fields.String(load_default="", validate=validate.Length(max=80))
+
+
+class SpeakerSchema(Schema):
+    speaker = fields.Dict(allow_none=True, metadata={"description": "{name, phone (masked)} or null"})
+
+
+class SentToSpeakerSchema(SpeakerSchema):
+    sent = fields.Integer(metadata={"description": "how many answered questions were sent"})
+
+
+@blp.route("/events/<int:event_id>/live-room/speaker", methods=["PUT"])
+@blp.arguments(SpeakerInSchema)
+@blp.response(200, SpeakerSchema)
+@blp.alt_response(403, schema="Error", description="forbidden (organizers only)")
+@blp.alt_response(400, schema="Error", description="invalid_phone")
+@login_required
+def choose_speaker(payload, event_id: int):
+    """Choose the event's speaker (organizers), to whom the answered questions are sent."""
+    room = speaker.set_speaker(event_id, current_user, phone=payload["phone"], name=payload["name"], now=utcnow())
+    body = {"speaker": presenters.speaker_payload(speaker.speaker_of(room))}
+    db.session.commit()
+    return body
+
+
+@blp.route("/events/<int:event_id>/live-room/speaker/send", methods=["POST"])
+@blp.response(200, SentToSpeakerSchema)
+@blp.alt_response(409, schema="Error", description="no_speaker, nothing_answered")
+@login_required
+def send_to_speaker(event_id: int):
+    """Send the questions marked answered (text, votes, when asked; anonymous ones without their author) to the
+    speaker (organizers): in their inbox, and on their channels (e-mail when configured)."""
+    person, sent = speaker.send_answered(event_id, current_user, now=utcnow())
+    body = {"speaker": presenters.speaker_payload(person), "sent": sent}
     db.session.commit()
     return body
 

@@ -63,13 +63,19 @@ def room_settings(event_id: int) -> LiveRoom:
                                                           organizers_see_anonymous=False)
 
 
-def update_settings(event_id: int, actor, *, now: datetime, premoderation: bool | None = None,
-                    organizers_see_anonymous: bool | None = None) -> LiveRoom:
-    moderated_event(event_id, actor)
+def saved_room(event_id: int) -> LiveRoom:
+    """The room's settings row, added (with the defaults) when no organizer has changed them yet."""
     room = db.session.get(LiveRoom, event_id)
     if room is None:
         room = LiveRoom(event_id=event_id, premoderation=False, organizers_see_anonymous=False)
         db.session.add(room)
+    return room
+
+
+def update_settings(event_id: int, actor, *, now: datetime, premoderation: bool | None = None,
+                    organizers_see_anonymous: bool | None = None) -> LiveRoom:
+    moderated_event(event_id, actor)
+    room = saved_room(event_id)
     if premoderation is not None:
         room.premoderation = premoderation
     if organizers_see_anonymous is not None:

@@ -173,6 +173,25 @@
     });
   }
 
+  var speakerForm = $("speaker-form");
+  if (speakerForm) {
+    var speakerNow = $("speaker-now");
+    var shown = function (body) {
+      if (body.speaker) speakerNow.textContent = body.speaker.name + " " + body.speaker.phone;
+    };
+    speakerForm.addEventListener("submit", function (e) {
+      e.preventDefault();
+      call("PUT", speakerForm.dataset.speaker, {
+        phone: speakerForm.elements.phone.value, name: speakerForm.elements.name.value
+      }).then(function (body) { shown(body); note(T.saved); }).catch(function (error) { note(error.message, true); });
+    });
+    $("send-to-speaker").addEventListener("click", function () {
+      call("POST", speakerForm.dataset.send).then(function (body) {
+        note(T.sent_to_speaker.replace("{n}", body.sent).replace("{name}", body.speaker.name || body.speaker.phone));
+      }).catch(function (error) { note(error.message, true); });
+    });
+  }
+
   var settings = $("settings-form");
   if (settings) {
     settings.addEventListener("change", function () {
