@@ -386,19 +386,24 @@ def _subscribe(app: Flask) -> None:
                     if message["type"] == "subscribe":
                         recheck_users(app, _local_user_ids(app))
                     elif message["type"] == "message":
-                        data = json.loads(message["data"])
-                        if data.get("host") == HOST_ID:
-                            pass
-                        elif "close_rooms" in data:
-                            _close_rooms_here(app, [str(r) for r in data["close_rooms"]], str(data.get("code")))
-                        else:
-                            recheck_users(app, [int(i) for i in data.get("user_ids", [])])
+                        heard_from_another_process(app, json.loads(message["data"]))
                 except Exception:
                     log.exception("handling the access change %r failed", message.get("data"))
         except Exception:
             log.exception("the access-change subscriber lost Redis; subscribing again in %.1f s", backoff)
         socketio.sleep(backoff)
         backoff = min(backoff * 2, 10.0)
+
+
+def heard_from_another_process(app: Flask, data: dict) -> None:
+    """What another process published on the access channel: close rooms, or recheck people's connections (this
+    process's own messages are ignored: it has acted already)."""
+    if data.get("host") == HOST_ID:
+        return
+    if "close_rooms" in data:
+        _close_rooms_here(app, [str(r) for r in data["close_rooms"]], str(data.get("code")))
+    else:
+        recheck_users(app, [int(i) for i in data.get("user_ids", [])])
 
 
 def _sweep(app: Flask) -> None:

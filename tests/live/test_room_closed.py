@@ -89,3 +89,20 @@ def _page(client, user, path: str) -> str:
     response = client.get(path, headers={"Accept-Language": "zh-CN"})
     assert response.status_code == 200, path
     return response.get_data(as_text=True)
+
+
+def test_a_room_closed_by_another_process_empties_here_too(app, room_event, attendee):
+    """Across processes the closing travels on the access channel (Redis): what a process hears from another closes
+    the rooms of its own connections."""
+    from app.realtime import heard_from_another_process
+    from tests.conftest import eventually, socket_rooms
+    from tests.live.test_live_updates import connect, join
+
+    phone = connect(app, attendee(room_event))
+    room = f"event:{room_event.id}:live"
+    assert join(phone, room_event.id)["ok"]
+    phone.get_received()
+    heard_from_another_process(app, {"host": "another-process", "close_rooms": [room], "code": "room_closed"})
+    assert eventually(lambda: room not in socket_rooms(phone))
+    assert [e["args"][0] for e in phone.get_received() if e["name"] == "room_left"] == [
+        {"room": room, "code": "room_closed"}]
