@@ -263,6 +263,12 @@ def _redis(url: str):
         return client
 
 
+def shared_redis(app: Flask):
+    """The Redis client the processes of this deployment share (REDIS_URL), or None for a single process."""
+    url = app.config.get("REDIS_URL")
+    return _redis(url) if url else None
+
+
 def _recheck_soon(app: Flask, user_ids: list[int]) -> None:
     global _rechecks_running
     with _lock:

@@ -27,7 +27,7 @@ from sqlalchemy.orm import Session
 from app.after_commit import run_after_commit
 from app.errors import DomainError
 from app.extensions import db, socketio
-from app.realtime import close_rooms, join_authorised, leave
+from app.realtime import close_rooms, join_authorised, leave, shared_redis
 from events import signals as event_signals
 from events.realtime import event_id_from
 from judging import services as judging
@@ -157,36 +157,70 @@ def _committed(session: Session, pending: list[tuple[str, int]]) -> None:
 # to them costs a send per phone: the tally is read once per announcement, whatever the number of votes.
 SCREENS = "screens"  # the big screens, the moderators, the round's screen and console
 PHONES = "phones"  # event:<id>:live
+# With several instances (REDIS_URL), the interval is the cluster's, not each process's: the process that takes the
+# slot (SET NX PX on Redis) announces, through the message queue, to every instance's connections; another waits for
+# the slot to end and tries again, and when it finds a newer slot taken, someone claimed it after its change
+# committed, yet may have read before the changes that came meanwhile: it tries again at the end of that slot too, so
+# the last change is always announced, and each phone hears one tally per interval however many instances there are.
 _throttle_lock = threading.Lock()
 _last_announced: dict[tuple[str, int, str], float] = {}
 _scheduled: set[tuple[str, int, str]] = set()
 
 
-def _announce_soon(app: Flask, kind: str, item_id: int, audience: str, interval: float) -> None:
-    key, now = (kind, item_id, audience), time.monotonic()
+def _claim(app: Flask, key: tuple[str, int, str], interval: float) -> float:
+    """0 when this process takes the announcement slot of `key` for `interval` seconds (it announces now), else the
+    seconds until the slot taken ends."""
+    if interval <= 0:
+        return 0.0
+    client = shared_redis(app)
+    if client is not None:
+        name = f"{app.config['SOCKETIO_CHANNEL']}:live-announce:{key[0]}:{key[1]}:{key[2]}"
+        try:
+            if client.set(name, "1", nx=True, px=max(1, int(interval * 1000))):
+                return 0.0
+            return max(client.pttl(name), 1) / 1000
+        except Exception:  # Redis away: each process throttles on its own
+            log.exception("the live announcement slot of %s could not be claimed on Redis", key)
+    now = time.monotonic()
     with _throttle_lock:
-        if key in _scheduled:
-            return  # a trailing announcement is on its way and will read the item as it is then
         wait = _last_announced.get(key, float("-inf")) + interval - now
         if wait <= 0:
             _last_announced[key] = now
-        else:
-            _scheduled.add(key)
+        return max(wait, 0.0)
+
+
+def _announce_soon(app: Flask, kind: str, item_id: int, audience: str, interval: float) -> None:
+    key = (kind, item_id, audience)
+    with _throttle_lock:
+        if key in _scheduled:
+            return  # a trailing announcement is on its way and will read the item as it is then
+    wait = _claim(app, key, interval)
     if wait <= 0:
         _announce(kind, item_id, audience)
-    else:
-        timer = threading.Timer(wait, _announce_later, (app, kind, item_id, audience))
-        timer.daemon = True
-        timer.start()
-
-
-def _announce_later(app: Flask, kind: str, item_id: int, audience: str) -> None:
+        return
     with _throttle_lock:
-        _scheduled.discard((kind, item_id, audience))
-        _last_announced[(kind, item_id, audience)] = time.monotonic()
+        if key in _scheduled:
+            return
+        _scheduled.add(key)
+    _later(app, key, interval, wait)
+
+
+def _later(app: Flask, key: tuple[str, int, str], interval: float, wait: float) -> None:
+    timer = threading.Timer(wait, _announce_later, (app, key, interval))
+    timer.daemon = True
+    timer.start()
+
+
+def _announce_later(app: Flask, key: tuple[str, int, str], interval: float) -> None:
+    wait = _claim(app, key, interval)
+    if wait > 0:  # another process took a newer slot: it may have read before the changes queued here
+        _later(app, key, interval, wait)
+        return
+    with _throttle_lock:
+        _scheduled.discard(key)
     with app.app_context():
         try:
-            _announce(kind, item_id, audience)
+            _announce(*key)
         finally:
             db.session.remove()
 

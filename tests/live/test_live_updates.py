@@ -151,7 +151,10 @@ def test_a_burst_of_votes_is_announced_at_once_then_once_more_with_the_last_coun
 
 
 @pytest.fixture
-def slow_phones(app_config):
+def slow_phones(app_config, monkeypatch):
+    from live import realtime
+
+    monkeypatch.setattr(realtime, "_last_announced", {})  # no other test's announcements in this one's intervals
     app_config.LIVE_ANNOUNCE_INTERVAL, app_config.LIVE_PHONES_ANNOUNCE_INTERVAL = 0.0, 0.5
     return app_config
 
@@ -174,8 +177,8 @@ def test_the_big_screen_hears_every_change_while_the_phones_hear_the_burst_throt
     refused = contextvars.Context().run(outsider.emit, "join_live", {"event_id": room_event.id, "screen": True},
                                         callback=True)
     assert refused["ok"] is False and refused["code"] == "not_attendee"
-    screen.get_received(), phone.get_received()
     time.sleep(0.55)  # the question's own announcement to the phones is out of the interval
+    screen.get_received(), phone.get_received()
     for voter in [attendee(room_event, name=f"观众{i}") for i in range(4)]:
         questions.vote(question.id, voter, now=utcnow())
         db.session.commit()
@@ -184,3 +187,24 @@ def test_the_big_screen_hears_every_change_while_the_phones_hear_the_burst_throt
     assert eventually(lambda: seen.extend(heard(phone)) or any(q["votes"] == 4 for q in seen), timeout=3)
     counts = [q["votes"] for q in seen]
     assert counts[-1] == 4 and len(counts) <= 2, counts  # at once, then the trailing one with the last count
+
+
+def test_with_several_instances_one_of_them_announces_per_interval(app, monkeypatch):
+    """REDIS_URL: the announcement slot is the cluster's (SET NX PX), so two instances do not both send a tally to
+    every phone in the same interval; the one that finds the slot taken hears how long it still lasts."""
+    import secrets
+
+    from live.realtime import _claim
+    from tests import services
+
+    problem = services.redis_available()
+    if problem:
+        services.service_missing("Redis", problem)
+    monkeypatch.setitem(app.config, "REDIS_URL", services.REDIS_URL)
+    monkeypatch.setitem(app.config, "SOCKETIO_CHANNEL", f"test-live-{secrets.token_hex(4)}")
+    key = ("poll", 1, "phones")
+    assert _claim(app, key, 0.5) == 0  # this instance announces now
+    assert 0 < _claim(app, key, 0.5) <= 0.5  # another (or this one) waits for the slot to end
+    assert _claim(app, ("poll", 1, "screens"), 0.5) == 0  # each audience has its own cadence
+    time.sleep(0.55)
+    assert _claim(app, key, 0.5) == 0
