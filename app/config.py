@@ -113,9 +113,10 @@ class Config:
                                                   max_overflow=_env_int("DATABASE_MAX_OVERFLOW", 0))
         self.REDIS_URL = os.environ.get("REDIS_URL") or None
         self.PORT = _env_int("PORT", 5000)
-        # The live room announces a poll's (a question's, a round's) tally at most once per this many seconds per
-        # process (live/realtime.py): at once, then once more at the end of the interval. 100 ms to the screens keeps
-        # vote -> screen under 250 ms at the 99th percentile while a hall votes (bench/live_room.py).
+        # The live room announces a poll's (a question's, a round's) tally at most once per this many seconds (per
+        # deployment when REDIS_URL is set, else per process; live/realtime.py): at once, then once more at the end
+        # of the interval. 100 ms to the screens keeps vote -> screen under 250 ms at the 99th percentile while a
+        # hall votes (bench/live_room.py).
         self.LIVE_ANNOUNCE_INTERVAL = _env_int("LIVE_ANNOUNCE_MS", 100) / 1000  # screens and moderators
         self.LIVE_PHONES_ANNOUNCE_INTERVAL = _env_int("LIVE_PHONES_ANNOUNCE_MS", 250) / 1000  # every phone: a send each
         self.DEMO_MODE = _env_bool("DEMO_MODE", self.default_demo_mode())

@@ -287,9 +287,9 @@ def print_table(results: list[dict], args) -> None:
     what = "votes for the people's choice" if args.vote == "choice" else "answers one poll"
     print(f"\nlive room: {args.clients} phones (Socket.IO, websocket) + 1 big screen in the live room; every phone "
           f"{what} within {args.within:g} s; tally announced at most every {args.announce_ms} ms to the screen, "
-          f"{args.phones_ms} ms to the phones, per instance; PostgreSQL (+ Redis for two); gunicorn -w 1 (gevent) "
-          f"per instance; {os.cpu_count()} CPUs; clients in one asyncio process on the same machine; load average "
-          f"before the run {args.load_before}")
+          f"{args.phones_ms} ms to the phones (across instances, through Redis); PostgreSQL (+ Redis for two); "
+          f"gunicorn -w 1 (gevent) per instance; {os.cpu_count()} CPUs; clients in one asyncio process on the same "
+          f"machine; load average before the run {args.load_before}")
     header = f"{'shape':<6} {'measure':<28} {'samples':>8} {'p50 ms':>8} {'p99 ms':>8} {'max ms':>8} {'missed':>7}"
     print(header)
     print("-" * len(header))
