@@ -45,7 +45,7 @@ from app.extensions import db, login_manager, socketio
 
 log = logging.getLogger(__name__)
 
-ROOM_LEFT = "room_left"  # sent to a connection that was taken out of a room: {"room", "code": "access_changed"}
+ROOM_LEFT = "room_left"  # sent to a connection taken out of a room: {"room", "code": "access_changed" | ...}
 NAMESPACE = "/"
 _PENDING_KEY = "app.realtime.access_changed"  # session.info: user ids whose access changed in this transaction
 HOST_ID = uuid.uuid4().hex  # this process, so it ignores its own pub/sub messages (it has already acted)
@@ -214,6 +214,38 @@ def access_changed_for(app: Flask, user_ids: Iterable[int]) -> None:
             log.exception("publishing access changes of %s failed", user_ids)
 
 
+def close_rooms(app: Flask, rooms: Iterable[str], code: str) -> None:
+    """Take every connection, in every process, out of these rooms at once, telling each page with `room_left`
+    ({"room", "code"}: the page says why, e.g. "room_closed" when its event is cancelled). For rooms whose reason to
+    exist has ended for everyone (not one person's access: access_changed_for); their join checks refuse anyone who
+    tries again. Called after COMMIT."""
+    rooms = sorted(set(rooms))
+    if not rooms:
+        return
+    _close_rooms_here(app, rooms, code)
+    url = app.config.get("REDIS_URL")
+    if url:
+        try:
+            _redis(url).publish(_channel(app), json.dumps({"host": HOST_ID, "close_rooms": rooms, "code": code}))
+        except Exception:  # the other processes' connections leave at their next recheck (their join checks refuse)
+            log.exception("publishing the closing of %s failed", rooms)
+
+
+def _close_rooms_here(app: Flask, rooms: list[str], code: str) -> None:
+    closing = set(rooms)
+    with _lock:
+        targets = [(sid, connection, sorted(closing & connection.rooms.keys()))
+                   for sid, connection in _connections.items() if connection.app is app]
+        for _sid, connection, left in targets:
+            for room in left:
+                connection.rooms.pop(room, None)
+    for sid, _connection, left in targets:
+        for room in left:
+            socketio.server.leave_room(sid, room, namespace=NAMESPACE)
+            socketio.server.emit(ROOM_LEFT, {"room": room, "code": code}, to=sid, namespace=NAMESPACE,
+                                 ignore_queue=True)
+
+
 def _channel(app: Flask) -> str:
     return f"{app.config['SOCKETIO_CHANNEL']}:access"
 
@@ -230,6 +262,12 @@ def redis_client(url: str):
         if client is None:
             client = _redis_clients[url] = redis.Redis.from_url(url, socket_connect_timeout=2, socket_timeout=2)
         return client
+
+
+def shared_redis(app: Flask):
+    """The Redis client the processes of this deployment share (REDIS_URL), or None for a single process."""
+    url = app.config.get("REDIS_URL")
+    return _redis(url) if url else None
 
 
 def _recheck_soon(app: Flask, user_ids: list[int]) -> None:
@@ -355,15 +393,24 @@ def _subscribe(app: Flask) -> None:
                     if message["type"] == "subscribe":
                         recheck_users(app, _local_user_ids(app))
                     elif message["type"] == "message":
-                        data = json.loads(message["data"])
-                        if data.get("host") != HOST_ID:
-                            recheck_users(app, [int(i) for i in data.get("user_ids", [])])
+                        heard_from_another_process(app, json.loads(message["data"]))
                 except Exception:
                     log.exception("handling the access change %r failed", message.get("data"))
         except Exception:
             log.exception("the access-change subscriber lost Redis; subscribing again in %.1f s", backoff)
         socketio.sleep(backoff)
         backoff = min(backoff * 2, 10.0)
+
+
+def heard_from_another_process(app: Flask, data: dict) -> None:
+    """What another process published on the access channel: close rooms, or recheck people's connections (this
+    process's own messages are ignored: it has acted already)."""
+    if data.get("host") == HOST_ID:
+        return
+    if "close_rooms" in data:
+        _close_rooms_here(app, [str(r) for r in data["close_rooms"]], str(data.get("code")))
+    else:
+        recheck_users(app, [int(i) for i in data.get("user_ids", [])])
 
 
 def _sweep(app: Flask) -> None:

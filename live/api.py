@@ -6,14 +6,16 @@ from flask import request
 from flask_login import current_user
 from marshmallow import fields, validate
 
+from app.accounts.auth import checks_bearer_token, decided_with_bearer, deferred_bearer
 from app.api import api_blueprint
 from app.authz import login_required
 from app.db_types import utcnow
+from app.errors import DomainError
 from app.extensions import db
 from app.schemas import Id, Schema
-from live import presenters
+from live import presenters, vote_batches
 from live.models import MODERATED_STATUSES
-from live.services import access, peoples_choice, polls, questions
+from live.services import access, peoples_choice, polls, questions, speaker
 
 blp = api_blueprint("live_api", __name__, "",
                     "The audience's live room of an event: questions (asked named or anonymous to the room), "
@@ -170,6 +172,48 @@ def update_settings(payload, event_id: int):
     return body
 
 
+class SpeakerInSchema(Schema):
+    phone = fields.String(required=True, validate=validate.Length(max=40),
+                          metadata={"description": "the speaker's mobile number (an account is made for a new "
+                                                   "number); empty: no speaker"})
+    name = fields.String(load_default="", validate=validate.Length(max=80))
+
+
+class SpeakerSchema(Schema):
+    speaker = fields.Dict(allow_none=True, metadata={"description": "{name, phone (masked)} or null"})
+
+
+class SentToSpeakerSchema(SpeakerSchema):
+    sent = fields.Integer(metadata={"description": "how many answered questions were sent"})
+
+
+@blp.route("/events/<int:event_id>/live-room/speaker", methods=["PUT"])
+@blp.arguments(SpeakerInSchema)
+@blp.response(200, SpeakerSchema)
+@blp.alt_response(403, schema="Error", description="forbidden (organizers only)")
+@blp.alt_response(400, schema="Error", description="invalid_phone")
+@login_required
+def choose_speaker(payload, event_id: int):
+    """Choose the event's speaker (organizers), to whom the answered questions are sent."""
+    room = speaker.set_speaker(event_id, current_user, phone=payload["phone"], name=payload["name"], now=utcnow())
+    body = {"speaker": presenters.speaker_payload(speaker.speaker_of(room))}
+    db.session.commit()
+    return body
+
+
+@blp.route("/events/<int:event_id>/live-room/speaker/send", methods=["POST"])
+@blp.response(200, SentToSpeakerSchema)
+@blp.alt_response(409, schema="Error", description="no_speaker, nothing_answered")
+@login_required
+def send_to_speaker(event_id: int):
+    """Send the questions marked answered (text, votes, when asked; anonymous ones without their author) to the
+    speaker (organizers): in their inbox, and on their channels (e-mail when configured)."""
+    person, sent = speaker.send_answered(event_id, current_user, now=utcnow())
+    body = {"speaker": presenters.speaker_payload(person), "sent": sent}
+    db.session.commit()
+    return body
+
+
 # ---- polls ---------------------------------------------------------------------------------------------------------
 
 class NewPollSchema(Schema):
@@ -297,10 +341,18 @@ def show_results(payload, poll_id: int):
 @blp.alt_response(404, schema="Error", description="poll_not_found")
 @blp.alt_response(409, schema="Error", description="poll_closed (not open)")
 @blp.alt_response(422, schema="Error", description="invalid_options, one_option_only")
-@login_required
+@checks_bearer_token
 def answer_poll(payload, poll_id: int):
     """Answer an open poll (attendees): once per person; answering again while it is open changes the answer."""
-    chosen = polls.answer(poll_id, current_user, option_ids=payload["option_ids"], now=utcnow())
+    option_ids = payload["option_ids"]
+    chosen = decided_with_bearer(  # an app: its token is checked with the answer, in a batch (live/vote_batches.py)
+        lambda bearer: vote_batches.answer_together(poll_id, bearer=bearer, option_ids=option_ids, now=utcnow()))
+    if chosen is None and deferred_bearer() is None:  # the page, signed in with its cookie: in a batch too
+        chosen = vote_batches.answer_together(poll_id, user_id=current_user.id, option_ids=option_ids, now=utcnow())
+        if isinstance(chosen, DomainError):
+            raise chosen
+    if chosen is None:  # not decided in a batch: alone, which says why when it refuses
+        chosen = polls.answer(poll_id, current_user, option_ids=option_ids, now=utcnow())
     db.session.commit()
     return {"option_ids": chosen}
 
@@ -426,12 +478,21 @@ def reveal_audience_vote(payload, round_id: int):
 @blp.alt_response(404, schema="Error", description="team_not_in_round, round_not_found")
 @blp.alt_response(409, schema="Error", description="vote_closed, team_not_pitched, already_voted (a vote is final; "
                                                    "details.round_team_id)")
-@login_required
+@checks_bearer_token
 def cast_audience_vote(payload, round_id: int):
     """Vote for the people's choice: one vote per person admitted at the door, for a team on stage or already
     pitched; a vote is final."""
-    vote, new = peoples_choice.cast_vote(round_id, current_user, round_team_id=payload["round_team_id"],
-                                         now=utcnow())
-    body = {"round_id": vote.round_id, "round_team_id": vote.round_team_id, "voted_at": vote.voted_at.isoformat()}
+    team_id = payload["round_team_id"]
+    decided = decided_with_bearer(  # an app: its token is checked with the vote, in a batch (live/vote_batches.py)
+        lambda bearer: vote_batches.vote_together(round_id, bearer=bearer, round_team_id=team_id, now=utcnow()))
+    if decided is None and deferred_bearer() is None:  # the page, signed in with its cookie: in a batch too
+        decided = vote_batches.vote_together(round_id, user_id=current_user.id, round_team_id=team_id, now=utcnow())
+        if isinstance(decided, DomainError):
+            raise decided
+    if decided is None:  # not decided in a batch: alone, which says why when it refuses
+        vote, new = peoples_choice.cast_vote(round_id, current_user, round_team_id=team_id, now=utcnow())
+        decided = {"round_id": vote.round_id, "round_team_id": vote.round_team_id,
+                   "voted_at": vote.voted_at.isoformat()}, new
+    body, new = decided
     db.session.commit()
     return body, 201 if new else 200

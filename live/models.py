@@ -28,6 +28,9 @@ class LiveRoom(db.Model):
     premoderation: Mapped[bool] = mapped_column(default=False)  # questions wait for approval before anyone sees them
     # The event's policy on anonymous questions: may its organizers see who wrote them (to deal with abuse)?
     organizers_see_anonymous: Mapped[bool] = mapped_column(default=False)
+    # The speaker (a person, chosen by the mobile number the organizers type in; an account is made for a new
+    # number), to whom the answered questions are sent (live.services.questions.send_answered).
+    speaker_user_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 

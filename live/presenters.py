@@ -48,6 +48,13 @@ def broadcast_payloads(connection, question_id: int) -> tuple[int, dict, dict] |
     return q.event_id, room, moderators
 
 
+def speaker_payload(user) -> dict | None:
+    """The speaker as the organizers see them: the name and the masked mobile number."""
+    if user is None:
+        return None
+    return {"name": user.name or "", "phone": mask_phone(user.phone) if user.phone else ""}
+
+
 def poll_payload(view) -> dict:
     """One poll as its reader sees it (live.services.polls.PollView): counts only when shown (or to organizers)."""
     p = view.poll

@@ -1,6 +1,7 @@
-"""The live room over Socket.IO. A phone or the big screen joins `event:<id>:live` (the event's attendees and
-organizers, checked by live.services.access.participant_event through app.realtime.join_authorised, again whenever
-their access changes); a moderator's page joins `event:<id>:live:moderators` (organizers).
+"""The live room over Socket.IO. A phone joins `event:<id>:live`, the big screen `event:<id>:live:screen` (the
+event's attendees and organizers, checked by live.services.access.participant_event through
+app.realtime.join_authorised, again whenever their access changes); a moderator's page joins
+`event:<id>:live:moderators` (organizers).
 
 A question asked, upvoted or moderated (live.signals.question_changed) is announced after COMMIT as `question`:
 the room hears what it may see (or {"id", "removed": true}), the moderators hear everything. A poll prepared,
@@ -9,7 +10,8 @@ hears opened polls, with counts only once the organizers show them; the moderato
 The people's choice of a competition round (live.signals.audience_vote_changed) is announced as `audience_vote`
 to the round's event's rooms, the round's big screen (judging's leaderboard room) and its console (console room).
 A rolled-back change is never announced. Clients re-fetch GET /api/v1/events/<id>/questions and .../polls after a
-reconnect, so a missed message costs nothing."""
+reconnect, so a missed message costs nothing. When the event is cancelled its rooms close at once: every connection
+leaves them, told with room_left (code room_closed), and nobody joins them again."""
 
 from __future__ import annotations
 
@@ -25,7 +27,8 @@ from sqlalchemy.orm import Session
 from app.after_commit import run_after_commit
 from app.errors import DomainError
 from app.extensions import db, socketio
-from app.realtime import join_authorised, leave
+from app.realtime import close_rooms, join_authorised, leave, shared_redis
+from events import signals as event_signals
 from events.realtime import event_id_from
 from judging import services as judging
 from judging.realtime import console_room, leaderboard_room
@@ -51,12 +54,18 @@ def moderators_room(event_id: int) -> str:
     return f"event:{int(event_id)}:live:moderators"
 
 
+def screen_room(event_id: int) -> str:
+    """The big screen's room: what the room sees, at the screens' cadence (LIVE_ANNOUNCE_INTERVAL) rather than the
+    phones' (LIVE_PHONES_ANNOUNCE_INTERVAL)."""
+    return f"event:{int(event_id)}:live:screen"
+
+
 def may_listen(user, event_id: int):
-    return access.participant_event(event_id, user)
+    return access.room_open(access.participant_event(event_id, user))
 
 
 def may_moderate(user, event_id: int):
-    return access.moderated_event(event_id, user)
+    return access.room_open(access.moderated_event(event_id, user))
 
 
 def _join(data, room_of, check) -> dict:
@@ -71,9 +80,11 @@ def _join(data, room_of, check) -> dict:
 
 
 def on_join(data=None):
-    """Join an event's live room: {"event_id"}. Acknowledged with {"ok": true, "room"} or {"ok": false, "code",
+    """Join an event's live room: {"event_id"} (a phone), or {"event_id", "screen": true} (the big screen, which
+    hears the same at a quicker cadence). Acknowledged with {"ok": true, "room"} or {"ok": false, "code",
     "message"}."""
-    return _join(data, live_room, may_listen)
+    screen = isinstance(data, dict) and data.get("screen") is True
+    return _join(data, screen_room if screen else live_room, may_listen)
 
 
 def on_join_moderators(data=None):
@@ -84,6 +95,7 @@ def on_leave(data=None):
     try:
         event_id = event_id_from(data)
         leave(live_room(event_id))
+        leave(screen_room(event_id))
         leave(moderators_room(event_id))
     except DomainError:
         pass
@@ -131,57 +143,100 @@ def _committed(session: Session, pending: list[tuple[str, int]]) -> None:
     if session.info.get(_PENDING_KEY) is pending:
         session.info.pop(_PENDING_KEY)
     app = current_app._get_current_object()
-    interval = app.config.get("LIVE_ANNOUNCE_INTERVAL", 0.0 if app.testing else 0.25)
     for kind, item_id in pending:
-        _announce_soon(app, kind, item_id, interval)
+        _announce_soon(app, kind, item_id, SCREENS, app.config["LIVE_ANNOUNCE_INTERVAL"])
+        _announce_soon(app, kind, item_id, PHONES, app.config["LIVE_PHONES_ANNOUNCE_INTERVAL"])
 
 
 # While a poll or the people's choice takes hundreds of votes a second, reading and sending the counts after every
 # vote would cost more than the votes (and flood every phone). As check-in's counters do: each process announces a
 # question, poll or round at once when it has not done so for `interval` seconds, otherwise once more at the end of
-# that interval (so the last change is always sent, read as it is then), never more often.
+# that interval (so the last change is always sent, read as it is then), never more often. The few screens and
+# moderators' pages hear it at a quick cadence (LIVE_ANNOUNCE_INTERVAL: vote -> screen stays well under 250 ms);
+# the phones, a thousand connections or more, at a slower one (LIVE_PHONES_ANNOUNCE_INTERVAL), since every message
+# to them costs a send per phone: the tally is read once per announcement, whatever the number of votes.
+SCREENS = "screens"  # the big screens, the moderators, the round's screen and console
+PHONES = "phones"  # event:<id>:live
+# With several instances (REDIS_URL), the interval is the cluster's, not each process's: the process that takes the
+# slot (SET NX PX on Redis) announces, through the message queue, to every instance's connections; another waits for
+# the slot to end and tries again, and when it finds a newer slot taken, someone claimed it after its change
+# committed, yet may have read before the changes that came meanwhile: it tries again at the end of that slot too, so
+# the last change is always announced, and each phone hears one tally per interval however many instances there are.
 _throttle_lock = threading.Lock()
-_last_announced: dict[tuple[str, int], float] = {}
-_scheduled: set[tuple[str, int]] = set()
+_last_announced: dict[tuple[str, int, str], float] = {}
+_scheduled: set[tuple[str, int, str]] = set()
 
 
-def _announce_soon(app: Flask, kind: str, item_id: int, interval: float) -> None:
-    key, now = (kind, item_id), time.monotonic()
+def _claim(app: Flask, key: tuple[str, int, str], interval: float) -> float:
+    """0 when this process takes the announcement slot of `key` for `interval` seconds (it announces now), else the
+    seconds until the slot taken ends."""
+    if interval <= 0:
+        return 0.0
+    client = shared_redis(app)
+    if client is not None:
+        name = f"{app.config['SOCKETIO_CHANNEL']}:live-announce:{key[0]}:{key[1]}:{key[2]}"
+        try:
+            if client.set(name, "1", nx=True, px=max(1, int(interval * 1000))):
+                return 0.0
+            return max(client.pttl(name), 1) / 1000
+        except Exception:  # Redis away: each process throttles on its own
+            log.exception("the live announcement slot of %s could not be claimed on Redis", key)
+    now = time.monotonic()
     with _throttle_lock:
-        if key in _scheduled:
-            return  # a trailing announcement is on its way and will read the item as it is then
         wait = _last_announced.get(key, float("-inf")) + interval - now
         if wait <= 0:
             _last_announced[key] = now
-        else:
-            _scheduled.add(key)
-    if wait <= 0:
-        _announce(kind, item_id)
-    else:
-        timer = threading.Timer(wait, _announce_later, (app, kind, item_id))
-        timer.daemon = True
-        timer.start()
+        return max(wait, 0.0)
 
 
-def _announce_later(app: Flask, kind: str, item_id: int) -> None:
+def _announce_soon(app: Flask, kind: str, item_id: int, audience: str, interval: float) -> None:
+    key = (kind, item_id, audience)
     with _throttle_lock:
-        _scheduled.discard((kind, item_id))
-        _last_announced[(kind, item_id)] = time.monotonic()
+        if key in _scheduled:
+            return  # a trailing announcement is on its way and will read the item as it is then
+    wait = _claim(app, key, interval)
+    if wait <= 0:
+        _announce(kind, item_id, audience)
+        return
+    with _throttle_lock:
+        if key in _scheduled:
+            return
+        _scheduled.add(key)
+    _later(app, key, interval, wait)
+
+
+def _later(app: Flask, key: tuple[str, int, str], interval: float, wait: float) -> None:
+    timer = threading.Timer(wait, _announce_later, (app, key, interval))
+    timer.daemon = True
+    timer.start()
+
+
+def _announce_later(app: Flask, key: tuple[str, int, str], interval: float) -> None:
+    wait = _claim(app, key, interval)
+    if wait > 0:  # another process took a newer slot: it may have read before the changes queued here
+        _later(app, key, interval, wait)
+        return
+    with _throttle_lock:
+        _scheduled.discard(key)
     with app.app_context():
         try:
-            _announce(kind, item_id)
+            _announce(*key)
         finally:
             db.session.remove()
 
 
-def _announce(kind: str, item_id: int) -> None:
+def _announce(kind: str, item_id: int, audience: str) -> None:
     try:
         if kind == AUDIENCE_VOTE:
             board, event_id = _audience_board(item_id)
+            if audience == PHONES:
+                if event_id is not None:
+                    socketio.emit(AUDIENCE_VOTE, board, to=live_room(event_id))
+                return
             socketio.emit(AUDIENCE_VOTE, board, to=leaderboard_room(item_id))
             socketio.emit(AUDIENCE_VOTE, board, to=console_room(item_id))  # (the console re-reads the tally)
             if event_id is not None:
-                socketio.emit(AUDIENCE_VOTE, board, to=live_room(event_id))
+                socketio.emit(AUDIENCE_VOTE, board, to=screen_room(event_id))
                 socketio.emit(AUDIENCE_VOTE, board, to=moderators_room(event_id))  # (they re-read the tally)
             return
         with db.engine.connect() as connection:
@@ -192,9 +247,25 @@ def _announce(kind: str, item_id: int) -> None:
     if found is None:
         return
     event_id, room, moderators = found
+    if audience == PHONES:
+        if room is not None:
+            socketio.emit(kind, room, to=live_room(event_id))
+        return
     if room is not None:
-        socketio.emit(kind, room, to=live_room(event_id))
+        socketio.emit(kind, room, to=screen_room(event_id))
     socketio.emit(kind, moderators, to=moderators_room(event_id))
+
+
+ROOM_CLOSED = "room_closed"  # room_left's code when the event is cancelled: the page says so and stops
+
+
+def _on_event_cancelled(sender, *, event_id: int, **_extra) -> None:
+    """A cancelled event's live room closes at once: after COMMIT, every connection in it (phones, screens,
+    moderators), in every process, leaves it and hears room_left {"room", "code": "room_closed"}; joining again is
+    refused (access.room_open)."""
+    app = current_app._get_current_object()
+    rooms = [live_room(event_id), screen_room(event_id), moderators_room(event_id)]
+    run_after_commit(lambda: close_rooms(app, rooms, ROOM_CLOSED))
 
 
 @sa_event.listens_for(Session, "after_rollback")
@@ -210,3 +281,4 @@ def init_app(app: Flask) -> None:
     signals.question_changed.connect(_on_question_changed)
     signals.poll_changed.connect(_on_poll_changed)
     signals.audience_vote_changed.connect(_on_audience_vote_changed)
+    event_signals.event_cancelled.connect(_on_event_cancelled)

@@ -15,3 +15,8 @@ poll_changed = _signals.signal("live.poll_changed")
 
 # audience_vote_changed(sender, round_id=): opened, closed, a rank revealed, a vote cast
 audience_vote_changed = _signals.signal("live.audience_vote_changed")
+
+# answered_questions_sent(sender, event_id=, speaker_user_id=, questions=[{"text", "votes", "asked_at" (aware UTC),
+# "author" (None when asked anonymously: anonymous stays anonymous to the speaker)}], sent_by=): the organizers send
+# the answered questions to the event's speaker; notifications delivers them (inbox, and the person's channels).
+answered_questions_sent = _signals.signal("live.answered_questions_sent")

@@ -13,8 +13,8 @@ from app.errors import DomainError
 from checkin import qr
 from events.presentation import add_event_page_part, add_manage_page_part
 from judging.views import add_console_part, add_screen_part
-from live import exports
-from live.services import access, polls, questions
+from live import exports, presenters
+from live.services import access, polls, questions, speaker
 
 bp = Blueprint("live", __name__, template_folder="templates")
 
@@ -37,7 +37,9 @@ def room(event_id: int):
 @login_required
 def moderate(event_id: int):
     """The moderators' page (organizers): every question, with show, hide, pin and answered, and the settings."""
-    return _page("live/moderate.html", access.moderated_event(event_id, current_user))
+    event = access.moderated_event(event_id, current_user)
+    person = speaker.speaker_of(access.room_settings(event.id))
+    return _page("live/moderate.html", event, speaker=presenters.speaker_payload(person))
 
 
 @bp.get("/events/<int:event_id>/live/screen")

@@ -331,3 +331,21 @@ def team_advanced_draft(*, to_round_id: int, to_round_name: str, application_id:
 
     return Draft(kind="team_advanced", category="results", render=render, transactional=True,
                  link=f"/teams/{int(application_id)}", dedupe_key=f"advanced:{to_round_id}:{application_id}")
+
+
+def answered_questions_draft(*, event, questions: list[dict]) -> Draft:
+    """The questions marked answered in an event's live room, for its speaker: each with its votes, when it was asked
+    and who asked it (never for an anonymous one). Sending again the same list is the same message."""
+    def render(locale: str) -> tuple[str, str]:
+        lines = []
+        for i, q in enumerate(questions, start=1):
+            asked_by = q["author"] or _("anonymous")
+            lines.append(_("%(i)d. %(text)s (%(votes)d votes; asked %(when)s by %(who)s)", i=i, text=q["text"],
+                           votes=q["votes"], when=when(q["asked_at"]), who=asked_by))
+        return (_("Answered questions: %(event)s", event=event_title(event, locale)),
+                _("%(n)d questions answered in the live room:", n=len(questions)) + "\n" + "\n".join(lines))
+
+    digest = hashlib.sha256(repr([(q["text"], q["votes"]) for q in questions]).encode()).hexdigest()[:16]
+    return Draft(kind="live_answered_questions", category="results", render=render, transactional=True,
+                 link=event_link(event.id), event_id=event.id,
+                 dedupe_key=f"live:{event.id}:answered:{digest}")

@@ -17,6 +17,7 @@ from events import signals
 from events.models import ACTIVE_STATUSES, Event, PitchApplication, Registration
 from judging import signals as judging_signals
 from judging.models import Competition, CompetitionRound, TeamApplication
+from live import signals as live_signals
 from mentoring import signals as mentoring_signals
 from mentoring.models import Feedback
 from notifications import jobs, messages, webhooks, wechat
@@ -240,6 +241,16 @@ def on_wechat_bound(_sender, *, user_id: int, app_id: str, openid: str) -> None:
 _RECEIVERS: list = []  # blinker holds receivers weakly: keep ours alive
 
 
+def on_answered_questions_sent(sender, *, event_id: int, speaker_user_id: int, questions: list[dict], now=None,
+                               **_extra):
+    """The organizers send the answered questions of the live room to the speaker: one message (inbox, and the
+    speaker's channels: e-mail when configured)."""
+    event = db.session.get(Event, event_id)
+    if event is not None and questions:
+        notify(speaker_user_id, messages.answered_questions_draft(event=event, questions=questions),
+               now=now or utcnow())
+
+
 def connect() -> None:
     """Subscribe once per process (blinker's signals are global; many apps in tests share them)."""
     if _RECEIVERS:
@@ -270,6 +281,7 @@ def connect() -> None:
         (judging_signals.results_published, on_results_published),
         (judging_signals.team_advanced, on_team_advanced),
         (account_signals.wechat_bound, on_wechat_bound),
+        (live_signals.answered_questions_sent, on_answered_questions_sent),
     ]
     for signal, receiver in pairs:
         _RECEIVERS.append(receiver)

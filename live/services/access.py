@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from flask_babel import lazy_gettext as _l
 
 from app.authz import authorize, has_role, scope_key
-from app.errors import Forbidden
+from app.errors import DomainError, Forbidden
 from app.extensions import db
 from events.models import Event
 from events.services import reading
@@ -29,6 +29,14 @@ def participant_event(event_id: int, user) -> Event:
     registration = reading.registration_of(event.id, user.id)
     if registration is None or registration.status != "confirmed":
         raise Forbidden("not_attendee", _l("Only the event's attendees can take part in its live room."))
+    return event
+
+
+def room_open(event: Event) -> Event:
+    """The event if its live room is open: a cancelled event's room is closed (409 event_cancelled), its Socket.IO
+    rooms emptied at the cancellation (live/realtime.py) and joined by nobody after it."""
+    if event.status == "cancelled":
+        raise DomainError("event_cancelled", _l("This event is cancelled."), status=409)
     return event
 
 
@@ -55,13 +63,19 @@ def room_settings(event_id: int) -> LiveRoom:
                                                           organizers_see_anonymous=False)
 
 
-def update_settings(event_id: int, actor, *, now: datetime, premoderation: bool | None = None,
-                    organizers_see_anonymous: bool | None = None) -> LiveRoom:
-    moderated_event(event_id, actor)
+def saved_room(event_id: int) -> LiveRoom:
+    """The room's settings row, added (with the defaults) when no organizer has changed them yet."""
     room = db.session.get(LiveRoom, event_id)
     if room is None:
         room = LiveRoom(event_id=event_id, premoderation=False, organizers_see_anonymous=False)
         db.session.add(room)
+    return room
+
+
+def update_settings(event_id: int, actor, *, now: datetime, premoderation: bool | None = None,
+                    organizers_see_anonymous: bool | None = None) -> LiveRoom:
+    moderated_event(event_id, actor)
+    room = saved_room(event_id)
     if premoderation is not None:
         room.premoderation = premoderation
     if organizers_see_anonymous is not None:

@@ -77,13 +77,39 @@ def reveal(round_id: int, organizer, *, all_: bool = False) -> AudienceVoteRound
     return state
 
 
-def _admitted(user, round_: CompetitionRound) -> bool:
+def admitted_among(round_: CompetitionRound, user_ids) -> set[int]:
+    """Which of these people were admitted at the door of the round's event: one query, however many."""
     event_id = round_event_id(round_)
     if event_id is None:
-        return False
-    return db.session.scalar(
-        sa.select(Admission.registration_id).join(Registration, Registration.id == Admission.registration_id)
-        .where(Admission.event_id == event_id, Registration.user_id == user.id).limit(1)) is not None
+        return set()
+    return set(db.session.scalars(
+        sa.select(Registration.user_id).join(Admission, Admission.registration_id == Registration.id)
+        .where(Admission.event_id == event_id, Registration.user_id.in_(sorted(set(user_ids))))))
+
+
+def _admitted(user, round_: CompetitionRound) -> bool:
+    return user.id in admitted_among(round_, [user.id])
+
+
+def not_admitted() -> Forbidden:
+    return Forbidden("not_admitted", _l("Only people admitted at the door of this event can vote for the people's "
+                                        "choice."))
+
+
+def vote_closed() -> DomainError:
+    return DomainError("vote_closed", _l("The audience vote is not open."), status=409)
+
+
+def already_voted(round_team_id: int) -> DomainError:
+    return DomainError("already_voted", _l("You have already voted in this round; a vote cannot be changed."),
+                       status=409, round_team_id=round_team_id)
+
+
+def locked_status(round_id: int) -> str | None:
+    """The vote's status under a share lock (PostgreSQL: a close waits for the votes in flight, and a vote after
+    the close sees it closed), read after the vote's row is written."""
+    return db.session.scalar(sa.select(AudienceVoteRound.status).where(AudienceVoteRound.round_id == round_id)
+                             .with_for_update(read=True))
 
 
 def cast_vote(round_id: int, user, *, round_team_id: int, now: datetime) -> tuple[AudienceVote, bool]:
@@ -92,11 +118,10 @@ def cast_vote(round_id: int, user, *, round_team_id: int, now: datetime) -> tupl
     authorize(user, "resident")
     round_ = judging.get_round(round_id)
     if not _admitted(user, round_):
-        raise Forbidden("not_admitted", _l("Only people admitted at the door of this event can vote for the "
-                                           "people's choice."))
+        raise not_admitted()
     state = state_of(round_.id)
     if state is None or state.status != "open":  # a quick answer; the decision is taken again below, in the database
-        raise DomainError("vote_closed", _l("The audience vote is not open."), status=409)
+        raise vote_closed()
     team = judging.round_team(round_, round_team_id)
     if not votable(round_, team):
         raise DomainError("team_not_pitched", _l("This team has not pitched yet."), status=409)
@@ -107,14 +132,11 @@ def cast_vote(round_id: int, user, *, round_team_id: int, now: datetime) -> tupl
         dialect_insert(AudienceVote).values(round_id=round_.id, user_id=user.id, round_team_id=team.id,
                                             voted_at=now)
         .on_conflict_do_nothing(index_elements=["round_id", "user_id"]).returning(AudienceVote.user_id)).first()
-    status = db.session.scalar(sa.select(AudienceVoteRound.status).where(AudienceVoteRound.round_id == round_.id)
-                               .with_for_update(read=True))
-    if status != "open":
-        raise DomainError("vote_closed", _l("The audience vote is not open."), status=409)
+    if locked_status(round_.id) != "open":
+        raise vote_closed()
     vote = db.session.get(AudienceVote, (round_.id, user.id), populate_existing=True)
     if inserted is None and vote.round_team_id != team.id:
-        raise DomainError("already_voted", _l("You have already voted in this round; a vote cannot be changed."),
-                          status=409, round_team_id=vote.round_team_id)
+        raise already_voted(vote.round_team_id)
     if inserted is not None:
         signals.audience_vote_changed.send(None, round_id=round_.id)
     return vote, inserted is not None

@@ -115,9 +115,8 @@ def answer(poll_id: int, user, *, option_ids, now: datetime) -> list[int]:
     db.session.execute(
         dialect_insert(PollBallot).values(poll_id=poll.id, user_id=user.id, answered_at=now)
         .on_conflict_do_update(index_elements=["poll_id", "user_id"], set_={"answered_at": now}))
-    status = db.session.scalar(sa.select(Poll.status).where(Poll.id == poll.id).with_for_update(read=True))
-    if status != "open":
-        raise DomainError("poll_closed", _l("This poll is not open for answers."), status=409)
+    if locked_status(poll.id) != "open":
+        raise poll_closed()
     db.session.execute(sa.delete(PollChoice).where(PollChoice.poll_id == poll.id, PollChoice.user_id == user.id))
     db.session.execute(sa.insert(PollChoice), [{"poll_id": poll.id, "user_id": user.id, "option_id": option_id}
                                                 for option_id in chosen])
@@ -125,9 +124,28 @@ def answer(poll_id: int, user, *, option_ids, now: datetime) -> list[int]:
     return chosen
 
 
+def poll_closed() -> DomainError:
+    return DomainError("poll_closed", _l("This poll is not open for answers."), status=409)
+
+
+def locked_status(poll_id: int) -> str | None:
+    """The poll's status under a share lock (FOR SHARE on PostgreSQL: a close waits for the answers in flight, and
+    an answer after the close sees it closed), read after the answer's ballot is written."""
+    return db.session.scalar(sa.select(Poll.status).where(Poll.id == poll_id).with_for_update(read=True))
+
+
+def option_ids_of(poll_id: int) -> set[int]:
+    return set(db.session.scalars(sa.select(PollOption.id).where(PollOption.poll_id == poll_id)))
+
+
 def _checked_options(poll: Poll, option_ids) -> list[int]:
+    return checked_choice(poll, option_ids, option_ids_of(poll.id))
+
+
+def checked_choice(poll: Poll, option_ids, valid: set[int]) -> list[int]:
+    """The options chosen, sorted, when they are a valid answer to `poll` (whose options are `valid`); else the
+    error (422) that says why."""
     ids = sorted(set(option_ids or []))
-    valid = set(db.session.scalars(sa.select(PollOption.id).where(PollOption.poll_id == poll.id)))
     if not ids or any(i not in valid for i in ids):
         raise _invalid("invalid_options", _l("Choose among this poll's options."))
     if not poll.multiple and len(ids) > 1:

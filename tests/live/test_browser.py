@@ -211,3 +211,47 @@ def test_the_peoples_choice_from_the_moderators_page_to_phones_and_the_screen(br
     wait_until(phone, "document.querySelectorAll('[data-testid=pc-row]').length === 3")
     for page in (phone, refused, moderator, screen):
         assert [p for p in page.problems if "403" not in p] == [], page.problems
+
+
+def test_a_phone_and_the_screen_say_the_event_is_cancelled_the_moment_it_is(browser, app, server, room_event,
+                                                                            attendee, event_organizer):
+    from events.services import events as event_changes
+
+    organizer = event_organizer(room_event)
+    phone = opened(browser, app, server, attendee(room_event, name="现场观众"), f"/events/{room_event.id}/live",
+                   **PHONE)
+    screen = opened(browser, app, server, organizer, f"/events/{room_event.id}/live/screen", **SCREEN)
+    assert phone.is_visible("[data-testid=ask-form]") and not phone.is_visible("[data-testid=live-cancelled]")
+    event_changes.cancel_event(room_event.id, organizer, reason="台风", now=utcnow())
+    db.session.commit()
+    for page in (phone, screen):
+        wait_until(page, "!document.querySelector('[data-testid=live-cancelled]').hidden")
+        assert page.inner_text("[data-testid=live-cancelled]") == "活动已取消"
+        wait_until(page, "!document.querySelector('[data-testid=live]').classList.contains('on')")
+    assert not phone.is_visible("[data-testid=ask-form]")  # nothing left to do in a closed room
+    phone.reload()
+    wait_until(phone, "!document.querySelector('[data-testid=live-cancelled]').hidden")
+    assert not phone.is_visible("[data-testid=ask-form]")
+    assert phone.problems == [] and screen.problems == []
+
+
+def test_the_moderator_chooses_the_speaker_and_sends_the_answered_questions(browser, app, server, room_event,
+                                                                            attendee, event_organizer):
+    organizer = event_organizer(room_event)
+    question = questions.ask(room_event.id, attendee(room_event, name="提问者"), text="模型怎么部署？",
+                             anonymous=True, now=utcnow())
+    db.session.commit()
+    questions.moderate(question.id, organizer, status="answered", now=utcnow())
+    db.session.commit()
+    page = opened(browser, app, server, organizer, f"/events/{room_event.id}/live/moderate", **LAPTOP)
+    assert page.inner_text("[data-testid=speaker-now]") == "尚未选定讲者。"
+    page.click("[data-testid=send-to-speaker]")
+    wait_until(page, "document.querySelector('[data-testid=ask-note]').textContent.includes('请先选定讲者')")
+    page.fill("[data-testid=speaker-phone]", "13912345678")
+    page.fill("[data-testid=speaker-name]", "张教授")
+    page.click("[data-testid=speaker-save]")
+    wait_until(page, "document.querySelector('[data-testid=speaker-now]').textContent.includes('张教授')")
+    page.click("[data-testid=send-to-speaker]")
+    wait_until(page, "document.querySelector('[data-testid=ask-note]').textContent.includes('发送给 张教授')")
+    assert page.inner_text("[data-testid=ask-note]") == "已将 1 个已回答的问题发送给 张教授。"
+    assert [p for p in page.problems if "409 (CONFLICT)" not in p] == []  # the first send was refused, as shown

@@ -124,7 +124,7 @@ def test_phones_hear_a_poll_open_and_its_results_only_when_shown(app, room_event
 
 @pytest.fixture
 def throttled(app_config):
-    app_config.LIVE_ANNOUNCE_INTERVAL = 0.3
+    app_config.LIVE_ANNOUNCE_INTERVAL = app_config.LIVE_PHONES_ANNOUNCE_INTERVAL = 0.3
     return app_config
 
 
@@ -148,3 +148,63 @@ def test_a_burst_of_votes_is_announced_at_once_then_once_more_with_the_last_coun
     assert eventually(lambda: seen.extend(heard(phone)) or any(q["votes"] == 5 for q in seen), timeout=3)
     counts = [q["votes"] for q in seen]
     assert counts[0] == 1 and counts[-1] == 5 and len(counts) <= 3, counts  # at once, then the trailing one
+
+
+@pytest.fixture
+def slow_phones(app_config, monkeypatch):
+    from live import realtime
+
+    monkeypatch.setattr(realtime, "_last_announced", {})  # no other test's announcements in this one's intervals
+    app_config.LIVE_ANNOUNCE_INTERVAL, app_config.LIVE_PHONES_ANNOUNCE_INTERVAL = 0.0, 0.5
+    return app_config
+
+
+def test_the_big_screen_hears_every_change_while_the_phones_hear_the_burst_throttled(slow_phones, app, room_event,
+                                                                                     attendee, create_resident):
+    from app.db_types import utcnow
+    from live.services import questions
+
+    question = questions.ask(room_event.id, attendee(room_event, name="提问者"), text="热门问题", anonymous=False,
+                             now=utcnow())
+    db.session.commit()
+    screen, phone = connect(app, attendee(room_event, name="大屏幕")), connect(app, attendee(room_event, name="手机"))
+    joined = contextvars.Context().run(screen.emit, "join_live", {"event_id": room_event.id, "screen": True},
+                                       callback=True)
+    assert joined == {"ok": True, "room": f"event:{room_event.id}:live:screen"}
+    assert f"event:{room_event.id}:live" not in socket_rooms(screen)  # not twice: the screen hears it once
+    join(phone, room_event.id)
+    outsider = connect(app, create_resident(name="路人"))
+    refused = contextvars.Context().run(outsider.emit, "join_live", {"event_id": room_event.id, "screen": True},
+                                        callback=True)
+    assert refused["ok"] is False and refused["code"] == "not_attendee"
+    time.sleep(0.55)  # the question's own announcement to the phones is out of the interval
+    screen.get_received(), phone.get_received()
+    for voter in [attendee(room_event, name=f"观众{i}") for i in range(4)]:
+        questions.vote(question.id, voter, now=utcnow())
+        db.session.commit()
+    assert [q["votes"] for q in heard(screen)] == [1, 2, 3, 4]  # at once, each
+    seen: list[dict] = []
+    assert eventually(lambda: seen.extend(heard(phone)) or any(q["votes"] == 4 for q in seen), timeout=3)
+    counts = [q["votes"] for q in seen]
+    assert counts[-1] == 4 and len(counts) <= 2, counts  # at once, then the trailing one with the last count
+
+
+def test_with_several_instances_one_of_them_announces_per_interval(app, monkeypatch):
+    """REDIS_URL: the announcement slot is the cluster's (SET NX PX), so two instances do not both send a tally to
+    every phone in the same interval; the one that finds the slot taken hears how long it still lasts."""
+    import secrets
+
+    from live.realtime import _claim
+    from tests import services
+
+    problem = services.redis_available()
+    if problem:
+        services.service_missing("Redis", problem)
+    monkeypatch.setitem(app.config, "REDIS_URL", services.REDIS_URL)
+    monkeypatch.setitem(app.config, "SOCKETIO_CHANNEL", f"test-live-{secrets.token_hex(4)}")
+    key = ("poll", 1, "phones")
+    assert _claim(app, key, 0.5) == 0  # this instance announces now
+    assert 0 < _claim(app, key, 0.5) <= 0.5  # another (or this one) waits for the slot to end
+    assert _claim(app, ("poll", 1, "screens"), 0.5) == 0  # each audience has its own cadence
+    time.sleep(0.55)
+    assert _claim(app, key, 0.5) == 0

@@ -173,6 +173,25 @@
     });
   }
 
+  var speakerForm = $("speaker-form");
+  if (speakerForm) {
+    var speakerNow = $("speaker-now");
+    var shown = function (body) {
+      if (body.speaker) speakerNow.textContent = body.speaker.name + " " + body.speaker.phone;
+    };
+    speakerForm.addEventListener("submit", function (e) {
+      e.preventDefault();
+      call("PUT", speakerForm.dataset.speaker, {
+        phone: speakerForm.elements.phone.value, name: speakerForm.elements.name.value
+      }).then(function (body) { shown(body); note(T.saved); }).catch(function (error) { note(error.message, true); });
+    });
+    $("send-to-speaker").addEventListener("click", function () {
+      call("POST", speakerForm.dataset.send).then(function (body) {
+        note(T.sent_to_speaker.replace("{n}", body.sent).replace("{name}", body.speaker.name || body.speaker.phone));
+      }).catch(function (error) { note(error.message, true); });
+    });
+  }
+
   var settings = $("settings-form");
   if (settings) {
     settings.addEventListener("change", function () {
@@ -183,6 +202,14 @@
     });
   }
 
+  // A cancelled event's room is closed: the page says so (活动已取消) and stops listening and acting.
+  var closedNote = root.querySelector("[data-testid=live-cancelled]");
+  function closeRoom() {
+    if (closedNote) closedNote.hidden = false;
+    root.classList.add("is-closed");  // live.css hides its forms and buttons
+  }
+  if (closedNote && !closedNote.hidden) { closeRoom(); refresh(); return; }
+
   refresh();
   if (!window.io) return;
   var socket = window.io({ reconnectionDelayMax: 5000 });
@@ -191,11 +218,18 @@
   var joinEvent = MODE === "moderate" ? "join_live_moderators" : "join_live";
   socket.on("connect", function () {
     $("live").classList.add("on");
-    socket.emit(joinEvent, { event_id: EVENT }, function (ack) {
+    // The big screen hears the room at a quicker cadence than the phones (live/realtime.py: screen_room).
+    var joining = MODE === "screen" ? { event_id: EVENT, screen: true } : { event_id: EVENT };
+    socket.emit(joinEvent, joining, function (ack) {
       if (ack && ack.ok) refresh(); else if (ack) note(ack.message, true);
     });
   });
   socket.on("disconnect", function () { $("live").classList.remove("on"); });
+  socket.on("room_left", function (m) {
+    if (!m || m.code !== "room_closed") return;
+    socket.disconnect();
+    closeRoom();
+  });
   socket.on("question", function (q) {
     if (String(q.event_id) !== EVENT) return;
     merge(q);
