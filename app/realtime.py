@@ -226,7 +226,7 @@ def close_rooms(app: Flask, rooms: Iterable[str], code: str) -> None:
     url = app.config.get("REDIS_URL")
     if url:
         try:
-            _redis(url).publish(_channel(app), json.dumps({"host": HOST_ID, "close_rooms": rooms, "code": code}))
+            redis_client(url).publish(_channel(app), json.dumps({"host": HOST_ID, "close_rooms": rooms, "code": code}))
         except Exception:  # the other processes' connections leave at their next recheck (their join checks refuse)
             log.exception("publishing the closing of %s failed", rooms)
 
@@ -267,7 +267,7 @@ def redis_client(url: str):
 def shared_redis(app: Flask):
     """The Redis client the processes of this deployment share (REDIS_URL), or None for a single process."""
     url = app.config.get("REDIS_URL")
-    return _redis(url) if url else None
+    return redis_client(url) if url else None
 
 
 def _recheck_soon(app: Flask, user_ids: list[int]) -> None:
