@@ -118,7 +118,7 @@ class Config:
         # deployment when REDIS_URL is set, else per process; live/realtime.py): at once, then once more at the end
         # of the interval. 100 ms to the screens keeps vote -> screen under 250 ms at the 99th percentile while a
         # hall votes (bench/live_room.py).
-        self.LIVE_ANNOUNCE_INTERVAL = _env_int("LIVE_ANNOUNCE_MS", 100) / 1000  # screens and moderators
+        self.LIVE_ANNOUNCE_INTERVAL = _env_int("LIVE_ANNOUNCE_MS", 50) / 1000  # screens and moderators
         self.LIVE_PHONES_ANNOUNCE_INTERVAL = _env_int("LIVE_PHONES_ANNOUNCE_MS", 250) / 1000  # every phone: a send each
         self.DEMO_MODE = _env_bool("DEMO_MODE", self.default_demo_mode())
         self.SERVER_NAME_FOR_LINKS = os.environ.get("PUBLIC_BASE_URL", f"http://127.0.0.1:{self.PORT}")

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -75,26 +76,90 @@ def valid_until(moment: datetime | None) -> None:
 # ---- the generation: any committed write makes every cached page stale --------------------------------------------
 
 class _Generation:
+    """The number every cached page is kept under. One process: a counter. Several (REDIS_URL): the number is
+    Redis's (INCR on a write), and each process mirrors it from a subscription to the bumps, so a cached answer
+    costs no round trip to Redis; while that subscription is not up, each request asks Redis."""
+
     def __init__(self) -> None:
         self._local = 0
         self._lock = threading.Lock()
         self.redis_url: str | None = None
         self.key = "beiyang:pages:generation"
+        self._heard: int | None = None  # Redis's number as last heard while subscribed; None: ask Redis
+        self._listening: tuple | None = None  # the (url, key) the running subscriber serves
+
+    def configure(self, redis_url: str | None, key: str) -> None:
+        with self._lock:
+            self.redis_url, self.key = redis_url, key
+            self._heard = None
 
     def current(self) -> int:
-        if self.redis_url:
-            value = _redis(self.redis_url).get(self.key)
-            return int(value or 0)
-        return self._local
+        url, key = self.redis_url, self.key
+        if not url:
+            return self._local
+        self._listen(url, key)
+        heard = self._heard
+        if heard is not None:
+            return heard
+        return int(_redis(url).get(key) or 0)
 
     def bump(self) -> None:
         with self._lock:
             self._local += 1
-        if self.redis_url:
+        url, key = self.redis_url, self.key
+        if not url:
+            return
+        try:
+            client = _redis(url)
+            value = client.incr(key)
+            client.publish(f"{key}:bumps", value)
+            self._hear(url, key, value)
+        except Exception:  # Redis away: pages may be stale for PAGE_CACHE_SECONDS; the write itself stands
+            log.warning("page cache: could not bump the generation in Redis", exc_info=True)
+
+    def _hear(self, url: str, key: str, value: int | None, *, subscribed: bool = False) -> None:
+        with self._lock:
+            if (url, key) != (self.redis_url, self.key):
+                return
+            if value is None:
+                self._heard = None
+            elif subscribed or self._heard is not None:
+                self._heard = max(self._heard or 0, value)
+
+    def _listen(self, url: str, key: str) -> None:
+        with self._lock:
+            if self._listening == (url, key):
+                return
+            self._listening = (url, key)
+        threading.Thread(target=self._subscriber, args=(url, key), name="page-cache-generation",
+                         daemon=True).start()
+
+    def _subscriber(self, url: str, key: str) -> None:
+        import redis  # optional: only with REDIS_URL
+
+        backoff = 0.5
+        while (url, key) == (self.redis_url, self.key):
             try:
-                _redis(self.redis_url).incr(self.key)
-            except Exception:  # Redis away: pages may be stale for PAGE_CACHE_SECONDS; the write itself stands
-                log.warning("page cache: could not bump the generation in Redis", exc_info=True)
+                client = redis.Redis.from_url(url, socket_connect_timeout=5, health_check_interval=10)
+                pubsub = client.pubsub()
+                pubsub.subscribe(f"{key}:bumps")
+                for message in pubsub.listen():
+                    if (url, key) != (self.redis_url, self.key):
+                        break
+                    backoff = 0.5
+                    if message["type"] == "subscribe":  # read after subscribing: no bump falls in between
+                        self._hear(url, key, int(client.get(key) or 0), subscribed=True)
+                    elif message["type"] == "message":
+                        self._hear(url, key, int(message["data"]))
+            except Exception:
+                log.warning("page cache: the generation's subscription lost Redis; asking it on each request",
+                            exc_info=True)
+            self._hear(url, key, None)
+            time.sleep(backoff)
+            backoff = min(backoff * 2, 10.0)
+        with self._lock:
+            if self._listening == (url, key):
+                self._listening = None
 
 
 generation = _Generation()
@@ -253,7 +318,7 @@ def _keep(response: Response) -> Response:
 def init_app(app: Flask) -> None:
     """Call last in create_app: the cache answers before every other before-request step, and keeps a page before
     the after-request steps that every answer gets anyway (compression, headers, cookies)."""
-    generation.redis_url = app.config.get("REDIS_URL")
-    generation.key = f"{app.config.get('RATELIMIT_KEY_PREFIX', 'beiyang')}:pages:generation"
+    generation.configure(app.config.get("REDIS_URL"),
+                         f"{app.config.get('RATELIMIT_KEY_PREFIX', 'beiyang')}:pages:generation")
     app.before_request_funcs.setdefault(None, []).insert(0, _serve_from_cache)
     app.after_request(_keep)

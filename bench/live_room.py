@@ -18,7 +18,7 @@ and every phone votes for the people's choice instead (POST /api/v1/rounds/<id>/
 Vote-to-screen latency of an answer at a client: from the moment the phone sent it to the arrival of the first
 `poll` message whose `answers` count reaches the number of answers that had been acknowledged when this one was
 (rank of its acknowledgement). Announcements are read after COMMIT and throttled per poll (to the screen
-LIVE_ANNOUNCE_MS, `--announce-ms`, 100 ms; to the phones LIVE_PHONES_ANNOUNCE_MS, `--phones-ms`, 250 ms: at once,
+LIVE_ANNOUNCE_MS, `--announce-ms`, 50 ms; to the phones LIVE_PHONES_ANNOUNCE_MS, `--phones-ms`, 250 ms: at once,
 then once more with the last count), so a phone sees a few messages a second, not one per vote. The screen joins
 with {"screen": true}.
 The rule may overstate a latency by the span between a commit and its acknowledgement, never understate it. It
@@ -316,7 +316,7 @@ def main() -> None:
     parser.add_argument("--redis", action="store_true", help="one instance also uses Redis (as production does)")
     parser.add_argument("--vote", choices=["poll", "choice"], default="poll",
                         help="what the phones do: answer a poll, or vote for the people's choice")
-    parser.add_argument("--announce-ms", type=int, default=100,
+    parser.add_argument("--announce-ms", type=int, default=50,
                         help="LIVE_ANNOUNCE_MS of the servers: the tally reaches the screen at most this often")
     parser.add_argument("--phones-ms", type=int, default=250,
                         help="LIVE_PHONES_ANNOUNCE_MS of the servers: the tally reaches the phones at most this often")
