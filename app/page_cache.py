@@ -93,7 +93,8 @@ class _Generation:
             self.redis_url, self.key = redis_url, key
             self._heard = None
 
-    def current(self) -> int:
+    def current(self) -> int | None:
+        """The generation now, or None when it cannot be known (Redis away): then nothing is served or kept."""
         url, key = self.redis_url, self.key
         if not url:
             return self._local
@@ -101,7 +102,11 @@ class _Generation:
         heard = self._heard
         if heard is not None:
             return heard
-        return int(_redis(url).get(key) or 0)
+        try:
+            return int(_redis(url).get(key) or 0)
+        except Exception:
+            log.warning("page cache: Redis cannot say the generation; rendering", exc_info=True)
+            return None
 
     def bump(self) -> None:
         with self._lock:
@@ -276,6 +281,8 @@ def _serve_from_cache():
     now = utcnow()
     key = _key()
     current = generation.current()
+    if current is None:
+        return None
     entry = store.get(key)
     if entry is None or entry.generation != current or entry.expires_at <= now:
         request.environ[_STATE] = _Miss(key, current, now)

@@ -243,3 +243,19 @@ with other.app_context():
         assert eventually(fresh, timeout=5)
     finally:
         page_cache.generation.configure(None, app.config.get("RATELIMIT_KEY_PREFIX", "beiyang") + ":pages:generation")
+
+
+def test_with_redis_away_pages_are_rendered_not_refused(app, client, create_event):
+    event = create_event(title="Redis 不在也能看")
+    page_cache.generation.configure("redis://127.0.0.1:1/0", "test-away:pages:generation")  # nothing listens
+    try:
+        for _ in range(2):
+            with counting_renders() as rendered:
+                answer = client.get(f"/events/{event.id}")
+            assert answer.status_code == 200 and "Redis 不在也能看" in answer.get_data(as_text=True)
+            assert "events/detail.html" in rendered  # nothing kept, nothing served from memory
+        event.title = "写入也不失败"
+        db.session.commit()  # the bump cannot reach Redis: the write stands
+        assert "写入也不失败" in client.get(f"/events/{event.id}").get_data(as_text=True)
+    finally:
+        page_cache.generation.configure(None, "beiyang:pages:generation")
