@@ -41,7 +41,8 @@ def _check_limits_only_where_they_apply(app: Flask) -> None:
     """Flask-Limiter resolves every request's limits before the view, about a tenth of what /ping costs. Most
     endpoints have none: with no default or application-wide limit, a view that is neither decorated with a limit
     (the sign-in code's) nor in a limited blueprint, and that has not called a limited function (a hint), has
-    nothing to check; the decorated functions still check their own limits when they run."""
+    nothing to check; the decorated functions still check their own limits when they run. Any blueprint limit at
+    all (nested blueprints inherit their parents') and every request is checked as before."""
     funcs = app.before_request_funcs.setdefault(None, [])
     index = next(i for i, f in enumerate(funcs) if getattr(f, "__func__", None) is Limiter._check_request_limit)
     check = funcs[index]
@@ -50,7 +51,7 @@ def _check_limits_only_where_they_apply(app: Flask) -> None:
 
     def check_where_limited() -> None:
         endpoint = request.endpoint or ""
-        if manager.default_limits or manager.application_limits or request.blueprint in manager._blueprint_limits:
+        if manager.default_limits or manager.application_limits or manager._blueprint_limits:
             return check()
         name = names.get(endpoint)
         if name is None:
