@@ -97,6 +97,7 @@ class Config:
     SMS_PROVIDER = "console"
     RATELIMIT_HEADERS_ENABLED = True
     PAGE_CACHE_DEFAULT_SECONDS = 30
+    HEALTH_PROBE_DEFAULT_SECONDS = 1
 
     def __init__(self) -> None:
         # Read at instantiation, not import, so tests and CLI see the environment of the moment.
@@ -137,6 +138,8 @@ class Config:
         self.PROXY_COUNT = _env_int("PROXY_COUNT", 0)
         # Anonymous pages kept at most this long (app.page_cache; any write ends them sooner). 0: never cached.
         self.PAGE_CACHE_SECONDS = _env_int("PAGE_CACHE_SECONDS", self.PAGE_CACHE_DEFAULT_SECONDS)
+        # /healthz asks the database at most this often per process; between probes it repeats the last answer.
+        self.HEALTH_PROBE_SECONDS = _env_int("HEALTH_PROBE_SECONDS", self.HEALTH_PROBE_DEFAULT_SECONDS)
         self.notifications_settings()
 
     def notifications_settings(self) -> None:
@@ -199,6 +202,7 @@ class TestingConfig(Config):
     TESTING = True
     WTF_CSRF_ENABLED = True
     PAGE_CACHE_DEFAULT_SECONDS = 0  # tests of the cache turn it on (tests/app/test_page_cache.py)
+    HEALTH_PROBE_DEFAULT_SECONDS = 0  # every /healthz asks the database
 
     def __init__(self) -> None:
         super().__init__()

@@ -8,6 +8,7 @@ import time
 
 import sqlalchemy as sa
 from flask import Flask, request
+from flask.sessions import SecureCookieSessionInterface
 from flask_limiter import Limiter
 from flask_limiter.util import get_qualified_name
 from sqlalchemy.engine import Engine
@@ -28,6 +29,7 @@ def init_app(app: Flask) -> None:
     limiter.init_app(app)
     _check_limits_only_where_they_apply(app)
     login_manager.init_app(app)
+    app.session_interface = CookieSessions()
     socketio.init_app(
         app,
         message_queue=app.config.get("REDIS_URL"),
@@ -35,6 +37,20 @@ def init_app(app: Flask) -> None:
         async_mode=socketio_async_mode(),
         manage_session=True,
     )
+
+
+class CookieSessions(SecureCookieSessionInterface):
+    """Flask's signed-cookie session, unchanged, except that its signer is made once per secret: Flask makes a new
+    one on every request, before knowing whether there is a cookie to read."""
+
+    _signer: tuple | None = None  # ((the secret, its fallbacks), the signer made from them)
+
+    def get_signing_serializer(self, app: Flask):
+        secrets = (app.secret_key, tuple(app.config["SECRET_KEY_FALLBACKS"] or ()))
+        made = self._signer
+        if made is None or made[0] != secrets:
+            made = self._signer = (secrets, super().get_signing_serializer(app))
+        return made[1]
 
 
 def _check_limits_only_where_they_apply(app: Flask) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 from flask import Blueprint, Flask, current_app, jsonify, redirect, request, session, url_for
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
@@ -21,12 +23,31 @@ bp = Blueprint("layout", __name__)
 @bp.get("/healthz")
 @limiter.exempt
 def healthz():
-    try:  # the engine's own connection: a load balancer's probe needs no ORM session
-        with db.engine.connect() as connection:
-            connection.exec_driver_sql("SELECT 1")
-    except Exception:
+    if not _database_answers(current_app.config["HEALTH_PROBE_SECONDS"]):
         return jsonify({"status": "unavailable", "database": "down"}), 503
     return jsonify({"status": "ok", "database": "up"})
+
+
+# The database's answer to the last probe, and when (monotonic seconds). A proxy and an orchestrator ask every few
+# seconds, a misconfigured monitor or a flood thousands of times a second: the database is asked at most once per
+# HEALTH_PROBE_SECONDS by each process, and the others hear its last answer, up or down.
+_last_probe: tuple[float, bool] = (float("-inf"), False)
+
+
+def _database_answers(fresh_for: float) -> bool:
+    global _last_probe
+    probed_at, answered = _last_probe
+    moment = time.monotonic()
+    if moment - probed_at < fresh_for:
+        return answered
+    try:  # the engine's own connection: a probe needs no ORM session
+        with db.engine.connect() as connection:
+            connection.exec_driver_sql("SELECT 1")
+        answered = True
+    except Exception:
+        answered = False
+    _last_probe = (moment, answered)
+    return answered
 
 
 @bp.get("/ping")

@@ -7,8 +7,10 @@ scheme (absolute links, the CSP), the language picked for the request, and wheth
 gets a share signature of its own and is never cached).
 
 What keeps it right:
-- Only anonymous requests read or fill it: no bearer token, no remember cookie, and a session holding nothing but
-  its CSRF token and language. A signed-in person, a judge's pass, a pending flash message: rendered every time.
+- Only anonymous requests fill it: no bearer token, no remember cookie, and a session holding nothing but its CSRF
+  token and language. A signed-in person, a judge's pass, a pending flash message: rendered every time, never kept.
+  One exception: an API read marked `same_for_token_holders`, whose 200 answer is the same for everyone unless
+  marked private, serves a valid bearer token's holder the same copy, and keeps theirs (their token checked first).
 - Any write to the database makes every cached page stale: each commit that wrote bumps a generation number (in
   Redis when configured, so every instance sees it; in the process otherwise), and an entry made under an older
   generation is never served. The bump happens both just before the commit and after it, so a page rendered in
@@ -54,12 +56,22 @@ class _Miss:
     key: tuple
     generation: int
     now: datetime
+    reader: str
     until: datetime | None = None
 
 
 def cached_for_anonymous(view):
     """Mark a GET view whose page is the same for every anonymous visitor (see the module's rules)."""
     view.page_cacheable = True
+    return view
+
+
+def same_for_token_holders(view):
+    """Mark a cached API read whose 200 answer is the same for anyone holding a valid bearer token as for an anonymous
+    caller (an event's public fields), unless the view marks it `Cache-Control: private` (a draft, for its
+    organizers): a token holder is answered from the cached copy once their token is checked, and on a miss their
+    answer (the token checked as on any request) is kept like an anonymous one."""
+    view.same_for_token_holders = True
     return view
 
 
@@ -179,8 +191,11 @@ def _redis(url: str):
 
 @sa.event.listens_for(Engine, "before_cursor_execute")
 def _note_write(conn, cursor, statement, parameters, context, executemany):
+    """A write makes pages stale, unless its statement says no page shows what it changes (`pages_unchanged`: a
+    token's last use)."""
     if not getattr(_wrote, "pending", False) and statement.lstrip()[:6].upper() in (
-            "INSERT", "UPDATE", "DELETE", "REPLAC", "UPSERT", "MERGE ", "TRUNCA"):
+            "INSERT", "UPDATE", "DELETE", "REPLAC", "UPSERT", "MERGE ", "TRUNCA") \
+            and not (context is not None and context.execution_options.get("pages_unchanged")):
         _wrote.pending = True
 
 
@@ -246,26 +261,41 @@ store = _Store()
 
 # ---- the request ------------------------------------------------------------------------------------------------
 
-def _anonymous() -> bool:
-    if request.authorization is not None or request.headers.get("Authorization"):
-        return False
+ANONYMOUS, TOKEN_HOLDER = "anonymous", "token holder"
+
+
+def _session_is_anonymous() -> bool:
     if current_app.config.get("REMEMBER_COOKIE_NAME", "remember_token") in request.cookies:
         return False
     return set(session.keys()) <= _ANONYMOUS_SESSION_KEYS
 
 
-def _cacheable_request() -> bool:
+def _anonymous() -> bool:
+    return not request.headers.get("Authorization") and _session_is_anonymous()
+
+
+def _cached_reader() -> str | None:
+    """Who may be answered from the cache: ANONYMOUS (they may fill it too), TOKEN_HOLDER (a bearer token, nothing
+    else signed in, on a view marked same_for_token_holders), or None: rendered, never kept."""
     if request.method != "GET" or not current_app.config.get("PAGE_CACHE_SECONDS"):
-        return False
+        return None
     view = current_app.view_functions.get(request.endpoint)
     view_class = getattr(view, "view_class", None)  # a MethodView (the JSON API): its get method's own mark
     if view_class is not None:
         view = getattr(view_class, "get", None)
     if not getattr(view, "page_cacheable", False):
-        return False
+        return None
     from app.wechat import in_wechat
 
-    return not in_wechat(request.headers.get("User-Agent")) and _anonymous()
+    if in_wechat(request.headers.get("User-Agent")) or not _session_is_anonymous():
+        return None
+    authorization = request.headers.get("Authorization")
+    if not authorization:
+        return ANONYMOUS
+    scheme, _, token = authorization.partition(" ")
+    if scheme.lower() == "bearer" and token.strip() and getattr(view, "same_for_token_holders", False):
+        return TOKEN_HOLDER
+    return None
 
 
 def _key() -> tuple:
@@ -276,7 +306,8 @@ def _key() -> tuple:
 
 def _serve_from_cache():
     """Before any other step of the request: a fresh cached copy, if there is one."""
-    if not _cacheable_request():
+    reader = _cached_reader()
+    if reader is None:
         return None
     now = utcnow()
     key = _key()
@@ -285,8 +316,21 @@ def _serve_from_cache():
         return None
     entry = store.get(key)
     if entry is None or entry.generation != current or entry.expires_at <= now:
-        request.environ[_STATE] = _Miss(key, current, now)
+        request.environ[_STATE] = _Miss(key, current, now, reader)  # the token, if any, is checked as always
         return None
+    if reader == TOKEN_HOLDER and (entry.status != 200 or not _token_holder_may_read(now)):
+        return None  # answered as any request with a token is (401 for a bad one)
+    return _answer(entry)
+
+
+def _token_holder_may_read(now: datetime) -> bool:
+    from app.accounts.tokens import api_token_is_valid
+
+    token = request.headers["Authorization"].partition(" ")[2].strip()
+    return api_token_is_valid(token, now=now)
+
+
+def _answer(entry: _Entry) -> Response:
     body = entry.body
     if entry.has_csrf:
         g.pop("csrf_token", None)  # a token signed for another session (tests share one app context)
@@ -301,9 +345,10 @@ def _keep(response: Response) -> Response:
     miss = request.environ.get(_STATE)
     if not isinstance(miss, _Miss) or response.status_code != 200 or response.direct_passthrough:
         return response
-    if response.headers.get("Set-Cookie") or response.headers.get("Cache-Control", "").startswith("private") \
-            or not _anonymous():
+    if response.headers.get("Set-Cookie") or response.headers.get("Cache-Control", "").startswith("private"):
         return response  # the view signed someone in, or said the answer is personal
+    if not (_anonymous() if miss.reader == ANONYMOUS else _session_is_anonymous()):
+        return response
     from app.security import _NONCE_KEY
 
     if request.environ.get(_NONCE_KEY):

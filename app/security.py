@@ -26,7 +26,6 @@ def csp_nonce() -> str:
     return request.environ.setdefault(_NONCE_KEY, secrets.token_urlsafe(18))
 
 
-@functools.lru_cache(maxsize=256)  # a handful of hosts per deployment; built once each, not on every response
 def content_security_policy(nonce: str | None, host: str, form_targets: tuple[str, ...] = ()) -> str:
     """`form_targets`: origins besides this site that a form may end up at: a form that starts WeChat's web
     authorisation (binding WeChat) is answered with a redirect there, and browsers check form-action on redirects."""
@@ -68,18 +67,27 @@ def serves_https(app: Flask) -> bool:
 
 
 def _security_headers(response):
-    headers = response.headers
     nonce = request.environ.get(_NONCE_KEY)
-    # A nonce is new on every response: its policy is built for it and not remembered.
-    build = content_security_policy.__wrapped__ if nonce else content_security_policy
-    policy = build(nonce, request.host, _form_targets(current_app))
-    headers.setdefault("Content-Security-Policy", policy)
-    headers.setdefault("X-Content-Type-Options", "nosniff")
-    headers.setdefault("Referrer-Policy", "same-origin")
-    headers.setdefault("X-Frame-Options", "DENY")
-    if serves_https(current_app):
-        headers.setdefault("Strict-Transport-Security", HSTS)
+    https = serves_https(current_app)
+    if nonce:  # a nonce is new on every response: its policy is built for it and not remembered
+        policy = content_security_policy(nonce, request.host, _form_targets(current_app))
+        wanted = (("Content-Security-Policy", policy), *_fixed_headers(https))
+    else:
+        wanted = _headers_for(request.host, https, _form_targets(current_app))
+    headers = response.headers
+    present = {name.lower() for name, _value in headers.items()}
+    headers.extend([(name, value) for name, value in wanted if name.lower() not in present])  # a view's own win
     return response
+
+
+def _fixed_headers(https: bool) -> tuple[tuple[str, str], ...]:
+    fixed = (("X-Content-Type-Options", "nosniff"), ("Referrer-Policy", "same-origin"), ("X-Frame-Options", "DENY"))
+    return (*fixed, ("Strict-Transport-Security", HSTS)) if https else fixed
+
+
+@functools.lru_cache(maxsize=256)  # a handful of hosts per deployment: built once each, not per response
+def _headers_for(host: str, https: bool, form_targets: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
+    return (("Content-Security-Policy", content_security_policy(None, host, form_targets)), *_fixed_headers(https))
 
 
 def init_app(app: Flask) -> None:

@@ -3,6 +3,7 @@
     .venv/bin/python bench/requests.py                         # SQLite, then PostgreSQL + Redis
     .venv/bin/python bench/requests.py --database sqlite --seconds 10 --clients 50
     .venv/bin/python bench/requests.py --shape nginx           # nginx in front of two instances (docs/deploy.md)
+    .venv/bin/python bench/requests.py --only bearer,scans --profile /tmp/spy   # where the time goes (py-spy)
 
 The load generator is wrk (Debian's package `wrk`: C, one thread, so the generator costs little of the machine's
 two cores next to the server it measures), closed loop: `--clients` connections, each sending its next request when
@@ -18,7 +19,13 @@ Rows (each with its share of bare Flask's requests per second, same client count
 /healthz; `GET /api/v1/events/{id}` anonymous and with a bearer token; the event's page and the home page,
 anonymous, with 50 clients and with one; check-in scans (POST .../checkins, 50 stewards' tokens); the sign-up rush
 (POST .../registrations, each resident once). After the scans and the rush the database is checked: one admission
-per ticket; exactly `capacity` confirmed and one registration per resident.
+per ticket; exactly `capacity` confirmed and one registration per resident. `--only` runs some of them (keys:
+ROW_KEYS); bare Flask is always measured.
+
+`--profile DIR` samples every instance's worker with py-spy (requirements-dev) during each row and prints, per row,
+the functions that hold the most samples, inclusive (where the time goes, by our code and by library); the raw
+stacks stay in DIR for a flame graph (e.g. speedscope.app, or `py-spy record` yourself). Sampling costs the server a
+little: the figures of a profiled run are not the table's.
 """
 
 from __future__ import annotations
@@ -34,6 +41,7 @@ import sys
 import tempfile
 import time
 import uuid
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -44,6 +52,7 @@ from bench import checkin_rush, signup_rush  # noqa: E402  (after the path is se
 from bench.harness import BIN, Server, free_port, production_database  # noqa: E402
 
 TICKETS, RESIDENTS, SEATS, STEWARDS = 2000, 1000, 300, 50
+ROW_KEYS = ("healthz", "api", "bearer", "event", "home", "scans", "rush")
 
 
 @dataclass
@@ -275,26 +284,32 @@ def run_database(kind: str, args) -> tuple[list[Row], float]:
                 ours.wait_ready()
                 ceiling = {n: wrk("bare Flask", bare.url + "/", clients=n, seconds=seconds) for n in (clients, 1)}
                 rows += [ceiling[clients], ceiling[1]]
-                reads = [("/healthz", "/healthz", {}, (clients,)),
-                         ("API event, anonymous", f"/api/v1/events/{event_id}", {}, (clients,)),
-                         ("API event, bearer", f"/api/v1/events/{event_id}", {"Authorization": f"Bearer {token}"},
-                          (clients,)),
-                         ("event page, anonymous", f"/events/{event_id}", {}, (clients, 1)),
-                         ("home page, anonymous", "/", {}, (clients, 1))]
-                for name, path, headers, client_counts in reads:
+                reads = [("healthz", "/healthz", "/healthz", {}, (clients,)),
+                         ("api", "API event, anonymous", f"/api/v1/events/{event_id}", {}, (clients,)),
+                         ("bearer", "API event, bearer", f"/api/v1/events/{event_id}",
+                          {"Authorization": f"Bearer {token}"}, (clients,)),
+                         ("event", "event page, anonymous", f"/events/{event_id}", {}, (clients, 1)),
+                         ("home", "home page, anonymous", "/", {}, (clients, 1))]
+                for key, name, path, headers, client_counts in reads:
+                    if key not in args.only:
+                        continue
                     for n in client_counts:
                         ours.wait_idle()
-                        row = wrk(name, ours.url + path, clients=n, seconds=seconds, headers=headers)
+                        with sampled(args.profile, ours.servers, f"{kind}-{key}-{n}", seconds):
+                            row = wrk(name, ours.url + path, clients=n, seconds=seconds, headers=headers)
                         row.baseline = ceiling[n].per_second
                         rows.append(row)
                 memory = ours.peak_memory_mb()
             finally:
                 ours.stop()
-            rows.append(_rush(kind, "check-in scans", scans_env, tmp, count, clients, ceiling[clients], _scans(
-                events[0], stewards, tickets[0], tmp), lambda: checkin_rush.check_database(
-                    scans_env, events[0], TICKETS, TICKETS)))
-            rows.append(_rush(kind, "sign-up rush", rush_env, tmp, count, clients, ceiling[clients], _sign_ups(
-                salons[0], residents, tmp), lambda: signup_rush.check_outcome(rush_env, salons[0], RESIDENTS, SEATS)))
+            if "scans" in args.only:
+                rows.append(_rush(kind, "check-in scans", scans_env, tmp, count, clients, ceiling[clients], _scans(
+                    events[0], stewards, tickets[0], tmp), lambda: checkin_rush.check_database(
+                        scans_env, events[0], TICKETS, TICKETS), args.profile))
+            if "rush" in args.only:
+                rows.append(_rush(kind, "sign-up rush", rush_env, tmp, count, clients, ceiling[clients], _sign_ups(
+                    salons[0], residents, tmp), lambda: signup_rush.check_outcome(rush_env, salons[0], RESIDENTS,
+                                                                                  SEATS), args.profile))
             bare.stop()
     return rows, memory
 
@@ -312,18 +327,72 @@ def _sign_ups(event_id: int, residents: list[str], tmp: Path) -> Path:
 
 
 def _rush(kind: str, name: str, env: dict, tmp: Path, count: int, clients: int, ceiling: Row, script: Path,
-          check) -> Row:
+          check, profile: Path | None) -> Row:
     (tmp / name.replace(" ", "-")).mkdir(exist_ok=True)
     servers = Instances(env, tmp / name.replace(" ", "-"), "ours", count)
     try:
         servers.wait_ready()
-        row = wrk(name, servers.url + "/", clients=clients, seconds=120, script=script)
+        with sampled(profile, servers.servers, f"{kind}-{name.replace(' ', '-')}", 10):
+            row = wrk(name, servers.url + "/", clients=clients, seconds=120, script=script)
     finally:
         servers.stop()
     row.baseline = ceiling.per_second
     # The few repeats sent after the last distinct request answer 200 (a retried scan) or 409/200 (signed up).
     row.check = check()
     return row
+
+
+# ---- where the time goes (--profile) ---------------------------------------------------------------------------
+
+@contextmanager
+def sampled(directory: Path | None, servers: list, label: str, seconds: int):
+    """py-spy on each instance's worker while the block runs (at most `seconds`); then the summary is printed."""
+    if directory is None:
+        yield
+        return
+    spy = BIN / "py-spy"
+    if not spy.exists():
+        raise SystemExit("--profile needs py-spy: .venv/bin/pip install -r requirements-dev.txt")
+    directory.mkdir(parents=True, exist_ok=True)
+    samplers = []
+    for n, server in enumerate(servers):
+        worker = server._pids()[-1]
+        out = directory / f"{label}-{n}.txt"
+        samplers.append((out, subprocess.Popen(
+            [str(spy), "record", "-p", str(worker), "-d", str(seconds), "-r", "250", "--format", "raw", "--nonblocking",
+             "-o", str(out)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)))
+    try:
+        yield
+    finally:
+        for out, sampler in samplers:
+            sampler.wait(timeout=seconds + 30)
+            print(_hottest(out, label), file=sys.stderr)
+
+
+def _hottest(raw: Path, label: str, top: int = 25) -> str:
+    """The functions present in the most samples (inclusive), from py-spy's collapsed stacks; idle threads (waiting
+    in the server's accept or poll loop, or on a lock with nothing to do) are left out."""
+    if not raw.exists():
+        return f"[{label}] no samples ({raw})"
+    inclusive: dict[str, int] = {}
+    total = 0
+    for line in raw.read_text().splitlines():
+        stack, _, count = line.rpartition(" ")
+        frames = stack.split(";")
+        if not frames or any(idle in frames[-1] for idle in ("select (selectors", "wait (threading", "accept (")):
+            continue
+        total += int(count)
+        names = set()
+        for frame in frames:
+            function, _, where = frame.partition(" (")
+            where = re.sub(r"^.*/site-packages/|^" + re.escape(str(ROOT)) + "/|:\\d+\\)$", "", where)
+            names.add(f"{function} ({where})")
+        for name in names:
+            inclusive[name] = inclusive.get(name, 0) + int(count)
+    lines = [f"[{label}] {total} busy samples; functions by share of them (inclusive):"]
+    for name, count in sorted(inclusive.items(), key=lambda item: -item[1])[:top]:
+        lines.append(f"  {100 * count / max(total, 1):5.1f}%  {name}")
+    return "\n".join(lines)
 
 
 def print_table(rows_by_kind: dict[str, tuple[list[Row], float]], args) -> None:
@@ -348,7 +417,12 @@ def main() -> None:
     parser.add_argument("--shape", choices=["single", "nginx"], default="single")
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--clients", type=int, default=50)
+    parser.add_argument("--only", default=",".join(ROW_KEYS), help=f"rows to run, of {', '.join(ROW_KEYS)}")
+    parser.add_argument("--profile", type=Path, metavar="DIR", help="sample the servers with py-spy into DIR")
     args = parser.parse_args()
+    args.only = set(args.only.split(","))
+    if args.only - set(ROW_KEYS):
+        raise SystemExit(f"--only: unknown rows {', '.join(sorted(args.only - set(ROW_KEYS)))}")
     if not shutil.which("wrk"):
         raise SystemExit("wrk is needed: apt-get install wrk")
     kinds = ["sqlite", "postgres"] if args.database == "both" else [args.database]

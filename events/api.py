@@ -13,7 +13,7 @@ from app.api import api_blueprint
 from app.authz import login_required
 from app.db_types import utcnow
 from app.extensions import db
-from app.page_cache import cached_for_anonymous
+from app.page_cache import cached_for_anonymous, same_for_token_holders
 from app.schemas import Id, Schema
 from events import signup_batches as sign_ups
 from events.exports import registrations_for_event, registrations_of_user
@@ -147,11 +147,13 @@ class EventItem(MethodView):
     @blp.response(200, EventSchema)
     @blp.alt_response(404, schema="Error")
     @cached_for_anonymous
+    @same_for_token_holders  # no field of an event depends on who reads it
     def get(self, event_id: int):
         """One event."""
         event = reading.get_event(event_id, include_drafts=True)
         if event.status == "draft":
             reading.authorize_organizer(current_user, event)
+            return event, 200, {"Cache-Control": "private"}  # its organizers' alone: never kept (app.page_cache)
         page_changes_with_time([event])
         return event
 

@@ -65,6 +65,27 @@ def user_and_token_id_for_api_token(token: str, *, now: datetime) -> tuple[User,
     return row.User, row.id, False
 
 
+@functools.cache
+def _token_state():
+    return (sa.select(ApiToken.id, ApiToken.last_used_at).join(User, User.id == ApiToken.user_id)
+            .where(ApiToken.token_hash == sa.bindparam("hash"), ApiToken.revoked_at.is_(None),
+                   User.is_active_account.is_(True)))
+
+
+def api_token_is_valid(token: str, *, now: datetime) -> bool:
+    """Whether a bearer token would sign its person in (user_for_api_token's rules), without loading them: for a read
+    whose answer is the same whoever asks (app.page_cache). Its use is recorded as there, and committed here.
+    Read on the engine's own connection: such a request opens no ORM session."""
+    with db.engine.connect() as connection:
+        row = connection.execute(_token_state(), {"hash": hash_token(token)}).first()
+    if row is None:
+        return False
+    if row.last_used_at is None or now - row.last_used_at > TOKEN_USE_RECORDED_EVERY:
+        _touch_token(row.id, now)
+        db.session.commit()
+    return True
+
+
 def user_for_api_token_id(token_id: int) -> User | None:
     """The active user of the API token with this id, if the token is still valid (not revoked), else None."""
     user = db.session.scalars(sa.select(User).join(ApiToken, ApiToken.user_id == User.id)
@@ -89,7 +110,7 @@ def _touch_token(token_ids: int | list[int], now: datetime) -> None:
     """Record the use (the caller commits it); a Core UPDATE, so no loaded object is expired by it."""
     ids = token_ids if isinstance(token_ids, list) else [token_ids]
     db.session.execute(sa.update(ApiToken).where(ApiToken.id.in_(ids)).values(last_used_at=now)
-                       .execution_options(synchronize_session=False))
+                       .execution_options(synchronize_session=False, pages_unchanged=True))
 
 
 def revoke_api_token(token: str, *, now: datetime) -> None:

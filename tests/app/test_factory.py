@@ -134,3 +134,33 @@ def test_make_run_asks_for_the_demo():
 
     run = (PROJECT_ROOT / "Makefile").read_text().split("\nrun:")[1].split("\n\n")[0]
     assert "APP_ENV=$${APP_ENV:-development}" in run and "python -m app" in run
+
+
+def test_healthz_asks_the_database_at_most_once_per_probe_interval(app, monkeypatch):
+    """A flood of health checks costs the database one probe per HEALTH_PROBE_SECONDS; the others repeat it."""
+    from app import layout
+
+    probes = []
+    real_connect = type(layout.db.engine).connect
+    monkeypatch.setattr(type(layout.db.engine), "connect", lambda engine: probes.append(1) or real_connect(engine))
+    monkeypatch.setattr(layout, "_last_probe", (float("-inf"), False))
+    client = app.test_client()
+    app.config["HEALTH_PROBE_SECONDS"] = 60
+    answers = [client.get("/healthz") for _ in range(5)]
+    assert [a.status_code for a in answers] == [200] * 5 and len(probes) == 1
+    app.config["HEALTH_PROBE_SECONDS"] = 0  # the testing default: every check asks
+    client.get("/healthz")
+    client.get("/healthz")
+    assert len(probes) == 3
+
+
+def test_healthz_says_down_while_the_database_does_not_answer(app, monkeypatch):
+    from app import layout
+
+    def refuse(engine):
+        raise ConnectionRefusedError("the database is away")
+
+    monkeypatch.setattr(type(layout.db.engine), "connect", refuse)
+    response = app.test_client().get("/healthz")
+    assert response.status_code == 503
+    assert response.json == {"status": "unavailable", "database": "down"}

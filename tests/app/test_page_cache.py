@@ -108,21 +108,87 @@ def test_a_signed_in_page_is_never_kept_for_anyone(app, create_resident, create_
         assert "李四" not in requests.get(f"{url}/api/v1/events/{event.id}", timeout=10).text
 
 
-def test_a_bearer_token_read_is_never_served_from_the_anonymous_copy(app, create_resident, create_event):
+def test_a_bearer_token_read_checks_the_token_then_may_be_answered_from_the_copy(app, create_resident, create_event):
+    """An event's JSON is the same for everyone: a token holder gets the cached copy, but only once their token is
+    checked; a bad, revoked or blocked token is refused as always."""
     from app.accounts.services import issue_api_token
+    from app.accounts.tokens import revoke_api_token
 
     event = create_event()
+    resident = create_resident()
+    token = issue_api_token(resident, name="phone", now=utcnow())
+    db.session.commit()
     anonymous = app.test_client().get(f"/api/v1/events/{event.id}")
     assert anonymous.status_code == 200
-    token = issue_api_token(create_resident(), name="phone", now=utcnow())
-    db.session.commit()
     with counting_renders() as statements:
         with_token = app.test_client().get(f"/api/v1/events/{event.id}",
                                            headers={"Authorization": f"Bearer {token}"})
         assert with_token.status_code == 200
-    assert any("api_token" in s for s in statements), "answered by the view, which checks the token"
+    assert any("api_token" in s for s in statements), "the token is checked"
+    assert not any("FROM events" in s for s in statements), "the event is not read again"
+    assert with_token.json == anonymous.json
     bad = app.test_client().get(f"/api/v1/events/{event.id}", headers={"Authorization": "Bearer nonsense"})
     assert bad.status_code == 401
+    revoke_api_token(token, now=utcnow())
+    db.session.commit()
+    app.test_client().get(f"/api/v1/events/{event.id}")  # cached again after the revocation's write
+    revoked = app.test_client().get(f"/api/v1/events/{event.id}", headers={"Authorization": f"Bearer {token}"})
+    assert revoked.status_code == 401
+    blocked_token = issue_api_token(resident, name="phone", now=utcnow())
+    resident.is_active_account = False
+    db.session.commit()
+    app.test_client().get(f"/api/v1/events/{event.id}")
+    blocked = app.test_client().get(f"/api/v1/events/{event.id}",
+                                    headers={"Authorization": f"Bearer {blocked_token}"})
+    assert blocked.status_code == 401
+
+
+def test_a_token_holders_draft_is_never_kept_nor_served_to_others(app, create_resident, create_event):
+    """A draft's JSON is its organizers' alone: answered to them, marked private, kept for nobody."""
+    from app.accounts.services import issue_api_token
+
+    organizer = create_resident(name="王珂", roles=["organizer"])
+    event = create_event(status="draft", title="未发布的草稿活动")
+    token = issue_api_token(organizer, name="laptop", now=utcnow())
+    db.session.commit()
+    path = f"/api/v1/events/{event.id}"
+    with live_server(app) as url:
+        for _ in range(2):
+            mine = requests.get(url + path, headers={"Authorization": f"Bearer {token}"}, timeout=10)
+            assert mine.status_code == 200 and mine.json()["title"] == "未发布的草稿活动"
+            assert mine.headers["Cache-Control"].startswith("private")
+            anonymous = requests.get(url + path, timeout=10)
+            assert anonymous.status_code == 401 and "未发布的草稿活动" not in anonymous.text  # sign in first
+
+
+def test_a_token_holders_read_fills_the_copy_for_the_next(app, create_resident, create_event):
+    """Readers who all hold tokens (the app) are answered from the copy too: the first one's answer is kept."""
+    from app.accounts.services import issue_api_token
+
+    event = create_event(title="只用令牌的读者")
+    tokens = [issue_api_token(create_resident(), name="phone", now=utcnow()) for _ in range(2)]
+    db.session.commit()
+    path = f"/api/v1/events/{event.id}"
+    first = app.test_client().get(path, headers={"Authorization": f"Bearer {tokens[0]}"})
+    assert first.status_code == 200
+    with counting_renders() as statements:
+        second = app.test_client().get(path, headers={"Authorization": f"Bearer {tokens[1]}"})
+    assert second.status_code == 200 and second.json == first.json
+    assert not any("FROM events" in s for s in statements)
+
+
+def test_a_tokens_last_use_does_not_end_the_copies(app, create_resident, create_event):
+    """Recording a token's use (every few minutes) writes nothing a page shows."""
+    from app.accounts.services import issue_api_token
+
+    event = create_event()
+    token = issue_api_token(create_resident(), name="phone", now=utcnow())
+    db.session.commit()
+    path = f"/api/v1/events/{event.id}"
+    app.test_client().get(path)
+    before = page_cache.generation.current()
+    assert app.test_client().get(path, headers={"Authorization": f"Bearer {token}"}).status_code == 200
+    assert page_cache.generation.current() == before
 
 
 def test_any_write_makes_the_cached_pages_stale(app, client, create_event):
