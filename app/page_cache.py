@@ -233,22 +233,25 @@ class _Entry:
 
 
 class _Store:
-    def __init__(self) -> None:
-        self._entries: OrderedDict[tuple, _Entry] = OrderedDict()
-        self._lock = threading.Lock()
+    """A bounded map, least recently used out first."""
 
-    def get(self, key: tuple) -> _Entry | None:
+    def __init__(self, max_entries: int = MAX_ENTRIES) -> None:
+        self._entries: OrderedDict = OrderedDict()
+        self._lock = threading.Lock()
+        self.max_entries = max_entries
+
+    def get(self, key):
         with self._lock:
             entry = self._entries.get(key)
             if entry is not None:
                 self._entries.move_to_end(key)
             return entry
 
-    def put(self, key: tuple, entry: _Entry) -> None:
+    def put(self, key, entry) -> None:
         with self._lock:
             self._entries[key] = entry
             self._entries.move_to_end(key)
-            while len(self._entries) > MAX_ENTRIES:
+            while len(self._entries) > self.max_entries:
                 self._entries.popitem(last=False)
 
     def clear(self) -> None:
@@ -256,7 +259,8 @@ class _Store:
             self._entries.clear()
 
 
-store = _Store()
+store = _Store()  # the pages: key -> _Entry
+valid_tokens = _Store(max_entries=10_000)  # bearer tokens found valid: their hash -> (generation, when)
 
 
 # ---- the request ------------------------------------------------------------------------------------------------
@@ -318,16 +322,26 @@ def _serve_from_cache():
     if entry is None or entry.generation != current or entry.expires_at <= now:
         request.environ[_STATE] = _Miss(key, current, now, reader)  # the token, if any, is checked as always
         return None
-    if reader == TOKEN_HOLDER and (entry.status != 200 or not _token_holder_may_read(now)):
+    if reader == TOKEN_HOLDER and (entry.status != 200 or not _token_holder_may_read(now, current)):
         return None  # answered as any request with a token is (401 for a bad one)
     return _answer(entry)
 
 
-def _token_holder_may_read(now: datetime) -> bool:
-    from app.accounts.tokens import api_token_is_valid
+def _token_holder_may_read(now: datetime, current: int) -> bool:
+    """The token is valid: checked in the database, or found valid under this same generation (no write since,
+    so no revocation or blocked account either) less than TOKEN_USE_RECORDED_EVERY ago (its use is then recorded
+    again). What it is answered with is the public copy whatever it holds: the check only keeps its refusal."""
+    from app.accounts.tokens import TOKEN_USE_RECORDED_EVERY, api_token_is_valid, hash_token
 
     token = request.headers["Authorization"].partition(" ")[2].strip()
-    return api_token_is_valid(token, now=now)
+    hashed = hash_token(token)
+    checked = valid_tokens.get(hashed)
+    if checked is not None and checked[0] == current and now - checked[1] < TOKEN_USE_RECORDED_EVERY:
+        return True
+    if not api_token_is_valid(token, now=now):
+        return False
+    valid_tokens.put(hashed, (current, now))
+    return True
 
 
 def _answer(entry: _Entry) -> Response:

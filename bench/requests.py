@@ -8,7 +8,9 @@
 The load generator is wrk (Debian's package `wrk`: C, one thread, so the generator costs little of the machine's
 two cores next to the server it measures), closed loop: `--clients` connections, each sending its next request when
 the answer arrives. Each row runs `--seconds`, except the scans and the sign-up rush, which stop after their last
-distinct request (2,000 tickets scanned once; 1,000 residents signing up for 300 seats).
+distinct request (2,000 tickets scanned once; 1,000 residents signing up for 300 seats). Each read row, and bare
+Flask, is measured after one second of the same load, not counted: what is measured is the server as it runs all day,
+not its first requests after a start (app/wsgi.py compiles the templates before the first).
 
 Shapes:
 - `single` (default): gunicorn -w 1 --threads 64 (production settings) for the app, and the same for bare Flask.
@@ -23,9 +25,9 @@ per ticket; exactly `capacity` confirmed and one registration per resident. `--o
 ROW_KEYS); bare Flask is always measured.
 
 `--profile DIR` samples every instance's worker with py-spy (requirements-dev) during each row and prints, per row,
-the functions that hold the most samples, inclusive (where the time goes, by our code and by library); the raw
-stacks stay in DIR for a flame graph (e.g. speedscope.app, or `py-spy record` yourself). Sampling costs the server a
-little: the figures of a profiled run are not the table's.
+the functions in the most samples taken while holding the GIL, inclusive (where the CPU goes, by our code and by
+library); the raw stacks stay in DIR for a flame graph (e.g. speedscope.app). Sampling costs the server a little:
+the figures of a profiled run are not the table's.
 """
 
 from __future__ import annotations
@@ -277,40 +279,44 @@ def run_database(kind: str, args) -> tuple[list[Row], float]:
             residents, salons = signup_rush.prepare_data(rush_env, RESIDENTS, SEATS, 1)
 
             bare = Instances(env, tmp, "bare", count, wsgi="bench.bare_flask:app")
-            ours = Instances(env, tmp, "ours", count)
-            memory = 0.0
-            try:
-                bare.wait_ready()
-                ours.wait_ready()
-                ceiling = {n: wrk("bare Flask", bare.url + "/", clients=n, seconds=seconds) for n in (clients, 1)}
-                rows += [ceiling[clients], ceiling[1]]
-                reads = [("healthz", "/healthz", "/healthz", {}, (clients,)),
-                         ("api", "API event, anonymous", f"/api/v1/events/{event_id}", {}, (clients,)),
-                         ("bearer", "API event, bearer", f"/api/v1/events/{event_id}",
-                          {"Authorization": f"Bearer {token}"}, (clients,)),
-                         ("event", "event page, anonymous", f"/events/{event_id}", {}, (clients, 1)),
-                         ("home", "home page, anonymous", "/", {}, (clients, 1))]
-                for key, name, path, headers, client_counts in reads:
-                    if key not in args.only:
-                        continue
-                    for n in client_counts:
-                        ours.wait_idle()
-                        with sampled(args.profile, ours.servers, f"{kind}-{key}-{n}", seconds):
-                            row = wrk(name, ours.url + path, clients=n, seconds=seconds, headers=headers)
-                        row.baseline = ceiling[n].per_second
-                        rows.append(row)
-                memory = ours.peak_memory_mb()
+            try:  # bare Flask stops whatever happens
+                ours = Instances(env, tmp, "ours", count)
+                memory = 0.0
+                try:
+                    bare.wait_ready()
+                    ours.wait_ready()
+                    wrk("warm-up", bare.url + "/", clients=clients, seconds=1)
+                    ceiling = {n: wrk("bare Flask", bare.url + "/", clients=n, seconds=seconds) for n in (clients, 1)}
+                    rows += [ceiling[clients], ceiling[1]]
+                    reads = [("healthz", "/healthz", "/healthz", {}, (clients,)),
+                             ("api", "API event, anonymous", f"/api/v1/events/{event_id}", {}, (clients,)),
+                             ("bearer", "API event, bearer", f"/api/v1/events/{event_id}",
+                              {"Authorization": f"Bearer {token}"}, (clients,)),
+                             ("event", "event page, anonymous", f"/events/{event_id}", {}, (clients, 1)),
+                             ("home", "home page, anonymous", "/", {}, (clients, 1))]
+                    for key, name, path, headers, client_counts in reads:
+                        if key not in args.only:
+                            continue
+                        wrk("warm-up", ours.url + path, clients=clients, seconds=1, headers=headers)
+                        for n in client_counts:
+                            ours.wait_idle()
+                            with sampled(args.profile, ours.servers, f"{kind}-{key}-{n}", seconds):
+                                row = wrk(name, ours.url + path, clients=n, seconds=seconds, headers=headers)
+                            row.baseline = ceiling[n].per_second
+                            rows.append(row)
+                    memory = ours.peak_memory_mb()
+                finally:
+                    ours.stop()
+                if "scans" in args.only:
+                    rows.append(_rush(kind, "check-in scans", scans_env, tmp, count, clients, ceiling[clients], _scans(
+                        events[0], stewards, tickets[0], tmp), lambda: checkin_rush.check_database(
+                            scans_env, events[0], TICKETS, TICKETS), args.profile))
+                if "rush" in args.only:
+                    rows.append(_rush(kind, "sign-up rush", rush_env, tmp, count, clients, ceiling[clients], _sign_ups(
+                        salons[0], residents, tmp), lambda: signup_rush.check_outcome(rush_env, salons[0], RESIDENTS,
+                                                                                      SEATS), args.profile))
             finally:
-                ours.stop()
-            if "scans" in args.only:
-                rows.append(_rush(kind, "check-in scans", scans_env, tmp, count, clients, ceiling[clients], _scans(
-                    events[0], stewards, tickets[0], tmp), lambda: checkin_rush.check_database(
-                        scans_env, events[0], TICKETS, TICKETS), args.profile))
-            if "rush" in args.only:
-                rows.append(_rush(kind, "sign-up rush", rush_env, tmp, count, clients, ceiling[clients], _sign_ups(
-                    salons[0], residents, tmp), lambda: signup_rush.check_outcome(rush_env, salons[0], RESIDENTS,
-                                                                                  SEATS), args.profile))
-            bare.stop()
+                bare.stop()
     return rows, memory
 
 
@@ -332,6 +338,7 @@ def _rush(kind: str, name: str, env: dict, tmp: Path, count: int, clients: int, 
     servers = Instances(env, tmp / name.replace(" ", "-"), "ours", count)
     try:
         servers.wait_ready()
+        servers.wait_idle()  # its start's own work (the embedded worker's first periodic tasks) done, as for reads
         with sampled(profile, servers.servers, f"{kind}-{name.replace(' ', '-')}", 10):
             row = wrk(name, servers.url + "/", clients=clients, seconds=120, script=script)
     finally:
@@ -359,8 +366,8 @@ def sampled(directory: Path | None, servers: list, label: str, seconds: int):
         worker = server._pids()[-1]
         out = directory / f"{label}-{n}.txt"
         samplers.append((out, subprocess.Popen(
-            [str(spy), "record", "-p", str(worker), "-d", str(seconds), "-r", "250", "--format", "raw", "--nonblocking",
-             "-o", str(out)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)))
+            [str(spy), "record", "-p", str(worker), "-d", str(seconds), "-r", "250", "--gil", "--format", "raw",
+             "--nonblocking", "-o", str(out)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)))
     try:
         yield
     finally:
@@ -379,7 +386,8 @@ def _hottest(raw: Path, label: str, top: int = 25) -> str:
     for line in raw.read_text().splitlines():
         stack, _, count = line.rpartition(" ")
         frames = stack.split(";")
-        if not frames or any(idle in frames[-1] for idle in ("select (selectors", "wait (threading", "accept (")):
+        idle = any(waiting in frames[-1] for waiting in ("select (selectors", "wait (threading", "accept ("))
+        if not count.isdigit() or idle:
             continue
         total += int(count)
         names = set()

@@ -29,6 +29,7 @@ from tests.live_server import live_server
 def app_config(app_config):
     app_config.PAGE_CACHE_SECONDS = 30
     page_cache.store.clear()
+    page_cache.valid_tokens.clear()
     return app_config
 
 
@@ -175,6 +176,32 @@ def test_a_token_holders_read_fills_the_copy_for_the_next(app, create_resident, 
         second = app.test_client().get(path, headers={"Authorization": f"Bearer {tokens[1]}"})
     assert second.status_code == 200 and second.json == first.json
     assert not any("FROM events" in s for s in statements)
+
+
+def test_a_token_found_valid_is_not_asked_again_until_a_write_or_its_next_recorded_use(app, create_resident,
+                                                                                      create_event):
+    from app.accounts.models import ApiToken
+    from app.accounts.services import issue_api_token
+    from app.accounts.tokens import TOKEN_USE_RECORDED_EVERY
+
+    app.config["PAGE_CACHE_SECONDS"] = 3600  # the copy outlives the token's check
+    event = create_event()
+    token = issue_api_token(create_resident(), name="phone", now=utcnow())
+    db.session.commit()
+    path, headers = f"/api/v1/events/{event.id}", {"Authorization": f"Bearer {token}"}
+    app.test_client().get(path)
+    assert app.test_client().get(path, headers=headers).status_code == 200  # checked in the database
+    with counting_renders() as statements:
+        assert app.test_client().get(path, headers=headers).status_code == 200
+    assert statements == []
+    with time_machine.travel(utcnow() + TOKEN_USE_RECORDED_EVERY + timedelta(seconds=1)):
+        with counting_renders() as statements:
+            assert app.test_client().get(path, headers=headers).status_code == 200
+        assert any("api_token" in s for s in statements), "checked again, and its use recorded"
+        assert not any("FROM events" in s for s in statements), "still answered from the copy"
+        db.session.expire_all()
+        last_used = db.session.scalar(sa.select(ApiToken.last_used_at))
+        assert utcnow() - last_used < timedelta(seconds=5)
 
 
 def test_a_tokens_last_use_does_not_end_the_copies(app, create_resident, create_event):
