@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import sys
 import time
 
 import sqlalchemy as sa
 from flask import Flask, request
+from flask.globals import request_ctx
 from flask.sessions import SecureCookieSessionInterface
 from flask_limiter import Limiter
 from flask_limiter.util import get_qualified_name
@@ -78,6 +80,23 @@ def _check_limits_only_where_they_apply(app: Flask) -> None:
         return None
 
     funcs[index] = check_where_limited
+    # Its after-request and teardown steps read what a check left in the request's limiter context (the headers
+    # of the limit that applied): a request that checked no limit has none, and nothing to add or release.
+    for hooks in (app.after_request_funcs.setdefault(None, []), app.teardown_request_funcs.setdefault(None, [])):
+        for position, hook in enumerate(hooks):
+            bound_to = hook.args[0] if isinstance(hook, functools.partial) and hook.args else getattr(
+                hook, "__self__", None)
+            if bound_to is limiter:
+                hooks[position] = _only_after_a_check(hook)
+
+
+def _only_after_a_check(hook):
+    def only_after_a_check(value=None):
+        if not hasattr(request_ctx._get_current_object(), "_limiter_request_context"):
+            return value
+        return hook(value)
+
+    return only_after_a_check
 
 
 def socketio_async_mode() -> str:

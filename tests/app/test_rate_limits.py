@@ -58,3 +58,11 @@ def test_with_redis_two_workers_share_one_limit(app_config, database_url):
     statuses = [ask_code(worker, phone=phone, address=f"{subnet}.{i}").status_code
                 for i, worker in enumerate([worker_a, worker_b] * 3)]
     assert statuses == [201] * 5 + [429]
+
+
+def test_a_limited_answer_still_says_its_limit_and_others_carry_no_limit_headers(client):
+    """The limiter's after-request step runs where a limit was checked (app.extensions_setup), as before."""
+    limited = ask_code(client, address="10.2.2.2")
+    assert limited.status_code == 201
+    assert {"X-RateLimit-Limit", "X-RateLimit-Remaining", "X-RateLimit-Reset"} <= set(limited.headers.keys())
+    assert not any(name.startswith("X-RateLimit") for name in client.get("/healthz").headers.keys())
