@@ -134,13 +134,20 @@ class CompanyAttendanceSchema(Schema):
     events = fields.Integer(metadata={"description": "distinct events they came to"})
 
 
-class LeadNoShowsSchema(Schema):
-    lead = fields.String(metadata={"description": "how long before the start people signed up: under_1d, 1_3d, "
-                                                  "3_7d, 1_2w, over_2w"})
+class NoShowsSchema(Schema):
     confirmed = fields.Integer(metadata={"description": "confirmed registrations of past events"})
     attended = fields.Integer()
     no_shows = fields.Integer()
     rate = fields.Float(allow_none=True, metadata={"description": "percent of the confirmed who did not come"})
+
+
+class LeadNoShowsSchema(NoShowsSchema):
+    lead = fields.String(attribute="group", metadata={
+        "description": "how long before the start people signed up: under_1d, 1_3d, 3_7d, 1_2w, over_2w"})
+
+
+class KindNoShowsSchema(NoShowsSchema):
+    kind = fields.String(attribute="group")
 
 
 class OccurrenceSchema(Schema):
@@ -251,14 +258,6 @@ class MonthReturnsSchema(Schema):
     returned = fields.Integer(metadata={"description": "of them, those who came to another event within 90 days"})
     rate = fields.Float(allow_none=True, metadata={"description": "percent returned"})
     complete = fields.Boolean(metadata={"description": "false while the 90 days after the month are not over"})
-
-
-class KindNoShowsSchema(Schema):
-    kind = fields.String()
-    confirmed = fields.Integer(metadata={"description": "confirmed registrations of past events"})
-    attended = fields.Integer()
-    no_shows = fields.Integer()
-    rate = fields.Float(allow_none=True, metadata={"description": "percent of the confirmed who did not come"})
 
 
 class TownSchema(Schema):

@@ -169,10 +169,13 @@ def town_returns_table(numbers) -> tuple[list[str], list[list]]:
 
 
 def town_no_shows_table(numbers) -> tuple[list[str], list[list]]:
-    header = [str(_l("Kind of event")), str(_l("Confirmed")), str(_l("Came")), str(_l("No-shows")),
-              str(NO_SHOW_RATE_LABEL)]
-    return header, [[str(KIND_LABELS.get(k.kind, k.kind)), k.confirmed, k.attended, k.no_shows,
-                     "" if k.rate is None else k.rate] for k in numbers.no_shows]
+    return _no_shows_table(_l("Kind of event"), KIND_LABELS, numbers.no_shows)
+
+
+def _no_shows_table(group_header, group_labels: dict, rows) -> tuple[list[str], list[list]]:
+    header = [str(group_header), str(_l("Confirmed")), str(_l("Came")), str(_l("No-shows")), str(NO_SHOW_RATE_LABEL)]
+    return header, [[str(group_labels.get(r.group, r.group)), r.confirmed, r.attended, r.no_shows,
+                     "" if r.rate is None else r.rate] for r in rows]
 
 
 def town_reach_table(numbers) -> tuple[list[str], list[list]]:
@@ -194,10 +197,7 @@ def town_companies_table(numbers) -> tuple[list[str], list[list]]:
 
 
 def town_lead_times_table(numbers) -> tuple[list[str], list[list]]:
-    header = [str(_l("Signed up")), str(_l("Confirmed")), str(_l("Came")), str(_l("No-shows")),
-              str(NO_SHOW_RATE_LABEL)]
-    return header, [[str(LEAD_TIME_LABELS[r.lead]), r.confirmed, r.attended, r.no_shows,
-                     "" if r.rate is None else r.rate] for r in numbers.lead_times]
+    return _no_shows_table(_l("Signed up"), LEAD_TIME_LABELS, numbers.lead_times)
 
 
 def occurrence_rows(series) -> list[list]:

@@ -42,23 +42,10 @@ class MonthReturns:
 
 
 @dataclass(frozen=True)
-class KindNoShows:
-    kind: str
-    confirmed: int
-    attended: int
+class NoShows:
+    """Confirmed registrations of past events in one group, and of them those who came."""
 
-    @property
-    def no_shows(self) -> int:
-        return self.confirmed - self.attended
-
-    @property
-    def rate(self) -> float | None:
-        return round(100 * self.no_shows / self.confirmed, 1) if self.confirmed else None
-
-
-@dataclass(frozen=True)
-class LeadNoShows:
-    lead: str  # a key of LEAD_TIMES
+    group: str  # a kind of event (no-shows by kind), or a key of LEAD_TIMES (by how long before people signed up)
     confirmed: int
     attended: int
 
@@ -84,11 +71,11 @@ class Town:
     months: list[str]
     events: dict[str, list[int]]  # kind -> events per month (published), in `months` order
     returns: list[MonthReturns]
-    no_shows: list[KindNoShows]
+    no_shows: list[NoShows]
     inbox: dict[str, int]  # written, opened
     channels: dict[str, dict[str, int]]  # channel -> status -> deliveries
     companies: list[CompanyAttendance]
-    lead_times: list[LeadNoShows]
+    lead_times: list[NoShows]
     series: list[SeriesAttendance]
 
 
@@ -141,7 +128,7 @@ def _returning(months: list[str], since: datetime, *, now: datetime) -> list[Mon
                          complete=start_of_month(_next_month(m)) + RETURN_WITHIN <= now) for m in months]
 
 
-def _no_shows(since: datetime, *, now: datetime) -> list[KindNoShows]:
+def _no_shows(since: datetime, *, now: datetime) -> list[NoShows]:
     rows = db.session.execute(
         sa.select(Event.kind, sa.func.count(), sa.func.count(Registration.checked_in_at))
         .select_from(Registration).join(Event, Event.id == Registration.event_id)
@@ -150,7 +137,7 @@ def _no_shows(since: datetime, *, now: datetime) -> list[KindNoShows]:
         .group_by(Event.kind)
     ).all()
     found = {kind: (confirmed, attended) for kind, confirmed, attended in rows}
-    return [KindNoShows(kind, *found.get(kind, (0, 0))) for kind in EVENT_KINDS]
+    return [NoShows(kind, *found.get(kind, (0, 0))) for kind in EVENT_KINDS]
 
 
 def _reach(since: datetime) -> dict:
@@ -188,7 +175,7 @@ def _companies(since: datetime, *, now: datetime) -> list[CompanyAttendance]:
     return [CompanyAttendance(name, n, people, events) for name, n, people, events in rows]
 
 
-def _lead_times(since: datetime, *, now: datetime) -> list[LeadNoShows]:
+def _lead_times(since: datetime, *, now: datetime) -> list[NoShows]:
     """Confirmed registrations of past published events, by how long before the start they were made, and how many
     of them came (the events' own record, `checked_in_at`). Seconds compared since 1970, as for returns."""
     lead = epoch_bucket(Event.starts_at, 1) - epoch_bucket(Registration.created_at, 1)
@@ -202,4 +189,4 @@ def _lead_times(since: datetime, *, now: datetime) -> list[LeadNoShows]:
         .group_by(band)
     ).all()
     found = {key: (confirmed, attended) for key, confirmed, attended in rows}
-    return [LeadNoShows(key, *found.get(key, (0, 0))) for key, _ in LEAD_TIMES]
+    return [NoShows(key, *found.get(key, (0, 0))) for key, _ in LEAD_TIMES]
