@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Flask, Response, render_template, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from app import spreadsheets
@@ -68,28 +69,24 @@ def _download(body: bytes, event: Event, name: str, extension: str) -> Response:
                                  ascii_filename=f"event-{event.id}-insights.{extension}")
 
 
-@bp.get("/signups-by-day.csv")
+# Each table of an event's page as CSV: (the numbers it is made from, the table, the file's name).
+EVENT_TABLES = {
+    "signups-by-day": (signup_insights, presenters.days_table, _l("sign-ups by day")),
+    "signups-by-persona": (signup_insights, presenters.personas_table, _l("sign-ups by persona")),
+    "signups-by-company": (signup_insights, presenters.companies_table, _l("sign-ups by company")),
+    "arrivals": (arrivals, presenters.arrivals_table, _l("arrivals")),
+    "attendance": (arrivals, presenters.attendance_table, _l("attendance numbers")),
+    "series": (event_series_numbers, presenters.series_table, _l("series attendance")),
+}
+
+
+@bp.get("/<any('signups-by-day', 'signups-by-persona', 'signups-by-company', arrivals, attendance, series):table>.csv")
 @login_required
-def signups_by_day_csv(event_id: int):
+def event_csv(event_id: int, table: str):
     event = reading.organized_event(event_id, current_user)
-    header, rows = presenters.days_table(signup_insights(event, now=utcnow()))
-    return _download(spreadsheets.to_csv(header, rows), event, _("sign-ups by day"), "csv")
-
-
-@bp.get("/signups-by-persona.csv")
-@login_required
-def signups_by_persona_csv(event_id: int):
-    event = reading.organized_event(event_id, current_user)
-    header, rows = presenters.personas_table(signup_insights(event, now=utcnow()))
-    return _download(spreadsheets.to_csv(header, rows), event, _("sign-ups by persona"), "csv")
-
-
-@bp.get("/signups-by-company.csv")
-@login_required
-def signups_by_company_csv(event_id: int):
-    event = reading.organized_event(event_id, current_user)
-    header, rows = presenters.companies_table(signup_insights(event, now=utcnow()))
-    return _download(spreadsheets.to_csv(header, rows), event, _("sign-ups by company"), "csv")
+    numbers_of, table_of, name = EVENT_TABLES[table]
+    header, rows = table_of(numbers_of(event, now=utcnow()))
+    return _download(spreadsheets.to_csv(header, rows), event, str(name), "csv")
 
 
 @bp.get("/signups.xlsx")
@@ -115,22 +112,6 @@ def _workbook(sheets) -> bytes:
     return spreadsheets.save(workbook)
 
 
-@bp.get("/arrivals.csv")
-@login_required
-def arrivals_csv(event_id: int):
-    event = reading.organized_event(event_id, current_user)
-    header, rows = presenters.arrivals_table(arrivals(event, now=utcnow()))
-    return _download(spreadsheets.to_csv(header, rows), event, _("arrivals"), "csv")
-
-
-@bp.get("/attendance.csv")
-@login_required
-def attendance_csv(event_id: int):
-    event = reading.organized_event(event_id, current_user)
-    header, rows = presenters.attendance_table(arrivals(event, now=utcnow()))
-    return _download(spreadsheets.to_csv(header, rows), event, _("attendance numbers"), "csv")
-
-
 @bp.get("/arrivals.xlsx")
 @login_required
 def arrivals_xlsx(event_id: int):
@@ -139,14 +120,6 @@ def arrivals_xlsx(event_id: int):
     body = _workbook(((_("Every 5 minutes"), presenters.arrivals_table(numbers)),
                       (_("Attendance and punctuality"), presenters.attendance_table(numbers))))
     return _download(body, event, _("arrivals"), "xlsx")
-
-
-@bp.get("/series.csv")
-@login_required
-def series_csv(event_id: int):
-    event = reading.organized_event(event_id, current_user)
-    header, rows = presenters.series_table(event_series_numbers(event, now=utcnow()))
-    return _download(spreadsheets.to_csv(header, rows), event, _("series attendance"), "csv")
 
 
 # ---- a competition round's judges --------------------------------------------------------------------------------
@@ -172,28 +145,21 @@ def _round_download(body: bytes, numbers: dict, name: str, extension: str) -> Re
                                  ascii_filename=f"round-{numbers['round']['id']}-judges.{extension}")
 
 
-@rounds_bp.get("/judges.csv")
+# Each table of a round's page as CSV: (the table made from the judges' numbers, the file's name).
+ROUND_TABLES = {
+    "judges": (presenters.judges_table, _l("judges")),
+    "agreement": (presenters.pairs_table, _l("agreement between judges")),
+    "rankings": (lambda numbers: presenters.rankings_table(ranking_rows(numbers)), _l("rankings")),
+}
+
+
+@rounds_bp.get("/<any(judges, agreement, rankings):table>.csv")
 @login_required
-def judges_csv(round_id: int):
+def round_csv(round_id: int, table: str):
     numbers = judge_scores(round_id, current_user)
-    header, rows = presenters.judges_table(numbers)
-    return _round_download(spreadsheets.to_csv(header, rows), numbers, _("judges"), "csv")
-
-
-@rounds_bp.get("/agreement.csv")
-@login_required
-def agreement_csv(round_id: int):
-    numbers = judge_scores(round_id, current_user)
-    header, rows = presenters.pairs_table(numbers)
-    return _round_download(spreadsheets.to_csv(header, rows), numbers, _("agreement between judges"), "csv")
-
-
-@rounds_bp.get("/rankings.csv")
-@login_required
-def rankings_csv(round_id: int):
-    numbers = judge_scores(round_id, current_user)
-    header, rows = presenters.rankings_table(ranking_rows(numbers))
-    return _round_download(spreadsheets.to_csv(header, rows), numbers, _("rankings"), "csv")
+    table_of, name = ROUND_TABLES[table]
+    header, rows = table_of(numbers)
+    return _round_download(spreadsheets.to_csv(header, rows), numbers, str(name), "csv")
 
 
 @rounds_bp.get("/judges.xlsx")
