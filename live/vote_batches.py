@@ -36,8 +36,6 @@ from app.errors import DomainError
 from app.extensions import db, dialect_insert
 from app.group_commit import GroupCommit, Waiting, signed_in
 from events.models import Event, Registration
-from judging import services as judging
-from judging.models import CompetitionRound
 from live import signals
 from live.models import AudienceVote, Poll, PollBallot, PollChoice
 from live.services import peoples_choice, polls
@@ -139,21 +137,20 @@ def vote_together(round_id: int, *, user_id: int | None = None, bearer: str | No
 
 
 def _decide_votes(round_id: int, batch: list[_Answer]) -> bool:
-    round_ = db.session.get(CompetitionRound, round_id)
+    round_ = peoples_choice.round_facts(round_id)  # the round, its event and its vote's status: one statement
     if round_ is None:
         return False
     batch = _first_of_each_person(batch)
     if not batch:
         return False
-    admitted = peoples_choice.admitted_among(round_, [item.user_id for item in batch])
-    state = peoples_choice.state_of(round_.id)
-    teams = {team.id: team for team in judging.teams_of(round_.id)}
+    admitted = peoples_choice.admitted_among(round_.event_id, [item.user_id for item in batch])
+    teams = {team.id: team for team in peoples_choice.team_facts(round_.id)} if round_.status == "open" else {}
     deciding = []
     for item in batch:
         team = teams.get(item.choice[0])
         if item.user_id not in admitted:
             item.error = peoples_choice.not_admitted()
-        elif state is None or state.status != "open":
+        elif round_.status != "open":
             item.error = peoples_choice.vote_closed()
         elif team is not None and peoples_choice.votable(round_, team):
             deciding.append(item)
@@ -161,18 +158,22 @@ def _decide_votes(round_id: int, batch: list[_Answer]) -> bool:
     if not deciding:
         return False
     deciding.sort(key=lambda item: item.user_id)
-    inserted = set(db.session.scalars(
+    inserted = {row.user_id: row for row in db.session.execute(
         dialect_insert(AudienceVote)
         .values([{"round_id": round_.id, "user_id": item.user_id, "round_team_id": item.choice[0],
                   "voted_at": item.now} for item in deciding])
-        .on_conflict_do_nothing(index_elements=["round_id", "user_id"]).returning(AudienceVote.user_id)))
+        .on_conflict_do_nothing(index_elements=["round_id", "user_id"])
+        .returning(AudienceVote.user_id, AudienceVote.round_team_id, AudienceVote.voted_at))}
     if peoples_choice.locked_status(round_.id) != "open":
         for item in deciding:
             item.error = peoples_choice.vote_closed()
         return False
-    votes = {row.user_id: row for row in db.session.execute(
-        sa.select(AudienceVote.user_id, AudienceVote.round_team_id, AudienceVote.voted_at).where(
-            AudienceVote.round_id == round_.id, AudienceVote.user_id.in_([item.user_id for item in deciding])))}
+    votes = dict(inserted)
+    earlier = [item.user_id for item in deciding if item.user_id not in inserted]  # voted before: their first vote
+    if earlier:
+        votes.update((row.user_id, row) for row in db.session.execute(
+            sa.select(AudienceVote.user_id, AudienceVote.round_team_id, AudienceVote.voted_at).where(
+                AudienceVote.round_id == round_.id, AudienceVote.user_id.in_(earlier))))
     for item in deciding:
         vote = votes[item.user_id]
         if item.user_id not in inserted and vote.round_team_id != item.choice[0]:

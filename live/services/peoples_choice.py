@@ -16,7 +16,7 @@ from app.extensions import db, dialect_insert
 from checkin.models import Admission
 from events.models import Registration
 from judging import services as judging
-from judging.models import Competition, CompetitionRound, RoundTeam
+from judging.models import Competition, CompetitionRound, RoundTeam, TeamApplication
 from live import signals
 from live.models import AudienceVote, AudienceVoteRound
 
@@ -28,11 +28,6 @@ def round_event_id(round_: CompetitionRound) -> int | None:
 
 def state_of(round_id: int) -> AudienceVoteRound | None:
     return db.session.get(AudienceVoteRound, round_id)
-
-
-def team_names(rows: list[dict]) -> dict[int, str]:
-    """application id -> team name, for rows of the tally."""
-    return {a.id: a.team_name for a in judging.applications_by_id([r["application_id"] for r in rows]).values()}
 
 
 def open_vote(round_id: int, organizer, *, now: datetime) -> AudienceVoteRound:
@@ -77,9 +72,9 @@ def reveal(round_id: int, organizer, *, all_: bool = False) -> AudienceVoteRound
     return state
 
 
-def admitted_among(round_: CompetitionRound, user_ids) -> set[int]:
-    """Which of these people were admitted at the door of the round's event: one query, however many."""
-    event_id = round_event_id(round_)
+def admitted_among(event_id: int | None, user_ids) -> set[int]:
+    """Which of these people were admitted at the door of the event (the round's: round_event_id): one query,
+    however many."""
     if event_id is None:
         return set()
     return set(db.session.scalars(
@@ -88,7 +83,7 @@ def admitted_among(round_: CompetitionRound, user_ids) -> set[int]:
 
 
 def _admitted(user, round_: CompetitionRound) -> bool:
-    return user.id in admitted_among(round_, [user.id])
+    return user.id in admitted_among(round_event_id(round_), [user.id])
 
 
 def not_admitted() -> Forbidden:
@@ -143,12 +138,10 @@ def cast_vote(round_id: int, user, *, round_team_id: int, now: datetime) -> tupl
 
 
 def votable(round_: CompetitionRound, team: RoundTeam) -> bool:
-    """A team the audience may vote for: in a live round, on stage or already pitched; online, any of the round."""
+    """A team the audience may vote for: in a live round, on stage or already pitched; online, any of the round.
+    (Reads round_.mode and .current_team_id, team.id and .scoring_state: the objects, or rows of round_facts and
+    team_facts.)"""
     return round_.mode != "live" or team.scoring_state != "pending" or round_.current_team_id == team.id
-
-
-def votable_teams(round_: CompetitionRound) -> list[RoundTeam]:
-    return [team for team in judging.teams_of(round_.id) if votable(round_, team)]
 
 
 def rounds_of_event(event_id: int, *, opened_only: bool) -> list[CompetitionRound]:
@@ -163,19 +156,52 @@ def rounds_of_event(event_id: int, *, opened_only: bool) -> list[CompetitionRoun
                                                   CompetitionRound.id)))
 
 
-def tally(round_id: int, connection=None) -> list[dict]:
-    """Every team of the round with its votes, most first, ranked (equal votes share a rank)."""
-    reader = connection or db.session
-    counts = dict(reader.execute(sa.select(AudienceVote.round_team_id, sa.func.count())
-                                 .where(AudienceVote.round_id == round_id)
-                                 .group_by(AudienceVote.round_team_id)).all())
-    teams = reader.execute(sa.select(RoundTeam.id, RoundTeam.application_id, RoundTeam.position)
-                           .where(RoundTeam.round_id == round_id)).all()
-    rows = sorted(({"round_team_id": t.id, "application_id": t.application_id, "votes": counts.get(t.id, 0),
-                    "position": t.position} for t in teams), key=lambda r: (-r["votes"], r["position"]))
+def round_facts(round_id: int, reader=None):
+    """What the vote and the board need of a round in one statement on `reader` (the session, or a connection
+    after COMMIT): id, name, mode, current_team_id, event_id (the round's own, else its competition's, as
+    round_event_id), and its vote's status and revealed_count (None: never opened). None when there is no round."""
+    return (reader or db.session).execute(
+        sa.select(CompetitionRound.id, CompetitionRound.name, CompetitionRound.mode, CompetitionRound.current_team_id,
+                  sa.func.coalesce(CompetitionRound.event_id, Competition.event_id).label("event_id"),
+                  AudienceVoteRound.status, AudienceVoteRound.revealed_count)
+        .join(Competition, Competition.id == CompetitionRound.competition_id)
+        .outerjoin(AudienceVoteRound, AudienceVoteRound.round_id == CompetitionRound.id)
+        .where(CompetitionRound.id == round_id)).first()
+
+
+def team_facts(round_id: int, reader=None) -> list:
+    """The round's teams in their order (id, scoring_state), as votable() reads them: one statement."""
+    return (reader or db.session).execute(
+        sa.select(RoundTeam.id, RoundTeam.scoring_state).where(RoundTeam.round_id == round_id)
+        .order_by(RoundTeam.position, RoundTeam.id)).all()
+
+
+def _teams_with_votes(round_id: int, reader=None) -> list:
+    """The round's teams in their order (id, application_id, position, scoring_state, team_name, votes): one
+    statement on `reader`."""
+    counts = (sa.select(AudienceVote.round_team_id, sa.func.count().label("votes"))
+              .where(AudienceVote.round_id == round_id).group_by(AudienceVote.round_team_id).subquery())
+    return (reader or db.session).execute(
+        sa.select(RoundTeam.id, RoundTeam.application_id, RoundTeam.position, RoundTeam.scoring_state,
+                  TeamApplication.team_name, sa.func.coalesce(counts.c.votes, 0).label("votes"))
+        .outerjoin(TeamApplication, TeamApplication.id == RoundTeam.application_id)
+        .outerjoin(counts, counts.c.round_team_id == RoundTeam.id)
+        .where(RoundTeam.round_id == round_id).order_by(RoundTeam.position, RoundTeam.id)).all()
+
+
+def _ranked(teams: list) -> list[dict]:
+    """Every team with its votes, most first, ranked (equal votes share a rank)."""
+    rows = sorted(({"round_team_id": t.id, "application_id": t.application_id, "team_name": t.team_name or "",
+                    "votes": t.votes, "position": t.position} for t in teams),
+                  key=lambda r: (-r["votes"], r["position"]))
     for i, row in enumerate(rows):
         row["rank"] = rows[i - 1]["rank"] if i and rows[i - 1]["votes"] == row["votes"] else i + 1
     return rows
+
+
+def tally(round_id: int, reader=None) -> list[dict]:
+    """Every team of the round with its name and votes, most first, ranked (equal votes share a rank)."""
+    return _ranked(_teams_with_votes(round_id, reader))
 
 
 def runs_vote(user, round_: CompetitionRound) -> bool:
@@ -189,21 +215,31 @@ def board(round_id: int, viewer, *, everything: bool = False) -> dict:
     round_ = judging.get_round(round_id)
     if everything:
         judging.authorize_organizer(viewer, round_)
-    state = state_of(round_.id)
-    rows = tally(round_.id)
-    names = team_names(rows)
-    for row in rows:
-        row["team_name"] = names.get(row["application_id"], "")
-    revealed = state.revealed_count if state else 0
-    shown = rows if everything else rows[len(rows) - revealed:] if revealed else []
-    names_by_team = {r["round_team_id"]: r["team_name"] for r in rows}
     mine = None
     if getattr(viewer, "is_authenticated", False):
         mine = db.session.scalar(sa.select(AudienceVote.round_team_id).where(
             AudienceVote.round_id == round_.id, AudienceVote.user_id == viewer.id))
-    return {"round_id": round_.id, "round_name": round_.name, "status": state.status if state else "not_opened",
-            "teams": [{"round_team_id": t.id, "team_name": names_by_team.get(t.id, ""),
-                       "on_stage": t.id == round_.current_team_id} for t in votable_teams(round_)],
-            "votes_cast": sum(r["votes"] for r in rows), "revealed_count": revealed, "teams_count": len(rows),
-            "ranking": [{k: r[k] for k in ("rank", "round_team_id", "team_name", "votes")} for r in shown],
+    return {**_board_of(round_facts(round_.id), _teams_with_votes(round_.id), everything=everything),
             "my_round_team_id": mine}
+
+
+def announced_board(connection, round_id: int) -> tuple[int | None, dict] | None:
+    """(the round's event, the board as the screen and the phones see it) read on `connection` after COMMIT, in
+    two statements; None when the round is gone."""
+    round_ = round_facts(round_id, connection)
+    if round_ is None:
+        return None
+    return round_.event_id, {**_board_of(round_, _teams_with_votes(round_id, connection)),
+                             "my_round_team_id": None}
+
+
+def _board_of(round_, teams: list, *, everything: bool = False) -> dict:
+    """The board, but for the viewer's own vote, of a round's facts (round_facts) and its teams with their votes."""
+    rows = _ranked(teams)
+    revealed = round_.revealed_count or 0
+    shown = rows if everything else rows[len(rows) - revealed:] if revealed else []
+    return {"round_id": round_.id, "round_name": round_.name, "status": round_.status or "not_opened",
+            "teams": [{"round_team_id": t.id, "team_name": t.team_name or "",
+                       "on_stage": t.id == round_.current_team_id} for t in teams if votable(round_, t)],
+            "votes_cast": sum(r["votes"] for r in rows), "revealed_count": revealed, "teams_count": len(rows),
+            "ranking": [{k: r[k] for k in ("rank", "round_team_id", "team_name", "votes")} for r in shown]}
