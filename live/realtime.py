@@ -245,12 +245,12 @@ def _announce(kind: str, item_id: int, audiences: list[str]) -> None:
         socketio.emit(kind, room, to=console_room(item_id))
     if event_id is None:
         return
-    if PHONES in audiences and room is not None:
-        socketio.emit(kind, room, to=live_room(event_id))
     if SCREENS in audiences:
         if room is not None:
             socketio.emit(kind, room, to=screen_room(event_id))
         socketio.emit(kind, moderators, to=moderators_room(event_id))
+    if PHONES in audiences and room is not None:
+        socketio.emit(kind, room, to=live_room(event_id))
 
 
 ROOM_CLOSED = "room_closed"  # room_left's code when the event is cancelled: the page says so and stops

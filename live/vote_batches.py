@@ -9,6 +9,8 @@ round) join one queue, and its leader decides everyone queued so far in one tran
 alone (live.services.polls.answer, peoples_choice.cast_vote):
 
 - the bearer tokens of the batch in one query (app.group_commit.signed_in);
+- for a vote, the round with its event, its vote's status and its teams in one statement
+  (peoples_choice.round_with_teams), read in every batch, never kept between batches (the stage moves);
 - who takes part in one query: the confirmed registrations of the poll's event (for a vote: the admissions at the
   door of the round's event) among the batch's people;
 - the ballots (votes) in one INSERT ... ON CONFLICT, so that the primary key keeps one per person whatever races
@@ -137,14 +139,14 @@ def vote_together(round_id: int, *, user_id: int | None = None, bearer: str | No
 
 
 def _decide_votes(round_id: int, batch: list[_Answer]) -> bool:
-    round_ = peoples_choice.round_facts(round_id)  # the round, its event and its vote's status: one statement
+    round_, in_round = peoples_choice.round_with_teams(round_id)
     if round_ is None:
         return False
     batch = _first_of_each_person(batch)
     if not batch:
         return False
     admitted = peoples_choice.admitted_among(round_.event_id, [item.user_id for item in batch])
-    teams = {team.id: team for team in peoples_choice.team_facts(round_.id)} if round_.status == "open" else {}
+    teams = {team.id: team for team in in_round}
     deciding = []
     for item in batch:
         team = teams.get(item.choice[0])
@@ -160,11 +162,11 @@ def _decide_votes(round_id: int, batch: list[_Answer]) -> bool:
     deciding.sort(key=lambda item: item.user_id)
     inserted = {row.user_id: row for row in db.session.execute(
         dialect_insert(AudienceVote)
-        .values([{"round_id": round_.id, "user_id": item.user_id, "round_team_id": item.choice[0],
+        .values([{"round_id": round_id, "user_id": item.user_id, "round_team_id": item.choice[0],
                   "voted_at": item.now} for item in deciding])
         .on_conflict_do_nothing(index_elements=["round_id", "user_id"])
         .returning(AudienceVote.user_id, AudienceVote.round_team_id, AudienceVote.voted_at))}
-    if peoples_choice.locked_status(round_.id) != "open":
+    if peoples_choice.locked_status(round_id) != "open":
         for item in deciding:
             item.error = peoples_choice.vote_closed()
         return False
@@ -173,16 +175,16 @@ def _decide_votes(round_id: int, batch: list[_Answer]) -> bool:
     if earlier:
         votes.update((row.user_id, row) for row in db.session.execute(
             sa.select(AudienceVote.user_id, AudienceVote.round_team_id, AudienceVote.voted_at).where(
-                AudienceVote.round_id == round_.id, AudienceVote.user_id.in_(earlier))))
+                AudienceVote.round_id == round_id, AudienceVote.user_id.in_(earlier))))
     for item in deciding:
         vote = votes[item.user_id]
         if item.user_id not in inserted and vote.round_team_id != item.choice[0]:
             item.error = peoples_choice.already_voted(vote.round_team_id)
             continue
-        item.outcome = ({"round_id": round_.id, "round_team_id": vote.round_team_id,
+        item.outcome = ({"round_id": round_id, "round_team_id": vote.round_team_id,
                          "voted_at": vote.voted_at.isoformat()}, item.user_id in inserted)
     if inserted:
-        signals.audience_vote_changed.send(None, round_id=round_.id)
+        signals.audience_vote_changed.send(None, round_id=round_id)
     return bool(inserted)
 
 

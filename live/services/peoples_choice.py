@@ -77,9 +77,14 @@ def admitted_among(event_id: int | None, user_ids) -> set[int]:
     however many."""
     if event_id is None:
         return set()
-    return set(db.session.scalars(
-        sa.select(Registration.user_id).join(Admission, Admission.registration_id == Registration.id)
-        .where(Admission.event_id == event_id, Registration.user_id.in_(sorted(set(user_ids))))))
+    return set(db.session.scalars(_ADMITTED_AMONG, {"event_id": event_id, "user_ids": sorted(set(user_ids))}))
+
+
+# The statements that every vote batch and every announcement (each 50 ms) run are built once, with bound parameters:
+# building a statement and its cache key anew costs CPU on every call.
+_ADMITTED_AMONG = (sa.select(Registration.user_id).join(Admission, Admission.registration_id == Registration.id)
+                   .where(Admission.event_id == sa.bindparam("event_id"),
+                          Registration.user_id.in_(sa.bindparam("user_ids", expanding=True))))
 
 
 def _admitted(user, round_: CompetitionRound) -> bool:
@@ -103,8 +108,11 @@ def already_voted(round_team_id: int) -> DomainError:
 def locked_status(round_id: int) -> str | None:
     """The vote's status under a share lock (PostgreSQL: a close waits for the votes in flight, and a vote after
     the close sees it closed), read after the vote's row is written."""
-    return db.session.scalar(sa.select(AudienceVoteRound.status).where(AudienceVoteRound.round_id == round_id)
-                             .with_for_update(read=True))
+    return db.session.scalar(_LOCKED_STATUS, {"round_id": round_id})
+
+
+_LOCKED_STATUS = (sa.select(AudienceVoteRound.status).where(AudienceVoteRound.round_id == sa.bindparam("round_id"))
+                  .with_for_update(read=True))
 
 
 def cast_vote(round_id: int, user, *, round_team_id: int, now: datetime) -> tuple[AudienceVote, bool]:
@@ -139,8 +147,8 @@ def cast_vote(round_id: int, user, *, round_team_id: int, now: datetime) -> tupl
 
 def votable(round_: CompetitionRound, team: RoundTeam) -> bool:
     """A team the audience may vote for: in a live round, on stage or already pitched; online, any of the round.
-    (Reads round_.mode and .current_team_id, team.id and .scoring_state: the objects, or rows of round_facts and
-    team_facts.)"""
+    (Reads round_.mode and .current_team_id, team.id and .scoring_state: the objects, or the rows of
+    round_with_teams.)"""
     return round_.mode != "live" or team.scoring_state != "pending" or round_.current_team_id == team.id
 
 
@@ -156,37 +164,46 @@ def rounds_of_event(event_id: int, *, opened_only: bool) -> list[CompetitionRoun
                                                   CompetitionRound.id)))
 
 
-def round_facts(round_id: int, reader=None):
-    """What the vote and the board need of a round in one statement on `reader` (the session, or a connection
-    after COMMIT): id, name, mode, current_team_id, event_id (the round's own, else its competition's, as
-    round_event_id), and its vote's status and revealed_count (None: never opened). None when there is no round."""
-    return (reader or db.session).execute(
-        sa.select(CompetitionRound.id, CompetitionRound.name, CompetitionRound.mode, CompetitionRound.current_team_id,
-                  sa.func.coalesce(CompetitionRound.event_id, Competition.event_id).label("event_id"),
-                  AudienceVoteRound.status, AudienceVoteRound.revealed_count)
-        .join(Competition, Competition.id == CompetitionRound.competition_id)
-        .outerjoin(AudienceVoteRound, AudienceVoteRound.round_id == CompetitionRound.id)
-        .where(CompetitionRound.id == round_id)).first()
+def round_with_teams(round_id: int, reader=None) -> tuple:
+    """(the round, its teams in order) for deciding votes, in one statement on `reader` (the session, or a
+    connection): the round's row has round_id, mode, current_team_id, event_id (the round's own, else its
+    competition's, as round_event_id) and status (its vote's; None: never opened); each team's has id and
+    scoring_state (as votable() reads them). (None, []) when there is no round."""
+    return _round_and_teams((reader or db.session).execute(_ROUND_WITH_TEAMS, {"round_id": round_id}).all())
 
 
-def team_facts(round_id: int, reader=None) -> list:
-    """The round's teams in their order (id, scoring_state), as votable() reads them: one statement."""
-    return (reader or db.session).execute(
-        sa.select(RoundTeam.id, RoundTeam.scoring_state).where(RoundTeam.round_id == round_id)
-        .order_by(RoundTeam.position, RoundTeam.id)).all()
+def round_with_tally(round_id: int, reader=None) -> tuple:
+    """(the round, its teams in order) for the board: as round_with_teams, the round's row also with name and
+    revealed_count, each team's also with application_id, position, team_name and votes. One statement."""
+    return _round_and_teams((reader or db.session).execute(_ROUND_WITH_TALLY, {"round_id": round_id}).all())
 
 
-def _teams_with_votes(round_id: int, reader=None) -> list:
-    """The round's teams in their order (id, application_id, position, scoring_state, team_name, votes): one
-    statement on `reader`."""
-    counts = (sa.select(AudienceVote.round_team_id, sa.func.count().label("votes"))
-              .where(AudienceVote.round_id == round_id).group_by(AudienceVote.round_team_id).subquery())
-    return (reader or db.session).execute(
-        sa.select(RoundTeam.id, RoundTeam.application_id, RoundTeam.position, RoundTeam.scoring_state,
-                  TeamApplication.team_name, sa.func.coalesce(counts.c.votes, 0).label("votes"))
-        .outerjoin(TeamApplication, TeamApplication.id == RoundTeam.application_id)
-        .outerjoin(counts, counts.c.round_team_id == RoundTeam.id)
-        .where(RoundTeam.round_id == round_id).order_by(RoundTeam.position, RoundTeam.id)).all()
+def _round_and_teams(rows: list) -> tuple:
+    """The round's columns repeat on each team's row (a round without teams: one row, its team's columns None)."""
+    if not rows:
+        return None, []
+    return rows[0], [row for row in rows if row.id is not None]
+
+
+# The statements that every vote batch and every announcement (each 50 ms) run are built once, with bound parameters:
+# building a statement and its cache key anew costs CPU on every call.
+_ROUND = (sa.select(CompetitionRound.id.label("round_id"), CompetitionRound.name, CompetitionRound.mode,
+                    CompetitionRound.current_team_id,
+                    sa.func.coalesce(CompetitionRound.event_id, Competition.event_id).label("event_id"),
+                    AudienceVoteRound.status, AudienceVoteRound.revealed_count)
+          .join(Competition, Competition.id == CompetitionRound.competition_id)
+          .outerjoin(AudienceVoteRound, AudienceVoteRound.round_id == CompetitionRound.id)
+          .outerjoin(RoundTeam, RoundTeam.round_id == CompetitionRound.id)
+          .where(CompetitionRound.id == sa.bindparam("round_id")).order_by(RoundTeam.position, RoundTeam.id))
+_ROUND_WITH_TEAMS = _ROUND.add_columns(RoundTeam.id, RoundTeam.scoring_state)
+_VOTES_PER_TEAM = (sa.select(AudienceVote.round_team_id, sa.func.count().label("votes"))
+                   .where(AudienceVote.round_id == sa.bindparam("round_id")).group_by(AudienceVote.round_team_id)
+                   .subquery())
+_ROUND_WITH_TALLY = (_ROUND.add_columns(RoundTeam.id, RoundTeam.scoring_state, RoundTeam.application_id,
+                                        RoundTeam.position, TeamApplication.team_name,
+                                        sa.func.coalesce(_VOTES_PER_TEAM.c.votes, 0).label("votes"))
+                     .outerjoin(TeamApplication, TeamApplication.id == RoundTeam.application_id)
+                     .outerjoin(_VOTES_PER_TEAM, _VOTES_PER_TEAM.c.round_team_id == RoundTeam.id))
 
 
 def _ranked(teams: list) -> list[dict]:
@@ -201,7 +218,7 @@ def _ranked(teams: list) -> list[dict]:
 
 def tally(round_id: int, reader=None) -> list[dict]:
     """Every team of the round with its name and votes, most first, ranked (equal votes share a rank)."""
-    return _ranked(_teams_with_votes(round_id, reader))
+    return _ranked(round_with_tally(round_id, reader)[1])
 
 
 def runs_vote(user, round_: CompetitionRound) -> bool:
@@ -219,26 +236,24 @@ def board(round_id: int, viewer, *, everything: bool = False) -> dict:
     if getattr(viewer, "is_authenticated", False):
         mine = db.session.scalar(sa.select(AudienceVote.round_team_id).where(
             AudienceVote.round_id == round_.id, AudienceVote.user_id == viewer.id))
-    return {**_board_of(round_facts(round_.id), _teams_with_votes(round_.id), everything=everything),
-            "my_round_team_id": mine}
+    return {**_board_of(*round_with_tally(round_.id), everything=everything), "my_round_team_id": mine}
 
 
 def announced_board(connection, round_id: int) -> tuple[int | None, dict] | None:
     """(the round's event, the board as the screen and the phones see it) read on `connection` after COMMIT, in
-    two statements; None when the round is gone."""
-    round_ = round_facts(round_id, connection)
+    one statement; None when the round is gone."""
+    round_, teams = round_with_tally(round_id, connection)
     if round_ is None:
         return None
-    return round_.event_id, {**_board_of(round_, _teams_with_votes(round_id, connection)),
-                             "my_round_team_id": None}
+    return round_.event_id, {**_board_of(round_, teams), "my_round_team_id": None}
 
 
 def _board_of(round_, teams: list, *, everything: bool = False) -> dict:
-    """The board, but for the viewer's own vote, of a round's facts (round_facts) and its teams with their votes."""
+    """The board, but for the viewer's own vote, of a round and its teams as round_with_tally reads them."""
     rows = _ranked(teams)
     revealed = round_.revealed_count or 0
     shown = rows if everything else rows[len(rows) - revealed:] if revealed else []
-    return {"round_id": round_.id, "round_name": round_.name, "status": round_.status or "not_opened",
+    return {"round_id": round_.round_id, "round_name": round_.name, "status": round_.status or "not_opened",
             "teams": [{"round_team_id": t.id, "team_name": t.team_name or "",
                        "on_stage": t.id == round_.current_team_id} for t in teams if votable(round_, t)],
             "votes_cast": sum(r["votes"] for r in rows), "revealed_count": revealed, "teams_count": len(rows),
