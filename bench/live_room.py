@@ -268,7 +268,8 @@ def run_shape(shape: str, args) -> dict:
         try:
             print(f"[{shape}] preparing an event with {args.clients} attendees and an open poll …", file=sys.stderr)
             data = prepare_data(env, args.clients)
-            servers = [Server(env, args.clients // instances + 64, tmp_path / f"gunicorn-{i}.log", "gevent")
+            servers = [Server(env, args.clients // instances + args.http_connections, tmp_path / f"gunicorn-{i}.log",
+                              "gevent")
                        for i in range(instances)]
             for server in servers:
                 server.wait_ready()
@@ -288,7 +289,8 @@ def print_table(results: list[dict], args) -> None:
     print(f"\nlive room: {args.clients} phones (Socket.IO, websocket) + 1 big screen in the live room; every phone "
           f"{what} within {args.within:g} s; tally announced at most every {args.announce_ms} ms to the screen, "
           f"{args.phones_ms} ms to the phones (across instances, through Redis); PostgreSQL (+ Redis for two); "
-          f"gunicorn -w 1 (gevent) per instance; {os.cpu_count()} CPUs; clients in one asyncio process on the same "
+          f"gunicorn -w 1 (gevent, {args.http_connections} connections beyond the phones') per instance; "
+          f"{os.cpu_count()} CPUs; clients in one asyncio process on the same "
           f"machine; load average before the run {args.load_before}")
     header = f"{'shape':<6} {'measure':<28} {'samples':>8} {'p50 ms':>8} {'p99 ms':>8} {'max ms':>8} {'missed':>7}"
     print(header)
@@ -316,6 +318,10 @@ def main() -> None:
     parser.add_argument("--redis", action="store_true", help="one instance also uses Redis (as production does)")
     parser.add_argument("--vote", choices=["poll", "choice"], default="poll",
                         help="what the phones do: answer a poll, or vote for the people's choice")
+    parser.add_argument("--http-connections", type=int, default=64,
+                        help="connections each instance accepts beyond its phones' websockets (gevent's "
+                             "--worker-connections): once the phones' requests need more at once, the others wait in "
+                             "the backlog while idle keep-alive connections hold the slots (up to 2 s each)")
     parser.add_argument("--announce-ms", type=int, default=50,
                         help="LIVE_ANNOUNCE_MS of the servers: the tally reaches the screen at most this often")
     parser.add_argument("--phones-ms", type=int, default=250,

@@ -19,11 +19,10 @@ def add_peoples_choice_sheet(round_, *, workbook, **_extra) -> None:
     if state is None:
         return
     rows = peoples_choice.tally(round_.id)
-    names = peoples_choice.team_names(rows)
     sheet = spreadsheets.add_sheet(workbook, _("People's choice"))
     spreadsheets.append_row(sheet, [_("Rank"), _("Team"), _("Votes")])
     for row in rows:
-        spreadsheets.append_row(sheet, [row["rank"], names.get(row["application_id"], ""), row["votes"]])
+        spreadsheets.append_row(sheet, [row["rank"], row["team_name"], row["votes"]])
     sheet.append([])
     spreadsheets.append_row(sheet, [_("Votes cast"), sum(r["votes"] for r in rows)])
     spreadsheets.append_row(sheet, [_("Only people admitted at the door vote, one vote each."),

@@ -30,7 +30,6 @@ from app.extensions import db, socketio
 from app.realtime import close_rooms, join_authorised, leave, shared_redis
 from events import signals as event_signals
 from events.realtime import event_id_from
-from judging import services as judging
 from judging.realtime import console_room, leaderboard_room
 from live import presenters, signals
 from live.services import access, peoples_choice
@@ -127,25 +126,29 @@ def _on_audience_vote_changed(sender, *, round_id: int, **_extra) -> None:
     _changed(AUDIENCE_VOTE, round_id)
 
 
-def _audience_board(round_id: int):
-    """The people's choice as the screen and the phones see it, to the round's event's room and to the round's big
-    screen (judging's leaderboard room)."""
-    board = peoples_choice.board(round_id, None)
-    round_ = judging.get_round(round_id)
-    db.session.rollback()  # read in the session's own short transaction, after COMMIT
-    return board, peoples_choice.round_event_id(round_)
+def _audience_vote_payloads(connection, round_id: int) -> tuple[int | None, dict, dict] | None:
+    """(the round's event, what the room and the screens hear, what the moderators hear) of the people's choice,
+    read on `connection` after COMMIT: everyone hears the board as the screen sees it (revealed ranks only)."""
+    found = peoples_choice.announced_board(connection, round_id)
+    if found is None:
+        return None
+    event_id, board = found
+    return event_id, board, board
 
 
-_READERS = {QUESTION: presenters.broadcast_payloads, POLL: presenters.poll_broadcast_payloads}
+_READERS = {QUESTION: presenters.broadcast_payloads, POLL: presenters.poll_broadcast_payloads,
+            AUDIENCE_VOTE: _audience_vote_payloads}
 
 
 def _committed(session: Session, pending: list[tuple[str, int]]) -> None:
     if session.info.get(_PENDING_KEY) is pending:
         session.info.pop(_PENDING_KEY)
     app = current_app._get_current_object()
+    cadences = ((SCREENS, app.config["LIVE_ANNOUNCE_INTERVAL"]), (PHONES, app.config["LIVE_PHONES_ANNOUNCE_INTERVAL"]))
     for kind, item_id in pending:
-        _announce_soon(app, kind, item_id, SCREENS, app.config["LIVE_ANNOUNCE_INTERVAL"])
-        _announce_soon(app, kind, item_id, PHONES, app.config["LIVE_PHONES_ANNOUNCE_INTERVAL"])
+        audiences = [audience for audience, interval in cadences if _due_now(app, (kind, item_id, audience), interval)]
+        if audiences:
+            _announce(kind, item_id, audiences)  # one read for the audiences whose turn it is
 
 
 # While a poll or the people's choice takes hundreds of votes a second, reading and sending the counts after every
@@ -189,20 +192,21 @@ def _claim(app: Flask, key: tuple[str, int, str], interval: float) -> float:
         return max(wait, 0.0)
 
 
-def _announce_soon(app: Flask, kind: str, item_id: int, audience: str, interval: float) -> None:
-    key = (kind, item_id, audience)
+def _due_now(app: Flask, key: tuple[str, int, str], interval: float) -> bool:
+    """Whether this change is announced to `key`'s audience now; if not, a trailing announcement is on its way
+    (booked here, or already) and will read the item as it is then."""
     with _throttle_lock:
         if key in _scheduled:
-            return  # a trailing announcement is on its way and will read the item as it is then
+            return False
     wait = _claim(app, key, interval)
     if wait <= 0:
-        _announce(kind, item_id, audience)
-        return
+        return True
     with _throttle_lock:
         if key in _scheduled:
-            return
+            return False
         _scheduled.add(key)
     _later(app, key, interval, wait)
+    return False
 
 
 def _later(app: Flask, key: tuple[str, int, str], interval: float, wait: float) -> None:
@@ -220,25 +224,14 @@ def _announce_later(app: Flask, key: tuple[str, int, str], interval: float) -> N
         _scheduled.discard(key)
     with app.app_context():
         try:
-            _announce(*key)
+            _announce(key[0], key[1], [key[2]])
         finally:
             db.session.remove()
 
 
-def _announce(kind: str, item_id: int, audience: str) -> None:
+def _announce(kind: str, item_id: int, audiences: list[str]) -> None:
+    """Read the item once and send it to these audiences (SCREENS, PHONES)."""
     try:
-        if kind == AUDIENCE_VOTE:
-            board, event_id = _audience_board(item_id)
-            if audience == PHONES:
-                if event_id is not None:
-                    socketio.emit(AUDIENCE_VOTE, board, to=live_room(event_id))
-                return
-            socketio.emit(AUDIENCE_VOTE, board, to=leaderboard_room(item_id))
-            socketio.emit(AUDIENCE_VOTE, board, to=console_room(item_id))  # (the console re-reads the tally)
-            if event_id is not None:
-                socketio.emit(AUDIENCE_VOTE, board, to=screen_room(event_id))
-                socketio.emit(AUDIENCE_VOTE, board, to=moderators_room(event_id))  # (they re-read the tally)
-            return
         with db.engine.connect() as connection:
             found = _READERS[kind](connection, item_id)
     except Exception:  # committed already; a lost broadcast only delays the list (clients re-fetch)
@@ -247,13 +240,17 @@ def _announce(kind: str, item_id: int, audience: str) -> None:
     if found is None:
         return
     event_id, room, moderators = found
-    if audience == PHONES:
-        if room is not None:
-            socketio.emit(kind, room, to=live_room(event_id))
+    if kind == AUDIENCE_VOTE and SCREENS in audiences:  # the round's big screen and its console (which re-reads)
+        socketio.emit(kind, room, to=leaderboard_room(item_id))
+        socketio.emit(kind, room, to=console_room(item_id))
+    if event_id is None:
         return
-    if room is not None:
-        socketio.emit(kind, room, to=screen_room(event_id))
-    socketio.emit(kind, moderators, to=moderators_room(event_id))
+    if SCREENS in audiences:
+        if room is not None:
+            socketio.emit(kind, room, to=screen_room(event_id))
+        socketio.emit(kind, moderators, to=moderators_room(event_id))
+    if PHONES in audiences and room is not None:
+        socketio.emit(kind, room, to=live_room(event_id))
 
 
 ROOM_CLOSED = "room_closed"  # room_left's code when the event is cancelled: the page says so and stops

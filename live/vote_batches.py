@@ -9,6 +9,8 @@ round) join one queue, and its leader decides everyone queued so far in one tran
 alone (live.services.polls.answer, peoples_choice.cast_vote):
 
 - the bearer tokens of the batch in one query (app.group_commit.signed_in);
+- for a vote, the round with its event, its vote's status and its teams in one statement
+  (peoples_choice.round_with_teams), read in every batch, never kept between batches (the stage moves);
 - who takes part in one query: the confirmed registrations of the poll's event (for a vote: the admissions at the
   door of the round's event) among the batch's people;
 - the ballots (votes) in one INSERT ... ON CONFLICT, so that the primary key keeps one per person whatever races
@@ -36,8 +38,6 @@ from app.errors import DomainError
 from app.extensions import db, dialect_insert
 from app.group_commit import GroupCommit, Waiting, signed_in
 from events.models import Event, Registration
-from judging import services as judging
-from judging.models import CompetitionRound
 from live import signals
 from live.models import AudienceVote, Poll, PollBallot, PollChoice
 from live.services import peoples_choice, polls
@@ -139,21 +139,20 @@ def vote_together(round_id: int, *, user_id: int | None = None, bearer: str | No
 
 
 def _decide_votes(round_id: int, batch: list[_Answer]) -> bool:
-    round_ = db.session.get(CompetitionRound, round_id)
+    round_, in_round = peoples_choice.round_with_teams(round_id)
     if round_ is None:
         return False
     batch = _first_of_each_person(batch)
     if not batch:
         return False
-    admitted = peoples_choice.admitted_among(round_, [item.user_id for item in batch])
-    state = peoples_choice.state_of(round_.id)
-    teams = {team.id: team for team in judging.teams_of(round_.id)}
+    admitted = peoples_choice.admitted_among(round_.event_id, [item.user_id for item in batch])
+    teams = {team.id: team for team in in_round}
     deciding = []
     for item in batch:
         team = teams.get(item.choice[0])
         if item.user_id not in admitted:
             item.error = peoples_choice.not_admitted()
-        elif state is None or state.status != "open":
+        elif round_.status != "open":
             item.error = peoples_choice.vote_closed()
         elif team is not None and peoples_choice.votable(round_, team):
             deciding.append(item)
@@ -161,27 +160,31 @@ def _decide_votes(round_id: int, batch: list[_Answer]) -> bool:
     if not deciding:
         return False
     deciding.sort(key=lambda item: item.user_id)
-    inserted = set(db.session.scalars(
+    inserted = {row.user_id: row for row in db.session.execute(
         dialect_insert(AudienceVote)
-        .values([{"round_id": round_.id, "user_id": item.user_id, "round_team_id": item.choice[0],
+        .values([{"round_id": round_id, "user_id": item.user_id, "round_team_id": item.choice[0],
                   "voted_at": item.now} for item in deciding])
-        .on_conflict_do_nothing(index_elements=["round_id", "user_id"]).returning(AudienceVote.user_id)))
-    if peoples_choice.locked_status(round_.id) != "open":
+        .on_conflict_do_nothing(index_elements=["round_id", "user_id"])
+        .returning(AudienceVote.user_id, AudienceVote.round_team_id, AudienceVote.voted_at))}
+    if peoples_choice.locked_status(round_id) != "open":
         for item in deciding:
             item.error = peoples_choice.vote_closed()
         return False
-    votes = {row.user_id: row for row in db.session.execute(
-        sa.select(AudienceVote.user_id, AudienceVote.round_team_id, AudienceVote.voted_at).where(
-            AudienceVote.round_id == round_.id, AudienceVote.user_id.in_([item.user_id for item in deciding])))}
+    votes = dict(inserted)
+    earlier = [item.user_id for item in deciding if item.user_id not in inserted]  # voted before: their first vote
+    if earlier:
+        votes.update((row.user_id, row) for row in db.session.execute(
+            sa.select(AudienceVote.user_id, AudienceVote.round_team_id, AudienceVote.voted_at).where(
+                AudienceVote.round_id == round_id, AudienceVote.user_id.in_(earlier))))
     for item in deciding:
         vote = votes[item.user_id]
         if item.user_id not in inserted and vote.round_team_id != item.choice[0]:
             item.error = peoples_choice.already_voted(vote.round_team_id)
             continue
-        item.outcome = ({"round_id": round_.id, "round_team_id": vote.round_team_id,
+        item.outcome = ({"round_id": round_id, "round_team_id": vote.round_team_id,
                          "voted_at": vote.voted_at.isoformat()}, item.user_id in inserted)
     if inserted:
-        signals.audience_vote_changed.send(None, round_id=round_.id)
+        signals.audience_vote_changed.send(None, round_id=round_id)
     return bool(inserted)
 
 

@@ -16,7 +16,7 @@ from app.extensions import db, dialect_insert
 from checkin.models import Admission
 from events.models import Registration
 from judging import services as judging
-from judging.models import Competition, CompetitionRound, RoundTeam
+from judging.models import Competition, CompetitionRound, RoundTeam, TeamApplication
 from live import signals
 from live.models import AudienceVote, AudienceVoteRound
 
@@ -28,11 +28,6 @@ def round_event_id(round_: CompetitionRound) -> int | None:
 
 def state_of(round_id: int) -> AudienceVoteRound | None:
     return db.session.get(AudienceVoteRound, round_id)
-
-
-def team_names(rows: list[dict]) -> dict[int, str]:
-    """application id -> team name, for rows of the tally."""
-    return {a.id: a.team_name for a in judging.applications_by_id([r["application_id"] for r in rows]).values()}
 
 
 def open_vote(round_id: int, organizer, *, now: datetime) -> AudienceVoteRound:
@@ -77,18 +72,23 @@ def reveal(round_id: int, organizer, *, all_: bool = False) -> AudienceVoteRound
     return state
 
 
-def admitted_among(round_: CompetitionRound, user_ids) -> set[int]:
-    """Which of these people were admitted at the door of the round's event: one query, however many."""
-    event_id = round_event_id(round_)
+def admitted_among(event_id: int | None, user_ids) -> set[int]:
+    """Which of these people were admitted at the door of the event (the round's: round_event_id): one query,
+    however many."""
     if event_id is None:
         return set()
-    return set(db.session.scalars(
-        sa.select(Registration.user_id).join(Admission, Admission.registration_id == Registration.id)
-        .where(Admission.event_id == event_id, Registration.user_id.in_(sorted(set(user_ids))))))
+    return set(db.session.scalars(_ADMITTED_AMONG, {"event_id": event_id, "user_ids": sorted(set(user_ids))}))
+
+
+# The statements that every vote batch and every announcement (each 50 ms) run are built once, with bound parameters:
+# building a statement and its cache key anew costs CPU on every call.
+_ADMITTED_AMONG = (sa.select(Registration.user_id).join(Admission, Admission.registration_id == Registration.id)
+                   .where(Admission.event_id == sa.bindparam("event_id"),
+                          Registration.user_id.in_(sa.bindparam("user_ids", expanding=True))))
 
 
 def _admitted(user, round_: CompetitionRound) -> bool:
-    return user.id in admitted_among(round_, [user.id])
+    return user.id in admitted_among(round_event_id(round_), [user.id])
 
 
 def not_admitted() -> Forbidden:
@@ -108,8 +108,11 @@ def already_voted(round_team_id: int) -> DomainError:
 def locked_status(round_id: int) -> str | None:
     """The vote's status under a share lock (PostgreSQL: a close waits for the votes in flight, and a vote after
     the close sees it closed), read after the vote's row is written."""
-    return db.session.scalar(sa.select(AudienceVoteRound.status).where(AudienceVoteRound.round_id == round_id)
-                             .with_for_update(read=True))
+    return db.session.scalar(_LOCKED_STATUS, {"round_id": round_id})
+
+
+_LOCKED_STATUS = (sa.select(AudienceVoteRound.status).where(AudienceVoteRound.round_id == sa.bindparam("round_id"))
+                  .with_for_update(read=True))
 
 
 def cast_vote(round_id: int, user, *, round_team_id: int, now: datetime) -> tuple[AudienceVote, bool]:
@@ -143,12 +146,10 @@ def cast_vote(round_id: int, user, *, round_team_id: int, now: datetime) -> tupl
 
 
 def votable(round_: CompetitionRound, team: RoundTeam) -> bool:
-    """A team the audience may vote for: in a live round, on stage or already pitched; online, any of the round."""
+    """A team the audience may vote for: in a live round, on stage or already pitched; online, any of the round.
+    (Reads round_.mode and .current_team_id, team.id and .scoring_state: the objects, or the rows of
+    round_with_teams.)"""
     return round_.mode != "live" or team.scoring_state != "pending" or round_.current_team_id == team.id
-
-
-def votable_teams(round_: CompetitionRound) -> list[RoundTeam]:
-    return [team for team in judging.teams_of(round_.id) if votable(round_, team)]
 
 
 def rounds_of_event(event_id: int, *, opened_only: bool) -> list[CompetitionRound]:
@@ -163,19 +164,61 @@ def rounds_of_event(event_id: int, *, opened_only: bool) -> list[CompetitionRoun
                                                   CompetitionRound.id)))
 
 
-def tally(round_id: int, connection=None) -> list[dict]:
-    """Every team of the round with its votes, most first, ranked (equal votes share a rank)."""
-    reader = connection or db.session
-    counts = dict(reader.execute(sa.select(AudienceVote.round_team_id, sa.func.count())
-                                 .where(AudienceVote.round_id == round_id)
-                                 .group_by(AudienceVote.round_team_id)).all())
-    teams = reader.execute(sa.select(RoundTeam.id, RoundTeam.application_id, RoundTeam.position)
-                           .where(RoundTeam.round_id == round_id)).all()
-    rows = sorted(({"round_team_id": t.id, "application_id": t.application_id, "votes": counts.get(t.id, 0),
-                    "position": t.position} for t in teams), key=lambda r: (-r["votes"], r["position"]))
+def round_with_teams(round_id: int, reader=None) -> tuple:
+    """(the round, its teams in order) for deciding votes, in one statement on `reader` (the session, or a
+    connection): the round's row has round_id, mode, current_team_id, event_id (the round's own, else its
+    competition's, as round_event_id) and status (its vote's; None: never opened); each team's has id and
+    scoring_state (as votable() reads them). (None, []) when there is no round."""
+    return _round_and_teams((reader or db.session).execute(_ROUND_WITH_TEAMS, {"round_id": round_id}).all())
+
+
+def round_with_tally(round_id: int, reader=None) -> tuple:
+    """(the round, its teams in order) for the board: as round_with_teams, the round's row also with name and
+    revealed_count, each team's also with application_id, position, team_name and votes. One statement."""
+    return _round_and_teams((reader or db.session).execute(_ROUND_WITH_TALLY, {"round_id": round_id}).all())
+
+
+def _round_and_teams(rows: list) -> tuple:
+    """The round's columns repeat on each team's row (a round without teams: one row, its team's columns None)."""
+    if not rows:
+        return None, []
+    return rows[0], [row for row in rows if row.id is not None]
+
+
+# The statements that every vote batch and every announcement (each 50 ms) run are built once, with bound parameters:
+# building a statement and its cache key anew costs CPU on every call.
+_ROUND = (sa.select(CompetitionRound.id.label("round_id"), CompetitionRound.name, CompetitionRound.mode,
+                    CompetitionRound.current_team_id,
+                    sa.func.coalesce(CompetitionRound.event_id, Competition.event_id).label("event_id"),
+                    AudienceVoteRound.status, AudienceVoteRound.revealed_count)
+          .join(Competition, Competition.id == CompetitionRound.competition_id)
+          .outerjoin(AudienceVoteRound, AudienceVoteRound.round_id == CompetitionRound.id)
+          .outerjoin(RoundTeam, RoundTeam.round_id == CompetitionRound.id)
+          .where(CompetitionRound.id == sa.bindparam("round_id")).order_by(RoundTeam.position, RoundTeam.id))
+_ROUND_WITH_TEAMS = _ROUND.add_columns(RoundTeam.id, RoundTeam.scoring_state)
+_VOTES_PER_TEAM = (sa.select(AudienceVote.round_team_id, sa.func.count().label("votes"))
+                   .where(AudienceVote.round_id == sa.bindparam("round_id")).group_by(AudienceVote.round_team_id)
+                   .subquery())
+_ROUND_WITH_TALLY = (_ROUND.add_columns(RoundTeam.id, RoundTeam.scoring_state, RoundTeam.application_id,
+                                        RoundTeam.position, TeamApplication.team_name,
+                                        sa.func.coalesce(_VOTES_PER_TEAM.c.votes, 0).label("votes"))
+                     .outerjoin(TeamApplication, TeamApplication.id == RoundTeam.application_id)
+                     .outerjoin(_VOTES_PER_TEAM, _VOTES_PER_TEAM.c.round_team_id == RoundTeam.id))
+
+
+def _ranked(teams: list) -> list[dict]:
+    """Every team with its votes, most first, ranked (equal votes share a rank)."""
+    rows = sorted(({"round_team_id": t.id, "application_id": t.application_id, "team_name": t.team_name or "",
+                    "votes": t.votes, "position": t.position} for t in teams),
+                  key=lambda r: (-r["votes"], r["position"]))
     for i, row in enumerate(rows):
         row["rank"] = rows[i - 1]["rank"] if i and rows[i - 1]["votes"] == row["votes"] else i + 1
     return rows
+
+
+def tally(round_id: int, reader=None) -> list[dict]:
+    """Every team of the round with its name and votes, most first, ranked (equal votes share a rank)."""
+    return _ranked(round_with_tally(round_id, reader)[1])
 
 
 def runs_vote(user, round_: CompetitionRound) -> bool:
@@ -189,21 +232,29 @@ def board(round_id: int, viewer, *, everything: bool = False) -> dict:
     round_ = judging.get_round(round_id)
     if everything:
         judging.authorize_organizer(viewer, round_)
-    state = state_of(round_.id)
-    rows = tally(round_.id)
-    names = team_names(rows)
-    for row in rows:
-        row["team_name"] = names.get(row["application_id"], "")
-    revealed = state.revealed_count if state else 0
-    shown = rows if everything else rows[len(rows) - revealed:] if revealed else []
-    names_by_team = {r["round_team_id"]: r["team_name"] for r in rows}
     mine = None
     if getattr(viewer, "is_authenticated", False):
         mine = db.session.scalar(sa.select(AudienceVote.round_team_id).where(
             AudienceVote.round_id == round_.id, AudienceVote.user_id == viewer.id))
-    return {"round_id": round_.id, "round_name": round_.name, "status": state.status if state else "not_opened",
-            "teams": [{"round_team_id": t.id, "team_name": names_by_team.get(t.id, ""),
-                       "on_stage": t.id == round_.current_team_id} for t in votable_teams(round_)],
+    return {**_board_of(*round_with_tally(round_.id), everything=everything), "my_round_team_id": mine}
+
+
+def announced_board(connection, round_id: int) -> tuple[int | None, dict] | None:
+    """(the round's event, the board as the screen and the phones see it) read on `connection` after COMMIT, in
+    one statement; None when the round is gone."""
+    round_, teams = round_with_tally(round_id, connection)
+    if round_ is None:
+        return None
+    return round_.event_id, {**_board_of(round_, teams), "my_round_team_id": None}
+
+
+def _board_of(round_, teams: list, *, everything: bool = False) -> dict:
+    """The board, but for the viewer's own vote, of a round and its teams as round_with_tally reads them."""
+    rows = _ranked(teams)
+    revealed = round_.revealed_count or 0
+    shown = rows if everything else rows[len(rows) - revealed:] if revealed else []
+    return {"round_id": round_.round_id, "round_name": round_.name, "status": round_.status or "not_opened",
+            "teams": [{"round_team_id": t.id, "team_name": t.team_name or "",
+                       "on_stage": t.id == round_.current_team_id} for t in teams if votable(round_, t)],
             "votes_cast": sum(r["votes"] for r in rows), "revealed_count": revealed, "teams_count": len(rows),
-            "ranking": [{k: r[k] for k in ("rank", "round_team_id", "team_name", "votes")} for r in shown],
-            "my_round_team_id": mine}
+            "ranking": [{k: r[k] for k in ("rank", "round_team_id", "team_name", "votes")} for r in shown]}
