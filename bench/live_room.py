@@ -32,6 +32,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import multiprocessing
 import os
 import random
 import subprocess
@@ -218,6 +219,27 @@ def latencies_at(votes: list[Vote], phones: list[Phone]) -> tuple[list[float], i
     return result, missed
 
 
+def screen_apart(url: str, token: str, event_id: int, message: str, pipe) -> None:
+    """The big screen in a process of its own, as it is a device of its own: in the phones' process its messages
+    wait behind the decoding of every phone's. It says "joined", records until told to stop, then sends back its
+    arrivals (time.monotonic() is the system's clock on Linux: the same in both processes)."""
+
+    async def listen() -> None:
+        import aiohttp
+
+        async with aiohttp.ClientSession() as session:
+            screen = Phone(url, token, event_id, message, screen=True)
+            await screen.connect(session)
+            pipe.send("joined")
+            while not pipe.poll():
+                await asyncio.sleep(0.02)
+            pipe.recv()
+            await screen.close()
+            pipe.send(screen.arrivals)
+
+    asyncio.run(listen())
+
+
 async def measure(servers: list[Server], data: dict, args) -> dict:
     import aiohttp
 
@@ -227,7 +249,16 @@ async def measure(servers: list[Server], data: dict, args) -> dict:
                   for i, token in enumerate(data["audience"])]
         screen = Phone(servers[0].url, data["organizer"], data["event_id"], message, screen=True)
         started = time.monotonic()
-        await screen.connect(session)
+        loop = asyncio.get_running_loop()
+        if args.screen_apart:
+            context = multiprocessing.get_context("spawn")
+            pipe, child_end = context.Pipe()
+            apart = context.Process(target=screen_apart, args=(screen.url, screen.token, screen.event_id, message,
+                                                               child_end), daemon=True)
+            apart.start()
+            await loop.run_in_executor(None, pipe.recv)  # "joined"
+        else:
+            await screen.connect(session)
         for i in range(0, len(phones), 50):
             await asyncio.gather(*(p.connect(session) for p in phones[i:i + 50]))
         print(f"{len(phones)} phones and the screen joined in {time.monotonic() - started:.1f} s", file=sys.stderr)
@@ -245,9 +276,15 @@ async def measure(servers: list[Server], data: dict, args) -> dict:
                                     votes[i]) for i, phone in enumerate(phones)))
         total = len(phones)
         deadline = time.monotonic() + 15
-        while time.monotonic() < deadline and min([screen.seen()] + [p.seen() for p in phones]) < total:
+        listening = phones if args.screen_apart else [screen, *phones]
+        while time.monotonic() < deadline and min(p.seen() for p in listening) < total:
             await asyncio.sleep(0.05)
-        await asyncio.gather(*(p.close() for p in [screen, *phones]), return_exceptions=True)
+        await asyncio.gather(*(p.close() for p in listening), return_exceptions=True)
+        if args.screen_apart:
+            await asyncio.sleep(0.5)  # its last tally: the screen's cadence is LIVE_ANNOUNCE_MS
+            pipe.send("stop")
+            screen.arrivals = await loop.run_in_executor(None, pipe.recv)
+            apart.join(timeout=10)
     http = [(v.answered_at - v.sent_at) * 1000 for v in votes if v.status == 200]
     to_screen, screen_missed = latencies_at(votes, [screen])
     to_phones, phones_missed = latencies_at(votes, phones)
@@ -291,7 +328,8 @@ def print_table(results: list[dict], args) -> None:
           f"{args.phones_ms} ms to the phones (across instances, through Redis); PostgreSQL (+ Redis for two); "
           f"gunicorn -w 1 (gevent, {args.http_connections} connections beyond the phones') per instance; "
           f"{os.cpu_count()} CPUs; clients in one asyncio process on the same "
-          f"machine; load average before the run {args.load_before}")
+          f"machine (the big screen {'in a process of its own' if args.screen_apart else 'in the same process'}); "
+          f"load average before the run {args.load_before}")
     header = f"{'shape':<6} {'measure':<28} {'samples':>8} {'p50 ms':>8} {'p99 ms':>8} {'max ms':>8} {'missed':>7}"
     print(header)
     print("-" * len(header))
@@ -318,10 +356,13 @@ def main() -> None:
     parser.add_argument("--redis", action="store_true", help="one instance also uses Redis (as production does)")
     parser.add_argument("--vote", choices=["poll", "choice"], default="poll",
                         help="what the phones do: answer a poll, or vote for the people's choice")
-    parser.add_argument("--http-connections", type=int, default=64,
+    parser.add_argument("--http-connections", type=int, default=1000,
                         help="connections each instance accepts beyond its phones' websockets (gevent's "
-                             "--worker-connections): once the phones' requests need more at once, the others wait in "
-                             "the backlog while idle keep-alive connections hold the slots (up to 2 s each)")
+                             "--worker-connections, docs/deploy.md): once the phones' requests need more at once, the "
+                             "others wait in the backlog while idle keep-alive connections hold the slots (2 s each)")
+    parser.add_argument("--screen-with-phones", dest="screen_apart", action="store_false",
+                        help="the big screen's client in the phones' process (before: its messages then wait behind "
+                             "every phone's decoding); by default it listens in a process of its own")
     parser.add_argument("--announce-ms", type=int, default=50,
                         help="LIVE_ANNOUNCE_MS of the servers: the tally reaches the screen at most this often")
     parser.add_argument("--phones-ms", type=int, default=250,
