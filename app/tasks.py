@@ -84,7 +84,7 @@ class _EmbeddedConsumer(Consumer):
 
 def start_embedded_worker(workers: int = 2) -> None:
     """Start the in-process consumer once (embedded default: one process, nothing else to run)."""
-    if huey.immediate:
+    if huey.immediate or _state["consumer"] is not None:  # started: asked before every request, so no lock then
         return
     with _consumer_lock:
         if _state["consumer"] is not None:

@@ -3,6 +3,7 @@ stale after any write and when the page changes by itself with time."""
 
 from __future__ import annotations
 
+import json
 import re
 import subprocess
 import sys
@@ -352,3 +353,46 @@ def test_with_redis_away_pages_are_rendered_not_refused(app, client, create_even
         assert "写入也不失败" in client.get(f"/events/{event.id}").get_data(as_text=True)
     finally:
         page_cache.generation.configure(None, "beiyang:pages:generation")
+
+
+@pytest.mark.parametrize("encoding", ["br", "gzip"])
+def test_a_copy_that_is_the_same_for_everyone_is_compressed_once_per_encoding(app, create_event, monkeypatch,
+                                                                              encoding):
+    import flask_compress.flask_compress as flask_compress
+
+    from tests.app.test_assets import decoded
+
+    compressed = []
+    compress_data = flask_compress._compress_data
+    monkeypatch.setattr(flask_compress, "_compress_data",
+                        lambda app, data, algorithm: compressed.append(algorithm) or compress_data(app, data, algorithm))
+    event = create_event(description="大模型应用落地：从原型到产品。" * 40)  # long enough to be compressed
+    plain = app.test_client().get(f"/api/v1/events/{event.id}")
+    answers = [app.test_client().get(f"/api/v1/events/{event.id}", headers={"Accept-Encoding": encoding})
+               for _ in range(3)]
+    assert compressed == [encoding]  # the first answer from the cache compressed it; the others reused it
+    for answer in answers:
+        assert answer.headers["Content-Encoding"] == encoding and "Accept-Encoding" in answer.headers["Vary"]
+        assert int(answer.headers["Content-Length"]) == len(answer.data)
+        assert decoded(answer) == plain.data
+    db.session.get(type(event), event.id).title = "改期：周五AI技术沙龙"
+    db.session.commit()  # a write: the copy, and its compressed copies with it, are stale
+    changed = app.test_client().get(f"/api/v1/events/{event.id}", headers={"Accept-Encoding": encoding})
+    assert json.loads(decoded(changed))["title"] == "改期：周五AI技术沙龙"
+
+
+def test_a_page_holding_the_visitors_csrf_token_is_compressed_for_each_visitor(app, create_event):
+    from tests.app.test_assets import decoded
+
+    event = create_event(description="大模型应用落地：从原型到产品。" * 40)
+    app.test_client().get(f"/events/{event.id}")  # kept
+    pages = [decoded(app.test_client().get(f"/events/{event.id}", headers={"Accept-Encoding": "br"})).decode()
+             for _ in range(2)]
+    assert csrf_meta(pages[0]) != csrf_meta(pages[1])  # each visitor's own token, in their own compressed page
+
+
+def test_a_visitor_without_a_session_is_given_no_cookie_on_a_request_that_makes_none(app):
+    answer = app.test_client().get("/healthz")
+    assert answer.status_code == 200
+    assert "Set-Cookie" not in answer.headers
+    assert "Cookie" in answer.headers["Vary"]  # the session was looked at (who is signed in): caches must know
