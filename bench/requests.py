@@ -14,8 +14,9 @@ not its first requests after a start (app/wsgi.py compiles the templates before 
 
 Shapes:
 - `single` (default): gunicorn -w 1 --threads 64 (production settings) for the app, and the same for bare Flask.
-- `nginx`: nginx (Debian's) with sticky sessions (`hash $cookie_session`, else the client's address) in front of
-  two such instances on PostgreSQL and Redis, against bare Flask with two workers in the same run.
+- `nginx`: nginx (Debian's) in front of two such instances on PostgreSQL and Redis, as docs/deploy.md configures
+  it (Socket.IO sticky by address, every other request `least_conn`), against bare Flask on two instances behind
+  the same nginx, in the same run.
 
 Rows (each with its share of bare Flask's requests per second, same client count):
 /healthz; `GET /api/v1/events/{id}` anonymous and with a bearer token; the event's page and the home page,
@@ -213,7 +214,8 @@ class Instances:
 
 
 def start_nginx(directory: Path, ports: list[int]) -> tuple[subprocess.Popen, str]:
-    """nginx in the foreground with sticky sessions over `ports`, as docs/deploy.md configures it."""
+    """nginx in the foreground over `ports`, as docs/deploy.md configures it: Socket.IO sticky by the client's
+    address, every other request to the instance with the fewest in flight."""
     if not shutil.which("nginx"):
         raise SystemExit("nginx is needed for --shape nginx: apt-get install nginx-light")
     directory.mkdir(parents=True)
@@ -232,14 +234,25 @@ http {{
   fastcgi_temp_path {directory}/fastcgi;
   uwsgi_temp_path {directory}/uwsgi;
   scgi_temp_path {directory}/scgi;
-  map $cookie_session $sticky {{ "" $remote_addr; default $cookie_session; }}
   upstream app {{
-    hash $sticky consistent;
+    least_conn;
 {upstream}
     keepalive 64;
   }}
+  map $http_upgrade $connection_upgrade {{ default upgrade; "" close; }}
+  upstream socketio {{
+    ip_hash;
+{upstream}
+  }}
   server {{
     listen 127.0.0.1:{port};
+    location /socket.io/ {{
+      proxy_pass http://socketio;
+      proxy_http_version 1.1;
+      proxy_set_header Upgrade $http_upgrade;
+      proxy_set_header Connection $connection_upgrade;
+      proxy_set_header Host $host;
+    }}
     location / {{
       proxy_pass http://app;
       proxy_http_version 1.1;
@@ -404,8 +417,9 @@ def _hottest(raw: Path, label: str, top: int = 25) -> str:
 
 
 def print_table(rows_by_kind: dict[str, tuple[list[Row], float]], args) -> None:
-    shape = ("nginx (sticky) in front of 2 instances, each gunicorn -w 1 --threads 64; bare Flask the same"
-             if args.shape == "nginx" else "gunicorn -w 1 --threads 64, production settings; bare Flask the same")
+    shape = ("nginx (least_conn; Socket.IO sticky) in front of 2 instances, each gunicorn -w 1 --threads 64; "
+             "bare Flask the same" if args.shape == "nginx"
+             else "gunicorn -w 1 --threads 64, production settings; bare Flask the same")
     print(f"\nper-request cost: {shape}; wrk -t1, {args.seconds} s per row; {os.cpu_count()} CPUs")
     header = (f"{'database':<9} {'request':<24} {'clients':>7} {'req/s':>8} {'of bare':>8} {'p50 ms':>8} "
               f"{'p99 ms':>8} {'errors':>7}  check")

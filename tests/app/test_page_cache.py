@@ -364,8 +364,12 @@ def test_a_copy_that_is_the_same_for_everyone_is_compressed_once_per_encoding(ap
 
     compressed = []
     compress_data = flask_compress._compress_data
-    monkeypatch.setattr(flask_compress, "_compress_data",
-                        lambda app, data, algorithm: compressed.append(algorithm) or compress_data(app, data, algorithm))
+
+    def counted(app, data, algorithm):
+        compressed.append(algorithm)
+        return compress_data(app, data, algorithm)
+
+    monkeypatch.setattr(flask_compress, "_compress_data", counted)
     event = create_event(description="大模型应用落地：从原型到产品。" * 40)  # long enough to be compressed
     plain = app.test_client().get(f"/api/v1/events/{event.id}")
     answers = [app.test_client().get(f"/api/v1/events/{event.id}", headers={"Accept-Encoding": encoding})
