@@ -105,9 +105,19 @@ def _compress(response):
             or response.mimetype not in compress.compress_mimetypes_set
             or (length is not None and length < config["COMPRESS_MIN_SIZE"])
             or "Content-Encoding" in response.headers):
-        response.vary.add("Accept-Encoding")
+        add_vary(response, "Accept-Encoding")
         return response
     return compress.after_request(response)
+
+
+def add_vary(response, name: str) -> None:
+    """`response.vary.add(name)`, without parsing the header into a set and writing it back: two steps that every
+    response takes (Accept-Encoding, and Cookie when the session was looked at)."""
+    current = response.headers.get("Vary")
+    if not current:
+        response.headers["Vary"] = name
+    elif name.lower() not in (part.strip().lower() for part in current.split(",")):
+        response.headers["Vary"] = f"{current}, {name}"
 
 
 def init_app(app: Flask) -> None:

@@ -18,6 +18,7 @@ from sqlalchemy.pool import Pool
 
 from app import after_commit  # noqa: F401  (installs the commit listeners)
 from app.accounts import models  # noqa: F401  (registers the tables before Alembic looks)
+from app.assets import add_vary
 from app.config import PROJECT_ROOT
 from app.extensions import csrf, db, limiter, login_manager, migrate, socketio
 
@@ -72,12 +73,18 @@ class CookieSessions(SecureCookieSessionInterface):
             made = self._signer = (secrets, super().get_signing_serializer(app))
         return made[1]
 
+    def open_session(self, app: Flask, request):
+        """A request with no cookie at all has no session to read: a new one, without parsing cookies."""
+        if app.secret_key and not request.environ.get("HTTP_COOKIE"):
+            return self.session_class()
+        return super().open_session(app, request)
+
     def save_session(self, app: Flask, session, response) -> None:
         """An empty session nobody changed sets no cookie: Flask reads the cookie's seven settings before finding
         that out, on every request of every visitor who has no session (a fifth of what /healthz costs)."""
         if not session and not session.modified:
             if session.accessed:
-                response.vary.add("Cookie")
+                add_vary(response, "Cookie")
             return
         super().save_session(app, session, response)
 

@@ -118,11 +118,14 @@ def abort_too_deep():
 def _check_request_text():
     """Before any view: query strings, form fields and path segments hold storable text. A bad query or form field
     answers 422 naming it; a bad path segment names nothing that can exist (404)."""
-    for value in (request.view_args or {}).values():
+    req = request._get_current_object()  # looked up once: every request passes here
+    for value in (req.view_args or {}).values():
         if isinstance(value, str) and text_problem(value):
             abort(404)
     problems: dict[str, str] = {}
-    sources = [request.args] if request.method in ("GET", "HEAD") else [request.args, request.form]
+    sources = [req.args] if req.environ.get("QUERY_STRING") else []  # no query string: nothing to parse
+    if req.method not in ("GET", "HEAD"):
+        sources.append(req.form)
     for source in sources:
         for key, values in source.lists():
             problem = text_problem(key) or next(filter(None, (text_problem(v) for v in values)), None)

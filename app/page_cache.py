@@ -282,25 +282,41 @@ def _anonymous() -> bool:
 def _cached_reader() -> str | None:
     """Who may be answered from the cache: ANONYMOUS (they may fill it too), TOKEN_HOLDER (a bearer token, nothing
     else signed in, on a view marked same_for_token_holders), or None: rendered, never kept."""
-    if request.method != "GET" or not current_app.config.get("PAGE_CACHE_SECONDS"):
+    req = request._get_current_object()  # looked up once: every request passes here
+    app = current_app._get_current_object()
+    if req.method != "GET" or not app.config.get("PAGE_CACHE_SECONDS"):
         return None
-    view = current_app.view_functions.get(request.endpoint)
-    view_class = getattr(view, "view_class", None)  # a MethodView (the JSON API): its get method's own mark
-    if view_class is not None:
-        view = getattr(view_class, "get", None)
-    if not getattr(view, "page_cacheable", False):
+    cacheable, same_for_token_holders = _marks(app, req.endpoint)
+    if not cacheable:
         return None
     from app.wechat import in_wechat
 
-    if in_wechat(request.headers.get("User-Agent")) or not _session_is_anonymous():
+    if in_wechat(req.headers.get("User-Agent")) or not _session_is_anonymous():
         return None
-    authorization = request.headers.get("Authorization")
+    authorization = req.headers.get("Authorization")
     if not authorization:
         return ANONYMOUS
     scheme, _, token = authorization.partition(" ")
-    if scheme.lower() == "bearer" and token.strip() and getattr(view, "same_for_token_holders", False):
+    if scheme.lower() == "bearer" and token.strip() and same_for_token_holders:
         return TOKEN_HOLDER
     return None
+
+
+def _marks(app: Flask, endpoint: str | None) -> tuple[bool, bool]:
+    """The view's marks (cached_for_anonymous, same_for_token_holders), found once per endpoint."""
+    marks = _marks_by_endpoint.get((app, endpoint))
+    if marks is None:
+        view = app.view_functions.get(endpoint)
+        view_class = getattr(view, "view_class", None)  # a MethodView (the JSON API): its get method's own mark
+        if view_class is not None:
+            view = getattr(view_class, "get", None)
+        marks = (getattr(view, "page_cacheable", False), getattr(view, "same_for_token_holders", False))
+        if len(_marks_by_endpoint) < 10_000:  # endpoints are few; a bound that is never reached
+            _marks_by_endpoint[(app, endpoint)] = marks
+    return marks
+
+
+_marks_by_endpoint: dict = {}
 
 
 def _key() -> tuple:

@@ -61,21 +61,24 @@ def _form_targets(app: Flask) -> tuple[str, ...]:
     return (f"{parts.scheme}://{parts.netloc}",)
 
 
-def serves_https(app: Flask) -> bool:
-    return (request.is_secure or app.config.get("PREFERRED_URL_SCHEME") == "https"
-            or bool(app.config.get("SESSION_COOKIE_SECURE")))
+def serves_https(app: Flask, req=None) -> bool:
+    config = app.config
+    return ((req or request).is_secure or config.get("PREFERRED_URL_SCHEME") == "https"
+            or bool(config.get("SESSION_COOKIE_SECURE")))
 
 
 def _security_headers(response):
-    nonce = request.environ.get(_NONCE_KEY)
-    https = serves_https(current_app)
+    req = request._get_current_object()  # looked up once: every response passes here
+    app = current_app._get_current_object()
+    nonce = req.environ.get(_NONCE_KEY)
+    https = serves_https(app, req)
     if nonce:  # a nonce is new on every response: its policy is built for it and not remembered
-        policy = content_security_policy(nonce, request.host, _form_targets(current_app))
+        policy = content_security_policy(nonce, req.host, _form_targets(app))
         wanted = (("Content-Security-Policy", policy), *_fixed_headers(https))
     else:
-        wanted = _headers_for(request.host, https, _form_targets(current_app))
+        wanted = _headers_for(req.host, https, _form_targets(app))
     headers = response.headers
-    present = {name.lower() for name, _value in headers.items()}
+    present = {name.lower() for name, _value in headers}
     headers.extend([(name, value) for name, value in wanted if name.lower() not in present])  # a view's own win
     return response
 
