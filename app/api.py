@@ -9,9 +9,23 @@ from flask_smorest import Api as SmorestApi
 from flask_smorest import Blueprint
 from webargs.flaskparser import FlaskParser
 
+from app.authz import login_required
 from app.extensions import csrf
 
 _blueprints: list[Blueprint] = []
+
+
+def refused_unless_allowed(blp: Blueprint, *, forbidden: str, not_found: str | None = None):
+    """A read for signed-in people in a role: sign-in required, and its refusals documented (401 not signed in,
+    403 with who may, 404 with the error code of what was not found)."""
+    def decorate(view):
+        view = login_required(view)
+        if not_found:
+            view = blp.alt_response(404, schema="Error", description=not_found)(view)
+        view = blp.alt_response(403, schema="Error", description=f"forbidden ({forbidden})")(view)
+        return blp.alt_response(401, schema="Error", description="not signed in")(view)
+
+    return decorate
 
 
 class Api(SmorestApi):

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from flask_login import current_user
 
-from app.api import api_blueprint
-from app.authz import authorize, login_required
+from app.api import api_blueprint, refused_unless_allowed
+from app.authz import authorize
 from app.db_types import utcnow
 from app.schemas import Id, Schema, fields
 from events.services import reading
@@ -76,10 +76,7 @@ class SignupInsightsSchema(Schema):
 
 @blp.route("/events/<int:event_id>/insights/signups")
 @blp.response(200, SignupInsightsSchema)
-@blp.alt_response(401, schema="Error", description="not signed in")
-@blp.alt_response(403, schema="Error", description="forbidden (the event's organizers only)")
-@blp.alt_response(404, schema="Error", description="event_not_found")
-@login_required
+@refused_unless_allowed(blp, forbidden="the event's organizers only", not_found="event_not_found")
 def event_signups(event_id: int):
     """An event's sign-ups per day (cumulative), by persona and by company."""
     event = reading.organized_event(event_id, current_user)
@@ -116,10 +113,7 @@ class ArrivalsSchema(Schema):
 
 @blp.route("/events/<int:event_id>/insights/arrivals")
 @blp.response(200, ArrivalsSchema)
-@blp.alt_response(401, schema="Error", description="not signed in")
-@blp.alt_response(403, schema="Error", description="forbidden (the event's organizers only)")
-@blp.alt_response(404, schema="Error", description="event_not_found")
-@login_required
+@refused_unless_allowed(blp, forbidden="the event's organizers only", not_found="event_not_found")
 def event_arrivals(event_id: int):
     """An event's arrivals per gate per 5 minutes, the share of expected people in, attendance and no-shows. Live:
     re-read it when the door room (`join_checkin`) announces `checkin_counters`."""
@@ -175,10 +169,7 @@ class EventSeriesSchema(Schema):
 
 @blp.route("/events/<int:event_id>/insights/series")
 @blp.response(200, EventSeriesSchema)
-@blp.alt_response(401, schema="Error", description="not signed in")
-@blp.alt_response(403, schema="Error", description="forbidden (the event's organizers only)")
-@blp.alt_response(404, schema="Error", description="event_not_found")
-@login_required
+@refused_unless_allowed(blp, forbidden="the event's organizers only", not_found="event_not_found")
 def event_series(event_id: int):
     """Attendance per occurrence of the event's series (a recurring event): confirmed and came."""
     event = reading.organized_event(event_id, current_user)
@@ -243,10 +234,7 @@ class JudgeInsightsSchema(Schema):
 
 @blp.route("/rounds/<int:round_id>/insights/judges")
 @blp.response(200, JudgeInsightsSchema)
-@blp.alt_response(401, schema="Error", description="not signed in")
-@blp.alt_response(403, schema="Error", description="forbidden (the competition's organizers only)")
-@blp.alt_response(404, schema="Error", description="round_not_found")
-@login_required
+@refused_unless_allowed(blp, forbidden="the competition's organizers only", not_found="round_not_found")
 def round_judges(round_id: int):
     """Each judge's score distribution, and where normalisation or dropping the extremes changes the order."""
     return judge_scores(round_id, current_user)
@@ -282,9 +270,7 @@ class TownSchema(Schema):
 
 @blp.route("/insights/town")
 @blp.response(200, TownSchema)
-@blp.alt_response(401, schema="Error", description="not signed in")
-@blp.alt_response(403, schema="Error", description="forbidden (town admins only)")
-@login_required
+@refused_unless_allowed(blp, forbidden="town admins only")
 def town_numbers():
     """The town over the last twelve months: events per month by kind, returning attendees, no-shows by kind and by
     how long before the event people signed up, the companies that come most, attendance per occurrence of the
@@ -316,10 +302,8 @@ class ReachSchema(Schema):
 
 @blp.route("/announcements/<int:announcement_id>/insights/reach")
 @blp.response(200, ReachSchema)
-@blp.alt_response(401, schema="Error", description="not signed in")
-@blp.alt_response(403, schema="Error", description="forbidden (organizers of the announcement's audience only)")
-@blp.alt_response(404, schema="Error", description="announcement_not_found")
-@login_required
+@refused_unless_allowed(blp, forbidden="organizers of the announcement's audience only",
+                        not_found="announcement_not_found")
 def announcement_reach(announcement_id: int):
     """An announcement's reach over time per channel: inbox messages written and opened; deliveries queued,
     delivered and failed (cumulative, per hour for three days, then per day)."""
@@ -358,10 +342,7 @@ class CycleInsightsSchema(Schema):
 
 @blp.route("/mentoring/cycles/<int:cycle_id>/insights")
 @blp.response(200, CycleInsightsSchema)
-@blp.alt_response(401, schema="Error", description="not signed in")
-@blp.alt_response(403, schema="Error", description="forbidden (organizers only)")
-@blp.alt_response(404, schema="Error", description="cycle_not_found")
-@login_required
+@refused_unless_allowed(blp, forbidden="organizers only", not_found="cycle_not_found")
 def mentoring_cycle(cycle_id: int):
     """A mentoring cycle: a histogram of its matches' fit scores, each mentor's load against capacity, and the
     ratings of the feedback after its meetings."""
