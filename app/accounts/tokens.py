@@ -34,6 +34,12 @@ def issue_api_token(user: User, *, name: str = "", now: datetime) -> str:
 TOKEN_USE_RECORDED_EVERY = timedelta(minutes=5)  # coarse, so a busy scanner does not write on every scan
 
 
+def _use_is_due(last_used_at: datetime | None, now: datetime) -> bool:
+    """Whether a token's use is to be recorded now: never recorded yet, or last recorded over
+    TOKEN_USE_RECORDED_EVERY ago."""
+    return last_used_at is None or now - last_used_at > TOKEN_USE_RECORDED_EVERY
+
+
 @functools.cache
 def _token_lookup():
     """Built once: every API request runs it, and building the statement cost more than running it. The user's
@@ -59,7 +65,7 @@ def user_and_token_id_for_api_token(token: str, *, now: datetime) -> tuple[User,
     row = rows[0] if rows else None
     if row is None or not row.User.is_active:
         raise Unauthorized("invalid_token", _l("This API token is unknown or revoked."))
-    if row.last_used_at is None or now - row.last_used_at > TOKEN_USE_RECORDED_EVERY:
+    if _use_is_due(row.last_used_at, now):
         _touch_token(row.id, now)
         return row.User, row.id, True
     return row.User, row.id, False
@@ -80,7 +86,7 @@ def api_token_is_valid(token: str, *, now: datetime) -> bool:
         row = connection.execute(_token_state(), {"hash": hash_token(token)}).first()
     if row is None:
         return False
-    if row.last_used_at is None or now - row.last_used_at > TOKEN_USE_RECORDED_EVERY:
+    if _use_is_due(row.last_used_at, now):
         _touch_token(row.id, now)
         db.session.commit()
     return True
@@ -100,7 +106,7 @@ def users_for_api_tokens(tokens: list[str], *, now: datetime) -> dict[str, User]
     rows = db.session.execute(_token_lookup(), {"hashes": sorted(hashes)}).unique().all()
     users = {hashes[row.token_hash]: row.User for row in rows if row.User.is_active}
     stale = [row.id for row in rows if row.User.is_active
-             and (row.last_used_at is None or now - row.last_used_at > TOKEN_USE_RECORDED_EVERY)]
+             and _use_is_due(row.last_used_at, now)]
     if stale:
         _touch_token(stale, now)
     return users
