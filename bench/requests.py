@@ -352,13 +352,17 @@ def _rush(kind: str, name: str, env: dict, tmp: Path, count: int, clients: int, 
     try:
         servers.wait_ready()
         servers.wait_idle()  # its start's own work (the embedded worker's first periodic tasks) done, as for reads
+        cpu_before = sum(server.cpu_seconds() for server in servers.servers)
         with sampled(profile, servers.servers, f"{kind}-{name.replace(' ', '-')}", 10):
             row = wrk(name, servers.url + "/", clients=clients, seconds=120, script=script)
+        cpu = sum(server.cpu_seconds() for server in servers.servers) - cpu_before
     finally:
         servers.stop()
     row.baseline = ceiling.per_second
     # The few repeats sent after the last distinct request answer 200 (a retried scan) or 409/200 (signed up).
-    row.check = check()
+    # The server's CPU per request, and how busy that kept it: a rate that leaves the CPU idle waits on something.
+    busy = cpu * row.per_second / row.requests if row.requests else 0.0
+    row.check = f"{check()}; server CPU {1000 * cpu / max(row.requests, 1):.2f} ms/request, {busy:.0%} of a core"
     return row
 
 
