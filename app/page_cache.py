@@ -303,20 +303,18 @@ def _cached_reader() -> str | None:
 
 
 def _marks(app: Flask, endpoint: str | None) -> tuple[bool, bool]:
-    """The view's marks (cached_for_anonymous, same_for_token_holders), found once per endpoint."""
-    marks = _marks_by_endpoint.get((app, endpoint))
+    """The view's marks (cached_for_anonymous, same_for_token_holders), found once per endpoint and kept with the
+    application."""
+    found = app.extensions.setdefault("beiyang.page_cache.marks", {})
+    marks = found.get(endpoint)
     if marks is None:
         view = app.view_functions.get(endpoint)
         view_class = getattr(view, "view_class", None)  # a MethodView (the JSON API): its get method's own mark
         if view_class is not None:
             view = getattr(view_class, "get", None)
-        marks = (getattr(view, "page_cacheable", False), getattr(view, "same_for_token_holders", False))
-        if len(_marks_by_endpoint) < 10_000:  # endpoints are few; a bound that is never reached
-            _marks_by_endpoint[(app, endpoint)] = marks
+        marks = found[endpoint] = (getattr(view, "page_cacheable", False),
+                                   getattr(view, "same_for_token_holders", False))
     return marks
-
-
-_marks_by_endpoint: dict = {}
 
 
 def _key() -> tuple:
